@@ -1,0 +1,83 @@
+"""`Completion`: a whole response, as collected from its events."""
+
+from __future__ import annotations
+
+from typing import Any, final
+
+import attrs
+
+from ._events import Metadata, Usage
+
+__all__ = ["CompletedToolCall", "Completion", "Timing"]
+
+
+@final
+@attrs.frozen
+class CompletedToolCall:
+    """A tool call of a collected response.
+
+    Attributes:
+        id: The provider's id for the call.
+        name: The function name.
+        arguments: The JSON arguments text, exactly as the model wrote it.
+        parsed: `arguments` parsed as JSON, or None when it is not valid JSON
+            (`arguments_valid` tells that apart from a literal ``null``).
+        arguments_valid: Whether `arguments` parsed as JSON.
+    """
+
+    id: str
+    name: str
+    arguments: str
+    parsed: Any = attrs.field(default=None, hash=False)
+    arguments_valid: bool = True
+
+
+@final
+@attrs.frozen
+class Timing:
+    """Seconds from the start of collection to each milestone (None: not reached)."""
+
+    to_metadata: float | None = None
+    to_first_content: float | None = None
+    total: float | None = None
+
+
+@final
+@attrs.frozen
+class Completion:
+    """A whole response: what `eventide.collect()` returns, and `Error.partial` holds.
+
+    Attributes:
+        metadata: Who served it (None only in a partial result that failed before metadata).
+        text: The answer text.
+        reasoning: The reasoning text ("" when the model streamed none).
+        tool_calls: Complete tool calls, their arguments parsed.
+        usage: Final token counts, or None when the provider reported none.
+        finish_reason: Normalised reason, or None for a partial result.
+        raw_finish_reason: The provider's own reason.
+        timing: When the milestones were reached.
+    """
+
+    metadata: Metadata | None
+    text: str = ""
+    reasoning: str = ""
+    tool_calls: tuple[CompletedToolCall, ...] = ()
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    raw_finish_reason: str | None = None
+    timing: Timing = Timing()
+
+    @property
+    def provider(self) -> str | None:
+        """The provider that served, from the metadata."""
+        return self.metadata.provider if self.metadata is not None else None
+
+    @property
+    def model(self) -> str | None:
+        """The model that served, from the metadata."""
+        return self.metadata.model if self.metadata is not None else None
+
+    @property
+    def complete(self) -> bool:
+        """Whether the response reached its end (a partial result is not complete)."""
+        return self.finish_reason is not None

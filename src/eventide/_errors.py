@@ -1,0 +1,240 @@
+"""The exception tree. Every failure of a stream ends in one of these::
+
+    Error                       base: provider, kind, retryable, content_emitted, partial
+    ├── ProtocolError           bytes we cannot parse, or a body cut before its terminal event
+    ├── ProviderError           the provider said no: HTTP status or an API error payload
+    │   ├── BadRequestError         400, 413, 422: fix the request, do not retry
+    │   ├── AuthenticationError     401, 403: key missing, wrong or not allowed
+    │   ├── NotFoundError           404: unknown model or endpoint
+    │   ├── RateLimitError          429: retry after `retry_after`
+    │   ├── OverloadedError         503, 529, "overloaded": retry later
+    │   └── ServerError             other 5xx: retry
+    ├── TransportError          the connection failed (chained from the HTTP library)
+    │   └── StreamTimeout           a time budget ran out; `phase` says which
+    └── NoProviderLeft          every candidate failed (routers)
+
+An error raised by a stream comes after every event received before it was delivered.
+Collectors attach `partial`, the `Completion` of everything received, before re-raising.
+Messages and body excerpts never contain the API key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal, TypeAlias
+
+if TYPE_CHECKING:
+    from ._completion import Completion
+    from ._events import Event
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "Error",
+    "NoProviderLeft",
+    "NotFoundError",
+    "OverloadedError",
+    "ProtocolError",
+    "ProviderError",
+    "RateLimitError",
+    "ServerError",
+    "StreamTimeout",
+    "TimeoutPhase",
+    "TransportError",
+    "provider_error_for_status",
+]
+
+TimeoutPhase: TypeAlias = Literal["connect", "read", "write", "pool", "first_event", "idle", "total"]
+
+
+class Error(Exception):
+    """Base class of every error eventide raises.
+
+    Attributes:
+        message: What went wrong, in one line.
+        provider: The provider that failed, when known.
+        kind: A short stable name for the failure (``"rate_limit"``, ``"timeout"``, ...).
+        retryable: Whether trying again (later, or elsewhere) may succeed.
+        content_emitted: Whether content events had already been delivered when it failed.
+        partial: The `Completion` of everything received before the failure (set by
+            collectors; None when the stream was iterated by hand).
+    """
+
+    kind: str = "error"
+    retryable: bool = False
+
+    def __init__(self, message: str, *, provider: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.content_emitted = False
+        self.partial: Completion | None = None
+        self.pending_events: list[Event] = []
+        """Events a decoder produced in the same `feed()` call before this failure.
+
+        Streams deliver these before raising the error, and empty the list; only code
+        that drives a decoder by hand sees them."""
+
+    def __str__(self) -> str:
+        return f"{self.provider}: {self.message}" if self.provider else self.message
+
+
+class ProtocolError(Error):
+    """The provider sent bytes we cannot parse, or cut the body before its terminal event.
+
+    Attributes:
+        offset: How many body bytes had been read when the problem was found, if known.
+        excerpt: A short excerpt of the offending input.
+    """
+
+    kind = "protocol"
+    retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        offset: int | None = None,
+        excerpt: str = "",
+    ) -> None:
+        super().__init__(message, provider=provider)
+        self.offset = offset
+        self.excerpt = excerpt
+
+
+class ProviderError(Error):
+    """The provider refused or failed the request: an HTTP error status or an error payload.
+
+    Attributes:
+        status_code: The HTTP status (or the status an in-stream error payload names), if any.
+        body: A short excerpt of the error body, whitespace folded, the key redacted.
+        code: The provider's own error code or type, such as ``"rate_limit_exceeded"``.
+        retry_after: Seconds the provider asked us to wait, or None.
+    """
+
+    kind = "provider"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        status_code: int | None = None,
+        body: str = "",
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, provider=provider)
+        self.status_code = status_code
+        self.body = body
+        self.code = code
+        self.retry_after = retry_after
+
+
+class BadRequestError(ProviderError):
+    """The request was rejected as invalid (400, 413, 422)."""
+
+    kind = "bad_request"
+
+
+class AuthenticationError(ProviderError):
+    """The API key is missing, wrong, or not allowed to do this (401, 403)."""
+
+    kind = "authentication"
+
+
+class NotFoundError(ProviderError):
+    """The model or the endpoint does not exist (404)."""
+
+    kind = "not_found"
+
+
+class RateLimitError(ProviderError):
+    """Too many requests (429); `retry_after` says how long to wait when the provider says."""
+
+    kind = "rate_limit"
+    retryable = True
+
+
+class OverloadedError(ProviderError):
+    """The provider is overloaded (503, 529, or an "overloaded" error payload)."""
+
+    kind = "overloaded"
+    retryable = True
+
+
+class ServerError(ProviderError):
+    """The provider failed (5xx, or an in-stream server error payload)."""
+
+    kind = "server"
+    retryable = True
+
+
+class TransportError(Error):
+    """The connection failed: refused, reset, closed early, or a TLS problem."""
+
+    kind = "transport"
+    retryable = True
+
+
+class StreamTimeout(TransportError):
+    """A time budget ran out.
+
+    Attributes:
+        phase: Which one: ``"connect"``, ``"read"``, ``"write"``, ``"pool"`` (HTTP-level),
+            or ``"first_event"``, ``"idle"``, ``"total"`` (the stream's own budgets).
+        timeout: The budget in seconds, when known.
+    """
+
+    kind = "timeout"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        phase: TimeoutPhase,
+        timeout: float | None = None,
+        provider: str | None = None,
+    ) -> None:
+        super().__init__(message, provider=provider)
+        self.phase: TimeoutPhase = phase
+        self.timeout = timeout
+
+
+class NoProviderLeft(Error):
+    """Every candidate provider failed; `errors` holds each attempt's error, in order."""
+
+    kind = "no_provider_left"
+
+    def __init__(self, message: str, errors: Sequence[Error]) -> None:
+        super().__init__(message)
+        self.errors = tuple(errors)
+        self.retryable = any(error.retryable for error in self.errors)
+
+
+_STATUS_CLASSES: dict[int, type[ProviderError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: AuthenticationError,
+    404: NotFoundError,
+    413: BadRequestError,
+    422: BadRequestError,
+    429: RateLimitError,
+    503: OverloadedError,
+    529: OverloadedError,
+}
+
+
+def provider_error_for_status(status_code: int | None) -> type[ProviderError]:
+    """The `ProviderError` class for an HTTP status (408, 409 and 5xx are retryable)."""
+    if status_code is None:
+        return ProviderError
+    cls = _STATUS_CLASSES.get(status_code)
+    if cls is not None:
+        return cls
+    if status_code >= 500 or status_code in (408, 409):
+        return ServerError
+    if status_code >= 400:
+        return BadRequestError
+    return ProviderError

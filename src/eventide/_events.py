@@ -1,0 +1,170 @@
+"""The event contract: every class a stream can yield, and nothing else.
+
+A stream yields exactly one `Metadata` first, then any number of content deltas
+(`TextDelta`, `ReasoningDelta`, `ToolCallDelta`, `ToolCall`), at most one `Usage`, and
+exactly one `Finish` last when the response is complete. Events are frozen and slotted:
+cheap to build (about 0.3 µs), safe to share, and derived with `attrs.evolve()`.
+
+Consumers `match` on them and close with `typing.assert_never`, so that mypy flags a
+consumer that misses an event class added later.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal, TypeAlias, final
+
+import attrs
+
+__all__ = [
+    "Attempt",
+    "Event",
+    "Finish",
+    "FinishReason",
+    "Metadata",
+    "ReasoningDelta",
+    "TextDelta",
+    "ToolCall",
+    "ToolCallDelta",
+    "Usage",
+]
+
+FinishReason: TypeAlias = Literal["stop", "length", "tool_calls", "content_filter", "error", "other"]
+"""Why a response ended, normalised across providers; the provider's own word is kept too."""
+
+
+@final
+@attrs.frozen
+class Attempt:
+    """One failed attempt that a router abandoned before the attempt that served.
+
+    Attributes:
+        provider: The provider that was tried.
+        model: The model that was asked for.
+        error: The error kind (`Error.kind`), such as ``"rate_limit"`` or ``"timeout"``.
+        message: The error's one-line message.
+        status_code: The HTTP status, when the failure was an HTTP error.
+        retry_after: Seconds the provider asked to wait, when it said so.
+        elapsed: Seconds the attempt took before it was abandoned.
+    """
+
+    provider: str
+    model: str | None
+    error: str
+    message: str = ""
+    status_code: int | None = None
+    retry_after: float | None = None
+    elapsed: float = 0.0
+
+
+@final
+@attrs.frozen
+class Metadata:
+    """Who is serving this response: always the first event, exactly once.
+
+    Attributes:
+        provider: The name of the provider that served (``"openai"``, ``"demo"``, ...).
+        model: The model as the provider reports it, else the requested one.
+        requested_model: The model that was asked for.
+        response_id: The provider's id for this response, when it gives one.
+        attempts: Failed attempts before this one (routers fill this in).
+        extra: Provider-specific details: request id, system fingerprint, ...
+    """
+
+    kind: ClassVar[str] = "metadata"
+    provider: str
+    model: str
+    requested_model: str
+    response_id: str | None = None
+    attempts: tuple[Attempt, ...] = ()
+    extra: dict[str, Any] = attrs.field(factory=dict, hash=False)
+
+
+@final
+@attrs.frozen
+class TextDelta:
+    """A piece of the answer text."""
+
+    kind: ClassVar[str] = "text_delta"
+    text: str
+
+
+@final
+@attrs.frozen
+class ReasoningDelta:
+    """A piece of the model's reasoning (thinking, ``reasoning_content``, thought summaries)."""
+
+    kind: ClassVar[str] = "reasoning_delta"
+    text: str
+
+
+@final
+@attrs.frozen
+class ToolCallDelta:
+    """A fragment of a tool call as it streams.
+
+    `id` and `name` are set on the first fragment of a call and None afterwards;
+    `arguments` is the next piece of the call's JSON arguments text.
+    """
+
+    kind: ClassVar[str] = "tool_call_delta"
+    index: int
+    id: str | None
+    name: str | None
+    arguments: str
+
+
+@final
+@attrs.frozen
+class ToolCall:
+    """A complete tool call: emitted once per call, when the call is complete.
+
+    Attributes:
+        index: The call's position among the response's tool calls.
+        id: The provider's id for the call (synthesised where the provider gives none).
+        name: The function name.
+        arguments: The complete JSON arguments text, exactly as the model wrote it.
+    """
+
+    kind: ClassVar[str] = "tool_call"
+    index: int
+    id: str
+    name: str
+    arguments: str
+
+
+@final
+@attrs.frozen
+class Usage:
+    """Final token counts as the provider reported them: sent at most once, never a guess.
+
+    Counts the provider did not report are None: unknown is not zero.
+    """
+
+    kind: ClassVar[str] = "usage"
+    input_tokens: int | None
+    output_tokens: int | None
+    total_tokens: int | None = None
+    cached_tokens: int | None = None
+    reasoning_tokens: int | None = None
+
+
+@final
+@attrs.frozen
+class Finish:
+    """The last event of a complete response.
+
+    Attributes:
+        reason: Why the response ended, normalised (`FinishReason`).
+        raw_reason: The provider's own word for it, or None when it gave none.
+    """
+
+    kind: ClassVar[str] = "finish"
+    reason: FinishReason
+    raw_reason: str | None = None
+
+
+Event: TypeAlias = Metadata | TextDelta | ReasoningDelta | ToolCallDelta | ToolCall | Usage | Finish
+"""Everything a stream yields."""
+
+CONTENT_EVENTS: tuple[type[Event], ...] = (TextDelta, ReasoningDelta, ToolCallDelta, ToolCall)
+"""The events that carry answer content (what routers and errors call 'content emitted')."""

@@ -1,0 +1,65 @@
+"""The one cattrs converter: events, requests and completions to JSON-ready data and back.
+
+Events are tagged by their ``kind`` (``{"kind": "text_delta", "text": "Hi"}``); content parts by
+``type`` (``"text"`` / ``"image"``). The CLI's ``--json`` output, fixtures and records use it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+import cattrs
+from cattrs.strategies import configure_tagged_union
+
+from ._completion import Completion
+from ._events import Event
+from ._request import ContentPart, ImagePart, Request, TextPart
+
+__all__ = ["converter", "dumps_event", "structure", "unstructure"]
+
+T = TypeVar("T")
+
+converter = cattrs.Converter(omit_if_default=False)
+
+configure_tagged_union(Event, converter, tag_generator=lambda cls: cls.kind, tag_name="kind")
+
+_PART_TAGS: dict[type, str] = {TextPart: "text", ImagePart: "image"}
+configure_tagged_union(
+    ContentPart, converter, tag_generator=lambda cls: _PART_TAGS[cls], tag_name="type"
+)
+
+
+def _structure_content(value: Any, _: Any) -> str | tuple[ContentPart, ...]:
+    if isinstance(value, str):
+        return value
+    return tuple(converter.structure(part, ContentPart) for part in value)  # type: ignore[arg-type]
+
+
+def _unstructure_content(value: str | tuple[ContentPart, ...]) -> Any:
+    if isinstance(value, str):
+        return value
+    return [converter.unstructure(part, ContentPart) for part in value]
+
+
+converter.register_structure_hook(str | tuple[ContentPart, ...], _structure_content)
+converter.register_unstructure_hook(str | tuple[ContentPart, ...], _unstructure_content)
+
+
+def unstructure(value: Event | Request | Completion) -> dict[str, Any]:
+    """JSON-ready data for an event, a request or a completion."""
+    if isinstance(value, Request | Completion):
+        data: dict[str, Any] = converter.unstructure(value)
+    else:
+        data = converter.unstructure(value, Event)  # type: ignore[arg-type]
+    return data
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Build a `cls` (`Event`, `Request`, `Completion`, ...) back from `unstructure` data."""
+    return converter.structure(data, cls)
+
+
+def dumps_event(event: Event) -> str:
+    """One event as a line of compact JSON."""
+    return json.dumps(unstructure(event), ensure_ascii=False, separators=(",", ":"))

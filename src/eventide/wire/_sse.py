@@ -1,0 +1,217 @@
+"""Server-sent events, sans-IO: bytes in, `SSEMessage` out.
+
+Follows the WHATWG HTML standard, section 9.2.6 "Interpreting an event stream"
+(https://html.spec.whatwg.org/multipage/server-sent-events.html, read 2026-12):
+
+- lines end in CRLF, LF or CR, and a CRLF may be split across two chunks;
+- one leading U+FEFF (UTF-8 BOM) is stripped, at the start of the stream only;
+- lines starting with ":" are comments (keep-alives such as ": OPENROUTER PROCESSING");
+- a line without ":" is a field name with an empty value; one space after ":" is removed;
+- ``data`` lines append to the data buffer, joined by LF;
+- ``id`` sets the last event id unless the value contains NUL; it persists across events;
+- ``retry`` sets the reconnection time only if the value is all ASCII digits;
+- a blank line dispatches the event, unless the data buffer is empty;
+- at end of stream an event without its blank line is discarded.
+
+Lines are split on bytes and decoded as UTF-8 (invalid bytes become U+FFFD) one complete
+line at a time, so a multi-byte character split across chunks is never damaged, and the
+result does not depend on where the chunks were cut. Work is O(bytes fed); the bytes held
+for one event are capped by `max_event_bytes`.
+"""
+
+from __future__ import annotations
+
+from typing import final
+
+import attrs
+
+from .._errors import ProtocolError
+
+__all__ = ["DEFAULT_MAX_EVENT_BYTES", "SSEDecoder", "SSEMessage"]
+
+DEFAULT_MAX_EVENT_BYTES = 8 * 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+
+
+@final
+@attrs.frozen
+class SSEMessage:
+    """One dispatched server-sent event.
+
+    Attributes:
+        data: The data lines joined by LF.
+        event: The event type (``"message"`` when the stream named none).
+        id: The last event id in effect when it was dispatched ("" when none).
+        retry: The reconnection time in milliseconds in effect, or None.
+    """
+
+    data: str
+    event: str = "message"
+    id: str = ""
+    retry: int | None = None
+
+
+@final
+class SSEDecoder:
+    """Turn an event-stream body into `SSEMessage` objects. Does no I/O.
+
+    Feed it the body's bytes in chunks of any size; call `end()` once the body is over.
+
+    Args:
+        max_event_bytes: The most bytes one event (its lines and data) may hold before
+            `feed()` raises `ProtocolError`, so a hostile stream cannot grow memory unbounded.
+    """
+
+    __slots__ = (
+        "_bytes_fed",
+        "_data",
+        "_data_size",
+        "_event_type",
+        "_max",
+        "_skip_lf",
+        "_start",
+        "_tail",
+        "_tail_size",
+        "last_event_id",
+        "retry",
+    )
+
+    def __init__(self, *, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
+        if max_event_bytes < 1:
+            raise ValueError("max_event_bytes must be positive")
+        self._max = max_event_bytes
+        self._start: bytes | None = b""  # bytes seen before the BOM check; None once done
+        self._tail: list[bytes] = []  # pieces of the current, unterminated line
+        self._tail_size = 0
+        self._skip_lf = False  # the previous chunk ended in CR: a leading LF belongs to it
+        self._data: list[str] = []
+        self._data_size = 0
+        self._event_type = ""
+        self._bytes_fed = 0
+        self.last_event_id = ""
+        """The last event id in effect ("" when none was set)."""
+        self.retry: int | None = None
+        """The reconnection time in milliseconds the stream asked for, or None."""
+
+    @property
+    def bytes_fed(self) -> int:
+        """How many bytes have been fed so far."""
+        return self._bytes_fed
+
+    def feed(self, data: bytes) -> list[SSEMessage]:
+        """Take the next chunk of the body; return the events it completes.
+
+        Raises:
+            ProtocolError: An event grew past `max_event_bytes`.
+        """
+        self._bytes_fed += len(data)
+        if self._start is not None:
+            data = self._start + data
+            if len(data) < len(_BOM) and _BOM.startswith(data):
+                self._start = data  # could still be a BOM: wait for more
+                return []
+            self._start = None
+            if data.startswith(_BOM):
+                data = data[len(_BOM) :]
+        if self._skip_lf and data:
+            self._skip_lf = False
+            if data[0] == 0x0A:
+                data = data[1:]
+        end = max(data.rfind(b"\n"), data.rfind(b"\r"))
+        if end < 0:
+            if data:
+                self._hold(data)
+            return []
+        if self._tail:
+            self._tail.append(data[: end + 1])
+            block = b"".join(self._tail)
+            self._tail = []
+            self._tail_size = 0
+        else:
+            block = data[: end + 1]
+        if end + 1 < len(data):
+            self._hold(data[end + 1 :])
+        elif data[end] == 0x0D:
+            self._skip_lf = True
+        return self._lines(block.splitlines())
+
+    def end(self) -> list[SSEMessage]:
+        """Mark the end of the body. An event without its closing blank line is discarded."""
+        self._tail = []
+        self._tail_size = 0
+        self._data = []
+        self._data_size = 0
+        self._event_type = ""
+        return []
+
+    @property
+    def pending(self) -> bool:
+        """Whether bytes of an undispatched event are held (the body stopped mid-event)."""
+        return bool(self._tail or self._data or self._event_type)
+
+    def _hold(self, piece: bytes) -> None:
+        self._tail.append(piece)
+        self._tail_size += len(piece)
+        if self._tail_size + self._data_size > self._max:
+            self._too_big()
+
+    def _too_big(self) -> None:
+        excerpt = (b"".join(self._tail)[:80] if self._tail else b"").decode("utf-8", "replace")
+        self._tail = []
+        self._tail_size = 0
+        self._data = []
+        self._data_size = 0
+        raise ProtocolError(
+            f"server-sent event larger than {self._max} bytes",
+            offset=self._bytes_fed,
+            excerpt=excerpt,
+        )
+
+    def _lines(self, lines: list[bytes]) -> list[SSEMessage]:
+        out: list[SSEMessage] = []
+        data = self._data
+        for line in lines:
+            if not line:
+                if data:
+                    out.append(
+                        SSEMessage(
+                            "\n".join(data),
+                            self._event_type or "message",
+                            self.last_event_id,
+                            self.retry,
+                        )
+                    )
+                    data = self._data = []
+                    self._data_size = 0
+                self._event_type = ""
+                continue
+            if line.startswith(b"data:"):  # the hot path: one data line per event
+                value = line[6:] if line[5:6] == b" " else line[5:]
+            else:
+                if line[0] == 0x3A:  # ":" comment
+                    continue
+                colon = line.find(b":")
+                if colon < 0:
+                    field, value = line, b""
+                else:
+                    field = line[:colon]
+                    value = line[colon + 2 :] if line[colon + 1 : colon + 2] == b" " else line[colon + 1 :]
+                if field != b"data":
+                    self._field(field, value)
+                    continue
+            self._data_size += len(value)
+            if self._data_size > self._max:
+                self._too_big()
+            data.append(value.decode("utf-8", "replace"))
+        return out
+
+    def _field(self, field: bytes, value: bytes) -> None:
+        if field == b"event":
+            self._event_type = value.decode("utf-8", "replace")
+        elif field == b"id":
+            if b"\x00" not in value:
+                self.last_event_id = value.decode("utf-8", "replace")
+        elif field == b"retry":
+            if value.isdigit():  # bytes.isdigit() is ASCII-only, as the spec wants
+                self.retry = int(value)
+        # any other field is ignored
