@@ -1,0 +1,88 @@
+"""eventide: every LLM chat request as one stream of typed events.
+
+    async with provider.stream("Why is the sky blue?") as events:
+        async for event in events:
+            ...
+
+Nothing happens at import time: no network, no disk, no environment reads.
+"""
+
+from ._completion import CompletedToolCall as CompletedToolCall
+from ._completion import Completion as Completion
+from ._completion import Timing as Timing
+from ._errors import AuthenticationError as AuthenticationError
+from ._errors import BadRequestError as BadRequestError
+from ._errors import Error as Error
+from ._errors import NoProviderLeft as NoProviderLeft
+from ._errors import NotFoundError as NotFoundError
+from ._errors import OverloadedError as OverloadedError
+from ._errors import ProtocolError as ProtocolError
+from ._errors import ProviderError as ProviderError
+from ._errors import RateLimitError as RateLimitError
+from ._errors import ServerError as ServerError
+from ._errors import StreamTimeout as StreamTimeout
+from ._errors import TransportError as TransportError
+from ._events import Attempt as Attempt
+from ._events import Event as Event
+from ._events import Finish as Finish
+from ._events import FinishReason as FinishReason
+from ._events import Metadata as Metadata
+from ._events import ReasoningDelta as ReasoningDelta
+from ._events import TextDelta as TextDelta
+from ._events import ToolCall as ToolCall
+from ._events import ToolCallDelta as ToolCallDelta
+from ._events import Usage as Usage
+from ._request import ImagePart as ImagePart
+from ._request import Message as Message
+from ._request import Request as Request
+from ._request import TextPart as TextPart
+from ._request import ToolSpec as ToolSpec
+from ._serde import converter as converter
+from ._stream import EventStream as EventStream
+from ._timeouts import Timeouts as Timeouts
+from ._version import __version__ as __version__
+from .collectors import CompletionCollector as CompletionCollector
+from .collectors import collect as collect
+from .collectors import collect_text as collect_text
+from .collectors import first_metadata as first_metadata
+
+__all__ = [
+    "Attempt",
+    "AuthenticationError",
+    "BadRequestError",
+    "CompletedToolCall",
+    "Completion",
+    "CompletionCollector",
+    "Error",
+    "Event",
+    "EventStream",
+    "Finish",
+    "FinishReason",
+    "ImagePart",
+    "Message",
+    "Metadata",
+    "NoProviderLeft",
+    "NotFoundError",
+    "OverloadedError",
+    "ProtocolError",
+    "ProviderError",
+    "RateLimitError",
+    "ReasoningDelta",
+    "Request",
+    "ServerError",
+    "StreamTimeout",
+    "TextDelta",
+    "TextPart",
+    "Timeouts",
+    "Timing",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolSpec",
+    "TransportError",
+    "Usage",
+    "__version__",
+    "collect",
+    "collect_text",
+    "converter",
+    "first_metadata",
+]

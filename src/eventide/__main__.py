@@ -1,0 +1,7 @@
+"""``python -m eventide``: the same command line as the ``eventide`` script."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())

@@ -1,0 +1,117 @@
+"""The ``eventide`` command line: ``eventide chat PROMPT``.
+
+The answer goes to stdout as it streams; the metadata line, the reasoning and the closing
+summary go to stderr, so that ``eventide chat ... > answer.txt`` keeps only the answer.
+With ``--json``, stdout gets every event as one JSON object per line instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+import trio
+
+from ._errors import Error
+from ._events import Finish, Metadata, ReasoningDelta, TextDelta, Usage
+from ._serde import dumps_event
+from ._version import __version__
+from .providers import PROVIDER_NAMES, Demo, Provider, provider_from_name
+from .providers._registry import configured_provider_name
+
+__all__ = ["main"]
+
+DEMO_DELAY = 0.012
+_NOT_CONFIGURED = (
+    "eventide: no provider configured, using the offline demo provider.\n"
+    "eventide: to use a real model, set OPENAI_API_KEY (and OPENAI_BASE_URL for any "
+    "OpenAI-compatible server), or pass --provider / --base-url."
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eventide",
+        description="Stream LLM chat responses as typed events.",
+    )
+    parser.add_argument("--version", action="version", version=f"eventide {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    chat = commands.add_parser("chat", help="send one prompt and stream the answer")
+    chat.add_argument("prompt", help="the prompt to send")
+    chat.add_argument(
+        "--provider",
+        choices=PROVIDER_NAMES,
+        help="provider to use (default: from the environment, else the offline demo)",
+    )
+    chat.add_argument("--model", help="model to ask for (default: the provider's)")
+    chat.add_argument("--base-url", help="API root of an OpenAI-compatible server")
+    chat.add_argument("--system", help="a system prompt")
+    chat.add_argument("--json", action="store_true", help="print every event as a JSON line")
+    return parser
+
+
+def _provider(args: argparse.Namespace, err: TextIO) -> Provider:
+    name = args.provider or ("openai" if args.base_url else configured_provider_name())
+    if name is None:
+        print(_NOT_CONFIGURED, file=err)
+        return Demo(delay=DEMO_DELAY)
+    if name == "demo":
+        return Demo(delay=DEMO_DELAY)
+    return provider_from_name(name, base_url=args.base_url, model=args.model)
+
+
+async def _chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from ._request import Message, Request
+
+    messages = [Message.system(args.system)] if args.system else []
+    request = Request([*messages, Message.user(args.prompt)], model=args.model)
+    thinking = False  # reasoning is being printed: end its line before the answer
+    async with _provider(args, err) as provider, provider.stream(request) as events:
+        async for event in events:
+            if args.json:
+                out.write(dumps_event(event) + "\n")
+                out.flush()
+                continue
+            match event:
+                case TextDelta(text=text):
+                    if thinking:
+                        thinking = False
+                        print(file=err, flush=True)
+                    out.write(text)
+                    out.flush()
+                case ReasoningDelta(text=text):
+                    thinking = True
+                    err.write(text)
+                    err.flush()
+                case Metadata(provider=served_by, model=model):
+                    print(f"[{served_by} · {model}]", file=err, flush=True)
+                case Usage(input_tokens=used_in, output_tokens=used_out):
+                    err.write(f"\n[tokens: {used_in} in, {used_out} out]")
+                case Finish(reason=reason):
+                    out.write("\n")
+                    print(f"\n[finish: {reason}]", file=err, flush=True)
+                case _:
+                    pass
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
+    out, err = sys.stdout, sys.stderr
+    try:
+        return trio.run(_chat, args, out, err)
+    except Error as exc:
+        print(f"eventide: error: {exc}", file=err)
+        return 1
+    except KeyboardInterrupt:
+        print("\neventide: interrupted", file=err)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (eventide chat ... | head): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1

@@ -1,0 +1,47 @@
+"""`Timeouts`: every time budget of a stream in one frozen object."""
+
+from __future__ import annotations
+
+from typing import final
+
+import attrs
+
+__all__ = ["Timeouts"]
+
+
+def _budget(value: float | None) -> float | None:
+    if value is not None and not value > 0:
+        raise ValueError(f"a timeout must be a positive number of seconds or None, not {value!r}")
+    return value
+
+
+@final
+@attrs.frozen
+class Timeouts:
+    """Time budgets in seconds; None means no limit.
+
+    HTTP-level, enforced by the HTTP client on each operation:
+
+    Attributes:
+        connect: To open the connection (TCP and TLS).
+        read: For any single read from the socket.
+        write: For any single write to the socket.
+        pool: To wait for a free connection from the pool.
+
+    Stream-level, enforced with cancel scopes around the stream's reads:
+
+    Attributes:
+        first_event: From the start of the request to the first event (`Metadata`).
+        idle: Between two events (keep-alive comments do not reset it).
+        total: For the whole response.
+
+    A timeout raises `StreamTimeout`, whose ``phase`` names the budget that ran out.
+    """
+
+    connect: float | None = attrs.field(default=10.0, converter=_budget)
+    read: float | None = attrs.field(default=600.0, converter=_budget)
+    write: float | None = attrs.field(default=60.0, converter=_budget)
+    pool: float | None = attrs.field(default=60.0, converter=_budget)
+    first_event: float | None = attrs.field(default=None, converter=_budget)
+    idle: float | None = attrs.field(default=None, converter=_budget)
+    total: float | None = attrs.field(default=None, converter=_budget)

@@ -1,0 +1,308 @@
+"""The only module that touches httpx: send a request, stream the body's bytes, always close.
+
+`open_body()` sends a request and returns an `HTTPBody` once the response headers are in and
+the status is a success; an error status raises the provider's typed error with a bounded
+excerpt of the body. The body's bytes come from ``response.aiter_bytes()`` (which undoes any
+Content-Encoding) through an async generator that closes the response in its ``finally``:
+when a consumer abandons a stream without closing it, the runtime's async-generator
+finaliser still releases the connection. httpx exceptions never leave this module: they
+become `TransportError`, `StreamTimeout` or `ProtocolError`, chained with ``from``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import aclosing
+from typing import Any, Final, final
+
+import httpx
+
+from ._errors import Error, ProtocolError, ProviderError, StreamTimeout, TransportError
+from ._timeouts import Timeouts
+from ._version import __version__
+
+__all__ = [
+    "USER_AGENT",
+    "ClientSlot",
+    "ErrorFactory",
+    "HTTPBody",
+    "InMemoryTransport",
+    "new_client",
+    "open_body",
+    "parse_retry_after",
+]
+
+USER_AGENT: Final = f"eventide/{__version__}"
+MAX_ERROR_BODY: Final = 64 * 1024
+
+ErrorFactory = Callable[..., ProviderError]
+"""Builds a provider's typed error: ``factory(payload, status_code=, retry_after=, raw=)``."""
+
+
+def new_client(*, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    """An `httpx.AsyncClient` set up for long-lived streams: no pool cap, generous keep-alive.
+
+    Timeouts are set per request from the stream's `Timeouts`.
+    """
+    return httpx.AsyncClient(
+        transport=transport,
+        limits=httpx.Limits(max_connections=None, max_keepalive_connections=100),
+        headers={"user-agent": USER_AGENT},
+        timeout=None,
+        follow_redirects=False,
+    )
+
+
+def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Seconds to wait from ``retry-after-ms``, or ``retry-after`` as seconds or an HTTP date."""
+    milliseconds = headers.get("retry-after-ms")
+    if milliseconds:
+        try:
+            return max(float(milliseconds) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+
+
+def _redact(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def _translate(exc: httpx.HTTPError, provider: str) -> Error:
+    """The eventide error for an httpx error (never with the request headers or the key)."""
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        phase = {
+            httpx.ConnectTimeout: "connect",
+            httpx.ReadTimeout: "read",
+            httpx.WriteTimeout: "write",
+            httpx.PoolTimeout: "pool",
+        }.get(type(exc), "read")
+        return StreamTimeout(f"{phase} timeout ({detail})", phase=phase, provider=provider)  # type: ignore[arg-type]
+    if isinstance(exc, httpx.RemoteProtocolError):
+        # "peer closed connection without sending complete message body" and friends
+        return ProtocolError(f"broken HTTP response: {detail}", provider=provider)
+    if isinstance(exc, httpx.DecodingError):
+        return ProtocolError(f"undecodable response body: {detail}", provider=provider)
+    if isinstance(exc, httpx.ConnectError):
+        return TransportError(f"cannot connect: {detail}", provider=provider)
+    return TransportError(f"{type(exc).__name__}: {detail}", provider=provider)
+
+
+@final
+class HTTPBody:
+    """An open response: its headers now, its body bytes on demand, closed exactly once."""
+
+    __slots__ = ("_response", "chunks", "headers", "status_code")
+
+    def __init__(self, response: httpx.Response, provider: str) -> None:
+        self._response = response
+        self.status_code = response.status_code
+        self.headers: Mapping[str, str] = response.headers
+        self.chunks: AsyncGenerator[bytes, None] = _iter_body(response, provider)
+
+    async def aclose(self) -> None:
+        """Close the response: the connection goes back to the pool only if fully read."""
+        try:
+            await self.chunks.aclose()
+        finally:
+            await self._response.aclose()
+
+
+async def _iter_body(response: httpx.Response, provider: str) -> AsyncGenerator[bytes, None]:
+    try:
+        async with aclosing(response.aiter_bytes()) as chunks:
+            async for chunk in chunks:
+                yield chunk
+    except httpx.HTTPError as exc:
+        raise _translate(exc, provider) from exc
+    finally:
+        await response.aclose()
+
+
+async def _read_bounded(response: httpx.Response, limit: int) -> str:
+    data = bytearray()
+    async with aclosing(response.aiter_bytes()) as chunks:
+        async for chunk in chunks:
+            data += chunk
+            if len(data) >= limit:
+                break
+    return bytes(data[:limit]).decode("utf-8", "replace")
+
+
+async def _rejected(
+    response: httpx.Response,
+    *,
+    provider: str,
+    error_factory: ErrorFactory,
+    secrets: Sequence[str],
+) -> Error:
+    """The error for a response that is not a stream: an error status, or a JSON/HTML page."""
+    try:
+        raw = _redact(await _read_bounded(response, MAX_ERROR_BODY), secrets)
+    except httpx.HTTPError:
+        raw = ""
+    finally:
+        await response.aclose()
+    try:
+        payload: Any = json.loads(raw) if raw.lstrip().startswith(("{", "[")) else None
+    except ValueError:
+        payload = None
+    retry_after = parse_retry_after(response.headers)
+    if response.is_success:
+        content_type = response.headers.get("content-type", "")
+        if isinstance(payload, dict) and payload.get("error"):
+            error: Error = error_factory(payload, status_code=None, retry_after=retry_after, raw=raw)
+        else:
+            error = ProtocolError(
+                f"expected an event stream, got {content_type or 'no content type'}",
+                excerpt=" ".join(raw.split())[:200],
+            )
+    else:
+        error = error_factory(
+            payload, status_code=response.status_code, retry_after=retry_after, raw=raw
+        )
+    error.provider = provider
+    return error
+
+
+async def open_body(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    provider: str,
+    headers: Mapping[str, str],
+    content: bytes,
+    timeouts: Timeouts,
+    error_factory: ErrorFactory,
+    secrets: Sequence[str] = (),
+    reject_content_types: Sequence[str] = ("text/html", "application/json"),
+) -> HTTPBody:
+    """Send a request and return its body once the headers say it is a stream.
+
+    Raises:
+        ProviderError: An HTTP error status (the provider's typed subclass).
+        ProtocolError: A success status whose content type is in `reject_content_types`.
+        TransportError: The connection failed; `StreamTimeout` for connect/write/pool/read.
+
+    Cancellation:
+        Safe to cancel at any point: a response already opened is closed.
+    """
+    request = client.build_request(
+        method,
+        url,
+        headers=headers,
+        content=content,
+        timeout=httpx.Timeout(
+            connect=timeouts.connect, read=timeouts.read, write=timeouts.write, pool=timeouts.pool
+        ),
+    )
+    try:
+        response = await client.send(request, stream=True)
+    except httpx.HTTPError as exc:
+        raise _translate(exc, provider) from exc
+    try:
+        content_type = response.headers.get("content-type", "").lower()
+        if not response.is_success or content_type.startswith(tuple(reject_content_types)):
+            raise await _rejected(
+                response, provider=provider, error_factory=error_factory, secrets=secrets
+            )
+    except BaseException:
+        await response.aclose()
+        raise
+    return HTTPBody(response, provider)
+
+
+BodySource = Callable[[Mapping[str, Any]], AsyncIterator[bytes]]
+"""Makes a response body for a decoded JSON request: an async iterator of byte chunks."""
+
+
+@final
+class InMemoryTransport(httpx.AsyncBaseTransport):
+    """An httpx transport answering every request with a streamed body made in process.
+
+    The offline `demo` provider and `eventide.testing` use it, so that their bytes travel the
+    same path as a real server's: httpx response, body iterator, decoder, stream.
+    """
+
+    def __init__(
+        self,
+        source: BodySource,
+        *,
+        content_type: str = "text/event-stream",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._source = source
+        self._headers = {"content-type": content_type, **(headers or {})}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        payload = json.loads(body) if body else {}
+        return httpx.Response(200, headers=self._headers, stream=_ByteStream(self._source(payload)))
+
+
+@final
+class _ByteStream(httpx.AsyncByteStream):
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self._chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._chunks:
+            yield chunk
+
+    async def aclose(self) -> None:
+        close: Callable[[], Awaitable[None]] | None = getattr(self._chunks, "aclose", None)
+        if close is not None:
+            await close()
+
+
+@final
+class ClientSlot:
+    """The httpx client a provider sends through: the caller's, or one it makes on first use.
+
+    A client made here is owned here and closed by `aclose()`; a caller's is never closed.
+    Making it lazily keeps construction free of I/O (no certificate loading at import or
+    construction time).
+    """
+
+    __slots__ = ("_client", "_factory", "_owned")
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient | None,
+        *,
+        factory: Callable[[], httpx.AsyncClient] = new_client,
+    ) -> None:
+        self._client = client
+        self._factory = factory
+        self._owned = client is None
+
+    def get(self) -> httpx.AsyncClient:
+        """The client, made on first use if the caller gave none."""
+        if self._client is None:
+            self._client = self._factory()
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the client if this slot made it."""
+        client = self._client
+        if self._owned and client is not None:
+            self._client = None
+            await client.aclose()

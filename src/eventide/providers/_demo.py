@@ -1,0 +1,154 @@
+"""`Demo`: an offline provider, so that `eventide chat` works on a fresh machine without a key.
+
+It is not a shortcut around the pipeline: an in-process HTTP transport answers with the
+bytes an OpenAI-compatible server would send (``data: {chunk}`` events, usage, ``[DONE]``),
+and those bytes go through httpx, the SSE decoder, the OpenAI chat decoder and an
+`EventStream` exactly as a real provider's do.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Mapping
+from types import TracebackType
+from typing import Any, Final, final
+
+import anyio
+
+from .._request import Request
+from .._stream import EventStream
+from .._timeouts import Timeouts
+from .._transport import ClientSlot, InMemoryTransport, new_client
+from ._openai import OpenAIChat
+
+__all__ = ["Demo"]
+
+DEMO_MODEL: Final = "eventide-demo-1"
+_SETUP = (
+    "To talk to a real model, set OPENAI_API_KEY (and OPENAI_BASE_URL for any "
+    "OpenAI-compatible server), or pass --provider and --base-url."
+)
+
+
+def _prompt(payload: Mapping[str, Any]) -> str:
+    for message in reversed(payload.get("messages") or []):
+        if message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, list):
+                return " ".join(str(part.get("text", "")) for part in content)
+            return str(content or "")
+    return ""
+
+
+def demo_answer(prompt: str) -> tuple[str, str]:
+    """The demo's (reasoning, answer) for a prompt: deterministic, and it says how to set up."""
+    quoted = " ".join(prompt.split())
+    if len(quoted) > 120:
+        quoted = quoted[:119] + "…"
+    reasoning = f"The prompt was “{quoted}”. No provider is configured, so the demo answers."
+    answer = (
+        f"Hello from eventide's offline demo provider! You asked: “{quoted}”. "
+        "This answer reached you as a stream of typed events: Metadata first, then text "
+        "deltas, usage and a finish event, decoded from the same Server-Sent Events bytes "
+        f"an OpenAI-compatible server sends. {_SETUP}"
+    )
+    return reasoning, answer
+
+
+def _pieces(text: str) -> list[str]:
+    return re.findall(r"\S+\s*|\s+", text)
+
+
+def _chunk(response_id: str, delta: dict[str, Any], finish: str | None = None) -> bytes:
+    chunk = {
+        "id": response_id,
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": DEMO_MODEL,
+        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+    }
+    return b"data: " + json.dumps(chunk, ensure_ascii=False).encode() + b"\n\n"
+
+
+async def _demo_body(payload: Mapping[str, Any], delay: float) -> AsyncIterator[bytes]:
+    prompt = _prompt(payload)
+    reasoning, answer = demo_answer(prompt)
+    response_id = "chatcmpl-demo"
+    yield _chunk(response_id, {"role": "assistant", "content": ""})
+    pieces = [("reasoning_content", p) for p in _pieces(reasoning)]
+    pieces += [("content", p) for p in _pieces(answer)]
+    for field, piece in pieces:
+        if delay:
+            await anyio.sleep(delay)
+        yield _chunk(response_id, {field: piece})
+    yield _chunk(response_id, {}, "stop")
+    usage = {
+        "id": response_id,
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": DEMO_MODEL,
+        "choices": [],
+        "usage": {
+            "prompt_tokens": len(prompt.split()),
+            "completion_tokens": len(pieces),
+            "total_tokens": len(prompt.split()) + len(pieces),
+        },
+    }
+    yield b"data: " + json.dumps(usage).encode() + b"\n\ndata: [DONE]\n\n"
+
+
+@final
+class Demo:
+    """The offline demo provider: a canned, prompt-aware answer, streamed through the full
+    pipeline (HTTP response, SSE and OpenAI chat decoding, `EventStream`).
+
+    Args:
+        delay: Seconds between chunks, so that streaming is visible in a terminal.
+        name: The provider name reported in `Metadata`.
+    """
+
+    def __init__(self, *, delay: float = 0.0, name: str = "demo") -> None:
+        self._provider = OpenAIChat(
+            base_url="http://demo.invalid/v1", api_key="", model=DEMO_MODEL, name=name
+        )
+        # The same provider, sending through an in-process server made on first use.
+        self._provider._client = ClientSlot(
+            None,
+            factory=lambda: new_client(
+                transport=InMemoryTransport(lambda payload: _demo_body(payload, delay))
+            ),
+        )
+
+    @property
+    def name(self) -> str:
+        """The provider name reported in `Metadata`."""
+        return self._provider.name
+
+    def __repr__(self) -> str:
+        return f"Demo(name={self.name!r})"
+
+    async def __aenter__(self) -> Demo:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def stream(
+        self,
+        request: Request | str,
+        *,
+        model: str | None = None,
+        timeouts: Timeouts | None = None,
+    ) -> EventStream:
+        """The events of the demo's answer to `request` (no network, no key)."""
+        return self._provider.stream(request, model=model, timeouts=timeouts)
+
+    async def aclose(self) -> None:
+        """Close the demo's in-process HTTP client."""
+        await self._provider.aclose()
