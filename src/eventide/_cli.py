@@ -10,8 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import trio
 
@@ -21,6 +20,9 @@ from ._serde import dumps_event
 from ._version import __version__
 from .providers import PROVIDER_NAMES, Demo, Provider, provider_from_name
 from .providers._registry import configured_provider_name
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["main"]
 

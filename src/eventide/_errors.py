@@ -20,10 +20,11 @@ Messages and body excerpts never contain the API key.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ._completion import Completion
     from ._events import Event
 
@@ -44,7 +45,9 @@ __all__ = [
     "provider_error_for_status",
 ]
 
-TimeoutPhase: TypeAlias = Literal["connect", "read", "write", "pool", "first_event", "idle", "total"]
+TimeoutPhase: TypeAlias = Literal[
+    "connect", "read", "write", "pool", "first_event", "idle", "total"
+]
 
 
 class Error(Exception):

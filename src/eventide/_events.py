@@ -28,7 +28,9 @@ __all__ = [
     "Usage",
 ]
 
-FinishReason: TypeAlias = Literal["stop", "length", "tool_calls", "content_filter", "error", "other"]
+FinishReason: TypeAlias = Literal[
+    "stop", "length", "tool_calls", "content_filter", "error", "other"
+]
 """Why a response ended, normalised across providers; the provider's own word is kept too."""
 
 

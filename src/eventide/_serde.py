@@ -22,7 +22,12 @@ T = TypeVar("T")
 
 converter = cattrs.Converter(omit_if_default=False)
 
-configure_tagged_union(Event, converter, tag_generator=lambda cls: cls.kind, tag_name="kind")
+configure_tagged_union(
+    Event,
+    converter,
+    tag_generator=lambda cls: cls.kind,  # type: ignore[attr-defined]
+    tag_name="kind",
+)
 
 _PART_TAGS: dict[type, str] = {TextPart: "text", ImagePart: "image"}
 configure_tagged_union(
@@ -51,7 +56,7 @@ def unstructure(value: Event | Request | Completion) -> dict[str, Any]:
     if isinstance(value, Request | Completion):
         data: dict[str, Any] = converter.unstructure(value)
     else:
-        data = converter.unstructure(value, Event)  # type: ignore[arg-type]
+        data = converter.unstructure(value, Event)
     return data
 
 

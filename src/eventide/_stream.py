@@ -11,17 +11,23 @@ before it were delivered.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 from collections.abc import Awaitable, Callable, Mapping
-from types import TracebackType
-from typing import Any, Final, Protocol, final
+from typing import TYPE_CHECKING, Any, Final, Protocol, final
 
 import anyio
+import trio
 
 from ._errors import Error, ProtocolError, StreamTimeout
 from ._events import CONTENT_EVENTS, Event, Metadata
-from ._timeouts import Timeouts
 from .wire import Decoder
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from ._timeouts import Timeouts
 
 __all__ = ["Body", "EventStream", "OpenBody"]
 
@@ -114,6 +120,14 @@ class EventStream:
         self._content_emitted = False
         self._started: float | None = None
         self._waited = False  # an event was delivered: later waits are "idle" waits
+
+    def __del__(self) -> None:
+        # Abandoned without aclose() (a plain `async for ... break`): close the response in
+        # the background, on the event loop that is running us.
+        body = self._body
+        if body is not None:
+            self._body = None
+            _close_later(body)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open" if self._body is not None else "new"
@@ -216,7 +230,7 @@ class EventStream:
         if timeouts.total is None and timeouts.idle is None and timeouts.first_event is None:
             return await self._pull()
         deadline, phase = self._deadline(anyio.current_time())
-        with anyio.CancelScope(deadline=deadline) as scope:
+        with anyio.CancelScope(deadline=deadline):
             return await self._pull()
         budget = {"total": timeouts.total, "first_event": timeouts.first_event}.get(
             phase, timeouts.idle
@@ -279,3 +293,29 @@ class EventStream:
                         break
             except Error:
                 pass  # the response was already complete: a broken tail changes nothing
+
+
+_closing: set[Any] = set()  # strong references to asyncio close tasks while they run
+
+
+async def _close_quietly(body: Body) -> None:
+    with contextlib.suppress(Exception):
+        await body.aclose()
+
+
+def _close_later(body: Body) -> None:
+    """Schedule `body.aclose()` on the running event loop (trio or asyncio), from a finaliser.
+
+    Outside any loop nothing can be awaited: the body's own async-generator finaliser is
+    then all there is.
+    """
+    try:
+        trio.lowlevel.spawn_system_task(_close_quietly, body)
+    except RuntimeError:  # not inside trio
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = loop.create_task(_close_quietly(body))
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)

@@ -16,13 +16,15 @@ import json
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
-from typing import Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, final
 
 import httpx
 
 from ._errors import Error, ProtocolError, ProviderError, StreamTimeout, TransportError
-from ._timeouts import Timeouts
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._timeouts import Timeouts
 
 __all__ = [
     "USER_AGENT",
@@ -127,7 +129,7 @@ class HTTPBody:
 
 async def _iter_body(response: httpx.Response, provider: str) -> AsyncGenerator[bytes, None]:
     try:
-        async with aclosing(response.aiter_bytes()) as chunks:
+        async with aclosing(response.aiter_bytes()) as chunks:  # type: ignore[type-var]
             async for chunk in chunks:
                 yield chunk
     except httpx.HTTPError as exc:
@@ -138,7 +140,7 @@ async def _iter_body(response: httpx.Response, provider: str) -> AsyncGenerator[
 
 async def _read_bounded(response: httpx.Response, limit: int) -> str:
     data = bytearray()
-    async with aclosing(response.aiter_bytes()) as chunks:
+    async with aclosing(response.aiter_bytes()) as chunks:  # type: ignore[type-var]
         async for chunk in chunks:
             data += chunk
             if len(data) >= limit:
@@ -168,7 +170,9 @@ async def _rejected(
     if response.is_success:
         content_type = response.headers.get("content-type", "")
         if isinstance(payload, dict) and payload.get("error"):
-            error: Error = error_factory(payload, status_code=None, retry_after=retry_after, raw=raw)
+            error: Error = error_factory(
+                payload, status_code=None, retry_after=retry_after, raw=raw
+            )
         else:
             error = ProtocolError(
                 f"expected an event stream, got {content_type or 'no content type'}",

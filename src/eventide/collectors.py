@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterable, Iterable
-from typing import final
+from typing import TYPE_CHECKING, final
 
 from ._completion import CompletedToolCall, Completion, Timing
 from ._errors import Error, ProtocolError
@@ -30,6 +29,9 @@ from ._events import (
     Usage,
 )
 from ._stream import EventStream
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterable, Iterable
 
 __all__ = ["CompletionCollector", "collect", "collect_text", "first_metadata"]
 
@@ -210,7 +212,9 @@ async def first_metadata(stream: EventStream) -> Metadata:
         try:
             event = await stream.__anext__()
         except StopAsyncIteration:
-            raise ProtocolError("stream ended before its metadata", provider=stream.provider) from None
+            raise ProtocolError(
+                "stream ended before its metadata", provider=stream.provider
+            ) from None
         except Error as exc:
             exc.partial = Completion(metadata=None)
             raise

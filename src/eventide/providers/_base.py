@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
 
-from .._request import Request
-from .._stream import EventStream
-from .._timeouts import Timeouts
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from .._request import Request
+    from .._stream import EventStream
+    from .._timeouts import Timeouts
 
 __all__ = ["Provider"]
 

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Mapping
-from types import TracebackType
-from typing import Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, final
 
 import anyio
 
-from .._request import Request
-from .._stream import EventStream
-from .._timeouts import Timeouts
 from .._transport import ClientSlot, InMemoryTransport, new_client
 from ._openai import OpenAIChat
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Mapping
+    from types import TracebackType
+
+    from .._request import Request
+    from .._stream import EventStream
+    from .._timeouts import Timeouts
 
 __all__ = ["Demo"]
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
-from types import TracebackType
 from typing import TYPE_CHECKING, Final, final
 from urllib.parse import urlsplit
 
@@ -19,13 +17,19 @@ from ..wire import OpenAIChatDecoder, build_chat_body, openai_error
 from ..wire._sse import DEFAULT_MAX_EVENT_BYTES
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from types import TracebackType
+
     import httpx
 
 __all__ = ["OpenAIChat"]
 
 OPENAI_BASE_URL: Final = "https://api.openai.com/v1"
 DEFAULT_MODEL: Final = "gpt-4o-mini"
-_METADATA_HEADERS: Final = (("x-request-id", "request_id"), ("openai-processing-ms", "processing_ms"))
+_METADATA_HEADERS: Final = (
+    ("x-request-id", "request_id"),
+    ("openai-processing-ms", "processing_ms"),
+)
 
 
 @final

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from ._base import Provider
 from ._demo import Demo
 from ._openai import OpenAIChat
+
+if TYPE_CHECKING:
+    from ._base import Provider
 
 __all__ = ["PROVIDER_NAMES", "configured_provider_name", "provider_from_name"]
 

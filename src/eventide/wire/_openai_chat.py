@@ -24,8 +24,7 @@ before the first content event if no chunk names one. Tool calls are complete, a
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any, final
+from typing import TYPE_CHECKING, Any, final
 
 from .._errors import Error, ProtocolError, ProviderError, RateLimitError, provider_error_for_status
 from .._events import (
@@ -41,6 +40,9 @@ from .._events import (
 )
 from .._request import ImagePart, Message, Request, TextPart
 from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
     "OpenAIChatDecoder",
@@ -217,7 +219,7 @@ class OpenAIChatDecoder:
                         offset=self._sse.bytes_fed,
                         excerpt=_excerpt(message.data, 120),
                     )
-                if "error" in chunk and chunk["error"] or message.event == "error":
+                if chunk.get("error") or message.event == "error":
                     raise openai_error(chunk, raw=message.data)
                 if message.event != "message":
                     continue  # an event type this format does not define: skip it

@@ -111,8 +111,7 @@ class SSEDecoder:
                 self._start = data  # could still be a BOM: wait for more
                 return []
             self._start = None
-            if data.startswith(_BOM):
-                data = data[len(_BOM) :]
+            data = data.removeprefix(_BOM)
         if self._skip_lf and data:
             self._skip_lf = False
             if data[0] == 0x0A:
@@ -195,7 +194,11 @@ class SSEDecoder:
                     field, value = line, b""
                 else:
                     field = line[:colon]
-                    value = line[colon + 2 :] if line[colon + 1 : colon + 2] == b" " else line[colon + 1 :]
+                    value = (
+                        line[colon + 2 :]
+                        if line[colon + 1 : colon + 2] == b" "
+                        else line[colon + 1 :]
+                    )
                 if field != b"data":
                     self._field(field, value)
                     continue
@@ -211,7 +214,6 @@ class SSEDecoder:
         elif field == b"id":
             if b"\x00" not in value:
                 self.last_event_id = value.decode("utf-8", "replace")
-        elif field == b"retry":
-            if value.isdigit():  # bytes.isdigit() is ASCII-only, as the spec wants
-                self.retry = int(value)
+        elif field == b"retry" and value.isdigit():  # bytes.isdigit() is ASCII-only
+            self.retry = int(value)
         # any other field is ignored
