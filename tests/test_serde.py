@@ -1,0 +1,148 @@
+"""The one converter: every event, `Request` and `Completion` survives a trip through JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+import eventide
+from eventide import (
+    Attempt,
+    CompletedToolCall,
+    Completion,
+    Event,
+    Finish,
+    ImagePart,
+    Message,
+    Metadata,
+    ReasoningDelta,
+    Request,
+    TextDelta,
+    TextPart,
+    Timing,
+    ToolCall,
+    ToolCallDelta,
+    ToolSpec,
+    Usage,
+)
+from eventide._serde import dumps_event, structure, unstructure
+
+text = st.text(max_size=20)
+maybe_text = st.none() | text
+counts = st.none() | st.integers(0, 10**9)
+seconds = st.floats(0, 1e6, allow_nan=False)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**12), 10**12) | st.floats(allow_nan=False, allow_infinity=False) | text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
+    max_leaves=8,
+)
+json_objects = st.dictionaries(text, json_values, max_size=3)
+
+attempts = st.builds(
+    Attempt,
+    provider=text,
+    model=maybe_text,
+    error=st.sampled_from(["rate_limit", "timeout", "server"]),
+    message=text,
+    status_code=st.none() | st.integers(400, 599),
+    retry_after=st.none() | seconds,
+    elapsed=seconds,
+)
+metadata = st.builds(
+    Metadata,
+    provider=text,
+    model=text,
+    requested_model=text,
+    response_id=maybe_text,
+    attempts=st.lists(attempts, max_size=2).map(tuple),
+    extra=json_objects,
+)
+usages = st.builds(Usage, counts, counts, counts, counts, counts)
+finishes = st.builds(
+    Finish,
+    st.sampled_from(["stop", "length", "tool_calls", "content_filter", "error", "other"]),
+    maybe_text,
+)
+tool_calls = st.builds(ToolCall, st.integers(0, 100), text, text, text)
+events: st.SearchStrategy[Event] = st.one_of(
+    metadata,
+    st.builds(TextDelta, text),
+    st.builds(ReasoningDelta, text),
+    st.builds(ToolCallDelta, st.integers(0, 100), maybe_text, maybe_text, text),
+    tool_calls,
+    usages,
+    finishes,
+)
+parts = st.one_of(
+    st.builds(TextPart, text),
+    st.builds(ImagePart, url=text),
+    st.builds(ImagePart, data=text, media_type=st.just("image/png")),
+)
+messages = st.one_of(
+    st.builds(Message.system, text),
+    st.builds(Message.user, text | st.lists(parts, max_size=3)),
+    st.builds(Message.assistant, text, tool_calls=st.lists(tool_calls, max_size=2)),
+    st.builds(Message.tool, text, text),
+)
+requests = st.builds(
+    Request,
+    messages=st.lists(messages, min_size=1, max_size=4),
+    model=maybe_text,
+    tools=st.lists(st.builds(ToolSpec, text, text, json_objects), max_size=2),
+    tool_choice=maybe_text,
+    temperature=st.none() | st.floats(0, 2),
+    max_tokens=counts,
+    stop=st.lists(text, max_size=2),
+    seed=counts,
+    extra=json_objects,
+)
+completions = st.builds(
+    Completion,
+    metadata=st.none() | metadata,
+    text=text,
+    reasoning=text,
+    tool_calls=st.lists(
+        st.builds(CompletedToolCall, text, text, text, json_values, st.booleans()), max_size=2
+    ).map(tuple),
+    usage=st.none() | usages,
+    finish_reason=maybe_text,
+    raw_finish_reason=maybe_text,
+    timing=st.builds(Timing, st.none() | seconds, st.none() | seconds, st.none() | seconds),
+)
+
+
+def _through_json(data: dict[str, Any]) -> Any:
+    return json.loads(json.dumps(data))
+
+
+@given(events)
+def test_serde_every_event_round_trips_through_json(event: Event) -> None:
+    data = _through_json(unstructure(event))
+    assert data["kind"] == event.kind
+    assert structure(data, Event) == event  # type: ignore[arg-type]
+
+
+@given(requests)
+def test_serde_requests_round_trip_through_json(request: Request) -> None:
+    assert structure(_through_json(unstructure(request)), Request) == request
+
+
+@given(completions)
+def test_serde_completions_round_trip_through_json(completion: Completion) -> None:
+    assert structure(_through_json(unstructure(completion)), Completion) == completion
+
+
+def test_serde_event_json_line_is_tagged_by_kind() -> None:
+    assert json.loads(dumps_event(TextDelta("héllo"))) == {"kind": "text_delta", "text": "héllo"}
+    assert eventide.converter is not None
+
+
+def test_serde_content_parts_are_tagged_by_type() -> None:
+    data = unstructure(Request([Message.user([TextPart("a"), ImagePart(url="http://i/x.png")])]))
+    assert data["messages"][0]["content"] == [
+        {"type": "text", "text": "a"},
+        {"type": "image", "url": "http://i/x.png", "data": None, "media_type": None},
+    ]
