@@ -18,13 +18,16 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
 import httpx
 import trio
 
 import eventide
 from eventide.providers import OpenAIChat
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 PIECE = 16 * 1024
 CHUNK = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,6 +14,9 @@ import eventide
 from eventide import Metadata, StreamTimeout, Timeouts
 from eventide.providers import OpenAIChat
 from tests.http_server import Pause, Reply, ScriptedServer, Stall, openai_chunks, serve_in_thread
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 LONG = openai_chunks([f"w{i} " for i in range(200)])
 

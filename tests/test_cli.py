@@ -60,7 +60,8 @@ def test_cli_chat_json_prints_every_event_as_a_json_line() -> None:
 
 def test_cli_chat_streams_from_an_openai_compatible_server() -> None:
     with serve_in_thread(Reply(body=openai_chunks(["Blue ", "sky."], model="llama-3"))) as server:
-        result = run("chat", "Why is the sky blue?", "--base-url", f"{server.url}/v1", "--model", "llama-3")
+        base_url = f"{server.url}/v1"
+        result = run("chat", "Why is the sky?", "--base-url", base_url, "--model", "llama-3")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "Blue sky.\n"
     assert "[openai · llama-3]" in result.stderr
@@ -72,7 +73,8 @@ def test_cli_errors_are_one_line_and_exit_non_zero() -> None:
     body = b'{"error":{"message":"Invalid API key","type":"invalid_request_error"}}'
     reply = Reply(status=401, headers=(("content-type", "application/json"),), body=[body])
     with serve_in_thread(reply) as server:
-        result = run("chat", "hi", OPENAI_BASE_URL=f"{server.url}/v1", OPENAI_API_KEY="sk-cli-secret")
+        env = {"OPENAI_BASE_URL": f"{server.url}/v1", "OPENAI_API_KEY": "sk-cli-secret"}
+        result = run("chat", "hi", **env)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "eventide: error: openai: HTTP 401: Invalid API key"

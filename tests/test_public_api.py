@@ -14,11 +14,14 @@ import eventide.providers
 import eventide.wire
 from eventide import Message, Request, ToolSpec
 
+if typing.TYPE_CHECKING:
+    import types
+
 
 @pytest.mark.parametrize("module", [eventide, eventide.providers, eventide.wire])
-def test_public_all_matches_the_exports(module: object) -> None:
+def test_public_all_matches_the_exports(module: types.ModuleType) -> None:
     """`__all__` lists exactly the public names (ruff's RUF022 keeps it sorted)."""
-    exported = getattr(module, "__all__")
+    exported = module.__all__
     assert len(exported) == len(set(exported))
     public = {name for name in vars(module) if not name.startswith("_")} - {
         "annotations",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import socket
 import time
-from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import pytest
 import trio
@@ -14,7 +14,19 @@ import trio
 import eventide
 from eventide import Metadata, ProtocolError, StreamTimeout, TextDelta, Timeouts
 from eventide.providers import OpenAIChat
-from tests.http_server import Cut, Pause, RawBytes, Reply, ScriptedServer, Stall, openai_chunks, serve
+from tests.http_server import (
+    Cut,
+    Pause,
+    RawBytes,
+    Reply,
+    ScriptedServer,
+    Stall,
+    openai_chunks,
+    serve,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 WORDS = [f"word{i} " for i in range(200)]
 LONG = openai_chunks(WORDS)  # far more than the tests read before closing
@@ -98,7 +110,7 @@ async def test_real_server_cancel_scope_closes_the_connection(
     with trio.move_on_after(0.3) as scope:
         async with provider.stream("hi") as events:
             async for event in events:
-                received.append(event)
+                received.append(event)  # noqa: PERF401 - the loop is cancelled midway
     closed_at = time.monotonic()
     assert scope.cancelled_caught
     assert [type(e) for e in received] == [Metadata, TextDelta, TextDelta]
@@ -144,7 +156,7 @@ async def test_real_server_truncated_body_is_a_protocol_error_with_the_partial(
 async def test_real_server_close_mid_chunk_is_a_protocol_error(
     server: ScriptedServer, provider: OpenAIChat
 ) -> None:
-    server.reply(Reply(body=[*LONG[:2], RawBytes(b"40\r\ndata: {\"choi"), Cut()]))
+    server.reply(Reply(body=[*LONG[:2], RawBytes(b'40\r\ndata: {"choi'), Cut()]))
     with pytest.raises(ProtocolError, match="broken HTTP response") as info:
         await eventide.collect(provider.stream("hi"))
     assert info.value.partial is not None
@@ -154,7 +166,9 @@ async def test_real_server_close_mid_chunk_is_a_protocol_error(
 async def test_real_server_http_429_carries_retry_after(
     server: ScriptedServer, provider: OpenAIChat
 ) -> None:
-    body = b'{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}'
+    body = (
+        b'{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}'
+    )
     server.reply(
         Reply(
             status=429,

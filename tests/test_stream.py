@@ -27,6 +27,13 @@ from tests.http_server import openai_chunks, sse
 HELLO = openai_chunks(["Hel", "lo", "!"])
 
 
+async def read_into(stream: eventide.EventStream, received: list[eventide.Event]) -> None:
+    """Iterate `stream` in `async with`, keeping each event even if the stream then fails."""
+    async with stream:
+        async for event in stream:
+            received.append(event)  # noqa: PERF401 - must keep events received before a failure
+
+
 async def test_stream_does_no_io_until_read() -> None:
     handler, bodies, requests = reply(HELLO)
     provider = mock_provider(handler)
@@ -74,10 +81,10 @@ async def test_stream_sends_the_openai_request() -> None:
 async def test_stream_closes_the_body_when_async_with_exits_early() -> None:
     handler, bodies, _ = reply(HELLO)
     async with mock_provider(handler).stream("hi") as events:
-        async for event in events:
-            assert isinstance(event, Metadata)
-            break
-        assert not bodies[0].closed
+        first = await events.__anext__()
+        open_inside = not bodies[0].closed
+    assert isinstance(first, Metadata)
+    assert open_inside
     assert bodies[0].closed
     assert events.closed
 
@@ -130,9 +137,7 @@ async def test_stream_truncated_body_raises_after_the_events_before_it() -> None
     handler, bodies, _ = reply(HELLO[:3])  # no finish, no usage, no [DONE]
     received: list[eventide.Event] = []
     with pytest.raises(ProtocolError, match="before \\[DONE\\]") as info:
-        async with mock_provider(handler).stream("hi") as events:
-            async for event in events:
-                received.append(event)
+        await read_into(mock_provider(handler).stream("hi"), received)
     assert [type(e) for e in received] == [Metadata, TextDelta, TextDelta]
     assert info.value.provider == "openai"
     assert info.value.content_emitted
@@ -158,8 +163,7 @@ async def test_stream_error_in_the_same_chunk_as_content_keeps_the_content() -> 
     handler, _, _ = reply([b"".join([*HELLO[:3], sse(error)])])
     received: list[eventide.Event] = []
     with pytest.raises(eventide.ServerError) as info:
-        async for event in mock_provider(handler).stream("hi"):
-            received.append(event)
+        await read_into(mock_provider(handler).stream("hi"), received)
     assert [type(e) for e in received] == [Metadata, TextDelta, TextDelta]
     assert info.value.content_emitted
 
@@ -295,7 +299,7 @@ async def test_stream_idle_timeout_keeps_what_arrived(autojump_clock: trio.abc.C
 async def test_stream_keep_alive_comments_do_not_reset_the_idle_timeout(
     autojump_clock: trio.abc.Clock,
 ) -> None:
-    keep_alive = [Sleep(2), b": OPENROUTER PROCESSING\n\n"] * 10
+    keep_alive: list[bytes | Sleep] = [Sleep(2), b": OPENROUTER PROCESSING\n\n"] * 10
     handler, _, _ = reply([*HELLO[:2], *keep_alive, *HELLO[2:]])
     stream = mock_provider(handler).stream("hi", timeouts=Timeouts(idle=5))
     with pytest.raises(StreamTimeout) as info:
@@ -304,7 +308,9 @@ async def test_stream_keep_alive_comments_do_not_reset_the_idle_timeout(
 
 
 async def test_stream_total_timeout_bounds_a_slow_trickle(autojump_clock: trio.abc.Clock) -> None:
-    trickle = [piece for text in "abcdefghij" for piece in (Sleep(1), sse({"x": text}))]
+    trickle: list[bytes | Sleep] = [
+        piece for text in "abcdefghij" for piece in (Sleep(1), sse({"x": text}))
+    ]
     handler, _, _ = reply([*HELLO[:2], *trickle])
     stream = mock_provider(handler).stream("hi", timeouts=Timeouts(idle=5, total=4))
     start = trio.current_time()

@@ -128,6 +128,14 @@ class ToolSpec:
     parameters: Mapping[str, Any] = attrs.field(factory=lambda: {"type": "object"}, hash=False)
 
 
+def _tools(value: Iterable[ToolSpec]) -> tuple[ToolSpec, ...]:
+    return tuple(value)
+
+
+def _stop(value: Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 def _messages(value: Iterable[Message]) -> tuple[Message, ...]:
     messages = tuple(value)
     for message in messages:
@@ -152,12 +160,12 @@ class Request:
 
     messages: tuple[Message, ...] = attrs.field(converter=_messages)
     model: str | None = None
-    tools: tuple[ToolSpec, ...] = attrs.field(converter=tuple, default=())
+    tools: tuple[ToolSpec, ...] = attrs.field(converter=_tools, default=())
     tool_choice: str | None = None
     temperature: float | None = None
     max_tokens: int | None = None
     top_p: float | None = None
-    stop: tuple[str, ...] = attrs.field(converter=tuple, default=())
+    stop: tuple[str, ...] = attrs.field(converter=_stop, default=())
     seed: int | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
