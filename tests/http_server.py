@@ -17,8 +17,16 @@ real server sees (including the client hanging up). A test scripts the responses
 Clocks: ``disconnects`` are ``time.monotonic()`` timestamps in both modes, so a test compares
 them with ``time.monotonic()`` taken on its side (not ``trio.current_time()``, which has its own
 offset). A disconnect is recorded, once per response, when the client hangs up (EOF, reset, or a
-failed send) before the response was written to its end: during a `Pause` or `Stall`, before the
-headers, or with pieces left. A `Cut` is the server's doing and is not a disconnect.
+failed send) before the response was written to its end: before the headers, during a `Pause` or
+a `Stall`, or with pieces left. A concurrent reader watches the socket while a response is
+written, so the hang-up is seen at once (well under 100 ms). Once the write of the response's
+last bytes has begun, a hang-up counts only if that write fails: a client that read everything
+and closed is no disconnect. A `Cut` is the server's doing and is not a disconnect either.
+
+``completed`` goes up just before the last bytes are written (and down again if that write
+fails), so a client that has read a whole response always finds it counted; ``requests`` gets a
+request before its reply starts. ``open_connections`` drops after the server closes its side:
+wait for it with `ScriptedServer.wait_for`.
 
 Keep-alive works as in any HTTP/1.1 server: requests on one connection are served in turn; the
 connection is closed after a `Cut`, a client hang-up, a raw reply or a reply containing
@@ -36,7 +44,7 @@ import struct
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from functools import partial
 from http import HTTPStatus
 from typing import Any, TypeAlias
@@ -62,7 +70,6 @@ __all__ = [
 ]
 
 _READ_SIZE = 65536
-_POLL_INTERVAL = 0.001
 
 
 @attrs.frozen
@@ -101,7 +108,9 @@ class Reply:
     Attributes:
         status: The status code (a final one: 200 or more).
         headers: Response headers, in order. With neither ``content-length`` nor
-            ``transfer-encoding`` here, the body is chunked (``content_length=False``).
+            ``transfer-encoding`` here, the body is chunked (``content_length=False``). A
+            ``content-length`` given here is sent as is and h11 holds the body to it: a body
+            that does not match is a script error (use `Cut` to truncate).
         body: Pieces sent in order; see the module docstring.
         content_length: Send ``Content-Length`` (the total of the ``bytes`` pieces) and a plain
             body instead of chunked encoding; the pieces are still written one by one, and a
@@ -163,6 +172,8 @@ class _Exchange:
     """The state of one response, shared by its writer and its watcher."""
 
     client_gone: bool = False
+    counted: bool = False  # the write of the response's last bytes has begun
+    peer_eof: bool = False
 
 
 class ScriptedServer:
@@ -187,6 +198,7 @@ class ScriptedServer:
         self._default: ReplyScript = Reply() if reply is None else reply
         self._queue: collections.deque[ReplyScript] = collections.deque()
         self._changed = threading.Condition()
+        self._waiters: list[tuple[trio.lowlevel.TrioToken, trio.Event]] = []
         self._disconnects_returned = 0
 
     # -- the script --------------------------------------------------------------------------
@@ -211,36 +223,62 @@ class ScriptedServer:
         Returns its ``time.monotonic()`` timestamp; raises `TimeoutError` if none comes. A
         disconnect that happened before the call counts. Works in both modes, from trio.
         """
-        with trio.move_on_after(timeout):
-            while len(self.disconnects) <= self._disconnects_returned:
-                await trio.sleep(_POLL_INTERVAL)
-            return self._take_disconnect()
-        raise TimeoutError(f"the server saw no client disconnect within {timeout} s")
+        await self.wait_for(self._disconnect_pending, timeout, "a client disconnect")
+        return self._take_disconnect()
 
     def wait_disconnect_sync(self, timeout: float) -> float:
         """`wait_disconnect` for sync code (the `serve_in_thread` mode): blocks the thread."""
-        with self._changed:
-            if not self._changed.wait_for(
-                lambda: len(self.disconnects) > self._disconnects_returned, timeout
-            ):
-                raise TimeoutError(f"the server saw no client disconnect within {timeout} s")
+        self.wait_for_sync(self._disconnect_pending, timeout, "a client disconnect")
         return self._take_disconnect()
+
+    async def wait_for(
+        self, condition: Callable[[], bool], timeout: float, what: str = "the condition"
+    ) -> None:
+        """Wait until ``condition()`` is true (e.g. ``lambda: server.open_connections == 0``).
+
+        The condition is checked again whenever the server's state changes (a request, a
+        response completed, a disconnect, a connection opened or closed). Raises `TimeoutError`
+        after ``timeout`` seconds. Works in both modes, from any trio run.
+        """
+        waiter = (trio.lowlevel.current_trio_token(), trio.Event())
+        with trio.move_on_after(timeout):
+            while True:
+                with self._changed:
+                    self._waiters.append(waiter)
+                try:
+                    if condition():
+                        return
+                    await waiter[1].wait()
+                finally:
+                    with self._changed:
+                        self._waiters.remove(waiter)
+                waiter = (waiter[0], trio.Event())
+        raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
+
+    def wait_for_sync(
+        self, condition: Callable[[], bool], timeout: float, what: str = "the condition"
+    ) -> None:
+        """`wait_for` for sync code (the `serve_in_thread` mode): blocks the thread."""
+        with self._changed:
+            if not self._changed.wait_for(condition, timeout):
+                raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
+
+    def _disconnect_pending(self) -> bool:
+        return len(self.disconnects) > self._disconnects_returned
 
     def _take_disconnect(self) -> float:
         when = self.disconnects[self._disconnects_returned]
         self._disconnects_returned += 1
         return when
 
-    async def wait_for(self, condition: Callable[[], bool], timeout: float) -> None:
-        """Poll ``condition()`` until true (e.g. ``lambda: server.open_connections == 0``).
-
-        Raises `TimeoutError` after ``timeout`` seconds.
-        """
-        with trio.move_on_after(timeout):
-            while not condition():
-                await trio.sleep(_POLL_INTERVAL)
-            return
-        raise TimeoutError(f"condition still false after {timeout} s")
+    def _touch(self) -> None:
+        """The state changed: wake every waiter, in whichever thread or trio run it waits."""
+        with self._changed:
+            self._changed.notify_all()
+            waiters = list(self._waiters)
+        for token, event in waiters:
+            with suppress(trio.RunFinishedError):
+                token.run_sync_soon(event.set)  # thread-safe, and fine from the same run
 
     # -- serving -----------------------------------------------------------------------------
 
@@ -261,6 +299,7 @@ class ScriptedServer:
         index = self.connections_accepted
         self.connections_accepted += 1
         self.open_connections += 1
+        self._touch()
         reset = False
         try:
             reset = await self._serve_connection(stream, index)
@@ -273,6 +312,7 @@ class ScriptedServer:
                 )
             stream.socket.close()  # synchronous: done even when cancelled
             self.open_connections -= 1
+            self._touch()
 
     async def _serve_connection(self, stream: trio.SocketStream, index: int) -> bool:
         """Serve requests until the connection must close; True to close it with a RST."""
@@ -282,6 +322,7 @@ class ScriptedServer:
             if received is None:
                 return False
             self.requests.append(received)
+            self._touch()
             reply = self._pick(received)
             exchange = _Exchange()
             outcome = await self._respond(stream, conn, reply, received.method, exchange)
@@ -289,9 +330,9 @@ class ScriptedServer:
                 return True
             if outcome is not _Outcome.COMPLETE:
                 return False
-            self.completed += 1
             if (
-                not reply.framed
+                exchange.peer_eof
+                or not reply.framed
                 or any(isinstance(piece, RawBytes) for piece in reply.body)
                 or conn.our_state is not h11.DONE
                 or conn.their_state is not h11.DONE
@@ -344,12 +385,16 @@ class ScriptedServer:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._watch, stream, conn, exchange, nursery.cancel_scope)
             try:
-                outcome = await self._write(stream, conn, reply, method)
+                outcome = await self._write(stream, conn, reply, method, exchange)
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 self._client_gone(exchange)
-            # No checkpoint since the last write: the watcher cannot have run in between.
             nursery.cancel_scope.cancel()
-        return _Outcome.GONE if exchange.client_gone else outcome
+        if exchange.client_gone:
+            outcome = _Outcome.GONE
+        if exchange.counted and outcome is not _Outcome.COMPLETE:
+            self.completed -= 1  # the last bytes never went out
+            self._touch()
+        return outcome
 
     async def _watch(
         self,
@@ -365,8 +410,13 @@ class ScriptedServer:
             except trio.BrokenResourceError:  # connection reset
                 data = b""
             if not data:
-                self._client_gone(exchange)
-                writer.cancel()
+                exchange.peer_eof = True
+                if not exchange.counted:
+                    self._client_gone(exchange)
+                    writer.cancel()
+                # Else the last bytes are being written, or were, and the writer is yet to
+                # resume (in thread mode, a client that read them all can close first): let it
+                # finish; a send that fails is a disconnect all the same.
                 return
             conn.receive_data(data)  # the client spoke early: keep it for the next request
 
@@ -374,41 +424,79 @@ class ScriptedServer:
         if exchange.client_gone:
             return
         exchange.client_gone = True
-        with self._changed:
-            self.disconnects.append(time.monotonic())
-            self._changed.notify_all()
+        self.disconnects.append(time.monotonic())
+        self._touch()
 
     async def _write(
-        self, stream: trio.SocketStream, conn: h11.Connection, reply: Reply, method: str
+        self,
+        stream: trio.SocketStream,
+        conn: h11.Connection,
+        reply: Reply,
+        method: str,
+        exchange: _Exchange,
     ) -> _Outcome:
+        plan = _plan(conn, reply, method)
+        # `completed` goes up just before the response's last bytes are handed to the socket, so
+        # a client that has read the whole response always finds it counted.
+        completes = not reply.stall_before_headers and not any(
+            isinstance(op, Stall | Cut) for op in plan
+        )
+        sends = [i for i, op in enumerate(plan) if isinstance(op, bytes)]
+        last_send = sends[-1] if completes and sends else -1
+        if completes and last_send < 0:
+            self._count_completed(exchange)
         if reply.stall_before_headers:
             await trio.sleep_forever()
         if reply.pause_before_headers > 0:
             await trio.sleep(reply.pause_before_headers)
-        if reply.framed:
-            await self._send(stream, conn.send(_response_head(reply)))
-        for piece in reply.body:
-            if isinstance(piece, bytes):
-                if not reply.framed:
-                    await self._send(stream, piece)
-                elif method != "HEAD":
-                    await self._send(stream, conn.send(h11.Data(data=piece)))
-            elif isinstance(piece, RawBytes):
-                await self._send(stream, piece.data)
-            elif isinstance(piece, Pause):
-                await trio.sleep(piece.seconds)
-            elif isinstance(piece, Stall):
+        for i, op in enumerate(plan):
+            if isinstance(op, bytes):
+                if i == last_send:
+                    self._count_completed(exchange)
+                await stream.send_all(op)
+            elif isinstance(op, Pause):
+                await trio.sleep(op.seconds)
+            elif isinstance(op, Stall):
                 await trio.sleep_forever()
             else:
-                return _Outcome.RESET if piece.reset else _Outcome.CUT
-        if reply.framed:
-            await self._send(stream, conn.send(h11.EndOfMessage()))
+                return _Outcome.RESET if op.reset else _Outcome.CUT
         return _Outcome.COMPLETE
 
-    @staticmethod
-    async def _send(stream: trio.SocketStream, data: bytes | None) -> None:
+    def _count_completed(self, exchange: _Exchange) -> None:
+        exchange.counted = True
+        self.completed += 1
+        self._touch()
+
+
+def _plan(conn: h11.Connection, reply: Reply, method: str) -> list[bytes | Pause | Stall | Cut]:
+    """The reply as the bytes to write (framed by h11), sleeps and the cut, in order."""
+    plan: list[bytes | Pause | Stall | Cut] = []
+
+    def framed(event: h11.Event) -> None:
+        data = conn.send(event)
         if data:
-            await stream.send_all(data)
+            plan.append(data)
+
+    if reply.framed:
+        framed(_response_head(reply))
+    for piece in reply.body:
+        if isinstance(piece, bytes):
+            if not piece:
+                continue  # an empty chunk would end a chunked body
+            if not reply.framed:
+                plan.append(piece)
+            elif method != "HEAD":
+                framed(h11.Data(data=piece))
+        elif isinstance(piece, RawBytes):
+            if piece.data:
+                plan.append(piece.data)
+        else:
+            plan.append(piece)
+            if isinstance(piece, Cut):
+                return plan
+    if reply.framed:
+        framed(h11.EndOfMessage())
+    return plan
 
 
 def _response_head(reply: Reply) -> h11.Response:
@@ -470,10 +558,9 @@ def serve_in_thread(reply: ReplyScript | None = None) -> Iterator[ScriptedServer
 
     def stop() -> None:
         if token:
-            try:
-                trio.from_thread.run_sync(scope.cancel, trio_token=token[0])
-            except trio.RunFinishedError:
-                pass
+            # Not trio.from_thread: that refuses to run from a thread inside a trio run.
+            with suppress(trio.RunFinishedError):
+                token[0].run_sync_soon(scope.cancel)
         thread.join(timeout=10)
         if thread.is_alive():  # pragma: no cover - a bug in the server
             raise RuntimeError("the scripted HTTP server thread did not stop")

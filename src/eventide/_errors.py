@@ -73,7 +73,8 @@ class Error(Exception):
         self.content_emitted = False
         self.partial: Completion | None = None
         self.pending_events: list[Event] = []
-        """Events a decoder produced in the same `feed()` call before this failure.
+        """Events a decoder produced in the same `feed()` call before this failure
+        (`SSEMessage` objects, from `SSEDecoder`).
 
         Streams deliver these before raising the error, and empty the list; only code
         that drives a decoder by hand sees them."""

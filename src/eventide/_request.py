@@ -118,6 +118,19 @@ class Message:
         return "".join(part.text for part in self.content if isinstance(part, TextPart))
 
 
+def _plain(value: Any) -> Any:
+    """A deep copy made of dicts and lists: JSON-ready, and the caller's objects stay theirs."""
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _plain_dict(value: Mapping[str, Any]) -> dict[str, Any]:
+    return {str(key): _plain(item) for key, item in value.items()}
+
+
 @final
 @attrs.frozen
 class ToolSpec:
@@ -125,7 +138,9 @@ class ToolSpec:
 
     name: str
     description: str = ""
-    parameters: Mapping[str, Any] = attrs.field(factory=lambda: {"type": "object"}, hash=False)
+    parameters: dict[str, Any] = attrs.field(
+        factory=lambda: {"type": "object"}, converter=_plain_dict, hash=False
+    )
 
 
 def _tools(value: Iterable[ToolSpec]) -> tuple[ToolSpec, ...]:
@@ -167,7 +182,7 @@ class Request:
     top_p: float | None = None
     stop: tuple[str, ...] = attrs.field(converter=_stop, default=())
     seed: int | None = None
-    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    extra: dict[str, Any] = attrs.field(factory=dict, converter=_plain_dict, hash=False)
 
     @messages.validator
     def _check_messages(self, attribute: attrs.Attribute[Any], value: tuple[Message, ...]) -> None:

@@ -24,6 +24,7 @@ before the first content event if no chunk names one. Tool calls are complete, a
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any, final
 
 from .._errors import Error, ProtocolError, ProviderError, RateLimitError, provider_error_for_status
@@ -39,7 +40,7 @@ from .._events import (
     Usage,
 )
 from .._request import ImagePart, Message, Request, TextPart
-from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder
+from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder, SSEMessage
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -80,6 +81,19 @@ def _excerpt(text: str, limit: int = 200) -> str:
     return folded if len(folded) <= limit else folded[: limit - 1] + "…"
 
 
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_SCRIPT = re.compile(r"<(script|style)[^>]*>.*?</\1>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _readable(raw: str, limit: int = 120) -> str:
+    """A one-line excerpt of an error body; for an HTML page (a proxy's 502), its text."""
+    if "<" in raw and ">" in raw:
+        title = _TITLE.search(raw)
+        raw = title.group(1) if title else _TAG.sub(" ", _SCRIPT.sub(" ", raw))
+    return _excerpt(raw, limit)
+
+
 def openai_error(
     payload: Any,
     *,
@@ -111,7 +125,7 @@ def openai_error(
     elif isinstance(payload, dict) and isinstance(payload.get("message"), str):
         message = payload["message"]
     if not message:
-        message = _excerpt(raw, 120) or "no error message"
+        message = _readable(raw) or "no error message"
     cls = provider_error_for_status(None if status == 200 else status)
     hint = (code or "").lower()
     if "rate_limit" in hint or hint == "insufficient_quota":
@@ -193,41 +207,66 @@ class OpenAIChatDecoder:
         Raises:
             ProtocolError: Bytes that are not a valid chunk stream.
             ProviderError: The stream carried an error payload.
+            Either carries ``pending_events``: the events decoded before it in this call.
         """
         if self.done:
             return []  # whatever follows [DONE] is not part of the response
-        messages = self._sse.feed(data)
         out: list[Event] = []
-        if not messages:
-            return out
         try:
-            for message in messages:
-                if message.data == "[DONE]":
-                    self._terminal(out)
-                    break
-                try:
-                    chunk = _loads(message.data)
-                except ValueError:
-                    raise ProtocolError(
-                        "data line is not valid JSON",
-                        offset=self._sse.bytes_fed,
-                        excerpt=_excerpt(message.data, 120),
-                    ) from None
-                if type(chunk) is not dict:
-                    raise ProtocolError(
-                        "data line is not a JSON object",
-                        offset=self._sse.bytes_fed,
-                        excerpt=_excerpt(message.data, 120),
-                    )
-                if chunk.get("error") or message.event == "error":
-                    raise openai_error(chunk, raw=message.data)
-                if message.event != "message":
-                    continue  # an event type this format does not define: skip it
-                self._chunk(chunk, out)
+            try:
+                messages = self._sse.feed(data)
+            except ProtocolError as exc:  # the events completed before the bad line come first
+                self._messages(exc.pending_events, out)  # type: ignore[arg-type]
+                if out and type(out[-1]) is Finish:
+                    return out  # [DONE] came first: what follows it does not matter
+                raise
+            if messages:
+                self._messages(messages, out)
         except Error as exc:
+            if exc.provider is None:
+                exc.provider = self._provider
             exc.pending_events = out
             raise
         return out
+
+    def _messages(self, messages: list[SSEMessage], out: list[Event]) -> None:
+        for message in messages:
+            data = message.data
+            if data == "[DONE]":
+                self._terminal(out)
+                return
+            try:
+                chunk = _loads(data)
+            except ValueError:
+                raise ProtocolError(
+                    "data line is not valid JSON",
+                    offset=self._sse.bytes_fed,
+                    excerpt=_excerpt(data, 120),
+                ) from None
+            if type(chunk) is not dict:
+                raise ProtocolError(
+                    "data line is not a JSON object",
+                    offset=self._sse.bytes_fed,
+                    excerpt=_excerpt(data, 120),
+                )
+            if chunk.get("error") or message.event == "error":
+                raise openai_error(chunk, raw=data)
+            if message.event != "message":
+                continue  # an event type this format does not define: skip it
+            start = len(out)
+            try:
+                self._chunk(chunk, out)
+            except (AttributeError, KeyError, IndexError, TypeError) as exc:
+                raise ProtocolError(
+                    "chunk does not have the Chat Completions shape",
+                    offset=self._sse.bytes_fed,
+                    excerpt=_excerpt(data, 120),
+                ) from exc
+            finally:
+                if not self._metadata_sent:
+                    model = chunk.get("model")
+                    if model or len(out) > start:
+                        out.insert(start, self._metadata(chunk, str(model or "")))
 
     def end(self) -> list[Event]:
         """Mark the end of the body.
@@ -246,7 +285,6 @@ class OpenAIChatDecoder:
         )
 
     def _chunk(self, chunk: dict[str, Any], out: list[Event]) -> None:
-        start = len(out)
         choices = chunk.get("choices")
         if choices:
             choice = choices[0]
@@ -273,10 +311,6 @@ class OpenAIChatDecoder:
             usage = x_groq.get("usage") if isinstance(x_groq, dict) else None
         if usage and isinstance(usage, dict):
             self._usage = _usage(usage)
-        if not self._metadata_sent:
-            model = chunk.get("model")
-            if model or len(out) > start:
-                out.insert(start, self._metadata(chunk, str(model or "")))
 
     def _metadata(self, chunk: dict[str, Any], model: str) -> Metadata:
         self._metadata_sent = True

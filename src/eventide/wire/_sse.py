@@ -9,14 +9,16 @@ Follows the WHATWG HTML standard, section 9.2.6 "Interpreting an event stream"
 - a line without ":" is a field name with an empty value; one space after ":" is removed;
 - ``data`` lines append to the data buffer, joined by LF;
 - ``id`` sets the last event id unless the value contains NUL; it persists across events;
-- ``retry`` sets the reconnection time only if the value is all ASCII digits;
+- ``retry`` sets the reconnection time only if the value is all ASCII digits (clamped to
+  `MAX_RETRY`);
 - a blank line dispatches the event, unless the data buffer is empty;
 - at end of stream an event without its blank line is discarded.
 
 Lines are split on bytes and decoded as UTF-8 (invalid bytes become U+FFFD) one complete
 line at a time, so a multi-byte character split across chunks is never damaged, and the
-result does not depend on where the chunks were cut. Work is O(bytes fed); the bytes held
-for one event are capped by `max_event_bytes`.
+result does not depend on where the chunks were cut. Work is O(bytes fed). Memory is
+bounded by `max_event_bytes`: no line, and no event's data (its data lines joined by LF),
+may be longer, whatever the chunking.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from .._errors import ProtocolError
 __all__ = ["DEFAULT_MAX_EVENT_BYTES", "SSEDecoder", "SSEMessage"]
 
 DEFAULT_MAX_EVENT_BYTES = 8 * 1024 * 1024
+MAX_RETRY = 10**18 - 1
+"""The largest reconnection time kept, in milliseconds; longer ``retry`` values are clamped."""
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -58,7 +62,7 @@ class SSEDecoder:
     Feed it the body's bytes in chunks of any size; call `end()` once the body is over.
 
     Args:
-        max_event_bytes: The most bytes one event (its lines and data) may hold before
+        max_event_bytes: The longest line, and the longest event data, accepted before
             `feed()` raises `ProtocolError`, so a hostile stream cannot grow memory unbounded.
     """
 
@@ -102,7 +106,8 @@ class SSEDecoder:
         """Take the next chunk of the body; return the events it completes.
 
         Raises:
-            ProtocolError: An event grew past `max_event_bytes`.
+            ProtocolError: A line, or an event's data, grew past `max_event_bytes`. Its
+                ``pending_events`` holds the events this call completed before that point.
         """
         self._bytes_fed += len(data)
         if self._start is not None:
@@ -119,7 +124,7 @@ class SSEDecoder:
         end = max(data.rfind(b"\n"), data.rfind(b"\r"))
         if end < 0:
             if data:
-                self._hold(data)
+                self._hold(data, [])
             return []
         if self._tail:
             self._tail.append(data[: end + 1])
@@ -128,19 +133,16 @@ class SSEDecoder:
             self._tail_size = 0
         else:
             block = data[: end + 1]
+        out = self._lines(block.splitlines(), len(block) > self._max)
         if end + 1 < len(data):
-            self._hold(data[end + 1 :])
+            self._hold(data[end + 1 :], out)
         elif data[end] == 0x0D:
             self._skip_lf = True
-        return self._lines(block.splitlines())
+        return out
 
     def end(self) -> list[SSEMessage]:
         """Mark the end of the body. An event without its closing blank line is discarded."""
-        self._tail = []
-        self._tail_size = 0
-        self._data = []
-        self._data_size = 0
-        self._event_type = ""
+        self._reset()
         return []
 
     @property
@@ -148,25 +150,33 @@ class SSEDecoder:
         """Whether bytes of an undispatched event are held (the body stopped mid-event)."""
         return bool(self._tail or self._data or self._event_type)
 
-    def _hold(self, piece: bytes) -> None:
-        self._tail.append(piece)
-        self._tail_size += len(piece)
-        if self._tail_size + self._data_size > self._max:
-            self._too_big()
-
-    def _too_big(self) -> None:
-        excerpt = (b"".join(self._tail)[:80] if self._tail else b"").decode("utf-8", "replace")
+    def _reset(self) -> None:
         self._tail = []
         self._tail_size = 0
         self._data = []
         self._data_size = 0
-        raise ProtocolError(
-            f"server-sent event larger than {self._max} bytes",
-            offset=self._bytes_fed,
-            excerpt=excerpt,
-        )
+        self._event_type = ""
 
-    def _lines(self, lines: list[bytes]) -> list[SSEMessage]:
+    def _hold(self, piece: bytes, out: list[SSEMessage]) -> None:
+        """Keep the start of an unterminated line (a line may not outgrow the cap either)."""
+        self._tail.append(piece)
+        self._tail_size += len(piece)
+        if self._tail_size > self._max:
+            self._too_big(b"".join(self._tail), out)
+
+    def _too_big(self, line: bytes, out: list[SSEMessage]) -> None:
+        # The cap is checked on each line and on each event's data, never on how the bytes
+        # were chunked, so the outcome does not depend on the chunk boundaries.
+        self._reset()
+        error = ProtocolError(
+            f"server-sent event line or data larger than {self._max} bytes",
+            offset=self._bytes_fed,
+            excerpt=line[:80].decode("utf-8", "replace"),
+        )
+        error.pending_events = out  # type: ignore[assignment]
+        raise error
+
+    def _lines(self, lines: list[bytes], check_length: bool) -> list[SSEMessage]:
         out: list[SSEMessage] = []
         data = self._data
         for line in lines:
@@ -184,6 +194,8 @@ class SSEDecoder:
                     self._data_size = 0
                 self._event_type = ""
                 continue
+            if check_length and len(line) > self._max:
+                self._too_big(line, out)
             if line.startswith(b"data:"):  # the hot path: one data line per event
                 value = line[6:] if line[5:6] == b" " else line[5:]
             else:
@@ -194,17 +206,14 @@ class SSEDecoder:
                     field, value = line, b""
                 else:
                     field = line[:colon]
-                    value = (
-                        line[colon + 2 :]
-                        if line[colon + 1 : colon + 2] == b" "
-                        else line[colon + 1 :]
-                    )
+                    space = line[colon + 1 : colon + 2] == b" "
+                    value = line[colon + 2 :] if space else line[colon + 1 :]
                 if field != b"data":
                     self._field(field, value)
                     continue
-            self._data_size += len(value)
-            if self._data_size > self._max:
-                self._too_big()
+            self._data_size += len(value) + 1  # the value and its LF in the data buffer
+            if self._data_size > self._max + 1:
+                self._too_big(line, out)
             data.append(value.decode("utf-8", "replace"))
         return out
 
@@ -215,5 +224,7 @@ class SSEDecoder:
             if b"\x00" not in value:
                 self.last_event_id = value.decode("utf-8", "replace")
         elif field == b"retry" and value.isdigit():  # bytes.isdigit() is ASCII-only
-            self.retry = int(value)
+            # Clamped: parsing an unbounded digit string is quadratic (Python caps int() at
+            # 4300 digits for that reason), and no reconnection time needs 19 digits.
+            self.retry = int(value) if len(value) <= 18 else MAX_RETRY
         # any other field is ignored

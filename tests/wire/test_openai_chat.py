@@ -1,0 +1,1451 @@
+"""Tests for `eventide.wire._openai_chat`: the OpenAI Chat Completions stream decoder, the
+request body builder and the error mapping.
+
+The recorded transcripts under tests/data/openai_chat/ are byte-exact chunk streams in the
+shape of the OpenAI API reference, "The chat completion chunk object" and "Create chat
+completion" (platform.openai.com/docs/api-reference/chat, read 2026-12), plus what the
+compatible servers (Azure, DeepSeek, OpenRouter, vLLM, Together) send on top of it. Every
+expected event list below is written out by hand; the decoder must give exactly that list
+whatever the chunk boundaries are. A test-only encoder (openai_encoder.py) drives the
+round-trip property, and garbage input may only ever raise `ProtocolError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from eventide import (
+    AuthenticationError,
+    BadRequestError,
+    Error,
+    Event,
+    Finish,
+    FinishReason,
+    ImagePart,
+    Message,
+    Metadata,
+    NotFoundError,
+    OverloadedError,
+    ProtocolError,
+    ProviderError,
+    RateLimitError,
+    ReasoningDelta,
+    Request,
+    ServerError,
+    TextDelta,
+    TextPart,
+    ToolCall,
+    ToolCallDelta,
+    ToolSpec,
+    Usage,
+)
+from eventide.wire import OpenAIChatDecoder, build_chat_body, normalise_finish_reason, openai_error
+from tests.strategies import chunked, sseish_bytes
+from tests.wire.openai_encoder import (
+    CallSpec,
+    Framing,
+    Reasoning,
+    Script,
+    Step,
+    Text,
+    ToolPiece,
+    encode,
+)
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "openai_chat"
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def one_byte_chunks(data: bytes) -> list[bytes]:
+    return [data[i : i + 1] for i in range(len(data))]
+
+
+def feed_all(decoder: OpenAIChatDecoder, chunks: Iterable[bytes]) -> list[Event]:
+    """Feed every chunk, then end the body; return every event, in order."""
+    events: list[Event] = []
+    for chunk in chunks:
+        events.extend(decoder.feed(chunk))
+    events.extend(decoder.end())
+    return events
+
+
+def feed_until_failure(
+    decoder: OpenAIChatDecoder, chunks: Iterable[bytes]
+) -> tuple[list[Event], Error]:
+    """Feed until the decoder raises; return the events delivered before it, and the error.
+
+    "Delivered before" is what a stream would deliver: everything earlier `feed()` calls
+    returned, then the failing call's `pending_events`.
+    """
+    events: list[Event] = []
+    try:
+        for chunk in chunks:
+            events.extend(decoder.feed(chunk))
+        events.extend(decoder.end())
+    except Error as exc:
+        return events + exc.pending_events, exc
+    pytest.fail(f"decoded without an error: {events!r}")
+
+
+def assert_keeps_event_contract(events: Sequence[Event]) -> None:
+    """DESIGN.md's rules: Metadata first and once; Usage at most once; Finish at most once, last."""
+    kinds = [type(event) for event in events]
+    if events:
+        assert kinds[0] is Metadata
+    assert kinds.count(Metadata) <= 1
+    assert kinds.count(Usage) <= 1
+    assert kinds.count(Finish) <= 1
+    if Finish in kinds:
+        assert kinds[-1] is Finish
+    calls = [event.index for event in events if isinstance(event, ToolCall)]
+    assert len(calls) == len(set(calls)), "a tool call completed twice"
+
+
+# -- the recorded transcripts --------------------------------------------------------------
+
+
+@attrs.frozen
+class Transcript:
+    """One recorded body, how to decode it, and what must come out.
+
+    For an error case, `expected` is what must be delivered before the error.
+    """
+
+    name: str
+    expected: list[Event]
+    provider: str = "openai"
+    requested_model: str = "gpt-4o-mini"
+    extra: Mapping[str, Any] | None = None
+    error: type[Error] | None = None
+
+    @property
+    def wire(self) -> bytes:
+        return (DATA / f"{self.name}.sse").read_bytes()
+
+    def decoder(self) -> OpenAIChatDecoder:
+        return OpenAIChatDecoder(
+            provider=self.provider, requested_model=self.requested_model, extra=self.extra
+        )
+
+
+FP_4O = {"system_fingerprint": "fp_f9f4fb6dbf"}
+FP_MINI = {"system_fingerprint": "fp_06737a9306"}
+OPENAI_ZERO_DETAILS = {"cached_tokens": 0, "reasoning_tokens": 0}
+
+TRANSCRIPTS = [
+    Transcript(
+        # No stream_options: no usage key anywhere. Raw UTF-8 (2-, 3- and 4-byte characters)
+        # and a raw U+2028, which str.splitlines() would take for a line break.
+        "plain_text",
+        [
+            Metadata(
+                provider="openai",
+                model="gpt-4o-mini-2024-07-18",
+                requested_model="gpt-4o-mini",
+                response_id="chatcmpl-BPlain0Text1x9Kq2Wm4Zr7",
+                extra={"x-request-id": "req_8c1f3a0e", **FP_MINI},
+            ),
+            TextDelta("Bonjour"),
+            TextDelta(" \u00e0 tous"),
+            TextDelta(" \u2014 \u00e7a va\u2028?"),
+            TextDelta(" \U0001f44b"),
+            Finish("stop", "stop"),
+        ],
+        extra={"x-request-id": "req_8c1f3a0e"},
+    ),
+    Transcript(
+        # stream_options.include_usage: "usage": null on every chunk, then a last chunk with
+        # "choices": [] and the usage object.
+        "include_usage",
+        [
+            Metadata(
+                provider="openai",
+                model="gpt-4o-2024-08-06",
+                requested_model="gpt-4o",
+                response_id="chatcmpl-BUsage2Chunk8Hn3Xc5Vb1Lp",
+                extra=FP_4O,
+            ),
+            TextDelta("The sky"),
+            TextDelta(" is blue"),
+            TextDelta(" because of Rayleigh scattering."),
+            Usage(1216, 9, 1225, cached_tokens=1024, reasoning_tokens=0),
+            Finish("stop", "stop"),
+        ],
+        requested_model="gpt-4o",
+    ),
+    Transcript(
+        # Together / vLLM: usage rides on the finish chunk, without token details, so the
+        # cached and reasoning counts stay unknown (None), not zero.
+        "usage_on_finish_chunk",
+        [
+            Metadata(
+                provider="together",
+                model="meta-llama/Llama-3.3-70B-Instruct-Turbo",
+                requested_model="meta-llama/Llama-3.3-70B-Instruct-Turbo",
+                response_id="chatcmpl-9f2c4e7a1b3d5f60",
+            ),
+            TextDelta("Paris"),
+            TextDelta("."),
+            Usage(23, 3, 26),
+            Finish("stop", "stop"),
+        ],
+        provider="together",
+        requested_model="meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    ),
+    Transcript(
+        # Three parallel calls: the first fragment of each has id, type, name and
+        # arguments ""; the next ones only index and an arguments piece.
+        "tool_calls_parallel",
+        [
+            Metadata(
+                provider="openai",
+                model="gpt-4o-2024-08-06",
+                requested_model="gpt-4o",
+                response_id="chatcmpl-BTools3Par4llelQ8s1Yd6Nf",
+                extra=FP_4O,
+            ),
+            ToolCallDelta(0, "call_wX1pQ7sRb2cK9mT4vL0aE3nY", "get_weather", ""),
+            ToolCallDelta(0, None, None, '{"lo'),
+            ToolCallDelta(0, None, None, "cation"),
+            ToolCallDelta(0, None, None, '": "Pa'),
+            ToolCallDelta(0, None, None, 'ris"}'),
+            ToolCallDelta(1, "call_Hq5tZ0uJe8rD2kV6yB4gS1oM", "get_weather", ""),
+            ToolCallDelta(1, None, None, '{"location"'),
+            ToolCallDelta(1, None, None, ': "Tok'),
+            ToolCallDelta(1, None, None, 'yo"}'),
+            ToolCallDelta(2, "call_Nc3aF7wG1hP9xL5jU2dI8qR6", "get_time", ""),
+            ToolCallDelta(2, None, None, '{"timezone": "Asia/'),
+            ToolCallDelta(2, None, None, 'Tokyo"}'),
+            ToolCall(0, "call_wX1pQ7sRb2cK9mT4vL0aE3nY", "get_weather", '{"location": "Paris"}'),
+            ToolCall(1, "call_Hq5tZ0uJe8rD2kV6yB4gS1oM", "get_weather", '{"location": "Tokyo"}'),
+            ToolCall(2, "call_Nc3aF7wG1hP9xL5jU2dI8qR6", "get_time", '{"timezone": "Asia/Tokyo"}'),
+            Usage(82, 63, 145, **OPENAI_ZERO_DETAILS),
+            Finish("tool_calls", "tool_calls"),
+        ],
+        requested_model="gpt-4o",
+    ),
+    Transcript(
+        # A server that repeats type and function name in every fragment: the name is
+        # taken once, never concatenated ("search_docssearch_docs...").
+        "tool_calls_repeated_name",
+        [
+            Metadata(
+                provider="vllm",
+                model="Qwen/Qwen2.5-7B-Instruct",
+                requested_model="Qwen/Qwen2.5-7B-Instruct",
+                response_id="chatcmpl-5b1e0c9d2a",
+            ),
+            ToolCallDelta(0, "chatcmpl-tool-a1b2c3d4", "search_docs", '{"query": '),
+            ToolCallDelta(0, None, None, '"sse framing"'),
+            ToolCallDelta(0, None, None, ', "limit": 3}'),
+            ToolCallDelta(1, "chatcmpl-tool-e5f6a7b8", "open_page", '{"url": '),
+            ToolCallDelta(1, None, None, '"https://example.org/sse"}'),
+            ToolCall(
+                0, "chatcmpl-tool-a1b2c3d4", "search_docs", '{"query": "sse framing", "limit": 3}'
+            ),
+            ToolCall(
+                1, "chatcmpl-tool-e5f6a7b8", "open_page", '{"url": "https://example.org/sse"}'
+            ),
+            Finish("tool_calls", "tool_calls"),
+        ],
+        provider="vllm",
+        requested_model="Qwen/Qwen2.5-7B-Instruct",
+    ),
+    Transcript(
+        # DeepSeek: reasoning_content deltas (content null), then content (reasoning_content
+        # null); usage on the finish chunk with DeepSeek's extra cache counters.
+        "deepseek_reasoning_content",
+        [
+            Metadata(
+                provider="deepseek",
+                model="deepseek-reasoner",
+                requested_model="deepseek-reasoner",
+                response_id="0f3b5c8e-6d2a-4e71-9c4b-1a7d3e9f2b60",
+                extra={"system_fingerprint": "fp_5417b77867_prod0225"},
+            ),
+            ReasoningDelta("Compare"),
+            ReasoningDelta(" 9.11 and 9.8:"),
+            ReasoningDelta(" 0.8 > 0.11."),
+            TextDelta("9.8"),
+            TextDelta(" is larger."),
+            Usage(15, 120, 135, cached_tokens=0, reasoning_tokens=104),
+            Finish("stop", "stop"),
+        ],
+        provider="deepseek",
+        requested_model="deepseek-reasoner",
+    ),
+    Transcript(
+        # OpenRouter: ": OPENROUTER PROCESSING" comments before and between events,
+        # "reasoning" deltas, then a usage chunk whose choice has finish_reason null again.
+        "openrouter_reasoning",
+        [
+            Metadata(
+                provider="openrouter",
+                model="deepseek/deepseek-r1",
+                requested_model="deepseek/deepseek-r1",
+                response_id="gen-1741570600-Zq8vT2mXk4RbN6pYs1Lc",
+            ),
+            ReasoningDelta("The user"),
+            ReasoningDelta(" says hello."),
+            TextDelta("Hi"),
+            TextDelta("! How can I help?"),
+            Usage(9, 41, 50, cached_tokens=0, reasoning_tokens=33),
+            Finish("stop", "stop"),
+        ],
+        provider="openrouter",
+        requested_model="deepseek/deepseek-r1",
+    ),
+    Transcript(
+        # Azure: a placeholder first chunk (model "", id "", choices [], prompt filter
+        # results) carries no event; Metadata waits for the first chunk that names a model.
+        "azure_placeholder",
+        [
+            Metadata(
+                provider="azure",
+                model="gpt-4o-2024-11-20",
+                requested_model="my-gpt-4o-deployment",
+                response_id="chatcmpl-BAzure8Pl4ceh0lderVx2Tq",
+                extra={"system_fingerprint": "fp_ee1d74bde0"},
+            ),
+            TextDelta("Hello"),
+            TextDelta(" from Azure."),
+            Finish("stop", "stop"),
+        ],
+        provider="azure",
+        requested_model="my-gpt-4o-deployment",
+    ),
+    Transcript(
+        # CRLF line ends throughout, one event over two data: lines; a JSON-escaped CRLF in
+        # the text stays text.
+        "crlf",
+        [
+            Metadata(
+                provider="openai",
+                model="gpt-4o-mini-2024-07-18",
+                requested_model="gpt-4o-mini",
+                response_id="chatcmpl-BCrlf9Fr4m1ngDe3Wq7Ha",
+            ),
+            TextDelta("Hel"),
+            TextDelta("lo"),
+            TextDelta("\r\nworld"),
+            Finish("stop", "stop"),
+        ],
+    ),
+    Transcript(
+        # "data:{...}": the space after the colon is optional in SSE.
+        "data_no_space",
+        [
+            Metadata(
+                provider="openai",
+                model="gpt-4o-mini-2024-07-18",
+                requested_model="gpt-4o-mini",
+                response_id="chatcmpl-BNoSp4ce0Dat4Lk2Jn8Mb",
+            ),
+            TextDelta(" Leading space kept"),
+            TextDelta("."),
+            Finish("stop", "stop"),
+        ],
+    ),
+    Transcript(
+        # One JSON object over two, then three, data: lines; SSE joins them with LF, which
+        # is JSON whitespace.
+        "multiline_data",
+        [
+            Metadata(
+                provider="openai",
+                model="gpt-4o-mini-2024-07-18",
+                requested_model="gpt-4o-mini",
+                response_id="chatcmpl-BMult1L1neDataRt5Gh0Uv",
+            ),
+            TextDelta("Split"),
+            TextDelta(" lines"),
+            Finish("stop", "stop"),
+        ],
+    ),
+    Transcript(
+        "finish_length",
+        [
+            Metadata(
+                provider="openai",
+                model="gpt-4o-mini-2024-07-18",
+                requested_model="gpt-4o-mini",
+                response_id="chatcmpl-BLength17MaxT0kensZ3",
+                extra=FP_MINI,
+            ),
+            TextDelta("Once upon a time, in a"),
+            TextDelta(" land far"),
+            Usage(12, 8, 20, **OPENAI_ZERO_DETAILS),
+            Finish("length", "length"),
+        ],
+    ),
+    Transcript(
+        "finish_content_filter",
+        [
+            Metadata(
+                provider="openai",
+                model="gpt-4o-2024-08-06",
+                requested_model="gpt-4o",
+                response_id="chatcmpl-BF1lter18C0ntentXq4",
+                extra=FP_4O,
+            ),
+            TextDelta("Here is how"),
+            Finish("content_filter", "content_filter"),
+        ],
+        requested_model="gpt-4o",
+    ),
+    Transcript(
+        # "usage": null on every chunk and no usage chunk: the usage is unknown, so there is
+        # no Usage event at all (unknown is not zero).
+        "no_usage",
+        [
+            Metadata(
+                provider="openai",
+                model="gpt-4o-mini-2024-07-18",
+                requested_model="gpt-4o-mini",
+                response_id="chatcmpl-BNoUs4ge19Rep0rtedYt7",
+            ),
+            TextDelta("No"),
+            TextDelta(" numbers."),
+            Finish("stop", "stop"),
+        ],
+    ),
+]
+
+FAILING_TRANSCRIPTS = [
+    Transcript(
+        # OpenAI's in-stream error object after two text chunks; "code": null, so the kind
+        # comes from "type": "server_error".
+        "error_mid_stream",
+        [
+            Metadata(
+                provider="openai",
+                model="gpt-4o-2024-08-06",
+                requested_model="gpt-4o",
+                response_id="chatcmpl-BErr0rM1dStre4mKp6Ts",
+                extra=FP_4O,
+            ),
+            TextDelta("The answer"),
+            TextDelta(" is"),
+        ],
+        requested_model="gpt-4o",
+        error=ServerError,
+    ),
+    Transcript(
+        # OpenRouter's in-stream error: the upstream HTTP status rides in a numeric "code".
+        "error_openrouter_502",
+        [
+            Metadata(
+                provider="openrouter",
+                model="anthropic/claude-3.5-sonnet",
+                requested_model="anthropic/claude-3.5-sonnet",
+                response_id="gen-1741571200-Ab3dE5gH7jK9mN1pQ3sT",
+            ),
+            TextDelta("Let me"),
+            TextDelta(" think"),
+        ],
+        provider="openrouter",
+        requested_model="anthropic/claude-3.5-sonnet",
+        error=ServerError,
+    ),
+    Transcript(
+        # The body stops in the middle of a data line: the cut event is dropped.
+        "truncated_mid_event",
+        [
+            Metadata(
+                provider="openai",
+                model="gpt-4o-mini-2024-07-18",
+                requested_model="gpt-4o-mini",
+                response_id="chatcmpl-BTrunc4tedM1dEv3ntQa2",
+            ),
+            TextDelta("Once upon"),
+            TextDelta(" a time"),
+        ],
+        error=ProtocolError,
+    ),
+    Transcript(
+        # A finish_reason arrived but [DONE] never did: still truncated, and no Finish.
+        "truncated_after_finish",
+        [
+            Metadata(
+                provider="openai",
+                model="gpt-4o-mini-2024-07-18",
+                requested_model="gpt-4o-mini",
+                response_id="chatcmpl-BTrunc4ted4fterF1n1sh",
+            ),
+            TextDelta("Done"),
+        ],
+        error=ProtocolError,
+    ),
+    Transcript(
+        # A data line that is not JSON after "Hello"; the valid chunks after it never count.
+        "invalid_json",
+        [
+            Metadata(
+                provider="openai",
+                model="gpt-4o-mini-2024-07-18",
+                requested_model="gpt-4o-mini",
+                response_id="chatcmpl-BInv4l1dJs0nL1neWe9Rx",
+            ),
+            TextDelta("Hello"),
+        ],
+        error=ProtocolError,
+    ),
+]
+
+
+def _name(transcript: Transcript) -> str:
+    return transcript.name
+
+
+def test_openai_transcripts_are_all_used() -> None:
+    """Every .sse file under tests/data/openai_chat/ has its expectations here."""
+    on_disk = {path.stem for path in DATA.glob("*.sse")}
+    assert on_disk == {t.name for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
+
+
+@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
+def test_openai_decoder_decodes_transcript_whole(transcript: Transcript) -> None:
+    decoder = transcript.decoder()
+    assert feed_all(decoder, [transcript.wire]) == transcript.expected
+    assert decoder.done
+
+
+@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
+def test_openai_decoder_decodes_transcript_one_byte_at_a_time(transcript: Transcript) -> None:
+    assert feed_all(transcript.decoder(), one_byte_chunks(transcript.wire)) == transcript.expected
+
+
+@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
+@given(data=st.data())
+def test_openai_decoder_ignores_chunk_boundaries_in_transcripts(
+    transcript: Transcript, data: st.DataObject
+) -> None:
+    wire = transcript.wire
+    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
+    assert feed_all(transcript.decoder(), chunked(wire, cuts)) == transcript.expected
+
+
+@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
+def test_openai_decoder_fails_transcript_whole_after_delivering_earlier_events(
+    transcript: Transcript,
+) -> None:
+    assert transcript.error is not None
+    events, error = feed_until_failure(transcript.decoder(), [transcript.wire])
+    assert type(error) is transcript.error
+    assert events == transcript.expected
+
+
+@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
+def test_openai_decoder_fails_transcript_one_byte_at_a_time(transcript: Transcript) -> None:
+    events, error = feed_until_failure(transcript.decoder(), one_byte_chunks(transcript.wire))
+    assert type(error) is transcript.error
+    assert events == transcript.expected
+
+
+@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
+@given(data=st.data())
+def test_openai_decoder_recovers_events_before_failure_at_any_chunking(
+    transcript: Transcript, data: st.DataObject
+) -> None:
+    wire = transcript.wire
+    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
+    events, error = feed_until_failure(transcript.decoder(), chunked(wire, cuts))
+    assert type(error) is transcript.error
+    assert events == transcript.expected
+
+
+def _failure(name: str) -> Error:
+    transcript = next(t for t in FAILING_TRANSCRIPTS if t.name == name)
+    return feed_until_failure(transcript.decoder(), [transcript.wire])[1]
+
+
+def test_openai_decoder_reports_in_stream_server_error_payload() -> None:
+    error = _failure("error_mid_stream")
+    assert isinstance(error, ServerError)
+    assert error.retryable
+    assert error.code == "server_error"
+    assert error.status_code is None
+    assert "The server had an error while processing your request" in error.message
+
+
+def test_openai_decoder_reads_openrouter_numeric_error_code_as_status() -> None:
+    error = _failure("error_openrouter_502")
+    assert isinstance(error, ServerError)
+    assert error.status_code == 502
+    assert "Provider returned error" in error.message
+
+
+@pytest.mark.parametrize("name", ["truncated_mid_event", "truncated_after_finish"])
+def test_openai_decoder_end_reports_truncation(name: str) -> None:
+    """A body cut before [DONE] is an error from end(), even after a finish_reason."""
+    transcript = next(t for t in FAILING_TRANSCRIPTS if t.name == name)
+    decoder = transcript.decoder()
+    decoder.feed(transcript.wire)
+    assert not decoder.done
+    with pytest.raises(ProtocolError, match="truncated"):
+        decoder.end()
+
+
+def test_openai_decoder_excerpts_invalid_json_line() -> None:
+    error = _failure("invalid_json")
+    assert isinstance(error, ProtocolError)
+    assert "wor" in error.excerpt
+
+
+# -- the terminal event, metadata and smaller rules ----------------------------------------
+
+
+def test_openai_decoder_ignores_bytes_after_done() -> None:
+    """[DONE] ends the response (DESIGN rule 2): whatever follows is not read as events."""
+    transcript = TRANSCRIPTS[0]
+    trailer = b'data: {"choices":[{"index":0,"delta":{"content":"late"}}]}\n\ndata: {oops\n\n'
+    decoder = transcript.decoder()
+    assert feed_all(decoder, [transcript.wire + trailer]) == transcript.expected
+    decoder = transcript.decoder()
+    assert decoder.feed(transcript.wire) == transcript.expected
+    assert decoder.done
+    assert decoder.feed(trailer) == []
+    assert decoder.end() == []
+
+
+def test_openai_decoder_is_not_done_before_done_line() -> None:
+    wire = (DATA / "plain_text.sse").read_bytes()
+    decoder = TRANSCRIPTS[0].decoder()
+    decoder.feed(wire[: wire.index(b"data: [DONE]")])
+    assert not decoder.done
+
+
+def test_openai_decoder_sends_requested_model_when_no_chunk_names_one() -> None:
+    wire = (
+        b'data: {"id":"resp-1","choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n'
+        b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n'
+        b"data: [DONE]\n\n"
+    )
+    decoder = OpenAIChatDecoder(provider="local", requested_model="my-model")
+    assert feed_all(decoder, [wire]) == [
+        Metadata(
+            provider="local", model="my-model", requested_model="my-model", response_id="resp-1"
+        ),
+        TextDelta("Hi"),
+        Finish("stop", "stop"),
+    ]
+
+
+def test_openai_decoder_sends_metadata_and_finish_for_a_bare_done() -> None:
+    decoder = OpenAIChatDecoder(provider="local", requested_model="m")
+    assert feed_all(decoder, [b"data: [DONE]\n\n"]) == [
+        Metadata(provider="local", model="m", requested_model="m"),
+        Finish("other", None),
+    ]
+
+
+def test_openai_decoder_follows_only_the_first_choice() -> None:
+    """With n > 1, choices other than index 0 are not mixed into the answer."""
+    wire = (
+        b'data: {"id":"c","model":"m","choices":['
+        b'{"index":1,"delta":{"content":"B"},"finish_reason":null},'
+        b'{"index":0,"delta":{"content":"A"},"finish_reason":null}]}\n\n'
+        b'data: {"id":"c","model":"m","choices":'
+        b'[{"index":1,"delta":{},"finish_reason":"length"}]}\n\n'
+        b'data: {"id":"c","model":"m","choices":'
+        b'[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n'
+        b"data: [DONE]\n\n"
+    )
+    decoder = OpenAIChatDecoder(provider="p", requested_model="m")
+    assert feed_all(decoder, [wire]) == [
+        Metadata(provider="p", model="m", requested_model="m", response_id="c"),
+        TextDelta("A"),
+        Finish("stop", "stop"),
+    ]
+
+
+def test_openai_decoder_reads_groq_usage_from_x_groq() -> None:
+    wire = (
+        b'data: {"id":"chatcmpl-g","model":"llama-3.1-8b-instant","choices":[{"index":0,'
+        b'"delta":{"content":"Hi"},"finish_reason":null}],"x_groq":{"id":"req_01"}}\n\n'
+        b'data: {"id":"chatcmpl-g","model":"llama-3.1-8b-instant","choices":[{"index":0,'
+        b'"delta":{},"finish_reason":"stop"}],"x_groq":{"id":"req_01","usage":'
+        b'{"prompt_tokens":11,"completion_tokens":2,"total_tokens":13}}}\n\n'
+        b"data: [DONE]\n\n"
+    )
+    events = feed_all(OpenAIChatDecoder(provider="groq", requested_model="llama"), [wire])
+    assert [e for e in events if isinstance(e, Usage)] == [Usage(11, 2, 13)]
+
+
+def test_openai_decoder_skips_unknown_event_types() -> None:
+    wire = (
+        b'event: ping\ndata: {"model":"m","choices":[{"index":0,"delta":{"content":"no"}}]}\n\n'
+        b'data: {"model":"m","choices":[{"index":0,"delta":{"content":"yes"}}]}\n\n'
+        b"data: [DONE]\n\n"
+    )
+    events = feed_all(OpenAIChatDecoder(provider="p", requested_model="m"), [wire])
+    assert [e for e in events if isinstance(e, TextDelta)] == [TextDelta("yes")]
+
+
+def test_openai_decoder_raises_provider_error_for_error_event_type() -> None:
+    wire = (
+        b'data: {"model":"m","choices":[{"index":0,"delta":{"content":"a"}}]}\n\n'
+        b'event: error\ndata: {"message":"overloaded, try later"}\n\n'
+    )
+    events, error = feed_until_failure(OpenAIChatDecoder(provider="p", requested_model="m"), [wire])
+    assert isinstance(error, ProviderError)
+    assert "overloaded, try later" in error.message
+    assert events == [Metadata(provider="p", model="m", requested_model="m"), TextDelta("a")]
+
+
+def test_openai_decoder_does_not_mutate_callers_extra() -> None:
+    extra = {"x-request-id": "req_8c1f3a0e"}
+    transcript = attrs.evolve(TRANSCRIPTS[0], extra=extra)
+    assert feed_all(transcript.decoder(), [transcript.wire]) == transcript.expected
+    assert extra == {"x-request-id": "req_8c1f3a0e"}
+
+
+# -- bounded buffer --------------------------------------------------------------------------
+
+HI_EVENT = b'data: {"model":"m","choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n'
+
+
+@pytest.mark.parametrize("one_byte", [False, True], ids=["whole", "one-byte"])
+def test_openai_decoder_rejects_event_over_max_event_bytes(one_byte: bool) -> None:
+    wire = b"data: " + b"x" * 500 + b"\n\n"
+    decoder = OpenAIChatDecoder(provider="p", requested_model="m", max_event_bytes=256)
+    with pytest.raises(ProtocolError):
+        feed_all(decoder, one_byte_chunks(wire) if one_byte else [wire])
+
+
+@pytest.mark.parametrize(
+    "oversized",
+    [b"data: " + b"x" * 500 + b"\n\n", b"data: " + b"x" * 500],
+    ids=["terminated", "unterminated"],
+)
+def test_openai_decoder_keeps_events_before_an_oversized_event(oversized: bytes) -> None:
+    """An event decoded before the oversized one is still delivered, however the body was
+    cut: here the whole body arrives in one chunk, as it would from a fast server."""
+    expected = [Metadata(provider="p", model="m", requested_model="m"), TextDelta("hi")]
+    for chunks in ([HI_EVENT, oversized], [HI_EVENT + oversized]):
+        decoder = OpenAIChatDecoder(provider="p", requested_model="m", max_event_bytes=256)
+        events, error = feed_until_failure(decoder, chunks)
+        assert isinstance(error, ProtocolError)
+        assert events == expected, f"chunks of sizes {[len(c) for c in chunks]}"
+
+
+Outcome = tuple[list[Event], type[Error] | None]
+
+
+def outcome(decoder: OpenAIChatDecoder, chunks: Iterable[bytes]) -> Outcome:
+    """The events delivered and the type of the error that ended them, if any."""
+    events: list[Event] = []
+    try:
+        for chunk in chunks:
+            events.extend(decoder.feed(chunk))
+        events.extend(decoder.end())
+    except Error as exc:
+        return events + exc.pending_events, type(exc)
+    return events, None
+
+
+_CAPPED_VALUE = b'{"model":"m","choices":[{"index":0,"delta":{"content":"hi"}}]}'
+
+
+@pytest.mark.parametrize(
+    ("wire", "cap"),
+    [
+        # a keep-alive comment longer than the cap, then a small event
+        (b": " + b"k" * 100 + b"\n\n" + HI_EVENT + b"data: [DONE]\n\n", 90),
+        # a data value of exactly the cap
+        (b"data: " + _CAPPED_VALUE + b"\n\ndata: [DONE]\n\n", len(_CAPPED_VALUE)),
+    ],
+    ids=["long-comment", "value-at-cap"],
+)
+def test_openai_decoder_applies_max_event_bytes_whatever_the_chunking(
+    wire: bytes, cap: int
+) -> None:
+    """The size cap gives the same outcome whether the body came whole or a byte at a time."""
+    whole = outcome(
+        OpenAIChatDecoder(provider="p", requested_model="m", max_event_bytes=cap), [wire]
+    )
+    one_byte = outcome(
+        OpenAIChatDecoder(provider="p", requested_model="m", max_event_bytes=cap),
+        one_byte_chunks(wire),
+    )
+    assert one_byte == whole
+
+
+@given(data=st.data())
+def test_openai_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
+    data: st.DataObject,
+) -> None:
+    everything = {t.name: t for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
+    transcript = everything[data.draw(st.sampled_from(sorted(everything)), label="transcript")]
+    cap = data.draw(st.integers(1, 800), label="max_event_bytes")
+    wire = transcript.wire
+    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
+
+    def decoder() -> OpenAIChatDecoder:
+        return OpenAIChatDecoder(
+            provider=transcript.provider,
+            requested_model=transcript.requested_model,
+            extra=transcript.extra,
+            max_event_bytes=cap,
+        )
+
+    assert outcome(decoder(), chunked(wire, cuts)) == outcome(decoder(), [wire])
+
+
+# -- garbage in: only ProtocolError out ------------------------------------------------------
+
+
+def decode_garbage(chunks: Iterable[bytes]) -> list[Event]:
+    """Decode untrusted bytes. A ProtocolError is an allowed outcome; anything else escapes
+    and fails the calling test."""
+    decoder = OpenAIChatDecoder(provider="fuzz", requested_model="m")
+    events: list[Event] = []
+    try:
+        for chunk in chunks:
+            events.extend(decoder.feed(chunk))
+        events.extend(decoder.end())
+    except ProtocolError as exc:
+        events.extend(exc.pending_events)
+    return events
+
+
+@given(wire=st.binary(max_size=2000), cuts=st.lists(st.integers(0, 2000), max_size=10))
+def test_openai_decoder_raises_only_protocol_error_on_arbitrary_bytes(
+    wire: bytes, cuts: list[int]
+) -> None:
+    assert_keeps_event_contract(decode_garbage(chunked(wire, cuts)))
+
+
+_SPRINKLES = st.sampled_from(
+    [
+        b"data: ",
+        b"data:",
+        b"\n",
+        b"\r\n",
+        b"\n\n",
+        b"data: [DONE]\n\n",
+        b"{",
+        b"}",
+        b'"',
+        b"[]",
+        b'{"choices":[{"delta":{"content":"x"}}]}',
+        b'"model":"m"',
+        b'"tool_calls":[{"index":0',
+        b": OPENROUTER PROCESSING\n\n",
+    ]
+)
+
+
+@given(
+    wire=st.one_of(
+        sseish_bytes(),
+        st.lists(st.one_of(st.binary(max_size=12), _SPRINKLES), max_size=40).map(b"".join),
+    ),
+    cuts=st.lists(st.integers(0, 600), max_size=10),
+)
+def test_openai_decoder_raises_only_protocol_error_on_sse_like_bytes(
+    wire: bytes, cuts: list[int]
+) -> None:
+    assert_keeps_event_contract(decode_garbage(chunked(wire, cuts)))
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def _or_junk(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(strategy, _JSON)
+
+
+_FUNCTION = st.fixed_dictionaries(
+    {}, optional={"name": _or_junk(st.text(max_size=5)), "arguments": _or_junk(st.text(max_size=5))}
+)
+_TOOL_CALL = st.fixed_dictionaries(
+    {},
+    optional={
+        "index": _or_junk(st.integers(0, 3)),
+        "id": _or_junk(st.text(max_size=5)),
+        "type": st.just("function"),
+        "function": _or_junk(_FUNCTION),
+    },
+)
+_DELTA = st.fixed_dictionaries(
+    {},
+    optional={
+        "role": st.just("assistant"),
+        "content": _or_junk(st.text(max_size=5)),
+        "reasoning_content": _or_junk(st.text(max_size=5)),
+        "reasoning": _or_junk(st.text(max_size=5)),
+        "tool_calls": _or_junk(st.lists(_or_junk(_TOOL_CALL), max_size=3)),
+    },
+)
+_CHOICE = st.fixed_dictionaries(
+    {},
+    optional={
+        "index": _or_junk(st.integers(0, 2)),
+        "delta": _or_junk(_DELTA),
+        "finish_reason": _or_junk(st.sampled_from(["stop", "length", "tool_calls"])),
+    },
+)
+_USAGE = st.fixed_dictionaries(
+    {},
+    optional={
+        "prompt_tokens": _or_junk(st.integers(0, 9)),
+        "completion_tokens": _or_junk(st.integers(0, 9)),
+        "prompt_tokens_details": _or_junk(st.fixed_dictionaries({"cached_tokens": _JSON})),
+        "completion_tokens_details": _or_junk(st.fixed_dictionaries({"reasoning_tokens": _JSON})),
+    },
+)
+# Chunk-shaped objects with wrong types anywhere; never an "error" key, so no ProviderError.
+_CHUNK = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": _or_junk(st.text(max_size=5)),
+        "model": _or_junk(st.text(max_size=5)),
+        "system_fingerprint": _JSON,
+        "choices": _or_junk(st.lists(_or_junk(_CHOICE), max_size=3)),
+        "usage": _or_junk(_USAGE),
+        "x_groq": _or_junk(st.fixed_dictionaries({"usage": _or_junk(_USAGE)})),
+    },
+)
+
+
+@given(
+    chunks=st.lists(_or_junk(_CHUNK), max_size=5),
+    done=st.booleans(),
+    one_byte=st.booleans(),
+)
+@example(chunks=[{"choices": "abc"}], done=True, one_byte=False)
+@example(chunks=[{"choices": {"0": {}}}], done=True, one_byte=False)
+@example(chunks=[{"choices": [7]}], done=True, one_byte=False)
+@example(chunks=[{"choices": [{"delta": "text"}]}], done=True, one_byte=False)
+@example(chunks=[{"choices": [{"delta": {"tool_calls": 5}}]}], done=True, one_byte=False)
+@example(
+    chunks=[{"choices": [{"delta": {"tool_calls": [{"function": "f"}]}}]}],
+    done=True,
+    one_byte=False,
+)
+def test_openai_decoder_raises_only_protocol_error_on_misshapen_chunks(
+    chunks: list[Any], done: bool, one_byte: bool
+) -> None:
+    """Valid JSON of the wrong shape (a string where a list belongs, ...) is skipped or a
+    ProtocolError; never an AttributeError, TypeError or KeyError."""
+    wire = b"".join(b"data: " + json.dumps(chunk).encode() + b"\n\n" for chunk in chunks)
+    if done:
+        wire += b"data: [DONE]\n\n"
+    assert_keeps_event_contract(decode_garbage(one_byte_chunks(wire) if one_byte else [wire]))
+
+
+# -- round trip through the test-only encoder ----------------------------------------------
+
+# The provider's word and what it must become (OpenAI's five, and a few compatible servers').
+FINISH_REASONS: dict[str, FinishReason] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "content_filter": "content_filter",
+    "function_call": "tool_calls",
+    "eos": "stop",
+    "end_turn": "stop",
+    "max_tokens": "length",
+    "error": "error",
+    "recitation": "other",
+}
+
+_ALNUM = string.ascii_letters + string.digits
+_PIECE = st.text(min_size=1, max_size=12)  # hypothesis text: any code point but surrogates
+
+
+@st.composite
+def _fragments(draw: st.DrawFn, arguments: str) -> list[str]:
+    """`arguments` cut into pieces: the first may be "" (OpenAI's), the rest are not."""
+    cuts = draw(st.lists(st.integers(1, max(len(arguments) - 1, 1)), max_size=4))
+    bounds = sorted({0, len(arguments), *(c for c in cuts if c < len(arguments))})
+    pieces = [arguments[a:b] for a, b in itertools.pairwise(bounds)]
+    return ([""] if draw(st.booleans()) else []) + pieces
+
+
+@st.composite
+def scripts(draw: st.DrawFn) -> tuple[Script, list[list[str]]]:
+    """A script and, per tool call, its argument fragments in order."""
+    texts = draw(st.lists(_PIECE, max_size=5))
+    thoughts = draw(st.lists(_PIECE, max_size=4))
+    ids = draw(st.lists(st.text(_ALNUM, min_size=4, max_size=10), max_size=3, unique=True))
+    calls = tuple(
+        CallSpec("call_" + call_id, draw(st.from_regex(r"[a-z_][a-z0-9_]{0,15}", fullmatch=True)))
+        for call_id in ids
+    )
+    fragments = []
+    for _ in calls:
+        arguments = json.dumps(
+            draw(
+                st.dictionaries(
+                    st.text(max_size=5),
+                    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                    max_size=3,
+                )
+            ),
+            ensure_ascii=draw(st.booleans()),
+        )
+        fragments.append(draw(_fragments(arguments)))
+
+    labels = ["t"] * len(texts) + ["r"] * len(thoughts)
+    for index, pieces in enumerate(fragments):
+        labels += [str(index)] * len(pieces)
+    order = draw(st.permutations(labels))
+    text_iter, thought_iter = iter(texts), iter(thoughts)
+    fragment_iters = [iter(pieces) for pieces in fragments]
+    steps: list[Step] = []
+    for label in order:
+        if label == "t":
+            steps.append(Text(next(text_iter)))
+        elif label == "r":
+            steps.append(Reasoning(next(thought_iter)))
+        else:
+            steps.append(ToolPiece(int(label), next(fragment_iters[int(label)])))
+    counts = st.integers(0, 10**7)
+    usage = draw(
+        st.none()
+        | st.builds(
+            Usage,
+            input_tokens=counts,
+            output_tokens=counts,
+            total_tokens=st.none() | counts,
+            cached_tokens=st.none() | counts,
+            reasoning_tokens=st.none() | counts,
+        )
+    )
+    finish = draw(st.sampled_from(sorted(FINISH_REASONS)))
+    return Script(tuple(steps), calls, usage, finish), fragments
+
+
+framings = st.builds(
+    Framing,
+    newline=st.sampled_from(["\n", "\r\n", "\r"]),
+    data_prefix=st.sampled_from(["data: ", "data:"]),
+    keepalive=st.booleans(),
+    multiline=st.booleans(),
+    ascii_only=st.booleans(),
+    azure_placeholder=st.booleans(),
+    role_chunk=st.booleans(),
+    usage_mode=st.sampled_from(["usage_chunk", "on_finish"]),
+    null_usage=st.booleans(),
+    reasoning_field=st.sampled_from(["reasoning_content", "reasoning"]),
+    repeat_name=st.booleans(),
+)
+
+
+def expected_events(script: Script, metadata: Metadata) -> list[Event]:
+    """What decoding `script` must give, built from the script alone."""
+    events: list[Event] = [metadata]
+    started: set[int] = set()
+    arguments: dict[int, str] = {}
+    for step in script.steps:
+        if isinstance(step, Text):
+            events.append(TextDelta(step.text))
+        elif isinstance(step, Reasoning):
+            events.append(ReasoningDelta(step.text))
+        elif step.index in started:
+            events.append(ToolCallDelta(step.index, None, None, step.arguments))
+            arguments[step.index] += step.arguments
+        else:
+            started.add(step.index)
+            call = script.calls[step.index]
+            events.append(ToolCallDelta(step.index, call.id, call.name, step.arguments))
+            arguments[step.index] = step.arguments
+    events.extend(
+        ToolCall(index, call.id, call.name, arguments[index])
+        for index, call in enumerate(script.calls)
+    )
+    if script.usage is not None:
+        events.append(script.usage)
+    events.append(Finish(FINISH_REASONS[script.finish_reason], script.finish_reason))
+    return events
+
+
+@given(data=st.data())
+def test_openai_decoder_round_trips_encoded_streams(data: st.DataObject) -> None:
+    """Whatever the model said, and however the server framed and the network cut it,
+    decoding gives back exactly what was said."""
+    script, fragments = data.draw(scripts(), label="script")
+    framing = data.draw(framings, label="framing")
+    fingerprint = data.draw(st.none() | st.just("fp_0123abcd"), label="fingerprint")
+    response_id = "chatcmpl-" + data.draw(st.text(_ALNUM, min_size=1, max_size=12), label="id")
+    model = data.draw(st.sampled_from(["gpt-4o-mini-2024-07-18", "deepseek-chat", "\u00e9-m"]))
+    wire = encode(
+        script,
+        framing=framing,
+        response_id=response_id,
+        model=model,
+        system_fingerprint=fingerprint,
+    )
+    if data.draw(st.booleans(), label="one byte at a time"):
+        chunks = one_byte_chunks(wire)
+    else:
+        chunks = chunked(wire, data.draw(st.lists(st.integers(0, len(wire)), max_size=30)))
+
+    decoder = OpenAIChatDecoder(provider="openai", requested_model="gpt-4o-mini")
+    events = feed_all(decoder, chunks)
+
+    metadata = Metadata(
+        provider="openai",
+        model=model,
+        requested_model="gpt-4o-mini",
+        response_id=response_id,
+        extra={} if fingerprint is None else {"system_fingerprint": fingerprint},
+    )
+    # The contract, stated plainly ...
+    assert events[0] == metadata
+    assert [type(e) for e in events].count(Metadata) == 1
+    assert events[-1] == Finish(FINISH_REASONS[script.finish_reason], script.finish_reason)
+    said = [s.text for s in script.steps if isinstance(s, Text)]
+    thought = [s.text for s in script.steps if isinstance(s, Reasoning)]
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "".join(said)
+    assert "".join(e.text for e in events if isinstance(e, ReasoningDelta)) == "".join(thought)
+    assert [e for e in events if isinstance(e, ToolCall)] == [
+        ToolCall(index, call.id, call.name, "".join(fragments[index]))
+        for index, call in enumerate(script.calls)
+    ]
+    usages = [e for e in events if isinstance(e, Usage)]
+    assert usages == ([] if script.usage is None else [script.usage])
+    # ... and the exact sequence, event by event.
+    assert events == expected_events(script, metadata)
+    assert decoder.done
+
+
+# -- build_chat_body -------------------------------------------------------------------------
+
+
+def make_request(**fields: Any) -> Request:
+    """`Request(**fields)`, untyped: `converter=tuple` on `Request.tools` and `Request.stop`
+    gives them the parameter type ``Iterable[_T_co]`` under mypy's attrs plugin, which no
+    argument satisfies, so a typed call with tools= or stop= does not type-check."""
+    return Request(**fields)
+
+
+WEATHER_PARAMETERS = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "unit": {"enum": ["c", "f"]}},
+    "required": ["city"],
+}
+
+
+def full_request(parameters: Mapping[str, Any], extra: Mapping[str, Any]) -> Request:
+    return make_request(
+        messages=[
+            Message.system("You are terse."),
+            Message.user("Weather in Paris?"),
+            Message.assistant(
+                tool_calls=[ToolCall(0, "call_1", "get_weather", '{"city": "Paris"}')]
+            ),
+            Message.tool("call_1", '{"temp_c": 18}', name="get_weather"),
+            Message.assistant("18 \u00b0C in Paris."),
+            Message.user(
+                [
+                    TextPart("And is this sky blue?"),
+                    ImagePart(url="https://example.org/sky.png"),
+                    ImagePart(data="iVBORw0KGgo=", media_type="image/png"),
+                ]
+            ),
+        ],
+        model="gpt-4o",
+        tools=[ToolSpec("get_weather", "Current weather for a city.", parameters)],
+        tool_choice="get_weather",
+        temperature=0.7,
+        max_tokens=256,
+        top_p=0.9,
+        stop=["\n\n"],
+        seed=7,
+        extra=extra,
+    )
+
+
+def test_build_chat_body_writes_every_part_of_a_request() -> None:
+    """System, multi-turn, assistant tool calls, tool results, image URL and base64 parts,
+    tools, a named tool_choice and sampling options; `extra` is merged last and wins."""
+    extra = {"user": "user-42", "temperature": 0.0, "parallel_tool_calls": False}
+    body = build_chat_body(full_request(WEATHER_PARAMETERS, extra), model="gpt-4o-2024-08-06")
+    assert body == {
+        "model": "gpt-4o-2024-08-06",
+        "messages": [
+            {"role": "system", "content": "You are terse."},
+            {"role": "user", "content": "Weather in Paris?"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+                    }
+                ],
+            },
+            {"role": "tool", "content": '{"temp_c": 18}', "tool_call_id": "call_1"},
+            {"role": "assistant", "content": "18 \u00b0C in Paris."},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "And is this sky blue?"},
+                    {"type": "image_url", "image_url": {"url": "https://example.org/sky.png"}},
+                    {
+                        "type": "image_url",
+                        "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="},
+                    },
+                ],
+            },
+        ],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "tools": [
+            {
+                "type": "function",
+                "function": {
+                    "name": "get_weather",
+                    "description": "Current weather for a city.",
+                    "parameters": {
+                        "type": "object",
+                        "properties": {"city": {"type": "string"}, "unit": {"enum": ["c", "f"]}},
+                        "required": ["city"],
+                    },
+                },
+            }
+        ],
+        "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+        "temperature": 0.0,
+        "max_tokens": 256,
+        "top_p": 0.9,
+        "seed": 7,
+        "stop": ["\n\n"],
+        "user": "user-42",
+        "parallel_tool_calls": False,
+    }
+
+
+def test_build_chat_body_streams_with_usage_and_omits_unset_options() -> None:
+    body = build_chat_body(Request(messages=[Message.user("Hi")]), model="gpt-4o-mini")
+    assert body == {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": "Hi"}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+
+
+def test_build_chat_body_keeps_assistant_text_beside_tool_calls() -> None:
+    message = Message.assistant("Let me check.", tool_calls=[ToolCall(0, "call_9", "f", "{}")])
+    body = build_chat_body(Request(messages=[Message.user("q"), message]), model="m")
+    assert body["messages"][1] == {
+        "role": "assistant",
+        "content": "Let me check.",
+        "tool_calls": [
+            {"id": "call_9", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+        ],
+    }
+
+
+@pytest.mark.parametrize("choice", ["auto", "none", "required"])
+def test_build_chat_body_passes_tool_choice_keywords_through(choice: str) -> None:
+    request = make_request(messages=[Message.user("q")], tools=[ToolSpec("f")], tool_choice=choice)
+    assert build_chat_body(request, model="m")["tool_choice"] == choice
+
+
+def test_build_chat_body_does_not_mutate_the_request() -> None:
+    parameters = copy.deepcopy(WEATHER_PARAMETERS)
+    extra: dict[str, Any] = {"user": "user-42", "metadata": {"trace": "t-1"}}
+    request = full_request(parameters, extra)
+    snapshot = copy.deepcopy(request)
+
+    first = build_chat_body(request, model="gpt-4o")
+    second = build_chat_body(request, model="gpt-4o")
+
+    assert parameters == WEATHER_PARAMETERS
+    assert extra == {"user": "user-42", "metadata": {"trace": "t-1"}}
+    assert request == snapshot
+    assert first == second
+    # The body is the caller's to change: its top level shares nothing with the request.
+    first["messages"].append({"role": "user", "content": "more"})
+    first["stop"].append("END")
+    first["user"] = "someone-else"
+    assert request == snapshot
+    assert build_chat_body(request, model="gpt-4o") == second
+
+
+def test_build_chat_body_is_json_serialisable() -> None:
+    body = build_chat_body(full_request(WEATHER_PARAMETERS, {"user": "u"}), model="gpt-4o")
+    assert json.loads(json.dumps(body)) == body
+
+
+def test_build_chat_body_serialises_read_only_tool_parameters() -> None:
+    """`ToolSpec.parameters` is any Mapping: a read-only one must still give a JSON body."""
+    frozen = MappingProxyType({"type": "object", "properties": {}})
+    request = make_request(messages=[Message.user("q")], tools=[ToolSpec("f", parameters=frozen)])
+    body = build_chat_body(request, model="m")
+    assert json.loads(json.dumps(body))["tools"][0]["function"]["parameters"] == {
+        "type": "object",
+        "properties": {},
+    }
+
+
+# -- openai_error ----------------------------------------------------------------------------
+
+
+def _payload(message: str, type_: str | None, code: str | int | None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": type_, "param": None, "code": code}}
+
+
+@pytest.mark.parametrize(
+    ("status", "payload", "cls"),
+    [
+        (
+            400,
+            _payload("Invalid 'messages': empty array.", "invalid_request_error", None),
+            BadRequestError,
+        ),
+        (
+            401,
+            _payload(
+                "Incorrect API key provided: sk-proj-****abcd.",
+                "invalid_request_error",
+                "invalid_api_key",
+            ),
+            AuthenticationError,
+        ),
+        (
+            404,
+            _payload(
+                "The model `gpt-5-nano-x` does not exist.",
+                "invalid_request_error",
+                "model_not_found",
+            ),
+            NotFoundError,
+        ),
+        (
+            500,
+            _payload("The server had an error processing your request.", "server_error", None),
+            ServerError,
+        ),
+        (502, _payload("Bad gateway.", "cf_bad_gateway", 502), ServerError),
+        (
+            503,
+            _payload("The engine is currently overloaded.", "server_error", None),
+            OverloadedError,
+        ),
+        (
+            529,
+            {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+            OverloadedError,
+        ),
+    ],
+)
+def test_openai_error_maps_status_to_error_class(
+    status: int, payload: dict[str, Any], cls: type[ProviderError]
+) -> None:
+    raw = json.dumps(payload)
+    error = openai_error(payload, status_code=status, raw=raw)
+    assert type(error) is cls
+    assert error.status_code == status
+    assert payload["error"]["message"] in error.message
+    assert str(status) in error.message
+
+
+def test_openai_error_keeps_retry_after_on_rate_limit() -> None:
+    payload = _payload(
+        "Rate limit reached for gpt-4o on requests per min (RPM): Limit 500.",
+        "requests",
+        "rate_limit_exceeded",
+    )
+    error = openai_error(payload, status_code=429, retry_after=20.0, raw=json.dumps(payload))
+    assert type(error) is RateLimitError
+    assert error.retryable
+    assert error.retry_after == 20.0
+    assert error.code == "rate_limit_exceeded"
+    assert error.status_code == 429
+
+
+def test_openai_error_treats_insufficient_quota_as_not_retryable() -> None:
+    """Out of credit is a 429 too, but waiting will not help."""
+    payload = _payload(
+        "You exceeded your current quota, please check your plan and billing details.",
+        "insufficient_quota",
+        "insufficient_quota",
+    )
+    error = openai_error(payload, status_code=429, raw=json.dumps(payload))
+    assert isinstance(error, RateLimitError)
+    assert not error.retryable
+    assert RateLimitError.retryable, "the class default must stay retryable"
+    assert openai_error(
+        _payload("slow down", "requests", "rate_limit_exceeded"), status_code=429
+    ).retryable
+
+
+def test_openai_error_reads_in_stream_rate_limit_code_without_status() -> None:
+    error = openai_error(_payload("Rate limit exceeded", "tokens", "rate_limit_exceeded"))
+    assert isinstance(error, RateLimitError)
+
+
+CLOUDFLARE_502 = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+
+def test_openai_error_reads_html_body_without_tag_noise() -> None:
+    """A proxy's HTML error page becomes a readable one-line message, not markup."""
+    error = openai_error(None, status_code=502, raw=CLOUDFLARE_502)
+    assert type(error) is ServerError
+    assert error.status_code == 502
+    assert "502 Bad Gateway" in error.message
+    assert "<" not in error.message
+    assert ">" not in error.message
+    assert "\n" not in error.message
+
+
+def test_openai_error_without_any_body_still_has_a_message() -> None:
+    error = openai_error(None, status_code=500, raw="")
+    assert type(error) is ServerError
+    assert error.status_code == 500
+    assert error.message.strip()
+    assert "500" in str(error)
+
+
+def test_openai_error_folds_body_excerpt() -> None:
+    payload = _payload("bad\n  request", "invalid_request_error", None)
+    raw = json.dumps(payload, indent=2)
+    error = openai_error(payload, status_code=400, raw=raw)
+    assert "\n" not in error.body
+    assert len(error.body) <= 200
+
+
+# -- normalise_finish_reason ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"), [*FINISH_REASONS.items(), ("STOP", "stop"), (None, "other")]
+)
+def test_normalise_finish_reason_maps_provider_words(raw: str | None, reason: FinishReason) -> None:
+    assert normalise_finish_reason(raw) == reason
