@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from eventide._errors import ProtocolError
 from eventide.wire import SSEDecoder, SSEMessage
+from eventide.wire._sse import MAX_RETRY
 from tests.strategies import chunked, sse_streams, sseish_bytes
 
 if TYPE_CHECKING:
@@ -241,16 +242,32 @@ def test_sse_decoder_ignores_retry_not_all_ascii_digits(value: bytes) -> None:
     assert decoder.retry == 1000
 
 
-def test_sse_decoder_sets_retry_with_many_digits() -> None:
-    """All ASCII digits is a valid retry however long; it must not escape as ValueError.
+def test_sse_decoder_clamps_retry_with_many_digits() -> None:
+    """All ASCII digits is a valid retry however long: clamped, never a ValueError.
 
     (Python refuses ``int()`` of strings over 4300 digits by default.)
     """
     decoder = SSEDecoder()
     messages = decoder.feed(b"retry: " + b"1" * 5000 + b"\ndata: x\n\n")
-    many_ones = (10**5000 - 1) // 9  # int("1" * 5000) without the str->int digit limit
-    assert messages == [SSEMessage("x", retry=many_ones)]
-    assert decoder.retry == many_ones
+    assert messages == [SSEMessage("x", retry=MAX_RETRY)]
+    assert decoder.retry == MAX_RETRY
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (b"9" * 18, 10**18 - 1),
+        (b"1" + b"0" * 17, 10**17),
+        (b"1" + b"0" * 18, MAX_RETRY),
+        (b"0" * 30 + b"7", 7),  # leading zeros do not make a number large
+        (b"0" * 5000, 0),
+    ],
+    ids=["18-digits", "10**17", "10**18", "leading-zeros", "5000-zeros"],
+)
+def test_sse_decoder_reads_retry_value_not_digit_count(value: bytes, expected: int) -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"retry: " + value + b"\ndata: x\n\n") == [SSEMessage("x", retry=expected)]
+    assert decoder.retry == expected
 
 
 # -- dispatch ------------------------------------------------------------------------------
@@ -341,7 +358,8 @@ def test_sse_decoder_rejects_many_data_lines_in_one_event() -> None:
     decoder = SSEDecoder(max_event_bytes=100)
     with pytest.raises(ProtocolError):
         feed_each(decoder, [b"data: xxxxx\n"] * 100)
-    assert decoder.bytes_fed <= 12 * 10  # raised as soon as the cap was passed
+    # raised by the line whose data took the event past 100 bytes (the 21st), not later
+    assert decoder.bytes_fed <= 12 * 21
 
 
 def test_sse_decoder_rejects_many_empty_data_lines_in_one_event() -> None:
@@ -466,3 +484,23 @@ def test_sse_decoder_raises_only_protocol_error_on_garbage_with_small_cap(
     else:
         assert all(isinstance(message.data, str) for message in result)
         assert decoder.bytes_fed == len(wire)
+
+
+@given(
+    sseish_bytes(),
+    st.lists(st.integers(0, 200), max_size=20),
+    st.integers(1, 16),
+)
+@example(b": " + b"x" * 20 + b"\n", [5], 10)  # a long comment line, whole or cut
+@example(b"data: " + b"x" * 20 + b"\n\n", [3, 9], 10)
+def test_sse_decoder_cap_ignores_chunk_boundaries(
+    wire: bytes, cuts: list[int], max_event_bytes: int
+) -> None:
+    """Whether the cap is hit, and the messages when it is not, do not depend on chunking."""
+
+    def outcome(chunks: list[bytes]) -> list[SSEMessage] | str:
+        result = decode_or_error(SSEDecoder(max_event_bytes=max_event_bytes), chunks)
+        return "ProtocolError" if isinstance(result, ProtocolError) else result
+
+    assert outcome(chunked(wire, cuts)) == outcome([wire])
+    assert outcome(one_byte_chunks(wire)) == outcome([wire])

@@ -226,5 +226,6 @@ class SSEDecoder:
         elif field == b"retry" and value.isdigit():  # bytes.isdigit() is ASCII-only
             # Clamped: parsing an unbounded digit string is quadratic (Python caps int() at
             # 4300 digits for that reason), and no reconnection time needs 19 digits.
-            self.retry = int(value) if len(value) <= 18 else MAX_RETRY
+            digits = value.lstrip(b"0") or b"0"
+            self.retry = int(digits) if len(digits) <= 18 else MAX_RETRY
         # any other field is ignored
