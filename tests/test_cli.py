@@ -36,7 +36,7 @@ def test_cli_chat_without_configuration_uses_the_offline_demo() -> None:
     assert "OPENAI_API_KEY" in result.stderr
     assert result.stdout.startswith("Hello from eventide's offline demo provider!")
     assert "You asked: “hello”" in result.stdout
-    assert "[finish: stop]" in result.stderr
+    assert "[finish: stop · 1 in / " in result.stderr
 
 
 def test_cli_chat_json_prints_every_event_as_a_json_line() -> None:

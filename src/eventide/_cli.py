@@ -71,6 +71,7 @@ async def _chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     messages = [Message.system(args.system)] if args.system else []
     request = Request([*messages, Message.user(args.prompt)], model=args.model)
     thinking = False  # reasoning is being printed: end its line before the answer
+    tokens = ""
     async with _provider(args, err) as provider, provider.stream(request) as events:
         async for event in events:
             if args.json:
@@ -91,10 +92,11 @@ async def _chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 case Metadata(provider=served_by, model=model):
                     print(f"[{served_by} · {model}]", file=err, flush=True)
                 case Usage(input_tokens=used_in, output_tokens=used_out):
-                    err.write(f"\n[tokens: {used_in} in, {used_out} out]")
+                    tokens = f" · {used_in} in / {used_out} out tokens"
                 case Finish(reason=reason):
                     out.write("\n")
-                    print(f"\n[finish: {reason}]", file=err, flush=True)
+                    out.flush()
+                    print(f"[finish: {reason}{tokens}]", file=err, flush=True)
                 case _:
                     pass
     return 0
