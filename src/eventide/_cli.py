@@ -18,7 +18,7 @@ from ._errors import Error
 from ._events import Finish, Metadata, ReasoningDelta, TextDelta, Usage
 from ._serde import dumps_event
 from ._version import __version__
-from .providers import PROVIDER_NAMES, Demo, Provider, provider_from_name
+from .providers import PROVIDER_NAMES, Provider, demo, provider_from_name
 from .providers._registry import configured_provider_name
 
 if TYPE_CHECKING:
@@ -59,9 +59,9 @@ def _provider(args: argparse.Namespace, err: TextIO) -> Provider:
     name = args.provider or ("openai" if args.base_url else configured_provider_name())
     if name is None:
         print(_NOT_CONFIGURED, file=err)
-        return Demo(delay=DEMO_DELAY)
+        return demo(delay=DEMO_DELAY)
     if name == "demo":
-        return Demo(delay=DEMO_DELAY)
+        return demo(delay=DEMO_DELAY)
     return provider_from_name(name, base_url=args.base_url, model=args.model)
 
 

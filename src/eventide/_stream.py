@@ -22,11 +22,10 @@ import trio
 
 from ._errors import Error, ProtocolError, StreamTimeout
 from ._events import CONTENT_EVENTS, Event, Metadata
+from ._resource import AsyncResource
 from .wire import Decoder
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from ._timeouts import Timeouts
 
 __all__ = ["Body", "EventStream", "OpenBody"]
@@ -54,7 +53,7 @@ MakeDecoder = Callable[[Mapping[str, str]], Decoder]
 
 
 @final
-class EventStream:
+class EventStream(AsyncResource):
     """The events of one response: an async iterator and an async context manager.
 
     Use it in ``async with``: leaving the block closes the HTTP response at once, even
@@ -142,17 +141,6 @@ class EventStream:
     def closed(self) -> bool:
         """Whether the stream has been closed (its HTTP response released)."""
         return self._closed
-
-    async def __aenter__(self) -> EventStream:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __aiter__(self) -> EventStream:
         return self

@@ -52,7 +52,6 @@ def new_client(*, transport: httpx.AsyncBaseTransport | None = None) -> httpx.As
     return httpx.AsyncClient(
         transport=transport,
         limits=httpx.Limits(max_connections=None, max_keepalive_connections=100),
-        headers={"user-agent": USER_AGENT},
         timeout=None,
         follow_redirects=False,
     )
@@ -264,12 +263,15 @@ class InMemoryTransport(httpx.AsyncBaseTransport):
 
 @final
 class _ByteStream(httpx.AsyncByteStream):
+    # An iterator class, not an async generator: closing early leaves nothing to finalise.
     def __init__(self, chunks: AsyncIterator[bytes]) -> None:
         self._chunks = chunks
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._chunks:
-            yield chunk
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self
+
+    async def __anext__(self) -> bytes:
+        return await self._chunks.__anext__()
 
     async def aclose(self) -> None:
         close: Callable[[], Awaitable[None]] | None = getattr(self._chunks, "aclose", None)

@@ -1,7 +1,7 @@
 """Providers: an endpoint, its authentication, a request builder and a decoder, over HTTP."""
 
 from ._base import Provider as Provider
-from ._demo import Demo as Demo
+from ._demo import demo as demo
 from ._openai import OpenAIChat as OpenAIChat
 from ._registry import PROVIDER_NAMES as PROVIDER_NAMES
 from ._registry import configured_provider_name as configured_provider_name
@@ -9,9 +9,9 @@ from ._registry import provider_from_name as provider_from_name
 
 __all__ = [
     "PROVIDER_NAMES",
-    "Demo",
     "OpenAIChat",
     "Provider",
     "configured_provider_name",
+    "demo",
     "provider_from_name",
 ]

@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 
-from .._transport import ClientSlot, InMemoryTransport, new_client
+from .._transport import InMemoryTransport, new_client
 from ._openai import OpenAIChat
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
-    from types import TracebackType
 
-    from .._request import Request
-    from .._stream import EventStream
-    from .._timeouts import Timeouts
 
-__all__ = ["Demo"]
+__all__ = ["DEMO_MODEL", "demo"]
 
 DEMO_MODEL: Final = "eventide-demo-1"
 _SETUP = (
@@ -101,57 +97,24 @@ async def _demo_body(payload: Mapping[str, Any], delay: float) -> AsyncIterator[
     yield b"data: " + json.dumps(usage).encode() + b"\n\ndata: [DONE]\n\n"
 
 
-@final
-class Demo:
+def demo(*, delay: float = 0.0, name: str = "demo") -> OpenAIChat:
     """The offline demo provider: a canned, prompt-aware answer, streamed through the full
     pipeline (HTTP response, SSE and OpenAI chat decoding, `EventStream`).
+
+    It is an `OpenAIChat` whose HTTP client answers in process, made on first use.
 
     Args:
         delay: Seconds between chunks, so that streaming is visible in a terminal.
         name: The provider name reported in `Metadata`.
     """
 
-    def __init__(self, *, delay: float = 0.0, name: str = "demo") -> None:
-        self._provider = OpenAIChat(
-            base_url="http://demo.invalid/v1", api_key="", model=DEMO_MODEL, name=name
-        )
-        # The same provider, sending through an in-process server made on first use.
-        self._provider._client = ClientSlot(
-            None,
-            factory=lambda: new_client(
-                transport=InMemoryTransport(lambda payload: _demo_body(payload, delay))
-            ),
-        )
+    def answer(payload: Mapping[str, Any]) -> AsyncIterator[bytes]:
+        return _demo_body(payload, delay)
 
-    @property
-    def name(self) -> str:
-        """The provider name reported in `Metadata`."""
-        return self._provider.name
-
-    def __repr__(self) -> str:
-        return f"Demo(name={self.name!r})"
-
-    async def __aenter__(self) -> Demo:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    def stream(
-        self,
-        request: Request | str,
-        *,
-        model: str | None = None,
-        timeouts: Timeouts | None = None,
-    ) -> EventStream:
-        """The events of the demo's answer to `request` (no network, no key)."""
-        return self._provider.stream(request, model=model, timeouts=timeouts)
-
-    async def aclose(self) -> None:
-        """Close the demo's in-process HTTP client."""
-        await self._provider.aclose()
+    return OpenAIChat(
+        base_url="http://demo.invalid/v1",
+        api_key="",
+        model=DEMO_MODEL,
+        name=name,
+        http_client=lambda: new_client(transport=InMemoryTransport(answer)),
+    )

@@ -3,24 +3,22 @@ DeepSeek, vLLM, llama.cpp, LM Studio, LiteLLM, ...)."""
 
 from __future__ import annotations
 
-import json
 import os
-from typing import TYPE_CHECKING, Final, final
+from typing import TYPE_CHECKING, Any, Final, final
 from urllib.parse import urlsplit
 
-from .._errors import AuthenticationError
-from .._request import Request, as_request
-from .._stream import Body, EventStream
-from .._timeouts import Timeouts
-from .._transport import ClientSlot, open_body
+from .._errors import AuthenticationError, ProviderError
 from ..wire import OpenAIChatDecoder, build_chat_body, openai_error
 from ..wire._sse import DEFAULT_MAX_EVENT_BYTES
+from ._http import HTTPProvider
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from types import TracebackType
+    from collections.abc import Callable, Mapping
 
     import httpx
+
+    from .._request import Request
+    from .._timeouts import Timeouts
 
 __all__ = ["OpenAIChat"]
 
@@ -33,7 +31,7 @@ _METADATA_HEADERS: Final = (
 
 
 @final
-class OpenAIChat:
+class OpenAIChat(HTTPProvider):
     """A provider for the OpenAI Chat Completions streaming API and its many compatibles.
 
     Args:
@@ -45,11 +43,11 @@ class OpenAIChat:
             ``gpt-4o-mini``.
         name: The provider name reported in `Metadata` and errors (``"groq"``, ...).
         http_client: An `httpx.AsyncClient` to send through (proxies, custom transports,
-            tests); it stays yours to close. Default: one made on first use, closed by
-            `aclose()`.
+            tests), which stays yours to close; or a function that makes one on first use,
+            closed by `aclose()`. Default: a client made on first use, closed by `aclose()`.
         headers: Extra request headers (OpenRouter's ``HTTP-Referer``, ...).
         timeouts: Default time budgets of every stream (override per call).
-        max_event_bytes: The largest server-sent event accepted.
+        max_event_bytes: The longest server-sent event line or data accepted.
 
     The environment is read once, here; nothing is sent until a stream is read. The API key
     never appears in the repr, in errors or in logs.
@@ -62,98 +60,51 @@ class OpenAIChat:
         api_key: str | None = None,
         model: str | None = None,
         name: str = "openai",
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx.AsyncClient | Callable[[], httpx.AsyncClient] | None = None,
         headers: Mapping[str, str] | None = None,
         timeouts: Timeouts | None = None,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
-        root = base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_BASE_URL
-        self.base_url = root.rstrip("/")
-        self._api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
-        self.model = model or os.environ.get("OPENAI_MODEL") or DEFAULT_MODEL
-        self._name = name
-        self._client = ClientSlot(http_client)
-        self._headers = {
-            "accept": "text/event-stream",
-            "content-type": "application/json",
-            **(headers or {}),
-        }
-        if self._api_key:
-            self._headers["authorization"] = f"Bearer {self._api_key}"
-        self.timeouts = timeouts if timeouts is not None else Timeouts()
-        self._max_event_bytes = max_event_bytes
-
-    @property
-    def name(self) -> str:
-        """The provider name reported in `Metadata` and errors."""
-        return self._name
-
-    def __repr__(self) -> str:
-        key = "set" if self._api_key else "unset"
-        return f"OpenAIChat(name={self._name!r}, base_url={self.base_url!r}, api_key={key})"
-
-    async def __aenter__(self) -> OpenAIChat:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the HTTP client this provider made (a client passed in is left open)."""
-        await self._client.aclose()
-
-    def stream(
-        self,
-        request: Request | str,
-        *,
-        model: str | None = None,
-        timeouts: Timeouts | None = None,
-    ) -> EventStream:
-        """The events of the response to `request`. Does no I/O until the stream is read.
-
-        Args:
-            request: A `Request`, or a prompt string (one user message).
-            model: Overrides the request's model and the provider's default.
-            timeouts: Replaces the provider's `timeouts` for this stream.
-        """
-        request = as_request(request, model=model)
-        chosen = request.model or self.model
-        content = json.dumps(
-            build_chat_body(request, model=chosen), ensure_ascii=False, separators=(",", ":")
-        ).encode()
-        budgets = timeouts if timeouts is not None else self.timeouts
-
-        async def open_response() -> Body:
-            if not self._api_key and urlsplit(self.base_url).hostname == "api.openai.com":
-                raise AuthenticationError(
-                    "no API key: set OPENAI_API_KEY or pass api_key=", provider=self._name
-                )
-            return await open_body(
-                self._client.get(),
-                "POST",
-                f"{self.base_url}/chat/completions",
-                provider=self._name,
-                headers=self._headers,
-                content=content,
-                timeouts=budgets,
-                error_factory=openai_error,
-                secrets=(self._api_key,) if self._api_key else (),
-            )
-
-        def decoder(headers: Mapping[str, str]) -> OpenAIChatDecoder:
-            extra = {key: headers[header] for header, key in _METADATA_HEADERS if header in headers}
-            return OpenAIChatDecoder(
-                provider=self._name,
-                requested_model=chosen,
-                extra=extra,
-                max_event_bytes=self._max_event_bytes,
-            )
-
-        return EventStream(
-            open_response, decoder, provider=self._name, model=chosen, timeouts=budgets
+        key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        super().__init__(
+            name=name,
+            base_url=base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_BASE_URL,
+            model=model or os.environ.get("OPENAI_MODEL") or DEFAULT_MODEL,
+            secret=key,
+            auth_headers={"authorization": f"Bearer {key}"} if key else {},
+            http_client=http_client,
+            headers=headers,
+            timeouts=timeouts,
+            max_event_bytes=max_event_bytes,
         )
+
+    def _preflight(self) -> None:
+        if not self._secret and urlsplit(self.base_url).hostname == "api.openai.com":
+            raise AuthenticationError(
+                "no API key: set OPENAI_API_KEY or pass api_key=", provider=self.name
+            )
+
+    def _url(self, model: str) -> str:
+        return f"{self.base_url}/chat/completions"
+
+    def _body(self, request: Request, model: str) -> dict[str, Any]:
+        return build_chat_body(request, model=model)
+
+    def _decoder(self, headers: Mapping[str, str], model: str) -> OpenAIChatDecoder:
+        extra = {key: headers[header] for header, key in _METADATA_HEADERS if header in headers}
+        return OpenAIChatDecoder(
+            provider=self.name,
+            requested_model=model,
+            extra=extra,
+            max_event_bytes=self._max_event_bytes,
+        )
+
+    def _error(
+        self,
+        payload: Any,
+        *,
+        status_code: int | None,
+        retry_after: float | None,
+        raw: str,
+    ) -> ProviderError:
+        return openai_error(payload, status_code=status_code, retry_after=retry_after, raw=raw)

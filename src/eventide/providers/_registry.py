@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from ._demo import Demo
+from ._demo import demo
 from ._openai import OpenAIChat
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def provider_from_name(
     if name == "openai":
         return OpenAIChat(base_url=base_url, api_key=api_key, model=model)
     if name == "demo":
-        return Demo()
+        return demo()
     raise ValueError(f"unknown provider {name!r}: choose one of {', '.join(PROVIDER_NAMES)}")
 
 
