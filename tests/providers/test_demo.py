@@ -8,9 +8,9 @@ from eventide.providers import demo
 
 
 async def test_demo_streams_a_prompt_aware_answer() -> None:
-    async with demo() as provider:
-        async with provider.stream(Request([Message.user("Why is the sky blue?")])) as events:
-            seen = [event async for event in events]
+    request = Request([Message.user("Why is the sky blue?")])
+    async with demo() as provider, provider.stream(request) as events:
+        seen = [event async for event in events]
     assert seen[0] == Metadata(
         provider="demo",
         model="eventide-demo-1",
