@@ -24,7 +24,6 @@ before the first content event if no chunk names one. Tool calls are complete, a
 from __future__ import annotations
 
 import json
-import re
 from typing import TYPE_CHECKING, Any, final
 
 from .._errors import Error, ProtocolError, ProviderError, RateLimitError, provider_error_for_status
@@ -41,6 +40,7 @@ from .._events import (
 )
 from .._request import ImagePart, Message, Request, TextPart
 from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder, SSEMessage
+from ._text import excerpt, readable
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -76,24 +76,6 @@ def normalise_finish_reason(raw: str | None) -> FinishReason:
     return _FINISH_REASONS.get(raw.lower(), "other")
 
 
-def _excerpt(text: str, limit: int = 200) -> str:
-    folded = " ".join(text.split())
-    return folded if len(folded) <= limit else folded[: limit - 1] + "…"
-
-
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_SCRIPT = re.compile(r"<(script|style)[^>]*>.*?</\1>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]*>")
-
-
-def _readable(raw: str, limit: int = 120) -> str:
-    """A one-line excerpt of an error body; for an HTML page (a proxy's 502), its text."""
-    if "<" in raw and ">" in raw:
-        title = _TITLE.search(raw)
-        raw = title.group(1) if title else _TAG.sub(" ", _SCRIPT.sub(" ", raw))
-    return _excerpt(raw, limit)
-
-
 def openai_error(
     payload: Any,
     *,
@@ -125,7 +107,7 @@ def openai_error(
     elif isinstance(payload, dict) and isinstance(payload.get("message"), str):
         message = payload["message"]
     if not message:
-        message = _readable(raw) or "no error message"
+        message = readable(raw) or "no error message"
     cls = provider_error_for_status(None if status == 200 else status)
     hint = (code or "").lower()
     if "rate_limit" in hint or hint == "insufficient_quota":
@@ -138,7 +120,7 @@ def openai_error(
     exc = cls(
         f"{where}{message}",
         status_code=status,
-        body=_excerpt(raw),
+        body=excerpt(raw),
         code=code,
         retry_after=retry_after,
     )
@@ -241,13 +223,13 @@ class OpenAIChatDecoder:
                 raise ProtocolError(
                     "data line is not valid JSON",
                     offset=self._sse.bytes_fed,
-                    excerpt=_excerpt(data, 120),
+                    excerpt=excerpt(data, 120),
                 ) from None
             if type(chunk) is not dict:
                 raise ProtocolError(
                     "data line is not a JSON object",
                     offset=self._sse.bytes_fed,
-                    excerpt=_excerpt(data, 120),
+                    excerpt=excerpt(data, 120),
                 )
             if chunk.get("error") or message.event == "error":
                 raise openai_error(chunk, raw=data)
@@ -260,7 +242,7 @@ class OpenAIChatDecoder:
                 raise ProtocolError(
                     "chunk does not have the Chat Completions shape",
                     offset=self._sse.bytes_fed,
-                    excerpt=_excerpt(data, 120),
+                    excerpt=excerpt(data, 120),
                 ) from exc
             finally:
                 if not self._metadata_sent:
