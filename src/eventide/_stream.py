@@ -1,55 +1,52 @@
 """`EventStream`: the resource a consumer iterates and closes.
 
-A stream is created without I/O. The first read sends the request, in the consumer's own
-task; each later read pulls one network chunk through the decoder and hands out the events
-it completes, one list per chunk, with no task switch and no per-event allocation beyond
-the event itself. It stops at the decoder's terminal event (it never waits for the server
-to close the connection), drains what little is left so the connection can be reused, and
-closes. Every failure is raised as an `eventide.Error` after all the events received
-before it were delivered.
+A stream is created without I/O, over a `Source` (one HTTP response, or a router's
+attempts). It hands out the source's events one batch at a time, in the consumer's own task,
+with no per-event work beyond a list index. It guarantees `Metadata` first, tracks whether
+content has been handed out, and raises every failure as an `eventide.Error` after all the
+events received before it were delivered.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final, Protocol, final
+from typing import Any, Final, Protocol, final
 
-import anyio
 import trio
 
-from ._errors import Error, ProtocolError, StreamTimeout
+from ._errors import Error, ProtocolError
 from ._events import CONTENT_EVENTS, Event, Metadata
 from ._resource import AsyncResource
-from .wire import Decoder
 
-if TYPE_CHECKING:
-    from ._timeouts import Timeouts
+__all__ = ["EventStream", "Source"]
 
-__all__ = ["Body", "EventStream", "OpenBody"]
-
-DRAIN_BYTES: Final = 64 * 1024
-DRAIN_SECONDS: Final = 0.25
 _CONTENT: Final = frozenset(CONTENT_EVENTS)
 
 
-class Body(Protocol):
-    """An open response body (the transport's `HTTPBody` is one)."""
+class Source(Protocol):
+    """Where an `EventStream` gets its events: one HTTP response (`HTTPSource`), or a router
+    choosing among attempts. Used from one task at a time."""
 
     @property
-    def headers(self) -> Mapping[str, str]: ...
+    def provider(self) -> str:
+        """The provider serving (or about to serve) the events."""
 
     @property
-    def chunks(self) -> Any:
-        """An async iterator of body bytes (an async generator that closes the response)."""
+    def model(self) -> str:
+        """The requested model."""
 
-    async def aclose(self) -> None: ...
+    async def open(self) -> None:
+        """Send the request and wait until the response has been accepted (its headers)."""
 
+    async def receive(self) -> list[Event]:
+        """The next events, in order; an empty list at the end of the response."""
 
-OpenBody = Callable[[], Awaitable[Body]]
-MakeDecoder = Callable[[Mapping[str, str]], Decoder]
+    async def aclose(self) -> None:
+        """Release everything; idempotent; completes even when cancelled."""
+
+    def abandon(self) -> Any:
+        """Detach what needs closing, without awaiting, for `_close_later` (or None)."""
 
 
 @final
@@ -64,73 +61,59 @@ class EventStream(AsyncResource):
                 ...
 
     A plain ``async for ... break`` without ``async with`` also releases the connection,
-    but only when the stream is garbage-collected (at once in CPython, through the
-    runtime's async-generator finaliser); ``async with`` is the deterministic form.
+    but only when the stream is garbage-collected (at once in CPython); ``async with`` is
+    the deterministic form.
+
+    Events come one network chunk at a time, in the consumer's own task: there is no
+    background task and no channel, and the stream checkpoints once per network read,
+    not once per event.
 
     Cancellation:
         Reads are cancellable; a cancelled or failed read closes the response before the
         exception propagates. `aclose()` is shielded: it completes even when cancelled.
-
-    Attributes:
-        provider: The provider's name.
-        model: The requested model.
     """
 
     __slots__ = (
         "__weakref__",
-        "_body",
-        "_chunks",
         "_closed",
         "_content_emitted",
-        "_decoder",
+        "_delivered",
         "_events",
         "_failure",
-        "_make_decoder",
-        "_open_body",
         "_pos",
-        "_started",
-        "_timeouts",
-        "_waited",
-        "model",
-        "provider",
+        "_source",
     )
 
-    def __init__(
-        self,
-        open_body: OpenBody,
-        make_decoder: MakeDecoder,
-        *,
-        provider: str,
-        model: str,
-        timeouts: Timeouts,
-    ) -> None:
-        self._open_body = open_body
-        self._make_decoder = make_decoder
-        self.provider = provider
-        self.model = model
-        self._timeouts = timeouts
-        self._body: Body | None = None
-        self._chunks: Any = None
-        self._decoder: Decoder | None = None
+    def __init__(self, source: Source) -> None:
+        self._source = source
         self._events: list[Event] = []
         self._pos = 0
         self._failure: Error | None = None
         self._closed = False
         self._content_emitted = False
-        self._started: float | None = None
-        self._waited = False  # an event was delivered: later waits are "idle" waits
+        self._delivered = False
 
     def __del__(self) -> None:
         # Abandoned without aclose() (a plain `async for ... break`): close the response in
         # the background, on the event loop that is running us.
-        body = self._body
-        if body is not None:
-            self._body = None
-            _close_later(body)
+        if not self._closed:
+            body = self._source.abandon()
+            if body is not None:
+                _close_later(body)
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "open" if self._body is not None else "new"
+        state = "closed" if self._closed else "open" if self._delivered else "new"
         return f"<EventStream provider={self.provider!r} model={self.model!r} {state}>"
+
+    @property
+    def provider(self) -> str:
+        """The provider's name (for a router: the one serving, once it has committed)."""
+        return self._source.provider
+
+    @property
+    def model(self) -> str:
+        """The requested model."""
+        return self._source.model
 
     @property
     def content_emitted(self) -> bool:
@@ -155,6 +138,23 @@ class EventStream(AsyncResource):
         self._pos = 1
         return events[0]
 
+    async def open(self) -> None:
+        """Send the request and wait for the provider to accept it (its response headers),
+        without reading any event. Reading does this by itself; call it to fail early.
+
+        Raises:
+            Error: The request failed (HTTP error status, connection error, timeout).
+        """
+        if self._failure is not None:
+            raise self._failure
+        try:
+            await self._source.open()
+        except Error as exc:
+            await self._fail(exc)
+        except BaseException:
+            await self.aclose()
+            raise
+
     async def receive_batch(self) -> list[Event]:
         """The next events: everything decoded from the next network chunk (never empty).
 
@@ -168,25 +168,23 @@ class EventStream(AsyncResource):
             return rest
         if self._failure is not None:
             raise self._failure
-        decoder = self._decoder
-        if self._closed or (decoder is not None and decoder.done):
-            await self.aclose()
+        if self._closed:
             raise StopAsyncIteration
         try:
-            events = await self._read()
-            if not events:  # the decoder reached its end with nothing more to say
+            events = await self._source.receive()
+            if not events:  # the end of the response
                 await self.aclose()
                 raise StopAsyncIteration
-            if not self._waited and type(events[0]) is not Metadata:
-                raise ProtocolError(f"decoder emitted {type(events[0]).__name__} before Metadata")
+            if not self._delivered and type(events[0]) is not Metadata:
+                raise ProtocolError(f"{type(events[0]).__name__} came before Metadata")
         except Error as exc:
             return await self._fail(exc)
         except BaseException:
-            await self._close(drain=False)
+            await self.aclose()
             raise
         if not self._content_emitted:
             self._content_emitted = any(type(event) in _CONTENT for event in events)
-        self._waited = True
+        self._delivered = True
         return events
 
     async def aclose(self) -> None:
@@ -195,103 +193,33 @@ class EventStream(AsyncResource):
         After a complete response, up to 64 KiB or 0.25 s of trailing body is read first so
         that the connection can go back to the pool; otherwise the connection is closed.
         """
-        decoder = self._decoder
-        await self._close(drain=decoder is not None and decoder.done and self._failure is None)
-
-    def _deadline(self, now: float) -> tuple[float, str]:
-        timeouts = self._timeouts
-        started = self._started if self._started is not None else now
-        deadline, phase = math.inf, ""
-        if timeouts.total is not None:
-            deadline, phase = started + timeouts.total, "total"
-        budget = timeouts.first_event if not self._waited else timeouts.idle
-        if budget is not None:
-            base = started if not self._waited else now
-            if base + budget < deadline:
-                deadline, phase = base + budget, "first_event" if not self._waited else "idle"
-        return deadline, phase
-
-    async def _read(self) -> list[Event]:
-        timeouts = self._timeouts
-        if self._started is None:
-            self._started = anyio.current_time()
-        if timeouts.total is None and timeouts.idle is None and timeouts.first_event is None:
-            return await self._pull()
-        deadline, phase = self._deadline(anyio.current_time())
-        with anyio.CancelScope(deadline=deadline):
-            return await self._pull()
-        budget = {"total": timeouts.total, "first_event": timeouts.first_event}.get(
-            phase, timeouts.idle
-        )
-        raise StreamTimeout(
-            f"no event within the {phase.replace('_', '-')} timeout of {budget} s",
-            phase=phase,  # type: ignore[arg-type]
-            timeout=budget,
-            provider=self.provider,
-        )
-
-    async def _pull(self) -> list[Event]:
-        decoder = self._decoder
-        if decoder is None:
-            body = self._body = await self._open_body()
-            self._chunks = body.chunks
-            decoder = self._decoder = self._make_decoder(body.headers)
-        chunks = self._chunks
-        while True:
-            try:
-                chunk = await chunks.__anext__()
-            except StopAsyncIteration:
-                return decoder.end()
-            events = decoder.feed(chunk)
-            if events or decoder.done:
-                return events
+        self._closed = True
+        await self._source.aclose()
 
     async def _fail(self, exc: Error) -> list[Event]:
         if exc.provider is None:
             exc.provider = self.provider
         pending, exc.pending_events = exc.pending_events, []
         self._failure = exc
-        await self._close(drain=False)
+        await self.aclose()
         if pending and not self._content_emitted:
             self._content_emitted = any(type(event) in _CONTENT for event in pending)
         exc.content_emitted = self._content_emitted
         if pending:
+            self._delivered = True
             return pending  # delivered first; the next read raises the failure
         raise exc
-
-    async def _close(self, *, drain: bool) -> None:
-        self._closed = True
-        body, self._body = self._body, None
-        self._chunks = None
-        if body is None:
-            return
-        with anyio.CancelScope(shield=True):
-            if drain:
-                await self._drain(body)
-            await body.aclose()
-
-    @staticmethod
-    async def _drain(body: Body) -> None:
-        left = DRAIN_BYTES
-        with anyio.move_on_after(DRAIN_SECONDS):
-            try:
-                async for chunk in body.chunks:
-                    left -= len(chunk)
-                    if left <= 0:
-                        break
-            except Error:
-                pass  # the response was already complete: a broken tail changes nothing
 
 
 _closing: set[Any] = set()  # strong references to asyncio close tasks while they run
 
 
-async def _close_quietly(body: Body) -> None:
+async def _close_quietly(body: Any) -> None:
     with contextlib.suppress(Exception):
         await body.aclose()
 
 
-def _close_later(body: Body) -> None:
+def _close_later(body: Any) -> None:
     """Schedule `body.aclose()` on the running event loop (trio or asyncio), from a finaliser.
 
     Outside any loop nothing can be awaited: the body's own async-generator finaliser is

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from .._http_source import Body, HTTPSource
 from .._request import Request, as_request
 from .._resource import AsyncResource
-from .._stream import Body, EventStream
+from .._stream import EventStream
 from .._timeouts import Timeouts
 from .._transport import USER_AGENT, ClientSlot, new_client, open_body
 from ..wire._sse import DEFAULT_MAX_EVENT_BYTES
@@ -125,7 +126,7 @@ class HTTPProvider(AsyncResource):
             return self._decoder(headers, chosen)
 
         return EventStream(
-            open_response, decoder, provider=self._name, model=chosen, timeouts=budgets
+            HTTPSource(open_response, decoder, provider=self._name, model=chosen, timeouts=budgets)
         )
 
     def _preflight(self) -> None:
