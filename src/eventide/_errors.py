@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ._completion import Completion
-    from ._events import Event
+    from ._events import Attempt, Event
 
 __all__ = [
     "AuthenticationError",
@@ -207,13 +207,18 @@ class StreamTimeout(TransportError):
 
 
 class NoProviderLeft(Error):
-    """Every candidate provider failed; `errors` holds each attempt's error, in order."""
+    """Every candidate failed, or none could be tried: `errors` and `attempts` say how."""
 
     kind = "no_provider_left"
 
-    def __init__(self, message: str, errors: Sequence[Error]) -> None:
+    def __init__(
+        self, message: str, errors: Sequence[Error], attempts: Sequence[Attempt] = ()
+    ) -> None:
         super().__init__(message)
         self.errors = tuple(errors)
+        """Each failed attempt's error, in order."""
+        self.attempts = tuple(attempts)
+        """Each attempt's record (provider, model, error kind, status, ...), in order."""
         self.retryable = any(error.retryable for error in self.errors)
 
 

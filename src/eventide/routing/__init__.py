@@ -1,0 +1,22 @@
+"""Routing: fallback, retries, hedged requests, circuit breakers and limits over providers.
+
+A router is a provider: its `stream()` returns an `EventStream` that keeps the event
+contract exactly (one `Metadata`, first, naming the provider that served, with the failed
+attempts recorded in it).
+"""
+
+from ._fallback import Candidate as Candidate
+from ._fallback import Fallback as Fallback
+from ._limits import Limits as Limits
+from ._policy import CircuitBreaker as CircuitBreaker
+from ._policy import Commit as Commit
+from ._policy import RetryPolicy as RetryPolicy
+
+__all__ = [
+    "Candidate",
+    "CircuitBreaker",
+    "Commit",
+    "Fallback",
+    "Limits",
+    "RetryPolicy",
+]

@@ -1,0 +1,368 @@
+"""`Fallback`: a provider that tries candidates in order, with retries, hedging, circuit
+breakers and limits, and an explicit commit point.
+
+Until an attempt reaches the commit point, it is private: its events are held back, and if
+it fails they are dropped with its connection and the next attempt starts. At the commit
+point the attempt becomes the answer: its held events go out, its `Metadata` first (with
+the failed attempts recorded in ``Metadata.attempts``), and from then on a failure is the
+answer's failure, raised with what was received (never a silent switch mid-answer). So the
+consumer sees exactly one `Metadata`, from the provider that served, and nothing else of
+any abandoned attempt.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import TYPE_CHECKING, Any, final
+
+import anyio
+import attrs
+
+from .._errors import Error, NoProviderLeft, ProviderError
+from .._events import CONTENT_EVENTS, Attempt, Event, Finish, Metadata
+from .._request import Request, as_request
+from .._resource import AsyncResource
+from .._stream import EventStream
+from ..providers import Provider
+from ._limits import Limiter, Limits, Permit
+from ._policy import BreakerState, CircuitBreaker, Commit, RetryPolicy
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._timeouts import Timeouts
+
+__all__ = ["Candidate", "Fallback"]
+
+_CONTENT = frozenset(CONTENT_EVENTS)
+_COMMITS = ("headers", "first_event", "first_content")
+
+
+@final
+@attrs.frozen
+class Candidate:
+    """One thing to try: a provider, and the model to ask it for (None: the request's)."""
+
+    provider: Provider
+    model: str | None = None
+
+
+def _candidate(value: Any) -> Candidate:
+    if isinstance(value, Candidate):
+        return value
+    if isinstance(value, tuple) and len(value) == 2:
+        return Candidate(value[0], value[1])
+    if hasattr(value, "stream") and hasattr(value, "name"):
+        return Candidate(value)
+    raise TypeError(f"a candidate is a provider or a (provider, model) pair, not {value!r}")
+
+
+@final
+class Fallback(AsyncResource):
+    """Try candidates in order until one serves; usable anywhere a provider is.
+
+    Args:
+        candidates: Providers, or (provider, model) pairs, in order of preference.
+        commit: When an attempt becomes the answer (`Commit`); default ``"first_content"``.
+        retry: Retries of each candidate before moving on (default: `RetryPolicy()`).
+        hedge_after: If the running attempt has not committed after this many seconds,
+            start the next candidate too; the first to commit wins and the others are
+            cancelled and closed. None: one attempt at a time.
+        breaker: When to skip a failing candidate for a while (default: `CircuitBreaker()`).
+        limits: Per-provider concurrency and rate limits shared by all streams of this
+            router. None: no limits.
+        max_attempts: The most attempts of one stream, over all candidates.
+        deadline: The most seconds one stream may spend before an attempt commits.
+        name: The router's name (errors and `repr`; `Metadata` names the real provider).
+        seed: Seeds the retry jitter (tests).
+
+    Raises:
+        ValueError: No candidates, or an unknown commit point.
+    """
+
+    def __init__(
+        self,
+        candidates: Sequence[Any],
+        *,
+        commit: Commit = "first_content",
+        retry: RetryPolicy | None = None,
+        hedge_after: float | None = None,
+        breaker: CircuitBreaker | None = None,
+        limits: Limits | None = None,
+        max_attempts: int | None = None,
+        deadline: float | None = None,
+        name: str = "fallback",
+        seed: int | None = None,
+    ) -> None:
+        self.candidates = tuple(_candidate(value) for value in candidates)
+        if not self.candidates:
+            raise ValueError("Fallback needs at least one candidate")
+        if commit not in _COMMITS:
+            raise ValueError(f"commit must be one of {', '.join(_COMMITS)}, not {commit!r}")
+        if hedge_after is not None and not hedge_after >= 0:
+            raise ValueError("hedge_after must be a number of seconds >= 0, or None")
+        self.commit: Commit = commit
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.hedge_after = hedge_after
+        self.breaker = breaker if breaker is not None else CircuitBreaker()
+        self.max_attempts = max_attempts
+        self.deadline = deadline
+        self._name = name
+        self._states = [BreakerState() for _ in self.candidates]
+        self._limiter = Limiter(limits if limits is not None else Limits())
+        self._rng = random.Random(seed)
+
+    @property
+    def name(self) -> str:
+        """The router's name."""
+        return self._name
+
+    def __repr__(self) -> str:
+        names = ", ".join(
+            f"{c.provider.name}/{c.model}" if c.model else c.provider.name for c in self.candidates
+        )
+        return f"Fallback(name={self._name!r}, candidates=[{names}], commit={self.commit!r})"
+
+    async def aclose(self) -> None:
+        """Nothing to release: the candidates stay open (they are the caller's)."""
+
+    def stream(
+        self,
+        request: Request | str,
+        *,
+        model: str | None = None,
+        timeouts: Timeouts | None = None,
+    ) -> EventStream:
+        """The events of the first candidate that serves. Does no I/O until read.
+
+        Args:
+            request: A `Request`, or a prompt string.
+            model: The model for candidates that name none (else the request's).
+            timeouts: Passed to every attempt: a first-event timeout moves on.
+        """
+        return EventStream(_FallbackSource(self, as_request(request, model=model), timeouts))
+
+
+@final
+class _FallbackSource:
+    """The attempts of one routed stream, and then the one that committed."""
+
+    def __init__(self, router: Fallback, request: Request, timeouts: Timeouts | None) -> None:
+        self._router = router
+        self._request = request
+        self._timeouts = timeouts
+        self._attempts: list[Attempt] = []
+        self._errors: list[Error] = []
+        self._tries = 0
+        self._winner: EventStream | None = None
+        self._permit: Permit | None = None
+        self._held: list[Event] = []
+        self._stamp = True  # the next Metadata still needs the attempts written in
+        self._closed = False
+
+    @property
+    def provider(self) -> str:
+        return self._winner.provider if self._winner is not None else self._router.name
+
+    @property
+    def model(self) -> str:
+        if self._winner is not None:
+            return self._winner.model
+        first = self._router.candidates[0]
+        return first.model or self._request.model or ""
+
+    async def open(self) -> None:
+        if self._winner is None:
+            await self._choose()
+
+    async def receive(self) -> list[Event]:
+        if self._winner is None:
+            await self._choose()
+        if self._held:
+            events, self._held = self._held, []
+        else:
+            assert self._winner is not None
+            try:
+                events = await self._winner.receive_batch()
+            except StopAsyncIteration:
+                return []
+        if self._stamp and self._attempts:
+            events = [self._stamped(event) for event in events]
+        return events
+
+    async def aclose(self) -> None:
+        self._closed = True
+        winner, self._winner = self._winner, None
+        try:
+            if winner is not None:
+                await winner.aclose()
+        finally:
+            self._release()
+
+    def abandon(self) -> Any:
+        winner, self._winner = self._winner, None
+        self._release()
+        return winner
+
+    def _release(self) -> None:
+        permit, self._permit = self._permit, None
+        if permit is not None:
+            permit.release()
+
+    def _stamped(self, event: Event) -> Event:
+        if type(event) is Metadata:
+            self._stamp = False
+            return attrs.evolve(event, attempts=(*event.attempts, *self._attempts))
+        return event
+
+    # -- choosing ------------------------------------------------------------------------
+
+    async def _choose(self) -> None:
+        router = self._router
+        budget = math.inf if router.deadline is None else router.deadline
+        with anyio.move_on_after(budget) as scope:
+            await self._race()
+        if self._winner is None:
+            reason = (
+                f"no attempt committed within {router.deadline} s" if scope.cancelled_caught else ""
+            )
+            raise self._exhausted(reason)
+
+    async def _race(self) -> None:
+        router = self._router
+        queue = list(range(len(router.candidates)))
+        changed = anyio.Event()
+        running = 0
+
+        async def lane(index: int) -> None:
+            nonlocal running, changed
+            try:
+                won = await self._try_candidate(index)
+                if won is not None:
+                    stream, held, permit = won
+                    if self._winner is None:
+                        self._winner, self._held, self._permit = stream, held, permit
+                        tg.cancel_scope.cancel()
+                    else:  # lost a photo finish
+                        permit.release()
+                        await stream.aclose()
+            finally:
+                running -= 1
+                changed.set()
+
+        async with anyio.create_task_group() as tg:
+            start_next = True
+            while self._winner is None:
+                if start_next:
+                    start_next = False
+                    index = self._next_allowed(queue)
+                    if index is not None:
+                        running += 1
+                        tg.start_soon(lane, index)
+                if running == 0:
+                    break  # nothing running, nothing left to start
+                changed = anyio.Event()
+                wait = router.hedge_after if router.hedge_after is not None and queue else math.inf
+                with anyio.move_on_after(wait) as timer:
+                    await changed.wait()
+                # a lane ended (failed, or won) or the hedge timer fired: start the next one
+                start_next = timer.cancelled_caught or self._winner is None
+
+    def _next_allowed(self, queue: list[int]) -> int | None:
+        now = anyio.current_time()
+        while queue:
+            index = queue.pop(0)
+            if self._router._states[index].allows(now):
+                return index
+            candidate = self._router.candidates[index]
+            self._attempts.append(
+                Attempt(
+                    provider=candidate.provider.name,
+                    model=candidate.model or self._request.model,
+                    error="circuit_open",
+                    message="skipped: too many recent failures",
+                )
+            )
+        return None
+
+    async def _try_candidate(self, index: int) -> tuple[EventStream, list[Event], Permit] | None:
+        """Try one candidate, with its retries; the committed stream, or None."""
+        router = self._router
+        candidate = router.candidates[index]
+        state = router._states[index]
+        retry = 0
+        while True:
+            if router.max_attempts is not None and self._tries >= router.max_attempts:
+                return None
+            self._tries += 1
+            retry += 1
+            started = anyio.current_time()
+            permit = await router._limiter.acquire(candidate.provider)
+            stream = candidate.provider.stream(
+                self._request, model=candidate.model, timeouts=self._timeouts
+            )
+            try:
+                held = await self._until_commit(stream)
+            except Error as exc:
+                permit.release()
+                await stream.aclose()
+                now = anyio.current_time()
+                state.failed(exc, router.breaker, now)
+                self._record(candidate, stream, exc, now - started)
+                delay = router.retry.delay(exc, retry, router._rng)
+                if delay is None or not state.allows(now):
+                    return None
+                await anyio.sleep(delay)
+                continue
+            except BaseException:
+                permit.release()
+                await stream.aclose()
+                raise
+            state.succeeded()
+            return stream, held, permit
+
+    async def _until_commit(self, stream: EventStream) -> list[Event]:
+        commit = self._router.commit
+        if commit == "headers":
+            await stream.open()
+            return []
+        held: list[Event] = []
+        while True:
+            try:
+                batch = await stream.receive_batch()
+            except StopAsyncIteration:
+                return held  # a complete response before any content: it is the answer
+            held.extend(batch)
+            if commit == "first_event":
+                return held
+            if any(type(event) in _CONTENT or type(event) is Finish for event in batch):
+                return held
+
+    def _record(
+        self, candidate: Candidate, stream: EventStream, error: Error, elapsed: float
+    ) -> None:
+        self._errors.append(error)
+        self._attempts.append(
+            Attempt(
+                provider=candidate.provider.name,
+                model=stream.model or None,
+                error=error.kind,
+                message=error.message,
+                status_code=error.status_code if isinstance(error, ProviderError) else None,
+                retry_after=error.retry_after if isinstance(error, ProviderError) else None,
+                elapsed=elapsed,
+            )
+        )
+
+    def _exhausted(self, reason: str) -> NoProviderLeft:
+        tried = "; ".join(
+            f"{a.provider}/{a.model}: {a.error}" if a.model else f"{a.provider}: {a.error}"
+            for a in self._attempts
+        )
+        message = f"every candidate failed ({tried or 'none could be tried'})"
+        if reason:
+            message = f"{reason}; {message}"
+        error = NoProviderLeft(message, self._errors, self._attempts)
+        error.provider = self._router.name
+        return error
