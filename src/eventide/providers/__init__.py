@@ -6,6 +6,7 @@ from ._openai import OpenAIChat as OpenAIChat
 from ._registry import PROVIDER_NAMES as PROVIDER_NAMES
 from ._registry import configured_provider_name as configured_provider_name
 from ._registry import provider_from_name as provider_from_name
+from ._registry import split_model as split_model
 
 __all__ = [
     "PROVIDER_NAMES",
@@ -14,4 +15,5 @@ __all__ = [
     "configured_provider_name",
     "demo",
     "provider_from_name",
+    "split_model",
 ]

@@ -1,38 +1,69 @@
-"""Providers by name, configured from keyword options and the environment."""
+"""Providers by name, configured from keyword options and the environment, and the
+``provider:model`` model-string convention."""
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._demo import demo
 from ._openai import OpenAIChat
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ._base import Provider
 
-__all__ = ["PROVIDER_NAMES", "configured_provider_name", "provider_from_name"]
-
-PROVIDER_NAMES = ("openai", "demo")
+__all__ = ["PROVIDER_NAMES", "configured_provider_name", "provider_from_name", "split_model"]
 
 
-def provider_from_name(
-    name: str,
-    *,
-    base_url: str | None = None,
-    api_key: str | None = None,
-    model: str | None = None,
-) -> Provider:
-    """A provider by its name (one of `PROVIDER_NAMES`), its other settings from the environment.
+def _demo(**settings: Any) -> Provider:
+    return demo(**{key: settings[key] for key in ("name", "delay") if key in settings})
+
+
+_FACTORIES: dict[str, Callable[..., Provider]] = {
+    "openai": OpenAIChat,
+    "demo": _demo,
+}
+
+PROVIDER_NAMES = tuple(_FACTORIES)
+"""The provider kinds `provider_from_name` knows."""
+
+
+def provider_from_name(kind: str, /, **settings: Any) -> Provider:
+    """A provider of `kind` (one of `PROVIDER_NAMES`); settings the caller leaves out
+    (base URL, key, default model) come from that provider's environment variables.
+
+    Args:
+        kind: The provider kind.
+        **settings: Constructor keywords: ``base_url``, ``api_key``, ``model``, ``name``, ...;
+            None values are left out.
 
     Raises:
-        ValueError: An unknown name.
+        ValueError: An unknown kind, or a setting that kind does not take.
     """
-    if name == "openai":
-        return OpenAIChat(base_url=base_url, api_key=api_key, model=model)
-    if name == "demo":
-        return demo()
-    raise ValueError(f"unknown provider {name!r}: choose one of {', '.join(PROVIDER_NAMES)}")
+    factory = _FACTORIES.get(kind)
+    if factory is None:
+        raise ValueError(f"unknown provider {kind!r}: choose one of {', '.join(PROVIDER_NAMES)}")
+    given = {key: value for key, value in settings.items() if value is not None}
+    try:
+        return factory(**given)
+    except TypeError as exc:
+        raise ValueError(f"provider {kind!r}: {exc}") from None
+
+
+def split_model(model: str) -> tuple[str | None, str]:
+    """Split ``"provider:model"`` at the first ``:`` into (provider, model); a model string
+    without a provider prefix gives (None, model).
+
+    Model names may contain ``/`` and further ``:`` (``ollama:llama3.2:3b`` is provider
+    ``ollama``, model ``llama3.2:3b``). A prefix counts only when it is a known provider
+    kind or looks like a name (letters, digits, ``-`` and ``_``).
+    """
+    prefix, sep, rest = model.partition(":")
+    if sep and rest and prefix and prefix.replace("-", "").replace("_", "").isalnum():
+        return prefix, rest
+    return None, model
 
 
 def configured_provider_name() -> str | None:
