@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import pytest
 import trio
@@ -14,6 +14,9 @@ from eventide import Timeouts
 from eventide.providers import OpenAIChat
 from eventide.routing import Fallback, RetryPolicy
 from tests.http_server import Cut, Pause, Reply, ScriptedServer, Stall, openai_chunks, serve, sse
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 GOOD = Reply(body=openai_chunks(["Served ", "by the backup."], model="backup-1"))
 HEAD = openai_chunks(["x"], model="primary-1")[:1]  # names the model, carries no content

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -12,6 +12,9 @@ from eventide.providers import OpenAIChat, split_model
 from eventide.routing import RetryPolicy, Router
 from tests.fakes import mock_provider, reply
 from tests.http_server import openai_chunks
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 TABLE = """
 default = "fast"
