@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 import httpx
 
-from ._errors import Error, ProtocolError, ProviderError, StreamTimeout, TransportError
-from ._version import __version__
+from .._errors import Error, ProtocolError, ProviderError, StreamTimeout, TransportError
+from .._version import __version__
 
 if TYPE_CHECKING:
-    from ._timeouts import Timeouts
+    from .._timeouts import Timeouts
 
 __all__ = [
     "USER_AGENT",
