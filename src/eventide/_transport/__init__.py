@@ -13,11 +13,13 @@ from ._client import InMemoryTransport as InMemoryTransport
 from ._client import new_client as new_client
 from ._client import open_body as open_body
 from ._client import parse_retry_after as parse_retry_after
+from ._fast import FastTransport as FastTransport
 
 __all__ = [
     "USER_AGENT",
     "ClientSlot",
     "ErrorFactory",
+    "FastTransport",
     "HTTPBody",
     "InMemoryTransport",
     "new_client",

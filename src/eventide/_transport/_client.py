@@ -22,6 +22,7 @@ import httpx
 
 from .._errors import Error, ProtocolError, ProviderError, StreamTimeout, TransportError
 from .._version import __version__
+from ._fast import FastTransport
 
 if TYPE_CHECKING:
     from .._timeouts import Timeouts
@@ -45,13 +46,14 @@ ErrorFactory = Callable[..., ProviderError]
 
 
 def new_client(*, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """An `httpx.AsyncClient` set up for long-lived streams: no pool cap, generous keep-alive.
+    """An `httpx.AsyncClient` set up for many long-lived streams.
 
-    Timeouts are set per request from the stream's `Timeouts`.
+    By default it sends through `FastTransport` (O(1) connection reuse, no pool cap);
+    proxies from the environment still go through httpx's own transport. Timeouts are set
+    per request from the stream's `Timeouts`.
     """
     return httpx.AsyncClient(
-        transport=transport,
-        limits=httpx.Limits(max_connections=None, max_keepalive_connections=100),
+        transport=transport if transport is not None else FastTransport(),
         timeout=None,
         follow_redirects=False,
     )

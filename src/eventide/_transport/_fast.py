@@ -1,0 +1,345 @@
+"""`FastTransport`: eventide's own HTTP/1.1 transport for httpx, built for many long streams.
+
+Why: httpcore's pool rescans every connection for every waiting request whenever a request
+starts or a connection closes (encode/httpcore#1035), which is quadratic in the number of
+open connections; thousands of concurrent streams spend their time there. Here a connection
+is found in O(1): each origin keeps a stack of idle connections, and a busy connection is
+nobody's business but its stream's.
+
+What it does: plain and TLS (verification on, httpx's default certificates) HTTP/1.1 on
+anyio sockets (so it runs under trio and asyncio); h11 writes the request and parses the
+response head; `BodyDecoder` frames the body (chunked, Content-Length, or until close) and
+hands it over one socket read at a time. A connection goes back to the pool only after a
+complete, delimited body with nothing left over; an early close or any error closes it.
+Connect, read, write and pool timeouts come from the request, as httpx sets them; errors
+are raised as the matching httpx exceptions, so everything above works unchanged.
+
+What it leaves to httpx: proxies (httpx mounts its own transport for proxied URLs),
+HTTP/2, and any custom transport a caller passes in.
+"""
+
+from __future__ import annotations
+
+import math
+import select
+import ssl
+from typing import TYPE_CHECKING, Any, Final, final
+
+import anyio
+import anyio.abc
+import h11
+import httpx
+
+from .._errors import ProtocolError
+from ._h1 import BodyDecoder
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+__all__ = ["FastTransport"]
+
+READ_SIZE: Final = 64 * 1024
+Origin = tuple[str, str, int]
+
+
+def _timeout(request: httpx.Request, name: str) -> float:
+    value = request.extensions.get("timeout", {}).get(name)
+    return math.inf if value is None else float(value)
+
+
+async def _bounded(
+    seconds: float, error: Callable[[str], Exception], what: str, step: Awaitable[Any]
+) -> Any:
+    if seconds == math.inf:
+        return await step
+    with anyio.move_on_after(seconds) as scope:
+        return await step
+    if scope.cancelled_caught:
+        raise error(f"{what} timed out after {seconds} s")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@final
+class _Connection:
+    """One HTTP/1.1 connection: a byte stream and whether it may be reused."""
+
+    __slots__ = ("closed", "origin", "released_at", "stream")
+
+    def __init__(self, stream: anyio.abc.ByteStream, origin: Origin) -> None:
+        self.stream = stream
+        self.origin = origin
+        self.released_at = 0.0
+        self.closed = False
+
+    def stale(self) -> bool:
+        """An idle connection the server has closed (or written to) is not reusable."""
+        sock = self.stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
+        if sock is None or sock.fileno() < 0:
+            return True
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable)
+
+    async def aclose(self) -> None:
+        if not self.closed:
+            self.closed = True
+            with anyio.CancelScope(shield=True):
+                await self.stream.aclose()
+
+    async def receive(self, timeout: float) -> bytes:
+        try:
+            data: bytes = await _bounded(
+                timeout, httpx.ReadTimeout, "read", self.stream.receive(READ_SIZE)
+            )
+        except (anyio.EndOfStream, anyio.IncompleteRead):
+            return b""
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+            raise httpx.ReadError(f"connection lost: {exc!r}") from exc
+        return data
+
+    async def send(self, data: bytes, timeout: float) -> None:
+        try:
+            await _bounded(timeout, httpx.WriteTimeout, "write", self.stream.send(data))
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+            raise httpx.WriteError(f"connection lost: {exc!r}") from exc
+
+
+@final
+class FastTransport(httpx.AsyncBaseTransport):
+    """An HTTP/1.1 transport with O(1) connection reuse per origin.
+
+    Args:
+        verify: Verify TLS certificates (True, the default), or an `ssl.SSLContext`.
+        max_keepalive: Idle connections kept per origin.
+        keepalive_expiry: Seconds an idle connection is kept.
+    """
+
+    def __init__(
+        self,
+        *,
+        verify: bool | ssl.SSLContext = True,
+        max_keepalive: int = 100,
+        keepalive_expiry: float = 5.0,
+    ) -> None:
+        self._verify = verify
+        self._ssl: ssl.SSLContext | None = verify if isinstance(verify, ssl.SSLContext) else None
+        self._max_keepalive = max_keepalive
+        self._expiry = keepalive_expiry
+        self._idle: dict[Origin, list[_Connection]] = {}
+        self._closed = False
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        if self._ssl is None:  # made on first use: it reads the certificate store
+            self._ssl = httpx.create_ssl_context(verify=self._verify)
+        return self._ssl
+
+    async def aclose(self) -> None:
+        """Close every idle connection."""
+        self._closed = True
+        idle, self._idle = self._idle, {}
+        for connections in idle.values():
+            for connection in connections:
+                await connection.aclose()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        if url.scheme not in ("http", "https"):
+            raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
+        origin: Origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+        connection = await self._acquire(origin, request)
+        try:
+            head, decoder, first, reusable = await self._exchange(connection, request)
+        except BaseException:
+            await connection.aclose()
+            raise
+        stream = _ResponseStream(
+            self, connection, decoder, first, reusable, _timeout(request, "read")
+        )
+        return httpx.Response(
+            head.status_code,
+            headers=head.headers,
+            stream=stream,
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
+        )
+
+    async def _acquire(self, origin: Origin, request: httpx.Request) -> _Connection:
+        idle = self._idle.get(origin)
+        now = anyio.current_time()
+        while idle:
+            connection = idle.pop()
+            if now - connection.released_at < self._expiry and not connection.stale():
+                return connection
+            await connection.aclose()
+        return await self._connect(origin, _timeout(request, "connect"))
+
+    async def _connect(self, origin: Origin, timeout: float) -> _Connection:
+        scheme, host, port = origin
+        step: Awaitable[anyio.abc.ByteStream]
+        try:
+            if scheme == "https":
+                step = anyio.connect_tcp(
+                    host,
+                    port,
+                    ssl_context=self._ssl_context(),
+                    tls_hostname=host,
+                    tls_standard_compatible=False,
+                )
+            else:
+                step = anyio.connect_tcp(host, port)
+            stream: anyio.abc.ByteStream = await _bounded(
+                timeout, httpx.ConnectTimeout, "connect", step
+            )
+        except (OSError, ssl.SSLError) as exc:
+            raise httpx.ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
+        return _Connection(stream, origin)
+
+    def _release(self, connection: _Connection) -> bool:
+        """Keep a connection for reuse; False when it must be closed instead."""
+        if self._closed:
+            return False
+        idle = self._idle.setdefault(connection.origin, [])
+        if len(idle) >= self._max_keepalive:
+            return False
+        connection.released_at = anyio.current_time()
+        idle.append(connection)
+        return True
+
+    async def _exchange(
+        self, connection: _Connection, request: httpx.Request
+    ) -> tuple[h11.Response, BodyDecoder, bytes, bool]:
+        """Send the request; read the response head and whatever body came with it."""
+        protocol = h11.Connection(h11.CLIENT)
+        target = request.url.raw_path or b"/"
+        body = await request.aread()
+        try:
+            parts = [
+                protocol.send(
+                    h11.Request(method=request.method, target=target, headers=request.headers.raw)
+                ),
+                protocol.send(h11.Data(data=body)) if body else b"",
+                protocol.send(h11.EndOfMessage()),
+            ]
+        except h11.LocalProtocolError as exc:
+            raise httpx.LocalProtocolError(str(exc)) from exc
+        await connection.send(b"".join(part or b"" for part in parts), _timeout(request, "write"))
+        read_timeout = _timeout(request, "read")
+        while True:
+            try:
+                event = protocol.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise httpx.RemoteProtocolError(f"malformed response head: {exc}") from exc
+            if event is h11.NEED_DATA:
+                protocol.receive_data(await connection.receive(read_timeout))
+                continue
+            if isinstance(event, h11.InformationalResponse):
+                continue
+            if isinstance(event, h11.Response):
+                break
+            raise httpx.RemoteProtocolError("the server closed the connection before responding")
+        decoder = _framing(request.method, event)
+        leftover, _ = protocol.trailing_data
+        try:
+            first = b"".join(decoder.feed(bytes(leftover))) if leftover else b""
+        except ProtocolError as exc:
+            raise httpx.RemoteProtocolError(exc.message) from exc
+        reusable = (
+            event.http_version == b"1.1"
+            and decoder.delimited
+            and not _says_close(event.headers)
+            and not _says_close(request.headers.raw)
+        )
+        return event, decoder, first, reusable
+
+
+def _says_close(headers: Any) -> bool:
+    return any(
+        name.lower() == b"connection" and b"close" in value.lower() for name, value in headers
+    )
+
+
+def _framing(method: str, response: h11.Response) -> BodyDecoder:
+    status = response.status_code
+    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+        return BodyDecoder.length(0)
+    length = None
+    for name, value in response.headers:
+        if name == b"transfer-encoding" and value.lower().endswith(b"chunked"):
+            return BodyDecoder.chunked()
+        if name == b"content-length":
+            length = int(value)  # h11 has validated it
+    return BodyDecoder.until_close() if length is None else BodyDecoder.length(length)
+
+
+@final
+class _ResponseStream(httpx.AsyncByteStream):
+    """The response body: one socket read per step; the connection is released or closed."""
+
+    __slots__ = (
+        "_connection",
+        "_decoder",
+        "_failure",
+        "_ready",
+        "_reusable",
+        "_timeout",
+        "_transport",
+    )
+
+    def __init__(
+        self,
+        transport: FastTransport,
+        connection: _Connection,
+        decoder: BodyDecoder,
+        first: bytes,
+        reusable: bool,
+        timeout: float,
+    ) -> None:
+        self._transport = transport
+        self._connection: _Connection | None = connection
+        self._decoder = decoder
+        self._ready = first  # body bytes that arrived with the head
+        self._failure: Exception | None = None
+        self._reusable = reusable
+        self._timeout = timeout
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._ready:
+            data, self._ready = self._ready, b""
+            return data
+        if self._failure is not None:
+            raise self._failure
+        decoder = self._decoder
+        connection = self._connection
+        while connection is not None and not decoder.done:
+            received = await connection.receive(self._timeout)
+            try:
+                if not received:
+                    decoder.end()
+                    break
+                pieces = decoder.feed(received)
+            except ProtocolError as exc:
+                failure = httpx.RemoteProtocolError(exc.message)
+                failure.__cause__ = exc
+                pending: list[bytes] = exc.pending_events  # type: ignore[assignment]
+                if not pending:
+                    raise failure from exc
+                self._failure = failure  # the body data before the fault goes out first
+                return b"".join(pending)
+            if pieces:
+                return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        raise StopAsyncIteration
+
+    async def aclose(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        decoder = self._decoder
+        if (
+            self._reusable
+            and decoder.done
+            and not decoder.leftover
+            and self._transport._release(connection)
+        ):
+            return
+        await connection.aclose()
