@@ -153,8 +153,10 @@ async def serve_tls(
             pass  # the client refused our certificate
 
     listeners = await trio.open_ssl_over_tcp_listeners(0, context, host="127.0.0.1")
-    task_status.started(listeners[0].transport_listener.socket.getsockname()[1])
-    await trio.serve_listeners(handle, listeners)  # type: ignore[arg-type]
+    tcp = listeners[0].transport_listener
+    assert isinstance(tcp, trio.SocketListener)
+    task_status.started(tcp.socket.getsockname()[1])
+    await trio.serve_listeners(handle, listeners)
 
 
 async def test_fast_transport_verifies_tls_certificates(
