@@ -13,7 +13,17 @@ import pytest
 from tests.http_server import Reply, openai_chunks, serve_in_thread
 
 SCRIPT = Path(sys.executable).with_name("eventide")
-CONFIG = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "EVENTIDE_PROVIDER")
+CONFIG = (
+    "EVENTIDE_PROVIDER",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "OLLAMA_HOST",
+)
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

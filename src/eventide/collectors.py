@@ -43,7 +43,7 @@ def _parse_arguments(arguments: str) -> tuple[object, bool]:
         return {}, True  # a call without arguments; some servers send "" for "{}"
     try:
         return json.loads(arguments), True
-    except ValueError:
+    except (ValueError, RecursionError):  # deeply nested JSON too
         return None, False
 
 

@@ -6,8 +6,12 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from ._anthropic import Anthropic
 from ._demo import demo
+from ._gemini import Gemini
+from ._ollama import Ollama
 from ._openai import OpenAIChat
+from ._openai_responses import OpenAIResponses
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -23,6 +27,10 @@ def _demo(**settings: Any) -> Provider:
 
 _FACTORIES: dict[str, Callable[..., Provider]] = {
     "openai": OpenAIChat,
+    "openai-responses": OpenAIResponses,
+    "anthropic": Anthropic,
+    "gemini": Gemini,
+    "ollama": Ollama,
     "demo": _demo,
 }
 
@@ -66,12 +74,23 @@ def split_model(model: str) -> tuple[str | None, str]:
     return None, model
 
 
+_CONFIGURED_BY = (
+    ("openai", ("OPENAI_API_KEY", "OPENAI_BASE_URL")),
+    ("anthropic", ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")),
+    ("gemini", ("GEMINI_API_KEY", "GOOGLE_API_KEY")),
+    ("ollama", ("OLLAMA_HOST",)),
+)
+
+
 def configured_provider_name() -> str | None:
-    """The provider the environment configures: ``EVENTIDE_PROVIDER``, else ``openai`` when
-    ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL`` is set, else None (nothing configured)."""
+    """The provider the environment configures: ``EVENTIDE_PROVIDER``, else the first of
+    openai, anthropic, gemini and ollama whose variables are set (``OPENAI_API_KEY`` or
+    ``OPENAI_BASE_URL``; ``ANTHROPIC_API_KEY`` or ``ANTHROPIC_BASE_URL``; ``GEMINI_API_KEY``
+    or ``GOOGLE_API_KEY``; ``OLLAMA_HOST``), else None: nothing is configured."""
     named = os.environ.get("EVENTIDE_PROVIDER")
     if named:
         return named
-    if os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
-        return "openai"
+    for name, variables in _CONFIGURED_BY:
+        if any(os.environ.get(variable) for variable in variables):
+            return name
     return None

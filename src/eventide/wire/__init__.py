@@ -3,20 +3,46 @@
 Nothing here imports trio, anyio or httpx (a test keeps it so).
 """
 
+from ._anthropic import AnthropicDecoder as AnthropicDecoder
+from ._anthropic import anthropic_error as anthropic_error
+from ._anthropic import build_anthropic_body as build_anthropic_body
 from ._base import Decoder as Decoder
+from ._gemini import GeminiDecoder as GeminiDecoder
+from ._gemini import build_gemini_body as build_gemini_body
+from ._gemini import gemini_error as gemini_error
+from ._ndjson import NDJSONDecoder as NDJSONDecoder
+from ._ollama import OllamaDecoder as OllamaDecoder
+from ._ollama import build_ollama_body as build_ollama_body
+from ._ollama import ollama_error as ollama_error
 from ._openai_chat import OpenAIChatDecoder as OpenAIChatDecoder
 from ._openai_chat import build_chat_body as build_chat_body
 from ._openai_chat import normalise_finish_reason as normalise_finish_reason
 from ._openai_chat import openai_error as openai_error
+from ._openai_responses import OpenAIResponsesDecoder as OpenAIResponsesDecoder
+from ._openai_responses import build_responses_body as build_responses_body
+from ._openai_responses import openai_responses_error as openai_responses_error
 from ._sse import SSEDecoder as SSEDecoder
 from ._sse import SSEMessage as SSEMessage
 
 __all__ = [
+    "AnthropicDecoder",
     "Decoder",
+    "GeminiDecoder",
+    "NDJSONDecoder",
+    "OllamaDecoder",
     "OpenAIChatDecoder",
+    "OpenAIResponsesDecoder",
     "SSEDecoder",
     "SSEMessage",
+    "anthropic_error",
+    "build_anthropic_body",
     "build_chat_body",
+    "build_gemini_body",
+    "build_ollama_body",
+    "build_responses_body",
+    "gemini_error",
     "normalise_finish_reason",
+    "ollama_error",
     "openai_error",
+    "openai_responses_error",
 ]

@@ -231,7 +231,7 @@ class OllamaDecoder:
     def _line(self, line: str, out: list[Event], *, final: bool) -> None:
         try:
             chunk = _loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # deeply nested JSON too
             raise ProtocolError(
                 "the body ended in the middle of a line: the response is truncated"
                 if final
@@ -364,7 +364,7 @@ def _arguments(call: ToolCall) -> Any:
         return {}
     try:
         arguments = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # deeply nested JSON too
         raise ValueError(
             f"tool call {call.id!r} ({call.name}): Ollama needs the arguments as a JSON object, "
             f"and {excerpt(call.arguments, 60)!r} is not JSON"

@@ -219,7 +219,7 @@ class OpenAIChatDecoder:
                 return
             try:
                 chunk = _loads(data)
-            except ValueError:
+            except (ValueError, RecursionError):  # deeply nested JSON too
                 raise ProtocolError(
                     "data line is not valid JSON",
                     offset=self._sse.bytes_fed,

@@ -1,0 +1,115 @@
+"""`OpenAIResponses`: the OpenAI Responses API (``POST /responses``), and the servers and
+gateways that speak it."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Final, final
+from urllib.parse import urlsplit
+
+from .._errors import AuthenticationError, ProviderError
+from ..wire._openai_responses import (
+    OpenAIResponsesDecoder,
+    build_responses_body,
+    openai_responses_error,
+)
+from ..wire._sse import DEFAULT_MAX_EVENT_BYTES
+from ._http import HTTPProvider
+from ._openai import DEFAULT_MODEL, OPENAI_BASE_URL
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    import httpx
+
+    from .._request import Request
+    from .._timeouts import Timeouts
+
+__all__ = ["OpenAIResponses"]
+
+_METADATA_HEADERS: Final = (
+    ("x-request-id", "request_id"),
+    ("openai-processing-ms", "processing_ms"),
+)
+
+
+@final
+class OpenAIResponses(HTTPProvider):
+    """A provider for the OpenAI Responses streaming API.
+
+    Args:
+        base_url: The API root, such as ``https://api.openai.com/v1``. Default: the
+            ``OPENAI_BASE_URL`` environment variable, else the OpenAI API.
+        api_key: Sent as a bearer token. Default: ``OPENAI_API_KEY``; with neither, no
+            Authorization header is sent (local servers need none).
+        model: The model used when the request names none. Default: ``OPENAI_MODEL``, else
+            ``gpt-4o-mini``.
+        name: The provider name reported in `Metadata` and errors.
+        http_client: An `httpx.AsyncClient` to send through (proxies, custom transports,
+            tests), which stays yours to close; or a function that makes one on first use,
+            closed by `aclose()`. Default: a client made on first use, closed by `aclose()`.
+        headers: Extra request headers.
+        timeouts: Default time budgets of every stream (override per call).
+        max_event_bytes: The longest server-sent event line or data accepted.
+
+    The environment is read once, here; nothing is sent until a stream is read. The API key
+    never appears in the repr, in errors or in logs.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        model: str | None = None,
+        name: str = "openai-responses",
+        http_client: httpx.AsyncClient | Callable[[], httpx.AsyncClient] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeouts: Timeouts | None = None,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        super().__init__(
+            name=name,
+            base_url=base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_BASE_URL,
+            model=model or os.environ.get("OPENAI_MODEL") or DEFAULT_MODEL,
+            secret=key,
+            auth_headers={"authorization": f"Bearer {key}"} if key else {},
+            http_client=http_client,
+            headers=headers,
+            timeouts=timeouts,
+            max_event_bytes=max_event_bytes,
+        )
+
+    def _preflight(self) -> None:
+        if not self._secret and urlsplit(self.base_url).hostname == "api.openai.com":
+            raise AuthenticationError(
+                "no API key: set OPENAI_API_KEY or pass api_key=", provider=self.name
+            )
+
+    def _url(self, model: str) -> str:
+        return f"{self.base_url}/responses"
+
+    def _body(self, request: Request, model: str) -> dict[str, Any]:
+        return build_responses_body(request, model=model)
+
+    def _decoder(self, headers: Mapping[str, str], model: str) -> OpenAIResponsesDecoder:
+        extra = {key: headers[header] for header, key in _METADATA_HEADERS if header in headers}
+        return OpenAIResponsesDecoder(
+            provider=self.name,
+            requested_model=model,
+            extra=extra,
+            max_event_bytes=self._max_event_bytes,
+        )
+
+    def _error(
+        self,
+        payload: Any,
+        *,
+        status_code: int | None,
+        retry_after: float | None,
+        raw: str,
+    ) -> ProviderError:
+        return openai_responses_error(
+            payload, status_code=status_code, retry_after=retry_after, raw=raw
+        )
