@@ -36,9 +36,14 @@ class Body(Protocol):
 
     @property
     def chunks(self) -> Any:
-        """An async iterator of body bytes (an async generator that closes the response)."""
+        """An async iterator of body bytes."""
 
-    async def aclose(self) -> None: ...
+    @property
+    def complete(self) -> bool:
+        """Whether the whole body has been read (so no drain is needed before reuse)."""
+
+    async def aclose(self) -> None:
+        """Release the response; safe to call when cancelled (it shields what it awaits)."""
 
 
 OpenBody = Callable[[], Awaitable[Body]]
@@ -118,10 +123,10 @@ class HTTPSource:
         if body is None:
             return
         decoder = self._decoder
-        with anyio.CancelScope(shield=True):
-            if decoder is not None and decoder.done and not self._failed:
+        if decoder is not None and decoder.done and not self._failed and not body.complete:
+            with anyio.CancelScope(shield=True):
                 await _drain(body)
-            await body.aclose()
+        await body.aclose()
 
     def abandon(self) -> Body | None:
         """Give up the open body without awaiting (for finalisers); None if there is none."""

@@ -12,7 +12,7 @@ import trustme
 
 import eventide
 from eventide import ProtocolError, StreamTimeout, Timeouts
-from eventide._transport import FastTransport
+from eventide._transport import FastClient, FastTransport, default_client
 from eventide.providers import OpenAIChat
 from tests.http_server import Cut, RawBytes, Reply, ScriptedServer, Stall, openai_chunks, serve
 
@@ -34,9 +34,28 @@ async def provider(server: ScriptedServer) -> AsyncIterator[OpenAIChat]:
         yield made
 
 
-async def test_fast_transport_is_the_default(provider: OpenAIChat) -> None:
-    client = provider._client.get()
-    assert isinstance(client._transport, FastTransport)
+async def test_fast_client_is_the_default(provider: OpenAIChat) -> None:
+    assert isinstance(provider._client.get(), FastClient)
+
+
+async def test_a_proxy_in_the_environment_gets_an_httpx_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    client = default_client()
+    assert isinstance(client, httpx.AsyncClient)
+    assert isinstance(client._transport, FastTransport)  # direct URLs still go the fast way
+    await client.aclose()
+
+
+async def test_fast_transport_also_serves_a_callers_httpx_client(server: ScriptedServer) -> None:
+    async with (
+        httpx.AsyncClient(transport=FastTransport()) as client,
+        OpenAIChat(base_url=f"{server.url}/v1", api_key="k", http_client=client) as provider,
+    ):
+        for _ in range(2):
+            assert await eventide.collect_text(provider.stream("hi")) == "chunk by chunk"
+    assert server.connections_accepted == 1
 
 
 async def test_fast_transport_reads_content_length_bodies_and_reuses_the_connection(

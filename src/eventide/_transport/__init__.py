@@ -10,18 +10,22 @@ from ._client import ClientSlot as ClientSlot
 from ._client import ErrorFactory as ErrorFactory
 from ._client import HTTPBody as HTTPBody
 from ._client import InMemoryTransport as InMemoryTransport
+from ._client import default_client as default_client
 from ._client import new_client as new_client
 from ._client import open_body as open_body
 from ._client import parse_retry_after as parse_retry_after
+from ._fast import FastClient as FastClient
 from ._fast import FastTransport as FastTransport
 
 __all__ = [
     "USER_AGENT",
     "ClientSlot",
     "ErrorFactory",
+    "FastClient",
     "FastTransport",
     "HTTPBody",
     "InMemoryTransport",
+    "default_client",
     "new_client",
     "open_body",
     "parse_retry_after",

@@ -11,21 +11,26 @@ become `TransportError`, `StreamTimeout` or `ProtocolError`, chained with ``from
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import time
+import urllib.request
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final, final
 
+import anyio
 import httpx
 
 from .._errors import Error, ProtocolError, ProviderError, StreamTimeout, TransportError
 from .._version import __version__
-from ._fast import FastTransport
+from ._fast import FastClient, FastTransport
 
 if TYPE_CHECKING:
     from .._timeouts import Timeouts
+    from ._fast import ResponseStream
 
 __all__ = [
     "USER_AGENT",
@@ -57,6 +62,15 @@ def new_client(*, transport: httpx.AsyncBaseTransport | None = None) -> httpx.As
         timeout=None,
         follow_redirects=False,
     )
+
+
+def default_client() -> httpx.AsyncClient | FastClient:
+    """The client a provider makes when given none: `FastClient`, straight to eventide's own
+    transport; or, when the environment configures a proxy, an httpx client (with the same
+    transport for direct connections) so that the proxy is honoured."""
+    if any(urllib.request.getproxies().get(scheme) for scheme in ("http", "https", "all")):
+        return new_client()
+    return FastClient()
 
 
 def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
@@ -120,12 +134,18 @@ class HTTPBody:
         self.headers: Mapping[str, str] = response.headers
         self.chunks: AsyncGenerator[bytes, None] = _iter_body(response, provider)
 
+    @property
+    def complete(self) -> bool:
+        """Whether httpx has read the whole body (it does not say before the end: False)."""
+        return self._response.is_stream_consumed and self._response.is_closed
+
     async def aclose(self) -> None:
         """Close the response: the connection goes back to the pool only if fully read."""
-        try:
-            await self.chunks.aclose()
-        finally:
-            await self._response.aclose()
+        with anyio.CancelScope(shield=True):
+            try:
+                await self.chunks.aclose()
+            finally:
+                await self._response.aclose()
 
 
 async def _iter_body(response: httpx.Response, provider: str) -> AsyncGenerator[bytes, None]:
@@ -139,37 +159,24 @@ async def _iter_body(response: httpx.Response, provider: str) -> AsyncGenerator[
         await response.aclose()
 
 
-async def _read_bounded(response: httpx.Response, limit: int) -> str:
-    data = bytearray()
-    async with aclosing(response.aiter_bytes()) as chunks:  # type: ignore[type-var]
-        async for chunk in chunks:
-            data += chunk
-            if len(data) >= limit:
-                break
-    return bytes(data[:limit]).decode("utf-8", "replace")
-
-
-async def _rejected(
-    response: httpx.Response,
+def _refusal(
+    status_code: int,
+    headers: Mapping[str, str],
+    raw: str,
     *,
     provider: str,
     error_factory: ErrorFactory,
     secrets: Sequence[str],
 ) -> Error:
     """The error for a response that is not a stream: an error status, or a JSON/HTML page."""
-    try:
-        raw = _redact(await _read_bounded(response, MAX_ERROR_BODY), secrets)
-    except httpx.HTTPError:
-        raw = ""
-    finally:
-        await response.aclose()
+    raw = _redact(raw, secrets)
     try:
         payload: Any = json.loads(raw) if raw.lstrip().startswith(("{", "[")) else None
-    except ValueError:
+    except (ValueError, RecursionError):
         payload = None
-    retry_after = parse_retry_after(response.headers)
-    if response.is_success:
-        content_type = response.headers.get("content-type", "")
+    retry_after = parse_retry_after(headers)
+    if 200 <= status_code < 300:
+        content_type = headers.get("content-type", "")
         if isinstance(payload, dict) and payload.get("error"):
             error: Error = error_factory(
                 payload, status_code=None, retry_after=retry_after, raw=raw
@@ -180,15 +187,24 @@ async def _rejected(
                 excerpt=" ".join(raw.split())[:200],
             )
     else:
-        error = error_factory(
-            payload, status_code=response.status_code, retry_after=retry_after, raw=raw
-        )
+        error = error_factory(payload, status_code=status_code, retry_after=retry_after, raw=raw)
     error.provider = provider
     return error
 
 
+async def _read_text(chunks: AsyncIterator[bytes], limit: int = MAX_ERROR_BODY) -> str:
+    """Up to `limit` bytes of a body, as text; what cannot be read is left out."""
+    data = bytearray()
+    with contextlib.suppress(httpx.HTTPError):
+        async for chunk in chunks:
+            data += chunk
+            if len(data) >= limit:
+                break
+    return bytes(data[:limit]).decode("utf-8", "replace")
+
+
 async def open_body(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | FastClient,
     method: str,
     url: str,
     *,
@@ -199,7 +215,7 @@ async def open_body(
     error_factory: ErrorFactory,
     secrets: Sequence[str] = (),
     reject_content_types: Sequence[str] = ("text/html", "application/json"),
-) -> HTTPBody:
+) -> HTTPBody | FastBody:
     """Send a request and return its body once the headers say it is a stream.
 
     Raises:
@@ -210,6 +226,23 @@ async def open_body(
     Cancellation:
         Safe to cancel at any point: a response already opened is closed.
     """
+    refuse = partial(_refusal, provider=provider, error_factory=error_factory, secrets=secrets)
+    rejected = tuple(reject_content_types)
+    if isinstance(client, FastClient):
+        budgets = {"connect": timeouts.connect, "read": timeouts.read, "write": timeouts.write}
+        try:
+            status, received, stream = await client.open(method, url, headers, content, budgets)
+        except httpx.HTTPError as exc:
+            raise _translate(exc, provider) from exc
+        if 200 <= status < 300 and not received.get("content-type", "").lower().startswith(
+            rejected
+        ):
+            return FastBody(stream, received, provider)
+        try:
+            raw = await _read_text(stream)
+        finally:
+            await stream.aclose()
+        raise refuse(status, received, raw)
     request = client.build_request(
         method,
         url,
@@ -225,14 +258,54 @@ async def open_body(
         raise _translate(exc, provider) from exc
     try:
         content_type = response.headers.get("content-type", "").lower()
-        if not response.is_success or content_type.startswith(tuple(reject_content_types)):
-            raise await _rejected(
-                response, provider=provider, error_factory=error_factory, secrets=secrets
-            )
+        if not response.is_success or content_type.startswith(rejected):
+            raw = await _read_text(response.aiter_bytes())
+            raise refuse(response.status_code, response.headers, raw)
     except BaseException:
         await response.aclose()
         raise
     return HTTPBody(response, provider)
+
+
+@final
+class FastBody:
+    """An open response from `FastClient`: headers now, body bytes on demand."""
+
+    __slots__ = ("_stream", "chunks", "headers")
+
+    def __init__(self, stream: ResponseStream, headers: Mapping[str, str], provider: str) -> None:
+        self._stream = stream
+        self.headers = headers
+        self.chunks = _Translated(stream, provider)
+
+    @property
+    def complete(self) -> bool:
+        """Whether the whole body has been read."""
+        return self._stream.complete
+
+    async def aclose(self) -> None:
+        """Close the response: its connection goes back to the pool only if fully read."""
+        await self._stream.aclose()  # cancel-safe: releasing is sync, closing is shielded
+
+
+@final
+class _Translated:
+    """Body bytes, with httpx errors turned into eventide errors."""
+
+    __slots__ = ("_provider", "_stream")
+
+    def __init__(self, stream: AsyncIterator[bytes], provider: str) -> None:
+        self._stream = stream
+        self._provider = provider
+
+    def __aiter__(self) -> _Translated:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            return await self._stream.__anext__()
+        except httpx.HTTPError as exc:
+            raise _translate(exc, self._provider) from exc
 
 
 BodySource = Callable[[Mapping[str, Any]], AsyncIterator[bytes]]
@@ -283,7 +356,7 @@ class _ByteStream(httpx.AsyncByteStream):
 
 @final
 class ClientSlot:
-    """The httpx client a provider sends through: the caller's, or one it makes on first use.
+    """The client a provider sends through: the caller's, or one it makes on first use.
 
     A client made here is owned here and closed by `aclose()`; a caller's is never closed.
     Making it lazily keeps construction free of I/O (no certificate loading at import or
@@ -296,13 +369,13 @@ class ClientSlot:
         self,
         client: httpx.AsyncClient | None,
         *,
-        factory: Callable[[], httpx.AsyncClient] = new_client,
+        factory: Callable[[], httpx.AsyncClient | FastClient] = default_client,
     ) -> None:
-        self._client = client
+        self._client: httpx.AsyncClient | FastClient | None = client
         self._factory = factory
         self._owned = client is None
 
-    def get(self) -> httpx.AsyncClient:
+    def get(self) -> httpx.AsyncClient | FastClient:
         """The client, made on first use if the caller gave none."""
         if self._client is None:
             self._client = self._factory()

@@ -20,23 +20,29 @@ HTTP/2, and any custom transport a caller passes in.
 
 from __future__ import annotations
 
+import errno
+import ipaddress
 import math
+import os
 import select
+import socket
 import ssl
 from typing import TYPE_CHECKING, Any, Final, final
+from urllib.parse import urlsplit
 
 import anyio
 import anyio.abc
 import h11
 import httpx
+from anyio.streams.tls import TLSStream
 
 from .._errors import ProtocolError
 from ._h1 import BodyDecoder
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
-__all__ = ["FastTransport"]
+__all__ = ["FastClient", "FastTransport", "ResponseStream"]
 
 READ_SIZE: Final = 64 * 1024
 Origin = tuple[str, str, int]
@@ -142,17 +148,15 @@ class FastTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
-        if url.scheme not in ("http", "https"):
-            raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
-        origin: Origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
-        connection = await self._acquire(origin, request)
-        try:
-            head, decoder, first, reusable = await self._exchange(connection, request)
-        except BaseException:
-            await connection.aclose()
-            raise
-        stream = _ResponseStream(
-            self, connection, decoder, first, reusable, _timeout(request, "read")
+        head, stream = await self.send(
+            url.scheme,
+            url.host,
+            url.port,
+            request.method,
+            url.raw_path or b"/",
+            request.headers.raw,
+            await request.aread(),
+            {name: _timeout(request, name) for name in ("connect", "read", "write")},
         )
         return httpx.Response(
             head.status_code,
@@ -161,7 +165,37 @@ class FastTransport(httpx.AsyncBaseTransport):
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
         )
 
-    async def _acquire(self, origin: Origin, request: httpx.Request) -> _Connection:
+    async def send(
+        self,
+        scheme: str,
+        host: str,
+        port: int | None,
+        method: str,
+        target: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        timeouts: dict[str, float],
+    ) -> tuple[h11.Response, ResponseStream]:
+        """Send one request; return the response head and its body stream.
+
+        `headers` must include ``Host`` (and ``Content-Length`` for a body). Timeouts are
+        seconds for ``connect``, ``read`` and ``write`` (`math.inf`: none). Raises httpx
+        exceptions, like any httpx transport.
+        """
+        if scheme not in ("http", "https"):
+            raise httpx.UnsupportedProtocol(f"unsupported URL scheme {scheme!r}")
+        origin: Origin = (scheme, host, port or (443 if scheme == "https" else 80))
+        connection = await self._acquire(origin, timeouts["connect"])
+        try:
+            head, decoder, first, reusable = await self._exchange(
+                connection, method, target, headers, body, timeouts
+            )
+        except BaseException:
+            await connection.aclose()
+            raise
+        return head, ResponseStream(self, connection, decoder, first, reusable, timeouts["read"])
+
+    async def _acquire(self, origin: Origin, connect_timeout: float) -> _Connection:
         idle = self._idle.get(origin)
         now = anyio.current_time()
         while idle:
@@ -169,28 +203,38 @@ class FastTransport(httpx.AsyncBaseTransport):
             if now - connection.released_at < self._expiry and not connection.stale():
                 return connection
             await connection.aclose()
-        return await self._connect(origin, _timeout(request, "connect"))
+        return await self._connect(origin, connect_timeout)
 
     async def _connect(self, origin: Origin, timeout: float) -> _Connection:
         scheme, host, port = origin
-        step: Awaitable[anyio.abc.ByteStream]
         try:
-            if scheme == "https":
-                step = anyio.connect_tcp(
-                    host,
-                    port,
-                    ssl_context=self._ssl_context(),
-                    tls_hostname=host,
-                    tls_standard_compatible=False,
-                )
-            else:
-                step = anyio.connect_tcp(host, port)
             stream: anyio.abc.ByteStream = await _bounded(
-                timeout, httpx.ConnectTimeout, "connect", step
+                timeout, httpx.ConnectTimeout, "connect", self._open(scheme, host, port)
             )
         except (OSError, ssl.SSLError) as exc:
             raise httpx.ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
         return _Connection(stream, origin)
+
+    async def _open(self, scheme: str, host: str, port: int) -> anyio.abc.ByteStream:
+        try:
+            family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+        except ValueError:  # a name: resolve it, trying its addresses (happy eyeballs)
+            stream: anyio.abc.ByteStream = await anyio.connect_tcp(host, port)
+        else:  # an address: one plain connect, without a task group for a single candidate
+            stream = await _connect_address(family, host, port)
+        if scheme == "https":
+            try:
+                return await TLSStream.wrap(
+                    stream,
+                    hostname=host,
+                    ssl_context=self._ssl_context(),
+                    standard_compatible=False,
+                )
+            except BaseException:  # a failed handshake still owns a connected socket
+                with anyio.CancelScope(shield=True):
+                    await stream.aclose()
+                raise
+        return stream
 
     def _release(self, connection: _Connection) -> bool:
         """Keep a connection for reuse; False when it must be closed instead."""
@@ -204,24 +248,26 @@ class FastTransport(httpx.AsyncBaseTransport):
         return True
 
     async def _exchange(
-        self, connection: _Connection, request: httpx.Request
+        self,
+        connection: _Connection,
+        method: str,
+        target: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        timeouts: dict[str, float],
     ) -> tuple[h11.Response, BodyDecoder, bytes, bool]:
         """Send the request; read the response head and whatever body came with it."""
         protocol = h11.Connection(h11.CLIENT)
-        target = request.url.raw_path or b"/"
-        body = await request.aread()
         try:
             parts = [
-                protocol.send(
-                    h11.Request(method=request.method, target=target, headers=request.headers.raw)
-                ),
+                protocol.send(h11.Request(method=method, target=target, headers=headers)),
                 protocol.send(h11.Data(data=body)) if body else b"",
                 protocol.send(h11.EndOfMessage()),
             ]
         except h11.LocalProtocolError as exc:
             raise httpx.LocalProtocolError(str(exc)) from exc
-        await connection.send(b"".join(part or b"" for part in parts), _timeout(request, "write"))
-        read_timeout = _timeout(request, "read")
+        await connection.send(b"".join(part or b"" for part in parts), timeouts["write"])
+        read_timeout = timeouts["read"]
         while True:
             try:
                 event = protocol.next_event()
@@ -235,7 +281,7 @@ class FastTransport(httpx.AsyncBaseTransport):
             if isinstance(event, h11.Response):
                 break
             raise httpx.RemoteProtocolError("the server closed the connection before responding")
-        decoder = _framing(request.method, event)
+        decoder = _framing(method, event)
         leftover, _ = protocol.trailing_data
         try:
             first = b"".join(decoder.feed(bytes(leftover))) if leftover else b""
@@ -245,9 +291,26 @@ class FastTransport(httpx.AsyncBaseTransport):
             event.http_version == b"1.1"
             and decoder.delimited
             and not _says_close(event.headers)
-            and not _says_close(request.headers.raw)
+            and not _says_close(headers)
         )
         return event, decoder, first, reusable
+
+
+async def _connect_address(family: int, host: str, port: int) -> anyio.abc.SocketStream:
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if sock.connect_ex((host, port)) not in (0, errno.EINPROGRESS):
+            sock.connect((host, port))  # raises the OSError that says why
+        await anyio.wait_writable(sock)
+        failure = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if failure:
+            raise OSError(failure, os.strerror(failure))
+        return await anyio.abc.SocketStream.from_socket(sock)
+    except BaseException:
+        sock.close()
+        raise
 
 
 def _says_close(headers: Any) -> bool:
@@ -270,7 +333,7 @@ def _framing(method: str, response: h11.Response) -> BodyDecoder:
 
 
 @final
-class _ResponseStream(httpx.AsyncByteStream):
+class ResponseStream(httpx.AsyncByteStream):
     """The response body: one socket read per step; the connection is released or closed."""
 
     __slots__ = (
@@ -302,6 +365,11 @@ class _ResponseStream(httpx.AsyncByteStream):
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self
+
+    @property
+    def complete(self) -> bool:
+        """Whether the whole body has been handed out."""
+        return self._decoder.done and not self._ready and self._failure is None
 
     async def __anext__(self) -> bytes:
         if self._ready:
@@ -343,3 +411,57 @@ class _ResponseStream(httpx.AsyncByteStream):
         ):
             return
         await connection.aclose()
+
+
+@final
+class FastClient:
+    """eventide's default HTTP client: requests go straight to a `FastTransport`, with no
+    httpx request or response objects on the way (callers who need httpx's features pass
+    their own `httpx.AsyncClient` instead)."""
+
+    __slots__ = ("transport",)
+
+    def __init__(self, transport: FastTransport | None = None) -> None:
+        self.transport = transport if transport is not None else FastTransport()
+
+    async def open(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        content: bytes,
+        timeouts: Mapping[str, float | None],
+    ) -> tuple[int, dict[str, str], ResponseStream]:
+        """Send a request; return the status, the headers (lower-case names) and the body.
+
+        Raises:
+            httpx.HTTPError: As an httpx transport would.
+        """
+        parts = urlsplit(url)
+        authority = parts.netloc.rpartition("@")[2]
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        raw = [(b"host", authority.encode("ascii"))]
+        raw += [
+            (name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+        ]
+        raw.append((b"content-length", b"%d" % len(content)))
+        head, stream = await self.transport.send(
+            parts.scheme,
+            parts.hostname or "",
+            parts.port,
+            method,
+            target.encode("ascii"),
+            raw,
+            content,
+            {name: math.inf if value is None else value for name, value in timeouts.items()},
+        )
+        received: dict[str, str] = {}
+        for name, value in head.headers:
+            key = name.decode("latin-1")
+            text = value.decode("latin-1")
+            received[key] = f"{received[key]}, {text}" if key in received else text
+        return head.status_code, received, stream
+
+    async def aclose(self) -> None:
+        """Close the transport's idle connections."""
+        await self.transport.aclose()

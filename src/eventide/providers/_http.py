@@ -11,7 +11,7 @@ from .._request import Request, as_request
 from .._resource import AsyncResource
 from .._stream import EventStream
 from .._timeouts import Timeouts
-from .._transport import USER_AGENT, ClientSlot, new_client, open_body
+from .._transport import USER_AGENT, ClientSlot, open_body
 from ..wire._sse import DEFAULT_MAX_EVENT_BYTES
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class HTTPProvider(AsyncResource):
         self.model = model
         self._secret = secret
         if http_client is None:
-            self._client = ClientSlot(None, factory=new_client)
+            self._client = ClientSlot(None)
         elif callable(http_client):  # a factory: the client it makes is ours to close
             self._client = ClientSlot(None, factory=http_client)
         else:
