@@ -60,6 +60,7 @@ from .._events import (
     Usage,
 )
 from .._request import ImagePart, Message, Request, TextPart
+from ._json import loads
 from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder, SSEMessage
 from ._text import excerpt, readable
 
@@ -79,7 +80,7 @@ ANTHROPIC_VERSION: Final = "2023-06-01"
 DEFAULT_MAX_TOKENS: Final = 4096
 """``max_tokens`` is required by the Messages API: sent when the request sets none."""
 
-_loads = json.loads
+_loads = loads  # json.loads, on the fast path
 
 # "Stop reasons" in the Messages API reference; StopReason in the SDK.
 _STOP_REASONS: dict[str, FinishReason] = {

@@ -61,6 +61,7 @@ from .._events import (
     Usage,
 )
 from .._request import ImagePart, Message, Request, TextPart
+from ._json import loads
 from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder, SSEMessage
 from ._text import excerpt, readable
 
@@ -69,7 +70,7 @@ if TYPE_CHECKING:
 
 __all__ = ["GeminiDecoder", "build_gemini_body", "gemini_error"]
 
-_loads = json.loads
+_loads = loads  # json.loads, on the fast path
 _T = TypeVar("_T")
 
 # FinishReason values of the Gemini API reference; STOP is "tool_calls" when calls were made.

@@ -54,6 +54,7 @@ from .._events import (
     Usage,
 )
 from .._request import ImagePart, Message, Request, TextPart
+from ._json import loads
 from ._ndjson import DEFAULT_MAX_LINE_BYTES, NDJSONDecoder
 from ._text import excerpt, readable
 
@@ -62,7 +63,7 @@ if TYPE_CHECKING:
 
 __all__ = ["OllamaDecoder", "build_ollama_body", "ollama_error"]
 
-_loads = json.loads
+_loads = loads  # json.loads, on the fast path
 _FINISH_REASONS: dict[str, FinishReason] = {"stop": "stop", "length": "length"}
 _METADATA_FIELDS = ("remote_model", "remote_host")  # set when a cloud model served the request
 

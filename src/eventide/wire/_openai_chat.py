@@ -39,6 +39,7 @@ from .._events import (
     Usage,
 )
 from .._request import ImagePart, Message, Request, TextPart
+from ._json import loads
 from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder, SSEMessage
 from ._text import excerpt, readable
 
@@ -52,7 +53,7 @@ __all__ = [
     "openai_error",
 ]
 
-_loads = json.loads
+_loads = loads  # json.loads, on the fast path
 
 _FINISH_REASONS: dict[str, FinishReason] = {
     "stop": "stop",

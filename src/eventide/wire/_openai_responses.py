@@ -64,6 +64,7 @@ from .._events import (
     Usage,
 )
 from .._request import ImagePart, Message, Request, TextPart
+from ._json import loads
 from ._openai_chat import openai_error
 from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder, SSEMessage
 from ._text import excerpt
@@ -77,7 +78,7 @@ __all__ = [
     "openai_responses_error",
 ]
 
-_loads = json.loads
+_loads = loads  # json.loads, on the fast path
 
 _INCOMPLETE_REASONS: Final[dict[str, FinishReason]] = {
     "max_output_tokens": "length",
