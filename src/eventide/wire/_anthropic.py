@@ -151,7 +151,10 @@ def anthropic_error(
     if not message:
         message = readable(raw) or "no error message"
     status = None if status_code == 200 else status_code
-    cls = _ERROR_TYPES.get(kind or "") or provider_error_for_status(status)
+    by_type = _ERROR_TYPES.get(kind or "")
+    if kind == "api_error" and status is not None:
+        by_type = None  # the generic type says less than a real HTTP status does
+    cls = by_type or provider_error_for_status(status)
     where = f"HTTP {status}: " if status is not None else ""
     request = f" (request {request_id})" if request_id else ""
     return cls(
