@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from benchmarks import bench_collect
 
 
@@ -13,3 +17,19 @@ async def test_bench_collect_floor_and_eventide_read_the_same_text() -> None:
     assert floor_text == ours
     assert ours == "".join(f" tok{i % 100}" for i in range(300))
     assert len(body) > 3 * bench_collect.PIECE  # really delivered in several 16 KiB pieces
+
+
+def test_bench_concurrency_runs_and_every_stream_is_correct() -> None:
+    """A tiny run of the concurrency benchmark: server and clients in their own processes."""
+    script = Path(__file__).parent.parent / "benchmarks" / "bench_concurrency.py"
+    command = [sys.executable, str(script), "--streams", "1,5", "--deltas", "7"]
+    done = subprocess.run(
+        [*command, "--clients", "eventide,eventide-asyncio,raw,httpx"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    rows = [line.split() for line in done.stdout.splitlines() if line.split()[:1] in (["1"], ["5"])]
+    assert len(rows) == 8
+    assert all(row[-1] == "yes" for row in rows)

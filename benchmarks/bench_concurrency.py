@@ -1,0 +1,350 @@
+"""Many concurrent streams over loopback: eventide against plain httpx, aiohttp and a bare
+socket reader, in one run.
+
+A server process (asyncio, precomputed responses, so that it is never the bottleneck)
+answers every request with an OpenAI Chat Completions stream of `--deltas` content chunks,
+one HTTP chunk per SSE event, written one by one as real servers do. Each client runs in a
+process of its own, so that its CPU time and peak RSS are its own:
+
+- eventide: ``collect_text(provider.stream(...))`` on trio (and on asyncio), default client;
+- httpx: ``httpx.AsyncClient`` with an unbounded pool, ``aiter_bytes()``, split on blank
+  lines, ``json.loads``, pick the delta;
+- aiohttp: ``ClientSession`` with an unbounded connector, ``content.iter_any()``, same parse;
+- raw: asyncio streams, a minimal HTTP/1.1 chunked reader, same parse.
+
+Run:  python benchmarks/bench_concurrency.py [--streams 1,100,1000,10000] [--deltas 50]
+      python benchmarks/bench_concurrency.py --long 20000      # per-delta cost, one stream
+Needs the ``bench`` extra (aiohttp).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
+
+CLIENTS = ("eventide", "eventide-asyncio", "raw", "aiohttp", "httpx")
+REQUEST = {"model": "bench-1", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+TIMEOUT = 120.0
+
+
+# -- the server -------------------------------------------------------------------------
+
+
+def response(deltas: int) -> bytes:
+    """The whole HTTP response: head, then one chunk per SSE event, then the last chunk."""
+    events = []
+    for i in range(deltas):
+        chunk = {
+            "id": "chatcmpl-bench",
+            "object": "chat.completion.chunk",
+            "created": 1750000000,
+            "model": "bench-1",
+            "choices": [{"index": 0, "delta": {"content": f"t{i} "}, "finish_reason": None}],
+        }
+        events.append(b"data: " + json.dumps(chunk, separators=(",", ":")).encode() + b"\n\n")
+    finish = {
+        "id": "chatcmpl-bench",
+        "model": "bench-1",
+        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+    }
+    events.append(b"data: " + json.dumps(finish).encode() + b"\n\n")
+    events.append(b"data: [DONE]\n\n")
+    head = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+    )
+    return head + b"".join(b"%x\r\n%s\r\n" % (len(e), e) for e in events) + b"0\r\n\r\n"
+
+
+def expected_text(deltas: int) -> str:
+    return "".join(f"t{i} " for i in range(deltas))
+
+
+class _Server(asyncio.Protocol):
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = pieces
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buffer[:end].lower()
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            if len(self.buffer) < end + 4 + length:
+                return
+            self.buffer = self.buffer[end + 4 + length :]
+            assert self.transport is not None
+            for piece in self.pieces:  # one write per HTTP chunk
+                self.transport.write(piece)
+
+
+def split_response(raw: bytes) -> list[bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    pieces = [head + b"\r\n\r\n"]
+    while body:
+        size_end = body.index(b"\r\n")
+        size = int(body[:size_end], 16)
+        end = size_end + 2 + size + 2
+        pieces.append(body[:end])
+        body = body[end:]
+    return pieces
+
+
+def run_server(deltas: int) -> None:
+    async def main() -> None:
+        pieces = split_response(response(deltas))
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: _Server(pieces), "127.0.0.1", 0, backlog=4096)
+        print(server.sockets[0].getsockname()[1], flush=True)
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+# -- the clients ------------------------------------------------------------------------
+
+
+def parse_sse(buffer: bytes, parts: list[str]) -> tuple[bytes, bool]:
+    """The shared hand parse: split on blank lines, json.loads, pick the delta text."""
+    *events, rest = buffer.split(b"\n\n")
+    for event in events:
+        data = event[6:]
+        if data == b"[DONE]":
+            return rest, True
+        chunk = json.loads(data)
+        if chunk["choices"]:
+            content = chunk["choices"][0]["delta"].get("content")
+            if content:
+                parts.append(content)
+    return rest, False
+
+
+async def eventide_client(url: str, streams: int) -> list[str]:
+    import anyio
+
+    import eventide
+    from eventide.providers import OpenAIChat
+
+    texts: list[str] = []
+    async with OpenAIChat(base_url=url, api_key="bench", model="bench-1") as provider:
+
+        async def one() -> None:
+            texts.append(await eventide.collect_text(provider.stream("hi")))
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(streams):
+                tg.start_soon(one)
+    return texts
+
+
+async def httpx_client(url: str, streams: int) -> list[str]:
+    import anyio
+    import httpx
+
+    texts: list[str] = []
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    async with httpx.AsyncClient(limits=limits, timeout=None) as client:
+
+        async def one() -> None:
+            parts: list[str] = []
+            buffer = b""
+            body = REQUEST
+            async with client.stream("POST", f"{url}/chat/completions", json=body) as response:
+                async for piece in response.aiter_bytes():
+                    buffer, done = parse_sse(buffer + piece, parts)
+                    if done:
+                        break
+            texts.append("".join(parts))
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(streams):
+                tg.start_soon(one)
+    return texts
+
+
+async def aiohttp_client(url: str, streams: int) -> list[str]:
+    import aiohttp
+
+    texts: list[str] = []
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one() -> None:
+            parts: list[str] = []
+            buffer = b""
+            body = REQUEST
+            async with session.post(f"{url}/chat/completions", json=body) as response:
+                async for piece in response.content.iter_any():
+                    buffer, done = parse_sse(buffer + piece, parts)
+                    if done:
+                        break
+            texts.append("".join(parts))
+
+        await asyncio.gather(*(one() for _ in range(streams)))
+    return texts
+
+
+async def raw_client(url: str, streams: int) -> list[str]:
+    host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
+    body = json.dumps(REQUEST).encode()
+    request = (
+        b"POST /v1/chat/completions HTTP/1.1\r\nhost: %s\r\ncontent-type: application/json\r\n"
+        b"content-length: %d\r\n\r\n%s" % (host.encode(), len(body), body)
+    )
+    texts: list[str] = []
+
+    async def one() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(request)
+        await reader.readuntil(b"\r\n\r\n")
+        parts: list[str] = []
+        buffer = b""
+        while True:  # a minimal chunked reader: size line, data, CRLF
+            size = int(await reader.readuntil(b"\r\n"), 16)
+            if size == 0:
+                break
+            buffer, done = parse_sse(buffer + (await reader.readexactly(size + 2))[:-2], parts)
+            if done:
+                break
+        writer.close()
+        texts.append("".join(parts))
+
+    await asyncio.gather(*(one() for _ in range(streams)))
+    return texts
+
+
+def run_client(name: str, url: str, streams: int, deltas: int) -> dict[str, Any]:
+    runners: dict[str, tuple[Callable[[str, int], Coroutine[Any, Any, list[str]]], str]] = {
+        "eventide": (eventide_client, "trio"),
+        "eventide-asyncio": (eventide_client, "asyncio"),
+        "httpx": (httpx_client, "trio"),
+        "aiohttp": (aiohttp_client, "asyncio"),
+        "raw": (raw_client, "asyncio"),
+    }
+    client, runtime = runners[name]
+    # Import before the clock starts: what is measured is streaming, not start-up.
+    import anyio  # noqa: F401
+    import httpx  # noqa: F401
+    import trio
+
+    import eventide.providers  # noqa: F401
+
+    if name == "aiohttp":
+        import aiohttp  # noqa: F401
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    start = time.perf_counter()
+    if runtime == "trio":
+        texts = trio.run(client, url, streams)
+    else:
+        texts = asyncio.run(client(url, streams))
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    expected = expected_text(deltas)
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "rss_kib": after.ru_maxrss,
+        "correct": len(texts) == streams and all(text == expected for text in texts),
+    }
+
+
+# -- the driver -------------------------------------------------------------------------
+
+
+def measure(name: str, url: str, streams: int, deltas: int) -> dict[str, Any] | None:
+    command = [sys.executable, __file__, "--client", name, "--url", url]
+    command += ["--streams", str(streams), "--deltas", str(deltas)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=True)
+    except subprocess.TimeoutExpired:
+        return None
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(f"{name} failed at {streams} streams:\n{exc.stderr}") from None
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--streams", default="1,100,1000,10000")
+    parser.add_argument("--deltas", type=int, default=50)
+    parser.add_argument("--clients", default=",".join(CLIENTS))
+    parser.add_argument("--long", type=int, default=0, help="one stream of this many deltas")
+    parser.add_argument("--client", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--server", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.server:
+        run_server(args.deltas)
+        return
+    if args.client:
+        print(json.dumps(run_client(args.client, args.url, int(args.streams), args.deltas)))
+        return
+    deltas = args.long or args.deltas
+    sizes = [1] if args.long else [int(k) for k in args.streams.split(",")]
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--server", "--deltas", str(deltas)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        url = f"http://127.0.0.1:{server.stdout.readline().strip()}/v1"
+        clients = args.clients.split(",")
+        if args.long:
+            print(f"one stream of {deltas} deltas, one HTTP chunk per SSE event")
+            print(f"{'client':>18} {'µs/delta':>9} {'vs aiohttp':>10}")
+        else:
+            print(f"{deltas} deltas per stream; wall and CPU in s, peak RSS of the client in MiB")
+            print(
+                f"{'streams':>8} {'client':>18} {'wall':>8} {'cpu':>8} {'rss':>7} "
+                f"{'KiB/stream':>10} {'vs raw':>7} {'ok':>3}"
+            )
+        for streams in sizes:
+            rows = {name: measure(name, url, streams, deltas) for name in clients}
+            base = rows.get("raw")
+            aio = rows.get("aiohttp")
+            for name, row in rows.items():
+                if row is None:
+                    print(f"{streams:>8} {name:>18} {'> ' + str(int(TIMEOUT)) + ' s':>8}")
+                    continue
+                if args.long:
+                    ratio = row["wall"] / aio["wall"] if aio else float("nan")
+                    print(f"{name:>18} {row['wall'] / deltas * 1e6:>9.2f} {ratio:>10.2f}")
+                    continue
+                ratio = row["wall"] / base["wall"] if base else float("nan")
+                per_stream = row["rss_kib"] / streams
+                correct = "yes" if row["correct"] else "NO"
+                print(
+                    f"{streams:>8} {name:>18} {row['wall']:>8.3f} {row['cpu']:>8.3f} "
+                    f"{row['rss_kib'] / 1024:>7.1f} {per_stream:>10.1f} {ratio:>7.2f} {correct:>3}"
+                )
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
