@@ -14,7 +14,16 @@ import eventide
 from eventide import ProtocolError, StreamTimeout, Timeouts
 from eventide._transport import FastClient, FastTransport, default_client
 from eventide.providers import OpenAIChat
-from tests.http_server import Cut, RawBytes, Reply, ScriptedServer, Stall, openai_chunks, serve
+from tests.http_server import (
+    Cut,
+    Pause,
+    RawBytes,
+    Reply,
+    ScriptedServer,
+    Stall,
+    openai_chunks,
+    serve,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -192,3 +201,38 @@ async def test_fast_transport_verifies_tls_certificates(
     async with client, OpenAIChat(base_url=url, api_key="k", http_client=client) as trusting:
         assert await eventide.collect_text(trusting.stream("hi")) == "chunk by chunk"
     nursery.cancel_scope.cancel()
+
+
+async def test_fast_transport_limits_connections_per_origin(server: ScriptedServer) -> None:
+    server.reply(Reply(body=[piece for chunk in BODY for piece in (Pause(0.02), chunk)]))
+    peak = 0
+
+    async def watch() -> None:
+        nonlocal peak
+        while True:
+            peak = max(peak, server.open_connections)
+            await trio.sleep(0.002)
+
+    client = httpx.AsyncClient(transport=FastTransport(max_connections=2))
+    provider = OpenAIChat(base_url=f"{server.url}/v1", http_client=client)
+    async with client, provider, trio.open_nursery() as nursery:
+        nursery.start_soon(watch)
+        async with trio.open_nursery() as streams:
+            for _ in range(6):
+                streams.start_soon(eventide.collect, provider.stream("hi"))
+        nursery.cancel_scope.cancel()
+    assert server.completed == 6
+    assert peak == 2
+
+
+async def test_fast_transport_pool_timeout(
+    autojump_clock: trio.abc.Clock, server: ScriptedServer
+) -> None:
+    server.reply(Reply(body=[*BODY[:2], Stall()]))
+    client = httpx.AsyncClient(transport=FastTransport(max_connections=1))
+    provider = OpenAIChat(base_url=f"{server.url}/v1", http_client=client)
+    async with client, provider, provider.stream("hi") as holding:
+        await holding.__anext__()
+        with pytest.raises(StreamTimeout) as info:
+            await eventide.collect(provider.stream("hi", timeouts=Timeouts(pool=5)))
+    assert info.value.phase == "pool"

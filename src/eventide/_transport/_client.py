@@ -229,7 +229,12 @@ async def open_body(
     refuse = partial(_refusal, provider=provider, error_factory=error_factory, secrets=secrets)
     rejected = tuple(reject_content_types)
     if isinstance(client, FastClient):
-        budgets = {"connect": timeouts.connect, "read": timeouts.read, "write": timeouts.write}
+        budgets = {
+            "connect": timeouts.connect,
+            "read": timeouts.read,
+            "write": timeouts.write,
+            "pool": timeouts.pool,
+        }
         try:
             status, received, stream = await client.open(method, url, headers, content, budgets)
         except httpx.HTTPError as exc:

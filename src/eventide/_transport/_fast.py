@@ -66,14 +66,32 @@ async def _bounded(
 
 
 @final
+class _Permit:
+    """One connection's place under a per-origin limit."""
+
+    __slots__ = ("_limiter",)
+
+    def __init__(self, limiter: anyio.CapacityLimiter) -> None:
+        self._limiter: anyio.CapacityLimiter | None = limiter
+
+    def release(self) -> None:
+        limiter, self._limiter = self._limiter, None
+        if limiter is not None:
+            limiter.release_on_behalf_of(self)
+
+
+@final
 class _Connection:
     """One HTTP/1.1 connection: a byte stream and whether it may be reused."""
 
-    __slots__ = ("closed", "origin", "released_at", "stream")
+    __slots__ = ("closed", "origin", "permit", "released_at", "stream")
 
-    def __init__(self, stream: anyio.abc.ByteStream, origin: Origin) -> None:
+    def __init__(
+        self, stream: anyio.abc.ByteStream, origin: Origin, permit: _Permit | None = None
+    ) -> None:
         self.stream = stream
         self.origin = origin
+        self.permit = permit
         self.released_at = 0.0
         self.closed = False
 
@@ -88,8 +106,12 @@ class _Connection:
     async def aclose(self) -> None:
         if not self.closed:
             self.closed = True
-            with anyio.CancelScope(shield=True):
-                await self.stream.aclose()
+            try:
+                with anyio.CancelScope(shield=True):
+                    await self.stream.aclose()
+            finally:
+                if self.permit is not None:
+                    self.permit.release()
 
     async def receive(self, timeout: float) -> bytes:
         try:
@@ -115,6 +137,8 @@ class FastTransport(httpx.AsyncBaseTransport):
 
     Args:
         verify: Verify TLS certificates (True, the default), or an `ssl.SSLContext`.
+        max_connections: Open connections per origin (idle ones included); None: no limit.
+            A request beyond it waits for a connection, up to the pool timeout.
         max_keepalive: Idle connections kept per origin.
         keepalive_expiry: Seconds an idle connection is kept.
     """
@@ -123,11 +147,14 @@ class FastTransport(httpx.AsyncBaseTransport):
         self,
         *,
         verify: bool | ssl.SSLContext = True,
+        max_connections: int | None = None,
         max_keepalive: int = 100,
         keepalive_expiry: float = 5.0,
     ) -> None:
         self._verify = verify
         self._ssl: ssl.SSLContext | None = verify if isinstance(verify, ssl.SSLContext) else None
+        self._max_connections = max_connections
+        self._limiters: dict[Origin, anyio.CapacityLimiter] = {}
         self._max_keepalive = max_keepalive
         self._expiry = keepalive_expiry
         self._idle: dict[Origin, list[_Connection]] = {}
@@ -156,7 +183,7 @@ class FastTransport(httpx.AsyncBaseTransport):
             url.raw_path or b"/",
             request.headers.raw,
             await request.aread(),
-            {name: _timeout(request, name) for name in ("connect", "read", "write")},
+            {name: _timeout(request, name) for name in ("connect", "read", "write", "pool")},
         )
         return httpx.Response(
             head.status_code,
@@ -174,18 +201,20 @@ class FastTransport(httpx.AsyncBaseTransport):
         target: bytes,
         headers: list[tuple[bytes, bytes]],
         body: bytes,
-        timeouts: dict[str, float],
+        timeouts: Mapping[str, float],
     ) -> tuple[h11.Response, ResponseStream]:
         """Send one request; return the response head and its body stream.
 
         `headers` must include ``Host`` (and ``Content-Length`` for a body). Timeouts are
-        seconds for ``connect``, ``read`` and ``write`` (`math.inf`: none). Raises httpx
-        exceptions, like any httpx transport.
+        seconds for ``connect``, ``read``, ``write`` and (optional) ``pool`` (`math.inf`:
+        none). Raises httpx exceptions, like any httpx transport.
         """
         if scheme not in ("http", "https"):
             raise httpx.UnsupportedProtocol(f"unsupported URL scheme {scheme!r}")
         origin: Origin = (scheme, host, port or (443 if scheme == "https" else 80))
-        connection = await self._acquire(origin, timeouts["connect"])
+        connection = await self._acquire(
+            origin, timeouts["connect"], timeouts.get("pool", math.inf)
+        )
         try:
             head, decoder, first, reusable = await self._exchange(
                 connection, method, target, headers, body, timeouts
@@ -195,7 +224,9 @@ class FastTransport(httpx.AsyncBaseTransport):
             raise
         return head, ResponseStream(self, connection, decoder, first, reusable, timeouts["read"])
 
-    async def _acquire(self, origin: Origin, connect_timeout: float) -> _Connection:
+    async def _acquire(
+        self, origin: Origin, connect_timeout: float, pool_timeout: float
+    ) -> _Connection:
         idle = self._idle.get(origin)
         now = anyio.current_time()
         while idle:
@@ -203,7 +234,30 @@ class FastTransport(httpx.AsyncBaseTransport):
             if now - connection.released_at < self._expiry and not connection.stale():
                 return connection
             await connection.aclose()
-        return await self._connect(origin, connect_timeout)
+        permit = await self._permit(origin, pool_timeout)
+        try:
+            connection = await self._connect(origin, connect_timeout)
+        except BaseException:
+            if permit is not None:
+                permit.release()
+            raise
+        connection.permit = permit
+        return connection
+
+    async def _permit(self, origin: Origin, timeout: float) -> _Permit | None:
+        if self._max_connections is None:
+            return None
+        limiter = self._limiters.get(origin)
+        if limiter is None:
+            limiter = self._limiters[origin] = anyio.CapacityLimiter(self._max_connections)
+        permit = _Permit(limiter)
+        await _bounded(
+            timeout,
+            httpx.PoolTimeout,
+            "waiting for a connection",
+            limiter.acquire_on_behalf_of(permit),
+        )
+        return permit
 
     async def _connect(self, origin: Origin, timeout: float) -> _Connection:
         scheme, host, port = origin
@@ -243,6 +297,9 @@ class FastTransport(httpx.AsyncBaseTransport):
         idle = self._idle.setdefault(connection.origin, [])
         if len(idle) >= self._max_keepalive:
             return False
+        limiter = self._limiters.get(connection.origin)
+        if limiter is not None and limiter.statistics().tasks_waiting:
+            return False  # closing it lets a waiting request open its own
         connection.released_at = anyio.current_time()
         idle.append(connection)
         return True
@@ -254,7 +311,7 @@ class FastTransport(httpx.AsyncBaseTransport):
         target: bytes,
         headers: list[tuple[bytes, bytes]],
         body: bytes,
-        timeouts: dict[str, float],
+        timeouts: Mapping[str, float],
     ) -> tuple[h11.Response, BodyDecoder, bytes, bool]:
         """Send the request; read the response head and whatever body came with it."""
         protocol = h11.Connection(h11.CLIENT)
