@@ -295,6 +295,7 @@ TRANSCRIPTS = [
         [
             meta(HAIKU, "msg_01NoArgsT00lCa11Kq8Vd2Wm"),
             ToolCallDelta(0, "toolu_01Vq2cR8mZ4tX6wL9nB3pK7j", "get_current_time", ""),
+            ToolCallDelta(0, None, None, "{}"),  # so that the fragments join to the arguments
             ToolCall(0, "toolu_01Vq2cR8mZ4tX6wL9nB3pK7j", "get_current_time", "{}"),
             Usage(388, 36, 424, cached_tokens=0),
             Finish("tool_calls", "tool_use"),

@@ -81,6 +81,19 @@ DEFAULT_MAX_TOKENS: Final = 4096
 """``max_tokens`` is required by the Messages API: sent when the request sets none."""
 
 _loads = loads  # json.loads, on the fast path
+_KNOWN_EVENTS = frozenset(
+    {
+        "message",  # data-only streams: the JSON "type" decides
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+        "ping",
+        "error",
+    }
+)
 
 # "Stop reasons" in the Messages API reference; StopReason in the SDK.
 _STOP_REASONS: dict[str, FinishReason] = {
@@ -287,6 +300,8 @@ class AnthropicDecoder:
     def _messages(self, messages: list[SSEMessage], out: list[Event]) -> None:
         for message in messages:
             data = message.data
+            if message.event not in _KNOWN_EVENTS or message.event == "ping":
+                continue  # a keep-alive, or an event type the API does not define: unread
             try:
                 event = _loads(data)
             except (ValueError, RecursionError):  # deeply nested JSON too
@@ -442,7 +457,10 @@ class AnthropicDecoder:
 
     def _complete(self, tool: _ToolState, out: list[Event]) -> None:
         tool.done = True
-        arguments = "".join(tool.parts) or "{}"  # a tool without parameters streams nothing
+        arguments = "".join(tool.parts)
+        if not arguments:  # a tool without parameters streams nothing: its input is {}
+            arguments = "{}"
+            out.append(ToolCallDelta(tool.position, None, None, arguments))
         tool.parts = []
         out.append(ToolCall(tool.position, tool.id, tool.name, arguments))
 

@@ -215,6 +215,8 @@ class OpenAIChatDecoder:
     def _messages(self, messages: list[SSEMessage], out: list[Event]) -> None:
         for message in messages:
             data = message.data
+            if message.event != "message" and message.event != "error":
+                continue  # Chat Completions defines no event types: skip, unread
             if data == "[DONE]":
                 self._terminal(out)
                 return
@@ -234,8 +236,6 @@ class OpenAIChatDecoder:
                 )
             if chunk.get("error") or message.event == "error":
                 raise openai_error(chunk, raw=data)
-            if message.event != "message":
-                continue  # an event type this format does not define: skip it
             start = len(out)
             try:
                 self._chunk(chunk, out)
@@ -264,6 +264,7 @@ class OpenAIChatDecoder:
         where = "in the middle of an event" if cut_mid_event else "between events"
         raise ProtocolError(
             f"stream ended before [DONE], {where}: the response is truncated",
+            provider=self._provider,
             offset=self._sse.bytes_fed,
         )
 

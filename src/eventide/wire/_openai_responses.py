@@ -342,6 +342,9 @@ class OpenAIResponsesDecoder:
             data = message.data
             if data == "[DONE]":
                 continue  # a gateway's Chat Completions habit; the terminal event decides
+            name = message.event
+            if name not in ("message", "error") and not name.startswith("response."):
+                continue  # an event type outside this API's namespace: skip, unread
             try:
                 event = _loads(data)
             except (ValueError, RecursionError):  # deeply nested JSON too
