@@ -41,15 +41,25 @@ from ._serde import converter as converter
 from ._stream import EventStream as EventStream
 from ._timeouts import Timeouts as Timeouts
 from ._version import __version__ as __version__
+from .client import AsyncClient as AsyncClient
+from .client import BatchResult as BatchResult
+from .client import ChatCompletion as ChatCompletion
+from .client import ChatCompletionChunk as ChatCompletionChunk
+from .client import Client as Client
 from .collectors import CompletionCollector as CompletionCollector
 from .collectors import collect as collect
 from .collectors import collect_text as collect_text
 from .collectors import first_metadata as first_metadata
 
 __all__ = [
+    "AsyncClient",
     "Attempt",
     "AuthenticationError",
     "BadRequestError",
+    "BatchResult",
+    "ChatCompletion",
+    "ChatCompletionChunk",
+    "Client",
     "CompletedToolCall",
     "Completion",
     "CompletionCollector",

@@ -1,0 +1,246 @@
+"""`AsyncClient`: every call style as a thin consumer of one `EventStream`.
+
+``stream()`` gives the events, ``complete()`` collects them, ``first_metadata()`` reads one,
+``chat.completions.create()`` shapes them like OpenAI (and g4f: every result and chunk
+carries ``.provider``), ``batch()`` runs many. Because each style reads the same stream,
+each reports the same text, reasoning, tool calls, usage, finish reason, provider and model.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterable, Awaitable, Generator, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, final, overload
+
+from .._request import Request
+from .._resource import AsyncResource
+from ..collectors import collect, first_metadata
+from ..providers import Provider, configured_provider_name, demo, provider_from_name
+from ..routing import Fallback
+from ._batch import Batch, BatchItem
+from ._params import request_from_openai
+from ._shapes import ChatCompletion, ChatCompletionChunk, chunk_for
+
+if TYPE_CHECKING:
+    from .._completion import Completion
+    from .._events import Metadata
+    from .._request import Message, ToolSpec
+    from .._stream import EventStream
+    from .._timeouts import Timeouts
+
+__all__ = ["AsyncClient", "ChunkStream"]
+
+
+def _default_provider() -> Provider:
+    name = configured_provider_name()
+    return demo() if name is None else provider_from_name(name)
+
+
+@final
+class AsyncClient(AsyncResource):
+    """The client most code starts with.
+
+    Args:
+        provider: A provider or router; or a list of providers (and ``(provider, model)``
+            pairs) to fall back across. Default: the provider the environment configures
+            (``EVENTIDE_PROVIDER``, ``OPENAI_API_KEY``, ...), else the offline demo.
+        model: The model for requests that name none.
+        timeouts: Time budgets for every stream.
+        **fallback: Options of the `Fallback` made for a list of providers.
+
+    A provider the client made itself is closed by `aclose()`; one passed in stays open.
+    """
+
+    def __init__(
+        self,
+        provider: Provider | Sequence[Any] | None = None,
+        *,
+        model: str | None = None,
+        timeouts: Timeouts | None = None,
+        **fallback: Any,
+    ) -> None:
+        self._owned = provider is None
+        chosen: Provider
+        if provider is None:
+            chosen = _default_provider()
+        elif isinstance(provider, Sequence):
+            chosen = Fallback(provider, **fallback)
+        elif fallback:
+            raise TypeError(f"fallback options need a list of providers: {', '.join(fallback)}")
+        else:
+            chosen = provider
+        self.provider = chosen
+        self.model = model
+        self.timeouts = timeouts
+        self.chat = Chat(self)
+
+    def __repr__(self) -> str:
+        return f"AsyncClient(provider={self.provider!r})"
+
+    async def aclose(self) -> None:
+        """Close the provider, if this client made it."""
+        if self._owned:
+            await self.provider.aclose()
+
+    def stream(self, request: Request | str, *, model: str | None = None) -> EventStream:
+        """The events of the response (no I/O until read). See `EventStream`.
+
+        The model is `model`, else the request's, else the client's default.
+        """
+        named = request.model if isinstance(request, Request) else None
+        chosen = model or named or self.model
+        return self.provider.stream(request, model=chosen, timeouts=self.timeouts)
+
+    async def complete(self, request: Request | str, *, model: str | None = None) -> Completion:
+        """The whole response. Raises the stream's `eventide.Error`, ``partial`` set."""
+        return await collect(self.stream(request, model=model))
+
+    async def first_metadata(self, request: Request | str, *, model: str | None = None) -> Metadata:
+        """Who serves this request: reads the first event and closes the connection."""
+        return await first_metadata(self.stream(request, model=model))
+
+    def batch(
+        self,
+        items: Iterable[BatchItem] | AsyncIterable[BatchItem],
+        *,
+        max_concurrency: int = 16,
+        ordered: bool = False,
+        model: str | None = None,
+    ) -> Batch:
+        """Run many requests, at most `max_concurrency` at once; use it in ``async with``::
+
+            async with client.batch(requests, max_concurrency=50) as results:
+                async for result in results:
+                    print(result.id, result.provider, result.text or result.error)
+
+        Items are prompts, `Request` objects, or dicts with ``id`` and ``messages`` or
+        ``prompt`` (plus ``model`` and OpenAI-style parameters). Results come as they finish
+        (or in input order, with ``ordered=True``), each with the item's id (its ``id``, else
+        its index) and either the `Completion` or the typed error with its partial result.
+        Memory is bounded by `max_concurrency`, not by the number of items; leaving the
+        block closes every open stream.
+        """
+        return Batch(self, items, max_concurrency=max_concurrency, ordered=ordered, model=model)
+
+
+@final
+class Chat:
+    """``client.chat``: the OpenAI-shaped namespace."""
+
+    __slots__ = ("completions",)
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.completions = Completions(client)
+
+
+@final
+class Completions:
+    """``client.chat.completions``."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    @overload
+    def create(
+        self,
+        *,
+        messages: Sequence[Message | Mapping[str, Any]] | str,
+        model: str | None = ...,
+        stream: Literal[False] = ...,
+        tools: Sequence[ToolSpec | Mapping[str, Any]] | None = ...,
+        **params: Any,
+    ) -> Awaitable[ChatCompletion]: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        messages: Sequence[Message | Mapping[str, Any]] | str,
+        model: str | None = ...,
+        stream: Literal[True],
+        tools: Sequence[ToolSpec | Mapping[str, Any]] | None = ...,
+        **params: Any,
+    ) -> ChunkStream: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        messages: Sequence[Message | Mapping[str, Any]] | str,
+        model: str | None = ...,
+        stream: bool,
+        tools: Sequence[ToolSpec | Mapping[str, Any]] | None = ...,
+        **params: Any,
+    ) -> Awaitable[ChatCompletion] | ChunkStream: ...
+
+    def create(
+        self,
+        *,
+        messages: Sequence[Message | Mapping[str, Any]] | str,
+        model: str | None = None,
+        stream: bool = False,
+        tools: Sequence[ToolSpec | Mapping[str, Any]] | None = None,
+        **params: Any,
+    ) -> Awaitable[ChatCompletion] | ChunkStream:
+        """OpenAI's ``chat.completions.create``, on eventide's stream.
+
+        Without ``stream``, await it for a `ChatCompletion` (with ``.provider``). With
+        ``stream=True`` it returns a `ChunkStream` of `ChatCompletionChunk`, which works both
+        as ``async for chunk in create(...)`` (g4f style) and ``async for chunk in await
+        create(...)`` (OpenAI style); every chunk has ``.provider`` and ``.model``, the first
+        is the metadata chunk, and leaving the loop closes the connection.
+
+        Raises:
+            TypeError, ValueError: Invalid arguments, before any I/O.
+        """
+        if not isinstance(stream, bool):
+            raise TypeError(f"stream must be True or False, not {stream!r}")
+        request = request_from_openai(messages=messages, model=model, tools=tools, **params)
+        client = self._client
+        events = client.stream(request)
+        if stream:
+            return ChunkStream(events)
+        return _complete(events)
+
+
+async def _complete(events: EventStream) -> ChatCompletion:
+    return ChatCompletion.from_completion(await collect(events), created=int(time.time()))
+
+
+@final
+class ChunkStream(AsyncResource):
+    """`ChatCompletionChunk` objects, one per event; awaitable (to itself) and iterable."""
+
+    __slots__ = ("__weakref__", "_created", "_events", "_metadata")
+
+    def __init__(self, events: EventStream) -> None:
+        self._events = events
+        self._metadata: Metadata | None = None
+        self._created = int(time.time())
+
+    def __await__(self) -> Generator[Any, None, ChunkStream]:
+        async def itself() -> ChunkStream:
+            return self
+
+        return itself().__await__()
+
+    def __aiter__(self) -> ChunkStream:
+        return self
+
+    async def __anext__(self) -> ChatCompletionChunk:
+        from .._events import Metadata
+
+        while True:
+            event = await self._events.__anext__()
+            if type(event) is Metadata:
+                self._metadata = event
+            assert self._metadata is not None  # an EventStream yields Metadata first
+            chunk = chunk_for(event, self._metadata, created=self._created)
+            if chunk is not None:
+                return chunk
+
+    async def aclose(self) -> None:
+        """Close the underlying stream (and its connection)."""
+        await self._events.aclose()

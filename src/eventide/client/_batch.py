@@ -1,0 +1,206 @@
+"""`Batch`: many requests, bounded concurrency, one result per request with its provenance.
+
+A feeder task reads the items lazily and waits for a slot before taking the next one; a
+slot is freed only when its result has been handed to the consumer. So at most
+`max_concurrency` items are ever held (running, or finished and not yet read), whatever
+the length of the input. The tasks live in a task group owned by the ``async with`` block:
+leaving the block, or cancelling it, cancels every request and closes its stream.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeAlias, final
+
+import anyio
+import attrs
+
+from .._completion import Completion
+from .._errors import BadRequestError, Error
+from .._request import Request
+from ._params import request_from_openai
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from ._async import AsyncClient
+
+__all__ = ["Batch", "BatchItem", "BatchResult", "item_request"]
+
+BatchItem: TypeAlias = "str | Request | Mapping[str, Any]"
+
+
+@final
+@attrs.frozen
+class BatchResult:
+    """The outcome of one batch item.
+
+    Attributes:
+        id: The item's ``id``, else its index in the input.
+        index: Its position in the input.
+        completion: The whole response, when it succeeded.
+        error: The typed error (its ``partial`` holds what arrived), when it failed.
+    """
+
+    id: Any
+    index: int
+    completion: Completion | None = None
+    error: Error | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the request succeeded."""
+        return self.error is None
+
+    @property
+    def provider(self) -> str | None:
+        """Who served it (also for a failure after the provider answered)."""
+        result = self.completion if self.completion is not None else self._partial
+        if result is not None and result.provider is not None:
+            return result.provider
+        return self.error.provider if self.error is not None else None
+
+    @property
+    def model(self) -> str | None:
+        """The model that served it."""
+        result = self.completion if self.completion is not None else self._partial
+        return result.model if result is not None else None
+
+    @property
+    def _partial(self) -> Completion | None:
+        return self.error.partial if self.error is not None else None
+
+
+def item_request(item: BatchItem, index: int, model: str | None) -> tuple[Any, Request]:
+    """The id and `Request` of one batch item.
+
+    Raises:
+        TypeError, ValueError: An item that is not a prompt, a `Request` or a valid dict.
+    """
+    if isinstance(item, str):
+        return index, Request([_user(item)], model=model)
+    if isinstance(item, Request):
+        return index, item if item.model or model is None else attrs.evolve(item, model=model)
+    if not isinstance(item, Mapping):
+        raise TypeError(f"a batch item is a prompt, a Request or a dict, not {type(item).__name__}")
+    fields = dict(item)
+    item_id = fields.pop("id", index)
+    prompt = fields.pop("prompt", None)
+    if prompt is not None:
+        if "messages" in fields:
+            raise ValueError("a batch item has either prompt or messages, not both")
+        fields["messages"] = [{"role": "user", "content": str(prompt)}]
+    if "messages" not in fields:
+        raise ValueError("a batch item needs messages or prompt")
+    fields.setdefault("model", model)
+    return item_id, request_from_openai(**fields)
+
+
+def _user(text: str) -> Any:
+    from .._request import Message
+
+    return Message.user(text)
+
+
+@final
+class Batch:
+    """The running batch: an async context manager, and an async iterator of `BatchResult`."""
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        items: Iterable[BatchItem] | AsyncIterable[BatchItem],
+        *,
+        max_concurrency: int,
+        ordered: bool,
+        model: str | None,
+    ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self._client = client
+        self._items = items
+        self._ordered = ordered
+        self._model = model
+        self._group: anyio.abc.TaskGroup | None = None
+        self._slots = anyio.Semaphore(max_concurrency)
+        self._send, self._receive = anyio.create_memory_object_stream[BatchResult](math.inf)
+        self._waiting: dict[int, BatchResult] = {}  # ordered mode: finished, not yet due
+        self._next = 0
+        self._finished = False
+
+    async def __aenter__(self) -> Self:
+        group = anyio.create_task_group()
+        await group.__aenter__()
+        group.start_soon(self._feed)
+        self._group = group
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        group, self._group = self._group, None
+        if group is None:
+            return None
+        if not self._finished:
+            group.cancel_scope.cancel()  # left early: stop every request, close every stream
+        try:
+            return await group.__aexit__(exc_type, exc, tb)
+        finally:
+            self._receive.close()
+
+    def __aiter__(self) -> AsyncIterator[BatchResult]:
+        return self
+
+    async def __anext__(self) -> BatchResult:
+        if self._group is None:
+            raise RuntimeError("use the batch in `async with client.batch(...) as results:`")
+        while True:
+            if self._ordered and self._next in self._waiting:
+                return self._hand_out(self._waiting.pop(self._next))
+            try:
+                result = await self._receive.receive()
+            except anyio.EndOfStream:
+                self._finished = True
+                raise StopAsyncIteration from None
+            if not self._ordered:
+                return self._hand_out(result)
+            self._waiting[result.index] = result
+
+    def _hand_out(self, result: BatchResult) -> BatchResult:
+        self._next = result.index + 1
+        self._slots.release()  # its slot is free once the consumer has it
+        return result
+
+    async def _feed(self) -> None:
+        async with self._send, anyio.create_task_group() as workers:
+            index = 0
+            if isinstance(self._items, AsyncIterable):
+                async for item in self._items:
+                    await self._start(workers, index, item)
+                    index += 1
+            else:
+                for item in self._items:
+                    await self._start(workers, index, item)
+                    index += 1
+
+    async def _start(self, workers: anyio.abc.TaskGroup, index: int, item: BatchItem) -> None:
+        await self._slots.acquire()
+        workers.start_soon(self._run, index, item)
+
+    async def _run(self, index: int, item: BatchItem) -> None:
+        try:
+            item_id, request = item_request(item, index, self._model)
+        except (TypeError, ValueError) as exc:
+            error = BadRequestError(f"invalid batch item {index}: {exc}")
+            await self._send.send(BatchResult(index, index, error=error))
+            return
+        try:
+            completion = await self._client.complete(request)
+        except Error as exc:
+            await self._send.send(BatchResult(item_id, index, error=exc))
+        else:
+            await self._send.send(BatchResult(item_id, index, completion=completion))

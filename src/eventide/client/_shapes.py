@@ -1,0 +1,222 @@
+"""OpenAI-shaped results (`ChatCompletion`, `ChatCompletionChunk`) made from eventide's events.
+
+They carry what OpenAI's objects carry — ``.choices[0].message.content``, ``.usage`` — plus
+what OpenAI's do not: ``.provider`` (who served, as in g4f), ``.reasoning`` and, on the
+whole completion, the eventide `Completion` itself. ``model_dump()`` / ``to_dict()`` give the
+OpenAI JSON shape (with ``provider`` added).
+"""
+
+from __future__ import annotations
+
+from typing import Any, final
+
+import attrs
+
+from .._completion import Completion
+from .._events import (
+    Event,
+    Finish,
+    Metadata,
+    ReasoningDelta,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
+
+__all__ = [
+    "ChatCompletion",
+    "ChatCompletionChunk",
+    "ChatMessage",
+    "ChatToolCall",
+    "Choice",
+    "ChunkChoice",
+    "CompletionUsage",
+    "Delta",
+    "FunctionCall",
+    "chunk_for",
+]
+
+
+def _dump(value: Any) -> Any:
+    if attrs.has(type(value)):
+        return {
+            field.name: _dump(getattr(value, field.name))
+            for field in attrs.fields(type(value))
+            if field.metadata.get("dump", True)
+        }
+    if isinstance(value, tuple | list):
+        return [_dump(item) for item in value]
+    return value
+
+
+class _Dumpable:
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The OpenAI JSON shape, as plain dicts and lists (``provider`` included)."""
+        data: dict[str, Any] = _dump(self)
+        return data
+
+    def model_dump(self) -> dict[str, Any]:
+        """The same as `to_dict`, under the name pydantic models use."""
+        return self.to_dict()
+
+
+@final
+@attrs.frozen
+class FunctionCall(_Dumpable):
+    name: str | None
+    arguments: str
+
+
+@final
+@attrs.frozen
+class ChatToolCall(_Dumpable):
+    id: str | None
+    function: FunctionCall
+    type: str = "function"
+    index: int | None = None
+
+
+@final
+@attrs.frozen
+class ChatMessage(_Dumpable):
+    content: str | None
+    role: str = "assistant"
+    reasoning: str | None = None
+    tool_calls: tuple[ChatToolCall, ...] | None = None
+
+    @property
+    def reasoning_content(self) -> str | None:
+        """`reasoning` under the name DeepSeek and vLLM use."""
+        return self.reasoning
+
+
+@final
+@attrs.frozen
+class Choice(_Dumpable):
+    index: int
+    message: ChatMessage
+    finish_reason: str | None
+
+
+@final
+@attrs.frozen
+class CompletionUsage(_Dumpable):
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    total_tokens: int | None
+
+    @classmethod
+    def from_usage(cls, usage: Usage | None) -> CompletionUsage | None:
+        if usage is None:
+            return None
+        return cls(usage.input_tokens, usage.output_tokens, usage.total_tokens)
+
+
+@final
+@attrs.frozen
+class ChatCompletion(_Dumpable):
+    """A whole response in OpenAI's ``chat.completion`` shape, plus ``provider``."""
+
+    id: str
+    model: str
+    provider: str
+    choices: tuple[Choice, ...]
+    usage: CompletionUsage | None
+    created: int = 0
+    object: str = "chat.completion"
+    completion: Completion | None = attrs.field(default=None, metadata={"dump": False})
+    """The eventide `Completion` it was made from (timing, raw finish reason, ...)."""
+
+    @classmethod
+    def from_completion(cls, completion: Completion, *, created: int = 0) -> ChatCompletion:
+        metadata = completion.metadata
+        calls = tuple(
+            ChatToolCall(call.id, FunctionCall(call.name, call.arguments), index=None)
+            for call in completion.tool_calls
+        )
+        message = ChatMessage(
+            content=completion.text if completion.text or not calls else None,
+            reasoning=completion.reasoning or None,
+            tool_calls=calls or None,
+        )
+        return cls(
+            id=(metadata.response_id if metadata else None) or "chatcmpl-eventide",
+            model=metadata.model if metadata else "",
+            provider=metadata.provider if metadata else "",
+            choices=(Choice(0, message, completion.finish_reason),),
+            usage=CompletionUsage.from_usage(completion.usage),
+            created=created,
+            completion=completion,
+        )
+
+
+@final
+@attrs.frozen
+class Delta(_Dumpable):
+    content: str | None = None
+    role: str | None = None
+    reasoning: str | None = None
+    tool_calls: tuple[ChatToolCall, ...] | None = None
+
+    @property
+    def reasoning_content(self) -> str | None:
+        """`reasoning` under the name DeepSeek and vLLM use."""
+        return self.reasoning
+
+
+@final
+@attrs.frozen
+class ChunkChoice(_Dumpable):
+    index: int
+    delta: Delta
+    finish_reason: str | None = None
+
+
+@final
+@attrs.frozen
+class ChatCompletionChunk(_Dumpable):
+    """One streamed piece in OpenAI's ``chat.completion.chunk`` shape; every chunk carries
+    ``provider`` and ``model``, and the first one is the metadata chunk."""
+
+    id: str
+    model: str
+    provider: str
+    choices: tuple[ChunkChoice, ...]
+    usage: CompletionUsage | None = None
+    created: int = 0
+    object: str = "chat.completion.chunk"
+
+
+def chunk_for(event: Event, metadata: Metadata, *, created: int = 0) -> ChatCompletionChunk | None:
+    """The chunk for one event (None for `ToolCall`: its pieces were already streamed)."""
+    usage = None
+    match event:
+        case Metadata():
+            choices: tuple[ChunkChoice, ...] = (
+                ChunkChoice(0, Delta(content="", role="assistant")),
+            )
+        case TextDelta(text=text):
+            choices = (ChunkChoice(0, Delta(content=text)),)
+        case ReasoningDelta(text=text):
+            choices = (ChunkChoice(0, Delta(reasoning=text)),)
+        case ToolCallDelta(index=index, id=call_id, name=name, arguments=arguments):
+            call = ChatToolCall(call_id, FunctionCall(name, arguments), index=index)
+            choices = (ChunkChoice(0, Delta(tool_calls=(call,))),)
+        case Usage():
+            choices = ()
+            usage = CompletionUsage.from_usage(event)
+        case Finish(reason=reason):
+            choices = (ChunkChoice(0, Delta(), reason),)
+        case ToolCall():
+            return None
+    return ChatCompletionChunk(
+        id=metadata.response_id or "chatcmpl-eventide",
+        model=metadata.model,
+        provider=metadata.provider,
+        choices=choices,
+        usage=usage,
+        created=created,
+    )
