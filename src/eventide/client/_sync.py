@@ -1,23 +1,24 @@
 """`Client`: the same surface, synchronous, driving the same async pipeline.
 
-A `Client` runs one trio event loop in a thread of its own (an anyio blocking portal) and
-sends every call there: there is no second, synchronous code path, and it works inside a
-thread that already runs an event loop (Jupyter, an asyncio or trio application) without
-patching that loop. Streams are pulled one network chunk at a time across the thread.
+A `Client` runs one trio event loop in a thread of its own and sends every call there:
+there is no second, synchronous code path, and it works inside a thread that already runs
+an event loop (Jupyter, an asyncio or trio application) without patching that loop, since
+it only hands work over with `TrioToken.run_sync_soon` and waits on a plain future. Streams
+are pulled one network chunk at a time across the thread.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import threading
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, final, overload
 
-import anyio.from_thread
+import trio
 
 from ._async import AsyncClient, ChunkStream
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-    from contextlib import AbstractContextManager
+    from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
     from types import TracebackType
 
     from .._completion import Completion
@@ -38,6 +39,8 @@ class Client:
     """`AsyncClient`, synchronously. Same arguments; use it in ``with`` or call `close()`.
 
     Every call blocks the calling thread until the answer (or the next chunk) is there.
+    `close()` also closes the provider, even one passed in: its connections were made on
+    this client's own event loop, which ends with it.
     """
 
     def __init__(
@@ -49,8 +52,7 @@ class Client:
     ) -> None:
         self._async = AsyncClient(provider, model=model, **options)
         self._lock = threading.Lock()
-        self._manager: AbstractContextManager[anyio.from_thread.BlockingPortal] | None = None
-        self._portal: anyio.from_thread.BlockingPortal | None = None
+        self._loop: _LoopThread | None = None
         self.chat = _Chat(self)
 
     @property
@@ -75,21 +77,19 @@ class Client:
     def close(self) -> None:
         """Close the provider (if the client made it) and stop the client's event loop."""
         with self._lock:
-            manager, portal = self._manager, self._portal
-            self._manager = self._portal = None
-        if manager is not None and portal is not None:
-            try:
-                portal.call(self._async.aclose)
+            loop, self._loop = self._loop, None
+        if loop is not None:
+            try:  # even a provider passed in: its connections live on this client's loop
+                loop.call(self._async.provider.aclose)
             finally:
-                manager.__exit__(None, None, None)
+                loop.stop()
 
     def _call(self, function: Callable[..., Any], *args: Any) -> Any:
         with self._lock:
-            if self._portal is None:
-                self._manager = anyio.from_thread.start_blocking_portal(backend="trio")
-                self._portal = self._manager.__enter__()
-            portal = self._portal
-        return portal.call(function, *args)
+            if self._loop is None:
+                self._loop = _LoopThread()
+            loop = self._loop
+        return loop.call(function, *args)
 
     def complete(self, request: Request | str, *, model: str | None = None) -> Completion:
         """The whole response (see `AsyncClient.complete`)."""
@@ -147,6 +147,56 @@ class Client:
                     yield got
         finally:
             self._call(closable.aclose)
+
+
+@final
+class _LoopThread:
+    """A trio event loop in a daemon thread that runs the coroutines handed to it."""
+
+    def __init__(self) -> None:
+        started = threading.Event()
+        self._token: trio.lowlevel.TrioToken | None = None
+        self._nursery: trio.Nursery | None = None
+        self._stopping: trio.Event | None = None
+        self._thread = threading.Thread(
+            target=trio.run, args=(self._main, started), name="eventide-client", daemon=True
+        )
+        self._thread.start()
+        started.wait()
+
+    async def _main(self, started: threading.Event) -> None:
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            self._token = trio.lowlevel.current_trio_token()
+            self._stopping = trio.Event()
+            started.set()
+            await self._stopping.wait()
+            nursery.cancel_scope.cancel()
+
+    def call(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Run ``await function(*args)`` on the loop; block until it returns or raises."""
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        async def job() -> None:
+            try:
+                future.set_result(await function(*args))
+            except Exception as exc:
+                future.set_exception(exc)
+            except BaseException:
+                future.set_exception(RuntimeError("the client was closed during the call"))
+                raise
+
+        assert self._token is not None
+        assert self._nursery is not None
+        self._token.run_sync_soon(self._nursery.start_soon, job)
+        return future.result()
+
+    def stop(self) -> None:
+        """Cancel what still runs, end the loop and wait for its thread."""
+        assert self._token is not None
+        assert self._stopping is not None
+        self._token.run_sync_soon(self._stopping.set)
+        self._thread.join()
 
 
 def _keywords(function: Callable[..., Any], **keywords: Any) -> Callable[..., Any]:
