@@ -3,6 +3,7 @@
 from ._async import AsyncClient as AsyncClient
 from ._async import ChunkStream as ChunkStream
 from ._batch import Batch as Batch
+from ._batch import BatchItem as BatchItem
 from ._batch import BatchResult as BatchResult
 from ._shapes import ChatCompletion as ChatCompletion
 from ._shapes import ChatCompletionChunk as ChatCompletionChunk
@@ -11,6 +12,7 @@ from ._sync import Client as Client
 __all__ = [
     "AsyncClient",
     "Batch",
+    "BatchItem",
     "BatchResult",
     "ChatCompletion",
     "ChatCompletionChunk",

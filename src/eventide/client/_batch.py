@@ -24,6 +24,8 @@ from ._params import request_from_openai
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
     from ._async import AsyncClient
 
 __all__ = ["Batch", "BatchItem", "BatchResult", "item_request"]
@@ -124,15 +126,19 @@ class Batch:
         self._model = model
         self._group: anyio.abc.TaskGroup | None = None
         self._slots = anyio.Semaphore(max_concurrency)
-        self._send, self._receive = anyio.create_memory_object_stream[BatchResult](math.inf)
+        self._send: MemoryObjectSendStream[BatchResult] | None = None
+        self._receive: MemoryObjectReceiveStream[BatchResult] | None = None
         self._waiting: dict[int, BatchResult] = {}  # ordered mode: finished, not yet due
         self._next = 0
         self._finished = False
 
     async def __aenter__(self) -> Self:
+        if self._receive is not None:
+            raise RuntimeError("a batch runs once")
+        self._send, self._receive = anyio.create_memory_object_stream[BatchResult](math.inf)
         group = anyio.create_task_group()
         await group.__aenter__()
-        group.start_soon(self._feed)
+        group.start_soon(self._feed, self._send)
         self._group = group
         return self
 
@@ -150,19 +156,21 @@ class Batch:
         try:
             return await group.__aexit__(exc_type, exc, tb)
         finally:
+            assert self._receive is not None
             self._receive.close()
 
     def __aiter__(self) -> AsyncIterator[BatchResult]:
         return self
 
     async def __anext__(self) -> BatchResult:
-        if self._group is None:
+        receive = self._receive
+        if self._group is None or receive is None:
             raise RuntimeError("use the batch in `async with client.batch(...) as results:`")
         while True:
             if self._ordered and self._next in self._waiting:
                 return self._hand_out(self._waiting.pop(self._next))
             try:
-                result = await self._receive.receive()
+                result = await receive.receive()
             except anyio.EndOfStream:
                 self._finished = True
                 raise StopAsyncIteration from None
@@ -175,8 +183,8 @@ class Batch:
         self._slots.release()  # its slot is free once the consumer has it
         return result
 
-    async def _feed(self) -> None:
-        async with self._send, anyio.create_task_group() as workers:
+    async def _feed(self, send: MemoryObjectSendStream[BatchResult]) -> None:
+        async with send, anyio.create_task_group() as workers:
             index = 0
             if isinstance(self._items, AsyncIterable):
                 async for item in self._items:
@@ -192,6 +200,7 @@ class Batch:
         workers.start_soon(self._run, index, item)
 
     async def _run(self, index: int, item: BatchItem) -> None:
+        assert self._send is not None
         try:
             item_id, request = item_request(item, index, self._model)
         except (TypeError, ValueError) as exc:
