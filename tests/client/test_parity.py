@@ -208,7 +208,7 @@ def cli_style(url: str) -> Record:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         status = main(["chat", "hi", "--base-url", url, "--json"])
     collector = CompletionCollector()
-    for line in out.getvalue().splitlines():
+    for line in filter(None, out.getvalue().split("\n")):  # not splitlines(): U+0085 is text
         collector.feed(structure(json.loads(line), eventide.Event))  # type: ignore[arg-type]
     error = None
     if status:
