@@ -6,7 +6,7 @@ import os
 from typing import TYPE_CHECKING, Any, Final, final
 from urllib.parse import urlsplit
 
-from .._errors import AuthenticationError, ProviderError
+from .._errors import AuthenticationError
 from ..wire._anthropic import (
     ANTHROPIC_VERSION,
     AnthropicDecoder,
@@ -57,6 +57,8 @@ class Anthropic(HTTPProvider):
     errors or in logs.
     """
 
+    error_factory = staticmethod(anthropic_error)
+
     def __init__(
         self,
         *,
@@ -103,13 +105,3 @@ class Anthropic(HTTPProvider):
             extra=extra,
             max_event_bytes=self._max_event_bytes,
         )
-
-    def _error(
-        self,
-        payload: Any,
-        *,
-        status_code: int | None,
-        retry_after: float | None,
-        raw: str,
-    ) -> ProviderError:
-        return anthropic_error(payload, status_code=status_code, retry_after=retry_after, raw=raw)

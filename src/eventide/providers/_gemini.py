@@ -7,7 +7,7 @@ import os
 from typing import TYPE_CHECKING, Any, Final, final
 from urllib.parse import quote, urlsplit
 
-from .._errors import AuthenticationError, ProviderError
+from .._errors import AuthenticationError
 from ..wire._gemini import GeminiDecoder, build_gemini_body, gemini_error
 from ..wire._sse import DEFAULT_MAX_EVENT_BYTES
 from ._http import HTTPProvider
@@ -52,6 +52,8 @@ class Gemini(HTTPProvider):
     URL). The body has no end-of-stream sentinel: a stream is complete when the server
     closes the body after a finish reason.
     """
+
+    error_factory = staticmethod(gemini_error)
 
     def __init__(
         self,
@@ -104,13 +106,3 @@ class Gemini(HTTPProvider):
             requested_model=model,
             max_event_bytes=self._max_event_bytes,
         )
-
-    def _error(
-        self,
-        payload: Any,
-        *,
-        status_code: int | None,
-        retry_after: float | None,
-        raw: str,
-    ) -> ProviderError:
-        return gemini_error(payload, status_code=status_code, retry_after=retry_after, raw=raw)

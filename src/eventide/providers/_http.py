@@ -11,7 +11,7 @@ from .._request import Request, as_request
 from .._resource import AsyncResource
 from .._stream import EventStream
 from .._timeouts import Timeouts
-from .._transport import USER_AGENT, ClientSlot, open_body
+from .._transport import USER_AGENT, ClientSlot, ErrorFactory, open_body
 from ..wire._sse import DEFAULT_MAX_EVENT_BYTES
 
 if TYPE_CHECKING:
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from .._errors import ProviderError
     from ..wire import Decoder
 
 __all__ = ["HTTPProvider"]
@@ -29,9 +28,12 @@ class HTTPProvider(AsyncResource):
     """The shared part of the providers that stream over HTTP. Not public: subclass it inside
     `eventide.providers` and mark the subclass `@final`.
 
-    A subclass implements `_url`, `_body`, `_decoder` and `_error`; it may override
+    A subclass sets `error_factory` (the wire module's typed-error function, as a
+    staticmethod) and implements `_url`, `_body` and `_decoder`; it may override
     `_preflight` to fail fast before anything is sent.
     """
+
+    error_factory: ErrorFactory
 
     content_type: str = "application/json"
     accept: str = "text/event-stream"
@@ -117,7 +119,7 @@ class HTTPProvider(AsyncResource):
                 headers=self._headers,
                 content=content,
                 timeouts=budgets,
-                error_factory=self._error,
+                error_factory=self.error_factory,
                 secrets=(self._secret,) if self._secret else (),
                 reject_content_types=self.reject_content_types,
             )
@@ -139,15 +141,4 @@ class HTTPProvider(AsyncResource):
         raise NotImplementedError
 
     def _decoder(self, headers: Mapping[str, str], model: str) -> Decoder:
-        raise NotImplementedError
-
-    def _error(
-        self,
-        payload: Any,
-        *,
-        status_code: int | None,
-        retry_after: float | None,
-        raw: str,
-    ) -> ProviderError:
-        """The typed error for an error body (`payload` is its JSON, or None)."""
         raise NotImplementedError

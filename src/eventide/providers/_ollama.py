@@ -7,7 +7,7 @@ import os
 from typing import TYPE_CHECKING, Any, Final, final
 from urllib.parse import urlsplit
 
-from .._errors import AuthenticationError, ProviderError
+from .._errors import AuthenticationError
 from ..wire._ndjson import DEFAULT_MAX_LINE_BYTES
 from ..wire._ollama import OllamaDecoder, build_ollama_body, ollama_error
 from ._http import HTTPProvider
@@ -114,6 +114,8 @@ class Ollama(HTTPProvider):
     # the NDJSON decoder reads as a one-line stream. Only an HTML page is surely wrong.
     reject_content_types = ("text/html",)
 
+    error_factory = staticmethod(ollama_error)
+
     def __init__(
         self,
         *,
@@ -154,13 +156,3 @@ class Ollama(HTTPProvider):
         return OllamaDecoder(
             provider=self.name, requested_model=model, max_line_bytes=self._max_event_bytes
         )
-
-    def _error(
-        self,
-        payload: Any,
-        *,
-        status_code: int | None,
-        retry_after: float | None,
-        raw: str,
-    ) -> ProviderError:
-        return ollama_error(payload, status_code=status_code, retry_after=retry_after, raw=raw)

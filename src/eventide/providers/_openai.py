@@ -7,7 +7,7 @@ import os
 from typing import TYPE_CHECKING, Any, Final, final
 from urllib.parse import urlsplit
 
-from .._errors import AuthenticationError, ProviderError
+from .._errors import AuthenticationError
 from ..wire import OpenAIChatDecoder, build_chat_body, openai_error
 from ..wire._sse import DEFAULT_MAX_EVENT_BYTES
 from ._http import HTTPProvider
@@ -52,6 +52,8 @@ class OpenAIChat(HTTPProvider):
     The environment is read once, here; nothing is sent until a stream is read. The API key
     never appears in the repr, in errors or in logs.
     """
+
+    error_factory = staticmethod(openai_error)
 
     def __init__(
         self,
@@ -98,13 +100,3 @@ class OpenAIChat(HTTPProvider):
             extra=extra,
             max_event_bytes=self._max_event_bytes,
         )
-
-    def _error(
-        self,
-        payload: Any,
-        *,
-        status_code: int | None,
-        retry_after: float | None,
-        raw: str,
-    ) -> ProviderError:
-        return openai_error(payload, status_code=status_code, retry_after=retry_after, raw=raw)

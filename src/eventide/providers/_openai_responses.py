@@ -7,7 +7,7 @@ import os
 from typing import TYPE_CHECKING, Any, Final, final
 from urllib.parse import urlsplit
 
-from .._errors import AuthenticationError, ProviderError
+from .._errors import AuthenticationError
 from ..wire._openai_responses import (
     OpenAIResponsesDecoder,
     build_responses_body,
@@ -56,6 +56,8 @@ class OpenAIResponses(HTTPProvider):
     never appears in the repr, in errors or in logs.
     """
 
+    error_factory = staticmethod(openai_responses_error)
+
     def __init__(
         self,
         *,
@@ -100,16 +102,4 @@ class OpenAIResponses(HTTPProvider):
             requested_model=model,
             extra=extra,
             max_event_bytes=self._max_event_bytes,
-        )
-
-    def _error(
-        self,
-        payload: Any,
-        *,
-        status_code: int | None,
-        retry_after: float | None,
-        raw: str,
-    ) -> ProviderError:
-        return openai_responses_error(
-            payload, status_code=status_code, retry_after=retry_after, raw=raw
         )
