@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.environment import without_provider_configuration
 from tests.http_server import Reply, openai_chunks, serve_in_thread
 
 SCRIPT = Path(sys.executable).with_name("eventide")
-CONFIG = (
-    "EVENTIDE_PROVIDER",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "OPENAI_MODEL",
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_BASE_URL",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "OLLAMA_HOST",
-)
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {key: value for key, value in os.environ.items() if key not in CONFIG}
+    clean = without_provider_configuration()
     return subprocess.run(
         [str(SCRIPT), *args],
         capture_output=True,
@@ -110,3 +99,13 @@ def test_python_dash_m_eventide_runs_the_same_cli() -> None:
     )
     assert result.returncode == 0
     assert result.stdout.startswith("eventide ")
+
+
+def test_cli_model_string_can_name_its_provider() -> None:
+    with serve_in_thread(Reply(body=openai_chunks(["ok"], model="llama3.2:3b"))) as server:
+        result = run(
+            "chat", "hi", "--model", "openai:llama3.2:3b", OPENAI_BASE_URL=f"{server.url}/v1"
+        )
+    assert result.returncode == 0, result.stderr
+    assert "[openai · llama3.2:3b]" in result.stderr
+    assert server.requests[0].json()["model"] == "llama3.2:3b"

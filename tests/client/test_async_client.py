@@ -10,6 +10,7 @@ import pytest
 import eventide
 from eventide import AsyncClient, ChatCompletion, ChatCompletionChunk, Message
 from eventide.providers import OpenAIChat
+from tests.environment import PROVIDER_VARIABLES
 from tests.http_server import Pause, Reply, ScriptedServer, openai_chunks, serve
 
 if TYPE_CHECKING:
@@ -145,6 +146,8 @@ async def test_create_sends_openai_style_arguments(
         ({"messages": "hi", "bogus": 1}, TypeError, "unexpected arguments: bogus"),
         ({"messages": [{"role": "wizard", "content": "x"}]}, ValueError, "unknown role"),
         ({"messages": [{"role": "tool", "content": "x"}]}, ValueError, "needs tool_call_id"),
+        ({"messages": [{"role": "user", "content": [{"type": "text"}]}]}, ValueError, "malformed"),
+        ({"messages": "hi", "tools": [{"type": "function", "function": {}}]}, ValueError, "name"),
     ],
 )
 async def test_create_rejects_invalid_arguments_before_any_io(
@@ -181,16 +184,7 @@ async def test_client_over_a_list_of_providers_falls_back(server: ScriptedServer
 async def test_client_without_a_provider_uses_the_environment_or_the_demo(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for variable in (
-        "EVENTIDE_PROVIDER",
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-        "ANTHROPIC_API_KEY",
-        "ANTHROPIC_BASE_URL",
-        "GEMINI_API_KEY",
-        "GOOGLE_API_KEY",
-        "OLLAMA_HOST",
-    ):
+    for variable in PROVIDER_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
     async with AsyncClient() as client:
         response = await client.chat.completions.create(messages="hi")

@@ -109,6 +109,7 @@ async def test_batch_reports_failures_and_invalid_items_as_results(
     assert first.provider == "upstream"
     assert isinstance(bad.error, eventide.BadRequestError)
     assert "needs messages or prompt" in str(bad.error)
+    assert bad.id == "bad"
     assert isinstance(worse.error, eventide.BadRequestError)
     assert "n must be 1" in str(worse.error)
 

@@ -14,22 +14,12 @@ from eventide.providers import (
     configured_provider_name,
     provider_from_name,
 )
-
-VARIABLES = (
-    "EVENTIDE_PROVIDER",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_BASE_URL",
-    "GEMINI_API_KEY",
-    "GOOGLE_API_KEY",
-    "OLLAMA_HOST",
-)
+from tests.environment import PROVIDER_VARIABLES
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for variable in VARIABLES:
+    for variable in PROVIDER_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
 
 

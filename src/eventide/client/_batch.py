@@ -205,7 +205,8 @@ class Batch:
             item_id, request = item_request(item, index, self._model)
         except (TypeError, ValueError) as exc:
             error = BadRequestError(f"invalid batch item {index}: {exc}")
-            await self._send.send(BatchResult(index, index, error=error))
+            item_id = item.get("id", index) if isinstance(item, Mapping) else index
+            await self._send.send(BatchResult(item_id, index, error=error))
             return
         try:
             completion = await self._client.complete(request)

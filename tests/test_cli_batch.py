@@ -1,0 +1,403 @@
+"""``eventide batch``, run as a user runs it: the console script in a subprocess, against real
+loopback servers (`serve_in_thread`), interrupted for real (SIGKILL, SIGINT) and resumed."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.environment import without_provider_configuration
+from tests.http_server import Cut, Pause, Received, Reply, openai_chunks, serve_in_thread
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from tests.http_server import Piece, ScriptedServer
+
+SCRIPT = Path(sys.executable).with_name("eventide")
+RICH_VARIABLES = ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR")  # a test wanting a terminal says so
+AUTH_ERROR = b'{"error":{"message":"Invalid API key","type":"invalid_request_error"}}'
+
+
+def environment(**extra: str) -> dict[str, str]:
+    clean = without_provider_configuration(*RICH_VARIABLES)
+    return {**clean, **extra}
+
+
+def run(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SCRIPT), "batch", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        env=environment(**env),
+        check=False,
+    )
+
+
+def start(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(SCRIPT), "batch", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env=environment(),
+    )
+
+
+def write_jsonl(path: Path, items: Sequence[dict[str, Any] | str]) -> None:
+    lines = [item if isinstance(item, str) else json.dumps(item) for item in items]
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """OUT's records, checking that it holds complete lines only."""
+    data = path.read_bytes()
+    assert not data or data.endswith(b"\n"), "OUT ends with a torn line"
+    return [json.loads(line) for line in data.splitlines()]
+
+
+def by_id(records: Sequence[dict[str, Any]]) -> dict[Any, dict[str, Any]]:
+    """Records by id, without their timing (the one field that differs between runs)."""
+    result = {
+        record["id"]: {k: v for k, v in record.items() if k != "timing"} for record in records
+    }
+    assert len(result) == len(records), "an id has more than one record"
+    return result
+
+
+def prompt_of(request: Received) -> str:
+    content: str = request.json()["messages"][-1]["content"]
+    return content
+
+
+def echo(request: Received, *, pause: float = 0.0) -> Reply:
+    """Answer ``echo: PROMPT`` as the requested model; a prompt can ask for a failure."""
+    prompt = prompt_of(request)
+    if prompt.startswith("fail-401"):
+        headers = (("content-type", "application/json"),)
+        return Reply(status=401, headers=headers, body=[AUTH_ERROR])
+    pieces: list[Piece] = [*openai_chunks(["echo: ", prompt], model=request.json()["model"])]
+    if prompt.startswith("cut"):
+        return Reply(body=[*pieces[:2], Cut()])
+    if pause:
+        pieces.insert(2, Pause(pause))
+    return Reply(body=pieces)
+
+
+def slow_echo(request: Received) -> Reply:
+    return echo(request, pause=0.1)
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    with serve_in_thread(echo) as running:
+        yield running
+
+
+def test_batch_runs_every_request(tmp_path: Path, server: ScriptedServer) -> None:
+    items: list[dict[str, Any]] = []
+    for i in range(300):
+        item: dict[str, Any] = {"id": f"r{i}", "prompt": f"question {i} é"}
+        if i % 10 == 3:
+            del item["id"]  # its id is its line number
+        if i % 7 == 0:
+            item = {**item, "model": "special-1", "temperature": 0.5}
+            item["messages"] = [{"role": "user", "content": item.pop("prompt")}]
+        items.append(item)
+    write_jsonl(tmp_path / "in.jsonl", items)
+
+    args = ("in.jsonl", "-o", "out.jsonl", "--concurrency", "32", "--model", "base-1")
+    result = run(*args, "--base-url", f"{server.url}/v1", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1].startswith("eventide: batch: 300 ok, 0 failed in ")
+    assert "no provider configured" not in result.stderr
+    raw = (tmp_path / "out.jsonl").read_bytes()
+    assert "é".encode() in raw  # ensure_ascii=False
+    assert b'{"id":' in raw  # compact
+    records = by_id(read_records(tmp_path / "out.jsonl"))
+    expected_ids = [item.get("id", line) for line, item in enumerate(items, 1)]
+    assert sorted(records, key=str) == sorted(expected_ids, key=str)
+    for line, item in enumerate(items, 1):
+        record = records[item.get("id", line)]
+        asked = item.get("prompt") or item["messages"][0]["content"]
+        assert record == {
+            "id": item.get("id", line),
+            "provider": "openai",
+            "model": item.get("model", "base-1"),
+            "text": f"echo: {asked}",
+            "reasoning": "",
+            "tool_calls": [],
+            "usage": {
+                "input_tokens": 12,
+                "output_tokens": 2,
+                "total_tokens": 14,
+                "cached_tokens": 0,
+                "reasoning_tokens": 0,
+            },
+            "finish_reason": "stop",
+            "error": None,
+        }
+    timing = read_records(tmp_path / "out.jsonl")[0]["timing"]
+    assert set(timing) == {"to_metadata", "to_first_content", "total"}
+    assert 0 <= timing["to_metadata"] <= timing["to_first_content"] <= timing["total"]
+    sent = sorted(request.json()["model"] for request in server.requests)
+    assert sent == sorted(item.get("model", "base-1") for item in items)
+
+
+def test_batch_writes_request_errors_as_records(tmp_path: Path, server: ScriptedServer) -> None:
+    items = [{"id": "ok", "prompt": "fine"}, {"id": "auth", "prompt": "fail-401"}]
+    items.append({"id": "cut", "prompt": "cut short"})
+    write_jsonl(tmp_path / "in.jsonl", items)
+
+    result = run("in.jsonl", "-o", "out.jsonl", "--base-url", f"{server.url}/v1", cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert "1 ok, 2 failed (2 request errors)" in result.stderr
+    records = by_id(read_records(tmp_path / "out.jsonl"))
+    assert records["ok"]["error"] is None
+    auth = records["auth"]
+    assert auth["provider"] == "openai"
+    assert auth["text"] is None
+    assert auth["error"] == {
+        "kind": "authentication",
+        "message": "HTTP 401: Invalid API key",
+        "status_code": 401,
+        "retryable": False,
+        "partial_text": "",
+    }
+    cut = records["cut"]
+    assert cut["error"]["retryable"] is True
+    assert cut["error"]["status_code"] is None
+    assert cut["error"]["partial_text"] == "echo: "
+    assert cut["model"] == "gpt-4o-mini"  # the provider's default: no model was given
+    assert cut["finish_reason"] is None
+
+    requested = len(server.requests)
+    again = run("in.jsonl", "-o", "out.jsonl", "--base-url", f"{server.url}/v1", cwd=tmp_path)
+    assert again.returncode == 1  # OUT still holds two failures: not retried, still failed
+    assert "0 ok, 0 failed in " in again.stderr
+    assert "; 3 already in out.jsonl (2 failed)" in again.stderr
+    assert len(server.requests) == requested
+
+
+def wait_for_lines(path: Path, count: int, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    while not path.exists() or path.read_bytes().count(b"\n") < count:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the batch wrote nothing"
+        time.sleep(0.005)
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_batch_resumes_after_an_interruption(tmp_path: Path, how: signal.Signals) -> None:
+    """A killed (or Ctrl-C'ed) batch, re-run, ends with the records of a clean run; a
+    torn last line is repaired, and ids already in OUT are not requested again."""
+    total = 60
+    write_jsonl(tmp_path / "in.jsonl", [{"prompt": f"p{i}"} for i in range(total)])
+    with serve_in_thread(slow_echo) as server:
+        url = f"{server.url}/v1"
+        command = ("in.jsonl", "-o", "out.jsonl", "--concurrency", "4", "--base-url", url)
+        process = start(*command, cwd=tmp_path)
+        try:
+            wait_for_lines(tmp_path / "out.jsonl", 8, process)
+            process.send_signal(how)
+            _, stderr = process.communicate(timeout=30)
+        finally:
+            process.kill()
+        done = read_records(tmp_path / "out.jsonl")
+        assert 8 <= len(done) < total
+        if how == signal.SIGINT:
+            assert process.returncode == 130
+            assert "interrupted: run the same command again to resume" in stderr
+        else:
+            assert process.returncode == -signal.SIGKILL
+            with (tmp_path / "out.jsonl").open("a") as out:
+                out.write('{"id":999,"provider":"op')  # a record cut by a crash
+        requested = len(server.requests)
+
+        resumed = run(*command, cwd=tmp_path)
+        assert resumed.returncode == 0, resumed.stderr
+        assert f"; {len(done)} already in out.jsonl" in resumed.stderr
+        if how == signal.SIGKILL:
+            assert "out.jsonl: removed an incomplete last line (24 bytes)" in resumed.stderr
+        assert len(server.requests) - requested == total - len(done)
+
+        clean = run("in.jsonl", "-o", "clean.jsonl", "--base-url", url, cwd=tmp_path)
+        assert clean.returncode == 0, clean.stderr
+    assert by_id(read_records(tmp_path / "out.jsonl")) == by_id(
+        read_records(tmp_path / "clean.jsonl")
+    )
+
+
+MALFORMED: list[dict[str, Any] | str] = [
+    {"id": "a", "prompt": "one"},  # 1
+    "not json",  # 2
+    "",  # 3: blank lines are no requests
+    {"id": "a", "prompt": "again"},  # 4
+    "[1, 2]",  # 5
+    {"id": "c"},  # 6
+    {"id": "d", "prompt": 5},  # 7
+    {"id": True, "prompt": "x"},  # 8
+    {"id": "e", "prompt": "x", "temperature": "hot"},  # 9
+    {"id": "f", "messages": [{"role": "robot", "content": "x"}]},  # 10
+    {"prompt": "no id"},  # 11
+]
+
+
+def test_batch_reports_malformed_lines_and_skips_them(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "in.jsonl", MALFORMED)
+
+    result = run("in.jsonl", "-o", "out.jsonl", "--provider", "demo", cwd=tmp_path)
+
+    assert result.returncode == 1
+    reports = [line for line in result.stderr.splitlines() if line.startswith("eventide: in.")]
+    assert reports == [
+        "eventide: in.jsonl:2: invalid JSON: Expecting value (column 1); skipped",
+        'eventide: in.jsonl:4: duplicate id "a" (first on line 1); skipped',
+        "eventide: in.jsonl:5: expected a JSON object, got an array; skipped",
+        "eventide: in.jsonl:6: a request needs messages or prompt; skipped",
+        "eventide: in.jsonl:7: prompt must be a string, not a number; skipped",
+        "eventide: in.jsonl:8: id must be a string or an integer, not a boolean; skipped",
+        "eventide: in.jsonl:9: temperature must be a number, not a string; skipped",
+        "eventide: in.jsonl:10: messages[0]: unknown role 'robot'; skipped",
+    ]
+    assert "2 ok, 8 failed (7 malformed lines, 1 duplicate id)" in result.stderr
+    records = by_id(read_records(tmp_path / "out.jsonl"))
+    assert sorted(records, key=str) == [11, "a"]
+    assert "You asked: “one”" in records["a"]["text"]
+
+    again = run("in.jsonl", "-o", "out.jsonl", "--provider", "demo", cwd=tmp_path)
+    assert again.returncode == 1  # the same lines are still bad
+    assert again.stderr.count("; skipped") == 8
+    assert len(read_records(tmp_path / "out.jsonl")) == 2
+
+
+def test_batch_on_error_stop_stops_at_the_first_bad_line(tmp_path: Path) -> None:
+    items: list[dict[str, Any] | str] = [{"prompt": f"p{i}"} for i in range(10)]
+    items[5] = '{"prompt": "unterminated'
+    write_jsonl(tmp_path / "in.jsonl", items)
+
+    args = ("in.jsonl", "-o", "out.jsonl", "--provider", "demo", "--concurrency", "2")
+    result = run(*args, "--on-error", "stop", cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert "in.jsonl:6: invalid JSON: Unterminated string" in result.stderr
+    assert "; stopping (--on-error stop)" in result.stderr
+    assert "stopped at a bad input line" in result.stderr.splitlines()[-1]
+    assert sorted(record["id"] for record in read_records(tmp_path / "out.jsonl")) == [
+        1,
+        2,
+        3,
+        4,
+        5,
+    ]
+
+
+def test_batch_ordered_writes_in_input_order(tmp_path: Path) -> None:
+    count = 8
+
+    def later_is_faster(request: Received) -> Reply:
+        return echo(request, pause=0.02 * (count - int(prompt_of(request))))
+
+    write_jsonl(tmp_path / "in.jsonl", [{"id": f"x{i}", "prompt": str(i)} for i in range(count)])
+    with serve_in_thread(later_is_faster) as server:
+        args = ("in.jsonl", "-o", "out.jsonl", "--ordered", "--concurrency", str(count))
+        result = run(*args, "--base-url", f"{server.url}/v1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    ids = [record["id"] for record in read_records(tmp_path / "out.jsonl")]
+    assert ids == [f"x{i}" for i in range(count)]
+
+
+def test_batch_without_configuration_uses_the_offline_demo(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "in.jsonl", [{"id": "q", "prompt": "hello"}, {"prompt": "bye"}])
+
+    result = run("in.jsonl", "-o", "out.jsonl", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "no provider configured, using the offline demo provider" in result.stderr
+    assert "OPENAI_API_KEY" in result.stderr
+    records = by_id(read_records(tmp_path / "out.jsonl"))
+    assert set(records) == {"q", 2}
+    for record in records.values():
+        assert record["provider"] == "demo"
+        assert record["model"] == "eventide-demo-1"
+        assert record["finish_reason"] == "stop"
+    assert "You asked: “hello”" in records["q"]["text"]
+    assert "You asked: “bye”" in records[2]["text"]
+
+
+def test_batch_progress_bar_goes_to_stderr(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "in.jsonl", [{"prompt": f"p{i}"} for i in range(3)])
+    args = ("in.jsonl", "--provider", "demo")
+
+    forced = run(*args, "-o", "a.jsonl", "--progress", "always", cwd=tmp_path)
+    by_env = run(*args, "-o", "b.jsonl", cwd=tmp_path, FORCE_COLOR="1", COLUMNS="120")
+    plain = run(*args, "-o", "c.jsonl", cwd=tmp_path)
+
+    for result in (forced, by_env):
+        assert result.returncode == 0, result.stderr
+        assert "\x1b[" in result.stderr  # drawn for a terminal
+        assert "3/3" in result.stderr
+        assert "3 ok" in result.stderr
+        assert "0 failed" in result.stderr
+        assert "req/s" in result.stderr
+        assert "ETA" in result.stderr
+    assert plain.returncode == 0, plain.stderr
+    assert "\x1b[" not in plain.stderr
+    assert plain.stderr.splitlines() == [
+        f"eventide: batch: 3 ok, 0 failed in {plain.stderr.split(' in ')[1].strip()}"
+    ]
+    assert plain.stdout == forced.stdout == ""
+
+
+def test_batch_without_rich_prints_a_summary(tmp_path: Path) -> None:
+    hidden = tmp_path / "no_rich" / "rich"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text("raise ImportError('rich is hidden for this test')\n")
+    write_jsonl(tmp_path / "in.jsonl", [{"prompt": "p"}])
+
+    result = run(
+        "in.jsonl",
+        "-o",
+        "out.jsonl",
+        "--provider",
+        "demo",
+        "--progress",
+        "always",
+        cwd=tmp_path,
+        PYTHONPATH=str(hidden.parent),
+    )
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == "eventide: no progress bar: rich is not installed (eventide[cli])"
+    assert lines[1].startswith("eventide: batch: 1 ok, 0 failed in ")
+    assert len(read_records(tmp_path / "out.jsonl")) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.jsonl", "-o", "out.jsonl"], "No such file or directory: missing.jsonl"),
+        (["in.jsonl", "-o", "in.jsonl"], "IN and OUT are the same file"),
+        (["in.jsonl", "-o", "out.jsonl", "--concurrency", "0"], "must be at least 1"),
+        (["in.jsonl"], "the following arguments are required: -o/--output"),
+    ],
+)
+def test_batch_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    write_jsonl(tmp_path / "in.jsonl", [{"prompt": "p"}])
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
