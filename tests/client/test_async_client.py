@@ -42,6 +42,12 @@ async def test_recipe_await_create_then_read_the_provider(client: AsyncClient) -
     assert response.model == "gpt-4o-2024"
     assert response.choices[0].message.content == "The sky is blue."
     assert response.choices[0].finish_reason == "stop"
+    assert (response.content, response.reasoning, response.tool_calls) == (
+        "The sky is blue.",
+        None,
+        None,
+    )
+    assert response.finish_reason == "stop"
     assert response.usage is not None
     assert response.usage.completion_tokens == 2
     assert response.completion is not None

@@ -130,6 +130,26 @@ class ChatCompletion(_Dumpable):
     completion: Completion | None = attrs.field(default=None, metadata={"dump": False})
     """The eventide `Completion` it was made from (timing, raw finish reason, ...)."""
 
+    @property
+    def content(self) -> str | None:
+        """``choices[0].message.content``."""
+        return self.choices[0].message.content
+
+    @property
+    def reasoning(self) -> str | None:
+        """``choices[0].message.reasoning``."""
+        return self.choices[0].message.reasoning
+
+    @property
+    def tool_calls(self) -> tuple[ChatToolCall, ...] | None:
+        """``choices[0].message.tool_calls``."""
+        return self.choices[0].message.tool_calls
+
+    @property
+    def finish_reason(self) -> str | None:
+        """``choices[0].finish_reason``."""
+        return self.choices[0].finish_reason
+
     @classmethod
     def from_completion(cls, completion: Completion, *, created: int = 0) -> ChatCompletion:
         metadata = completion.metadata
