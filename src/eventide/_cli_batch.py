@@ -542,8 +542,12 @@ class _Run:
                 self.requests(), max_concurrency=args.concurrency, ordered=args.ordered
             )
             async with batch as results:
-                async for result in results:
-                    self.finished(result, default_model)
+                try:
+                    async for result in results:
+                        self.finished(result, default_model)
+                finally:  # stopped early (Ctrl-C): keep what had already finished
+                    for result in results.ready():
+                        self.finished(result, default_model)
 
     async def run_until_interrupted(self, provider: Provider) -> None:
         """`run`, stopped cleanly by the first Ctrl-C (SIGINT cancels it)."""

@@ -174,3 +174,17 @@ async def test_batch_must_be_used_in_async_with(client: AsyncClient) -> None:
         await client.batch(["a"]).__anext__()
     with pytest.raises(ValueError, match="max_concurrency"):
         client.batch(["a"], max_concurrency=0)
+
+
+async def test_batch_ready_hands_over_what_finished_when_the_loop_is_cut_short(
+    client: AsyncClient, server: ScriptedServer
+) -> None:
+    """Three answers arrive at once; the loop stops after reading one: two are ready."""
+    async with client.batch(["a", "b", "c"], max_concurrency=3, ordered=True) as results:
+        first = await results.__anext__()
+        await server.wait_for(lambda: server.completed == 3, 5, "every answer sent")
+        await trio.sleep(0.05)  # let the client finish reading them
+        ready = results.ready()
+    assert first.index == 0
+    assert [result.index for result in ready] == [1, 2]
+    assert all(result.ok for result in ready)

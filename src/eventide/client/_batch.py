@@ -178,6 +178,23 @@ class Batch:
                 return self._hand_out(result)
             self._waiting[result.index] = result
 
+    def ready(self) -> list[BatchResult]:
+        """The results that have finished but not been read yet, without waiting.
+
+        For the way out of an interrupted batch: in a ``finally`` around the ``async for``,
+        it hands over what is already done, so that only unfinished requests are lost.
+        """
+        ready = [self._waiting.pop(index) for index in sorted(self._waiting)]
+        receive = self._receive
+        while receive is not None:
+            try:
+                ready.append(receive.receive_nowait())
+            except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
+                break
+        for result in ready:
+            self._hand_out(result)
+        return ready
+
     def _hand_out(self, result: BatchResult) -> BatchResult:
         self._next = result.index + 1
         self._slots.release()  # its slot is free once the consumer has it
