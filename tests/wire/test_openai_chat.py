@@ -16,7 +16,7 @@ import copy
 import itertools
 import json
 import string
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -53,6 +53,12 @@ from eventide import (
 )
 from eventide.wire import OpenAIChatDecoder, build_chat_body, normalise_finish_reason, openai_error
 from tests.strategies import chunked, sseish_bytes
+from tests.wire.harness import (
+    assert_keeps_event_contract,
+    feed_all,
+    feed_until_failure,
+    one_byte_chunks,
+)
 from tests.wire.openai_encoder import (
     CallSpec,
     Framing,
@@ -68,51 +74,6 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "openai_chat"
 
 
 # -- helpers -------------------------------------------------------------------------------
-
-
-def one_byte_chunks(data: bytes) -> list[bytes]:
-    return [data[i : i + 1] for i in range(len(data))]
-
-
-def feed_all(decoder: OpenAIChatDecoder, chunks: Iterable[bytes]) -> list[Event]:
-    """Feed every chunk, then end the body; return every event, in order."""
-    events: list[Event] = []
-    for chunk in chunks:
-        events.extend(decoder.feed(chunk))
-    events.extend(decoder.end())
-    return events
-
-
-def feed_until_failure(
-    decoder: OpenAIChatDecoder, chunks: Iterable[bytes]
-) -> tuple[list[Event], Error]:
-    """Feed until the decoder raises; return the events delivered before it, and the error.
-
-    "Delivered before" is what a stream would deliver: everything earlier `feed()` calls
-    returned, then the failing call's `pending_events`.
-    """
-    events: list[Event] = []
-    try:
-        for chunk in chunks:
-            events.extend(decoder.feed(chunk))
-        events.extend(decoder.end())
-    except Error as exc:
-        return events + exc.pending_events, exc
-    pytest.fail(f"decoded without an error: {events!r}")
-
-
-def assert_keeps_event_contract(events: Sequence[Event]) -> None:
-    """DESIGN.md's rules: Metadata first and once; Usage at most once; Finish at most once, last."""
-    kinds = [type(event) for event in events]
-    if events:
-        assert kinds[0] is Metadata
-    assert kinds.count(Metadata) <= 1
-    assert kinds.count(Usage) <= 1
-    assert kinds.count(Finish) <= 1
-    if Finish in kinds:
-        assert kinds[-1] is Finish
-    calls = [event.index for event in events if isinstance(event, ToolCall)]
-    assert len(calls) == len(set(calls)), "a tool call completed twice"
 
 
 # -- the recorded transcripts --------------------------------------------------------------

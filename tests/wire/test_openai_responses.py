@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -56,54 +56,18 @@ from eventide.wire._openai_responses import (
     openai_responses_error,
 )
 from tests.strategies import chunked, sseish_bytes
+from tests.wire.harness import (
+    assert_keeps_event_contract,
+    feed_all,
+    feed_until_failure,
+    one_byte_chunks,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "openai_responses"
 PROVIDER = "openai-responses"
 
 
 # -- helpers -------------------------------------------------------------------------------
-
-
-def one_byte_chunks(data: bytes) -> list[bytes]:
-    return [data[i : i + 1] for i in range(len(data))]
-
-
-def feed_all(decoder: OpenAIResponsesDecoder, chunks: Iterable[bytes]) -> list[Event]:
-    """Feed every chunk, then end the body; return every event, in order."""
-    events: list[Event] = []
-    for chunk in chunks:
-        events.extend(decoder.feed(chunk))
-    events.extend(decoder.end())
-    return events
-
-
-def feed_until_failure(
-    decoder: OpenAIResponsesDecoder, chunks: Iterable[bytes]
-) -> tuple[list[Event], Error]:
-    """Feed until the decoder raises; return the events delivered before it, and the error
-    (everything earlier `feed()` calls returned, then the failing call's `pending_events`)."""
-    events: list[Event] = []
-    try:
-        for chunk in chunks:
-            events.extend(decoder.feed(chunk))
-        events.extend(decoder.end())
-    except Error as exc:
-        return events + exc.pending_events, exc
-    pytest.fail(f"decoded without an error: {events!r}")
-
-
-def assert_keeps_event_contract(events: Sequence[Event]) -> None:
-    """DESIGN.md's rules: Metadata first and once; Usage at most once; Finish at most once, last."""
-    kinds = [type(event) for event in events]
-    if events:
-        assert kinds[0] is Metadata
-    assert kinds.count(Metadata) <= 1
-    assert kinds.count(Usage) <= 1
-    assert kinds.count(Finish) <= 1
-    if Finish in kinds:
-        assert kinds[-1] is Finish
-    calls = [event.index for event in events if isinstance(event, ToolCall)]
-    assert len(calls) == len(set(calls)), "a tool call completed twice"
 
 
 def decoder(requested_model: str = "m", **options: Any) -> OpenAIResponsesDecoder:
