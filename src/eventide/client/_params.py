@@ -72,6 +72,8 @@ def _message(raw: Message | Mapping[str, Any], position: int) -> Message:
 def _tool(raw: ToolSpec | Mapping[str, Any]) -> ToolSpec:
     if isinstance(raw, ToolSpec):
         return raw
+    if not isinstance(raw, Mapping):
+        raise TypeError(f"a tool is a dict or a ToolSpec, not {raw!r}")
     function = raw.get("function", raw)
     if not isinstance(function, Mapping) or "name" not in function:
         raise ValueError(f"a tool needs a function name: {raw!r}")
