@@ -8,12 +8,13 @@ stream with a random line ending per line, and returns the bytes together with t
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from hypothesis import strategies as st
 
 from eventide.wire import SSEMessage
 
-__all__ = ["chunked", "sse_line_text", "sse_streams", "sseish_bytes"]
+__all__ = ["chunked", "json_values", "or_junk", "sse_line_text", "sse_streams", "sseish_bytes"]
 
 _BOM = b"\xef\xbb\xbf"
 _LINE_ENDINGS = (b"\n", b"\r", b"\r\n")
@@ -157,3 +158,22 @@ def sse_streams(draw: st.DrawFn) -> tuple[bytes, list[SSEMessage]]:
         out += line.encode() + ending
         previous = ending
     return bytes(out), expected
+
+
+json_values: st.SearchStrategy[Any] = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+"""Small JSON values of any type: what a wrongly shaped chunk may hold where a field goes."""
+
+
+def or_junk(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """`strategy`, or any JSON value instead (for misshapen-chunk tests)."""
+    return st.one_of(strategy, json_values)

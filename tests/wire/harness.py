@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from eventide import Error, Finish, Metadata, ToolCall, Usage
+from eventide import Error, Finish, Metadata, ProtocolError, ToolCall, Usage
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -14,7 +14,13 @@ if TYPE_CHECKING:
     from eventide import Event
     from eventide.wire import Decoder
 
-__all__ = ["assert_keeps_event_contract", "feed_all", "feed_until_failure", "one_byte_chunks"]
+__all__ = [
+    "assert_keeps_event_contract",
+    "decode_garbage",
+    "feed_all",
+    "feed_until_failure",
+    "one_byte_chunks",
+]
 
 
 def one_byte_chunks(data: bytes) -> list[bytes]:
@@ -44,6 +50,28 @@ def feed_until_failure(decoder: Decoder, chunks: Iterable[bytes]) -> tuple[list[
     except Error as exc:
         return events + exc.pending_events, exc
     pytest.fail(f"decoded without an error: {events!r}")
+
+
+def decode_garbage(
+    decoder: Decoder,
+    chunks: Iterable[bytes],
+    *,
+    provider: str = "fuzz",
+    allowed: type[Error] = ProtocolError,
+) -> list[Event]:
+    """Decode untrusted bytes; return the events delivered. An `allowed` error (naming the
+    decoder's `provider`) is a fine outcome; anything else escapes and fails the test."""
+    events: list[Event] = []
+    failure: Error | None = None
+    try:
+        for chunk in chunks:
+            events.extend(decoder.feed(chunk))
+        events.extend(decoder.end())
+    except allowed as exc:
+        failure = exc
+        events.extend(exc.pending_events)
+    assert failure is None or failure.provider == provider
+    return events
 
 
 def assert_keeps_event_contract(events: Sequence[Event]) -> None:

@@ -57,9 +57,10 @@ from eventide.wire._anthropic import (
     anthropic_error,
     build_anthropic_body,
 )
-from tests.strategies import chunked, sseish_bytes
+from tests.strategies import chunked, json_values, or_junk, sseish_bytes
 from tests.wire.harness import (
     assert_keeps_event_contract,
+    decode_garbage,
     feed_all,
     feed_until_failure,
     one_byte_chunks,
@@ -840,28 +841,11 @@ def test_anthropic_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
 # -- garbage in: only eventide errors out ----------------------------------------------------
 
 
-def decode_garbage(chunks: Iterable[bytes]) -> list[Event]:
-    """Decode untrusted bytes. A ProtocolError is an allowed outcome (a ProviderError too,
-    for bytes that happen to spell an error event); anything else fails the calling test."""
-    dec = AnthropicDecoder(provider="fuzz", requested_model="m")
-    events: list[Event] = []
-    failure: ProtocolError | None = None
-    try:
-        for chunk in chunks:
-            events.extend(dec.feed(chunk))
-        events.extend(dec.end())
-    except ProtocolError as exc:
-        failure = exc
-        events.extend(exc.pending_events)
-    assert failure is None or failure.provider == "fuzz"
-    return events
-
-
 @given(wire=st.binary(max_size=2000), cuts=st.lists(st.integers(0, 2000), max_size=10))
 def test_anthropic_decoder_raises_only_protocol_error_on_arbitrary_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(chunked(wire, cuts)))
+    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
 
 
 _SPRINKLES = st.sampled_from(
@@ -894,58 +878,41 @@ _SPRINKLES = st.sampled_from(
 def test_anthropic_decoder_raises_only_protocol_error_on_sse_like_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(chunked(wire, cuts)))
+    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
 
 
-_JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-3, 3)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=4),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
-
-
-def _or_junk(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return st.one_of(strategy, _JSON)
-
-
-_INDEX = _or_junk(st.integers(0, 2))
+_INDEX = or_junk(st.integers(0, 2))
 _USAGE = st.fixed_dictionaries(
     {},
     optional={
-        "input_tokens": _or_junk(st.integers(0, 9)),
-        "output_tokens": _or_junk(st.integers(0, 9)),
-        "cache_read_input_tokens": _or_junk(st.integers(0, 9)),
-        "output_tokens_details": _or_junk(st.fixed_dictionaries({"thinking_tokens": _JSON})),
+        "input_tokens": or_junk(st.integers(0, 9)),
+        "output_tokens": or_junk(st.integers(0, 9)),
+        "cache_read_input_tokens": or_junk(st.integers(0, 9)),
+        "output_tokens_details": or_junk(st.fixed_dictionaries({"thinking_tokens": json_values})),
     },
 )
 _BLOCK = st.fixed_dictionaries(
-    {"type": _or_junk(st.sampled_from(["text", "thinking", "tool_use", "redacted_thinking"]))},
+    {"type": or_junk(st.sampled_from(["text", "thinking", "tool_use", "redacted_thinking"]))},
     optional={
-        "text": _or_junk(st.text(max_size=3)),
-        "thinking": _or_junk(st.text(max_size=3)),
-        "signature": _or_junk(st.text(max_size=3)),
-        "id": _or_junk(st.text(max_size=3)),
-        "name": _or_junk(st.text(max_size=3)),
-        "input": _JSON,
+        "text": or_junk(st.text(max_size=3)),
+        "thinking": or_junk(st.text(max_size=3)),
+        "signature": or_junk(st.text(max_size=3)),
+        "id": or_junk(st.text(max_size=3)),
+        "name": or_junk(st.text(max_size=3)),
+        "input": json_values,
     },
 )
 _DELTA = st.fixed_dictionaries(
     {
-        "type": _or_junk(
+        "type": or_junk(
             st.sampled_from(["text_delta", "input_json_delta", "thinking_delta", "signature_delta"])
         )
     },
     optional={
-        "text": _or_junk(st.text(max_size=3)),
-        "partial_json": _or_junk(st.text(max_size=3)),
-        "thinking": _or_junk(st.text(max_size=3)),
-        "signature": _or_junk(st.text(max_size=3)),
+        "text": or_junk(st.text(max_size=3)),
+        "partial_json": or_junk(st.text(max_size=3)),
+        "thinking": or_junk(st.text(max_size=3)),
+        "signature": or_junk(st.text(max_size=3)),
     },
 )
 # Event-shaped objects with wrong types anywhere; never an error event, so no ProviderError.
@@ -953,36 +920,36 @@ _EVENT = st.one_of(
     st.fixed_dictionaries(
         {"type": st.just("message_start")},
         optional={
-            "message": _or_junk(
+            "message": or_junk(
                 st.fixed_dictionaries(
-                    {}, optional={"id": _JSON, "model": _JSON, "usage": _or_junk(_USAGE)}
+                    {}, optional={"id": json_values, "model": json_values, "usage": or_junk(_USAGE)}
                 )
             )
         },
     ),
     st.fixed_dictionaries(
         {"type": st.just("content_block_start")},
-        optional={"index": _INDEX, "content_block": _or_junk(_BLOCK)},
+        optional={"index": _INDEX, "content_block": or_junk(_BLOCK)},
     ),
     st.fixed_dictionaries(
         {"type": st.just("content_block_delta")},
-        optional={"index": _INDEX, "delta": _or_junk(_DELTA)},
+        optional={"index": _INDEX, "delta": or_junk(_DELTA)},
     ),
     st.fixed_dictionaries({"type": st.just("content_block_stop")}, optional={"index": _INDEX}),
     st.fixed_dictionaries(
         {"type": st.just("message_delta")},
         optional={
-            "delta": _or_junk(st.fixed_dictionaries({}, optional={"stop_reason": _JSON})),
-            "usage": _or_junk(_USAGE),
+            "delta": or_junk(st.fixed_dictionaries({}, optional={"stop_reason": json_values})),
+            "usage": or_junk(_USAGE),
         },
     ),
     st.just({"type": "ping"}),
-    st.dictionaries(st.text(max_size=4).filter(lambda key: key != "type"), _JSON, max_size=3),
+    st.dictionaries(st.text(max_size=4).filter(lambda key: key != "type"), json_values, max_size=3),
 )
 
 
 @given(
-    events=st.lists(_or_junk(_EVENT), max_size=6),
+    events=st.lists(or_junk(_EVENT), max_size=6),
     stop=st.booleans(),
     one_byte=st.booleans(),
 )
@@ -1015,7 +982,9 @@ def test_anthropic_decoder_raises_only_protocol_error_on_misshapen_events(
     wire = b"".join(b"data: " + json.dumps(event).encode() + b"\n\n" for event in events)
     if stop:
         wire += sse(MESSAGE_STOP)
-    assert_keeps_event_contract(decode_garbage(one_byte_chunks(wire) if one_byte else [wire]))
+    assert_keeps_event_contract(
+        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire])
+    )
 
 
 # -- round trip through a test-only encoder --------------------------------------------------
@@ -1552,3 +1521,7 @@ def test_anthropic_error_folds_body_excerpt() -> None:
     error = anthropic_error(payload, status_code=400, raw=json.dumps(payload, indent=2))
     assert "\n" not in error.body
     assert len(error.body) <= 200
+
+
+def _fuzzed() -> AnthropicDecoder:
+    return AnthropicDecoder(provider="fuzz", requested_model="m")

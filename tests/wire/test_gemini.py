@@ -49,9 +49,10 @@ from eventide import (
     Usage,
 )
 from eventide.wire._gemini import GeminiDecoder, build_gemini_body, gemini_error
-from tests.strategies import chunked, sseish_bytes
+from tests.strategies import chunked, json_values, or_junk, sseish_bytes
 from tests.wire.harness import (
     assert_keeps_event_contract,
+    decode_garbage,
     feed_all,
     feed_until_failure,
     one_byte_chunks,
@@ -768,28 +769,11 @@ def test_gemini_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
 # -- garbage in: only eventide errors out ----------------------------------------------------
 
 
-def decode_garbage(chunks: Iterable[bytes], *, allowed: type[Error] = ProtocolError) -> list[Event]:
-    """Decode untrusted bytes. An `allowed` error is a fine outcome; anything else escapes
-    and fails the calling test."""
-    d = GeminiDecoder(provider="fuzz", requested_model="m")
-    events: list[Event] = []
-    failure: Error | None = None
-    try:
-        for chunk in chunks:
-            events.extend(d.feed(chunk))
-        events.extend(d.end())
-    except allowed as exc:
-        failure = exc
-        events.extend(exc.pending_events)
-    assert failure is None or failure.provider == "fuzz"
-    return events
-
-
 @given(wire=st.binary(max_size=2000), cuts=st.lists(st.integers(0, 2000), max_size=10))
 def test_gemini_decoder_raises_only_protocol_error_on_arbitrary_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(chunked(wire, cuts)))
+    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
 
 
 _SPRINKLES = st.sampled_from(
@@ -824,7 +808,7 @@ _SPRINKLES = st.sampled_from(
 def test_gemini_decoder_raises_only_protocol_error_on_sse_like_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(chunked(wire, cuts)))
+    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
 
 
 def test_gemini_decoder_rejects_deeply_nested_json_as_protocol_error() -> None:
@@ -834,56 +818,39 @@ def test_gemini_decoder_rejects_deeply_nested_json_as_protocol_error() -> None:
         feed_all(decoder(), [wire])
 
 
-_JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-3, 3)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=4),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
-
-
-def _or_junk(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return st.one_of(strategy, _JSON)
-
-
 _CALL = st.fixed_dictionaries(
     {},
     optional={
-        "name": _or_junk(st.text(max_size=5)),
-        "args": _or_junk(st.dictionaries(st.text(max_size=3), _JSON, max_size=2)),
-        "id": _or_junk(st.text(max_size=5)),
+        "name": or_junk(st.text(max_size=5)),
+        "args": or_junk(st.dictionaries(st.text(max_size=3), json_values, max_size=2)),
+        "id": or_junk(st.text(max_size=5)),
     },
 )
 _PART = st.fixed_dictionaries(
     {},
     optional={
-        "text": _or_junk(st.text(max_size=5)),
-        "thought": _or_junk(st.booleans()),
-        "functionCall": _or_junk(_CALL),
+        "text": or_junk(st.text(max_size=5)),
+        "thought": or_junk(st.booleans()),
+        "functionCall": or_junk(_CALL),
         "thoughtSignature": st.text(max_size=4),
     },
 )
 _CANDIDATE = st.fixed_dictionaries(
     {},
     optional={
-        "index": _or_junk(st.integers(0, 2)),
-        "content": _or_junk(
+        "index": or_junk(st.integers(0, 2)),
+        "content": or_junk(
             st.fixed_dictionaries(
-                {}, optional={"parts": _or_junk(st.lists(_or_junk(_PART), max_size=3))}
+                {}, optional={"parts": or_junk(st.lists(or_junk(_PART), max_size=3))}
             )
         ),
-        "finishReason": _or_junk(st.sampled_from(["STOP", "MAX_TOKENS", "SAFETY", ""])),
+        "finishReason": or_junk(st.sampled_from(["STOP", "MAX_TOKENS", "SAFETY", ""])),
     },
 )
 _USAGE = st.fixed_dictionaries(
     {},
     optional={
-        name: _or_junk(st.integers(0, 9))
+        name: or_junk(st.integers(0, 9))
         for name in (
             "promptTokenCount",
             "candidatesTokenCount",
@@ -897,18 +864,18 @@ _USAGE = st.fixed_dictionaries(
 _RESPONSE = st.fixed_dictionaries(
     {},
     optional={
-        "candidates": _or_junk(st.lists(_or_junk(_CANDIDATE), max_size=3)),
-        "promptFeedback": _or_junk(
-            st.fixed_dictionaries({}, optional={"blockReason": _or_junk(st.just("SAFETY"))})
+        "candidates": or_junk(st.lists(or_junk(_CANDIDATE), max_size=3)),
+        "promptFeedback": or_junk(
+            st.fixed_dictionaries({}, optional={"blockReason": or_junk(st.just("SAFETY"))})
         ),
-        "usageMetadata": _or_junk(_USAGE),
-        "modelVersion": _or_junk(st.text(max_size=5)),
-        "responseId": _or_junk(st.text(max_size=5)),
+        "usageMetadata": or_junk(_USAGE),
+        "modelVersion": or_junk(st.text(max_size=5)),
+        "responseId": or_junk(st.text(max_size=5)),
     },
 )
 
 
-@given(chunks=st.lists(_or_junk(_RESPONSE), max_size=5), one_byte=st.booleans())
+@given(chunks=st.lists(or_junk(_RESPONSE), max_size=5), one_byte=st.booleans())
 @example(chunks=[{"candidates": "abc"}], one_byte=False)
 @example(chunks=[{"candidates": {"0": {}}}], one_byte=False)
 @example(chunks=[{"candidates": [7]}], one_byte=False)
@@ -930,13 +897,17 @@ def test_gemini_decoder_raises_only_protocol_error_on_misshapen_chunks(
     """Valid JSON of the wrong shape (a string where a list belongs, ...) is skipped or a
     ProtocolError; never an AttributeError, TypeError or KeyError."""
     wire = b"".join(b"data: " + json.dumps(chunk).encode() + b"\r\n\r\n" for chunk in chunks)
-    assert_keeps_event_contract(decode_garbage(one_byte_chunks(wire) if one_byte else [wire]))
+    assert_keeps_event_contract(
+        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire])
+    )
 
 
-@given(chunks=st.lists(st.one_of(_RESPONSE, st.fixed_dictionaries({"error": _JSON})), max_size=4))
+@given(
+    chunks=st.lists(st.one_of(_RESPONSE, st.fixed_dictionaries({"error": json_values})), max_size=4)
+)
 def test_gemini_decoder_raises_only_eventide_errors_on_error_payloads(chunks: list[Any]) -> None:
     wire = b"".join(b"data: " + json.dumps(chunk).encode() + b"\r\n\r\n" for chunk in chunks)
-    assert_keeps_event_contract(decode_garbage([wire], allowed=Error))
+    assert_keeps_event_contract(decode_garbage(_fuzzed(), [wire], allowed=Error))
 
 
 # -- round trip through a test-only encoder --------------------------------------------------
@@ -1518,3 +1489,7 @@ def test_gemini_error_without_any_body_still_has_a_message() -> None:
     error = gemini_error(None, status_code=500, raw="")
     assert type(error) is ServerError
     assert error.message == "HTTP 500: no error message"
+
+
+def _fuzzed() -> GeminiDecoder:
+    return GeminiDecoder(provider="fuzz", requested_model="m")

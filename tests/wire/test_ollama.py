@@ -48,9 +48,10 @@ from eventide import (
     Usage,
 )
 from eventide.wire._ollama import OllamaDecoder, build_ollama_body, ollama_error
-from tests.strategies import chunked
+from tests.strategies import chunked, json_values, or_junk
 from tests.wire.harness import (
     assert_keeps_event_contract,
+    decode_garbage,
     feed_all,
     feed_until_failure,
     one_byte_chunks,
@@ -573,29 +574,11 @@ def test_ollama_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
 # -- garbage in: only ProtocolError out ------------------------------------------------------
 
 
-def decode_garbage(chunks: Iterable[bytes]) -> list[Event]:
-    """Decode untrusted bytes. A ProtocolError is an allowed outcome; anything else escapes
-    and fails the calling test."""
-    fed = OllamaDecoder(provider="fuzz", requested_model="m")
-    events: list[Event] = []
-    try:
-        for chunk in chunks:
-            events.extend(fed.feed(chunk))
-        events.extend(fed.end())
-    except ProtocolError as exc:
-        events.extend(exc.pending_events)
-        provider = exc.provider
-    else:
-        provider = "fuzz"
-    assert provider == "fuzz"
-    return events
-
-
 @given(wire=st.binary(max_size=2000), cuts=st.lists(st.integers(0, 2000), max_size=10))
 def test_ollama_decoder_raises_only_protocol_error_on_arbitrary_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(chunked(wire, cuts)))
+    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
 
 
 _SPRINKLES = st.sampled_from(
@@ -629,63 +612,46 @@ _SPRINKLES = st.sampled_from(
 def test_ollama_decoder_raises_only_protocol_error_on_ndjson_like_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(chunked(wire, cuts)))
-
-
-_JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-3, 3)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=4),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
-
-
-def _or_junk(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return st.one_of(strategy, _JSON)
+    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
 
 
 _FUNCTION = st.fixed_dictionaries(
     {},
     optional={
-        "index": _or_junk(st.integers(0, 3)),
-        "name": _or_junk(st.text(max_size=5)),
-        "arguments": _or_junk(st.dictionaries(st.text(max_size=3), _JSON, max_size=2)),
+        "index": or_junk(st.integers(0, 3)),
+        "name": or_junk(st.text(max_size=5)),
+        "arguments": or_junk(st.dictionaries(st.text(max_size=3), json_values, max_size=2)),
     },
 )
 _TOOL_CALL = st.fixed_dictionaries(
-    {}, optional={"id": _or_junk(st.text(max_size=5)), "function": _or_junk(_FUNCTION)}
+    {}, optional={"id": or_junk(st.text(max_size=5)), "function": or_junk(_FUNCTION)}
 )
 _MESSAGE = st.fixed_dictionaries(
     {},
     optional={
-        "role": _or_junk(st.just("assistant")),
-        "content": _or_junk(st.text(max_size=5)),
-        "thinking": _or_junk(st.text(max_size=5)),
-        "tool_calls": _or_junk(st.lists(_or_junk(_TOOL_CALL), max_size=3)),
-        "images": _JSON,
+        "role": or_junk(st.just("assistant")),
+        "content": or_junk(st.text(max_size=5)),
+        "thinking": or_junk(st.text(max_size=5)),
+        "tool_calls": or_junk(st.lists(or_junk(_TOOL_CALL), max_size=3)),
+        "images": json_values,
     },
 )
 # Line-shaped objects with wrong types anywhere; never an "error" key, so no ProviderError.
 _LINE = st.fixed_dictionaries(
     {},
     optional={
-        "model": _or_junk(st.text(max_size=5)),
-        "remote_model": _JSON,
-        "message": _or_junk(_MESSAGE),
-        "done": _or_junk(st.booleans()),
-        "done_reason": _or_junk(st.sampled_from(["stop", "length", "load"])),
-        "prompt_eval_count": _or_junk(st.integers(0, 9)),
-        "eval_count": _or_junk(st.integers(0, 9)),
+        "model": or_junk(st.text(max_size=5)),
+        "remote_model": json_values,
+        "message": or_junk(_MESSAGE),
+        "done": or_junk(st.booleans()),
+        "done_reason": or_junk(st.sampled_from(["stop", "length", "load"])),
+        "prompt_eval_count": or_junk(st.integers(0, 9)),
+        "eval_count": or_junk(st.integers(0, 9)),
     },
 )
 
 
-@given(lines=st.lists(_or_junk(_LINE), max_size=5), done=st.booleans(), one_byte=st.booleans())
+@given(lines=st.lists(or_junk(_LINE), max_size=5), done=st.booleans(), one_byte=st.booleans())
 @example(lines=[{"message": {"tool_calls": [{"function": "f"}]}}], done=True, one_byte=False)
 @example(
     lines=[{"message": {"tool_calls": [{"function": {"name": 5}}]}}], done=True, one_byte=False
@@ -702,7 +668,7 @@ def test_ollama_decoder_raises_only_protocol_error_on_misshapen_lines(
     wire = b"".join(json.dumps(line).encode() + b"\n" for line in lines)
     if done:
         wire += DONE
-    events = decode_garbage(one_byte_chunks(wire) if one_byte else [wire])
+    events = decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire])
     assert_keeps_event_contract(events)
     for event in events:
         if isinstance(event, Usage):
@@ -1016,3 +982,7 @@ def test_ollama_error_folds_body_excerpt() -> None:
     error = ollama_error(json.loads(raw), status_code=400, raw=raw)
     assert "\n" not in error.body
     assert len(error.body) <= 200
+
+
+def _fuzzed() -> OllamaDecoder:
+    return OllamaDecoder(provider="fuzz", requested_model="m")

@@ -52,9 +52,10 @@ from eventide import (
     Usage,
 )
 from eventide.wire import OpenAIChatDecoder, build_chat_body, normalise_finish_reason, openai_error
-from tests.strategies import chunked, sseish_bytes
+from tests.strategies import chunked, json_values, or_junk, sseish_bytes
 from tests.wire.harness import (
     assert_keeps_event_contract,
+    decode_garbage,
     feed_all,
     feed_until_failure,
     one_byte_chunks,
@@ -770,25 +771,11 @@ def test_openai_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
 # -- garbage in: only ProtocolError out ------------------------------------------------------
 
 
-def decode_garbage(chunks: Iterable[bytes]) -> list[Event]:
-    """Decode untrusted bytes. A ProtocolError is an allowed outcome; anything else escapes
-    and fails the calling test."""
-    decoder = OpenAIChatDecoder(provider="fuzz", requested_model="m")
-    events: list[Event] = []
-    try:
-        for chunk in chunks:
-            events.extend(decoder.feed(chunk))
-        events.extend(decoder.end())
-    except ProtocolError as exc:
-        events.extend(exc.pending_events)
-    return events
-
-
 @given(wire=st.binary(max_size=2000), cuts=st.lists(st.integers(0, 2000), max_size=10))
 def test_openai_decoder_raises_only_protocol_error_on_arbitrary_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(chunked(wire, cuts)))
+    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
 
 
 _SPRINKLES = st.sampled_from(
@@ -821,81 +808,66 @@ _SPRINKLES = st.sampled_from(
 def test_openai_decoder_raises_only_protocol_error_on_sse_like_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(chunked(wire, cuts)))
-
-
-_JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-3, 3)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=4),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
-
-
-def _or_junk(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return st.one_of(strategy, _JSON)
+    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
 
 
 _FUNCTION = st.fixed_dictionaries(
-    {}, optional={"name": _or_junk(st.text(max_size=5)), "arguments": _or_junk(st.text(max_size=5))}
+    {}, optional={"name": or_junk(st.text(max_size=5)), "arguments": or_junk(st.text(max_size=5))}
 )
 _TOOL_CALL = st.fixed_dictionaries(
     {},
     optional={
-        "index": _or_junk(st.integers(0, 3)),
-        "id": _or_junk(st.text(max_size=5)),
+        "index": or_junk(st.integers(0, 3)),
+        "id": or_junk(st.text(max_size=5)),
         "type": st.just("function"),
-        "function": _or_junk(_FUNCTION),
+        "function": or_junk(_FUNCTION),
     },
 )
 _DELTA = st.fixed_dictionaries(
     {},
     optional={
         "role": st.just("assistant"),
-        "content": _or_junk(st.text(max_size=5)),
-        "reasoning_content": _or_junk(st.text(max_size=5)),
-        "reasoning": _or_junk(st.text(max_size=5)),
-        "tool_calls": _or_junk(st.lists(_or_junk(_TOOL_CALL), max_size=3)),
+        "content": or_junk(st.text(max_size=5)),
+        "reasoning_content": or_junk(st.text(max_size=5)),
+        "reasoning": or_junk(st.text(max_size=5)),
+        "tool_calls": or_junk(st.lists(or_junk(_TOOL_CALL), max_size=3)),
     },
 )
 _CHOICE = st.fixed_dictionaries(
     {},
     optional={
-        "index": _or_junk(st.integers(0, 2)),
-        "delta": _or_junk(_DELTA),
-        "finish_reason": _or_junk(st.sampled_from(["stop", "length", "tool_calls"])),
+        "index": or_junk(st.integers(0, 2)),
+        "delta": or_junk(_DELTA),
+        "finish_reason": or_junk(st.sampled_from(["stop", "length", "tool_calls"])),
     },
 )
 _USAGE = st.fixed_dictionaries(
     {},
     optional={
-        "prompt_tokens": _or_junk(st.integers(0, 9)),
-        "completion_tokens": _or_junk(st.integers(0, 9)),
-        "prompt_tokens_details": _or_junk(st.fixed_dictionaries({"cached_tokens": _JSON})),
-        "completion_tokens_details": _or_junk(st.fixed_dictionaries({"reasoning_tokens": _JSON})),
+        "prompt_tokens": or_junk(st.integers(0, 9)),
+        "completion_tokens": or_junk(st.integers(0, 9)),
+        "prompt_tokens_details": or_junk(st.fixed_dictionaries({"cached_tokens": json_values})),
+        "completion_tokens_details": or_junk(
+            st.fixed_dictionaries({"reasoning_tokens": json_values})
+        ),
     },
 )
 # Chunk-shaped objects with wrong types anywhere; never an "error" key, so no ProviderError.
 _CHUNK = st.fixed_dictionaries(
     {},
     optional={
-        "id": _or_junk(st.text(max_size=5)),
-        "model": _or_junk(st.text(max_size=5)),
-        "system_fingerprint": _JSON,
-        "choices": _or_junk(st.lists(_or_junk(_CHOICE), max_size=3)),
-        "usage": _or_junk(_USAGE),
-        "x_groq": _or_junk(st.fixed_dictionaries({"usage": _or_junk(_USAGE)})),
+        "id": or_junk(st.text(max_size=5)),
+        "model": or_junk(st.text(max_size=5)),
+        "system_fingerprint": json_values,
+        "choices": or_junk(st.lists(or_junk(_CHOICE), max_size=3)),
+        "usage": or_junk(_USAGE),
+        "x_groq": or_junk(st.fixed_dictionaries({"usage": or_junk(_USAGE)})),
     },
 )
 
 
 @given(
-    chunks=st.lists(_or_junk(_CHUNK), max_size=5),
+    chunks=st.lists(or_junk(_CHUNK), max_size=5),
     done=st.booleans(),
     one_byte=st.booleans(),
 )
@@ -917,7 +889,9 @@ def test_openai_decoder_raises_only_protocol_error_on_misshapen_chunks(
     wire = b"".join(b"data: " + json.dumps(chunk).encode() + b"\n\n" for chunk in chunks)
     if done:
         wire += b"data: [DONE]\n\n"
-    assert_keeps_event_contract(decode_garbage(one_byte_chunks(wire) if one_byte else [wire]))
+    assert_keeps_event_contract(
+        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire])
+    )
 
 
 # -- round trip through the test-only encoder ----------------------------------------------
@@ -1410,3 +1384,7 @@ def test_openai_error_folds_body_excerpt() -> None:
 )
 def test_normalise_finish_reason_maps_provider_words(raw: str | None, reason: FinishReason) -> None:
     assert normalise_finish_reason(raw) == reason
+
+
+def _fuzzed() -> OpenAIChatDecoder:
+    return OpenAIChatDecoder(provider="fuzz", requested_model="m")

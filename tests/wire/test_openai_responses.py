@@ -55,9 +55,10 @@ from eventide.wire._openai_responses import (
     build_responses_body,
     openai_responses_error,
 )
-from tests.strategies import chunked, sseish_bytes
+from tests.strategies import chunked, json_values, or_junk, sseish_bytes
 from tests.wire.harness import (
     assert_keeps_event_contract,
+    decode_garbage,
     feed_all,
     feed_until_failure,
     one_byte_chunks,
@@ -936,25 +937,11 @@ def test_openai_responses_decoder_outcome_under_a_size_cap_ignores_chunk_boundar
 # -- garbage in: only ProtocolError out ------------------------------------------------------
 
 
-def decode_garbage(chunks: Iterable[bytes]) -> list[Event]:
-    """Decode untrusted bytes. A ProtocolError is an allowed outcome; anything else escapes
-    and fails the calling test."""
-    decoder_ = OpenAIResponsesDecoder(provider="fuzz", requested_model="m")
-    events: list[Event] = []
-    try:
-        for chunk in chunks:
-            events.extend(decoder_.feed(chunk))
-        events.extend(decoder_.end())
-    except ProtocolError as exc:
-        events.extend(exc.pending_events)
-    return events
-
-
 @given(wire=st.binary(max_size=2000), cuts=st.lists(st.integers(0, 2000), max_size=10))
 def test_openai_responses_decoder_raises_only_protocol_error_on_arbitrary_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(chunked(wire, cuts)))
+    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
 
 
 _SPRINKLES = st.sampled_from(
@@ -989,58 +976,41 @@ _SPRINKLES = st.sampled_from(
 def test_openai_responses_decoder_raises_only_protocol_error_on_sse_like_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(chunked(wire, cuts)))
-
-
-_JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-3, 3)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=4),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
-
-
-def _or_junk(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return st.one_of(strategy, _JSON)
+    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
 
 
 _ITEM = st.fixed_dictionaries(
     {},
     optional={
-        "type": _or_junk(st.sampled_from(["function_call", "message", "reasoning"])),
-        "id": _or_junk(st.sampled_from(["fc_1", "fc_2"])),
-        "call_id": _or_junk(st.sampled_from(["call_1", "call_2"])),
-        "name": _or_junk(st.text(max_size=4)),
-        "arguments": _or_junk(st.text(max_size=4)),
+        "type": or_junk(st.sampled_from(["function_call", "message", "reasoning"])),
+        "id": or_junk(st.sampled_from(["fc_1", "fc_2"])),
+        "call_id": or_junk(st.sampled_from(["call_1", "call_2"])),
+        "name": or_junk(st.text(max_size=4)),
+        "arguments": or_junk(st.text(max_size=4)),
     },
 )
 _RESPONSE = st.fixed_dictionaries(
     {},
     optional={
-        "id": _JSON,
-        "model": _or_junk(st.text(max_size=4)),
-        "output": _or_junk(st.lists(_or_junk(_ITEM), max_size=3)),
-        "usage": _or_junk(
+        "id": json_values,
+        "model": or_junk(st.text(max_size=4)),
+        "output": or_junk(st.lists(or_junk(_ITEM), max_size=3)),
+        "usage": or_junk(
             st.fixed_dictionaries(
                 {},
                 optional={
-                    "input_tokens": _or_junk(st.integers(0, 9)),
-                    "output_tokens": _or_junk(st.integers(0, 9)),
-                    "input_tokens_details": _or_junk(
-                        st.fixed_dictionaries({"cached_tokens": _JSON})
+                    "input_tokens": or_junk(st.integers(0, 9)),
+                    "output_tokens": or_junk(st.integers(0, 9)),
+                    "input_tokens_details": or_junk(
+                        st.fixed_dictionaries({"cached_tokens": json_values})
                     ),
-                    "output_tokens_details": _or_junk(
-                        st.fixed_dictionaries({"reasoning_tokens": _JSON})
+                    "output_tokens_details": or_junk(
+                        st.fixed_dictionaries({"reasoning_tokens": json_values})
                     ),
                 },
             )
         ),
-        "incomplete_details": _or_junk(st.fixed_dictionaries({"reason": _JSON})),
+        "incomplete_details": or_junk(st.fixed_dictionaries({"reason": json_values})),
     },
 )
 _TYPES = [
@@ -1061,14 +1031,14 @@ _TYPES = [
 _EVENT = st.fixed_dictionaries(
     {"type": st.one_of(st.sampled_from(_TYPES), st.integers(), st.lists(st.none(), max_size=1))},
     optional={
-        "response": _or_junk(_RESPONSE),
-        "item": _or_junk(_ITEM),
-        "output_index": _or_junk(st.integers(0, 2)),
-        "item_id": _or_junk(st.sampled_from(["fc_1", "fc_2", "rs_1"])),
-        "summary_index": _JSON,
-        "delta": _or_junk(st.text(max_size=4)),
-        "arguments": _or_junk(st.text(max_size=4)),
-        "name": _JSON,
+        "response": or_junk(_RESPONSE),
+        "item": or_junk(_ITEM),
+        "output_index": or_junk(st.integers(0, 2)),
+        "item_id": or_junk(st.sampled_from(["fc_1", "fc_2", "rs_1"])),
+        "summary_index": json_values,
+        "delta": or_junk(st.text(max_size=4)),
+        "arguments": or_junk(st.text(max_size=4)),
+        "name": json_values,
     },
 )
 
@@ -1098,16 +1068,18 @@ def test_openai_responses_decoder_raises_only_protocol_error_on_misshapen_events
     """Valid JSON of the wrong shape (a string where an object belongs, ...) is skipped or a
     ProtocolError; never an AttributeError, TypeError or KeyError."""
     wire = b"".join(b"data: " + json.dumps(event).encode() + b"\n\n" for event in events)
-    assert_keeps_event_contract(decode_garbage(one_byte_chunks(wire) if one_byte else [wire]))
+    assert_keeps_event_contract(
+        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire])
+    )
 
 
 _ERROR_OBJECT = st.fixed_dictionaries(
     {},
     optional={
-        "code": _or_junk(st.sampled_from(["server_error", "rate_limit_exceeded", "x"])),
-        "message": _JSON,
-        "type": _JSON,
-        "status": _or_junk(st.integers(100, 700)),
+        "code": or_junk(st.sampled_from(["server_error", "rate_limit_exceeded", "x"])),
+        "message": json_values,
+        "type": json_values,
+        "status": or_junk(st.integers(100, 700)),
     },
 )
 
@@ -1116,12 +1088,12 @@ _ERROR_OBJECT = st.fixed_dictionaries(
     payload=st.one_of(
         st.fixed_dictionaries(
             {"type": st.just("error")},
-            optional={"code": _JSON, "message": _JSON, "error": _or_junk(_ERROR_OBJECT)},
+            optional={"code": json_values, "message": json_values, "error": or_junk(_ERROR_OBJECT)},
         ),
         st.fixed_dictionaries(
             {"type": st.just("response.failed")},
             optional={
-                "response": _or_junk(st.fixed_dictionaries({}, optional={"error": _ERROR_OBJECT}))
+                "response": or_junk(st.fixed_dictionaries({}, optional={"error": _ERROR_OBJECT}))
             },
         ),
     )
@@ -1505,3 +1477,7 @@ def test_openai_responses_error_names_the_code_when_there_is_no_message() -> Non
     assert error.message == "the stream carried an error event: server_error"
     failed = {"type": "response.failed", "response": {"error": {"code": "invalid_prompt"}}}
     assert openai_responses_error(failed).message == "the response failed: invalid_prompt"
+
+
+def _fuzzed() -> OpenAIResponsesDecoder:
+    return OpenAIResponsesDecoder(provider="fuzz", requested_model="m")
