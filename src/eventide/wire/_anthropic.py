@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any, Final, final
 from .._errors import (
     AuthenticationError,
     BadRequestError,
-    Error,
     NotFoundError,
     OverloadedError,
     ProtocolError,
@@ -60,6 +59,7 @@ from .._events import (
     Usage,
 )
 from .._request import ImagePart, Message, Request, TextPart
+from ._base import SSEFramedDecoder
 from ._json import loads
 from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder, SSEMessage
 from ._text import excerpt, readable
@@ -196,7 +196,7 @@ def _shape_error(what: str, data: str, offset: int) -> ProtocolError:
 
 
 @final
-class AnthropicDecoder:
+class AnthropicDecoder(SSEFramedDecoder):
     """Turn an Anthropic Messages streaming body into events. Does no I/O.
 
     Args:
@@ -229,6 +229,8 @@ class AnthropicDecoder:
         "signatures",
     )
 
+    _terminal_name = "message_stop"
+
     def __init__(
         self,
         *,
@@ -252,52 +254,7 @@ class AnthropicDecoder:
         self.signatures: dict[int, str] = {}
         self.done = False
 
-    def feed(self, data: bytes) -> list[Event]:
-        """Take the next chunk of the body; return the events it completes.
-
-        Raises:
-            ProtocolError: Bytes that are not a valid Messages event stream.
-            ProviderError: The stream carried an ``error`` event.
-            Either carries ``pending_events``: the events decoded before it in this call.
-        """
-        if self.done:
-            return []  # whatever follows message_stop is not part of the response
-        out: list[Event] = []
-        try:
-            try:
-                messages = self._sse.feed(data)
-            except ProtocolError as exc:  # the events completed before the bad line come first
-                self._messages(exc.pending_events, out)  # type: ignore[arg-type]
-                if out and type(out[-1]) is Finish:
-                    return out  # message_stop came first: what follows it does not matter
-                raise
-            if messages:
-                self._messages(messages, out)
-        except Error as exc:
-            if exc.provider is None:
-                exc.provider = self._provider
-            exc.pending_events = out
-            raise
-        return out
-
-    def end(self) -> list[Event]:
-        """Mark the end of the body.
-
-        Raises:
-            ProtocolError: The body ended before ``message_stop`` (it was truncated).
-        """
-        if self.done:
-            return []
-        cut_mid_event = self._sse.pending
-        self._sse.end()
-        where = "in the middle of an event" if cut_mid_event else "between events"
-        raise ProtocolError(
-            f"stream ended before message_stop, {where}: the response is truncated",
-            provider=self._provider,
-            offset=self._sse.bytes_fed,
-        )
-
-    def _messages(self, messages: list[SSEMessage], out: list[Event]) -> None:
+    def _decode(self, messages: list[SSEMessage], out: list[Event]) -> None:
         for message in messages:
             data = message.data
             if message.event not in _KNOWN_EVENTS or message.event == "ping":

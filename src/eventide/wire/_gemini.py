@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, final
 from .._errors import (
     AuthenticationError,
     BadRequestError,
-    Error,
     NotFoundError,
     OverloadedError,
     ProtocolError,
@@ -61,6 +60,7 @@ from .._events import (
     Usage,
 )
 from .._request import ImagePart, Message, Request, TextPart
+from ._base import SSEFramedDecoder
 from ._json import loads
 from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder, SSEMessage
 from ._text import excerpt, readable
@@ -210,7 +210,7 @@ def gemini_error(
 
 
 @final
-class GeminiDecoder:
+class GeminiDecoder(SSEFramedDecoder):
     """Turn a Gemini ``streamGenerateContent?alt=sse`` body into events. Does no I/O.
 
     The body has no terminal sentinel: `done` turns True in `end()`, once the body ended
@@ -256,32 +256,6 @@ class GeminiDecoder:
         self.done = False
         """True once `end()` found a complete response (the stream ends at EOF)."""
 
-    def feed(self, data: bytes) -> list[Event]:
-        """Take the next chunk of the body; return the events it completes.
-
-        Raises:
-            ProtocolError: Bytes that are not a valid response stream.
-            ProviderError: The stream carried an error payload.
-            Either carries ``pending_events``: the events decoded before it in this call.
-        """
-        if self.done:
-            return []
-        out: list[Event] = []
-        try:
-            try:
-                messages = self._sse.feed(data)
-            except ProtocolError as exc:  # the events completed before the bad line come first
-                self._messages(exc.pending_events, out)  # type: ignore[arg-type]
-                raise
-            if messages:
-                self._messages(messages, out)
-        except Error as exc:
-            if exc.provider is None:
-                exc.provider = self._provider
-            exc.pending_events = out
-            raise
-        return out
-
     def end(self) -> list[Event]:
         """Mark the end of the body: the last `Usage` and the `Finish`.
 
@@ -312,7 +286,7 @@ class GeminiDecoder:
             out.append(Finish("content_filter", self._blocked))
         return out
 
-    def _messages(self, messages: list[SSEMessage], out: list[Event]) -> None:
+    def _decode(self, messages: list[SSEMessage], out: list[Event]) -> None:
         for message in messages:
             if message.event not in ("message", "error"):
                 continue  # an event type this format does not define: skip it unread

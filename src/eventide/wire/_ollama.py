@@ -54,6 +54,7 @@ from .._events import (
     Usage,
 )
 from .._request import ImagePart, Message, Request, TextPart
+from ._base import FramedDecoder
 from ._json import loads
 from ._ndjson import DEFAULT_MAX_LINE_BYTES, NDJSONDecoder
 from ._text import excerpt, readable
@@ -132,7 +133,7 @@ def ollama_error(
 
 
 @final
-class OllamaDecoder:
+class OllamaDecoder(FramedDecoder):
     """Turn an Ollama ``/api/chat`` streaming body into events. Does no I/O.
 
     Args:
@@ -169,32 +170,6 @@ class OllamaDecoder:
         self.done = False
         """True once the ``"done": true`` line was read: the response is complete."""
 
-    def feed(self, data: bytes) -> list[Event]:
-        """Take the next chunk of the body; return the events it completes.
-
-        Raises:
-            ProtocolError: Bytes that are not an Ollama chat stream.
-            ProviderError: The stream carried an error line.
-            Either carries ``pending_events``: the events decoded before it in this call.
-        """
-        if self.done:
-            return []  # whatever follows the done line is not part of the response
-        out: list[Event] = []
-        try:
-            try:
-                lines = self._ndjson.feed(data)
-            except ProtocolError as exc:  # the lines completed before the long one come first
-                self._lines(exc.pending_events, out)  # type: ignore[arg-type]
-                if out and type(out[-1]) is Finish:
-                    return out  # the done line came first: what follows it does not matter
-                raise
-            if lines:
-                self._lines(lines, out)
-        except Error as exc:
-            self._claim(exc, out)
-            raise
-        return out
-
     def end(self) -> list[Event]:
         """Mark the end of the body; a last line without its LF still counts.
 
@@ -218,12 +193,10 @@ class OllamaDecoder:
             raise
         return out
 
-    def _claim(self, exc: Error, out: list[Event]) -> None:
-        if exc.provider is None:
-            exc.provider = self._provider
-        exc.pending_events = out
+    def _frames(self, data: bytes) -> list[Any]:
+        return self._ndjson.feed(data)
 
-    def _lines(self, lines: list[str], out: list[Event]) -> None:
+    def _decode(self, lines: list[str], out: list[Event]) -> None:
         for line in lines:
             self._line(line, out, final=False)
             if self.done:

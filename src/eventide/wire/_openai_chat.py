@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, final
 
-from .._errors import Error, ProtocolError, ProviderError, RateLimitError, provider_error_for_status
+from .._errors import ProtocolError, ProviderError, RateLimitError, provider_error_for_status
 from .._events import (
     Event,
     Finish,
@@ -39,6 +39,7 @@ from .._events import (
     Usage,
 )
 from .._request import ImagePart, Message, Request, TextPart
+from ._base import SSEFramedDecoder
 from ._json import loads
 from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder, SSEMessage
 from ._text import excerpt, readable
@@ -141,7 +142,7 @@ class _ToolState:
 
 
 @final
-class OpenAIChatDecoder:
+class OpenAIChatDecoder(SSEFramedDecoder):
     """Turn an OpenAI Chat Completions streaming body into events. Does no I/O.
 
     Args:
@@ -164,6 +165,8 @@ class OpenAIChatDecoder:
         "done",
     )
 
+    _terminal_name = "[DONE]"
+
     def __init__(
         self,
         *,
@@ -184,35 +187,7 @@ class OpenAIChatDecoder:
         self.done = False
         """True once ``[DONE]`` was read: the response is complete."""
 
-    def feed(self, data: bytes) -> list[Event]:
-        """Take the next chunk of the body; return the events it completes.
-
-        Raises:
-            ProtocolError: Bytes that are not a valid chunk stream.
-            ProviderError: The stream carried an error payload.
-            Either carries ``pending_events``: the events decoded before it in this call.
-        """
-        if self.done:
-            return []  # whatever follows [DONE] is not part of the response
-        out: list[Event] = []
-        try:
-            try:
-                messages = self._sse.feed(data)
-            except ProtocolError as exc:  # the events completed before the bad line come first
-                self._messages(exc.pending_events, out)  # type: ignore[arg-type]
-                if out and type(out[-1]) is Finish:
-                    return out  # [DONE] came first: what follows it does not matter
-                raise
-            if messages:
-                self._messages(messages, out)
-        except Error as exc:
-            if exc.provider is None:
-                exc.provider = self._provider
-            exc.pending_events = out
-            raise
-        return out
-
-    def _messages(self, messages: list[SSEMessage], out: list[Event]) -> None:
+    def _decode(self, messages: list[SSEMessage], out: list[Event]) -> None:
         for message in messages:
             data = message.data
             if message.event != "message" and message.event != "error":
@@ -250,23 +225,6 @@ class OpenAIChatDecoder:
                     model = chunk.get("model")
                     if model or len(out) > start:
                         out.insert(start, self._metadata(chunk, str(model or "")))
-
-    def end(self) -> list[Event]:
-        """Mark the end of the body.
-
-        Raises:
-            ProtocolError: The body ended before ``[DONE]`` (it was truncated).
-        """
-        if self.done:
-            return []
-        cut_mid_event = self._sse.pending
-        self._sse.end()
-        where = "in the middle of an event" if cut_mid_event else "between events"
-        raise ProtocolError(
-            f"stream ended before [DONE], {where}: the response is truncated",
-            provider=self._provider,
-            offset=self._sse.bytes_fed,
-        )
 
     def _chunk(self, chunk: dict[str, Any], out: list[Event]) -> None:
         choices = chunk.get("choices")

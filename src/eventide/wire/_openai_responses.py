@@ -43,7 +43,6 @@ from typing import TYPE_CHECKING, Any, Final, final
 from .._errors import (
     AuthenticationError,
     BadRequestError,
-    Error,
     NotFoundError,
     OverloadedError,
     ProtocolError,
@@ -64,6 +63,7 @@ from .._events import (
     Usage,
 )
 from .._request import ImagePart, Message, Request, TextPart
+from ._base import SSEFramedDecoder
 from ._json import loads
 from ._openai_chat import openai_error
 from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder, SSEMessage
@@ -247,7 +247,7 @@ def _usage(data: dict[str, Any]) -> Usage:
 
 
 @final
-class OpenAIResponsesDecoder:
+class OpenAIResponsesDecoder(SSEFramedDecoder):
     """Turn an OpenAI Responses API streaming body into events. Does no I/O.
 
     Args:
@@ -270,6 +270,8 @@ class OpenAIResponsesDecoder:
         "done",
     )
 
+    _terminal_name = "response.completed"
+
     def __init__(
         self,
         *,
@@ -291,52 +293,7 @@ class OpenAIResponsesDecoder:
         """True once a terminal event (``response.completed``, ``.incomplete`` or ``.failed``)
         was read: the response is over."""
 
-    def feed(self, data: bytes) -> list[Event]:
-        """Take the next chunk of the body; return the events it completes.
-
-        Raises:
-            ProtocolError: Bytes that are not a valid Responses event stream.
-            ProviderError: The stream carried an ``error`` or ``response.failed`` event.
-            Either carries ``pending_events``: the events decoded before it in this call.
-        """
-        if self.done:
-            return []  # whatever follows the terminal event is not part of the response
-        out: list[Event] = []
-        try:
-            try:
-                messages = self._sse.feed(data)
-            except ProtocolError as exc:  # the events completed before the bad line come first
-                self._messages(exc.pending_events, out)  # type: ignore[arg-type]
-                if out and type(out[-1]) is Finish:
-                    return out  # the terminal event came first: what follows does not matter
-                raise
-            if messages:
-                self._messages(messages, out)
-        except Error as exc:
-            if exc.provider is None:
-                exc.provider = self._provider
-            exc.pending_events = out
-            raise
-        return out
-
-    def end(self) -> list[Event]:
-        """Mark the end of the body.
-
-        Raises:
-            ProtocolError: The body ended before its terminal event (it was truncated).
-        """
-        if self.done:
-            return []
-        cut_mid_event = self._sse.pending
-        self._sse.end()
-        where = "in the middle of an event" if cut_mid_event else "between events"
-        raise ProtocolError(
-            f"stream ended before response.completed, {where}: the response is truncated",
-            provider=self._provider,
-            offset=self._sse.bytes_fed,
-        )
-
-    def _messages(self, messages: list[SSEMessage], out: list[Event]) -> None:
+    def _decode(self, messages: list[SSEMessage], out: list[Event]) -> None:
         handlers = _HANDLERS
         for message in messages:
             data = message.data
