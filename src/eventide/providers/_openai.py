@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .._request import Request
     from .._timeouts import Timeouts
 
-__all__ = ["OpenAIChat"]
+__all__ = ["OpenAIChat", "OpenAIProvider"]
 
 OPENAI_BASE_URL: Final = "https://api.openai.com/v1"
 DEFAULT_MODEL: Final = "gpt-4o-mini"
@@ -30,8 +30,52 @@ _METADATA_HEADERS: Final = (
 )
 
 
+class OpenAIProvider(HTTPProvider):
+    """What the OpenAI APIs share: the key, base URL and default model from the
+    ``OPENAI_*`` environment variables, bearer auth, a fail-fast check for a missing key on
+    the OpenAI API itself, and the request id in `Metadata.extra`."""
+
+    default_name: str
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        model: str | None = None,
+        name: str | None = None,
+        http_client: httpx.AsyncClient | Callable[[], httpx.AsyncClient] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeouts: Timeouts | None = None,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        super().__init__(
+            name=name or self.default_name,
+            base_url=base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_BASE_URL,
+            model=model or os.environ.get("OPENAI_MODEL") or DEFAULT_MODEL,
+            secret=key,
+            auth_headers={"authorization": f"Bearer {key}"} if key else {},
+            http_client=http_client,
+            headers=headers,
+            timeouts=timeouts,
+            max_event_bytes=max_event_bytes,
+        )
+
+    def _preflight(self) -> None:
+        if not self._secret and urlsplit(self.base_url).hostname == "api.openai.com":
+            raise AuthenticationError(
+                "no API key: set OPENAI_API_KEY or pass api_key=", provider=self.name
+            )
+
+    @staticmethod
+    def _extra(headers: Mapping[str, str]) -> dict[str, str]:
+        """The response headers worth keeping in `Metadata.extra`."""
+        return {key: headers[header] for header, key in _METADATA_HEADERS if header in headers}
+
+
 @final
-class OpenAIChat(HTTPProvider):
+class OpenAIChat(OpenAIProvider):
     """A provider for the OpenAI Chat Completions streaming API and its many compatibles.
 
     Args:
@@ -53,38 +97,8 @@ class OpenAIChat(HTTPProvider):
     never appears in the repr, in errors or in logs.
     """
 
+    default_name = "openai"
     error_factory = staticmethod(openai_error)
-
-    def __init__(
-        self,
-        *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        model: str | None = None,
-        name: str = "openai",
-        http_client: httpx.AsyncClient | Callable[[], httpx.AsyncClient] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeouts: Timeouts | None = None,
-        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
-    ) -> None:
-        key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
-        super().__init__(
-            name=name,
-            base_url=base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_BASE_URL,
-            model=model or os.environ.get("OPENAI_MODEL") or DEFAULT_MODEL,
-            secret=key,
-            auth_headers={"authorization": f"Bearer {key}"} if key else {},
-            http_client=http_client,
-            headers=headers,
-            timeouts=timeouts,
-            max_event_bytes=max_event_bytes,
-        )
-
-    def _preflight(self) -> None:
-        if not self._secret and urlsplit(self.base_url).hostname == "api.openai.com":
-            raise AuthenticationError(
-                "no API key: set OPENAI_API_KEY or pass api_key=", provider=self.name
-            )
 
     def _url(self, model: str) -> str:
         return f"{self.base_url}/chat/completions"
@@ -93,10 +107,9 @@ class OpenAIChat(HTTPProvider):
         return build_chat_body(request, model=model)
 
     def _decoder(self, headers: Mapping[str, str], model: str) -> OpenAIChatDecoder:
-        extra = {key: headers[header] for header, key in _METADATA_HEADERS if header in headers}
         return OpenAIChatDecoder(
             provider=self.name,
             requested_model=model,
-            extra=extra,
+            extra=self._extra(headers),
             max_event_bytes=self._max_event_bytes,
         )

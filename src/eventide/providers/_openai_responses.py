@@ -3,38 +3,25 @@ gateways that speak it."""
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING, Any, Final, final
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, final
 
-from .._errors import AuthenticationError
 from ..wire._openai_responses import (
     OpenAIResponsesDecoder,
     build_responses_body,
     openai_responses_error,
 )
-from ..wire._sse import DEFAULT_MAX_EVENT_BYTES
-from ._http import HTTPProvider
-from ._openai import DEFAULT_MODEL, OPENAI_BASE_URL
+from ._openai import OpenAIProvider
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
-
-    import httpx
+    from collections.abc import Mapping
 
     from .._request import Request
-    from .._timeouts import Timeouts
 
 __all__ = ["OpenAIResponses"]
 
-_METADATA_HEADERS: Final = (
-    ("x-request-id", "request_id"),
-    ("openai-processing-ms", "processing_ms"),
-)
-
 
 @final
-class OpenAIResponses(HTTPProvider):
+class OpenAIResponses(OpenAIProvider):
     """A provider for the OpenAI Responses streaming API.
 
     Args:
@@ -56,38 +43,8 @@ class OpenAIResponses(HTTPProvider):
     never appears in the repr, in errors or in logs.
     """
 
+    default_name = "openai-responses"
     error_factory = staticmethod(openai_responses_error)
-
-    def __init__(
-        self,
-        *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        model: str | None = None,
-        name: str = "openai-responses",
-        http_client: httpx.AsyncClient | Callable[[], httpx.AsyncClient] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeouts: Timeouts | None = None,
-        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
-    ) -> None:
-        key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
-        super().__init__(
-            name=name,
-            base_url=base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_BASE_URL,
-            model=model or os.environ.get("OPENAI_MODEL") or DEFAULT_MODEL,
-            secret=key,
-            auth_headers={"authorization": f"Bearer {key}"} if key else {},
-            http_client=http_client,
-            headers=headers,
-            timeouts=timeouts,
-            max_event_bytes=max_event_bytes,
-        )
-
-    def _preflight(self) -> None:
-        if not self._secret and urlsplit(self.base_url).hostname == "api.openai.com":
-            raise AuthenticationError(
-                "no API key: set OPENAI_API_KEY or pass api_key=", provider=self.name
-            )
 
     def _url(self, model: str) -> str:
         return f"{self.base_url}/responses"
@@ -96,10 +53,9 @@ class OpenAIResponses(HTTPProvider):
         return build_responses_body(request, model=model)
 
     def _decoder(self, headers: Mapping[str, str], model: str) -> OpenAIResponsesDecoder:
-        extra = {key: headers[header] for header, key in _METADATA_HEADERS if header in headers}
         return OpenAIResponsesDecoder(
             provider=self.name,
             requested_model=model,
-            extra=extra,
+            extra=self._extra(headers),
             max_event_bytes=self._max_event_bytes,
         )
