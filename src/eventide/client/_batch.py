@@ -179,7 +179,8 @@ class Batch:
             self._waiting[result.index] = result
 
     def ready(self) -> list[BatchResult]:
-        """The results that have finished but not been read yet, without waiting.
+        """The results that have finished but not been read yet, without waiting (in input
+        order for an ordered batch).
 
         For the way out of an interrupted batch: in a ``finally`` around the ``async for``,
         it hands over what is already done, so that only unfinished requests are lost.
@@ -191,6 +192,8 @@ class Batch:
                 ready.append(receive.receive_nowait())
             except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
                 break
+        if self._ordered:
+            ready.sort(key=lambda result: result.index)  # the buffer holds finishing order
         for result in ready:
             self._hand_out(result)
         return ready
