@@ -18,7 +18,7 @@ import attrs
 
 from .._completion import Completion
 from .._errors import BadRequestError, Error
-from .._request import Request
+from .._request import Message, Request
 from ._params import request_from_openai
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def item_request(item: BatchItem, index: int, model: str | None) -> tuple[Any, R
         TypeError, ValueError: An item that is not a prompt, a `Request` or a valid dict.
     """
     if isinstance(item, str):
-        return index, Request([_user(item)], model=model)
+        return index, Request([Message.user(item)], model=model)
     if isinstance(item, Request):
         return index, item if item.model or model is None else attrs.evolve(item, model=model)
     if not isinstance(item, Mapping):
@@ -97,12 +97,6 @@ def item_request(item: BatchItem, index: int, model: str | None) -> tuple[Any, R
         raise ValueError("a batch item needs messages or prompt")
     fields.setdefault("model", model)
     return item_id, request_from_openai(**fields)
-
-
-def _user(text: str) -> Any:
-    from .._request import Message
-
-    return Message.user(text)
 
 
 @final
