@@ -182,6 +182,8 @@ class HTTPSource:
             decoder = await self._open()
         chunks = self._chunks
         while True:
+            if decoder.failed:  # a fault held after the events before it: raise it now
+                return decoder.end()
             try:
                 chunk = await chunks.__anext__()
             except StopAsyncIteration:

@@ -57,13 +57,15 @@ from eventide.wire._anthropic import (
     anthropic_error,
     build_anthropic_body,
 )
+from tests.contract import assert_keeps_contract
 from tests.strategies import chunked, json_values, or_junk, sseish_bytes
 from tests.wire.harness import (
-    assert_keeps_event_contract,
+    Outcome,
     decode_garbage,
     feed_all,
     feed_until_failure,
     one_byte_chunks,
+    outcome,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "anthropic"
@@ -819,23 +821,16 @@ def test_anthropic_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
     wire = transcript.wire
     cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
 
-    def outcome(chunks: Iterable[bytes]) -> tuple[list[Event], type[Error] | None]:
+    def result(chunks: Iterable[bytes]) -> Outcome:
         dec = AnthropicDecoder(
             provider="anthropic",
             requested_model=transcript.requested_model,
             extra=transcript.extra,
             max_event_bytes=cap,
         )
-        events: list[Event] = []
-        try:
-            for chunk in chunks:
-                events.extend(dec.feed(chunk))
-            events.extend(dec.end())
-        except Error as exc:
-            return events + exc.pending_events, type(exc)
-        return events, None
+        return outcome(dec, chunks)
 
-    assert outcome(chunked(wire, cuts)) == outcome([wire])
+    assert result(chunked(wire, cuts)) == result([wire])
 
 
 # -- garbage in: only eventide errors out ----------------------------------------------------
@@ -845,7 +840,7 @@ def test_anthropic_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
 def test_anthropic_decoder_raises_only_protocol_error_on_arbitrary_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
+    assert_keeps_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)), complete=None)
 
 
 _SPRINKLES = st.sampled_from(
@@ -878,7 +873,7 @@ _SPRINKLES = st.sampled_from(
 def test_anthropic_decoder_raises_only_protocol_error_on_sse_like_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
+    assert_keeps_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)), complete=None)
 
 
 _INDEX = or_junk(st.integers(0, 2))
@@ -982,8 +977,8 @@ def test_anthropic_decoder_raises_only_protocol_error_on_misshapen_events(
     wire = b"".join(b"data: " + json.dumps(event).encode() + b"\n\n" for event in events)
     if stop:
         wire += sse(MESSAGE_STOP)
-    assert_keeps_event_contract(
-        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire])
+    assert_keeps_contract(
+        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire]), complete=None
     )
 
 
@@ -1182,7 +1177,7 @@ def test_anthropic_decoder_round_trips_encoded_streams(
     dec = decoder("requested")
     events = feed_all(dec, chunked(wire, cuts))
     assert events == expected_events(script, "requested")
-    assert_keeps_event_contract(events)
+    assert_keeps_contract(events, complete=None)
     assert dec.signatures == {
         index: block.signature
         for index, block in enumerate(script.blocks)

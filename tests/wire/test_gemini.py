@@ -49,17 +49,18 @@ from eventide import (
     Usage,
 )
 from eventide.wire._gemini import GeminiDecoder, build_gemini_body, gemini_error
+from tests.contract import assert_keeps_contract
 from tests.strategies import chunked, json_values, or_junk, sseish_bytes
 from tests.wire.harness import (
-    assert_keeps_event_contract,
     decode_garbage,
     feed_all,
     feed_until_failure,
     one_byte_chunks,
+    outcome,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Mapping
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "gemini"
 FLASH = "gemini-2.5-flash"
@@ -733,19 +734,6 @@ def test_gemini_decoder_keeps_events_before_an_oversized_event(oversized: bytes)
         assert events == expected, f"chunks of sizes {[len(c) for c in chunks]}"
 
 
-Outcome = tuple[list[Event], type[Error] | None]
-
-
-def outcome(d: GeminiDecoder, chunks: Iterable[bytes]) -> Outcome:
-    """The events delivered and the type of the error that ended them, if any."""
-    events: list[Event] = []
-    try:
-        for chunk in chunks:
-            events.extend(d.feed(chunk))
-        events.extend(d.end())
-    except Error as exc:
-        return events + exc.pending_events, type(exc)
-    return events, None
 
 
 @given(data=st.data())
@@ -773,7 +761,7 @@ def test_gemini_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
 def test_gemini_decoder_raises_only_protocol_error_on_arbitrary_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
+    assert_keeps_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)), complete=None)
 
 
 _SPRINKLES = st.sampled_from(
@@ -808,7 +796,7 @@ _SPRINKLES = st.sampled_from(
 def test_gemini_decoder_raises_only_protocol_error_on_sse_like_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
+    assert_keeps_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)), complete=None)
 
 
 def test_gemini_decoder_rejects_deeply_nested_json_as_protocol_error() -> None:
@@ -897,8 +885,8 @@ def test_gemini_decoder_raises_only_protocol_error_on_misshapen_chunks(
     """Valid JSON of the wrong shape (a string where a list belongs, ...) is skipped or a
     ProtocolError; never an AttributeError, TypeError or KeyError."""
     wire = b"".join(b"data: " + json.dumps(chunk).encode() + b"\r\n\r\n" for chunk in chunks)
-    assert_keeps_event_contract(
-        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire])
+    assert_keeps_contract(
+        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire]), complete=None
     )
 
 
@@ -907,7 +895,7 @@ def test_gemini_decoder_raises_only_protocol_error_on_misshapen_chunks(
 )
 def test_gemini_decoder_raises_only_eventide_errors_on_error_payloads(chunks: list[Any]) -> None:
     wire = b"".join(b"data: " + json.dumps(chunk).encode() + b"\r\n\r\n" for chunk in chunks)
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), [wire], allowed=Error))
+    assert_keeps_contract(decode_garbage(_fuzzed(), [wire], allowed=Error), complete=None)
 
 
 # -- round trip through a test-only encoder --------------------------------------------------

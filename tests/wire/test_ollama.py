@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +48,14 @@ from eventide import (
     Usage,
 )
 from eventide.wire._ollama import OllamaDecoder, build_ollama_body, ollama_error
+from tests.contract import assert_keeps_contract
 from tests.strategies import chunked, json_values, or_junk
 from tests.wire.harness import (
-    assert_keeps_event_contract,
     decode_garbage,
     feed_all,
     feed_until_failure,
     one_byte_chunks,
+    outcome,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ollama"
@@ -543,19 +544,6 @@ def test_ollama_decoder_finishes_when_the_done_line_precedes_an_oversized_line()
     ]
 
 
-Outcome = tuple[list[Event], type[Error] | None]
-
-
-def outcome(fed: OllamaDecoder, chunks: Iterable[bytes]) -> Outcome:
-    """The events delivered and the type of the error that ended them, if any."""
-    events: list[Event] = []
-    try:
-        for chunk in chunks:
-            events.extend(fed.feed(chunk))
-        events.extend(fed.end())
-    except Error as exc:
-        return events + exc.pending_events, type(exc)
-    return events, None
 
 
 @given(data=st.data())
@@ -578,7 +566,7 @@ def test_ollama_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
 def test_ollama_decoder_raises_only_protocol_error_on_arbitrary_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
+    assert_keeps_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)), complete=None)
 
 
 _SPRINKLES = st.sampled_from(
@@ -612,7 +600,7 @@ _SPRINKLES = st.sampled_from(
 def test_ollama_decoder_raises_only_protocol_error_on_ndjson_like_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
+    assert_keeps_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)), complete=None)
 
 
 _FUNCTION = st.fixed_dictionaries(
@@ -669,7 +657,7 @@ def test_ollama_decoder_raises_only_protocol_error_on_misshapen_lines(
     if done:
         wire += DONE
     events = decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire])
-    assert_keeps_event_contract(events)
+    assert_keeps_contract(events, complete=None)
     for event in events:
         if isinstance(event, Usage):
             assert all(

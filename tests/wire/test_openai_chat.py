@@ -6,7 +6,7 @@ shape of the OpenAI API reference, "The chat completion chunk object" and "Creat
 completion" (platform.openai.com/docs/api-reference/chat, read 2026-12), plus what the
 compatible servers (Azure, DeepSeek, OpenRouter, vLLM, Together) send on top of it. Every
 expected event list below is written out by hand; the decoder must give exactly that list
-whatever the chunk boundaries are. A test-only encoder (openai_encoder.py) drives the
+whatever the chunk boundaries are. eventide's own encoder (`encode_chat_stream`) drives the
 round-trip property, and garbage input may only ever raise `ProtocolError`.
 """
 
@@ -16,7 +16,7 @@ import copy
 import itertools
 import json
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -51,24 +51,31 @@ from eventide import (
     ToolSpec,
     Usage,
 )
-from eventide.wire import OpenAIChatDecoder, build_chat_body, normalise_finish_reason, openai_error
+from eventide.wire import (
+    ChatStyle,
+    OpenAIChatDecoder,
+    build_chat_body,
+    encode_chat_stream,
+    normalise_finish_reason,
+    openai_error,
+)
+from tests.contract import assert_keeps_contract
 from tests.strategies import chunked, json_values, or_junk, sseish_bytes
 from tests.wire.harness import (
-    assert_keeps_event_contract,
     decode_garbage,
     feed_all,
     feed_until_failure,
     one_byte_chunks,
+    outcome,
 )
 from tests.wire.openai_encoder import (
     CallSpec,
-    Framing,
     Reasoning,
     Script,
     Step,
     Text,
     ToolPiece,
-    encode,
+    script_events,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "openai_chat"
@@ -705,21 +712,6 @@ def test_openai_decoder_keeps_events_before_an_oversized_event(oversized: bytes)
         assert events == expected, f"chunks of sizes {[len(c) for c in chunks]}"
 
 
-Outcome = tuple[list[Event], type[Error] | None]
-
-
-def outcome(decoder: OpenAIChatDecoder, chunks: Iterable[bytes]) -> Outcome:
-    """The events delivered and the type of the error that ended them, if any."""
-    events: list[Event] = []
-    try:
-        for chunk in chunks:
-            events.extend(decoder.feed(chunk))
-        events.extend(decoder.end())
-    except Error as exc:
-        return events + exc.pending_events, type(exc)
-    return events, None
-
-
 _CAPPED_VALUE = b'{"model":"m","choices":[{"index":0,"delta":{"content":"hi"}}]}'
 
 
@@ -775,7 +767,7 @@ def test_openai_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
 def test_openai_decoder_raises_only_protocol_error_on_arbitrary_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
+    assert_keeps_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)), complete=None)
 
 
 _SPRINKLES = st.sampled_from(
@@ -808,7 +800,7 @@ _SPRINKLES = st.sampled_from(
 def test_openai_decoder_raises_only_protocol_error_on_sse_like_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
+    assert_keeps_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)), complete=None)
 
 
 _FUNCTION = st.fixed_dictionaries(
@@ -889,12 +881,12 @@ def test_openai_decoder_raises_only_protocol_error_on_misshapen_chunks(
     wire = b"".join(b"data: " + json.dumps(chunk).encode() + b"\n\n" for chunk in chunks)
     if done:
         wire += b"data: [DONE]\n\n"
-    assert_keeps_event_contract(
-        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire])
+    assert_keeps_contract(
+        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire]), complete=None
     )
 
 
-# -- round trip through the test-only encoder ----------------------------------------------
+# -- round trip through eventide's encoder ----------------------------------------------------
 
 # The provider's word and what it must become (OpenAI's five, and a few compatible servers').
 FINISH_REASONS: dict[str, FinishReason] = {
@@ -977,48 +969,20 @@ def scripts(draw: st.DrawFn) -> tuple[Script, list[list[str]]]:
     return Script(tuple(steps), calls, usage, finish), fragments
 
 
-framings = st.builds(
-    Framing,
+styles = st.builds(
+    ChatStyle,
     newline=st.sampled_from(["\n", "\r\n", "\r"]),
     data_prefix=st.sampled_from(["data: ", "data:"]),
-    keepalive=st.booleans(),
+    keepalive=st.none() | st.just("OPENROUTER PROCESSING"),
     multiline=st.booleans(),
     ascii_only=st.booleans(),
-    azure_placeholder=st.booleans(),
+    placeholder=st.booleans(),
     role_chunk=st.booleans(),
-    usage_mode=st.sampled_from(["usage_chunk", "on_finish"]),
+    usage_on_finish=st.booleans(),
     null_usage=st.booleans(),
     reasoning_field=st.sampled_from(["reasoning_content", "reasoning"]),
     repeat_name=st.booleans(),
 )
-
-
-def expected_events(script: Script, metadata: Metadata) -> list[Event]:
-    """What decoding `script` must give, built from the script alone."""
-    events: list[Event] = [metadata]
-    started: set[int] = set()
-    arguments: dict[int, str] = {}
-    for step in script.steps:
-        if isinstance(step, Text):
-            events.append(TextDelta(step.text))
-        elif isinstance(step, Reasoning):
-            events.append(ReasoningDelta(step.text))
-        elif step.index in started:
-            events.append(ToolCallDelta(step.index, None, None, step.arguments))
-            arguments[step.index] += step.arguments
-        else:
-            started.add(step.index)
-            call = script.calls[step.index]
-            events.append(ToolCallDelta(step.index, call.id, call.name, step.arguments))
-            arguments[step.index] = step.arguments
-    events.extend(
-        ToolCall(index, call.id, call.name, arguments[index])
-        for index, call in enumerate(script.calls)
-    )
-    if script.usage is not None:
-        events.append(script.usage)
-    events.append(Finish(FINISH_REASONS[script.finish_reason], script.finish_reason))
-    return events
 
 
 @given(data=st.data())
@@ -1026,17 +990,19 @@ def test_openai_decoder_round_trips_encoded_streams(data: st.DataObject) -> None
     """Whatever the model said, and however the server framed and the network cut it,
     decoding gives back exactly what was said."""
     script, fragments = data.draw(scripts(), label="script")
-    framing = data.draw(framings, label="framing")
+    style = data.draw(styles, label="style")
     fingerprint = data.draw(st.none() | st.just("fp_0123abcd"), label="fingerprint")
     response_id = "chatcmpl-" + data.draw(st.text(_ALNUM, min_size=1, max_size=12), label="id")
     model = data.draw(st.sampled_from(["gpt-4o-mini-2024-07-18", "deepseek-chat", "\u00e9-m"]))
-    wire = encode(
-        script,
-        framing=framing,
-        response_id=response_id,
+    metadata = Metadata(
+        provider="openai",
         model=model,
-        system_fingerprint=fingerprint,
+        requested_model="gpt-4o-mini",
+        response_id=response_id,
+        extra={} if fingerprint is None else {"system_fingerprint": fingerprint},
     )
+    expected = script_events(script, metadata)
+    wire = encode_chat_stream(expected, style=style)
     if data.draw(st.booleans(), label="one byte at a time"):
         chunks = one_byte_chunks(wire)
     else:
@@ -1045,13 +1011,6 @@ def test_openai_decoder_round_trips_encoded_streams(data: st.DataObject) -> None
     decoder = OpenAIChatDecoder(provider="openai", requested_model="gpt-4o-mini")
     events = feed_all(decoder, chunks)
 
-    metadata = Metadata(
-        provider="openai",
-        model=model,
-        requested_model="gpt-4o-mini",
-        response_id=response_id,
-        extra={} if fingerprint is None else {"system_fingerprint": fingerprint},
-    )
     # The contract, stated plainly ...
     assert events[0] == metadata
     assert [type(e) for e in events].count(Metadata) == 1
@@ -1067,7 +1026,7 @@ def test_openai_decoder_round_trips_encoded_streams(data: st.DataObject) -> None
     usages = [e for e in events if isinstance(e, Usage)]
     assert usages == ([] if script.usage is None else [script.usage])
     # ... and the exact sequence, event by event.
-    assert events == expected_events(script, metadata)
+    assert events == expected
     assert decoder.done
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -55,13 +55,14 @@ from eventide.wire._openai_responses import (
     build_responses_body,
     openai_responses_error,
 )
+from tests.contract import assert_keeps_contract
 from tests.strategies import chunked, json_values, or_junk, sseish_bytes
 from tests.wire.harness import (
-    assert_keeps_event_contract,
     decode_garbage,
     feed_all,
     feed_until_failure,
     one_byte_chunks,
+    outcome,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "openai_responses"
@@ -904,19 +905,6 @@ def test_openai_responses_decoder_keeps_the_response_when_an_oversized_trailer_f
     assert feed_all(decoder(max_event_bytes=256), [wire]) == [METADATA, TextDelta("hi"), STOP]
 
 
-Outcome = tuple[list[Event], type[Error] | None]
-
-
-def outcome(decoder_: OpenAIResponsesDecoder, chunks: Iterable[bytes]) -> Outcome:
-    """The events delivered and the type of the error that ended them, if any."""
-    events: list[Event] = []
-    try:
-        for chunk in chunks:
-            events.extend(decoder_.feed(chunk))
-        events.extend(decoder_.end())
-    except Error as exc:
-        return events + exc.pending_events, type(exc)
-    return events, None
 
 
 @given(data=st.data())
@@ -941,7 +929,7 @@ def test_openai_responses_decoder_outcome_under_a_size_cap_ignores_chunk_boundar
 def test_openai_responses_decoder_raises_only_protocol_error_on_arbitrary_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
+    assert_keeps_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)), complete=None)
 
 
 _SPRINKLES = st.sampled_from(
@@ -976,7 +964,7 @@ _SPRINKLES = st.sampled_from(
 def test_openai_responses_decoder_raises_only_protocol_error_on_sse_like_bytes(
     wire: bytes, cuts: list[int]
 ) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
+    assert_keeps_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)), complete=None)
 
 
 _ITEM = st.fixed_dictionaries(
@@ -1068,8 +1056,8 @@ def test_openai_responses_decoder_raises_only_protocol_error_on_misshapen_events
     """Valid JSON of the wrong shape (a string where an object belongs, ...) is skipped or a
     ProtocolError; never an AttributeError, TypeError or KeyError."""
     wire = b"".join(b"data: " + json.dumps(event).encode() + b"\n\n" for event in events)
-    assert_keeps_event_contract(
-        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire])
+    assert_keeps_contract(
+        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire]), complete=None
     )
 
 

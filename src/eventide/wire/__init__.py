@@ -7,6 +7,10 @@ from ._anthropic import AnthropicDecoder as AnthropicDecoder
 from ._anthropic import anthropic_error as anthropic_error
 from ._anthropic import build_anthropic_body as build_anthropic_body
 from ._base import Decoder as Decoder
+from ._base import ErrorPayload as ErrorPayload
+from ._base import Mapper as Mapper
+from ._driver import StreamDecoder as StreamDecoder
+from ._error_payload import error_from_payload as error_from_payload
 from ._gemini import GeminiDecoder as GeminiDecoder
 from ._gemini import build_gemini_body as build_gemini_body
 from ._gemini import gemini_error as gemini_error
@@ -18,6 +22,9 @@ from ._openai_chat import OpenAIChatDecoder as OpenAIChatDecoder
 from ._openai_chat import build_chat_body as build_chat_body
 from ._openai_chat import normalise_finish_reason as normalise_finish_reason
 from ._openai_chat import openai_error as openai_error
+from ._openai_chat_encode import ChatStreamEncoder as ChatStreamEncoder
+from ._openai_chat_encode import ChatStyle as ChatStyle
+from ._openai_chat_encode import encode_chat_stream as encode_chat_stream
 from ._openai_responses import OpenAIResponsesDecoder as OpenAIResponsesDecoder
 from ._openai_responses import build_responses_body as build_responses_body
 from ._openai_responses import openai_responses_error as openai_responses_error
@@ -26,20 +33,27 @@ from ._sse import SSEMessage as SSEMessage
 
 __all__ = [
     "AnthropicDecoder",
+    "ChatStreamEncoder",
+    "ChatStyle",
     "Decoder",
+    "ErrorPayload",
     "GeminiDecoder",
+    "Mapper",
     "NDJSONDecoder",
     "OllamaDecoder",
     "OpenAIChatDecoder",
     "OpenAIResponsesDecoder",
     "SSEDecoder",
     "SSEMessage",
+    "StreamDecoder",
     "anthropic_error",
     "build_anthropic_body",
     "build_chat_body",
     "build_gemini_body",
     "build_ollama_body",
     "build_responses_body",
+    "encode_chat_stream",
+    "error_from_payload",
     "gemini_error",
     "normalise_finish_reason",
     "ollama_error",
