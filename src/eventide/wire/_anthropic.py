@@ -36,8 +36,6 @@ from __future__ import annotations
 import json
 from typing import Any, Final, cast, final
 
-import attrs
-
 from .._errors import (
     AuthenticationError,
     BadRequestError,
@@ -61,7 +59,7 @@ from .._events import (
 from ._anthropic_body import DEFAULT_MAX_TOKENS as DEFAULT_MAX_TOKENS
 from ._anthropic_body import build_anthropic_body as build_anthropic_body
 from ._base import ErrorPayload
-from ._driver import StreamDecoder
+from ._driver import StreamDecoder, served
 from ._error_payload import error_from_payload
 
 __all__ = [
@@ -211,12 +209,7 @@ class AnthropicMapper:
         message = payload.get("message")  # only message_start carries one
         if payload.get("type", "message_start") != "message_start" or type(message) is not dict:
             return None
-        model, response_id = message.get("model"), message.get("id")
-        return attrs.evolve(
-            self.base,
-            model=model if isinstance(model, str) and model else self.base.model,
-            response_id=response_id if isinstance(response_id, str) and response_id else None,
-        )
+        return served(self.base, message.get("model"), message.get("id"))
 
     def on_payload(self, kind: str, payload: dict[str, Any], out: list[Event]) -> None:
         name = payload.get("type")
@@ -387,14 +380,7 @@ def _int(value: Any) -> int | None:
 
 @final
 class AnthropicDecoder(StreamDecoder):
-    """Turn an Anthropic Messages streaming body into events. Does no I/O.
-
-    Args:
-        provider: The provider name to put in `Metadata`.
-        requested_model: The model that was asked for.
-        extra: Provider details for `Metadata.extra` (request id from headers, ...).
-        max_event_bytes: The largest server-sent event accepted.
-    """
+    """Turn an Anthropic Messages streaming body into events (a `StreamDecoder`)."""
 
     __slots__ = ()
     mapper_type = AnthropicMapper

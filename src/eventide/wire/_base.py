@@ -3,13 +3,17 @@ one driver that implements it (a `Mapper`: payloads in, events out)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from .._errors import ProtocolError
 
 if TYPE_CHECKING:
     from .._errors import ProviderError
     from .._events import Event, Metadata
 
-__all__ = ["Decoder", "ErrorPayload", "Mapper"]
+__all__ = ["Decoder", "ErrorPayload", "Framer", "Mapper"]
+
+_T = TypeVar("_T")
 
 
 class ErrorPayload(Exception):  # a signal from mapper to driver, not an eventide error
@@ -110,3 +114,43 @@ class Mapper(Protocol):
         """The body ended cleanly before `done`: append final events and set `done` if
         the API's stream ends at EOF; leaving `done` False makes the body truncated."""
         ...
+
+
+class Framer(Generic[_T]):
+    """The half of a framing layer (`SSEDecoder`, `NDJSONDecoder`) that holds its failure:
+    `feed()` returns what `_feed()` completed before a `ProtocolError` and raises it on the
+    next call; `end()` in a subclass calls `_raise_held()` first."""
+
+    __slots__ = ("_failure",)
+
+    def __init__(self) -> None:
+        self._failure: ProtocolError | None = None
+
+    @property
+    def failed(self) -> bool:
+        """Whether a fault is held: the next `feed()` or `end()` raises it."""
+        return self._failure is not None
+
+    def feed(self, data: bytes) -> list[_T]:
+        """Take the next chunk of the body; return the frames it completes.
+
+        Raises:
+            ProtocolError: Bytes this framing cannot take: at once if this call completed
+                no frame, else on the next call.
+        """
+        self._raise_held()
+        out: list[_T] = []
+        try:
+            self._feed(data, out)
+        except ProtocolError as exc:
+            self._failure = exc
+            if not out:
+                raise
+        return out
+
+    def _feed(self, data: bytes, out: list[_T]) -> None:
+        raise NotImplementedError
+
+    def _raise_held(self) -> None:
+        if self._failure is not None:
+            raise self._failure

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import attrs
+
 from .._errors import Error, ProtocolError
 from .._events import Metadata
 from ._base import ErrorPayload
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
     from .._events import Event
     from ._base import Mapper
 
-__all__ = ["StreamDecoder"]
+__all__ = ["StreamDecoder", "served"]
 
 # What a mapper raises when a payload's fields are not what the API documents.
 _SHAPE_ERRORS = (AttributeError, KeyError, IndexError, TypeError, ValueError, RecursionError)
@@ -252,3 +254,14 @@ class StreamDecoder:
 
     def _protocol_error(self, message: str, data: str) -> ProtocolError:
         return ProtocolError(message, offset=self._frames.bytes_fed, excerpt=excerpt(data, 120))
+
+
+def served(base: Metadata, model: Any, response_id: Any = None, **extra: Any) -> Metadata:
+    """`base` with what a payload names: the served model and the response id (each only
+    if it is a non-empty string), and `extra` added to `Metadata.extra`."""
+    return attrs.evolve(
+        base,
+        model=model if isinstance(model, str) and model else base.model,
+        response_id=response_id if isinstance(response_id, str) and response_id else None,
+        extra={**base.extra, **extra} if extra else base.extra,
+    )

@@ -36,8 +36,6 @@ import json
 import re
 from typing import Any, Final, TypeVar, final
 
-import attrs
-
 from .._errors import (
     AuthenticationError,
     BadRequestError,
@@ -59,7 +57,7 @@ from .._events import (
     Usage,
 )
 from ._base import ErrorPayload
-from ._driver import StreamDecoder
+from ._driver import StreamDecoder, served
 from ._error_payload import error_from_payload
 from ._gemini_body import build_gemini_body as build_gemini_body
 from ._json import int_or_none
@@ -205,15 +203,9 @@ class GeminiMapper:
 
     def metadata(self, payload: dict[str, Any], *, needed: bool) -> Metadata | None:
         model = payload.get("modelVersion")
-        model = model if isinstance(model, str) else ""
-        if not (model or needed) or "error" in payload:
+        if not ((isinstance(model, str) and model) or needed) or "error" in payload:
             return None
-        response_id = payload.get("responseId")
-        return attrs.evolve(
-            self._base,
-            model=model or self._base.model,
-            response_id=response_id if isinstance(response_id, str) and response_id else None,
-        )
+        return served(self._base, model, payload.get("responseId"))
 
     def on_payload(self, kind: str, payload: dict[str, Any], out: list[Event]) -> None:
         if payload.get("error") or kind == "error":
@@ -272,16 +264,10 @@ class GeminiMapper:
 
 @final
 class GeminiDecoder(StreamDecoder):
-    """Turn a Gemini ``streamGenerateContent?alt=sse`` body into events. Does no I/O.
+    """Turn a Gemini ``streamGenerateContent?alt=sse`` body into events.
 
     The body has no terminal sentinel: `done` turns True in `end()`, once the body ended
-    after a finish reason.
-
-    Args:
-        provider: The provider name to put in `Metadata`.
-        requested_model: The model that was asked for.
-        extra: Provider details for `Metadata.extra` (from the response headers, ...).
-        max_event_bytes: The largest server-sent event accepted.
+    after a finish reason. A `StreamDecoder`: same arguments.
     """
 
     __slots__ = ()

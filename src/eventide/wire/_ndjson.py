@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import final
 
 from .._errors import ProtocolError
+from ._base import Framer
 
 __all__ = ["DEFAULT_MAX_LINE_BYTES", "NDJSONDecoder"]
 
@@ -31,7 +32,7 @@ _BLANK = b" \t\r"  # a line of nothing but these is blank (JSON whitespace, less
 
 
 @final
-class NDJSONDecoder:
+class NDJSONDecoder(Framer[str]):
     """Turn a newline-delimited body into its lines (as text). Does no I/O.
 
     Feed it the body's bytes in chunks of any size; call `end()` once the body is over.
@@ -41,7 +42,7 @@ class NDJSONDecoder:
             `feed()` raises `ProtocolError`, so a hostile body cannot grow memory unbounded.
     """
 
-    __slots__ = ("_bytes_fed", "_failure", "_max", "_tail", "_tail_size")
+    __slots__ = ("_bytes_fed", "_max", "_tail", "_tail_size")
 
     def __init__(self, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
         if max_line_bytes < 1:
@@ -50,12 +51,7 @@ class NDJSONDecoder:
         self._tail: list[bytes] = []  # pieces of the current, unterminated line
         self._tail_size = 0
         self._bytes_fed = 0
-        self._failure: ProtocolError | None = None
-
-    @property
-    def failed(self) -> bool:
-        """Whether a fault is held: the next `feed()` or `end()` raises it."""
-        return self._failure is not None
+        super().__init__()
 
     @property
     def bytes_fed(self) -> int:
@@ -66,24 +62,6 @@ class NDJSONDecoder:
     def pending(self) -> bool:
         """Whether the start of an unterminated line is held."""
         return self._tail_size > 0
-
-    def feed(self, data: bytes) -> list[str]:
-        """Take the next chunk of the body; return the non-blank lines it completes.
-
-        Raises:
-            ProtocolError: A line grew past `max_line_bytes`: at once if this call completed
-                no line, else on the next call.
-        """
-        if self._failure is not None:
-            raise self._failure
-        out: list[str] = []
-        try:
-            self._feed(data, out)
-        except ProtocolError as exc:
-            self._failure = exc
-            if not out:
-                raise
-        return out
 
     def _feed(self, data: bytes, out: list[str]) -> None:
         self._bytes_fed += len(data)
@@ -117,8 +95,7 @@ class NDJSONDecoder:
         Raises:
             ProtocolError: The fault the last `feed()` held.
         """
-        if self._failure is not None:
-            raise self._failure
+        self._raise_held()
         line = b"".join(self._tail)
         self._tail = []
         self._tail_size = 0

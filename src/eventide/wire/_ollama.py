@@ -30,8 +30,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, final
 
-import attrs
-
 from .._errors import (
     AuthenticationError,
     BadRequestError,
@@ -54,7 +52,7 @@ from .._events import (
     Usage,
 )
 from ._base import ErrorPayload
-from ._driver import StreamDecoder
+from ._driver import StreamDecoder, served
 from ._error_payload import error_from_payload, error_message
 from ._json import int_or_none
 from ._ndjson import DEFAULT_MAX_LINE_BYTES
@@ -148,16 +146,10 @@ class OllamaMapper:
     def metadata(self, payload: dict[str, Any], *, needed: bool) -> Metadata | None:
         if payload.get("error"):
             return None
-        model = payload.get("model")
-        base = self._base
-        served = {
+        remote = {
             key: payload[key] for key in _METADATA_FIELDS if isinstance(payload.get(key), str)
         }
-        return attrs.evolve(
-            base,
-            model=model if isinstance(model, str) and model else base.model,
-            extra={**base.extra, **served} if served else base.extra,
-        )
+        return served(self._base, payload.get("model"), **remote)
 
     def on_payload(self, kind: str, payload: dict[str, Any], out: list[Event]) -> None:
         if payload.get("error"):
@@ -228,14 +220,8 @@ class OllamaMapper:
 
 @final
 class OllamaDecoder(StreamDecoder):
-    """Turn an Ollama ``/api/chat`` streaming body into events. Does no I/O.
-
-    Args:
-        provider: The provider name to put in `Metadata`.
-        requested_model: The model that was asked for.
-        extra: Provider details for `Metadata.extra`.
-        max_line_bytes: The longest NDJSON line accepted.
-    """
+    """Turn an Ollama ``/api/chat`` streaming body into events (a `StreamDecoder`, whose
+    `max_event_bytes` is `max_line_bytes` here: the longest NDJSON line accepted)."""
 
     __slots__ = ()
     mapper_type = OllamaMapper

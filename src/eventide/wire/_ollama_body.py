@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from .._request import ImagePart, TextPart
+from ._openai_chat_body import function_tools
 from ._text import excerpt
 
 if TYPE_CHECKING:
@@ -105,17 +106,7 @@ def build_ollama_body(request: Request, *, model: str) -> dict[str, Any]:
                 f"tool_choice {request.tool_choice!r} is not one of the request's tools"
             )
     if tools:
-        body["tools"] = [
-            {
-                "type": "function",
-                "function": {
-                    "name": tool.name,
-                    "description": tool.description,
-                    "parameters": tool.parameters,
-                },
-            }
-            for tool in tools
-        ]
+        body["tools"] = function_tools(tools)
     options: dict[str, Any] = {
         key: value
         for key, value in (

@@ -242,14 +242,7 @@ class ChatMapper:
 
 @final
 class OpenAIChatDecoder(StreamDecoder):
-    """Turn an OpenAI Chat Completions streaming body into events. Does no I/O.
-
-    Args:
-        provider: The provider name to put in `Metadata`.
-        requested_model: The model that was asked for.
-        extra: Provider details for `Metadata.extra` (request id from headers, ...).
-        max_event_bytes: The largest server-sent event accepted.
-    """
+    """Turn an OpenAI Chat Completions streaming body into events (a `StreamDecoder`)."""
 
     __slots__ = ()
     mapper_type = ChatMapper

@@ -11,9 +11,26 @@ from typing import TYPE_CHECKING, Any
 from .._request import ImagePart, TextPart
 
 if TYPE_CHECKING:
-    from .._request import Message, Request
+    from collections.abc import Iterable
 
-__all__ = ["build_chat_body"]
+    from .._request import Message, Request, ToolSpec
+
+__all__ = ["build_chat_body", "function_tools"]
+
+
+def function_tools(tools: Iterable[ToolSpec]) -> list[dict[str, Any]]:
+    """Tools as Chat Completions ``function`` tools (Ollama takes the same shape)."""
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": tool.parameters,
+            },
+        }
+        for tool in tools
+    ]
 
 
 def _content(message: Message) -> str | list[dict[str, Any]]:
@@ -60,17 +77,7 @@ def build_chat_body(request: Request, *, model: str) -> dict[str, Any]:
         "stream_options": {"include_usage": True},
     }
     if request.tools:
-        body["tools"] = [
-            {
-                "type": "function",
-                "function": {
-                    "name": tool.name,
-                    "description": tool.description,
-                    "parameters": tool.parameters,
-                },
-            }
-            for tool in request.tools
-        ]
+        body["tools"] = function_tools(request.tools)
     if request.tool_choice is not None:
         choice = request.tool_choice
         body["tool_choice"] = (

@@ -41,8 +41,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Final, final
 
-import attrs
-
 from .._errors import (
     AuthenticationError,
     BadRequestError,
@@ -64,7 +62,7 @@ from .._events import (
     Usage,
 )
 from ._base import ErrorPayload
-from ._driver import StreamDecoder
+from ._driver import StreamDecoder, served
 from ._error_payload import error_from_payload
 from ._json import int_or_none
 from ._openai_chat import openai_error
@@ -280,12 +278,7 @@ class ResponsesMapper:
         response, name = payload.get("response"), payload.get("type")
         if type(response) is not dict or type(name) is not str or name not in _RESPONSE_EVENTS:
             return None
-        model, response_id = response.get("model"), response.get("id")
-        return attrs.evolve(
-            self._base,
-            model=model if isinstance(model, str) and model else self._base.model,
-            response_id=response_id if isinstance(response_id, str) and response_id else None,
-        )
+        return served(self._base, response.get("model"), response.get("id"))
 
     def on_payload(self, kind: str, payload: dict[str, Any], out: list[Event]) -> None:
         if kind == "[DONE]":
@@ -442,14 +435,7 @@ _HANDLERS: Final[dict[str, Callable[[ResponsesMapper, dict[str, Any], list[Event
 
 @final
 class OpenAIResponsesDecoder(StreamDecoder):
-    """Turn an OpenAI Responses API streaming body into events. Does no I/O.
-
-    Args:
-        provider: The provider name to put in `Metadata`.
-        requested_model: The model that was asked for.
-        extra: Provider details for `Metadata.extra` (request id from headers, ...).
-        max_event_bytes: The largest server-sent event accepted.
-    """
+    """Turn an OpenAI Responses API streaming body into events (a `StreamDecoder`)."""
 
     __slots__ = ()
     mapper_type = ResponsesMapper

@@ -29,6 +29,7 @@ from typing import final
 import attrs
 
 from .._errors import ProtocolError
+from ._base import Framer
 
 __all__ = ["DEFAULT_MAX_EVENT_BYTES", "SSEDecoder", "SSEMessage"]
 
@@ -57,7 +58,7 @@ class SSEMessage:
 
 
 @final
-class SSEDecoder:
+class SSEDecoder(Framer[SSEMessage]):
     """Turn an event-stream body into `SSEMessage` objects. Does no I/O.
 
     Feed it the body's bytes in chunks of any size; call `end()` once the body is over.
@@ -72,7 +73,6 @@ class SSEDecoder:
         "_data",
         "_data_size",
         "_event_type",
-        "_failure",
         "_max",
         "_skip_lf",
         "_start",
@@ -94,7 +94,7 @@ class SSEDecoder:
         self._data_size = 0
         self._event_type = ""
         self._bytes_fed = 0
-        self._failure: ProtocolError | None = None
+        super().__init__()
         self.last_event_id = ""
         """The last event id in effect ("" when none was set)."""
         self.retry: int | None = None
@@ -104,29 +104,6 @@ class SSEDecoder:
     def bytes_fed(self) -> int:
         """How many bytes have been fed so far."""
         return self._bytes_fed
-
-    @property
-    def failed(self) -> bool:
-        """Whether a fault is held: the next `feed()` or `end()` raises it."""
-        return self._failure is not None
-
-    def feed(self, data: bytes) -> list[SSEMessage]:
-        """Take the next chunk of the body; return the events it completes.
-
-        Raises:
-            ProtocolError: A line, or an event's data, grew past `max_event_bytes`: at once
-                if this call completed no event, else on the next call.
-        """
-        if self._failure is not None:
-            raise self._failure
-        out: list[SSEMessage] = []
-        try:
-            self._feed(data, out)
-        except ProtocolError as exc:
-            self._failure = exc
-            if not out:
-                raise
-        return out
 
     def _feed(self, data: bytes, out: list[SSEMessage]) -> None:
         self._bytes_fed += len(data)
@@ -165,8 +142,7 @@ class SSEDecoder:
         Raises:
             ProtocolError: The fault the last `feed()` held.
         """
-        if self._failure is not None:
-            raise self._failure
+        self._raise_held()
         self._reset()
         return []
 
