@@ -59,7 +59,7 @@ from .._events import (
 from ._anthropic_body import DEFAULT_MAX_TOKENS as DEFAULT_MAX_TOKENS
 from ._anthropic_body import build_anthropic_body as build_anthropic_body
 from ._base import ErrorPayload
-from ._driver import StreamDecoder, served
+from ._driver import MapperBase, StreamDecoder, served
 from ._error_payload import error_from_payload
 
 __all__ = [
@@ -169,7 +169,7 @@ class _ToolState:
 
 
 @final
-class AnthropicMapper:
+class AnthropicMapper(MapperBase):
     """The `Mapper` of Messages API stream events (see the module docstring)."""
 
     __slots__ = (
@@ -180,21 +180,16 @@ class AnthropicMapper:
         "_reasoning_tokens",
         "_stop",
         "_tools",
-        "base",
-        "done",
         "signatures",
     )
 
-    framing = "sse"
     events = _KNOWN_EVENTS
-    prefixes = ()
-    sentinel = None
     shape = "Messages API"
     terminal = "message_stop"
     error = staticmethod(anthropic_error)
 
     def __init__(self, metadata: Metadata) -> None:
-        self.base = metadata
+        super().__init__(metadata)
         self._blocks: set[int] = set()  # indices of the content blocks started
         self._tools: dict[int, _ToolState] = {}  # by content block index: tool_use only
         self._stop: str | None = None
@@ -203,13 +198,12 @@ class AnthropicMapper:
         self._cached: int | None = None
         self._reasoning_tokens: int | None = None
         self.signatures: dict[int, str] = {}
-        self.done = False
 
     def metadata(self, payload: dict[str, Any], *, needed: bool) -> Metadata | None:
         message = payload.get("message")  # only message_start carries one
         if payload.get("type", "message_start") != "message_start" or type(message) is not dict:
             return None
-        return served(self.base, message.get("model"), message.get("id"))
+        return served(self._base, message.get("model"), message.get("id"))
 
     def on_payload(self, kind: str, payload: dict[str, Any], out: list[Event]) -> None:
         name = payload.get("type")
@@ -218,9 +212,6 @@ class AnthropicMapper:
         if name == "error" or kind == "error":
             raise ErrorPayload(payload)
         self._event(name, payload, out)
-
-    def on_end(self, out: list[Event]) -> None:
-        """The stream ends at ``message_stop``: an end before it is a truncation."""
 
     def _event(self, kind: str, event: dict[str, Any], out: list[Event]) -> None:
         if kind == "content_block_delta":  # the hot path: one per token

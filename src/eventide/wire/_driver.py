@@ -37,10 +37,29 @@ if TYPE_CHECKING:
     from .._events import Event
     from ._base import Mapper
 
-__all__ = ["StreamDecoder", "served"]
+__all__ = ["MapperBase", "StreamDecoder", "served"]
 
 # What a mapper raises when a payload's fields are not what the API documents.
 _SHAPE_ERRORS = (AttributeError, KeyError, IndexError, TypeError, ValueError, RecursionError)
+
+
+class MapperBase:
+    """A `Mapper`'s defaults: server-sent events, of which unnamed and ``error`` events are
+    read; no sentinel; a body that ends before the terminal event is truncated."""
+
+    __slots__ = ("_base", "done")
+
+    framing = "sse"
+    events: frozenset[str] = frozenset({"message", "error"})
+    prefixes: tuple[str, ...] = ()
+    sentinel: str | None = None
+
+    def __init__(self, metadata: Metadata) -> None:
+        self._base = metadata
+        self.done = False
+
+    def on_end(self, out: list[Event]) -> None:
+        """The stream ends at its terminal event: an end before it is a truncation."""
 
 
 class StreamDecoder:

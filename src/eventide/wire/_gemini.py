@@ -57,7 +57,7 @@ from .._events import (
     Usage,
 )
 from ._base import ErrorPayload
-from ._driver import StreamDecoder, served
+from ._driver import MapperBase, StreamDecoder, served
 from ._error_payload import error_from_payload
 from ._gemini_body import build_gemini_body as build_gemini_body
 from ._json import int_or_none
@@ -180,26 +180,21 @@ def gemini_error(
 
 
 @final
-class GeminiMapper:
+class GeminiMapper(MapperBase):
     """The `Mapper` of ``GenerateContentResponse`` chunks (see the module docstring)."""
 
-    __slots__ = ("_base", "_blocked", "_finish", "_tool_calls", "_usage", "done")
+    __slots__ = ("_blocked", "_finish", "_tool_calls", "_usage")
 
-    framing = "sse"
-    events = frozenset({"message", "error"})  # other event types: skipped unread
-    prefixes = ()
-    sentinel = None
     shape = "GenerateContentResponse"
     terminal = "a finishReason"
     error = staticmethod(gemini_error)
 
     def __init__(self, metadata: Metadata) -> None:
-        self._base = metadata
+        super().__init__(metadata)
         self._finish: str | None = None
         self._blocked: str | None = None
         self._tool_calls = 0
         self._usage: Usage | None = None
-        self.done = False
 
     def metadata(self, payload: dict[str, Any], *, needed: bool) -> Metadata | None:
         model = payload.get("modelVersion")

@@ -52,7 +52,7 @@ from .._events import (
     Usage,
 )
 from ._base import ErrorPayload
-from ._driver import StreamDecoder, served
+from ._driver import MapperBase, StreamDecoder, served
 from ._error_payload import error_from_payload, error_message
 from ._json import int_or_none
 from ._ndjson import DEFAULT_MAX_LINE_BYTES
@@ -125,23 +125,20 @@ def ollama_error(
 
 
 @final
-class OllamaMapper:
+class OllamaMapper(MapperBase):
     """The `Mapper` of ``/api/chat`` NDJSON lines (see the module docstring)."""
 
-    __slots__ = ("_base", "_tool_count", "done")
+    __slots__ = ("_tool_count",)
 
     framing = "ndjson"
     events = frozenset({"message"})
-    prefixes = ()
-    sentinel = None
     shape = "Ollama chat"
     terminal = "the done line"
     error = staticmethod(ollama_error)
 
     def __init__(self, metadata: Metadata) -> None:
-        self._base = metadata
+        super().__init__(metadata)
         self._tool_count = 0
-        self.done = False
 
     def metadata(self, payload: dict[str, Any], *, needed: bool) -> Metadata | None:
         if payload.get("error"):
@@ -164,9 +161,6 @@ class OllamaMapper:
             self._terminal(payload, out)
         elif done is not None and done is not False:
             raise TypeError("done is not a boolean")
-
-    def on_end(self, out: list[Event]) -> None:
-        """The stream ends at the done line: an end before it is a truncation."""
 
     def _message(self, message: dict[str, Any], out: list[Event]) -> None:
         thinking = message.get("thinking")

@@ -29,7 +29,7 @@ from typing import Any, final
 
 import attrs
 
-from .._errors import ProtocolError, ProviderError, RateLimitError, provider_error_for_status
+from .._errors import ProtocolError
 from .._events import (
     Event,
     Finish,
@@ -42,10 +42,10 @@ from .._events import (
     Usage,
 )
 from ._base import ErrorPayload
-from ._driver import StreamDecoder
-from ._error_payload import error_from_payload
+from ._driver import MapperBase, StreamDecoder
 from ._json import int_or_none
 from ._openai_chat_body import build_chat_body as build_chat_body
+from ._openai_errors import openai_error as openai_error
 
 __all__ = [
     "OpenAIChatDecoder",
@@ -76,45 +76,6 @@ def normalise_finish_reason(raw: str | None) -> FinishReason:
     return _FINISH_REASONS.get(raw.lower(), "other")
 
 
-def openai_error(
-    payload: Any,
-    *,
-    status_code: int | None = None,
-    retry_after: float | None = None,
-    raw: str = "",
-) -> ProviderError:
-    """The typed error for an OpenAI-style error payload (``{"error": {...}}``) or body.
-
-    Args:
-        payload: The decoded JSON body, or None when the body was not JSON.
-        status_code: The HTTP status, if the payload came with one.
-        retry_after: Seconds from a Retry-After header, if any.
-        raw: The body text, for the excerpt.
-    """
-    error = payload.get("error") if isinstance(payload, dict) else None
-    raw_code = error.get("code") if isinstance(error, dict) else None
-    kind = error.get("type") if isinstance(error, dict) else None
-    code = str(raw_code) if isinstance(raw_code, str) else (str(kind) if kind else None)
-    hint = (code or "").lower()
-    by_code: type[ProviderError] | None = None
-    if "rate_limit" in hint or hint == "insufficient_quota":
-        by_code = RateLimitError
-    elif "overloaded" in hint:
-        by_code = provider_error_for_status(529)
-    server = hint in ("server_error", "internal_error")
-    return error_from_payload(
-        payload,
-        status_code=status_code,
-        retry_after=retry_after,
-        raw=raw,
-        code=code,
-        named_status=raw_code,  # OpenRouter, vLLM: the upstream status rides in "code"
-        by_code=by_code,
-        fallback=provider_error_for_status(500) if server else ProviderError,
-        retryable=False if hint == "insufficient_quota" else None,  # out of credit
-    )
-
-
 @final
 class _ToolState:
     __slots__ = ("id", "name", "parts")
@@ -126,26 +87,22 @@ class _ToolState:
 
 
 @final
-class ChatMapper:
+class ChatMapper(MapperBase):
     """The `Mapper` of Chat Completions chunks (see the module docstring)."""
 
-    __slots__ = ("_base", "_finish", "_tools", "_tools_done", "_usage", "done")
+    __slots__ = ("_finish", "_tools", "_tools_done", "_usage")
 
-    framing = "sse"
-    events = frozenset({"message", "error"})  # Chat Completions defines no event types
-    prefixes = ()
     sentinel = "[DONE]"
     shape = "Chat Completions"
     terminal = "[DONE]"
     error = staticmethod(openai_error)
 
     def __init__(self, metadata: Metadata) -> None:
-        self._base = metadata
+        super().__init__(metadata)
         self._tools: dict[int, _ToolState] = {}
         self._tools_done = False
         self._finish: str | None = None
         self._usage: Usage | None = None
-        self.done = False
 
     def metadata(self, payload: dict[str, Any], *, needed: bool) -> Metadata | None:
         model = payload.get("model")
@@ -195,9 +152,6 @@ class ChatMapper:
             usage = x_groq.get("usage") if isinstance(x_groq, dict) else None
         if usage and isinstance(usage, dict):
             self._usage = _usage(usage)
-
-    def on_end(self, out: list[Event]) -> None:
-        """The stream ends at ``[DONE]``: an end before it is a truncation."""
 
     def _tool_fragments(self, calls: list[Any], out: list[Event]) -> None:
         tools = self._tools

@@ -38,18 +38,8 @@ the terminal event.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, Final, final
 
-from .._errors import (
-    AuthenticationError,
-    BadRequestError,
-    NotFoundError,
-    OverloadedError,
-    ProviderError,
-    RateLimitError,
-    ServerError,
-)
 from .._events import (
     Event,
     Finish,
@@ -62,10 +52,9 @@ from .._events import (
     Usage,
 )
 from ._base import ErrorPayload
-from ._driver import StreamDecoder, served
-from ._error_payload import error_from_payload
+from ._driver import MapperBase, StreamDecoder, served
 from ._json import int_or_none
-from ._openai_chat import openai_error
+from ._openai_errors import openai_responses_error as openai_responses_error
 from ._openai_responses_body import build_responses_body as build_responses_body
 
 if TYPE_CHECKING:
@@ -81,120 +70,6 @@ _INCOMPLETE_REASONS: Final[dict[str, FinishReason]] = {
     "max_output_tokens": "length",
     "content_filter": "content_filter",
 }
-
-# In-stream error codes (`ResponseError.code` in the API reference, plus the codes of the
-# HTTP error bodies that gateways forward into the stream), by the error class they mean.
-_BAD_REQUEST_CODES: Final = frozenset(
-    {
-        "invalid_prompt",
-        "invalid_request_error",
-        "context_length_exceeded",
-        "bio_policy",
-        "data_residency_mismatch",
-        "empty_image_file",
-        "failed_to_download_image",
-        "unsupported_image_media_type",
-    }
-)
-_SERVER_CODES: Final = frozenset({"server_error", "internal_error", "vector_store_timeout"})
-_AUTH_CODES: Final = frozenset({"invalid_api_key", "authentication_error", "permission_error"})
-_NOT_FOUND_CODES: Final = frozenset({"model_not_found", "not_found_error"})
-_RATE_LIMIT_CODES: Final = frozenset({"too_many_requests", "insufficient_quota"})
-
-
-def _stream_error_class(hints: list[str]) -> type[ProviderError] | None:
-    for hint in hints:
-        if "rate_limit" in hint or hint in _RATE_LIMIT_CODES:
-            return RateLimitError
-        if "overloaded" in hint:
-            return OverloadedError
-        if hint in _SERVER_CODES:
-            return ServerError
-        if hint in _AUTH_CODES:
-            return AuthenticationError
-        if hint in _NOT_FOUND_CODES:
-            return NotFoundError
-        if hint in _BAD_REQUEST_CODES or hint.startswith(("invalid_", "image_")):
-            return BadRequestError
-    return None
-
-
-def _text_field(*sources: Any, key: str) -> str | None:
-    """The first non-empty string under `key` in the mappings among `sources`."""
-    for source in sources:
-        if isinstance(source, dict):
-            value = source.get(key)
-            if isinstance(value, str) and value:
-                return value
-    return None
-
-
-def _stream_error(
-    payload: dict[str, Any], status_code: int | None, retry_after: float | None, raw: str
-) -> ProviderError:
-    nested: Any = None
-    default_cls: type[ProviderError] = ProviderError
-    if payload.get("type") == "response.failed":
-        response = payload.get("response")
-        error: Any = response.get("error") if isinstance(response, dict) else None
-        if isinstance(error, dict):  # the body excerpt shows the error, not the response
-            raw = json.dumps(error, ensure_ascii=False, separators=(",", ":"))
-        else:
-            error = {}
-            default_cls = ServerError  # failed, and no word why: the server's failure
-        fallback = "the response failed"
-    else:
-        error = payload
-        nested = payload.get("error")
-        fallback = "the stream carried an error event"
-    code = _text_field(error, nested, key="code")
-    kind = _text_field(nested, key="type")  # an error object's "type", when nested
-    message = _text_field(error, nested, key="message") or (
-        f"{fallback}: {code or kind}" if code or kind else fallback
-    )
-    status = status_code if status_code != 200 else None
-    for source in (error, nested):
-        value = source.get("status") if isinstance(source, dict) else None
-        if status is None and isinstance(value, int) and 400 <= value <= 599:
-            status = value
-    hints = [hint.lower() for hint in (code, kind) if hint]
-    return error_from_payload(
-        payload,
-        retry_after=retry_after,
-        raw=raw,
-        code=code or kind,
-        named_status=status,
-        by_code=_stream_error_class(hints),
-        fallback=default_cls,
-        message=message,
-        retryable=False if "insufficient_quota" in hints else None,  # out of credit
-    )
-
-
-def openai_responses_error(
-    payload: Any,
-    *,
-    status_code: int | None = None,
-    retry_after: float | None = None,
-    raw: str = "",
-) -> ProviderError:
-    """The typed error for a Responses API error: an in-stream ``error`` or
-    ``response.failed`` event, or an HTTP error body (``{"error": {...}}``, as Chat
-    Completions: `openai_error` reads those).
-
-    In-stream codes map onto the error classes: ``server_error`` -> `ServerError`,
-    ``rate_limit_exceeded`` -> `RateLimitError`, ``invalid_prompt`` and the image codes ->
-    `BadRequestError`, and so on; an unknown code falls back on the HTTP status, if any.
-
-    Args:
-        payload: The decoded JSON, or None when the body was not JSON.
-        status_code: The HTTP status, if the payload came with one.
-        retry_after: Seconds from a Retry-After header, if any.
-        raw: The body or event text, for the excerpt.
-    """
-    if isinstance(payload, dict) and payload.get("type") in ("error", "response.failed"):
-        return _stream_error(payload, status_code, retry_after, raw)
-    return openai_error(payload, status_code=status_code, retry_after=retry_after, raw=raw)
 
 
 @final
@@ -253,13 +128,11 @@ _RESPONSE_EVENTS: Final = frozenset(
 
 
 @final
-class ResponsesMapper:
+class ResponsesMapper(MapperBase):
     """The `Mapper` of Responses API stream events (see the module docstring)."""
 
-    __slots__ = ("_base", "_by_item", "_calls", "_order", "_reasoning_part", "done")
+    __slots__ = ("_by_item", "_calls", "_order", "_reasoning_part")
 
-    framing = "sse"
-    events = frozenset({"message", "error"})
     prefixes = ("response.",)  # the API's namespace: other event types are skipped unread
     sentinel = "[DONE]"  # a gateway's Chat Completions habit; the terminal event decides
     shape = "Responses API"
@@ -267,12 +140,11 @@ class ResponsesMapper:
     error = staticmethod(openai_responses_error)
 
     def __init__(self, metadata: Metadata) -> None:
-        self._base = metadata
+        super().__init__(metadata)
         self._calls: dict[int, _Call] = {}  # by output_index
         self._by_item: dict[str, _Call] = {}  # by item id, for events without output_index
         self._order: list[_Call] = []  # every function call, in the order they appeared
         self._reasoning_part: tuple[str, int | None, int | None] | None = None
-        self.done = False
 
     def metadata(self, payload: dict[str, Any], *, needed: bool) -> Metadata | None:
         response, name = payload.get("response"), payload.get("type")
@@ -299,9 +171,6 @@ class ResponsesMapper:
         handler = _HANDLERS.get(name)
         if handler is not None:  # else an event type that carries nothing for us: skip it
             handler(self, payload, out)
-
-    def on_end(self, out: list[Event]) -> None:
-        """The stream ends at its terminal event: an end before it is a truncation."""
 
     def _on_response(self, event: dict[str, Any], out: list[Event]) -> None:
         _object(event, "response")  # its model and id are the Metadata's
