@@ -1,21 +1,27 @@
-"""What every decoder test needs: drive a decoder over chunks as a stream would."""
+"""What every decoder test needs: recorded transcripts, and one driver that feeds a decoder
+chunks as a stream does."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+import attrs
 import pytest
 
-from eventide import Error, ProtocolError
+from eventide import Error, Event, ProtocolError
+from tests.conformance.cases import Api
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from eventide import Event
     from eventide.wire import Decoder
 
 __all__ = [
+    "DATA",
     "Outcome",
+    "Transcript",
     "decode_garbage",
     "drive",
     "feed_all",
@@ -25,6 +31,46 @@ __all__ = [
 ]
 
 Outcome: TypeAlias = tuple[list[Any], type[Error] | None]
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@attrs.frozen
+class Transcript:
+    """One recorded body of one API, how to decode it, and what must come out (for an
+    error case: what must be delivered before the error).
+
+    Attributes:
+        api: The wire format; the body is ``tests/data/<api.name>/<name>.<extension>``.
+        signatures: What `AnthropicDecoder.signatures` must hold at the end.
+    """
+
+    api: Api
+    name: str
+    expected: list[Event]
+    requested_model: str
+    provider: str | None = None
+    extra: Mapping[str, Any] | None = None
+    error: type[Error] | None = None
+    signatures: Mapping[int, str] = attrs.field(factory=dict)
+
+    @property
+    def wire(self) -> bytes:
+        return (DATA / self.api.name / f"{self.name}.{self.api.extension}").read_bytes()
+
+    def decoder(self, **options: Any) -> Any:
+        """A fresh decoder for this body; `options` go to its constructor."""
+        make: Any = self.api.decoder
+        return make(
+            provider=self.provider or self.api.provider,
+            requested_model=self.requested_model,
+            extra=self.extra,
+            **options,
+        )
+
+    def capped(self, limit: int) -> Any:
+        """A fresh decoder whose event (or NDJSON line) size cap is `limit`."""
+        option = "max_line_bytes" if self.api.framing == "ndjson" else "max_event_bytes"
+        return self.decoder(**{option: limit})
 
 
 def one_byte_chunks(data: bytes) -> list[bytes]:

@@ -13,12 +13,12 @@ raise `ProtocolError`.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import json
 import string
-from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pytest
@@ -57,16 +57,19 @@ from eventide.wire._anthropic import (
     anthropic_error,
     build_anthropic_body,
 )
+from tests.conformance.cases import ANTHROPIC
 from tests.contract import assert_keeps_contract
 from tests.strategies import chunked, json_values, or_junk, sseish_bytes
+from tests.wire import harness
 from tests.wire.harness import (
-    Outcome,
     decode_garbage,
     feed_all,
     feed_until_failure,
     one_byte_chunks,
-    outcome,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "anthropic"
 
@@ -139,28 +142,7 @@ def meta(model: str, response_id: str | None, requested: str = "claude-sonnet-4-
 # -- the recorded transcripts --------------------------------------------------------------
 
 
-@attrs.frozen
-class Transcript:
-    """One recorded body, how to decode it, and what must come out.
-
-    For an error case, `expected` is what must be delivered before the error.
-    """
-
-    name: str
-    expected: list[Event]
-    requested_model: str = "claude-sonnet-4-5"
-    extra: Mapping[str, Any] | None = None
-    error: type[Error] | None = None
-    signatures: Mapping[int, str] = attrs.field(factory=dict)
-
-    @property
-    def wire(self) -> bytes:
-        return (DATA / f"{self.name}.sse").read_bytes()
-
-    def decoder(self) -> AnthropicDecoder:
-        return AnthropicDecoder(
-            provider="anthropic", requested_model=self.requested_model, extra=self.extra
-        )
+Transcript = functools.partial(harness.Transcript, ANTHROPIC, requested_model="claude-sonnet-4-5")
 
 
 SONNET = "claude-sonnet-4-5-20250929"
@@ -402,13 +384,8 @@ FAILING_TRANSCRIPTS = [
 EVERY_TRANSCRIPT = {t.name: t for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
 
 
-def _name(transcript: Transcript) -> str:
+def _name(transcript: harness.Transcript) -> str:
     return transcript.name
-
-
-def test_anthropic_transcripts_are_all_used() -> None:
-    """Every .sse file under tests/data/anthropic/ has its expectations here."""
-    assert {path.stem for path in DATA.glob("*.sse")} == set(EVERY_TRANSCRIPT)
 
 
 def test_anthropic_transcripts_cover_every_stop_reason() -> None:
@@ -422,61 +399,6 @@ def test_anthropic_transcripts_cover_every_stop_reason() -> None:
         "pause_turn",
         "model_context_window_exceeded",
     }
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_anthropic_decoder_decodes_transcript_whole(transcript: Transcript) -> None:
-    decoder = transcript.decoder()
-    assert feed_all(decoder, [transcript.wire]) == transcript.expected
-    assert decoder.done
-    assert decoder.signatures == transcript.signatures
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_anthropic_decoder_decodes_transcript_one_byte_at_a_time(transcript: Transcript) -> None:
-    decoder = transcript.decoder()
-    assert feed_all(decoder, one_byte_chunks(transcript.wire)) == transcript.expected
-    assert decoder.signatures == transcript.signatures
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_anthropic_decoder_ignores_chunk_boundaries_in_transcripts(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    assert feed_all(transcript.decoder(), chunked(wire, cuts)) == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_anthropic_decoder_fails_transcript_whole_after_delivering_earlier_events(
-    transcript: Transcript,
-) -> None:
-    events, error = feed_until_failure(transcript.decoder(), [transcript.wire])
-    assert type(error) is transcript.error
-    assert error.provider == "anthropic"
-    assert events == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_anthropic_decoder_fails_transcript_one_byte_at_a_time(transcript: Transcript) -> None:
-    events, error = feed_until_failure(transcript.decoder(), one_byte_chunks(transcript.wire))
-    assert type(error) is transcript.error
-    assert error.provider == "anthropic"
-    assert events == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_anthropic_decoder_recovers_events_before_failure_at_any_chunking(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    events, error = feed_until_failure(transcript.decoder(), chunked(wire, cuts))
-    assert type(error) is transcript.error
-    assert events == transcript.expected
 
 
 def _failure(name: str) -> Error:
@@ -812,35 +734,7 @@ def test_anthropic_decoder_rejects_event_over_max_event_bytes(one_byte: bool) ->
     assert events == [meta(SONNET, "msg_01")]
 
 
-@given(data=st.data())
-def test_anthropic_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
-    data: st.DataObject,
-) -> None:
-    transcript = EVERY_TRANSCRIPT[data.draw(st.sampled_from(sorted(EVERY_TRANSCRIPT)))]
-    cap = data.draw(st.integers(1, 800), label="max_event_bytes")
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-
-    def result(chunks: Iterable[bytes]) -> Outcome:
-        dec = AnthropicDecoder(
-            provider="anthropic",
-            requested_model=transcript.requested_model,
-            extra=transcript.extra,
-            max_event_bytes=cap,
-        )
-        return outcome(dec, chunks)
-
-    assert result(chunked(wire, cuts)) == result([wire])
-
-
 # -- garbage in: only eventide errors out ----------------------------------------------------
-
-
-@given(wire=st.binary(max_size=2000), cuts=st.lists(st.integers(0, 2000), max_size=10))
-def test_anthropic_decoder_raises_only_protocol_error_on_arbitrary_bytes(
-    wire: bytes, cuts: list[int]
-) -> None:
-    assert_keeps_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)), complete=None)
 
 
 _SPRINKLES = st.sampled_from(

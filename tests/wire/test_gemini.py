@@ -13,6 +13,7 @@ and garbage input may only ever raise `ProtocolError`.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import string
 from pathlib import Path
@@ -49,14 +50,15 @@ from eventide import (
     Usage,
 )
 from eventide.wire._gemini import GeminiDecoder, build_gemini_body, gemini_error
+from tests.conformance.cases import GEMINI
 from tests.contract import assert_keeps_contract
 from tests.strategies import chunked, json_values, or_junk, sseish_bytes
+from tests.wire import harness
 from tests.wire.harness import (
     decode_garbage,
     feed_all,
     feed_until_failure,
     one_byte_chunks,
-    outcome,
 )
 
 if TYPE_CHECKING:
@@ -95,24 +97,7 @@ def is_done(d: GeminiDecoder) -> bool:
 # -- the recorded transcripts --------------------------------------------------------------
 
 
-@attrs.frozen
-class Transcript:
-    """One recorded body, how to decode it, and what must come out.
-
-    For an error case, `expected` is what must be delivered before the error.
-    """
-
-    name: str
-    expected: list[Event]
-    requested_model: str = FLASH
-    error: type[Error] | None = None
-
-    @property
-    def wire(self) -> bytes:
-        return (DATA / f"{self.name}.sse").read_bytes()
-
-    def decoder(self) -> GeminiDecoder:
-        return GeminiDecoder(provider="gemini", requested_model=self.requested_model)
+Transcript = functools.partial(harness.Transcript, GEMINI, requested_model=FLASH)
 
 
 CALL_ARGS = (
@@ -369,14 +354,8 @@ FAILING_TRANSCRIPTS = [
 ]
 
 
-def _name(transcript: Transcript) -> str:
+def _name(transcript: harness.Transcript) -> str:
     return transcript.name
-
-
-def test_gemini_transcripts_are_all_used() -> None:
-    """Every .sse file under tests/data/gemini/ has its expectations here."""
-    on_disk = {path.stem for path in DATA.glob("*.sse")}
-    assert on_disk == {t.name for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
 
 
 def test_gemini_transcripts_use_gemini_framing() -> None:
@@ -388,62 +367,6 @@ def test_gemini_transcripts_use_gemini_framing() -> None:
         else:
             assert b"\r\n\r\n" in wire, transcript.name
             assert wire.count(b"\n") == wire.count(b"\r\n"), transcript.name
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_gemini_decoder_decodes_transcript_whole(transcript: Transcript) -> None:
-    d = transcript.decoder()
-    events = d.feed(transcript.wire)
-    assert not is_done(d), "the stream ends at EOF: done only in end()"
-    events.extend(d.end())
-    assert events == transcript.expected
-    assert is_done(d)
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_gemini_decoder_decodes_transcript_one_byte_at_a_time(transcript: Transcript) -> None:
-    assert feed_all(transcript.decoder(), one_byte_chunks(transcript.wire)) == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_gemini_decoder_ignores_chunk_boundaries_in_transcripts(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    assert feed_all(transcript.decoder(), chunked(wire, cuts)) == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_gemini_decoder_fails_transcript_whole_after_delivering_earlier_events(
-    transcript: Transcript,
-) -> None:
-    events, error = feed_until_failure(transcript.decoder(), [transcript.wire])
-    assert type(error) is transcript.error
-    assert error.provider == "gemini"
-    assert events == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_gemini_decoder_fails_transcript_one_byte_at_a_time(transcript: Transcript) -> None:
-    events, error = feed_until_failure(transcript.decoder(), one_byte_chunks(transcript.wire))
-    assert type(error) is transcript.error
-    assert error.provider == "gemini"
-    assert events == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_gemini_decoder_recovers_events_before_failure_at_any_chunking(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    events, error = feed_until_failure(transcript.decoder(), chunked(wire, cuts))
-    assert type(error) is transcript.error
-    assert error.provider == "gemini"
-    assert events == transcript.expected
 
 
 def _failure(name: str) -> Error:
@@ -734,34 +657,7 @@ def test_gemini_decoder_keeps_events_before_an_oversized_event(oversized: bytes)
         assert events == expected, f"chunks of sizes {[len(c) for c in chunks]}"
 
 
-
-
-@given(data=st.data())
-def test_gemini_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
-    data: st.DataObject,
-) -> None:
-    everything = {t.name: t for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
-    transcript = everything[data.draw(st.sampled_from(sorted(everything)), label="transcript")]
-    cap = data.draw(st.integers(1, 800), label="max_event_bytes")
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-
-    def make() -> GeminiDecoder:
-        return GeminiDecoder(
-            provider="gemini", requested_model=transcript.requested_model, max_event_bytes=cap
-        )
-
-    assert outcome(make(), chunked(wire, cuts)) == outcome(make(), [wire])
-
-
 # -- garbage in: only eventide errors out ----------------------------------------------------
-
-
-@given(wire=st.binary(max_size=2000), cuts=st.lists(st.integers(0, 2000), max_size=10))
-def test_gemini_decoder_raises_only_protocol_error_on_arbitrary_bytes(
-    wire: bytes, cuts: list[int]
-) -> None:
-    assert_keeps_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)), complete=None)
 
 
 _SPRINKLES = st.sampled_from(

@@ -13,10 +13,10 @@ exactly that list whatever the chunk boundaries are, and garbage may only raise
 from __future__ import annotations
 
 import copy
+import functools
 import json
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pytest
@@ -27,7 +27,6 @@ from eventide import (
     AuthenticationError,
     BadRequestError,
     Error,
-    Event,
     Finish,
     ImagePart,
     Message,
@@ -48,15 +47,19 @@ from eventide import (
     Usage,
 )
 from eventide.wire._ollama import OllamaDecoder, build_ollama_body, ollama_error
+from tests.conformance.cases import OLLAMA
 from tests.contract import assert_keeps_contract
 from tests.strategies import chunked, json_values, or_junk
+from tests.wire import harness
 from tests.wire.harness import (
     decode_garbage,
     feed_all,
     feed_until_failure,
     one_byte_chunks,
-    outcome,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ollama"
 
@@ -67,29 +70,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "ollama"
 # -- the transcripts -------------------------------------------------------------------------
 
 
-@attrs.frozen
-class Transcript:
-    """One recorded body, how to decode it, and what must come out (for an error case: what
-    must be delivered before the error)."""
-
-    name: str
-    expected: list[Event]
-    requested_model: str = "llama3.2"
-    provider: str = "ollama"
-    extra: Mapping[str, Any] | None = None
-    error: type[Error] | None = None
-
-    @property
-    def wire(self) -> bytes:
-        return (DATA / f"{self.name}.ndjson").read_bytes()
-
-    def decoder(self, **options: Any) -> OllamaDecoder:
-        return OllamaDecoder(
-            provider=self.provider,
-            requested_model=self.requested_model,
-            extra=self.extra,
-            **options,
-        )
+Transcript = functools.partial(harness.Transcript, OLLAMA, requested_model="llama3.2")
 
 
 def meta(model: str, requested: str | None = None, **extra: Any) -> Metadata:
@@ -282,72 +263,12 @@ FAILING_TRANSCRIPTS = [
 ]
 
 
-def _name(transcript: Transcript) -> str:
+def _name(transcript: harness.Transcript) -> str:
     return transcript.name
 
 
-def _transcript(name: str) -> Transcript:
+def _transcript(name: str) -> harness.Transcript:
     return next(t for t in TRANSCRIPTS + FAILING_TRANSCRIPTS if t.name == name)
-
-
-def test_ollama_transcripts_are_all_used() -> None:
-    """Every .ndjson file under tests/data/ollama/ has its expectations here."""
-    on_disk = {path.stem for path in DATA.glob("*.ndjson")}
-    assert on_disk == {t.name for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_ollama_decoder_decodes_transcript_whole(transcript: Transcript) -> None:
-    decoder = transcript.decoder()
-    assert feed_all(decoder, [transcript.wire]) == transcript.expected
-    assert decoder.done
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_ollama_decoder_decodes_transcript_one_byte_at_a_time(transcript: Transcript) -> None:
-    decoder = transcript.decoder()
-    assert feed_all(decoder, one_byte_chunks(transcript.wire)) == transcript.expected
-    assert decoder.done
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_ollama_decoder_ignores_chunk_boundaries_in_transcripts(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    assert feed_all(transcript.decoder(), chunked(wire, cuts)) == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_ollama_decoder_fails_transcript_whole_after_delivering_earlier_events(
-    transcript: Transcript,
-) -> None:
-    events, error = feed_until_failure(transcript.decoder(), [transcript.wire])
-    assert type(error) is transcript.error
-    assert events == transcript.expected
-    assert error.provider == "ollama"
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_ollama_decoder_fails_transcript_one_byte_at_a_time(transcript: Transcript) -> None:
-    events, error = feed_until_failure(transcript.decoder(), one_byte_chunks(transcript.wire))
-    assert type(error) is transcript.error
-    assert events == transcript.expected
-    assert error.provider == "ollama"
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_ollama_decoder_recovers_events_before_failure_at_any_chunking(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    events, error = feed_until_failure(transcript.decoder(), chunked(wire, cuts))
-    assert type(error) is transcript.error
-    assert events == transcript.expected
 
 
 def _failure(name: str, provider: str = "ollama") -> Error:
@@ -544,29 +465,7 @@ def test_ollama_decoder_finishes_when_the_done_line_precedes_an_oversized_line()
     ]
 
 
-
-
-@given(data=st.data())
-def test_ollama_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
-    data: st.DataObject,
-) -> None:
-    everything = {t.name: t for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
-    transcript = everything[data.draw(st.sampled_from(sorted(everything)), label="transcript")]
-    cap = data.draw(st.integers(1, 400), label="max_line_bytes")
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    whole = outcome(transcript.decoder(max_line_bytes=cap), [wire])
-    assert outcome(transcript.decoder(max_line_bytes=cap), chunked(wire, cuts)) == whole
-
-
 # -- garbage in: only ProtocolError out ------------------------------------------------------
-
-
-@given(wire=st.binary(max_size=2000), cuts=st.lists(st.integers(0, 2000), max_size=10))
-def test_ollama_decoder_raises_only_protocol_error_on_arbitrary_bytes(
-    wire: bytes, cuts: list[int]
-) -> None:
-    assert_keeps_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)), complete=None)
 
 
 _SPRINKLES = st.sampled_from(

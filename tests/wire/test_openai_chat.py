@@ -13,13 +13,13 @@ round-trip property, and garbage input may only ever raise `ProtocolError`.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import json
 import string
-from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pytest
@@ -30,7 +30,6 @@ from eventide import (
     AuthenticationError,
     BadRequestError,
     Error,
-    Event,
     Finish,
     FinishReason,
     ImagePart,
@@ -59,8 +58,10 @@ from eventide.wire import (
     normalise_finish_reason,
     openai_error,
 )
+from tests.conformance.cases import OPENAI_CHAT
 from tests.contract import assert_keeps_contract
 from tests.strategies import chunked, json_values, or_junk, sseish_bytes
+from tests.wire import harness
 from tests.wire.harness import (
     decode_garbage,
     feed_all,
@@ -78,6 +79,9 @@ from tests.wire.openai_encoder import (
     script_events,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 DATA = Path(__file__).resolve().parents[1] / "data" / "openai_chat"
 
 
@@ -87,28 +91,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "openai_chat"
 # -- the recorded transcripts --------------------------------------------------------------
 
 
-@attrs.frozen
-class Transcript:
-    """One recorded body, how to decode it, and what must come out.
-
-    For an error case, `expected` is what must be delivered before the error.
-    """
-
-    name: str
-    expected: list[Event]
-    provider: str = "openai"
-    requested_model: str = "gpt-4o-mini"
-    extra: Mapping[str, Any] | None = None
-    error: type[Error] | None = None
-
-    @property
-    def wire(self) -> bytes:
-        return (DATA / f"{self.name}.sse").read_bytes()
-
-    def decoder(self) -> OpenAIChatDecoder:
-        return OpenAIChatDecoder(
-            provider=self.provider, requested_model=self.requested_model, extra=self.extra
-        )
+Transcript = functools.partial(harness.Transcript, OPENAI_CHAT, requested_model="gpt-4o-mini")
 
 
 FP_4O = {"system_fingerprint": "fp_f9f4fb6dbf"}
@@ -476,65 +459,8 @@ FAILING_TRANSCRIPTS = [
 ]
 
 
-def _name(transcript: Transcript) -> str:
+def _name(transcript: harness.Transcript) -> str:
     return transcript.name
-
-
-def test_openai_transcripts_are_all_used() -> None:
-    """Every .sse file under tests/data/openai_chat/ has its expectations here."""
-    on_disk = {path.stem for path in DATA.glob("*.sse")}
-    assert on_disk == {t.name for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_openai_decoder_decodes_transcript_whole(transcript: Transcript) -> None:
-    decoder = transcript.decoder()
-    assert feed_all(decoder, [transcript.wire]) == transcript.expected
-    assert decoder.done
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_openai_decoder_decodes_transcript_one_byte_at_a_time(transcript: Transcript) -> None:
-    assert feed_all(transcript.decoder(), one_byte_chunks(transcript.wire)) == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_openai_decoder_ignores_chunk_boundaries_in_transcripts(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    assert feed_all(transcript.decoder(), chunked(wire, cuts)) == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_openai_decoder_fails_transcript_whole_after_delivering_earlier_events(
-    transcript: Transcript,
-) -> None:
-    assert transcript.error is not None
-    events, error = feed_until_failure(transcript.decoder(), [transcript.wire])
-    assert type(error) is transcript.error
-    assert events == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_openai_decoder_fails_transcript_one_byte_at_a_time(transcript: Transcript) -> None:
-    events, error = feed_until_failure(transcript.decoder(), one_byte_chunks(transcript.wire))
-    assert type(error) is transcript.error
-    assert events == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_openai_decoder_recovers_events_before_failure_at_any_chunking(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    events, error = feed_until_failure(transcript.decoder(), chunked(wire, cuts))
-    assert type(error) is transcript.error
-    assert events == transcript.expected
 
 
 def _failure(name: str) -> Error:
@@ -739,35 +665,7 @@ def test_openai_decoder_applies_max_event_bytes_whatever_the_chunking(
     assert one_byte == whole
 
 
-@given(data=st.data())
-def test_openai_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
-    data: st.DataObject,
-) -> None:
-    everything = {t.name: t for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
-    transcript = everything[data.draw(st.sampled_from(sorted(everything)), label="transcript")]
-    cap = data.draw(st.integers(1, 800), label="max_event_bytes")
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-
-    def decoder() -> OpenAIChatDecoder:
-        return OpenAIChatDecoder(
-            provider=transcript.provider,
-            requested_model=transcript.requested_model,
-            extra=transcript.extra,
-            max_event_bytes=cap,
-        )
-
-    assert outcome(decoder(), chunked(wire, cuts)) == outcome(decoder(), [wire])
-
-
 # -- garbage in: only ProtocolError out ------------------------------------------------------
-
-
-@given(wire=st.binary(max_size=2000), cuts=st.lists(st.integers(0, 2000), max_size=10))
-def test_openai_decoder_raises_only_protocol_error_on_arbitrary_bytes(
-    wire: bytes, cuts: list[int]
-) -> None:
-    assert_keeps_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)), complete=None)
 
 
 _SPRINKLES = st.sampled_from(

@@ -15,11 +15,11 @@ boundaries are, and garbage input may only ever raise `ProtocolError`.
 from __future__ import annotations
 
 import copy
+import functools
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pytest
@@ -30,7 +30,6 @@ from eventide import (
     AuthenticationError,
     BadRequestError,
     Error,
-    Event,
     Finish,
     ImagePart,
     Message,
@@ -55,15 +54,19 @@ from eventide.wire._openai_responses import (
     build_responses_body,
     openai_responses_error,
 )
+from tests.conformance.cases import OPENAI_RESPONSES
 from tests.contract import assert_keeps_contract
 from tests.strategies import chunked, json_values, or_junk, sseish_bytes
+from tests.wire import harness
 from tests.wire.harness import (
     decode_garbage,
     feed_all,
     feed_until_failure,
     one_byte_chunks,
-    outcome,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "openai_responses"
 PROVIDER = "openai-responses"
@@ -113,27 +116,7 @@ METADATA = Metadata(provider="p", model="served-model", requested_model="m", res
 # -- the recorded transcripts --------------------------------------------------------------
 
 
-@attrs.frozen
-class Transcript:
-    """One recorded body, how to decode it, and what must come out.
-
-    For an error case, `expected` is what must be delivered before the error.
-    """
-
-    name: str
-    expected: list[Event]
-    requested_model: str
-    extra: Mapping[str, Any] | None = None
-    error: type[Error] | None = None
-
-    @property
-    def wire(self) -> bytes:
-        return (DATA / f"{self.name}.sse").read_bytes()
-
-    def decoder(self, **options: Any) -> OpenAIResponsesDecoder:
-        return OpenAIResponsesDecoder(
-            provider=PROVIDER, requested_model=self.requested_model, extra=self.extra, **options
-        )
+Transcript = functools.partial(harness.Transcript, OPENAI_RESPONSES)
 
 
 def meta(model: str, requested: str, response_id: str, **extra: Any) -> Metadata:
@@ -423,18 +406,13 @@ FAILING_TRANSCRIPTS = [
 EVERY_TRANSCRIPT = {t.name: t for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
 
 
-def _name(transcript: Transcript) -> str:
+def _name(transcript: harness.Transcript) -> str:
     return transcript.name
 
 
 def _failure(name: str) -> Error:
     transcript = EVERY_TRANSCRIPT[name]
     return feed_until_failure(transcript.decoder(), [transcript.wire])[1]
-
-
-def test_openai_responses_transcripts_are_all_used() -> None:
-    """Every .sse file under tests/data/openai_responses/ has its expectations here."""
-    assert {path.stem for path in DATA.glob("*.sse")} == set(EVERY_TRANSCRIPT)
 
 
 def test_openai_responses_transcripts_carry_sequence_numbers() -> None:
@@ -446,62 +424,6 @@ def test_openai_responses_transcripts_carry_sequence_numbers() -> None:
             if line.startswith(b"data: {")
         ]
         assert numbers == list(range(len(numbers))), transcript.name
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_openai_responses_decoder_decodes_transcript_whole(transcript: Transcript) -> None:
-    decoder = transcript.decoder()
-    assert feed_all(decoder, [transcript.wire]) == transcript.expected
-    assert decoder.done
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_openai_responses_decoder_decodes_transcript_one_byte_at_a_time(
-    transcript: Transcript,
-) -> None:
-    assert feed_all(transcript.decoder(), one_byte_chunks(transcript.wire)) == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_openai_responses_decoder_ignores_chunk_boundaries_in_transcripts(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    assert feed_all(transcript.decoder(), chunked(wire, cuts)) == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_openai_responses_decoder_fails_transcript_whole_after_delivering_earlier_events(
-    transcript: Transcript,
-) -> None:
-    events, error = feed_until_failure(transcript.decoder(), [transcript.wire])
-    assert type(error) is transcript.error
-    assert events == transcript.expected
-    assert error.provider == PROVIDER
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_openai_responses_decoder_fails_transcript_one_byte_at_a_time(
-    transcript: Transcript,
-) -> None:
-    events, error = feed_until_failure(transcript.decoder(), one_byte_chunks(transcript.wire))
-    assert type(error) is transcript.error
-    assert events == transcript.expected
-    assert error.provider == PROVIDER
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_openai_responses_decoder_recovers_events_before_failure_at_any_chunking(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    events, error = feed_until_failure(transcript.decoder(), chunked(wire, cuts))
-    assert type(error) is transcript.error
-    assert events == transcript.expected
 
 
 def test_openai_responses_decoder_reports_response_failed_as_server_error() -> None:
@@ -905,31 +827,7 @@ def test_openai_responses_decoder_keeps_the_response_when_an_oversized_trailer_f
     assert feed_all(decoder(max_event_bytes=256), [wire]) == [METADATA, TextDelta("hi"), STOP]
 
 
-
-
-@given(data=st.data())
-def test_openai_responses_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
-    data: st.DataObject,
-) -> None:
-    transcript = EVERY_TRANSCRIPT[
-        data.draw(st.sampled_from(sorted(EVERY_TRANSCRIPT)), label="transcript")
-    ]
-    cap = data.draw(st.integers(1, 3000), label="max_event_bytes")
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    assert outcome(transcript.decoder(max_event_bytes=cap), chunked(wire, cuts)) == outcome(
-        transcript.decoder(max_event_bytes=cap), [wire]
-    )
-
-
 # -- garbage in: only ProtocolError out ------------------------------------------------------
-
-
-@given(wire=st.binary(max_size=2000), cuts=st.lists(st.integers(0, 2000), max_size=10))
-def test_openai_responses_decoder_raises_only_protocol_error_on_arbitrary_bytes(
-    wire: bytes, cuts: list[int]
-) -> None:
-    assert_keeps_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)), complete=None)
 
 
 _SPRINKLES = st.sampled_from(
