@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.conformance.cases import APIS, Api
 from tests.contract import assert_keeps_contract
-from tests.strategies import chunked
+from tests.strategies import chunked, sseish_bytes
 from tests.wire import (
     test_anthropic,
     test_gemini,
@@ -34,6 +34,8 @@ from tests.wire.harness import (
 )
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from tests.wire.harness import Transcript
 
 MODULES = (test_openai_chat, test_openai_responses, test_anthropic, test_gemini, test_ollama)
@@ -136,5 +138,22 @@ def test_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(data: st.Data
 def test_decoder_raises_only_protocol_error_on_arbitrary_bytes(
     api: Api, wire: bytes, cuts: list[int]
 ) -> None:
+    decoder = api.decoder(provider="fuzz", requested_model="m")
+    assert_keeps_contract(decode_garbage(decoder, chunked(wire, cuts)), complete=None)
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda module: module.__name__.split(".")[-1])
+@given(data=st.data())
+def test_decoder_raises_only_protocol_error_on_bytes_like_its_stream(
+    module: ModuleType, data: st.DataObject
+) -> None:
+    """Garbage made of the API's own pieces (and, for SSE, of SSE-like lines)."""
+    api: Api = module.TRANSCRIPTS[0].api
+    pieces = st.lists(
+        st.one_of(st.binary(max_size=12), st.sampled_from(module.SPRINKLES)), max_size=40
+    )
+    like = pieces.map(b"".join)
+    wire = data.draw(like if api.framing == "ndjson" else st.one_of(sseish_bytes(), like))
+    cuts = data.draw(st.lists(st.integers(0, 800), max_size=10))
     decoder = api.decoder(provider="fuzz", requested_model="m")
     assert_keeps_contract(decode_garbage(decoder, chunked(wire, cuts)), complete=None)
