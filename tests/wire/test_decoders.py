@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eventide import ProtocolError
 from tests.conformance.cases import APIS, Api
 from tests.contract import assert_keeps_contract
 from tests.strategies import chunked, sseish_bytes
@@ -120,6 +121,29 @@ def test_decoder_recovers_events_before_failure_at_any_chunking(
     events, error = feed_until_failure(transcript.decoder(), chunked(wire, cuts))
     assert type(error) is transcript.error
     assert events == transcript.expected
+
+
+TRUNCATED = [
+    pytest.param(t, module.TRUNCATED[t.name], id=_id(t))
+    for module in MODULES
+    for t in module.FAILING_TRANSCRIPTS
+    if t.name in module.TRUNCATED
+]
+
+
+@pytest.mark.parametrize(("transcript", "says"), TRUNCATED)
+def test_decoder_end_reports_truncation(transcript: Transcript, says: str) -> None:
+    """A body cut before its terminal event is an error from end(), even after a finish
+    reason: a truncated answer is not a short one."""
+    decoder = transcript.decoder()
+    decoder.feed(transcript.wire)
+    assert not decoder.done
+    with pytest.raises(ProtocolError, match=says) as info:
+        decoder.end()
+    assert info.value.provider == (transcript.provider or transcript.api.provider)
+    assert info.value.offset == len(transcript.wire)
+    assert info.value.retryable
+    assert not decoder.done
 
 
 @given(data=st.data())

@@ -484,15 +484,12 @@ def test_openai_decoder_reads_openrouter_numeric_error_code_as_status() -> None:
     assert "Provider returned error" in error.message
 
 
-@pytest.mark.parametrize("name", ["truncated_mid_event", "truncated_after_finish"])
-def test_openai_decoder_end_reports_truncation(name: str) -> None:
-    """A body cut before [DONE] is an error from end(), even after a finish_reason."""
-    transcript = next(t for t in FAILING_TRANSCRIPTS if t.name == name)
-    decoder = transcript.decoder()
-    decoder.feed(transcript.wire)
-    assert not decoder.done
-    with pytest.raises(ProtocolError, match="truncated"):
-        decoder.end()
+# The failing transcripts cut before the terminal event, and what end() says of each
+# (tests/wire/test_decoders.py).
+TRUNCATED = {
+    "truncated_mid_event": "truncated",
+    "truncated_after_finish": "truncated",
+}
 
 
 def test_openai_decoder_excerpts_invalid_json_line() -> None:
