@@ -474,17 +474,11 @@ def test_anthropic_decoder_excerpts_invalid_json_line() -> None:
 # -- the terminal event, metadata and smaller rules ----------------------------------------
 
 
-def test_anthropic_decoder_ignores_bytes_after_message_stop() -> None:
-    """message_stop ends the response (DESIGN rule 2): whatever follows is not read."""
-    transcript = EVERY_TRANSCRIPT["text"]
-    trailer = sse(block_delta(0, {"type": "text_delta", "text": "late"})) + b"data: {oops\n\n"
-    decoder = transcript.decoder()
-    assert feed_all(decoder, [transcript.wire + trailer]) == transcript.expected
-    decoder = transcript.decoder()
-    assert decoder.feed(transcript.wire) == transcript.expected
-    assert decoder.done
-    assert decoder.feed(trailer) == []
-    assert decoder.end() == []
+# A complete body, and bytes after its terminal event (tests/wire/test_decoders.py).
+AFTER_THE_END = (
+    "text",
+    sse(block_delta(0, {"type": "text_delta", "text": "late"})) + b"data: {oops\n\n",
+)
 
 
 def test_anthropic_decoder_is_not_done_before_message_stop() -> None:
@@ -622,13 +616,6 @@ def test_anthropic_decoder_keeps_signature_from_thinking_block_start() -> None:
     dec = decoder()
     assert feed_all(dec, [wire])[1] == ReasoningDelta("Hm.")
     assert dec.signatures == {2: "sig-at-start"}
-
-
-def test_anthropic_decoder_does_not_mutate_callers_extra() -> None:
-    extra = {"request_id": "req_011CTxyz"}
-    transcript = attrs.evolve(EVERY_TRANSCRIPT["text"], extra=extra)
-    assert feed_all(transcript.decoder(), [transcript.wire]) == transcript.expected
-    assert extra == {"request_id": "req_011CTxyz"}
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -121,6 +122,30 @@ def test_decoder_recovers_events_before_failure_at_any_chunking(
     events, error = feed_until_failure(transcript.decoder(), chunked(wire, cuts))
     assert type(error) is transcript.error
     assert events == transcript.expected
+
+
+@pytest.mark.parametrize("transcript", [t for t in TRANSCRIPTS if t.extra], ids=_id)
+def test_decoder_does_not_mutate_callers_extra(transcript: Transcript) -> None:
+    extra = dict(transcript.extra or {})
+    decoder = attrs.evolve(transcript, extra=extra).decoder()
+    assert feed_all(decoder, [transcript.wire]) == transcript.expected
+    assert extra == transcript.extra
+
+
+@pytest.mark.parametrize(
+    "module", [m for m in MODULES if hasattr(m, "AFTER_THE_END")], ids=lambda m: m.__name__
+)
+def test_decoder_ignores_bytes_after_the_terminal_event(module: ModuleType) -> None:
+    """The terminal event ends the response (DESIGN rule 2): whatever follows, even bytes
+    that would be a fault, is not read."""
+    name, trailer = module.AFTER_THE_END
+    transcript = next(t for t in module.TRANSCRIPTS if t.name == name)
+    assert feed_all(transcript.decoder(), [transcript.wire + trailer]) == transcript.expected
+    decoder = transcript.decoder()
+    assert decoder.feed(transcript.wire) == transcript.expected
+    assert decoder.done
+    assert decoder.feed(trailer) == []
+    assert decoder.end() == []
 
 
 TRUNCATED = [

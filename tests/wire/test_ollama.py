@@ -314,16 +314,8 @@ def decoder(requested_model: str = "m", **options: Any) -> OllamaDecoder:
     return OllamaDecoder(provider="ollama", requested_model=requested_model, **options)
 
 
-def test_ollama_decoder_ignores_bytes_after_the_done_line() -> None:
-    """The done line ends the response (DESIGN rule 2): what follows is not read."""
-    transcript = TRANSCRIPTS[0]
-    trailer = HI + b"{oops\n" + b'{"error":"late"}\n'
-    assert feed_all(transcript.decoder(), [transcript.wire + trailer]) == transcript.expected
-    fed = transcript.decoder()
-    assert fed.feed(transcript.wire) == transcript.expected
-    assert fed.done
-    assert fed.feed(trailer) == []
-    assert fed.end() == []
+# A complete body, and bytes after its terminal event (tests/wire/test_decoders.py).
+AFTER_THE_END = ("text", HI + b"{oops\n" + b'{"error":"late"}\n')
 
 
 def test_ollama_decoder_is_not_done_before_the_done_line() -> None:
@@ -375,13 +367,6 @@ def test_ollama_decoder_reads_content_and_tool_calls_on_the_done_line() -> None:
         Usage(None, 3, None),
         Finish("length", "length"),
     ]
-
-
-def test_ollama_decoder_keeps_metadata_extra_of_the_caller_unchanged() -> None:
-    extra = {"x-served-by": "edge-1"}
-    transcript = attrs.evolve(_transcript("unknown_fields"), extra=extra)
-    assert feed_all(transcript.decoder(), [transcript.wire]) == transcript.expected
-    assert extra == {"x-served-by": "edge-1"}
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-import attrs
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -501,17 +500,11 @@ def test_openai_decoder_excerpts_invalid_json_line() -> None:
 # -- the terminal event, metadata and smaller rules ----------------------------------------
 
 
-def test_openai_decoder_ignores_bytes_after_done() -> None:
-    """[DONE] ends the response (DESIGN rule 2): whatever follows is not read as events."""
-    transcript = TRANSCRIPTS[0]
-    trailer = b'data: {"choices":[{"index":0,"delta":{"content":"late"}}]}\n\ndata: {oops\n\n'
-    decoder = transcript.decoder()
-    assert feed_all(decoder, [transcript.wire + trailer]) == transcript.expected
-    decoder = transcript.decoder()
-    assert decoder.feed(transcript.wire) == transcript.expected
-    assert decoder.done
-    assert decoder.feed(trailer) == []
-    assert decoder.end() == []
+# A complete body, and bytes after its terminal event (tests/wire/test_decoders.py).
+AFTER_THE_END = (
+    "plain_text",
+    b'data: {"choices":[{"index":0,"delta":{"content":"late"}}]}\n\ndata: {oops\n\n',
+)
 
 
 def test_openai_decoder_is_not_done_before_done_line() -> None:
@@ -597,13 +590,6 @@ def test_openai_decoder_raises_provider_error_for_error_event_type() -> None:
     assert isinstance(error, ProviderError)
     assert "overloaded, try later" in error.message
     assert events == [Metadata(provider="p", model="m", requested_model="m"), TextDelta("a")]
-
-
-def test_openai_decoder_does_not_mutate_callers_extra() -> None:
-    extra = {"x-request-id": "req_8c1f3a0e"}
-    transcript = attrs.evolve(TRANSCRIPTS[0], extra=extra)
-    assert feed_all(transcript.decoder(), [transcript.wire]) == transcript.expected
-    assert extra == {"x-request-id": "req_8c1f3a0e"}
 
 
 # -- bounded buffer --------------------------------------------------------------------------

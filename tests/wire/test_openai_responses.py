@@ -21,7 +21,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-import attrs
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -469,16 +468,8 @@ def test_openai_responses_decoder_excerpts_invalid_json_line() -> None:
 # -- the terminal event, metadata and smaller rules ----------------------------------------
 
 
-def test_openai_responses_decoder_ignores_bytes_after_the_terminal_event() -> None:
-    """response.completed ends the response (DESIGN rule 2): what follows is not read."""
-    transcript = EVERY_TRANSCRIPT["text"]
-    trailer = sse(text("late")) + b"data: {oops\n\n"
-    assert feed_all(transcript.decoder(), [transcript.wire + trailer]) == transcript.expected
-    decoder = transcript.decoder()
-    assert decoder.feed(transcript.wire) == transcript.expected
-    assert decoder.done
-    assert decoder.feed(trailer) == []
-    assert decoder.end() == []
+# A complete body, and bytes after its terminal event (tests/wire/test_decoders.py).
+AFTER_THE_END = ("text", sse(text("late")) + b"data: {oops\n\n")
 
 
 def test_openai_responses_decoder_is_not_done_before_the_terminal_event() -> None:
@@ -594,13 +585,6 @@ def test_openai_responses_decoder_ignores_done_events_of_text_already_streamed()
     }
     wire = sse(created(), text("a"), text("b"), done, completed())
     assert feed_all(decoder(), [wire]) == [METADATA, TextDelta("a"), TextDelta("b"), STOP]
-
-
-def test_openai_responses_decoder_does_not_mutate_callers_extra() -> None:
-    extra = {"request_id": "req_8c1f3a0e"}
-    transcript = attrs.evolve(EVERY_TRANSCRIPT["text"], extra=extra)
-    assert feed_all(transcript.decoder(), [transcript.wire]) == transcript.expected
-    assert extra == {"request_id": "req_8c1f3a0e"}
 
 
 def test_openai_responses_decoder_skips_a_done_line() -> None:
