@@ -121,10 +121,16 @@ class Framer(Generic[_T]):
     `feed()` returns what `_feed()` completed before a `ProtocolError` and raises it on the
     next call; `end()` in a subclass calls `_raise_held()` first."""
 
-    __slots__ = ("_failure",)
+    __slots__ = ("_bytes_fed", "_failure")
 
     def __init__(self) -> None:
         self._failure: ProtocolError | None = None
+        self._bytes_fed = 0
+
+    @property
+    def bytes_fed(self) -> int:
+        """How many bytes have been fed so far."""
+        return self._bytes_fed
 
     @property
     def failed(self) -> bool:
@@ -139,6 +145,7 @@ class Framer(Generic[_T]):
                 no frame, else on the next call.
         """
         self._raise_held()
+        self._bytes_fed += len(data)
         out: list[_T] = []
         try:
             self._feed(data, out)

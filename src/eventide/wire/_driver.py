@@ -73,17 +73,7 @@ class StreamDecoder:
         max_event_bytes: The largest server-sent event (or NDJSON line) accepted.
     """
 
-    __slots__ = (
-        "_base",
-        "_events",
-        "_frames",
-        "_held",
-        "_mapper",
-        "_metadata_sent",
-        "_prefixes",
-        "_sentinel",
-        "_sse",
-    )
+    __slots__ = ("_base", "_frames", "_held", "_mapper", "_metadata_sent", "_sse")
 
     mapper_type: ClassVar[type[Mapper]]
 
@@ -108,9 +98,6 @@ class StreamDecoder:
             if self._sse
             else NDJSONDecoder(max_line_bytes=max_event_bytes)
         )
-        self._events = mapper.events
-        self._prefixes = mapper.prefixes
-        self._sentinel = mapper.sentinel
         self._metadata_sent = False
         self._held: Error | None = None
 
@@ -204,7 +191,7 @@ class StreamDecoder:
     def _decode(self, payloads: list[Any], out: list[Event], *, final: bool = False) -> None:
         mapper = self._mapper
         on_payload = mapper.on_payload
-        events, prefixes, sentinel = self._events, self._prefixes, self._sentinel
+        events, prefixes, sentinel = mapper.events, mapper.prefixes, mapper.sentinel
         sse = self._sse
         kind = "message"
         for payload in payloads:

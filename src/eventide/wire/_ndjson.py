@@ -42,7 +42,7 @@ class NDJSONDecoder(Framer[str]):
             `feed()` raises `ProtocolError`, so a hostile body cannot grow memory unbounded.
     """
 
-    __slots__ = ("_bytes_fed", "_max", "_tail", "_tail_size")
+    __slots__ = ("_max", "_tail", "_tail_size")
 
     def __init__(self, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
         if max_line_bytes < 1:
@@ -50,13 +50,7 @@ class NDJSONDecoder(Framer[str]):
         self._max = max_line_bytes
         self._tail: list[bytes] = []  # pieces of the current, unterminated line
         self._tail_size = 0
-        self._bytes_fed = 0
         super().__init__()
-
-    @property
-    def bytes_fed(self) -> int:
-        """How many bytes have been fed so far."""
-        return self._bytes_fed
 
     @property
     def pending(self) -> bool:
@@ -64,7 +58,6 @@ class NDJSONDecoder(Framer[str]):
         return self._tail_size > 0
 
     def _feed(self, data: bytes, out: list[str]) -> None:
-        self._bytes_fed += len(data)
         if not data:
             return
         newline = data.find(b"\n")

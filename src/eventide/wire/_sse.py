@@ -69,7 +69,6 @@ class SSEDecoder(Framer[SSEMessage]):
     """
 
     __slots__ = (
-        "_bytes_fed",
         "_data",
         "_data_size",
         "_event_type",
@@ -93,20 +92,13 @@ class SSEDecoder(Framer[SSEMessage]):
         self._data: list[str] = []
         self._data_size = 0
         self._event_type = ""
-        self._bytes_fed = 0
         super().__init__()
         self.last_event_id = ""
         """The last event id in effect ("" when none was set)."""
         self.retry: int | None = None
         """The reconnection time in milliseconds the stream asked for, or None."""
 
-    @property
-    def bytes_fed(self) -> int:
-        """How many bytes have been fed so far."""
-        return self._bytes_fed
-
     def _feed(self, data: bytes, out: list[SSEMessage]) -> None:
-        self._bytes_fed += len(data)
         if self._start is not None:
             data = self._start + data
             if len(data) < len(_BOM) and _BOM.startswith(data):
