@@ -73,6 +73,7 @@ def test_decoder_decodes_transcript_whole(transcript: Transcript) -> None:
     events.extend(decoder.end())
     assert events == transcript.expected
     _check_end_state(decoder, transcript)
+    assert_keeps_contract(events)  # Metadata first and once, Finish last, calls whole
 
 
 def _check_outcome(transcript: Transcript, chunks: list[bytes]) -> None:
