@@ -54,6 +54,7 @@ import h11
 import trio
 
 __all__ = [
+    "DISCONNECT_BUDGET",
     "Cut",
     "Pause",
     "Piece",
@@ -63,13 +64,17 @@ __all__ = [
     "ReplyScript",
     "ScriptedServer",
     "Stall",
+    "assert_disconnect_seen",
     "openai_chunks",
+    "refused_url",
     "serve",
     "serve_in_thread",
+    "slow",
     "sse",
 ]
 
 _READ_SIZE = 65536
+DISCONNECT_BUDGET = 0.1  # seconds from a client's close to the server noticing
 
 
 @attrs.frozen
@@ -581,7 +586,26 @@ def serve_in_thread(reply: ReplyScript | None = None) -> Iterator[ScriptedServer
         raise RuntimeError("the scripted HTTP server crashed") from errors[0]
 
 
+async def assert_disconnect_seen(server: ScriptedServer, since: float) -> None:
+    """Assert that `server` sees the client hang up within `DISCONNECT_BUDGET` of `since` (a
+    ``time.monotonic()`` taken when the client closed)."""
+    seen = await server.wait_disconnect(timeout=2)
+    assert seen - since < DISCONNECT_BUDGET, f"server saw the close after {seen - since:.3f} s"
+
+
+def refused_url() -> str:
+    """``http://127.0.0.1:PORT`` with a port that nobody listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
 # -- bodies ----------------------------------------------------------------------------------
+
+
+def slow(pieces: Sequence[bytes], pause: float = 0.01) -> list[Piece]:
+    """The pieces with a pause before each, as a model generating tokens would send them."""
+    return [part for piece in pieces for part in (Pause(pause), piece)]
 
 
 def _dumps(value: Any) -> str:
