@@ -140,52 +140,20 @@ def response(status: str, **fields: Any) -> dict[str, Any]:
     }
 
 
+def responses_event(kind: str, sequence: int, **fields: Any) -> bytes:
+    """One Responses API event: its type, its sequence number and its fields."""
+    return typed_sse({"type": kind, "sequence_number": sequence, **fields})
+
+
 def opening() -> list[bytes]:
     """response.created, response.in_progress and an assistant message item opened."""
-    item = {
-        "id": MSG,
-        "type": "message",
-        "status": "in_progress",
-        "content": [],
-        "role": "assistant",
-    }
+    item = {"id": MSG, "type": "message", "status": "in_progress", "role": "assistant"}
     return [
-        typed_sse(
-            {"type": "response.created", "sequence_number": 0, "response": response("in_progress")}
+        responses_event("response.created", 0, response=response("in_progress")),
+        responses_event("response.in_progress", 1, response=response("in_progress")),
+        responses_event(
+            "response.output_item.added", 2, output_index=0, item=item | {"content": []}
         ),
-        typed_sse(
-            {
-                "type": "response.in_progress",
-                "sequence_number": 1,
-                "response": response("in_progress"),
-            }
-        ),
-        typed_sse(
-            {
-                "type": "response.output_item.added",
-                "sequence_number": 2,
-                "output_index": 0,
-                "item": item,
-            }
-        ),
-    ]
-
-
-def deltas(texts: Sequence[str], first_sequence: int = 3) -> list[bytes]:
-    """One response.output_text.delta per text."""
-    return [
-        typed_sse(
-            {
-                "type": "response.output_text.delta",
-                "sequence_number": first_sequence + i,
-                "item_id": MSG,
-                "output_index": 0,
-                "content_index": 0,
-                "delta": text,
-                "logprobs": [],
-            }
-        )
-        for i, text in enumerate(texts)
     ]
 
 
@@ -199,35 +167,21 @@ def responses_stream(texts: Sequence[str]) -> list[bytes]:
         "total_tokens": 21 + len(texts),
     }
     whole = "".join(texts)
-    item = {
-        "id": MSG,
-        "type": "message",
-        "status": "completed",
-        "role": "assistant",
-        "content": [{"type": "output_text", "text": whole, "annotations": []}],
-    }
+    content = [{"type": "output_text", "text": whole, "annotations": []}]
+    item = {"id": MSG, "type": "message", "status": "completed", "role": "assistant"}
+    item |= {"content": content}
     n = 3 + len(texts)
     place = {"item_id": MSG, "output_index": 0, "content_index": 0}
     return [
         *opening(),
-        *deltas(texts),
-        typed_sse(
-            {"type": "response.output_text.done", "sequence_number": n, **place, "text": whole}
+        *(
+            responses_event("response.output_text.delta", 3 + i, **place, delta=text, logprobs=[])
+            for i, text in enumerate(texts)
         ),
-        typed_sse(
-            {
-                "type": "response.output_item.done",
-                "sequence_number": n + 1,
-                "output_index": 0,
-                "item": item,
-            }
-        ),
-        typed_sse(
-            {
-                "type": "response.completed",
-                "sequence_number": n + 2,
-                "response": response("completed", output=[item], usage=usage),
-            }
+        responses_event("response.output_text.done", n, **place, text=whole),
+        responses_event("response.output_item.done", n + 1, output_index=0, item=item),
+        responses_event(
+            "response.completed", n + 2, response=response("completed", output=[item], usage=usage)
         ),
     ]
 
@@ -253,18 +207,16 @@ OPENAI_RESPONSES = attrs.evolve(
     auth=("authorization", "Bearer sk-responses-real-socket"),
     truncated=r"before response\.completed",
     mid_stream_error=(
-        typed_sse(
-            {
-                "type": "response.failed",
-                "sequence_number": 6,
-                "response": response(
-                    "failed",
-                    error={
-                        "code": "server_error",
-                        "message": "An error occurred while processing your request.",
-                    },
-                ),
-            }
+        responses_event(
+            "response.failed",
+            6,
+            response=response(
+                "failed",
+                error={
+                    "code": "server_error",
+                    "message": "An error occurred while processing your request.",
+                },
+            ),
         ),
         ServerError,
         {"code": "server_error", "message": "An error occurred while processing your request."},

@@ -12,7 +12,7 @@ import eventide
 from eventide import Message, RateLimitError, Request, ToolSpec
 from eventide.providers._openai_responses import OpenAIResponses
 from tests.http_server import Reply, Stall
-from tests.kits import OPENAI_RESPONSES, Kit, opening, response, typed_sse
+from tests.kits import OPENAI_RESPONSES, Kit, opening, response, responses_event
 
 if TYPE_CHECKING:
     from eventide.providers import Provider
@@ -78,49 +78,18 @@ async def test_openai_responses_provider_collects_tool_calls(
     call = {"item_id": "fc_1", "output_index": 0}
     body = [
         *opening()[:2],
-        typed_sse(
-            {
-                "type": "response.output_item.added",
-                "sequence_number": 2,
-                "output_index": 0,
-                "item": item,
-            }
+        responses_event("response.output_item.added", 2, output_index=0, item=item),
+        responses_event("response.function_call_arguments.delta", 3, **call, delta='{"city":'),
+        responses_event("response.function_call_arguments.delta", 4, **call, delta='"Paris"}'),
+        responses_event(
+            "response.function_call_arguments.done",
+            5,
+            **call,
+            name="get_weather",
+            arguments='{"city":"Paris"}',
         ),
-        *(
-            typed_sse(
-                {
-                    "type": "response.function_call_arguments.delta",
-                    "sequence_number": number,
-                    **call,
-                    "delta": delta,
-                }
-            )
-            for number, delta in [(3, '{"city":'), (4, '"Paris"}')]
-        ),
-        typed_sse(
-            {
-                "type": "response.function_call_arguments.done",
-                "sequence_number": 5,
-                **call,
-                "name": "get_weather",
-                "arguments": '{"city":"Paris"}',
-            }
-        ),
-        typed_sse(
-            {
-                "type": "response.output_item.done",
-                "sequence_number": 6,
-                "output_index": 0,
-                "item": done,
-            }
-        ),
-        typed_sse(
-            {
-                "type": "response.completed",
-                "sequence_number": 7,
-                "response": response("completed", output=[done]),
-            }
-        ),
+        responses_event("response.output_item.done", 6, output_index=0, item=done),
+        responses_event("response.completed", 7, response=response("completed", output=[done])),
     ]
     server.reply(Reply(body=body))
     completion = await eventide.collect(provider.stream("Weather in Paris?"))
@@ -138,14 +107,12 @@ async def test_openai_responses_provider_collects_tool_calls(
 async def test_openai_responses_provider_error_event_before_content(
     server: ScriptedServer, provider: Provider
 ) -> None:
-    rate_limited = typed_sse(
-        {
-            "type": "error",
-            "sequence_number": 2,
-            "code": "rate_limit_exceeded",
-            "message": "Rate limit reached for gpt-4.1-mini.",
-            "param": None,
-        }
+    rate_limited = responses_event(
+        "error",
+        2,
+        code="rate_limit_exceeded",
+        message="Rate limit reached for gpt-4.1-mini.",
+        param=None,
     )
     server.reply(Reply(body=[*opening()[:2], rate_limited, Stall()]))
     with pytest.raises(RateLimitError) as info:
