@@ -168,8 +168,8 @@ def responses_stream(texts: Sequence[str]) -> list[bytes]:
     }
     whole = "".join(texts)
     content = [{"type": "output_text", "text": whole, "annotations": []}]
-    item = {"id": MSG, "type": "message", "status": "completed", "role": "assistant"}
-    item |= {"content": content}
+    item: dict[str, Any] = {"id": MSG, "type": "message", "status": "completed"}
+    item |= {"role": "assistant", "content": content}
     n = 3 + len(texts)
     place = {"item_id": MSG, "output_index": 0, "content_index": 0}
     return [

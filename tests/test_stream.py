@@ -364,37 +364,40 @@ async def test_stream_connection_refused_is_a_transport_error() -> None:
     assert not info.value.content_emitted
 
 
-async def test_stream_stall_before_headers_hits_the_first_event_timeout(
-    autojump_clock: trio.abc.Clock, server: ScriptedServer, provider: Provider
+@pytest.mark.parametrize(
+    ("script", "timeouts", "phase", "text"),
+    [
+        (
+            Reply(body=LONG, stall_before_headers=True),
+            Timeouts(first_event=30),
+            "first_event",
+            None,
+        ),
+        (Reply(body=[*LONG[:3], Stall()]), Timeouts(idle=15), "idle", "word0 word1 "),
+        (Reply(body=slow(LONG, 1.0)), Timeouts(idle=5, total=20.5), "total", "".join(WORDS[:19])),
+    ],
+    ids=["stall-before-headers", "stall-between-events", "endless-trickle"],
+)
+async def test_stream_budget_over_a_real_server_ends_with_the_partial(
+    autojump_clock: trio.abc.Clock,
+    server: ScriptedServer,
+    provider: Provider,
+    script: Reply,
+    timeouts: Timeouts,
+    phase: str,
+    text: str | None,
 ) -> None:
-    server.reply(Reply(body=LONG, stall_before_headers=True))
-    with pytest.raises(StreamTimeout) as info:
-        await eventide.collect(provider.stream("hi", timeouts=Timeouts(first_event=30)))
-    assert info.value.phase == "first_event"
-    assert info.value.partial is not None
-    assert info.value.partial.metadata is None
-
-
-async def test_stream_stall_between_events_hits_the_idle_timeout(
-    autojump_clock: trio.abc.Clock, server: ScriptedServer, provider: Provider
-) -> None:
-    server.reply(Reply(body=[*LONG[:3], Stall()]))
-    with pytest.raises(StreamTimeout) as info:
-        await eventide.collect(provider.stream("hi", timeouts=Timeouts(idle=15)))
-    assert info.value.phase == "idle"
-    assert info.value.partial is not None
-    assert info.value.partial.text == "word0 word1 "
-    await server.wait_for(lambda: server.open_connections == 0, 5, "the connection closed")
-
-
-async def test_stream_endless_trickle_hits_the_total_timeout(
-    autojump_clock: trio.abc.Clock, server: ScriptedServer, provider: Provider
-) -> None:
-    server.reply(Reply(body=slow(LONG, pause=1.0)))
+    """A server that stalls before its headers, between events, or trickles for ever."""
+    server.reply(script)
     start = trio.current_time()
     with pytest.raises(StreamTimeout) as info:
-        await eventide.collect(provider.stream("hi", timeouts=Timeouts(idle=5, total=20.5)))
-    assert info.value.phase == "total"
-    assert trio.current_time() - start == pytest.approx(20.5)
-    assert info.value.partial is not None
-    assert info.value.partial.text == "".join(WORDS[:19])
+        await eventide.collect(provider.stream("hi", timeouts=timeouts))
+    assert info.value.phase == phase
+    assert trio.current_time() - start == pytest.approx(info.value.timeout)
+    partial = info.value.partial
+    assert partial is not None
+    if text is None:
+        assert partial.metadata is None
+    else:
+        assert partial.text == text
+    await server.wait_for(lambda: server.open_connections == 0, 5, "the connection closed")
