@@ -65,13 +65,7 @@ async def test_stream_yields_metadata_first_then_content_usage_finish() -> None:
     handler, bodies, _ = reply(HELLO)
     async with mock_provider(handler).stream("hi", model="gpt-4o-mini") as events:
         seen = [event async for event in events]
-    assert seen[0] == Metadata(
-        provider="openai",
-        model="gpt-4o-mini",
-        requested_model="gpt-4o-mini",
-        response_id="chatcmpl-BkRv7hQy3uTnZpXa2LcE9sWmD4fGj",
-        extra={"system_fingerprint": "fp_34a54ae93c"},
-    )
+    assert seen[0] == OPENAI.metadata  # the model asked for, the id and the fingerprint
     assert seen[1:4] == [TextDelta("Hel"), TextDelta("lo"), TextDelta("!")]
     assert isinstance(seen[4], Usage)
     assert seen[5] == Finish("stop", "stop")
