@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
+import pytest
 
 from eventide import Metadata, OverloadedError, ProviderError, ServerError, Usage
 from eventide.providers import Anthropic, Gemini, Ollama, OpenAIChat, OpenAIResponses, Provider
@@ -72,6 +73,16 @@ class Kit:
     def long(self) -> list[bytes]:
         """A response of 200 words: far more than the tests read before closing."""
         return self.body(WORDS)
+
+
+def kit_fixture(kit: Kit) -> Callable[[], Kit]:
+    """The `kit` fixture of a module about one provider: ``kit = kit_fixture(OLLAMA)``."""
+
+    @pytest.fixture(name="kit")
+    def fixture() -> Kit:
+        return kit
+
+    return fixture
 
 
 def _dumps(value: Any) -> str:

@@ -34,7 +34,7 @@ from tests.http_server import (
     slow,
     sse,
 )
-from tests.kits import OPENAI, WORDS, Kit
+from tests.kits import OPENAI, WORDS, kit_fixture
 
 if TYPE_CHECKING:
     from eventide.providers import Provider
@@ -293,9 +293,7 @@ async def test_stream_connection_error_is_a_transport_error() -> None:
 LONG = OPENAI.long()
 
 
-@pytest.fixture
-def kit() -> Kit:
-    return OPENAI
+kit = kit_fixture(OPENAI)
 
 
 async def test_stream_cancel_scope_closes_the_connection(

@@ -12,7 +12,7 @@ import eventide
 from eventide import OverloadedError, RateLimitError, Request, ToolSpec
 from eventide.providers._anthropic import Anthropic
 from tests.http_server import Reply
-from tests.kits import ANTHROPIC, Kit, block_delta, ending, message_start, typed_sse
+from tests.kits import ANTHROPIC, block_delta, ending, kit_fixture, message_start, typed_sse
 
 if TYPE_CHECKING:
     from eventide.providers import Provider
@@ -21,9 +21,7 @@ if TYPE_CHECKING:
 JSON = (("content-type", "application/json"),)
 
 
-@pytest.fixture
-def kit() -> Kit:
-    return ANTHROPIC
+kit = kit_fixture(ANTHROPIC)
 
 
 def test_anthropic_repr_says_whether_it_has_a_key(monkeypatch: pytest.MonkeyPatch) -> None:

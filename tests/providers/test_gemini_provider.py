@@ -13,7 +13,7 @@ import eventide
 from eventide import AuthenticationError, Message, RateLimitError, Request, ToolCall, ToolSpec
 from eventide.providers._gemini import Gemini
 from tests.http_server import Reply
-from tests.kits import GEMINI, Kit
+from tests.kits import GEMINI, kit_fixture
 
 if TYPE_CHECKING:
     from eventide.providers import Provider
@@ -22,9 +22,7 @@ if TYPE_CHECKING:
 KEY = GEMINI.key
 
 
-@pytest.fixture
-def kit() -> Kit:
-    return GEMINI
+kit = kit_fixture(GEMINI)
 
 
 def json_reply(status: int, payload: Any, *headers: tuple[str, str]) -> Reply:

@@ -13,16 +13,14 @@ import eventide
 from eventide import ImagePart, Message, ProtocolError, Request, TextPart, ToolSpec, Usage
 from eventide.providers._ollama import Ollama, ollama_base_url
 from tests.http_server import Reply
-from tests.kits import OLLAMA, Kit, ollama_stream
+from tests.kits import OLLAMA, kit_fixture, ollama_stream
 
 if TYPE_CHECKING:
     from eventide.providers import Provider
     from tests.http_server import ScriptedServer
 
 
-@pytest.fixture
-def kit() -> Kit:
-    return OLLAMA
+kit = kit_fixture(OLLAMA)
 
 
 async def test_ollama_provider_collects_thinking_and_counts_it(

@@ -12,16 +12,14 @@ import eventide
 from eventide import Message, RateLimitError, Request, ToolSpec
 from eventide.providers._openai_responses import OpenAIResponses
 from tests.http_server import Reply, Stall
-from tests.kits import OPENAI_RESPONSES, Kit, opening, response, responses_event
+from tests.kits import OPENAI_RESPONSES, kit_fixture, opening, response, responses_event
 
 if TYPE_CHECKING:
     from eventide.providers import Provider
     from tests.http_server import ScriptedServer
 
 
-@pytest.fixture
-def kit() -> Kit:
-    return OPENAI_RESPONSES
+kit = kit_fixture(OPENAI_RESPONSES)
 
 
 async def test_openai_responses_provider_sends_the_responses_request(
