@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, final
 
 import attrs
 import pytest
@@ -18,6 +18,7 @@ from tests.http_server import openai_chunks, sse
 WORDS = [f"word{i} " for i in range(200)]  # far more than the tests read before closing
 
 
+@final
 @attrs.frozen
 class Kit:
     """One HTTP API as the tests drive it.
@@ -36,7 +37,8 @@ class Kit:
         path: The request path the provider sends to.
         auth: The header that carries the key, and its value.
         accept: The ``accept`` header the provider sends.
-        truncated: What the error says of a body that ends before its terminal event.
+        truncated: What the error says (a regex) of a body that ends before its terminal
+            event.
         error_body: A JSON error body: (status, code, message) -> bytes.
         mid_stream_error: An error the server sends after content, its class and attributes.
         headers: The response headers of `body`.
@@ -64,6 +66,7 @@ class Kit:
 
     @property
     def key(self) -> str:
+        """The API key the kit's provider is made with."""
         return self.options["api_key"]
 
     def provider(self, url: str, **options: Any) -> Provider:
