@@ -1,4 +1,5 @@
-"""InMemoryTransport: a body made in process, through the same interface as a socket's."""
+"""InMemoryTransport: a body made in process, through the same interface as a socket's; and
+`HTTPSource` over it."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from eventide import Timeouts
-from eventide._transport import HTTPRequest, InMemoryTransport, TransportClosed
+from eventide import ProtocolError, ProviderError, TextDelta, Timeouts
+from eventide._http_source import HTTPSource
+from eventide._transport import HTTPRequest, InMemoryTransport, Refusal, TransportClosed
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
+
+    from eventide import Event
 
 
 async def empty_body(payload: Mapping[str, Any]) -> AsyncIterator[bytes]:
@@ -58,3 +62,39 @@ async def test_in_memory_response_closes_its_body_early() -> None:
     await response.aclose()
     assert closed == [True]
     assert not response.complete
+
+
+class HoldingDecoder:
+    """Decodes one chunk, then holds a fault, as a decoder under h11's rule does."""
+
+    done = False
+
+    def __init__(self) -> None:
+        self.failed = False
+
+    def feed(self, data: bytes) -> list[Event]:
+        self.failed = True
+        return [TextDelta(data.decode())]
+
+    def end(self) -> list[Event]:
+        raise ProtocolError("held")
+
+
+async def test_http_source_raises_a_held_fault_before_reading_again() -> None:
+    async def source(payload: Mapping[str, Any]) -> AsyncIterator[bytes]:
+        yield b"a"
+        raise AssertionError("read after a held fault")  # pragma: no cover
+
+    http = HTTPSource(
+        InMemoryTransport(source),
+        HTTPRequest("POST", "http://t/x"),
+        lambda headers: HoldingDecoder(),
+        Refusal("memory", ProviderError),
+        model="m",
+        timeouts=Timeouts(),
+    )
+    assert await http.receive() == [TextDelta("a")]
+    with pytest.raises(ProtocolError, match="held") as info:
+        await http.receive()
+    assert info.value.provider == "memory"
+    await http.aclose()

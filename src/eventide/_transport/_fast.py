@@ -49,7 +49,7 @@ __all__ = ["FastResponse", "FastTransport", "tls_context"]
 
 READ_SIZE: Final = 64 * 1024
 Origin = tuple[str, str, int]
-_TRANSPORT_SET: Final = frozenset({"host", "content-length"})
+_FRAMING_HEADERS: Final = frozenset({"host", "content-length", "transfer-encoding"})
 
 
 def tls_context(*, verify: bool = True) -> ssl.SSLContext:
@@ -199,7 +199,8 @@ class FastTransport(AsyncResource):
     async def open(self, request: HTTPRequest, timeouts: Timeouts) -> FastResponse:
         """Send one request; return the response once its head is in (see `Transport`).
 
-        ``Host`` and ``Content-Length`` are set here, from the URL and the body.
+        ``Host`` and ``Content-Length`` are set here, from the URL and the body (given ones,
+        and ``Transfer-Encoding``, are dropped).
 
         Raises:
             TransportError: The connection failed, or the URL's scheme is not HTTP(S);
@@ -218,7 +219,7 @@ class FastTransport(AsyncResource):
         headers += [
             (name.encode("latin-1"), value.encode("latin-1"))
             for name, value in request.headers
-            if name.lower() not in _TRANSPORT_SET
+            if name.lower() not in _FRAMING_HEADERS
         ]
         headers.append((b"content-length", b"%d" % len(request.body)))
         port = parts.port or (443 if scheme == "https" else 80)

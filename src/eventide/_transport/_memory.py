@@ -10,7 +10,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, final
 
-import anyio
+import anyio.lowlevel
 
 from .._resource import AsyncResource
 from ._base import TransportClosed
