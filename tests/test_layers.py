@@ -68,16 +68,12 @@ def test_layers_wire_imports_no_io_library_and_no_layer_above(path: Path) -> Non
     assert [name for name in found if name.startswith(ABOVE_WIRE)] == []
 
 
-def test_layers_the_built_in_transport_imports_no_httpx() -> None:
-    transport = {module_name(p) for p in MODULES if p.parent.name == "_transport"}
-    assert {"eventide._transport._fast", "eventide._transport._h1"} <= transport
-    assert importers_of(frozenset({"httpx", "httpcore"})) & transport == {
-        "eventide._transport._httpx"
-    }
-
-
-def test_layers_exactly_one_module_imports_httpx() -> None:
-    assert importers_of(frozenset({"httpx", "httpcore"})) == {"eventide._transport._httpx"}
+def test_layers_only_the_adapter_imports_httpx_and_the_built_in_transport_does_not() -> None:
+    importers = importers_of(frozenset({"httpx", "httpcore"}))
+    assert importers == {"eventide._transport._httpx"}  # exactly one module of eventide
+    built_in = {"eventide._transport._fast", "eventide._transport._h1", "eventide._transport._base"}
+    assert built_in <= {module_name(path) for path in MODULES}
+    assert importers & built_in == set()
 
 
 @pytest.mark.parametrize(

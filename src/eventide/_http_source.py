@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any, Final, final
 import anyio
 
 from ._errors import Error, StreamTimeout
+from ._transport import read_at_most
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from ._errors import TimeoutPhase
     from ._events import Event
     from ._timeouts import Timeouts
     from ._transport import HTTPRequest, Refusal, Response, Transport
@@ -144,7 +146,7 @@ class HTTPSource:
                 return await step()
             raise StreamTimeout(
                 f"no event within the {phase.replace('_', '-')} timeout of {budget} s",
-                phase=phase,  # type: ignore[arg-type]
+                phase=phase,
                 timeout=budget,
                 provider=self.provider,
             )
@@ -154,10 +156,11 @@ class HTTPSource:
                 exc.provider = self.provider
             raise
 
-    def _deadline(self, now: float) -> tuple[float, str, float | None]:
+    def _deadline(self, now: float) -> tuple[float, TimeoutPhase, float | None]:
         timeouts = self._timeouts
         started = self._started if self._started is not None else now
-        deadline, phase, budget = math.inf, "", None
+        phase: TimeoutPhase = "total"  # with no budget at all, never reported
+        deadline, budget = math.inf, None
         if timeouts.total is not None:
             deadline, phase, budget = started + timeouts.total, "total", timeouts.total
         if not self._waited:
@@ -201,12 +204,6 @@ class HTTPSource:
 
 
 async def _drain(response: Response) -> None:
-    left = DRAIN_BYTES
+    # After a complete response a broken tail changes nothing: read_at_most stops at errors.
     with anyio.move_on_after(DRAIN_SECONDS):
-        try:
-            async for chunk in response.chunks:
-                left -= len(chunk)
-                if left <= 0:
-                    break
-        except Error:
-            pass  # the response was already complete: a broken tail changes nothing
+        await read_at_most(response.chunks, DRAIN_BYTES)

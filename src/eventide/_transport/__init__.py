@@ -26,6 +26,7 @@ from ._memory import InMemoryTransport as InMemoryTransport
 from ._refusal import ErrorFactory as ErrorFactory
 from ._refusal import Refusal as Refusal
 from ._refusal import parse_retry_after as parse_retry_after
+from ._refusal import read_at_most as read_at_most
 
 USER_AGENT: Final = f"eventide/{__version__}"
 
@@ -45,5 +46,6 @@ __all__ = [
     "TransportSlot",
     "default_transport",
     "parse_retry_after",
+    "read_at_most",
     "transport_slot",
 ]

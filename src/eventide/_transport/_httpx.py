@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TypeAlias, final
 import anyio
 import httpx
 
-from .._errors import Error, ProtocolError, StreamTimeout, TransportError
+from .._errors import Error, ProtocolError, StreamTimeout, TimeoutPhase, TransportError
 from .._resource import AsyncResource
 from .._timeouts import Timeouts
 from ._base import HTTPRequest, TransportClosed, TransportSlot
@@ -40,7 +40,7 @@ HTTPClientOption: TypeAlias = httpx.AsyncClient | Callable[[], httpx.AsyncClient
 """What a provider's ``http_client=`` takes: a client (the caller's to close), a function
 that makes one on first use (closed with the provider), or None (the default transport)."""
 
-_PHASES: dict[type[httpx.TimeoutException], str] = {
+_PHASES: dict[type[httpx.TimeoutException], TimeoutPhase] = {
     httpx.ConnectTimeout: "connect",
     httpx.ReadTimeout: "read",
     httpx.WriteTimeout: "write",
@@ -79,7 +79,7 @@ def _translate(exc: httpx.HTTPError) -> Error:
     detail = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.TimeoutException):
         phase = _PHASES.get(type(exc), "read")
-        return StreamTimeout(f"{phase} timeout ({detail})", phase=phase)  # type: ignore[arg-type]
+        return StreamTimeout(f"{phase} timeout ({detail})", phase=phase)
     if isinstance(exc, httpx.RemoteProtocolError):
         # "peer closed connection without sending complete message body" and friends
         return ProtocolError(f"broken HTTP response: {detail}")

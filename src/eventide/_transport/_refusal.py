@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from ._base import Response
 
-__all__ = ["MAX_ERROR_BODY", "ErrorFactory", "Refusal", "parse_retry_after"]
+__all__ = ["MAX_ERROR_BODY", "ErrorFactory", "Refusal", "parse_retry_after", "read_at_most"]
 
 MAX_ERROR_BODY: Final = 64 * 1024
 
@@ -83,7 +83,7 @@ class Refusal:
             The response is closed whatever happens.
         """
         try:
-            raw = await _read_text(response.chunks)
+            raw = (await read_at_most(response.chunks, MAX_ERROR_BODY)).decode("utf-8", "replace")
         finally:
             await response.aclose()
         for secret in self.secrets:
@@ -112,12 +112,12 @@ class Refusal:
         return error
 
 
-async def _read_text(chunks: AsyncIterator[bytes], limit: int = MAX_ERROR_BODY) -> str:
-    """Up to `limit` bytes of a body, as text; what cannot be read is left out."""
+async def read_at_most(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    """Up to `limit` bytes of a body; an error ends the reading, and what came is kept."""
     data = bytearray()
     with contextlib.suppress(Error):
         async for chunk in chunks:
             data += chunk
             if len(data) >= limit:
                 break
-    return bytes(data[:limit]).decode("utf-8", "replace")
+    return bytes(data[:limit])
