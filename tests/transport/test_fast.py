@@ -74,7 +74,12 @@ async def test_fast_transport_also_serves_a_callers_httpx_client(server: Scripte
     ):
         for _ in range(2):
             assert await eventide.collect_text(provider.stream("hi")) == "chunk by chunk"
-    assert server.connections_accepted == 1
+        assert server.connections_accepted == 1
+        server.reply(Reply(body=[*BODY[:2], RawBytes(b"zz\r\n"), Stall()]))
+        with pytest.raises(ProtocolError, match="malformed chunk-size line") as info:
+            await eventide.collect(provider.stream("hi"))  # its error passes httpx unchanged
+    assert info.value.partial is not None
+    assert info.value.partial.text == "chunk "
 
 
 async def test_fast_transport_reads_content_length_bodies_and_reuses_the_connection(
