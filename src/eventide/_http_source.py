@@ -4,7 +4,8 @@ The first read sends the request, in the consumer's own task; each later read pu
 network chunk through the decoder and returns the events it completes. It stops at the
 decoder's terminal event (it never waits for the server to close the connection) and, when
 closed after a complete response, drains what little is left so that the connection can go
-back to the pool; after a failure or an early stop it closes the connection at once.
+back to the pool; after a failure or an early stop it closes the connection at once. A
+decoder holding a fault (after returning the events before it) raises it before the next read.
 """
 
 from __future__ import annotations
