@@ -30,6 +30,10 @@ class Decoder(Protocol):
     @property
     def done(self) -> bool: ...
 
+    @property
+    def failed(self) -> bool:
+        """Whether a fault is held, to be raised by the next `feed()` or `end()`."""
+
     def feed(self, data: bytes) -> list[Event]: ...
 
     def end(self) -> list[Event]: ...
@@ -44,6 +48,11 @@ class FramedDecoder:
 
     _provider: str
     done: bool
+
+    @property
+    def failed(self) -> bool:
+        """Whether a fault is held (never: a fault is raised by the call that meets it)."""
+        return False
 
     def _frames(self, data: bytes) -> list[Any]:
         raise NotImplementedError
