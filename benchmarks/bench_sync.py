@@ -40,7 +40,7 @@ def async_text(body: bytes, repeat: int) -> tuple[float, str]:
     """The async `EventStream`: best time of `repeat` reads, and the text read."""
 
     async def run() -> tuple[float, str]:
-        best, parts = float("inf"), []
+        best, parts = float("inf"), list[str]()
         async with _provider(body) as provider:
             for _ in range(repeat):
                 parts = []
