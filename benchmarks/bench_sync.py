@@ -4,6 +4,8 @@ All three read the same OpenAI Chat Completions streaming body (N chunks of real
 ``bench_collect.openai_body``) from the same in-memory httpx transport, in 16 KiB pieces:
 
 - async: ``async for event in provider.stream(...)``, on trio, in this thread;
+- async OpenAI-shaped: ``async for chunk in AsyncClient.chat.completions.create(stream=True)``
+  (the same stream, plus a `ChatCompletionChunk` per event: what the shape itself costs);
 - sync stream: ``for event in Client.stream(...)``: the same stream, driven on the client's
   own event loop thread, one list of events per network read;
 - sync OpenAI-shaped: ``for chunk in Client.chat.completions.create(stream=True)``: the
@@ -11,7 +13,7 @@ All three read the same OpenAI Chat Completions streaming body (N chunks of real
 
 Run:  python benchmarks/bench_sync.py [--sizes 1000,10000,100000] [--repeat 5]
 
-Prints µs per event (best of `repeat`) and each sync path's ratio to the async one.
+Prints µs per event (best of `repeat`) and, below, each path's ratio to the async one.
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ from typing import TYPE_CHECKING
 import trio
 
 from benchmarks.bench_collect import _client, openai_body
-from eventide import Client, TextDelta
+from eventide import AsyncClient, Client, TextDelta
 from eventide.providers import OpenAIChat
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Awaitable, Callable, Sequence
 
 URL = "http://bench.test/v1"
 
@@ -36,23 +38,33 @@ def _provider(body: bytes) -> OpenAIChat:
     return OpenAIChat(base_url=URL, api_key="sk-bench", http_client=lambda: _client(body))
 
 
-def async_text(body: bytes, repeat: int) -> tuple[float, str]:
-    """The async `EventStream`: best time of `repeat` reads, and the text read."""
+async def async_events_text(client: AsyncClient) -> str:
+    """The async `EventStream`."""
+    async with client.stream("bench") as events:
+        return "".join([event.text async for event in events if type(event) is TextDelta])
 
-    async def run() -> tuple[float, str]:
-        best, parts = float("inf"), list[str]()
-        async with _provider(body) as provider:
+
+async def async_openai_text(client: AsyncClient) -> str:
+    """``AsyncClient.chat.completions.create(stream=True)``."""
+    async with client.chat.completions.create(messages="bench", stream=True) as chunks:
+        return "".join([c.choices[0].delta.content or "" async for c in chunks if c.choices])
+
+
+def async_best(
+    body: bytes, run: Callable[[AsyncClient], Awaitable[str]], repeat: int
+) -> tuple[float, str]:
+    """Best time of `repeat` async reads on one client, and the text read."""
+
+    async def main() -> tuple[float, str]:
+        best, text = float("inf"), ""
+        async with _provider(body) as provider, AsyncClient(provider) as client:
             for _ in range(repeat):
-                parts = []
                 start = time.perf_counter()
-                async with provider.stream("bench") as events:
-                    async for event in events:
-                        if type(event) is TextDelta:
-                            parts.append(event.text)
+                text = await run(client)
                 best = min(best, time.perf_counter() - start)
-        return best, "".join(parts)
+        return best, text
 
-    result: tuple[float, str] = trio.run(run)
+    result: tuple[float, str] = trio.run(main)
     return result
 
 
@@ -80,21 +92,22 @@ def sync_best(body: bytes, run: Callable[[Client], str], repeat: int) -> tuple[f
 
 
 def main(sizes: Sequence[int], repeat: int) -> None:
-    print(
-        f"{'events':>8} {'async µs/ev':>12} {'sync stream':>12} {'ratio':>6}"
-        f" {'sync openai':>12} {'ratio':>6}"
-    )
+    columns = ("async", "sync stream", "async openai", "sync openai")
+    print(f"{'events':>8} " + " ".join(f"{name:>12}" for name in columns), "  (µs/event)")
+    print(f"{'':>8} " + " ".join(f"{'(ratio)':>12}" for _ in columns))
     for n in sizes:
         body = openai_body(n)
-        base, text = async_text(body, repeat)
-        stream, stream_text = sync_best(body, sync_stream_text, repeat)
-        shaped, shaped_text = sync_best(body, sync_openai_text, repeat)
-        if not text == stream_text == shaped_text:
+        results = [
+            async_best(body, async_events_text, repeat),
+            sync_best(body, sync_stream_text, repeat),
+            async_best(body, async_openai_text, repeat),
+            sync_best(body, sync_openai_text, repeat),
+        ]
+        if len({text for _, text in results}) != 1:
             raise SystemExit(f"texts differ at n={n}")
-        print(
-            f"{n:>8} {base / n * 1e6:>12.2f} {stream / n * 1e6:>12.2f} {stream / base:>6.2f}"
-            f" {shaped / n * 1e6:>12.2f} {shaped / base:>6.2f}"
-        )
+        base = results[0][0]
+        print(f"{n:>8} " + " ".join(f"{seconds / n * 1e6:>12.2f}" for seconds, _ in results))
+        print(f"{'':>8} " + " ".join(f"{seconds / base:>12.2f}" for seconds, _ in results))
 
 
 if __name__ == "__main__":

@@ -19,10 +19,13 @@ TEXT = "".join(f" tok{i % 100}" for i in range(300))
 def test_bench_sync_every_path_reads_the_same_text() -> None:
     body = openai_body(300)
     assert len(body) > 3 * PIECE  # really delivered in several 16 KiB pieces
-    _, text = bench_sync.async_text(body, 1)
-    _, stream_text = bench_sync.sync_best(body, bench_sync.sync_stream_text, 1)
-    _, shaped_text = bench_sync.sync_best(body, bench_sync.sync_openai_text, 1)
-    assert text == stream_text == shaped_text == TEXT
+    texts = [
+        bench_sync.async_best(body, bench_sync.async_events_text, 1)[1],
+        bench_sync.sync_best(body, bench_sync.sync_stream_text, 1)[1],
+        bench_sync.async_best(body, bench_sync.async_openai_text, 1)[1],
+        bench_sync.sync_best(body, bench_sync.sync_openai_text, 1)[1],
+    ]
+    assert texts == [TEXT] * 4
 
 
 def test_sync_openai_stream_crosses_threads_once_per_network_read() -> None:
