@@ -147,8 +147,6 @@ def request_from_openai(
         raise ValueError("n must be 1: eventide streams one choice")
     if isinstance(messages, str):
         messages = [{"role": "user", "content": messages}]
-    if not messages:
-        raise ValueError("messages must not be empty")
     extra = {key: value for key, value in other.items() if value is not None}
     extra.update(extra_body or {})
     try:
