@@ -11,7 +11,7 @@ from benchmarks.bench_collect import PIECE, openai_body
 from eventide import Client
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
 TEXT = "".join(f" tok{i % 100}" for i in range(300))
 
@@ -34,10 +34,10 @@ def test_sync_openai_stream_crosses_threads_once_per_network_read() -> None:
         crossings = 0
         call = client._call
 
-        def counted(function: Callable[..., Any], *args: Any) -> Any:
+        def counted(function: Callable[[], Awaitable[Any]]) -> Any:
             nonlocal crossings
             crossings += 1
-            return call(function, *args)
+            return call(function)
 
         client._call = counted  # type: ignore[method-assign]
         assert bench_sync.sync_openai_text(client) == TEXT

@@ -1,8 +1,10 @@
 """The ``eventide`` command line: ``eventide chat PROMPT`` and ``eventide batch IN -o OUT``.
 
-``_main`` parses the command and chooses the provider; ``_chat`` streams one answer on
-`AsyncClient`; ``_batch`` runs a JSONL file through `AsyncClient.batch`, writing records with
-``_output`` and reporting with ``_progress``.
+``chat`` (``_chat``, on `AsyncClient`): the answer goes to stdout as it streams; the metadata
+line, the reasoning and the closing summary go to stderr, so that ``eventide chat ... >
+answer.txt`` keeps only the answer. With ``--json``, stdout gets every event as one JSON
+object per line instead. ``batch`` (``_batch``, with ``_output`` and ``_progress``): one
+request per line of a JSONL file, one record per request appended to another; resumable.
 """
 
 from ._main import main as main

@@ -1,12 +1,4 @@
-"""``eventide``'s arguments, its provider and its exit statuses: the one entry point.
-
-``chat``: the answer goes to stdout as it streams; the metadata line, the reasoning and the
-closing summary go to stderr, so that ``eventide chat ... > answer.txt`` keeps only the
-answer. With ``--json``, stdout gets every event as one JSON object per line instead.
-
-``batch``: one request per line of a JSONL file, one record per request appended to
-another; resumable (see `eventide.cli._batch`).
-"""
+"""``eventide``'s arguments, its provider and its exit statuses: the one entry point."""
 
 from __future__ import annotations
 

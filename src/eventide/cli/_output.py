@@ -23,7 +23,6 @@ from cattrs.gen import make_dict_unstructure_fn, override
 
 from .._completion import CompletedToolCall, Timing
 from .._errors import Error
-from .._events import Usage
 from .._serde import converter, json_line
 
 if TYPE_CHECKING:
@@ -39,21 +38,6 @@ class Item:
 
     id: Any
     model: str | None
-
-
-@final
-@attrs.frozen
-class _Record:
-    id: Any
-    provider: str | None
-    model: str | None
-    text: str | None
-    reasoning: str | None
-    tool_calls: tuple[CompletedToolCall, ...]
-    usage: Usage | None
-    finish_reason: str | None
-    timing: Timing
-    error: Error | None
 
 
 def _seconds(value: float | None) -> float | None:
@@ -93,20 +77,19 @@ def record_of(item: Item, result: BatchResult, default_model: str | None) -> dic
     arrive is its ``error.partial_text``)."""
     completion, error = result.completion, result.error
     shown = completion if completion is not None else error.partial if error is not None else None
-    record = _Record(
-        id=item.id,
-        provider=result.provider,
-        model=result.model or item.model or default_model,
-        text=completion.text if completion is not None else None,
-        reasoning=completion.reasoning if completion is not None else None,
-        tool_calls=completion.tool_calls if completion is not None else (),
-        usage=shown.usage if shown is not None else None,
-        finish_reason=completion.finish_reason if completion is not None else None,
-        timing=shown.timing if shown is not None else Timing(),
-        error=error,
-    )
-    data: dict[str, Any] = _records.unstructure(record)
-    return data
+    unstructure = _records.unstructure
+    return {
+        "id": item.id,
+        "provider": result.provider,
+        "model": result.model or item.model or default_model,
+        "text": completion.text if completion is not None else None,
+        "reasoning": completion.reasoning if completion is not None else None,
+        "tool_calls": unstructure(completion.tool_calls if completion is not None else ()),
+        "usage": unstructure(shown.usage if shown is not None else None),
+        "finish_reason": completion.finish_reason if completion is not None else None,
+        "timing": unstructure(shown.timing if shown is not None else Timing()),
+        "error": unstructure(error),
+    }
 
 
 def write_line(fd: int, record: dict[str, Any]) -> None:

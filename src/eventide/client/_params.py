@@ -149,46 +149,18 @@ def request_from_openai(
         messages = [{"role": "user", "content": messages}]
     extra = {key: value for key, value in other.items() if value is not None}
     extra.update(extra_body or {})
-    try:
-        return _request(
-            messages,
-            model,
-            tools,
-            tool_choice,
-            temperature,
-            max_tokens,
-            max_completion_tokens,
-            top_p,
-            stop,
-            seed,
-            extra,
+    try:  # a dict without a needed field fails in here
+        return Request(
+            messages=[_message(raw, i) for i, raw in enumerate(messages)],
+            model=model,
+            tools=[_tool(tool) for tool in tools or ()],
+            tool_choice=_tool_choice(tool_choice),
+            temperature=temperature,
+            max_tokens=max_completion_tokens if max_completion_tokens is not None else max_tokens,
+            top_p=top_p,
+            stop=stop or (),
+            seed=seed,
+            extra=extra,
         )
-    except (KeyError, AttributeError, IndexError) as exc:  # a dict without a needed field
+    except (KeyError, AttributeError, IndexError) as exc:
         raise ValueError(f"malformed message or tool: missing or wrong {exc}") from None
-
-
-def _request(
-    messages: Sequence[Message | Mapping[str, Any]],
-    model: str | None,
-    tools: Sequence[ToolSpec | Mapping[str, Any]] | None,
-    tool_choice: Any,
-    temperature: float | None,
-    max_tokens: int | None,
-    max_completion_tokens: int | None,
-    top_p: float | None,
-    stop: str | Sequence[str] | None,
-    seed: int | None,
-    extra: dict[str, Any],
-) -> Request:
-    return Request(
-        messages=[_message(raw, i) for i, raw in enumerate(messages)],
-        model=model,
-        tools=[_tool(tool) for tool in tools or ()],
-        tool_choice=_tool_choice(tool_choice),
-        temperature=temperature,
-        max_tokens=max_completion_tokens if max_completion_tokens is not None else max_tokens,
-        top_p=top_p,
-        stop=stop or (),
-        seed=seed,
-        extra=extra,
-    )

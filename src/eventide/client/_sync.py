@@ -90,8 +90,8 @@ class Client:
             finally:
                 loop.stop()
 
-    def _call(self, function: Callable[..., Any], *args: Any) -> Any:
-        return self._loop_thread().call(function, *args)
+    def _call(self, function: Callable[[], Awaitable[T]]) -> T:
+        return self._loop_thread().call(function)
 
     def _loop_thread(self) -> _LoopThread:
         with self._lock:
@@ -103,13 +103,11 @@ class Client:
 
     def complete(self, request: Request | str, *, model: str | None = None) -> Completion:
         """The whole response (see `AsyncClient.complete`)."""
-        result: Completion = self._call(_keywords(self._async.complete, model=model), request)
-        return result
+        return self._call(lambda: self._async.complete(request, model=model))
 
     def first_metadata(self, request: Request | str, *, model: str | None = None) -> Metadata:
         """Who serves this request; the connection is closed right after."""
-        result: Metadata = self._call(_keywords(self._async.first_metadata, model=model), request)
-        return result
+        return self._call(lambda: self._async.first_metadata(request, model=model))
 
     def stream(self, request: Request | str, *, model: str | None = None) -> Iterator[Event]:
         """The events of the response; leaving the loop closes the stream."""
@@ -118,9 +116,7 @@ class Client:
         return self._pull(events, events.receive_batch)
 
     def _chat_completion(self, request: Request) -> ChatCompletion:
-        loop = self._loop_thread()
-        result: ChatCompletion = loop.call(chat_completion, self._async.stream(request))
-        return result
+        return self._loop_thread().call(chat_completion, self._async.stream(request))
 
     def _chat_chunks(self, request: Request) -> Iterator[ChatCompletionChunk]:
         self._loop_thread()
@@ -144,8 +140,7 @@ class Client:
             async with batch as results:
                 return [result async for result in results]
 
-        collected: list[BatchResult] = self._call(run)
-        return collected
+        return self._call(run)
 
     def _pull(
         self,
@@ -213,10 +208,3 @@ class _LoopThread:
         assert self._stopping is not None
         self._token.run_sync_soon(self._stopping.set)
         self._thread.join()
-
-
-def _keywords(function: Callable[..., Any], **keywords: Any) -> Callable[..., Any]:
-    async def call(*args: Any) -> Any:
-        return await function(*args, **keywords)
-
-    return call

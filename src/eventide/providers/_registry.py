@@ -105,14 +105,9 @@ def configured_provider_name() -> str | None:
 def default_provider(
     kind: str | None = None, /, *, demo_delay: float = 0.0, **settings: Any
 ) -> tuple[Provider, bool]:
-    """The provider `kind` names, else the one the environment configures
-    (`configured_provider_name`), else the offline demo; and whether it is that demo
-    because nothing is configured (the caller may say so).
-
-    Args:
-        kind: A provider kind, or None: choose from the environment.
-        demo_delay: Seconds between the demo's chunks, when the demo is chosen.
-        **settings: Constructor keywords for any other kind (``base_url``, ``model``, ...).
+    """The provider `kind` names (with `settings`; the demo with `demo_delay`), else the one
+    the environment configures, else the offline demo; and whether it is that last fallback,
+    which the caller may want to say. The one place the default provider is chosen.
 
     Raises:
         ValueError: As `provider_from_name`.
