@@ -1,10 +1,8 @@
 """The one cattrs converter: events, requests and completions to JSON-ready data and back.
 
 Events are tagged by their ``kind`` (``{"kind": "text_delta", "text": "Hi"}``); content parts by
-``type`` (``"text"`` / ``"image"``). Every JSON eventide writes goes through it: the CLI's
-``--json`` events, the OpenAI-shaped objects' ``to_dict()`` (their hooks live with them, in
-``client/_shapes.py``), batch records (``cli/_output.py``), fixtures; `dumps` and `json_line`
-give the one compact JSON text.
+``type`` (``"text"`` / ``"image"``). Every JSON eventide writes goes through it: ``--json``
+events, the OpenAI shapes' ``to_dict()``, batch records (their hooks live with them), fixtures.
 """
 
 from __future__ import annotations

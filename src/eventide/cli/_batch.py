@@ -12,9 +12,8 @@ lazily, in a sync generator that `AsyncClient.batch` pulls from only when a slot
 so memory grows with ``--concurrency``, not with the file. Only ids are kept for every
 line: those already in OUT (to resume) and those seen in IN (to catch duplicates).
 
-Resuming: re-running the same command skips the ids OUT already holds, so an interrupted
-batch resumes where it stopped and ends with the same records as a run that was never
-interrupted.
+Re-running the same command skips the ids OUT already holds: an interrupted batch resumes
+where it stopped and ends with the records of a run that was never interrupted.
 
 Ctrl-C cancels the batch (every open stream is closed) and exits with 130; every record
 handed out is already in OUT. A result the batch had not handed out yet is not written, and

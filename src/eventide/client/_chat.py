@@ -1,9 +1,6 @@
-"""``client.chat.completions.create``: OpenAI's call shape, once for `AsyncClient` and `Client`.
-
-The two clients differ only in what a call returns (an awaitable or a value; an async or a
-sync iterator of chunks), so one generic namespace checks the arguments, builds the
-`Request` and hands it to the client's own two functions.
-"""
+"""``client.chat.completions.create``, once for `AsyncClient` and `Client`: the clients differ
+only in what a call returns, so one generic namespace checks the arguments, builds the
+`Request` and hands it to the client's own two functions."""
 
 from __future__ import annotations
 
@@ -96,12 +93,11 @@ class Completions(Generic[CompletionT, StreamT]):
     ) -> CompletionT | StreamT:
         """OpenAI's ``chat.completions.create``, on eventide's stream.
 
-        On `AsyncClient`: without ``stream``, await it for a `ChatCompletion` (with
-        ``.provider``). With ``stream=True`` it returns a `ChunkStream` of
-        `ChatCompletionChunk`, which works both as ``async for chunk in create(...)`` (g4f
-        style) and ``async for chunk in await create(...)`` (OpenAI style); every chunk has
+        On `AsyncClient`, await it for a `ChatCompletion` (with ``.provider``); with
+        ``stream=True`` it is a `ChunkStream` of `ChatCompletionChunk`: ``async for chunk in
+        create(...)`` (g4f style) or ``in await create(...)`` (OpenAI style); every chunk has
         ``.provider`` and ``.model``, the first is the metadata chunk, and leaving the loop
-        closes the connection. On `Client`, the same without ``await`` and with ``for``.
+        closes the connection. `Client`: the same without ``await``, and with ``for``.
 
         Raises:
             TypeError, ValueError: Invalid arguments, before any I/O.
