@@ -8,21 +8,17 @@ OpenAI JSON shape (with ``provider`` added).
 
 from __future__ import annotations
 
-from typing import Any, final
+from typing import TYPE_CHECKING, Any, final
 
 import attrs
+from cattrs.gen import make_dict_unstructure_fn, override
 
 from .._completion import Completion
-from .._events import (
-    Event,
-    Finish,
-    Metadata,
-    ReasoningDelta,
-    TextDelta,
-    ToolCall,
-    ToolCallDelta,
-    Usage,
-)
+from .._events import Finish, Metadata, ReasoningDelta, TextDelta, ToolCall, ToolCallDelta, Usage
+from .._serde import converter
+
+if TYPE_CHECKING:
+    from .._events import Event
 
 __all__ = [
     "ChatCompletion",
@@ -38,24 +34,12 @@ __all__ = [
 ]
 
 
-def _dump(value: Any) -> Any:
-    if attrs.has(type(value)):
-        return {
-            field.name: _dump(getattr(value, field.name))
-            for field in attrs.fields(type(value))
-            if field.metadata.get("dump", True)
-        }
-    if isinstance(value, tuple | list):
-        return [_dump(item) for item in value]
-    return value
-
-
 class _Dumpable:
     __slots__ = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The OpenAI JSON shape, as plain dicts and lists (``provider`` included)."""
-        data: dict[str, Any] = _dump(self)
+        data: dict[str, Any] = converter.unstructure(self)
         return data
 
     def model_dump(self) -> dict[str, Any]:
@@ -79,18 +63,23 @@ class ChatToolCall(_Dumpable):
     index: int | None = None
 
 
-@final
-@attrs.frozen
-class ChatMessage(_Dumpable):
-    content: str | None
-    role: str = "assistant"
-    reasoning: str | None = None
-    tool_calls: tuple[ChatToolCall, ...] | None = None
+class _Reasoning(_Dumpable):
+    __slots__ = ()
+    reasoning: str | None
 
     @property
     def reasoning_content(self) -> str | None:
         """`reasoning` under the name DeepSeek and vLLM use."""
         return self.reasoning
+
+
+@final
+@attrs.frozen
+class ChatMessage(_Reasoning):
+    content: str | None
+    role: str = "assistant"
+    reasoning: str | None = None
+    tool_calls: tuple[ChatToolCall, ...] | None = None
 
 
 @final
@@ -127,8 +116,9 @@ class ChatCompletion(_Dumpable):
     usage: CompletionUsage | None
     created: int = 0
     object: str = "chat.completion"
-    completion: Completion | None = attrs.field(default=None, metadata={"dump": False})
-    """The eventide `Completion` it was made from (timing, raw finish reason, ...)."""
+    completion: Completion | None = None
+    """The eventide `Completion` it was made from (timing, raw finish reason, ...); not in
+    `to_dict`."""
 
     @property
     def content(self) -> str | None:
@@ -175,16 +165,11 @@ class ChatCompletion(_Dumpable):
 
 @final
 @attrs.frozen
-class Delta(_Dumpable):
+class Delta(_Reasoning):
     content: str | None = None
     role: str | None = None
     reasoning: str | None = None
     tool_calls: tuple[ChatToolCall, ...] | None = None
-
-    @property
-    def reasoning_content(self) -> str | None:
-        """`reasoning` under the name DeepSeek and vLLM use."""
-        return self.reasoning
 
 
 @final
@@ -208,6 +193,12 @@ class ChatCompletionChunk(_Dumpable):
     usage: CompletionUsage | None = None
     created: int = 0
     object: str = "chat.completion.chunk"
+
+
+converter.register_unstructure_hook(
+    ChatCompletion,
+    make_dict_unstructure_fn(ChatCompletion, converter, completion=override(omit=True)),
+)
 
 
 def chunk_for(event: Event, metadata: Metadata, *, created: int = 0) -> ChatCompletionChunk | None:
