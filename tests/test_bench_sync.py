@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from benchmarks import bench_sync
 from benchmarks.bench_collect import PIECE, openai_body
 
 from eventide import Client
-
-if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
 
 TEXT = "".join(f" tok{i % 100}" for i in range(300))
 
@@ -28,18 +25,27 @@ def test_bench_sync_every_path_reads_the_same_text() -> None:
     assert texts == [TEXT] * 4
 
 
-def test_sync_openai_stream_crosses_threads_once_per_network_read() -> None:
+def test_sync_openai_stream_hands_work_to_the_loop_once_per_network_read() -> None:
+    """Every handoff to the client's loop thread goes through its trio token: count them."""
     body = openai_body(300)
     with Client(bench_sync._provider(body)) as client:
-        crossings = 0
-        call = client._call
+        loop = client._loop_thread()
+        token = loop._token
+        assert token is not None
+        live = token
+        handoffs = 0
 
-        def counted(function: Callable[[], Awaitable[Any]]) -> Any:
-            nonlocal crossings
-            crossings += 1
-            return call(function)
+        class Counting:
+            def run_sync_soon(self, *args: Any) -> None:
+                nonlocal handoffs
+                handoffs += 1
+                live.run_sync_soon(*args)
 
-        client._call = counted  # type: ignore[method-assign]
-        assert bench_sync.sync_openai_text(client) == TEXT
+        loop._token = Counting()  # type: ignore[assignment]
+        try:
+            assert bench_sync.sync_openai_text(client) == TEXT
+        finally:
+            loop._token = token
     pieces = -(-len(body) // PIECE)
-    assert crossings <= pieces + 2  # one per read, the end of the stream, and the close
+    assert 3 < pieces < 300 / 10  # several reads, each of many chunks
+    assert handoffs <= pieces + 3  # the start, one per read, the end of the stream, the close

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterable, Awaitable, Generator, Iterable, Seque
 from typing import TYPE_CHECKING, Any, final
 
 from .._errors import Error
-from .._events import Metadata
 from .._request import Request
 from .._resource import AsyncResource
 from ..collectors import collect, first_metadata
@@ -21,11 +20,11 @@ from ..providers._registry import default_provider
 from ..routing import Fallback
 from ._batch import Batch, BatchItem
 from ._chat import Chat
-from ._shapes import ChatCompletion, ChatCompletionChunk, chunk_for
+from ._shapes import ChatCompletion, ChatCompletionChunk, Chunker
 
 if TYPE_CHECKING:
     from .._completion import Completion
-    from .._events import Event
+    from .._events import Metadata
     from .._stream import EventStream
     from .._timeouts import Timeouts
     from ..providers import Provider
@@ -147,12 +146,11 @@ async def chat_completion(events: EventStream) -> ChatCompletion:
 class ChunkStream(AsyncResource):
     """`ChatCompletionChunk` objects, one per event; awaitable (to itself) and iterable."""
 
-    __slots__ = ("__weakref__", "_created", "_events", "_metadata")
+    __slots__ = ("__weakref__", "_chunk", "_events")
 
     def __init__(self, events: EventStream) -> None:
         self._events = events
-        self._metadata: Metadata | None = None
-        self._created = int(time.time())
+        self._chunk = Chunker(created=int(time.time()))
 
     def __await__(self) -> Generator[Any, None, ChunkStream]:
         async def itself() -> ChunkStream:
@@ -175,16 +173,10 @@ class ChunkStream(AsyncResource):
         The sync `Client` pulls these, one thread crossing per read rather than per chunk.
         """
         while True:
-            chunks = [self._chunk(event) for event in await self._events.receive_batch()]
-            kept = [chunk for chunk in chunks if chunk is not None]
+            chunk = self._chunk
+            kept = [c for c in map(chunk, await self._events.receive_batch()) if c is not None]
             if kept:
                 return kept
-
-    def _chunk(self, event: Event) -> ChatCompletionChunk | None:
-        if type(event) is Metadata:
-            self._metadata = event
-        assert self._metadata is not None  # an EventStream yields Metadata first
-        return chunk_for(event, self._metadata, created=self._created)
 
     async def aclose(self) -> None:
         """Close the underlying stream (and its connection)."""

@@ -27,10 +27,10 @@ __all__ = [
     "ChatToolCall",
     "Choice",
     "ChunkChoice",
+    "Chunker",
     "CompletionUsage",
     "Delta",
     "FunctionCall",
-    "chunk_for",
 ]
 
 
@@ -48,14 +48,14 @@ class _Dumpable:
 
 
 @final
-@attrs.frozen
+@attrs.define
 class FunctionCall(_Dumpable):
     name: str | None
     arguments: str
 
 
 @final
-@attrs.frozen
+@attrs.define
 class ChatToolCall(_Dumpable):
     id: str | None
     function: FunctionCall
@@ -74,7 +74,7 @@ class _Reasoning(_Dumpable):
 
 
 @final
-@attrs.frozen
+@attrs.define
 class ChatMessage(_Reasoning):
     content: str | None
     role: str = "assistant"
@@ -83,7 +83,7 @@ class ChatMessage(_Reasoning):
 
 
 @final
-@attrs.frozen
+@attrs.define
 class Choice(_Dumpable):
     index: int
     message: ChatMessage
@@ -91,7 +91,7 @@ class Choice(_Dumpable):
 
 
 @final
-@attrs.frozen
+@attrs.define
 class CompletionUsage(_Dumpable):
     prompt_tokens: int | None
     completion_tokens: int | None
@@ -105,7 +105,7 @@ class CompletionUsage(_Dumpable):
 
 
 @final
-@attrs.frozen
+@attrs.define
 class ChatCompletion(_Dumpable):
     """A whole response in OpenAI's ``chat.completion`` shape, plus ``provider``."""
 
@@ -164,7 +164,7 @@ class ChatCompletion(_Dumpable):
 
 
 @final
-@attrs.frozen
+@attrs.define
 class Delta(_Reasoning):
     content: str | None = None
     role: str | None = None
@@ -173,7 +173,7 @@ class Delta(_Reasoning):
 
 
 @final
-@attrs.frozen
+@attrs.define
 class ChunkChoice(_Dumpable):
     index: int
     delta: Delta
@@ -181,7 +181,7 @@ class ChunkChoice(_Dumpable):
 
 
 @final
-@attrs.frozen
+@attrs.define
 class ChatCompletionChunk(_Dumpable):
     """One streamed piece in OpenAI's ``chat.completion.chunk`` shape; every chunk carries
     ``provider`` and ``model``, and the first one is the metadata chunk."""
@@ -201,33 +201,43 @@ converter.register_unstructure_hook(
 )
 
 
-def chunk_for(event: Event, metadata: Metadata, *, created: int = 0) -> ChatCompletionChunk | None:
-    """The chunk for one event (None for `ToolCall`: its pieces were already streamed)."""
-    usage = None
-    match event:
-        case Metadata():
-            choices: tuple[ChunkChoice, ...] = (
-                ChunkChoice(0, Delta(content="", role="assistant")),
+@final
+class Chunker:
+    """Makes the chunk for each event of one stream (None for `ToolCall`: its pieces were
+    already streamed). The id, model and provider come from the stream's `Metadata`, which
+    an `EventStream` yields first; text deltas, nearly every event, take a short path."""
+
+    __slots__ = ("_created", "_id", "_model", "_provider")
+
+    def __init__(self, *, created: int = 0) -> None:
+        self._created = created
+        self._id = self._model = self._provider = ""
+
+    def __call__(self, event: Event) -> ChatCompletionChunk | None:
+        """The chunk for `event`."""
+        if type(event) is TextDelta:
+            choices: tuple[ChunkChoice, ...] = (ChunkChoice(0, Delta(event.text)),)
+            return ChatCompletionChunk(
+                self._id, self._model, self._provider, choices, None, self._created
             )
-        case TextDelta(text=text):
-            choices = (ChunkChoice(0, Delta(content=text)),)
-        case ReasoningDelta(text=text):
-            choices = (ChunkChoice(0, Delta(reasoning=text)),)
-        case ToolCallDelta(index=index, id=call_id, name=name, arguments=arguments):
-            call = ChatToolCall(call_id, FunctionCall(name, arguments), index=index)
-            choices = (ChunkChoice(0, Delta(tool_calls=(call,))),)
-        case Usage():
-            choices = ()
-            usage = CompletionUsage.from_usage(event)
-        case Finish(reason=reason):
-            choices = (ChunkChoice(0, Delta(), reason),)
-        case ToolCall():
-            return None
-    return ChatCompletionChunk(
-        id=metadata.response_id or "chatcmpl-eventide",
-        model=metadata.model,
-        provider=metadata.provider,
-        choices=choices,
-        usage=usage,
-        created=created,
-    )
+        usage = None
+        match event:
+            case Metadata():
+                self._id = event.response_id or "chatcmpl-eventide"
+                self._model, self._provider = event.model, event.provider
+                choices = (ChunkChoice(0, Delta(content="", role="assistant")),)
+            case ReasoningDelta(text=text):
+                choices = (ChunkChoice(0, Delta(reasoning=text)),)
+            case ToolCallDelta(index=index, id=call_id, name=name, arguments=arguments):
+                call = ChatToolCall(call_id, FunctionCall(name, arguments), index=index)
+                choices = (ChunkChoice(0, Delta(tool_calls=(call,))),)
+            case Usage():
+                choices = ()
+                usage = CompletionUsage.from_usage(event)
+            case Finish(reason=reason):
+                choices = (ChunkChoice(0, Delta(), reason),)
+            case ToolCall():
+                return None
+        return ChatCompletionChunk(
+            self._id, self._model, self._provider, choices, usage, self._created
+        )

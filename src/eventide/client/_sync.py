@@ -4,15 +4,17 @@ A `Client` runs one trio event loop in a thread of its own and sends every call 
 there is no second, synchronous code path, and it works inside a thread that already runs
 an event loop (Jupyter, an asyncio or trio application) without patching that loop, since
 it only hands work over with `TrioToken.run_sync_soon` and waits on a plain future. Streams,
-of events or of OpenAI-shaped chunks, are pulled one network read at a time across the
-thread: a list per crossing, not an item.
+of events or of OpenAI-shaped chunks, are read on the loop a few network reads ahead of the
+consumer into a queue, a list per read: the consumer waits on the loop thread only when it
+has caught up with the network, so the thread handoff is paid per wait, not per item.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import queue
 import threading
-from typing import TYPE_CHECKING, Any, Self, TypeVar, final
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, final
 
 import trio
 
@@ -34,6 +36,9 @@ if TYPE_CHECKING:
 __all__ = ["Client"]
 
 T = TypeVar("T")
+
+READ_AHEAD: Final = 8
+"""Network reads a sync stream reads ahead of its consumer (bounded memory, few crossings)."""
 
 
 @final
@@ -147,17 +152,9 @@ class Client:
         closable: EventStream | ChunkStream,
         receive: Callable[[], Awaitable[list[T]]],
     ) -> Iterator[T]:
-        """Iterate an async stream from this thread, a list (one network read) per crossing;
-        closing the iterator, or leaving a ``for`` loop over it, closes the stream."""
-        try:
-            while True:
-                try:
-                    got = self._call(receive)
-                except StopAsyncIteration:
-                    return
-                yield from got
-        finally:
-            self._call(closable.aclose)
+        """Iterate an async stream from this thread; closing the iterator, or leaving a
+        ``for`` loop over it, closes the stream."""
+        return self._loop_thread().iterate(receive, closable.aclose)
 
 
 @final
@@ -201,6 +198,66 @@ class _LoopThread:
         assert self._nursery is not None
         self._token.run_sync_soon(self._nursery.start_soon, job)
         return future.result()
+
+    def iterate(
+        self,
+        receive: Callable[[], Awaitable[list[T]]],
+        aclose: Callable[[], Awaitable[None]],
+        *,
+        ahead: int = READ_AHEAD,
+    ) -> Iterator[T]:
+        """The items of an async stream, in this thread: a task on the loop reads up to
+        `ahead` lists (network reads) ahead into a queue, so that a consumer crosses threads
+        only when it has caught up with the network. Leaving the loop cancels that task and
+        closes the stream (`aclose`) before it returns, on an exception or interrupt too."""
+        batches: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+        credits = trio.Semaphore(ahead)
+        consumed = 0
+        handback = max(ahead // 2, 1)  # credits go back in groups: fewer wake-ups of the loop
+
+        def release() -> None:
+            for _ in range(handback):
+                credits.release()
+
+        scope = trio.CancelScope()
+        pumped = trio.Event()
+
+        async def pump() -> None:
+            with scope:
+                try:
+                    while True:
+                        await credits.acquire()
+                        batches.put((True, await receive()))
+                except StopAsyncIteration:
+                    batches.put((False, None))
+                except Exception as exc:
+                    batches.put((False, exc))
+                finally:
+                    pumped.set()
+
+        async def close() -> None:
+            scope.cancel()
+            await pumped.wait()
+            await aclose()
+
+        token, nursery = self._token, self._nursery
+        assert token is not None
+        assert nursery is not None
+        token.run_sync_soon(nursery.start_soon, pump)
+        try:
+            while True:
+                more, got = batches.get()
+                if not more:
+                    if got is not None:
+                        raise got
+                    return
+                consumed += 1
+                if consumed == handback:
+                    consumed = 0
+                    token.run_sync_soon(release)
+                yield from got
+        finally:
+            self.call(close)
 
     def stop(self) -> None:
         """Cancel what still runs, end the loop and wait for its thread."""
