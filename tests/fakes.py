@@ -27,6 +27,7 @@ class RecordingStream(httpx.AsyncByteStream):
     closed: bool = False
     sent: int = 0
     _next: int = 0
+    _closing: trio.Event = attrs.Factory(trio.Event)
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self
@@ -45,6 +46,12 @@ class RecordingStream(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         self.closed = True
+        self._closing.set()
+
+    async def wait_closed(self, timeout: float = 2) -> None:
+        """Wait until `aclose()` has run (in another task, say); fail after `timeout` s."""
+        with trio.fail_after(timeout):
+            await self._closing.wait()
 
 
 def reply(

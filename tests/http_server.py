@@ -54,6 +54,7 @@ import h11
 import trio
 
 __all__ = [
+    "DISCONNECT_BUDGET",
     "Cut",
     "Pause",
     "Piece",
@@ -63,13 +64,17 @@ __all__ = [
     "ReplyScript",
     "ScriptedServer",
     "Stall",
+    "assert_disconnect_seen",
     "openai_chunks",
+    "refused_url",
     "serve",
     "serve_in_thread",
+    "slow",
     "sse",
 ]
 
 _READ_SIZE = 65536
+DISCONNECT_BUDGET = 0.1  # seconds from a client's close to the server noticing
 
 
 @attrs.frozen
@@ -169,8 +174,12 @@ class _Outcome(enum.Enum):
 
 @attrs.define
 class _Exchange:
-    """The state of one response, shared by its writer and its watcher."""
+    """One response on its connection, and its state, shared by its writer and its watcher."""
 
+    stream: trio.SocketStream
+    conn: h11.Connection
+    reply: Reply
+    method: str
     client_gone: bool = False
     counted: bool = False  # the write of the response's last bytes has begun
     peer_eof: bool = False
@@ -324,8 +333,8 @@ class ScriptedServer:
             self.requests.append(received)
             self._touch()
             reply = self._pick(received)
-            exchange = _Exchange()
-            outcome = await self._respond(stream, conn, reply, received.method, exchange)
+            exchange = _Exchange(stream, conn, reply, received.method)
+            outcome = await self._respond(exchange)
             if outcome is _Outcome.RESET:
                 return True
             if outcome is not _Outcome.COMPLETE:
@@ -373,19 +382,12 @@ class ScriptedServer:
             else:  # ConnectionClosed, or PAUSED after the client sent something we can't use
                 return None
 
-    async def _respond(
-        self,
-        stream: trio.SocketStream,
-        conn: h11.Connection,
-        reply: Reply,
-        method: str,
-        exchange: _Exchange,
-    ) -> _Outcome:
+    async def _respond(self, exchange: _Exchange) -> _Outcome:
         outcome = _Outcome.GONE
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._watch, stream, conn, exchange, nursery.cancel_scope)
+            nursery.start_soon(self._watch, exchange, nursery.cancel_scope)
             try:
-                outcome = await self._write(stream, conn, reply, method, exchange)
+                outcome = await self._write(exchange)
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 self._client_gone(exchange)
             nursery.cancel_scope.cancel()
@@ -396,17 +398,11 @@ class ScriptedServer:
             self._touch()
         return outcome
 
-    async def _watch(
-        self,
-        stream: trio.SocketStream,
-        conn: h11.Connection,
-        exchange: _Exchange,
-        writer: trio.CancelScope,
-    ) -> None:
+    async def _watch(self, exchange: _Exchange, writer: trio.CancelScope) -> None:
         """Read while the reply is written, so that a client hang-up is seen at once."""
         while True:
             try:
-                data = await stream.receive_some(_READ_SIZE)
+                data = await exchange.stream.receive_some(_READ_SIZE)
             except trio.BrokenResourceError:  # connection reset
                 data = b""
             if not data:
@@ -418,7 +414,7 @@ class ScriptedServer:
                 # resume (in thread mode, a client that read them all can close first): let it
                 # finish; a send that fails is a disconnect all the same.
                 return
-            conn.receive_data(data)  # the client spoke early: keep it for the next request
+            exchange.conn.receive_data(data)  # the client spoke early: keep it for the next request
 
     def _client_gone(self, exchange: _Exchange) -> None:
         if exchange.client_gone:
@@ -427,15 +423,9 @@ class ScriptedServer:
         self.disconnects.append(time.monotonic())
         self._touch()
 
-    async def _write(
-        self,
-        stream: trio.SocketStream,
-        conn: h11.Connection,
-        reply: Reply,
-        method: str,
-        exchange: _Exchange,
-    ) -> _Outcome:
-        plan = _plan(conn, reply, method)
+    async def _write(self, exchange: _Exchange) -> _Outcome:
+        reply = exchange.reply
+        plan = _plan(exchange.conn, reply, exchange.method)
         # `completed` goes up just before the response's last bytes are handed to the socket, so
         # a client that has read the whole response always finds it counted.
         completes = not reply.stall_before_headers and not any(
@@ -453,7 +443,7 @@ class ScriptedServer:
             if isinstance(op, bytes):
                 if i == last_send:
                     self._count_completed(exchange)
-                await stream.send_all(op)
+                await exchange.stream.send_all(op)
             elif isinstance(op, Pause):
                 await trio.sleep(op.seconds)
             elif isinstance(op, Stall):
@@ -581,7 +571,26 @@ def serve_in_thread(reply: ReplyScript | None = None) -> Iterator[ScriptedServer
         raise RuntimeError("the scripted HTTP server crashed") from errors[0]
 
 
+async def assert_disconnect_seen(server: ScriptedServer, since: float) -> None:
+    """Assert that `server` sees the client hang up within `DISCONNECT_BUDGET` of `since` (a
+    ``time.monotonic()`` taken when the client closed)."""
+    seen = await server.wait_disconnect(timeout=2)
+    assert seen - since < DISCONNECT_BUDGET, f"server saw the close after {seen - since:.3f} s"
+
+
+def refused_url() -> str:
+    """``http://127.0.0.1:PORT`` with a port that nobody listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
 # -- bodies ----------------------------------------------------------------------------------
+
+
+def slow(pieces: Sequence[bytes], pause: float = 0.01) -> list[Piece]:
+    """The pieces with a pause before each, as a model generating tokens would send them."""
+    return [part for piece in pieces for part in (Pause(pause), piece)]
 
 
 def _dumps(value: Any) -> str:

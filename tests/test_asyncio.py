@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+from functools import partial
 from typing import TYPE_CHECKING
 
 import pytest
@@ -13,7 +14,15 @@ import pytest
 import eventide
 from eventide import Metadata, StreamTimeout, Timeouts
 from eventide.providers import OpenAIChat
-from tests.http_server import Pause, Reply, ScriptedServer, Stall, openai_chunks, serve_in_thread
+from tests.http_server import (
+    DISCONNECT_BUDGET,
+    Reply,
+    ScriptedServer,
+    Stall,
+    openai_chunks,
+    serve_in_thread,
+    slow,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -42,7 +51,7 @@ def test_asyncio_stream_and_collect(server: ScriptedServer) -> None:
 
 
 def test_asyncio_first_metadata_closes_the_connection(server: ScriptedServer) -> None:
-    server.reply(Reply(body=[piece for chunk in LONG for piece in (Pause(0.01), chunk)]))
+    server.reply(Reply(body=slow(LONG)))
 
     async def main() -> tuple[Metadata, float]:
         async with OpenAIChat(base_url=f"{server.url}/v1", api_key="k") as provider:
@@ -51,7 +60,7 @@ def test_asyncio_first_metadata_closes_the_connection(server: ScriptedServer) ->
 
     metadata, closed_at = asyncio.run(main())
     assert metadata.provider == "openai"
-    assert server.wait_disconnect_sync(timeout=2) - closed_at < 0.1
+    assert server.wait_disconnect_sync(timeout=2) - closed_at < DISCONNECT_BUDGET
 
 
 def test_asyncio_plain_break_releases_the_connection(server: ScriptedServer) -> None:
@@ -62,10 +71,12 @@ def test_asyncio_plain_break_releases_the_connection(server: ScriptedServer) -> 
             async for _ in provider.stream("hi"):
                 break
             gc.collect()
-            await asyncio.sleep(0.05)  # the close runs as a task on this loop
+            # The close runs as a task on this loop: keep the loop running until it is done.
+            closed = partial(server.wait_for_sync, lambda: server.open_connections == 0)
+            await asyncio.to_thread(closed, 2, "the connection closed")
 
     asyncio.run(main())
-    server.wait_for_sync(lambda: server.open_connections == 0, 2, "the connection closed")
+    assert server.open_connections == 0
     assert len(server.disconnects) == 1
 
 

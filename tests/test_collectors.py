@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING, ClassVar, SupportsIndex
+
 import pytest
 
 import eventide
@@ -16,6 +19,9 @@ from eventide import (
     ToolCallDelta,
     Usage,
 )
+
+if TYPE_CHECKING:
+    from types import FrameType
 
 META = Metadata(provider="p", model="m-2024", requested_model="m", response_id="r1")
 
@@ -113,8 +119,67 @@ def test_collector_partial_result_includes_unfinished_tool_calls() -> None:
     ]
 
 
+class _Piece(str):
+    """A delta's text that counts the characters of every string built from it: `+`, `+=`,
+    `%`, f-strings, `str()` and slices each add the length of what they make."""
+
+    __slots__ = ()
+    built: ClassVar[list[int]] = []
+
+    def _made(self, value: str) -> _Piece:
+        _Piece.built.append(len(value))
+        return _Piece(value)
+
+    def __add__(self, other: str) -> _Piece:
+        return self._made(str.__add__(self, other))
+
+    def __radd__(self, other: str) -> _Piece:
+        return self._made(str.__add__(other, self))
+
+    def __format__(self, spec: str) -> str:
+        return self._made(str.__format__(self, spec))
+
+    def __str__(self) -> str:
+        return self._made(str.__str__(self))
+
+    def __getitem__(self, key: SupportsIndex | slice) -> _Piece:
+        return self._made(str.__getitem__(self, key))
+
+
+def _work(deltas: int) -> tuple[int, int]:
+    """Collect `deltas` one-character deltas (one at a time, then in a batch); return the
+    characters built from them by string operators, and how many str methods (``join``,
+    ``format`` ...) ran meanwhile."""
+    _Piece.built.clear()
+    calls = 0
+
+    def count(frame: FrameType, event: str, arg: object) -> None:
+        nonlocal calls
+        calls += event == "c_call" and isinstance(getattr(arg, "__self__", None), str)
+
+    events = [TextDelta(_Piece("x")) for _ in range(deltas)]
+    collector = CompletionCollector()
+    previous = sys.getprofile()
+    sys.setprofile(count)
+    try:
+        collector.feed(META)
+        for event in events[: deltas // 2]:
+            collector.feed(event)
+        collector.feed_batch(events[deltas // 2 :])
+        text = collector.result().text
+    finally:
+        sys.setprofile(previous)
+    assert text == "x" * deltas
+    return sum(_Piece.built), calls
+
+
 def test_collector_is_linear_in_the_number_of_deltas() -> None:
-    """Deltas are appended, joined once: 200k deltas collect into one 200k-char string."""
+    """Deltas are kept and joined once. Concatenating each delta onto the text copies n²/2
+    characters; joining the parts again for each delta runs n joins; neither passes."""
+    (small_copied, small_calls), (large_copied, large_calls) = _work(1_000), _work(4_000)
+    assert small_copied <= 1_000
+    assert large_copied <= 4_000
+    assert large_calls == small_calls  # as many joins for 4,000 deltas as for 1,000
     collector = CompletionCollector()
     collector.feed_batch([META, *(TextDelta("x") for _ in range(200_000))])
     assert collector.result().text == "x" * 200_000

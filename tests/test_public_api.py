@@ -8,6 +8,7 @@ import textwrap
 import types
 import typing
 
+import attrs
 import pytest
 
 import eventide
@@ -30,10 +31,31 @@ def test_public_all_matches_the_exports(module: types.ModuleType) -> None:
 
 
 def test_public_event_classes_are_final_and_frozen() -> None:
-    for cls in typing.get_args(eventide.Event):
-        assert getattr(cls, "__final__", False), cls
-        assert hasattr(cls, "__slots__"), cls
-        assert isinstance(cls.kind, str)
+    """Each event class itself (not a base) is final and slotted, and every field refuses to
+    be set; `Event` is exactly the union of the contract, with one `kind` each."""
+    classes = typing.get_args(eventide.Event)
+    contract = {
+        eventide.Metadata,
+        eventide.TextDelta,
+        eventide.ReasoningDelta,
+        eventide.ToolCallDelta,
+        eventide.ToolCall,
+        eventide.Usage,
+        eventide.Finish,
+    }
+    assert set(classes) == contract
+    assert len({cls.kind for cls in classes}) == len(classes)
+    for cls in classes:
+        assert vars(cls).get("__final__") is True, cls
+        assert "__slots__" in vars(cls), cls
+        assert isinstance(cls.kind, str), cls
+        fields = attrs.fields(cls)
+        assert fields, cls
+        event = object.__new__(cls)
+        assert not hasattr(event, "__dict__"), cls
+        for field in fields:
+            with pytest.raises(attrs.exceptions.FrozenInstanceError):
+                setattr(event, field.name, None)
 
 
 def test_import_has_no_side_effects() -> None:
@@ -91,9 +113,3 @@ def test_request_validates_its_input() -> None:
         eventide.ImagePart()
     with pytest.raises(ValueError, match="positive"):
         eventide.Timeouts(idle=0)
-
-
-def test_provider_repr_hides_the_api_key() -> None:
-    provider = eventide.providers.OpenAIChat(api_key="sk-very-secret", base_url="http://x/v1")
-    assert "sk-very-secret" not in repr(provider)
-    assert "api_key=set" in repr(provider)

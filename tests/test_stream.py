@@ -1,11 +1,12 @@
-"""EventStream over an in-memory httpx transport: lifetime, ordering, errors and timeouts.
-
-The same behaviours over a real socket are in test_real_server.py.
-"""
+"""EventStream: lifetime, ordering, errors and timeouts, over an in-memory httpx transport and
+then over a real HTTP/1.1 server on 127.0.0.1 (with `OpenAIChat`; what every provider does over
+a real server is in providers/test_http.py)."""
 
 from __future__ import annotations
 
 import gc
+import time
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -22,7 +23,22 @@ from eventide import (
     Usage,
 )
 from tests.fakes import Sleep, mock_provider, reply
-from tests.http_server import openai_chunks, sse
+from tests.http_server import (
+    Cut,
+    RawBytes,
+    Reply,
+    Stall,
+    assert_disconnect_seen,
+    openai_chunks,
+    refused_url,
+    slow,
+    sse,
+)
+from tests.kits import OPENAI, WORDS, kit_fixture
+
+if TYPE_CHECKING:
+    from eventide.providers import Provider
+    from tests.http_server import ScriptedServer
 
 HELLO = openai_chunks(["Hel", "lo", "!"])
 
@@ -49,13 +65,7 @@ async def test_stream_yields_metadata_first_then_content_usage_finish() -> None:
     handler, bodies, _ = reply(HELLO)
     async with mock_provider(handler).stream("hi", model="gpt-4o-mini") as events:
         seen = [event async for event in events]
-    assert seen[0] == Metadata(
-        provider="openai",
-        model="gpt-4o-mini",
-        requested_model="gpt-4o-mini",
-        response_id="chatcmpl-BkRv7hQy3uTnZpXa2LcE9sWmD4fGj",
-        extra={"system_fingerprint": "fp_34a54ae93c"},
-    )
+    assert seen[0] == OPENAI.metadata  # the model asked for, the id and the fingerprint
     assert seen[1:4] == [TextDelta("Hel"), TextDelta("lo"), TextDelta("!")]
     assert isinstance(seen[4], Usage)
     assert seen[5] == Finish("stop", "stop")
@@ -105,9 +115,7 @@ async def test_stream_plain_async_for_break_releases_the_body() -> None:
     async for _ in mock_provider(handler).stream("hi"):
         break
     gc.collect()
-    for _ in range(10):  # the finaliser runs as a system task
-        await trio.lowlevel.checkpoint()
-    assert bodies[0].closed
+    await bodies[0].wait_closed()  # the finaliser closes it in a system task
 
 
 async def test_stream_aclose_is_idempotent_and_survives_cancellation() -> None:
@@ -143,19 +151,6 @@ async def test_stream_truncated_body_raises_after_the_events_before_it() -> None
     assert info.value.content_emitted
     assert info.value.retryable
     assert bodies[0].closed
-
-
-async def test_stream_mid_stream_error_payload_comes_after_the_text() -> None:
-    error = {"error": {"message": "upstream died", "type": "server_error", "code": None}}
-    handler, _, _ = reply([*HELLO[:2], sse(error)])
-    with pytest.raises(eventide.ServerError, match="upstream died") as info:
-        await eventide.collect(mock_provider(handler).stream("hi"))
-    partial = info.value.partial
-    assert partial is not None
-    assert partial.text == "Hel"
-    assert partial.metadata is not None
-    assert partial.finish_reason is None
-    assert not partial.complete
 
 
 async def test_stream_error_in_the_same_chunk_as_content_keeps_the_content() -> None:
@@ -196,37 +191,14 @@ async def test_stream_without_usage_has_usage_none() -> None:
     assert completion.finish_reason == "stop"
 
 
-@pytest.mark.parametrize(
-    ("status", "error", "retryable"),
-    [
-        (400, eventide.BadRequestError, False),
-        (401, eventide.AuthenticationError, False),
-        (403, eventide.AuthenticationError, False),
-        (404, eventide.NotFoundError, False),
-        (429, eventide.RateLimitError, True),
-        (500, eventide.ServerError, True),
-        (502, eventide.ServerError, True),
-        (503, eventide.OverloadedError, True),
-    ],
-)
-async def test_stream_http_error_status_is_typed(
-    status: int, error: type[eventide.ProviderError], retryable: bool
-) -> None:
+async def test_stream_http_error_closes_the_body() -> None:
     body = b'{"error":{"message":"nope","type":"x","code":"y"}}'
-    handler, bodies, _ = reply(
-        [body], status=status, headers={"content-type": "application/json", "retry-after": "7"}
-    )
-    with pytest.raises(error) as info:
+    headers = {"content-type": "application/json", "retry-after": "7"}
+    handler, bodies, _ = reply([body], status=429, headers=headers)
+    with pytest.raises(eventide.RateLimitError) as info:
         await eventide.collect(mock_provider(handler).stream("hi"))
-    exc = info.value
-    assert type(exc) is error
-    assert exc.status_code == status
-    assert exc.retryable is retryable
-    assert exc.retry_after == 7.0
-    assert exc.provider == "openai"
-    assert "nope" in str(exc)
-    assert exc.partial is not None
-    assert exc.partial.metadata is None
+    assert info.value.retry_after == 7.0
+    assert "nope" in str(info.value)
     assert bodies[0].closed
 
 
@@ -238,36 +210,6 @@ async def test_stream_html_error_page_from_a_proxy_is_a_server_error() -> None:
     assert info.value.status_code == 502
     assert "502 Bad Gateway" in info.value.body
     assert len(info.value.body) <= 200
-
-
-async def test_stream_html_page_with_status_200_is_a_protocol_error() -> None:
-    handler, _, _ = reply([b"<html>captive portal</html>"], headers={"content-type": "text/html"})
-    with pytest.raises(ProtocolError, match="expected an event stream, got text/html"):
-        await eventide.collect(mock_provider(handler).stream("hi"))
-
-
-async def test_stream_error_messages_never_contain_the_api_key() -> None:
-    body = b'{"error":{"message":"Incorrect API key provided: sk-test-secret-key"}}'
-    handler, _, _ = reply([body], status=401, headers={"content-type": "application/json"})
-    provider = mock_provider(handler)
-    with pytest.raises(eventide.AuthenticationError) as info:
-        await eventide.collect(provider.stream("hi"))
-    assert "sk-test-secret-key" not in str(info.value)
-    assert "sk-test-secret-key" not in info.value.body
-    assert "sk-test-secret-key" not in repr(provider)
-    assert "[redacted]" in str(info.value)
-
-
-async def test_stream_missing_key_for_the_openai_api_fails_before_sending() -> None:
-    handler, _, requests = reply(HELLO)
-    provider = eventide.providers.OpenAIChat(
-        base_url="https://api.openai.com/v1",
-        api_key="",
-        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
-    )
-    with pytest.raises(eventide.AuthenticationError, match="OPENAI_API_KEY"):
-        await eventide.collect(provider.stream("hi"))
-    assert requests == []
 
 
 async def test_stream_first_event_timeout_carries_an_empty_partial(
@@ -344,3 +286,110 @@ async def test_stream_connection_error_is_a_transport_error() -> None:
         await eventide.collect(mock_provider(refuse).stream("hi"))
     assert info.value.retryable
     assert isinstance(info.value.__cause__, httpx.ConnectError)
+
+
+# -- over a real server ----------------------------------------------------------------------
+
+LONG = OPENAI.long()
+
+
+kit = kit_fixture(OPENAI)
+
+
+async def test_stream_cancel_scope_closes_the_connection(
+    server: ScriptedServer, provider: Provider
+) -> None:
+    server.reply(Reply(body=[*LONG[:3], Stall()]))
+    received: list[eventide.Event] = []
+    with trio.CancelScope() as scope:
+        async with provider.stream("hi") as events:
+            async for event in events:
+                received.append(event)
+                if len(received) == 3:  # all the server sends before it stalls
+                    scope.cancel()
+    closed_at = time.monotonic()
+    assert scope.cancelled_caught
+    assert [type(e) for e in received] == [Metadata, TextDelta, TextDelta]
+    await assert_disconnect_seen(server, closed_at)
+
+
+async def test_stream_plain_async_for_break_closes_the_connection(
+    server: ScriptedServer, provider: Provider
+) -> None:
+    """No `async with`: the abandoned stream is closed when it is collected."""
+    server.reply(Reply(body=slow(LONG)))
+    async for event in provider.stream("hi"):
+        assert isinstance(event, Metadata)
+        break
+    gc.collect()
+    closed_at = time.monotonic()
+    await assert_disconnect_seen(server, closed_at)
+
+
+async def test_stream_200_early_stops_leak_no_connection(
+    server: ScriptedServer, provider: Provider
+) -> None:
+    server.reply(Reply(body=[*LONG[:2], Stall()]))
+    for _ in range(200):
+        metadata = await eventide.first_metadata(provider.stream("hi"))
+        assert metadata.provider == "openai"
+    await server.wait_for(lambda: server.open_connections == 0, 5, "every connection closed")
+    assert server.connections_accepted == 200  # an early-closed connection is never reused
+    assert len(server.disconnects) == 200
+
+
+async def test_stream_close_mid_chunk_is_a_protocol_error(
+    server: ScriptedServer, provider: Provider
+) -> None:
+    server.reply(Reply(body=[*LONG[:2], RawBytes(b'40\r\ndata: {"choi'), Cut()]))
+    with pytest.raises(ProtocolError, match="broken HTTP response") as info:
+        await eventide.collect(provider.stream("hi"))
+    assert info.value.partial is not None
+    assert info.value.partial.text == "word0 "
+
+
+async def test_stream_connection_refused_is_a_transport_error() -> None:
+    async with OPENAI.provider(refused_url()) as provider:
+        with pytest.raises(eventide.TransportError, match="cannot connect") as info:
+            await eventide.collect(provider.stream("hi"))
+    assert info.value.retryable
+    assert not info.value.content_emitted
+
+
+@pytest.mark.parametrize(
+    ("script", "timeouts", "phase", "text"),
+    [
+        (
+            Reply(body=LONG, stall_before_headers=True),
+            Timeouts(first_event=30),
+            "first_event",
+            None,
+        ),
+        (Reply(body=[*LONG[:3], Stall()]), Timeouts(idle=15), "idle", "word0 word1 "),
+        (Reply(body=slow(LONG, 1.0)), Timeouts(idle=5, total=20.5), "total", "".join(WORDS[:19])),
+    ],
+    ids=["stall-before-headers", "stall-between-events", "endless-trickle"],
+)
+async def test_stream_budget_over_a_real_server_ends_with_the_partial(
+    autojump_clock: trio.abc.Clock,
+    server: ScriptedServer,
+    provider: Provider,
+    script: Reply,
+    timeouts: Timeouts,
+    phase: str,
+    text: str | None,
+) -> None:
+    """A server that stalls before its headers, between events, or trickles for ever."""
+    server.reply(script)
+    start = trio.current_time()
+    with pytest.raises(StreamTimeout) as info:
+        await eventide.collect(provider.stream("hi", timeouts=timeouts))
+    assert info.value.phase == phase
+    assert trio.current_time() - start == pytest.approx(info.value.timeout)
+    partial = info.value.partial
+    assert partial is not None
+    if text is None:
+        assert partial.metadata is None
+    else:
+        assert partial.text == text
+    await server.wait_for(lambda: server.open_connections == 0, 5, "the connection closed")

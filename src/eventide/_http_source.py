@@ -4,50 +4,37 @@ The first read sends the request, in the consumer's own task; each later read pu
 network chunk through the decoder and returns the events it completes. It stops at the
 decoder's terminal event (it never waits for the server to close the connection) and, when
 closed after a complete response, drains what little is left so that the connection can go
-back to the pool; after a failure or an early stop it closes the connection at once.
+back to the pool; after a failure or an early stop it closes the connection at once. A
+decoder holding a fault (after returning the events before it) raises it before the next read.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final, Protocol, final
+from typing import TYPE_CHECKING, Any, Final, final
 
 import anyio
 
 from ._errors import Error, StreamTimeout
+from ._transport import read_at_most
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from ._errors import TimeoutPhase
     from ._events import Event
     from ._timeouts import Timeouts
+    from ._transport import HTTPRequest, Refusal, Response, Transport
     from .wire import Decoder
 
-__all__ = ["Body", "HTTPSource", "MakeDecoder", "OpenBody"]
+__all__ = ["HTTPSource", "MakeDecoder"]
 
 DRAIN_BYTES: Final = 64 * 1024
 DRAIN_SECONDS: Final = 0.25
 
-
-class Body(Protocol):
-    """An open response body (the transport's `HTTPBody` is one)."""
-
-    @property
-    def headers(self) -> Mapping[str, str]: ...
-
-    @property
-    def chunks(self) -> Any:
-        """An async iterator of body bytes."""
-
-    @property
-    def complete(self) -> bool:
-        """Whether the whole body has been read (so no drain is needed before reuse)."""
-
-    async def aclose(self) -> None:
-        """Release the response; safe to call when cancelled (it shields what it awaits)."""
-
-
-OpenBody = Callable[[], Awaitable[Body]]
 MakeDecoder = Callable[[Mapping[str, str]], "Decoder"]
+"""Makes the decoder of a response, given its headers."""
 
 
 @final
@@ -55,47 +42,62 @@ class HTTPSource:
     """The `Source` of a provider's `EventStream`: response bytes in, event batches out.
 
     Args:
-        open_body: Sends the request; returns the body once the headers are in.
+        transport: Sends the request.
+        request: The request to send.
         make_decoder: Makes the decoder for the response, given its headers.
-        provider: The provider's name.
+        refusal: Decides whether the response is the provider's stream, and its error if not.
         model: The requested model.
-        timeouts: The first-event, idle and total budgets (the others are the HTTP client's).
+        timeouts: The stream's budgets: the transport gets the HTTP ones; the first-event,
+            idle and total budgets are enforced here.
+        failure: An error found before sending (a missing key): raised by the first read,
+            and nothing is sent.
     """
 
     __slots__ = (
-        "_body",
         "_chunks",
         "_decoder",
         "_failed",
+        "_failure",
         "_make_decoder",
-        "_open_body",
+        "_refusal",
+        "_request",
+        "_response",
         "_started",
         "_timeouts",
+        "_transport",
         "_waited",
         "model",
-        "provider",
     )
 
     def __init__(
         self,
-        open_body: OpenBody,
+        transport: Transport,
+        request: HTTPRequest,
         make_decoder: MakeDecoder,
+        refusal: Refusal,
         *,
-        provider: str,
         model: str,
         timeouts: Timeouts,
+        failure: Error | None = None,
     ) -> None:
-        self._open_body = open_body
+        self._transport = transport
+        self._request = request
         self._make_decoder = make_decoder
-        self.provider = provider
+        self._refusal = refusal
         self.model = model
         self._timeouts = timeouts
-        self._body: Body | None = None
-        self._chunks: Any = None
+        self._failure = failure
+        self._response: Response | None = None
+        self._chunks: AsyncIterator[bytes] | None = None
         self._decoder: Decoder | None = None
         self._started: float | None = None
         self._waited = False  # a batch was delivered: later waits are "idle" waits
         self._failed = False
+
+    @property
+    def provider(self) -> str:
+        """The provider's name."""
+        return self._refusal.provider
 
     @property
     def opened(self) -> bool:
@@ -118,20 +120,20 @@ class HTTPSource:
 
     async def aclose(self) -> None:
         """Release the response: drained for reuse after a complete response, else closed."""
-        body, self._body = self._body, None
+        response, self._response = self._response, None
         self._chunks = None
-        if body is None:
+        if response is None:
             return
         decoder = self._decoder
-        if decoder is not None and decoder.done and not self._failed and not body.complete:
+        if decoder is not None and decoder.done and not self._failed and not response.complete:
             with anyio.CancelScope(shield=True):
-                await _drain(body)
-        await body.aclose()
+                await _drain(response)
+        await response.aclose()
 
-    def abandon(self) -> Body | None:
-        """Give up the open body without awaiting (for finalisers); None if there is none."""
-        body, self._body = self._body, None
-        return body
+    def abandon(self) -> Response | None:
+        """Give up the open response without awaiting (for finalisers); None if there is none."""
+        response, self._response = self._response, None
+        return response
 
     async def _budgeted(self, step: Callable[[], Awaitable[Any]]) -> Any:
         timeouts = self._timeouts
@@ -145,18 +147,21 @@ class HTTPSource:
                 return await step()
             raise StreamTimeout(
                 f"no event within the {phase.replace('_', '-')} timeout of {budget} s",
-                phase=phase,  # type: ignore[arg-type]
+                phase=phase,
                 timeout=budget,
                 provider=self.provider,
             )
-        except BaseException:
+        except BaseException as exc:
             self._failed = True
+            if isinstance(exc, Error) and exc.provider is None:
+                exc.provider = self.provider
             raise
 
-    def _deadline(self, now: float) -> tuple[float, str, float | None]:
+    def _deadline(self, now: float) -> tuple[float, TimeoutPhase, float | None]:
         timeouts = self._timeouts
         started = self._started if self._started is not None else now
-        deadline, phase, budget = math.inf, "", None
+        phase: TimeoutPhase = "total"  # with no budget at all, never reported
+        deadline, budget = math.inf, None
         if timeouts.total is not None:
             deadline, phase, budget = started + timeouts.total, "total", timeouts.total
         if not self._waited:
@@ -171,9 +176,14 @@ class HTTPSource:
         return deadline, phase, budget
 
     async def _open(self) -> Decoder:
-        body = self._body = await self._open_body()
-        self._chunks = body.chunks
-        decoder = self._decoder = self._make_decoder(body.headers)
+        if self._failure is not None:
+            raise self._failure
+        response = await self._transport.open(self._request, self._timeouts)
+        if self._refusal.refuses(response):
+            raise await self._refusal.error(response)
+        self._response = response
+        self._chunks = response.chunks
+        decoder = self._decoder = self._make_decoder(response.headers)
         return decoder
 
     async def _pull(self) -> list[Event]:
@@ -181,6 +191,7 @@ class HTTPSource:
         if decoder is None:
             decoder = await self._open()
         chunks = self._chunks
+        assert chunks is not None
         while True:
             if decoder.failed:  # a fault held after the events before it: raise it now
                 return decoder.end()
@@ -193,13 +204,7 @@ class HTTPSource:
                 return events
 
 
-async def _drain(body: Body) -> None:
-    left = DRAIN_BYTES
+async def _drain(response: Response) -> None:
+    # After a complete response a broken tail changes nothing: read_at_most stops at errors.
     with anyio.move_on_after(DRAIN_SECONDS):
-        try:
-            async for chunk in body.chunks:
-                left -= len(chunk)
-                if left <= 0:
-                    break
-        except Error:
-            pass  # the response was already complete: a broken tail changes nothing
+        await read_at_most(response.chunks, DRAIN_BYTES)

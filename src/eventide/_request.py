@@ -187,7 +187,7 @@ class Request:
     @messages.validator
     def _check_messages(self, attribute: attrs.Attribute[Any], value: tuple[Message, ...]) -> None:
         if not value:
-            raise ValueError("a Request needs at least one message")
+            raise ValueError("messages must not be empty: a Request needs at least one message")
 
 
 def as_request(request: Request | str, *, model: str | None = None) -> Request:

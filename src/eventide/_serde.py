@@ -1,7 +1,8 @@
 """The one cattrs converter: events, requests and completions to JSON-ready data and back.
 
 Events are tagged by their ``kind`` (``{"kind": "text_delta", "text": "Hi"}``); content parts by
-``type`` (``"text"`` / ``"image"``). The CLI's ``--json`` output, fixtures and records use it.
+``type`` (``"text"`` / ``"image"``). Every JSON eventide writes goes through it: ``--json``
+events, the OpenAI shapes' ``to_dict()``, batch records (their hooks live with them), fixtures.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ._completion import Completion
 from ._events import Event
 from ._request import ContentPart, ImagePart, Request, TextPart
 
-__all__ = ["converter", "dumps_event", "structure", "unstructure"]
+__all__ = ["converter", "dumps", "dumps_event", "json_line", "structure", "unstructure"]
 
 T = TypeVar("T")
 
@@ -65,6 +66,20 @@ def structure(data: Any, cls: type[T]) -> T:
     return converter.structure(data, cls)
 
 
+def dumps(data: Any) -> str:
+    """Compact JSON text of `unstructure`-d data, non-ASCII characters kept as they are."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps_event(event: Event) -> str:
     """One event as a line of compact JSON."""
-    return json.dumps(unstructure(event), ensure_ascii=False, separators=(",", ":"))
+    return dumps(unstructure(event))
+
+
+def json_line(data: Any) -> bytes:
+    """`dumps` and a newline, as UTF-8; a lone surrogate (a string UTF-8 cannot encode, sent
+    by a provider) is kept, escaped: then the whole line is ASCII JSON."""
+    try:
+        return (dumps(data) + "\n").encode()
+    except UnicodeEncodeError:
+        return (json.dumps(data, separators=(",", ":")) + "\n").encode()

@@ -17,25 +17,15 @@ from typing import TYPE_CHECKING, final
 
 from ._completion import CompletedToolCall, Completion, Timing
 from ._errors import Error, ProtocolError
-from ._events import (
-    CONTENT_EVENTS,
-    Event,
-    Finish,
-    Metadata,
-    ReasoningDelta,
-    TextDelta,
-    ToolCall,
-    ToolCallDelta,
-    Usage,
-)
+from ._events import Finish, Metadata, ReasoningDelta, TextDelta, ToolCall, ToolCallDelta, Usage
 from ._stream import EventStream
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, Iterable
 
-__all__ = ["CompletionCollector", "collect", "collect_text", "first_metadata"]
+    from ._events import Event
 
-_CONTENT = frozenset(CONTENT_EVENTS)
+__all__ = ["CompletionCollector", "collect", "collect_text", "first_metadata"]
 
 
 def _parse_arguments(arguments: str) -> tuple[object, bool]:

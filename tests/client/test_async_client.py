@@ -197,3 +197,24 @@ async def test_client_without_a_provider_uses_the_environment_or_the_demo(
     assert response.provider == "demo"
     monkeypatch.setenv("EVENTIDE_PROVIDER", "anthropic")
     assert AsyncClient().provider.name == "anthropic"
+
+
+async def test_a_closed_client_raises_and_opens_nothing(server: ScriptedServer) -> None:
+    provider = OpenAIChat(base_url=f"{server.url}/v1", api_key="k")
+    async with provider:
+        client = AsyncClient(provider)
+        await client.complete("before")
+        await client.aclose()
+        assert client.closed
+        for call in (
+            lambda: client.stream("hi"),
+            lambda: client.complete("hi"),
+            lambda: client.first_metadata("hi"),
+            lambda: client.chat.completions.create(messages="hi"),
+            lambda: client.chat.completions.create(messages="hi", stream=True),
+            lambda: client.batch(["hi"]),
+        ):
+            with pytest.raises(eventide.Error, match="AsyncClient is closed"):
+                await call()  # type: ignore[misc]  # raises before there is anything to await
+        await client.aclose()  # idempotent
+    assert len(server.requests) == 1

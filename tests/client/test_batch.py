@@ -183,7 +183,7 @@ async def test_batch_ready_hands_over_what_finished_when_the_loop_is_cut_short(
     async with client.batch(["a", "b", "c"], max_concurrency=3, ordered=True) as results:
         first = await results.__anext__()
         await server.wait_for(lambda: server.completed == 3, 5, "every answer sent")
-        await trio.sleep(0.05)  # let the client finish reading them
+        await trio.testing.wait_all_tasks_blocked()  # the client has read them all
         ready = results.ready()
     assert first.index == 0
     assert [result.index for result in ready] == [1, 2]

@@ -59,6 +59,10 @@ def test_params_accept_eventide_objects_and_named_tool_choice() -> None:
         ({"messages": "hi", "tool_choice": 3}, TypeError, "tool_choice"),
         ({"messages": "hi", "tools": ["look"]}, TypeError, "a tool is a dict"),
         ({"messages": "hi", "tools": [{"type": "function"}]}, ValueError, "function name"),
+        ({"messages": "hi", "temperature": "hot"}, TypeError, "temperature must be a number"),
+        ({"messages": "hi", "seed": 1.5}, TypeError, "seed must be an integer, not a number"),
+        ({"messages": "hi", "max_tokens": True}, TypeError, "max_tokens must be an integer"),
+        ({"messages": "hi", "top_p": None, "frequency_penalty": []}, TypeError, "an array"),
     ],
 )
 def test_params_reject_malformed_arguments(

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 import eventide
 from eventide import AsyncClient, ChatCompletion, ChatCompletionChunk, Client, CompletionCollector
-from eventide._cli import main
 from eventide._serde import structure
+from eventide.cli import main
 from eventide.providers import OpenAIChat
 from tests.http_server import Reply, ScriptedServer, serve_in_thread
 from tests.wire.openai_encoder import CallSpec, Framing, Reasoning, Script, Text, ToolPiece, encode

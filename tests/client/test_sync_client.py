@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 import trio
 
+import eventide
 from eventide import Client, Metadata, TextDelta
 from eventide.providers import OpenAIChat
 from tests.http_server import Pause, Reply, ScriptedServer, openai_chunks, serve_in_thread
@@ -89,10 +90,28 @@ def test_sync_client_batch(server: ScriptedServer) -> None:
 
 
 def test_sync_client_errors_keep_the_partial(server: ScriptedServer) -> None:
-    import eventide
-
     server.reply(Reply(body=openai_chunks(["Half"])[:2]))
     with make_client(server) as client, pytest.raises(eventide.ProtocolError) as info:
         client.chat.completions.create(messages="hi")
     assert info.value.partial is not None
     assert info.value.partial.text == "Half"
+
+
+def test_a_closed_client_raises_and_starts_no_loop(server: ScriptedServer) -> None:
+    client = make_client(server)
+    client.complete("before")
+    client.close()
+    assert client.closed
+    for call in (
+        lambda: client.stream("hi"),
+        lambda: client.complete("hi"),
+        lambda: client.first_metadata("hi"),
+        lambda: client.batch(["hi"]),
+        lambda: client.chat.completions.create(messages="hi"),
+        lambda: client.chat.completions.create(messages="hi", stream=True),
+    ):
+        with pytest.raises(eventide.Error, match="Client is closed"):
+            call()
+    assert client._loop is None
+    client.close()  # idempotent
+    assert len(server.requests) == 1

@@ -14,13 +14,6 @@ from eventide.providers import (
     configured_provider_name,
     provider_from_name,
 )
-from tests.environment import PROVIDER_VARIABLES
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for variable in PROVIDER_VARIABLES:
-        monkeypatch.delenv(variable, raising=False)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from typing import TYPE_CHECKING
 
 import pytest
@@ -11,12 +10,24 @@ import trio.testing
 
 import eventide
 from eventide import Timeouts
-from eventide.providers import OpenAIChat
 from eventide.routing import Fallback, RetryPolicy
-from tests.http_server import Cut, Pause, Reply, ScriptedServer, Stall, openai_chunks, serve, sse
+from tests.http_server import (
+    Cut,
+    Pause,
+    Reply,
+    ScriptedServer,
+    Stall,
+    openai_chunks,
+    refused_url,
+    serve,
+    sse,
+)
+from tests.kits import OPENAI
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+
+    from eventide.providers import Provider
 
 GOOD = Reply(body=openai_chunks(["Served ", "by the backup."], model="backup-1"))
 HEAD = openai_chunks(["x"], model="primary-1")[:1]  # names the model, carries no content
@@ -34,15 +45,9 @@ async def backup() -> AsyncIterator[ScriptedServer]:
         yield server
 
 
-def client(server: ScriptedServer | str, name: str) -> OpenAIChat:
+def client(server: ScriptedServer | str, name: str) -> Provider:
     url = server if isinstance(server, str) else server.url
-    return OpenAIChat(base_url=f"{url}/v1", api_key=f"sk-{name}", name=name)
-
-
-def refused_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+    return OPENAI.provider(url, api_key=f"sk-{name}", name=name)
 
 
 FAULTS = {

@@ -1,4 +1,5 @@
-"""FastTransport over real sockets: framing, reuse, limits of what a server may send, TLS."""
+"""FastTransport over real sockets: framing, reuse, limits of what a server may send, TLS,
+the closed state, and the httpx client over it (the proxy case)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ import trustme
 
 import eventide
 from eventide import ProtocolError, StreamTimeout, Timeouts
-from eventide._transport import FastClient, FastTransport, default_client
+from eventide._transport import (
+    FastHTTPXTransport,
+    FastTransport,
+    HTTPRequest,
+    HTTPXTransport,
+    TransportClosed,
+    default_transport,
+)
 from eventide.providers import OpenAIChat
 from tests.http_server import (
     Cut,
@@ -43,28 +51,35 @@ async def provider(server: ScriptedServer) -> AsyncIterator[OpenAIChat]:
         yield made
 
 
-async def test_fast_client_is_the_default(provider: OpenAIChat) -> None:
-    assert isinstance(provider._client.get(), FastClient)
+async def test_fast_transport_is_the_default(provider: OpenAIChat) -> None:
+    assert isinstance(provider._transport.get(), FastTransport)
 
 
 async def test_a_proxy_in_the_environment_gets_an_httpx_client(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
-    client = default_client()
-    assert isinstance(client, httpx.AsyncClient)
-    assert isinstance(client._transport, FastTransport)  # direct URLs still go the fast way
-    await client.aclose()
+    transport = default_transport()
+    assert isinstance(transport, HTTPXTransport)
+    # direct URLs still go the fast way
+    assert isinstance(transport.client._transport, FastHTTPXTransport)
+    await transport.aclose()
+    assert transport.client.is_closed  # the client it made is its own
 
 
 async def test_fast_transport_also_serves_a_callers_httpx_client(server: ScriptedServer) -> None:
     async with (
-        httpx.AsyncClient(transport=FastTransport()) as client,
+        httpx.AsyncClient(transport=FastHTTPXTransport()) as client,
         OpenAIChat(base_url=f"{server.url}/v1", api_key="k", http_client=client) as provider,
     ):
         for _ in range(2):
             assert await eventide.collect_text(provider.stream("hi")) == "chunk by chunk"
-    assert server.connections_accepted == 1
+        assert server.connections_accepted == 1
+        server.reply(Reply(body=[*BODY[:2], RawBytes(b"zz\r\n"), Stall()]))
+        with pytest.raises(ProtocolError, match="malformed chunk-size line") as info:
+            await eventide.collect(provider.stream("hi"))  # its error passes httpx unchanged
+    assert info.value.partial is not None
+    assert info.value.partial.text == "chunk "
 
 
 async def test_fast_transport_reads_content_length_bodies_and_reuses_the_connection(
@@ -147,9 +162,46 @@ async def test_fast_transport_read_timeout(
 
 
 async def test_fast_transport_rejects_unknown_schemes() -> None:
-    async with httpx.AsyncClient(transport=FastTransport()) as client:
-        with pytest.raises(httpx.UnsupportedProtocol):
-            await client.get("ftp://127.0.0.1/x")
+    async with FastTransport() as transport:
+        with pytest.raises(eventide.TransportError, match="unsupported URL scheme 'ftp'"):
+            await transport.open(HTTPRequest("GET", "ftp://127.0.0.1/x"), Timeouts())
+
+
+async def test_fast_transport_open_returns_status_headers_and_body(server: ScriptedServer) -> None:
+    server.reply(Reply(body=BODY, headers=(("x-a", "1"), ("x-a", "2"))))
+    async with FastTransport() as transport:
+        response = await transport.open(
+            HTTPRequest("POST", f"{server.url}/v1/chat/completions", {"X-Mine": "yes"}, b"{}"),
+            Timeouts(),
+        )
+        body = b"".join([chunk async for chunk in response.chunks])
+        assert response.complete
+        await response.aclose()
+        await response.aclose()  # idempotent
+    assert response.status == 200
+    assert response.headers["x-a"] == "1, 2"
+    assert body == b"".join(BODY)
+    assert server.requests[0].headers["x-mine"] == "yes"
+
+
+async def test_a_closed_fast_transport_refuses_requests() -> None:
+    transport = FastTransport()
+    await transport.aclose()
+    with pytest.raises(TransportClosed, match="closed") as info:
+        await transport.open(HTTPRequest("GET", "http://127.0.0.1:1/"), Timeouts())
+    assert isinstance(info.value, eventide.TransportError)
+    assert not info.value.retryable
+
+
+async def test_a_closed_provider_refuses_streams_instead_of_making_a_new_client(
+    provider: OpenAIChat,
+) -> None:
+    assert await eventide.collect_text(provider.stream("hi")) == "chunk by chunk"
+    await provider.aclose()
+    with pytest.raises(TransportClosed, match="provider has been closed") as info:
+        await eventide.collect(provider.stream("hi"))
+    assert info.value.provider == "openai"
+    assert provider._transport.closed
 
 
 # -- TLS ----------------------------------------------------------------------------------
@@ -197,8 +249,8 @@ async def test_fast_transport_verifies_tls_certificates(
             await eventide.collect(untrusting.stream("hi"))
     context = ssl.create_default_context()
     authority.configure_trust(context)
-    client = httpx.AsyncClient(transport=FastTransport(verify=context))
-    async with client, OpenAIChat(base_url=url, api_key="k", http_client=client) as trusting:
+    transport = FastTransport(verify=context)
+    async with transport, OpenAIChat(base_url=url, api_key="k", transport=transport) as trusting:
         assert await eventide.collect_text(trusting.stream("hi")) == "chunk by chunk"
     nursery.cancel_scope.cancel()
 
@@ -207,20 +259,17 @@ async def test_fast_transport_limits_connections_per_origin(server: ScriptedServ
     server.reply(Reply(body=[piece for chunk in BODY for piece in (Pause(0.02), chunk)]))
     peak = 0
 
-    async def watch() -> None:
-        nonlocal peak
-        while True:  # requests the server has received and not yet answered in full
-            peak = max(peak, len(server.requests) - server.completed)
-            await trio.sleep(0.002)
+    def all_served() -> bool:  # checked at every change of the server's state
+        nonlocal peak  # requests the server has received and not yet answered in full
+        peak = max(peak, len(server.requests) - server.completed)
+        return server.completed == 6
 
-    client = httpx.AsyncClient(transport=FastTransport(max_connections=2))
-    provider = OpenAIChat(base_url=f"{server.url}/v1", http_client=client)
-    async with client, provider, trio.open_nursery() as nursery:
-        nursery.start_soon(watch)
-        async with trio.open_nursery() as streams:
-            for _ in range(6):
-                streams.start_soon(eventide.collect, provider.stream("hi"))
-        nursery.cancel_scope.cancel()
+    transport = FastTransport(max_connections=2)
+    provider = OpenAIChat(base_url=f"{server.url}/v1", transport=transport)
+    async with transport, provider, trio.open_nursery() as streams:
+        for _ in range(6):
+            streams.start_soon(eventide.collect, provider.stream("hi"))
+        await server.wait_for(all_served, 30, "six responses")
     assert server.completed == 6
     assert peak == 2
 
@@ -229,9 +278,9 @@ async def test_fast_transport_pool_timeout(
     autojump_clock: trio.abc.Clock, server: ScriptedServer
 ) -> None:
     server.reply(Reply(body=[*BODY[:2], Stall()]))
-    client = httpx.AsyncClient(transport=FastTransport(max_connections=1))
-    provider = OpenAIChat(base_url=f"{server.url}/v1", http_client=client)
-    async with client, provider, provider.stream("hi") as holding:
+    transport = FastTransport(max_connections=1)
+    provider = OpenAIChat(base_url=f"{server.url}/v1", transport=transport)
+    async with transport, provider, provider.stream("hi") as holding:
         await holding.__anext__()
         with pytest.raises(StreamTimeout) as info:
             await eventide.collect(provider.stream("hi", timeouts=Timeouts(pool=5)))

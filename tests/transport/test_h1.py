@@ -24,6 +24,12 @@ def decode(decoder: BodyDecoder, parts: list[bytes]) -> bytes:
     return b"".join(piece for part in parts for piece in decoder.feed(part))
 
 
+def decode_to_end(decoder: BodyDecoder, parts: list[bytes]) -> bytes:
+    data = decode(decoder, parts)
+    decoder.end()
+    return data
+
+
 def test_h1_chunked_body() -> None:
     decoder = BodyDecoder.chunked()
     wire = b"5\r\nhello\r\n1A\r\n" + b"x" * 26 + b"\r\n0\r\n\r\n"
@@ -109,14 +115,29 @@ def test_h1_chunked_cut_short_is_an_error() -> None:
     ],
 )
 def test_h1_malformed_chunked_framing_is_a_protocol_error(wire: bytes) -> None:
-    with pytest.raises(ProtocolError):
-        BodyDecoder.chunked().feed(wire)
+    decoder = BodyDecoder.chunked()
+    with pytest.raises(ProtocolError):  # at once, or held after the data before the fault
+        decode_to_end(decoder, [wire])
+    assert decoder.failed
 
 
-def test_h1_data_before_a_framing_fault_is_kept() -> None:
-    with pytest.raises(ProtocolError) as info:
-        BodyDecoder.chunked().feed(b"5\r\nhello\r\nzz\r\n")
-    assert info.value.pending_events == [b"hello"]  # type: ignore[comparison-overlap]
+def test_h1_data_before_a_framing_fault_comes_first_and_the_fault_is_held() -> None:
+    decoder = BodyDecoder.chunked()
+    assert decoder.feed(b"5\r\nhello\r\nzz\r\n") == [b"hello"]
+    assert decoder.failed
+    with pytest.raises(ProtocolError, match="malformed chunk-size line"):
+        decoder.feed(b"5\r\nworld\r\n")
+    with pytest.raises(ProtocolError, match="malformed chunk-size line"):
+        decoder.end()
+
+
+def test_h1_a_fault_with_no_data_before_it_is_raised_at_once() -> None:
+    decoder = BodyDecoder.chunked()
+    with pytest.raises(ProtocolError, match="malformed chunk-size line"):
+        decoder.feed(b"zz\r\n")
+    assert decoder.failed
+    with pytest.raises(ProtocolError, match="malformed chunk-size line"):
+        decoder.end()
 
 
 @pytest.mark.parametrize("step", [1, 7, 10_000])

@@ -1,32 +1,51 @@
-"""The transport: the only package that touches httpx and sockets.
+"""The transport: one interface (`Transport`: open a request, read the response's bytes)
+in eventide's own errors, and its implementations.
 
-`_client` sends a request through an httpx client and streams the body's bytes; `_h1` is
-a sans-IO HTTP/1.1 response-body decoder; `_pool` and `_fast` are eventide's own
-HTTP/1.1 transport (an `httpx.AsyncBaseTransport`), the default for clients eventide makes.
+`_base` defines the interface, the request value and the provider's slot; `_h1` is a
+sans-IO HTTP/1.1 response-body decoder and `_fast` the built-in HTTP/1.1 transport over it;
+`_memory` answers in process (the demo); `_httpx` adapts a caller's httpx client and is the
+only module that imports httpx; `_refusal` turns a response that is not a stream into the
+provider's error.
 """
 
-from ._client import USER_AGENT as USER_AGENT
-from ._client import ClientSlot as ClientSlot
-from ._client import ErrorFactory as ErrorFactory
-from ._client import HTTPBody as HTTPBody
-from ._client import InMemoryTransport as InMemoryTransport
-from ._client import default_client as default_client
-from ._client import new_client as new_client
-from ._client import open_body as open_body
-from ._client import parse_retry_after as parse_retry_after
-from ._fast import FastClient as FastClient
+from typing import Final
+
+from .._version import __version__
+from ._base import HTTPRequest as HTTPRequest
+from ._base import Response as Response
+from ._base import Transport as Transport
+from ._base import TransportClosed as TransportClosed
+from ._base import TransportSlot as TransportSlot
 from ._fast import FastTransport as FastTransport
+from ._httpx import FastHTTPXTransport as FastHTTPXTransport
+from ._httpx import HTTPClientOption as HTTPClientOption
+from ._httpx import HTTPXTransport as HTTPXTransport
+from ._httpx import default_transport as default_transport
+from ._httpx import transport_slot as transport_slot
+from ._memory import InMemoryTransport as InMemoryTransport
+from ._refusal import ErrorFactory as ErrorFactory
+from ._refusal import Refusal as Refusal
+from ._refusal import parse_retry_after as parse_retry_after
+from ._refusal import read_at_most as read_at_most
+
+USER_AGENT: Final = f"eventide/{__version__}"
 
 __all__ = [
     "USER_AGENT",
-    "ClientSlot",
     "ErrorFactory",
-    "FastClient",
+    "FastHTTPXTransport",
     "FastTransport",
-    "HTTPBody",
+    "HTTPClientOption",
+    "HTTPRequest",
+    "HTTPXTransport",
     "InMemoryTransport",
-    "default_client",
-    "new_client",
-    "open_body",
+    "Refusal",
+    "Response",
+    "Transport",
+    "TransportClosed",
+    "TransportSlot",
+    "default_transport",
     "parse_retry_after",
+    "read_at_most",
+    "transport_slot",
 ]

@@ -1,4 +1,4 @@
-"""`FastTransport`: eventide's own HTTP/1.1 transport for httpx, built for many long streams.
+"""`FastTransport`: eventide's own HTTP/1.1 transport, built for many long streams.
 
 Why: httpcore's pool rescans every connection for every waiting request whenever a request
 starts or a connection closes (encode/httpcore#1035), which is quadratic in the number of
@@ -6,16 +6,15 @@ open connections; thousands of concurrent streams spend their time there. Here a
 is found in O(1): each origin keeps a stack of idle connections, and a busy connection is
 nobody's business but its stream's.
 
-What it does: plain and TLS (verification on, httpx's default certificates) HTTP/1.1 on
-anyio sockets (so it runs under trio and asyncio); h11 writes the request and parses the
-response head; `BodyDecoder` frames the body (chunked, Content-Length, or until close) and
-hands it over one socket read at a time. A connection goes back to the pool only after a
-complete, delimited body with nothing left over; an early close or any error closes it.
-Connect, read, write and pool timeouts come from the request, as httpx sets them; errors
-are raised as the matching httpx exceptions, so everything above works unchanged.
+What it does: plain and TLS (verification on, the system's or certifi's certificates)
+HTTP/1.1 on anyio sockets (so it runs under trio and asyncio); h11 writes the request and
+parses the response head; `BodyDecoder` frames the body (chunked, Content-Length, or until
+close) and hands it over one socket read at a time. A connection goes back to the pool only
+after a complete, delimited body with nothing left over; an early close or any error closes
+it. Connect, read, write and pool budgets come from the stream's `Timeouts`. It implements
+`Transport` and raises eventide's errors; it does not import httpx.
 
-What it leaves to httpx: proxies (httpx mounts its own transport for proxied URLs),
-HTTP/2, and any custom transport a caller passes in.
+What it leaves to the httpx adapter: proxies, HTTP/2, and any transport a caller brings.
 """
 
 from __future__ import annotations
@@ -33,36 +32,62 @@ from urllib.parse import urlsplit
 import anyio
 import anyio.abc
 import h11
-import httpx
 from anyio.streams.tls import TLSStream
 
-from .._errors import ProtocolError
+from .._errors import ProtocolError, StreamTimeout, TimeoutPhase, TransportError
+from .._resource import AsyncResource
+from ._base import TransportClosed
 from ._h1 import BodyDecoder
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+    from collections.abc import Awaitable
 
-__all__ = ["FastClient", "FastTransport", "ResponseStream"]
+    from .._timeouts import Timeouts
+    from ._base import HTTPRequest
+
+__all__ = ["FastResponse", "FastTransport", "tls_context"]
 
 READ_SIZE: Final = 64 * 1024
 Origin = tuple[str, str, int]
+_FRAMING_HEADERS: Final = frozenset({"host", "content-length", "transfer-encoding"})
 
 
-def _timeout(request: httpx.Request, name: str) -> float:
-    value = request.extensions.get("timeout", {}).get(name)
-    return math.inf if value is None else float(value)
+def tls_context(*, verify: bool = True) -> ssl.SSLContext:
+    """The TLS context of a client, as httpx makes its default one: ``SSL_CERT_FILE`` or
+    ``SSL_CERT_DIR`` when set, else certifi's certificates when certifi is installed, else
+    the system's. ``verify=False`` turns verification off."""
+    if not verify:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    try:
+        import certifi  # optional: httpx brings it
+    except ImportError:  # pragma: no cover
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
 
 
-async def _bounded(
-    seconds: float, error: Callable[[str], Exception], what: str, step: Awaitable[Any]
-) -> Any:
+def _seconds(value: float | None) -> float:
+    return math.inf if value is None else value
+
+
+async def _bounded(seconds: float, phase: TimeoutPhase, what: str, step: Awaitable[Any]) -> Any:
     if seconds == math.inf:
         return await step
     with anyio.move_on_after(seconds) as scope:
         return await step
     if scope.cancelled_caught:
-        raise error(f"{what} timed out after {seconds} s")
+        raise StreamTimeout(f"{phase} timeout ({what} timed out after {seconds} s)", phase=phase)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _broken(exc: ProtocolError) -> ProtocolError:
+    return ProtocolError(f"broken HTTP response: {exc.message}", excerpt=exc.excerpt)
 
 
 @final
@@ -115,25 +140,23 @@ class _Connection:
 
     async def receive(self, timeout: float) -> bytes:
         try:
-            data: bytes = await _bounded(
-                timeout, httpx.ReadTimeout, "read", self.stream.receive(READ_SIZE)
-            )
+            data: bytes = await _bounded(timeout, "read", "read", self.stream.receive(READ_SIZE))
         except (anyio.EndOfStream, anyio.IncompleteRead):
             return b""
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-            raise httpx.ReadError(f"connection lost: {exc!r}") from exc
+            raise TransportError(f"connection lost while reading: {exc!r}") from exc
         return data
 
     async def send(self, data: bytes, timeout: float) -> None:
         try:
-            await _bounded(timeout, httpx.WriteTimeout, "write", self.stream.send(data))
+            await _bounded(timeout, "write", "write", self.stream.send(data))
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-            raise httpx.WriteError(f"connection lost: {exc!r}") from exc
+            raise TransportError(f"connection lost while writing: {exc!r}") from exc
 
 
 @final
-class FastTransport(httpx.AsyncBaseTransport):
-    """An HTTP/1.1 transport with O(1) connection reuse per origin.
+class FastTransport(AsyncResource):
+    """An HTTP/1.1 `Transport` with O(1) connection reuse per origin.
 
     Args:
         verify: Verify TLS certificates (True, the default), or an `ssl.SSLContext`.
@@ -162,67 +185,63 @@ class FastTransport(httpx.AsyncBaseTransport):
 
     def _ssl_context(self) -> ssl.SSLContext:
         if self._ssl is None:  # made on first use: it reads the certificate store
-            self._ssl = httpx.create_ssl_context(verify=self._verify)
+            self._ssl = tls_context(verify=bool(self._verify))
         return self._ssl
 
     async def aclose(self) -> None:
-        """Close every idle connection."""
+        """Close every idle connection; later requests raise `TransportClosed`."""
         self._closed = True
         idle, self._idle = self._idle, {}
         for connections in idle.values():
             for connection in connections:
                 await connection.aclose()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        head, stream = await self.send(
-            url.scheme,
-            url.host,
-            url.port,
-            request.method,
-            url.raw_path or b"/",
-            request.headers.raw,
-            await request.aread(),
-            {name: _timeout(request, name) for name in ("connect", "read", "write", "pool")},
-        )
-        return httpx.Response(
-            head.status_code,
-            headers=head.headers,
-            stream=stream,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
-        )
+    async def open(self, request: HTTPRequest, timeouts: Timeouts) -> FastResponse:
+        """Send one request; return the response once its head is in (see `Transport`).
 
-    async def send(
-        self,
-        scheme: str,
-        host: str,
-        port: int | None,
-        method: str,
-        target: bytes,
-        headers: list[tuple[bytes, bytes]],
-        body: bytes,
-        timeouts: Mapping[str, float],
-    ) -> tuple[h11.Response, ResponseStream]:
-        """Send one request; return the response head and its body stream.
+        ``Host`` and ``Content-Length`` are set here, from the URL and the body (given ones,
+        and ``Transfer-Encoding``, are dropped).
 
-        `headers` must include ``Host`` (and ``Content-Length`` for a body). Timeouts are
-        seconds for ``connect``, ``read``, ``write`` and (optional) ``pool`` (`math.inf`:
-        none). Raises httpx exceptions, like any httpx transport.
+        Raises:
+            TransportError: The connection failed, or the URL's scheme is not HTTP(S);
+                `TransportClosed` after `aclose()`.
+            StreamTimeout: The connect, write, read or pool budget ran out.
+            ProtocolError: The response head is not HTTP/1.1.
         """
+        if self._closed:
+            raise TransportClosed("the transport has been closed")
+        parts = urlsplit(request.url)
+        scheme = parts.scheme
         if scheme not in ("http", "https"):
-            raise httpx.UnsupportedProtocol(f"unsupported URL scheme {scheme!r}")
-        origin: Origin = (scheme, host, port or (443 if scheme == "https" else 80))
+            raise TransportError(f"unsupported URL scheme {scheme!r}")
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = [(b"host", parts.netloc.rpartition("@")[2].encode("ascii"))]
+        headers += [
+            (name.encode("latin-1"), value.encode("latin-1"))
+            for name, value in request.headers
+            if name.lower() not in _FRAMING_HEADERS
+        ]
+        headers.append((b"content-length", b"%d" % len(request.body)))
+        port = parts.port or (443 if scheme == "https" else 80)
+        origin: Origin = (scheme, parts.hostname or "", port)
         connection = await self._acquire(
-            origin, timeouts["connect"], timeouts.get("pool", math.inf)
+            origin, _seconds(timeouts.connect), _seconds(timeouts.pool)
         )
+        read = _seconds(timeouts.read)
         try:
             head, decoder, first, reusable = await self._exchange(
-                connection, method, target, headers, body, timeouts
+                connection,
+                request.method,
+                target.encode("ascii"),
+                headers,
+                request.body,
+                _seconds(timeouts.write),
+                read,
             )
         except BaseException:
             await connection.aclose()
             raise
-        return head, ResponseStream(self, connection, decoder, first, reusable, timeouts["read"])
+        return FastResponse(self, connection, head, decoder, first, reusable, read)
 
     async def _acquire(
         self, origin: Origin, connect_timeout: float, pool_timeout: float
@@ -253,7 +272,7 @@ class FastTransport(httpx.AsyncBaseTransport):
         permit = _Permit(limiter)
         await _bounded(
             timeout,
-            httpx.PoolTimeout,
+            "pool",
             "waiting for a connection",
             limiter.acquire_on_behalf_of(permit),
         )
@@ -263,13 +282,13 @@ class FastTransport(httpx.AsyncBaseTransport):
         scheme, host, port = origin
         try:
             stream: anyio.abc.ByteStream = await _bounded(
-                timeout, httpx.ConnectTimeout, "connect", self._open(scheme, host, port)
+                timeout, "connect", "connect", self._connect_stream(scheme, host, port)
             )
         except (OSError, ssl.SSLError) as exc:
-            raise httpx.ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
+            raise TransportError(f"cannot connect to {host}:{port}: {exc}") from exc
         return _Connection(stream, origin)
 
-    async def _open(self, scheme: str, host: str, port: int) -> anyio.abc.ByteStream:
+    async def _connect_stream(self, scheme: str, host: str, port: int) -> anyio.abc.ByteStream:
         try:
             family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
         except ValueError:  # a name: resolve it, trying its addresses (happy eyeballs)
@@ -311,7 +330,8 @@ class FastTransport(httpx.AsyncBaseTransport):
         target: bytes,
         headers: list[tuple[bytes, bytes]],
         body: bytes,
-        timeouts: Mapping[str, float],
+        write_timeout: float,
+        read_timeout: float,
     ) -> tuple[h11.Response, BodyDecoder, bytes, bool]:
         """Send the request; read the response head and whatever body came with it."""
         protocol = h11.Connection(h11.CLIENT)
@@ -322,14 +342,14 @@ class FastTransport(httpx.AsyncBaseTransport):
                 protocol.send(h11.EndOfMessage()),
             ]
         except h11.LocalProtocolError as exc:
-            raise httpx.LocalProtocolError(str(exc)) from exc
-        await connection.send(b"".join(part or b"" for part in parts), timeouts["write"])
-        read_timeout = timeouts["read"]
+            raise TransportError(f"cannot send the request: {exc}") from exc
+        await connection.send(b"".join(part or b"" for part in parts), write_timeout)
         while True:
             try:
                 event = protocol.next_event()
             except h11.RemoteProtocolError as exc:
-                raise httpx.RemoteProtocolError(f"malformed response head: {exc}") from exc
+                message = f"broken HTTP response: malformed response head: {exc}"
+                raise ProtocolError(message) from exc
             if event is h11.NEED_DATA:
                 protocol.receive_data(await connection.receive(read_timeout))
                 continue
@@ -337,13 +357,15 @@ class FastTransport(httpx.AsyncBaseTransport):
                 continue
             if isinstance(event, h11.Response):
                 break
-            raise httpx.RemoteProtocolError("the server closed the connection before responding")
+            raise ProtocolError(
+                "broken HTTP response: the server closed the connection before responding"
+            )
         decoder = _framing(method, event)
         leftover, _ = protocol.trailing_data
         try:
             first = b"".join(decoder.feed(bytes(leftover))) if leftover else b""
         except ProtocolError as exc:
-            raise httpx.RemoteProtocolError(exc.message) from exc
+            raise _broken(exc) from exc
         reusable = (
             event.http_version == b"1.1"
             and decoder.delimited
@@ -390,23 +412,26 @@ def _framing(method: str, response: h11.Response) -> BodyDecoder:
 
 
 @final
-class ResponseStream(httpx.AsyncByteStream):
-    """The response body: one socket read per step; the connection is released or closed."""
+class FastResponse:
+    """A response of `FastTransport`: its head, then its body one socket read per step; the
+    connection is released for reuse or closed."""
 
     __slots__ = (
         "_connection",
         "_decoder",
-        "_failure",
         "_ready",
         "_reusable",
         "_timeout",
         "_transport",
+        "headers",
+        "status",
     )
 
     def __init__(
         self,
         transport: FastTransport,
         connection: _Connection,
+        head: h11.Response,
         decoder: BodyDecoder,
         first: bytes,
         reusable: bool,
@@ -414,48 +439,56 @@ class ResponseStream(httpx.AsyncByteStream):
     ) -> None:
         self._transport = transport
         self._connection: _Connection | None = connection
+        self.status: int = head.status_code
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in head.headers:  # h11 gives lower-case names
+            name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        self.headers: dict[str, str] = headers
         self._decoder = decoder
         self._ready = first  # body bytes that arrived with the head
-        self._failure: Exception | None = None
         self._reusable = reusable
         self._timeout = timeout
 
-    def __aiter__(self) -> AsyncIterator[bytes]:
+    @property
+    def chunks(self) -> FastResponse:
+        return self
+
+    def __aiter__(self) -> FastResponse:
         return self
 
     @property
     def complete(self) -> bool:
         """Whether the whole body has been handed out."""
-        return self._decoder.done and not self._ready and self._failure is None
+        return self._decoder.done and not self._ready
 
     async def __anext__(self) -> bytes:
         if self._ready:
             data, self._ready = self._ready, b""
             return data
-        if self._failure is not None:
-            raise self._failure
         decoder = self._decoder
         connection = self._connection
-        while connection is not None and not decoder.done:
-            received = await connection.receive(self._timeout)
-            try:
+        try:
+            while connection is not None and not decoder.done:
+                if decoder.failed:
+                    decoder.end()  # raises the fault held after the data before it
+                received = await connection.receive(self._timeout)
                 if not received:
                     decoder.end()
                     break
                 pieces = decoder.feed(received)
-            except ProtocolError as exc:
-                failure = httpx.RemoteProtocolError(exc.message)
-                failure.__cause__ = exc
-                pending: list[bytes] = exc.pending_events  # type: ignore[assignment]
-                if not pending:
-                    raise failure from exc
-                self._failure = failure  # the body data before the fault goes out first
-                return b"".join(pending)
-            if pieces:
-                return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+                if pieces:
+                    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        except ProtocolError as exc:
+            raise _broken(exc) from exc
         raise StopAsyncIteration
 
     async def aclose(self) -> None:
+        """Release the connection for reuse after a complete body, else close it.
+
+        Cancellation:
+            Releasing is synchronous and closing is shielded: it completes when cancelled.
+        """
         connection, self._connection = self._connection, None
         if connection is None:
             return
@@ -468,57 +501,3 @@ class ResponseStream(httpx.AsyncByteStream):
         ):
             return
         await connection.aclose()
-
-
-@final
-class FastClient:
-    """eventide's default HTTP client: requests go straight to a `FastTransport`, with no
-    httpx request or response objects on the way (callers who need httpx's features pass
-    their own `httpx.AsyncClient` instead)."""
-
-    __slots__ = ("transport",)
-
-    def __init__(self, transport: FastTransport | None = None) -> None:
-        self.transport = transport if transport is not None else FastTransport()
-
-    async def open(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        content: bytes,
-        timeouts: Mapping[str, float | None],
-    ) -> tuple[int, dict[str, str], ResponseStream]:
-        """Send a request; return the status, the headers (lower-case names) and the body.
-
-        Raises:
-            httpx.HTTPError: As an httpx transport would.
-        """
-        parts = urlsplit(url)
-        authority = parts.netloc.rpartition("@")[2]
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        raw = [(b"host", authority.encode("ascii"))]
-        raw += [
-            (name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
-        ]
-        raw.append((b"content-length", b"%d" % len(content)))
-        head, stream = await self.transport.send(
-            parts.scheme,
-            parts.hostname or "",
-            parts.port,
-            method,
-            target.encode("ascii"),
-            raw,
-            content,
-            {name: math.inf if value is None else value for name, value in timeouts.items()},
-        )
-        received: dict[str, str] = {}
-        for name, value in head.headers:
-            key = name.decode("latin-1")
-            text = value.decode("latin-1")
-            received[key] = f"{received[key]}, {text}" if key in received else text
-        return head.status_code, received, stream
-
-    async def aclose(self) -> None:
-        """Close the transport's idle connections."""
-        await self.transport.aclose()

@@ -8,8 +8,9 @@ server closes the connection. The response head itself is parsed by h11.
 Feed it the bytes read after the head, in chunks of any size: `feed()` returns the body
 data they complete and never depends on where the chunks were cut (a hypothesis test
 checks it). Chunk-size lines and trailers are bounded, so a server that never ends a line
-cannot grow memory; malformed framing raises `ProtocolError`, whose ``pending_events``
-holds the body data the same call decoded before the fault.
+cannot grow memory. Malformed framing is held, as h11 holds its errors: `feed()` returns the
+body data completed before the fault and raises it on the next `feed()` or `end()` (at once
+when it completed nothing); `failed` says that a fault is held.
 """
 
 from __future__ import annotations
@@ -35,13 +36,14 @@ _SIZE, _DATA, _DATA_END, _TRAILERS, _DONE, _LENGTH, _CLOSE = range(7)
 class BodyDecoder:
     """Decode one response body. Make it with `chunked()`, `length()` or `until_close()`."""
 
-    __slots__ = ("_buffer", "_remaining", "_state", "_trailer_bytes", "leftover")
+    __slots__ = ("_buffer", "_fault", "_remaining", "_state", "_trailer_bytes", "leftover")
 
     def __init__(self, state: int, remaining: int = 0) -> None:
         self._state = state
         self._remaining = remaining
         self._buffer = b""  # an incomplete chunk-size line, data CRLF or trailer line
         self._trailer_bytes = 0
+        self._fault: ProtocolError | None = None
         self.leftover = b""
         """Bytes received after the end of the body (a server that sent too much)."""
 
@@ -71,12 +73,20 @@ class BodyDecoder:
         can be reused."""
         return self._state != _CLOSE
 
+    @property
+    def failed(self) -> bool:
+        """Whether a framing fault is held, to be raised by the next `feed()` or `end()`."""
+        return self._fault is not None
+
     def feed(self, data: bytes) -> list[bytes]:
         """Take bytes read from the connection; return the body data they complete.
 
         Raises:
-            ProtocolError: Malformed chunked framing, or a chunk-size line or trailers too long.
+            ProtocolError: Malformed chunked framing, or a chunk-size line or trailers too long,
+                found in an earlier call (held), or in this one before any data completed.
         """
+        if self._fault is not None:
+            raise self._fault
         state = self._state
         if state == _CLOSE:
             return [data] if data else []
@@ -98,8 +108,10 @@ class BodyDecoder:
         """The connection closed: fine after a complete body or for `until_close()`.
 
         Raises:
-            ProtocolError: The body was cut short.
+            ProtocolError: The body was cut short, or a fault is held.
         """
+        if self._fault is not None:
+            raise self._fault
         if self._state == _CLOSE:
             self._state = _DONE
         elif self._state != _DONE:
@@ -110,8 +122,9 @@ class BodyDecoder:
         try:
             self._frames(data, out)
         except ProtocolError as exc:
-            exc.pending_events = out  # type: ignore[assignment]  # the data before the fault
-            raise
+            self._fault = exc
+            if not out:
+                raise
         return out
 
     def _frames(self, data: bytes, out: list[bytes]) -> None:

@@ -9,31 +9,32 @@ each reports the same text, reasoning, tool calls, usage, finish reason, provide
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterable, Awaitable, Generator, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, final, overload
+from collections.abc import AsyncIterable, Awaitable, Generator, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, final
 
+from .._errors import Error
 from .._request import Request
 from .._resource import AsyncResource
 from ..collectors import collect, first_metadata
-from ..providers import Provider, configured_provider_name, demo, provider_from_name
+from ..providers._registry import default_provider
 from ..routing import Fallback
 from ._batch import Batch, BatchItem
-from ._params import request_from_openai
-from ._shapes import ChatCompletion, ChatCompletionChunk, chunk_for
+from ._chat import Chat
+from ._shapes import ChatCompletion, ChatCompletionChunk, Chunker
 
 if TYPE_CHECKING:
     from .._completion import Completion
     from .._events import Metadata
-    from .._request import Message, ToolSpec
     from .._stream import EventStream
     from .._timeouts import Timeouts
+    from ..providers import Provider
 
-__all__ = ["AsyncClient", "ChunkStream"]
+__all__ = ["AsyncClient", "ChunkStream", "chat_completion", "closed_error"]
 
 
-def _default_provider() -> Provider:
-    name = configured_provider_name()
-    return demo() if name is None else provider_from_name(name)
+def closed_error(client: object) -> Error:
+    """The error of a call on a closed client: nothing is opened."""
+    return Error(f"{type(client).__name__} is closed: make a new client")
 
 
 @final
@@ -49,6 +50,7 @@ class AsyncClient(AsyncResource):
         **fallback: Options of the `Fallback` made for a list of providers.
 
     A provider the client made itself is closed by `aclose()`; one passed in stays open.
+    After `aclose()`, every call raises `eventide.Error` (the base class: nothing was sent).
     """
 
     def __init__(
@@ -62,7 +64,7 @@ class AsyncClient(AsyncResource):
         self._owned = provider is None
         chosen: Provider
         if provider is None:
-            chosen = _default_provider()
+            chosen, _ = default_provider()
         elif isinstance(provider, Sequence):
             chosen = Fallback(provider, **fallback)
         elif fallback:
@@ -72,13 +74,18 @@ class AsyncClient(AsyncResource):
         self.provider = chosen
         self.model = model
         self.timeouts = timeouts
-        self.chat = Chat(self)
+        self.closed = False
+        self.chat: Chat[Awaitable[ChatCompletion], ChunkStream] = Chat(
+            complete=lambda request: chat_completion(self.stream(request)),
+            stream=lambda request: ChunkStream(self.stream(request)),
+        )
 
     def __repr__(self) -> str:
         return f"AsyncClient(provider={self.provider!r})"
 
     async def aclose(self) -> None:
-        """Close the provider, if this client made it."""
+        """Close the provider, if this client made it; later calls raise `eventide.Error`."""
+        self.closed = True
         if self._owned:
             await self.provider.aclose()
 
@@ -86,7 +93,12 @@ class AsyncClient(AsyncResource):
         """The events of the response (no I/O until read). See `EventStream`.
 
         The model is `model`, else the request's, else the client's default.
+
+        Raises:
+            Error: The client is closed.
         """
+        if self.closed:
+            raise closed_error(self)
         named = request.model if isinstance(request, Request) else None
         chosen = model or named or self.model
         return self.provider.stream(request, model=chosen, timeouts=self.timeouts)
@@ -120,92 +132,13 @@ class AsyncClient(AsyncResource):
         Memory is bounded by `max_concurrency`, not by the number of items; leaving the
         block closes every open stream.
         """
+        if self.closed:
+            raise closed_error(self)
         return Batch(self, items, max_concurrency=max_concurrency, ordered=ordered, model=model)
 
 
-@final
-class Chat:
-    """``client.chat``: the OpenAI-shaped namespace."""
-
-    __slots__ = ("completions",)
-
-    def __init__(self, client: AsyncClient) -> None:
-        self.completions = Completions(client)
-
-
-@final
-class Completions:
-    """``client.chat.completions``."""
-
-    __slots__ = ("_client",)
-
-    def __init__(self, client: AsyncClient) -> None:
-        self._client = client
-
-    @overload
-    def create(
-        self,
-        *,
-        messages: Sequence[Message | Mapping[str, Any]] | str,
-        model: str | None = ...,
-        stream: Literal[False] = ...,
-        tools: Sequence[ToolSpec | Mapping[str, Any]] | None = ...,
-        **params: Any,
-    ) -> Awaitable[ChatCompletion]: ...
-
-    @overload
-    def create(
-        self,
-        *,
-        messages: Sequence[Message | Mapping[str, Any]] | str,
-        model: str | None = ...,
-        stream: Literal[True],
-        tools: Sequence[ToolSpec | Mapping[str, Any]] | None = ...,
-        **params: Any,
-    ) -> ChunkStream: ...
-
-    @overload
-    def create(
-        self,
-        *,
-        messages: Sequence[Message | Mapping[str, Any]] | str,
-        model: str | None = ...,
-        stream: bool,
-        tools: Sequence[ToolSpec | Mapping[str, Any]] | None = ...,
-        **params: Any,
-    ) -> Awaitable[ChatCompletion] | ChunkStream: ...
-
-    def create(
-        self,
-        *,
-        messages: Sequence[Message | Mapping[str, Any]] | str,
-        model: str | None = None,
-        stream: bool = False,
-        tools: Sequence[ToolSpec | Mapping[str, Any]] | None = None,
-        **params: Any,
-    ) -> Awaitable[ChatCompletion] | ChunkStream:
-        """OpenAI's ``chat.completions.create``, on eventide's stream.
-
-        Without ``stream``, await it for a `ChatCompletion` (with ``.provider``). With
-        ``stream=True`` it returns a `ChunkStream` of `ChatCompletionChunk`, which works both
-        as ``async for chunk in create(...)`` (g4f style) and ``async for chunk in await
-        create(...)`` (OpenAI style); every chunk has ``.provider`` and ``.model``, the first
-        is the metadata chunk, and leaving the loop closes the connection.
-
-        Raises:
-            TypeError, ValueError: Invalid arguments, before any I/O.
-        """
-        if not isinstance(stream, bool):
-            raise TypeError(f"stream must be True or False, not {stream!r}")
-        request = request_from_openai(messages=messages, model=model, tools=tools, **params)
-        client = self._client
-        events = client.stream(request)
-        if stream:
-            return ChunkStream(events)
-        return _complete(events)
-
-
-async def _complete(events: EventStream) -> ChatCompletion:
+async def chat_completion(events: EventStream) -> ChatCompletion:
+    """The `ChatCompletion` of a whole stream (closed after)."""
     return ChatCompletion.from_completion(await collect(events), created=int(time.time()))
 
 
@@ -213,12 +146,11 @@ async def _complete(events: EventStream) -> ChatCompletion:
 class ChunkStream(AsyncResource):
     """`ChatCompletionChunk` objects, one per event; awaitable (to itself) and iterable."""
 
-    __slots__ = ("__weakref__", "_created", "_events", "_metadata")
+    __slots__ = ("__weakref__", "_chunk", "_events")
 
     def __init__(self, events: EventStream) -> None:
         self._events = events
-        self._metadata: Metadata | None = None
-        self._created = int(time.time())
+        self._chunk = Chunker(created=int(time.time()))
 
     def __await__(self) -> Generator[Any, None, ChunkStream]:
         async def itself() -> ChunkStream:
@@ -230,16 +162,21 @@ class ChunkStream(AsyncResource):
         return self
 
     async def __anext__(self) -> ChatCompletionChunk:
-        from .._events import Metadata
-
         while True:
-            event = await self._events.__anext__()
-            if type(event) is Metadata:
-                self._metadata = event
-            assert self._metadata is not None  # an EventStream yields Metadata first
-            chunk = chunk_for(event, self._metadata, created=self._created)
+            chunk = self._chunk(await self._events.__anext__())
             if chunk is not None:
                 return chunk
+
+    async def receive_batch(self) -> list[ChatCompletionChunk]:
+        """The chunks of the next network read (never empty); `StopAsyncIteration` at the end.
+
+        The sync `Client` pulls these, one thread crossing per read rather than per chunk.
+        """
+        while True:
+            chunk = self._chunk
+            kept = [c for c in map(chunk, await self._events.receive_batch()) if c is not None]
+            if kept:
+                return kept
 
     async def aclose(self) -> None:
         """Close the underlying stream (and its connection)."""

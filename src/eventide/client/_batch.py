@@ -19,7 +19,7 @@ import attrs
 from .._completion import Completion
 from .._errors import BadRequestError, Error
 from .._request import Message, Request
-from ._params import request_from_openai
+from ._params import request_from_openai, type_name
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -78,7 +78,8 @@ def item_request(item: BatchItem, index: int, model: str | None) -> tuple[Any, R
     """The id and `Request` of one batch item.
 
     Raises:
-        TypeError, ValueError: An item that is not a prompt, a `Request` or a valid dict.
+        TypeError, ValueError: An item that is not a prompt, a `Request` or a valid dict
+            (no messages or prompt, a prompt that is not a string, bad parameters).
     """
     if isinstance(item, str):
         return index, Request([Message.user(item)], model=model)
@@ -88,13 +89,15 @@ def item_request(item: BatchItem, index: int, model: str | None) -> tuple[Any, R
         raise TypeError(f"a batch item is a prompt, a Request or a dict, not {type(item).__name__}")
     fields = dict(item)
     item_id = fields.pop("id", index)
-    prompt = fields.pop("prompt", None)
-    if prompt is not None:
+    if "messages" not in fields and "prompt" not in fields:
+        raise ValueError("a request needs messages or prompt")
+    if "prompt" in fields:
+        prompt = fields.pop("prompt")
+        if not isinstance(prompt, str):
+            raise TypeError(f"prompt must be a string, not {type_name(prompt)}")
         if "messages" in fields:
             raise ValueError("a batch item has either prompt or messages, not both")
-        fields["messages"] = [{"role": "user", "content": str(prompt)}]
-    if "messages" not in fields:
-        raise ValueError("a batch item needs messages or prompt")
+        fields["messages"] = [{"role": "user", "content": prompt}]
     fields.setdefault("model", model)
     return item_id, request_from_openai(**fields)
 

@@ -12,9 +12,29 @@ from typing import Any
 from .._events import ToolCall
 from .._request import ContentPart, ImagePart, Message, Request, TextPart, ToolSpec
 
-__all__ = ["request_from_openai"]
+__all__ = ["request_from_openai", "type_name"]
 
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+_INTEGER: tuple[tuple[type, ...], str] = ((int,), "an integer")
+_NUMBER: tuple[tuple[type, ...], str] = ((int, float), "a number")
+_KINDS = {"model": ((str,), "a string")} | dict.fromkeys(
+    ("max_tokens", "max_completion_tokens", "seed", "n"), _INTEGER
+)
+_KINDS |= dict.fromkeys(("temperature", "top_p", "presence_penalty", "frequency_penalty"), _NUMBER)
+_TYPE_NAMES = {type(None): "null", bool: "a boolean", int: "a number", float: "a number"}
+_TYPE_NAMES |= {str: "a string", list: "an array", dict: "an object"}
+
+
+def type_name(value: Any) -> str:
+    """What `value` is, in JSON's words (``"a number"``, ``"null"``, ...)."""
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _check_kinds(values: Mapping[str, Any]) -> None:
+    for name, (kind, wanted) in _KINDS.items():
+        value = values.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
+            raise TypeError(f"{name} must be {wanted}, not {type_name(value)}")
 
 
 def _parts(content: Any) -> str | list[ContentPart]:
@@ -111,61 +131,36 @@ def request_from_openai(
     """A `Request` from the arguments of OpenAI's ``chat.completions.create``.
 
     Raises:
-        TypeError: An argument of the wrong type, or one this client does not know.
+        TypeError: An argument of the wrong type (``temperature must be a number, not a
+            string``), or one this client does not know.
         ValueError: No messages, an unknown role, ``n`` other than 1, ...
     """
     known_extra = {"response_format", "user", "presence_penalty", "frequency_penalty", "logprobs"}
     unknown = set(other) - known_extra
     if unknown:
         raise TypeError(f"unexpected arguments: {', '.join(sorted(unknown))} (use extra_body=)")
+    _check_kinds(
+        {"model": model, "max_tokens": max_tokens, "max_completion_tokens": max_completion_tokens}
+        | {"seed": seed, "n": n, "temperature": temperature, "top_p": top_p, **other}
+    )
     if n not in (None, 1):
         raise ValueError("n must be 1: eventide streams one choice")
     if isinstance(messages, str):
         messages = [{"role": "user", "content": messages}]
-    if not messages:
-        raise ValueError("messages must not be empty")
     extra = {key: value for key, value in other.items() if value is not None}
     extra.update(extra_body or {})
-    try:
-        return _request(
-            messages,
-            model,
-            tools,
-            tool_choice,
-            temperature,
-            max_tokens,
-            max_completion_tokens,
-            top_p,
-            stop,
-            seed,
-            extra,
+    try:  # a dict without a needed field fails in here
+        return Request(
+            messages=[_message(raw, i) for i, raw in enumerate(messages)],
+            model=model,
+            tools=[_tool(tool) for tool in tools or ()],
+            tool_choice=_tool_choice(tool_choice),
+            temperature=temperature,
+            max_tokens=max_completion_tokens if max_completion_tokens is not None else max_tokens,
+            top_p=top_p,
+            stop=stop or (),
+            seed=seed,
+            extra=extra,
         )
-    except (KeyError, AttributeError, IndexError) as exc:  # a dict without a needed field
+    except (KeyError, AttributeError, IndexError) as exc:
         raise ValueError(f"malformed message or tool: missing or wrong {exc}") from None
-
-
-def _request(
-    messages: Sequence[Message | Mapping[str, Any]],
-    model: str | None,
-    tools: Sequence[ToolSpec | Mapping[str, Any]] | None,
-    tool_choice: Any,
-    temperature: float | None,
-    max_tokens: int | None,
-    max_completion_tokens: int | None,
-    top_p: float | None,
-    stop: str | Sequence[str] | None,
-    seed: int | None,
-    extra: dict[str, Any],
-) -> Request:
-    return Request(
-        messages=[_message(raw, i) for i, raw in enumerate(messages)],
-        model=model,
-        tools=[_tool(tool) for tool in tools or ()],
-        tool_choice=_tool_choice(tool_choice),
-        temperature=temperature,
-        max_tokens=max_completion_tokens if max_completion_tokens is not None else max_tokens,
-        top_p=top_p,
-        stop=stop or (),
-        seed=seed,
-        extra=extra,
-    )

@@ -8,21 +8,17 @@ OpenAI JSON shape (with ``provider`` added).
 
 from __future__ import annotations
 
-from typing import Any, final
+from typing import TYPE_CHECKING, Any, final
 
 import attrs
+from cattrs.gen import make_dict_unstructure_fn, override
 
 from .._completion import Completion
-from .._events import (
-    Event,
-    Finish,
-    Metadata,
-    ReasoningDelta,
-    TextDelta,
-    ToolCall,
-    ToolCallDelta,
-    Usage,
-)
+from .._events import Finish, Metadata, ReasoningDelta, TextDelta, ToolCall, ToolCallDelta, Usage
+from .._serde import converter
+
+if TYPE_CHECKING:
+    from .._events import Event
 
 __all__ = [
     "ChatCompletion",
@@ -31,23 +27,11 @@ __all__ = [
     "ChatToolCall",
     "Choice",
     "ChunkChoice",
+    "Chunker",
     "CompletionUsage",
     "Delta",
     "FunctionCall",
-    "chunk_for",
 ]
-
-
-def _dump(value: Any) -> Any:
-    if attrs.has(type(value)):
-        return {
-            field.name: _dump(getattr(value, field.name))
-            for field in attrs.fields(type(value))
-            if field.metadata.get("dump", True)
-        }
-    if isinstance(value, tuple | list):
-        return [_dump(item) for item in value]
-    return value
 
 
 class _Dumpable:
@@ -55,7 +39,7 @@ class _Dumpable:
 
     def to_dict(self) -> dict[str, Any]:
         """The OpenAI JSON shape, as plain dicts and lists (``provider`` included)."""
-        data: dict[str, Any] = _dump(self)
+        data: dict[str, Any] = converter.unstructure(self)
         return data
 
     def model_dump(self) -> dict[str, Any]:
@@ -64,14 +48,14 @@ class _Dumpable:
 
 
 @final
-@attrs.frozen
+@attrs.define
 class FunctionCall(_Dumpable):
     name: str | None
     arguments: str
 
 
 @final
-@attrs.frozen
+@attrs.define
 class ChatToolCall(_Dumpable):
     id: str | None
     function: FunctionCall
@@ -79,13 +63,9 @@ class ChatToolCall(_Dumpable):
     index: int | None = None
 
 
-@final
-@attrs.frozen
-class ChatMessage(_Dumpable):
-    content: str | None
-    role: str = "assistant"
-    reasoning: str | None = None
-    tool_calls: tuple[ChatToolCall, ...] | None = None
+class _Reasoning(_Dumpable):
+    __slots__ = ()
+    reasoning: str | None
 
     @property
     def reasoning_content(self) -> str | None:
@@ -94,7 +74,16 @@ class ChatMessage(_Dumpable):
 
 
 @final
-@attrs.frozen
+@attrs.define
+class ChatMessage(_Reasoning):
+    content: str | None
+    role: str = "assistant"
+    reasoning: str | None = None
+    tool_calls: tuple[ChatToolCall, ...] | None = None
+
+
+@final
+@attrs.define
 class Choice(_Dumpable):
     index: int
     message: ChatMessage
@@ -102,7 +91,7 @@ class Choice(_Dumpable):
 
 
 @final
-@attrs.frozen
+@attrs.define
 class CompletionUsage(_Dumpable):
     prompt_tokens: int | None
     completion_tokens: int | None
@@ -116,7 +105,7 @@ class CompletionUsage(_Dumpable):
 
 
 @final
-@attrs.frozen
+@attrs.define
 class ChatCompletion(_Dumpable):
     """A whole response in OpenAI's ``chat.completion`` shape, plus ``provider``."""
 
@@ -127,8 +116,9 @@ class ChatCompletion(_Dumpable):
     usage: CompletionUsage | None
     created: int = 0
     object: str = "chat.completion"
-    completion: Completion | None = attrs.field(default=None, metadata={"dump": False})
-    """The eventide `Completion` it was made from (timing, raw finish reason, ...)."""
+    completion: Completion | None = None
+    """The eventide `Completion` it was made from (timing, raw finish reason, ...); not in
+    `to_dict`."""
 
     @property
     def content(self) -> str | None:
@@ -174,21 +164,16 @@ class ChatCompletion(_Dumpable):
 
 
 @final
-@attrs.frozen
-class Delta(_Dumpable):
+@attrs.define
+class Delta(_Reasoning):
     content: str | None = None
     role: str | None = None
     reasoning: str | None = None
     tool_calls: tuple[ChatToolCall, ...] | None = None
 
-    @property
-    def reasoning_content(self) -> str | None:
-        """`reasoning` under the name DeepSeek and vLLM use."""
-        return self.reasoning
-
 
 @final
-@attrs.frozen
+@attrs.define
 class ChunkChoice(_Dumpable):
     index: int
     delta: Delta
@@ -196,7 +181,7 @@ class ChunkChoice(_Dumpable):
 
 
 @final
-@attrs.frozen
+@attrs.define
 class ChatCompletionChunk(_Dumpable):
     """One streamed piece in OpenAI's ``chat.completion.chunk`` shape; every chunk carries
     ``provider`` and ``model``, and the first one is the metadata chunk."""
@@ -210,33 +195,49 @@ class ChatCompletionChunk(_Dumpable):
     object: str = "chat.completion.chunk"
 
 
-def chunk_for(event: Event, metadata: Metadata, *, created: int = 0) -> ChatCompletionChunk | None:
-    """The chunk for one event (None for `ToolCall`: its pieces were already streamed)."""
-    usage = None
-    match event:
-        case Metadata():
-            choices: tuple[ChunkChoice, ...] = (
-                ChunkChoice(0, Delta(content="", role="assistant")),
+converter.register_unstructure_hook(
+    ChatCompletion,
+    make_dict_unstructure_fn(ChatCompletion, converter, completion=override(omit=True)),
+)
+
+
+@final
+class Chunker:
+    """Makes the chunk for each event of one stream (None for `ToolCall`: its pieces were
+    already streamed). The id, model and provider come from the stream's `Metadata`, which
+    an `EventStream` yields first; text deltas, nearly every event, take a short path."""
+
+    __slots__ = ("_created", "_id", "_model", "_provider")
+
+    def __init__(self, *, created: int = 0) -> None:
+        self._created = created
+        self._id = self._model = self._provider = ""
+
+    def __call__(self, event: Event) -> ChatCompletionChunk | None:
+        """The chunk for `event`."""
+        if type(event) is TextDelta:
+            choices: tuple[ChunkChoice, ...] = (ChunkChoice(0, Delta(event.text)),)
+            return ChatCompletionChunk(
+                self._id, self._model, self._provider, choices, None, self._created
             )
-        case TextDelta(text=text):
-            choices = (ChunkChoice(0, Delta(content=text)),)
-        case ReasoningDelta(text=text):
-            choices = (ChunkChoice(0, Delta(reasoning=text)),)
-        case ToolCallDelta(index=index, id=call_id, name=name, arguments=arguments):
-            call = ChatToolCall(call_id, FunctionCall(name, arguments), index=index)
-            choices = (ChunkChoice(0, Delta(tool_calls=(call,))),)
-        case Usage():
-            choices = ()
-            usage = CompletionUsage.from_usage(event)
-        case Finish(reason=reason):
-            choices = (ChunkChoice(0, Delta(), reason),)
-        case ToolCall():
-            return None
-    return ChatCompletionChunk(
-        id=metadata.response_id or "chatcmpl-eventide",
-        model=metadata.model,
-        provider=metadata.provider,
-        choices=choices,
-        usage=usage,
-        created=created,
-    )
+        usage = None
+        match event:
+            case Metadata():
+                self._id = event.response_id or "chatcmpl-eventide"
+                self._model, self._provider = event.model, event.provider
+                choices = (ChunkChoice(0, Delta(content="", role="assistant")),)
+            case ReasoningDelta(text=text):
+                choices = (ChunkChoice(0, Delta(reasoning=text)),)
+            case ToolCallDelta(index=index, id=call_id, name=name, arguments=arguments):
+                call = ChatToolCall(call_id, FunctionCall(name, arguments), index=index)
+                choices = (ChunkChoice(0, Delta(tool_calls=(call,))),)
+            case Usage():
+                choices = ()
+                usage = CompletionUsage.from_usage(event)
+            case Finish(reason=reason):
+                choices = (ChunkChoice(0, Delta(), reason),)
+            case ToolCall():
+                return None
+        return ChatCompletionChunk(
+            self._id, self._model, self._provider, choices, usage, self._created
+        )

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 from typing import TYPE_CHECKING, Any, Final, final
-from urllib.parse import urlsplit
 
-from .._errors import AuthenticationError
 from ..wire._anthropic import (
     ANTHROPIC_VERSION,
     AnthropicDecoder,
@@ -17,12 +15,11 @@ from ..wire._sse import DEFAULT_MAX_EVENT_BYTES
 from ._http import HTTPProvider
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
-
-    import httpx
+    from collections.abc import Mapping
 
     from .._request import Request
     from .._timeouts import Timeouts
+    from .._transport import HTTPClientOption, Transport
 
 __all__ = ["Anthropic"]
 
@@ -47,6 +44,7 @@ class Anthropic(HTTPProvider):
         http_client: An `httpx.AsyncClient` to send through, which stays yours to close; or a
             function that makes one on first use, closed by `aclose()`. Default: a client
             made on first use, closed by `aclose()`.
+        transport: A `Transport` to send through instead (the caller's to close).
         headers: Extra request headers (``anthropic-beta``, or another
             ``anthropic-version``, ...).
         timeouts: Default time budgets of every stream (override per call).
@@ -58,6 +56,8 @@ class Anthropic(HTTPProvider):
     """
 
     error_factory = staticmethod(anthropic_error)
+    official_host = "api.anthropic.com"
+    missing_key = "set ANTHROPIC_API_KEY or pass api_key="
 
     def __init__(
         self,
@@ -66,7 +66,8 @@ class Anthropic(HTTPProvider):
         api_key: str | None = None,
         model: str | None = None,
         name: str = "anthropic",
-        http_client: httpx.AsyncClient | Callable[[], httpx.AsyncClient] | None = None,
+        http_client: HTTPClientOption = None,
+        transport: Transport | None = None,
         headers: Mapping[str, str] | None = None,
         timeouts: Timeouts | None = None,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
@@ -80,16 +81,11 @@ class Anthropic(HTTPProvider):
             secret=key,
             auth_headers={**auth, "anthropic-version": ANTHROPIC_VERSION},
             http_client=http_client,
+            transport=transport,
             headers=headers,
             timeouts=timeouts,
             max_event_bytes=max_event_bytes,
         )
-
-    def _preflight(self) -> None:
-        if not self._secret and urlsplit(self.base_url).hostname == "api.anthropic.com":
-            raise AuthenticationError(
-                "no API key: set ANTHROPIC_API_KEY or pass api_key=", provider=self.name
-            )
 
     def _url(self, model: str) -> str:
         return f"{self.base_url}/v1/messages"

@@ -1,8 +1,8 @@
 """`Demo`: an offline provider, so that `eventide chat` works on a fresh machine without a key.
 
-It is not a shortcut around the pipeline: an in-process HTTP transport answers with the
-bytes an OpenAI-compatible server would send (``data: {chunk}`` events, usage, ``[DONE]``),
-and those bytes go through httpx, the SSE decoder, the OpenAI chat decoder and an
+It is not a shortcut around the pipeline: an in-memory `Transport` answers with the bytes
+an OpenAI-compatible server would send (``data: {chunk}`` events, usage, ``[DONE]``), and
+those bytes go through the response checks, the SSE decoder, the OpenAI chat decoder and an
 `EventStream` exactly as a real provider's do.
 """
 
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 
-from .._transport import InMemoryTransport, new_client
+from .._transport import InMemoryTransport
 from ._openai import OpenAIChat
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def demo(*, delay: float = 0.0, name: str = "demo") -> OpenAIChat:
     """The offline demo provider: a canned, prompt-aware answer, streamed through the full
     pipeline (HTTP response, SSE and OpenAI chat decoding, `EventStream`).
 
-    It is an `OpenAIChat` whose HTTP client answers in process, made on first use.
+    It is an `OpenAIChat` whose transport answers in process.
 
     Args:
         delay: Seconds between chunks, so that streaming is visible in a terminal.
@@ -116,5 +116,5 @@ def demo(*, delay: float = 0.0, name: str = "demo") -> OpenAIChat:
         api_key="",
         model=DEMO_MODEL,
         name=name,
-        http_client=lambda: new_client(transport=InMemoryTransport(answer)),
+        transport=InMemoryTransport(answer),
     )

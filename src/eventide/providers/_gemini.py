@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import os
 from typing import TYPE_CHECKING, Any, Final, final
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from .._errors import AuthenticationError
 from ..wire._gemini import GeminiDecoder, build_gemini_body, gemini_error
 from ..wire._sse import DEFAULT_MAX_EVENT_BYTES
 from ._http import HTTPProvider
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
-
-    import httpx
+    from collections.abc import Mapping
 
     from .._request import Request
     from .._timeouts import Timeouts
+    from .._transport import HTTPClientOption, Transport
 
 __all__ = ["Gemini"]
 
@@ -43,6 +41,7 @@ class Gemini(HTTPProvider):
         http_client: An `httpx.AsyncClient` to send through (proxies, custom transports,
             tests), which stays yours to close; or a function that makes one on first use,
             closed by `aclose()`. Default: a client made on first use, closed by `aclose()`.
+        transport: A `Transport` to send through instead (the caller's to close).
         headers: Extra request headers.
         timeouts: Default time budgets of every stream (override per call).
         max_event_bytes: The longest server-sent event line or data accepted.
@@ -54,6 +53,8 @@ class Gemini(HTTPProvider):
     """
 
     error_factory = staticmethod(gemini_error)
+    official_host = "generativelanguage.googleapis.com"
+    missing_key = "set GEMINI_API_KEY (or GOOGLE_API_KEY) or pass api_key="
 
     def __init__(
         self,
@@ -62,7 +63,8 @@ class Gemini(HTTPProvider):
         api_key: str | None = None,
         model: str | None = None,
         name: str = "gemini",
-        http_client: httpx.AsyncClient | Callable[[], httpx.AsyncClient] | None = None,
+        http_client: HTTPClientOption = None,
+        transport: Transport | None = None,
         headers: Mapping[str, str] | None = None,
         timeouts: Timeouts | None = None,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
@@ -79,19 +81,11 @@ class Gemini(HTTPProvider):
             secret=key,
             auth_headers={"x-goog-api-key": key} if key else {},
             http_client=http_client,
+            transport=transport,
             headers=headers,
             timeouts=timeouts,
             max_event_bytes=max_event_bytes,
         )
-
-    def _preflight(self) -> None:
-        if not self._secret and urlsplit(self.base_url).hostname == (
-            "generativelanguage.googleapis.com"
-        ):
-            raise AuthenticationError(
-                "no API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) or pass api_key=",
-                provider=self.name,
-            )
 
     def _url(self, model: str) -> str:
         resource = model if "/" in model else f"models/{model}"

@@ -4,21 +4,23 @@ the URL, the auth headers, the request body, the decoder and the error mapping."
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
 
-from .._http_source import Body, HTTPSource
+from .._errors import AuthenticationError
+from .._http_source import HTTPSource
 from .._request import Request, as_request
 from .._resource import AsyncResource
 from .._stream import EventStream
 from .._timeouts import Timeouts
-from .._transport import USER_AGENT, ClientSlot, ErrorFactory, open_body
+from .._transport import USER_AGENT, HTTPRequest, Refusal, transport_slot
 from ..wire._sse import DEFAULT_MAX_EVENT_BYTES
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
 
-    import httpx
-
+    from .._transport import ErrorFactory, HTTPClientOption, Transport
     from ..wire import Decoder
 
 __all__ = ["HTTPProvider"]
@@ -29,11 +31,14 @@ class HTTPProvider(AsyncResource):
     `eventide.providers` and mark the subclass `@final`.
 
     A subclass sets `error_factory` (the wire module's typed-error function, as a
-    staticmethod) and implements `_url`, `_body` and `_decoder`; it may override
-    `_preflight` to fail fast before anything is sent.
+    staticmethod) and implements `_url`, `_body` and `_decoder`. With `official_host` set,
+    a request to that host without a key fails before anything is sent, with an
+    `AuthenticationError` saying ``no API key: {missing_key}``.
     """
 
     error_factory: ErrorFactory
+    official_host: ClassVar[str | None] = None
+    missing_key: ClassVar[str] = ""
 
     content_type: str = "application/json"
     accept: str = "text/event-stream"
@@ -47,7 +52,8 @@ class HTTPProvider(AsyncResource):
         model: str,
         secret: str | None,
         auth_headers: Mapping[str, str],
-        http_client: httpx.AsyncClient | Callable[[], httpx.AsyncClient] | None,
+        http_client: HTTPClientOption,
+        transport: Transport | None,
         headers: Mapping[str, str] | None,
         timeouts: Timeouts | None,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
@@ -56,12 +62,13 @@ class HTTPProvider(AsyncResource):
         self.base_url = base_url.rstrip("/")
         self.model = model
         self._secret = secret
-        if http_client is None:
-            self._client = ClientSlot(None)
-        elif callable(http_client):  # a factory: the client it makes is ours to close
-            self._client = ClientSlot(None, factory=http_client)
-        else:
-            self._client = ClientSlot(http_client)
+        self._transport = transport_slot(http_client, transport)
+        self._refusal = Refusal(
+            name,
+            self.error_factory,
+            secrets=(secret,) if secret else (),
+            reject_content_types=self.reject_content_types,
+        )
         self._headers = {
             "user-agent": USER_AGENT,
             "accept": self.accept,
@@ -84,8 +91,9 @@ class HTTPProvider(AsyncResource):
         )
 
     async def aclose(self) -> None:
-        """Close the HTTP client this provider made (a client passed in is left open)."""
-        await self._client.aclose()
+        """Close the provider, and the HTTP client or transport it made (one passed in is
+        left open). Streams asked of it afterwards raise `TransportClosed`."""
+        await self._transport.aclose()
 
     def stream(
         self,
@@ -103,36 +111,26 @@ class HTTPProvider(AsyncResource):
         """
         request = as_request(request, model=model)
         chosen = request.model or self.model
-        content = json.dumps(
-            self._body(request, chosen), ensure_ascii=False, separators=(",", ":")
-        ).encode()
-        url = self._url(chosen)
-        budgets = timeouts if timeouts is not None else self.timeouts
-
-        async def open_response() -> Body:
-            self._preflight()
-            return await open_body(
-                self._client.get(),
-                "POST",
-                url,
-                provider=self._name,
-                headers=self._headers,
-                content=content,
-                timeouts=budgets,
-                error_factory=self.error_factory,
-                secrets=(self._secret,) if self._secret else (),
-                reject_content_types=self.reject_content_types,
-            )
-
-        def decoder(headers: Mapping[str, str]) -> Decoder:
-            return self._decoder(headers, chosen)
-
+        body = json.dumps(self._body(request, chosen), ensure_ascii=False, separators=(",", ":"))
+        sent = HTTPRequest("POST", self._url(chosen), self._headers, body.encode())
         return EventStream(
-            HTTPSource(open_response, decoder, provider=self._name, model=chosen, timeouts=budgets)
+            HTTPSource(
+                self._transport,
+                sent,
+                partial(self._decoder, model=chosen),
+                self._refusal,
+                model=chosen,
+                timeouts=timeouts if timeouts is not None else self.timeouts,
+                failure=self._preflight(),
+            )
         )
 
-    def _preflight(self) -> None:
-        """Raise an `eventide.Error` here to fail before anything is sent."""
+    def _preflight(self) -> AuthenticationError | None:
+        """The error that stops a request before it is sent: no key for the official API."""
+        host = self.official_host
+        if self._secret or host is None or urlsplit(self.base_url).hostname != host:
+            return None
+        return AuthenticationError(f"no API key: {self.missing_key}", provider=self._name)
 
     def _url(self, model: str) -> str:
         raise NotImplementedError

@@ -7,18 +7,16 @@ import os
 from typing import TYPE_CHECKING, Any, Final, final
 from urllib.parse import urlsplit
 
-from .._errors import AuthenticationError
 from ..wire._ndjson import DEFAULT_MAX_LINE_BYTES
 from ..wire._ollama import OllamaDecoder, build_ollama_body, ollama_error
 from ._http import HTTPProvider
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
-
-    import httpx
+    from collections.abc import Mapping
 
     from .._request import Request
     from .._timeouts import Timeouts
+    from .._transport import HTTPClientOption, Transport
 
 __all__ = ["Ollama", "ollama_base_url"]
 
@@ -100,6 +98,7 @@ class Ollama(HTTPProvider):
         http_client: An `httpx.AsyncClient` to send through (proxies, custom transports,
             tests), which stays yours to close; or a function that makes one on first use,
             closed by `aclose()`. Default: a client made on first use, closed by `aclose()`.
+        transport: A `Transport` to send through instead (the caller's to close).
         headers: Extra request headers.
         timeouts: Default time budgets of every stream (override per call).
         max_event_bytes: The longest NDJSON line accepted.
@@ -115,6 +114,8 @@ class Ollama(HTTPProvider):
     reject_content_types = ("text/html",)
 
     error_factory = staticmethod(ollama_error)
+    official_host = _CLOUD_HOST
+    missing_key = "ollama.com needs one, pass api_key="
 
     def __init__(
         self,
@@ -123,7 +124,8 @@ class Ollama(HTTPProvider):
         api_key: str | None = None,
         model: str | None = None,
         name: str = "ollama",
-        http_client: httpx.AsyncClient | Callable[[], httpx.AsyncClient] | None = None,
+        http_client: HTTPClientOption = None,
+        transport: Transport | None = None,
         headers: Mapping[str, str] | None = None,
         timeouts: Timeouts | None = None,
         max_event_bytes: int = DEFAULT_MAX_LINE_BYTES,
@@ -135,16 +137,11 @@ class Ollama(HTTPProvider):
             secret=api_key or None,
             auth_headers={"authorization": f"Bearer {api_key}"} if api_key else {},
             http_client=http_client,
+            transport=transport,
             headers=headers,
             timeouts=timeouts,
             max_event_bytes=max_event_bytes,
         )
-
-    def _preflight(self) -> None:
-        if not self._secret and urlsplit(self.base_url).hostname == _CLOUD_HOST:
-            raise AuthenticationError(
-                "no API key: ollama.com needs one, pass api_key=", provider=self.name
-            )
 
     def _url(self, model: str) -> str:
         return f"{self.base_url}/api/chat"

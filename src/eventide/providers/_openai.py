@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import os
 from typing import TYPE_CHECKING, Any, Final, final
-from urllib.parse import urlsplit
 
-from .._errors import AuthenticationError
 from ..wire import OpenAIChatDecoder, build_chat_body, openai_error
 from ..wire._sse import DEFAULT_MAX_EVENT_BYTES
 from ._http import HTTPProvider
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
-
-    import httpx
+    from collections.abc import Mapping
 
     from .._request import Request
     from .._timeouts import Timeouts
+    from .._transport import HTTPClientOption, Transport
 
 __all__ = ["OpenAIChat", "OpenAIProvider"]
 
@@ -36,6 +33,8 @@ class OpenAIProvider(HTTPProvider):
     the OpenAI API itself, and the request id in `Metadata.extra`."""
 
     default_name: str
+    official_host = "api.openai.com"
+    missing_key = "set OPENAI_API_KEY or pass api_key="
 
     def __init__(
         self,
@@ -44,7 +43,8 @@ class OpenAIProvider(HTTPProvider):
         api_key: str | None = None,
         model: str | None = None,
         name: str | None = None,
-        http_client: httpx.AsyncClient | Callable[[], httpx.AsyncClient] | None = None,
+        http_client: HTTPClientOption = None,
+        transport: Transport | None = None,
         headers: Mapping[str, str] | None = None,
         timeouts: Timeouts | None = None,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
@@ -57,16 +57,11 @@ class OpenAIProvider(HTTPProvider):
             secret=key,
             auth_headers={"authorization": f"Bearer {key}"} if key else {},
             http_client=http_client,
+            transport=transport,
             headers=headers,
             timeouts=timeouts,
             max_event_bytes=max_event_bytes,
         )
-
-    def _preflight(self) -> None:
-        if not self._secret and urlsplit(self.base_url).hostname == "api.openai.com":
-            raise AuthenticationError(
-                "no API key: set OPENAI_API_KEY or pass api_key=", provider=self.name
-            )
 
     @staticmethod
     def _extra(headers: Mapping[str, str]) -> dict[str, str]:
@@ -89,6 +84,7 @@ class OpenAIChat(OpenAIProvider):
         http_client: An `httpx.AsyncClient` to send through (proxies, custom transports,
             tests), which stays yours to close; or a function that makes one on first use,
             closed by `aclose()`. Default: a client made on first use, closed by `aclose()`.
+        transport: A `Transport` to send through instead (the caller's to close).
         headers: Extra request headers (OpenRouter's ``HTTP-Referer``, ...).
         timeouts: Default time budgets of every stream (override per call).
         max_event_bytes: The longest server-sent event line or data accepted.

@@ -35,6 +35,7 @@ class OpenAIResponses(OpenAIProvider):
         http_client: An `httpx.AsyncClient` to send through (proxies, custom transports,
             tests), which stays yours to close; or a function that makes one on first use,
             closed by `aclose()`. Default: a client made on first use, closed by `aclose()`.
+        transport: A `Transport` to send through instead (the caller's to close).
         headers: Extra request headers.
         timeouts: Default time budgets of every stream (override per call).
         max_event_bytes: The longest server-sent event line or data accepted.

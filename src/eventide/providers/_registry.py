@@ -18,7 +18,13 @@ if TYPE_CHECKING:
 
     from ._base import Provider
 
-__all__ = ["PROVIDER_NAMES", "configured_provider_name", "provider_from_name", "split_model"]
+__all__ = [
+    "PROVIDER_NAMES",
+    "configured_provider_name",
+    "default_provider",
+    "provider_from_name",
+    "split_model",
+]
 
 
 def _demo(**settings: Any) -> Provider:
@@ -94,3 +100,19 @@ def configured_provider_name() -> str | None:
         if any(os.environ.get(variable) for variable in variables):
             return name
     return None
+
+
+def default_provider(
+    kind: str | None = None, /, *, demo_delay: float = 0.0, **settings: Any
+) -> tuple[Provider, bool]:
+    """The provider `kind` names (with `settings`; the demo with `demo_delay`), else the one
+    the environment configures, else the offline demo; and whether it is that last fallback,
+    which the caller may want to say. The one place the default provider is chosen.
+
+    Raises:
+        ValueError: As `provider_from_name`.
+    """
+    name = kind or configured_provider_name()
+    if name is None or name == "demo":
+        return demo(delay=demo_delay), name is None
+    return provider_from_name(name, **settings), False

@@ -3,76 +3,21 @@ loopback servers (`serve_in_thread`), interrupted for real (SIGKILL, SIGINT) and
 
 from __future__ import annotations
 
-import json
 import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.environment import without_provider_configuration
+from tests.cli.script import by_id, read_records, run_batch, start_batch, write_jsonl
 from tests.http_server import Cut, Pause, Received, Reply, openai_chunks, serve_in_thread
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator
+    from pathlib import Path
 
     from tests.http_server import Piece, ScriptedServer
 
-SCRIPT = Path(sys.executable).with_name("eventide")
-RICH_VARIABLES = ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR")  # a test wanting a terminal says so
 AUTH_ERROR = b'{"error":{"message":"Invalid API key","type":"invalid_request_error"}}'
-
-
-def environment(**extra: str) -> dict[str, str]:
-    clean = without_provider_configuration(*RICH_VARIABLES)
-    return {**clean, **extra}
-
-
-def run(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(SCRIPT), "batch", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-        env=environment(**env),
-        check=False,
-    )
-
-
-def start(*args: str, cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [str(SCRIPT), "batch", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=cwd,
-        env=environment(),
-    )
-
-
-def write_jsonl(path: Path, items: Sequence[dict[str, Any] | str]) -> None:
-    lines = [item if isinstance(item, str) else json.dumps(item) for item in items]
-    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-
-
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """OUT's records, checking that it holds complete lines only."""
-    data = path.read_bytes()
-    assert not data or data.endswith(b"\n"), "OUT ends with a torn line"
-    return [json.loads(line) for line in data.splitlines()]
-
-
-def by_id(records: Sequence[dict[str, Any]]) -> dict[Any, dict[str, Any]]:
-    """Records by id, without their timing (the one field that differs between runs)."""
-    result = {
-        record["id"]: {k: v for k, v in record.items() if k != "timing"} for record in records
-    }
-    assert len(result) == len(records), "an id has more than one record"
-    return result
 
 
 def prompt_of(request: Received) -> str:
@@ -117,7 +62,7 @@ def test_batch_runs_every_request(tmp_path: Path, server: ScriptedServer) -> Non
     write_jsonl(tmp_path / "in.jsonl", items)
 
     args = ("in.jsonl", "-o", "out.jsonl", "--concurrency", "32", "--model", "base-1")
-    result = run(*args, "--base-url", f"{server.url}/v1", cwd=tmp_path)
+    result = run_batch(*args, "--base-url", f"{server.url}/v1", cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines()[-1].startswith("eventide: batch: 300 ok, 0 failed in ")
@@ -160,7 +105,9 @@ def test_batch_writes_request_errors_as_records(tmp_path: Path, server: Scripted
     items.append({"id": "cut", "prompt": "cut short"})
     write_jsonl(tmp_path / "in.jsonl", items)
 
-    result = run("in.jsonl", "-o", "out.jsonl", "--base-url", f"{server.url}/v1", cwd=tmp_path)
+    result = run_batch(
+        "in.jsonl", "-o", "out.jsonl", "--base-url", f"{server.url}/v1", cwd=tmp_path
+    )
 
     assert result.returncode == 1
     assert "1 ok, 2 failed (2 request errors)" in result.stderr
@@ -184,19 +131,11 @@ def test_batch_writes_request_errors_as_records(tmp_path: Path, server: Scripted
     assert cut["finish_reason"] is None
 
     requested = len(server.requests)
-    again = run("in.jsonl", "-o", "out.jsonl", "--base-url", f"{server.url}/v1", cwd=tmp_path)
+    again = run_batch("in.jsonl", "-o", "out.jsonl", "--base-url", f"{server.url}/v1", cwd=tmp_path)
     assert again.returncode == 1  # OUT still holds two failures: not retried, still failed
     assert "0 ok, 0 failed in " in again.stderr
     assert "; 3 already in out.jsonl (2 failed)" in again.stderr
     assert len(server.requests) == requested
-
-
-def wait_for_lines(path: Path, count: int, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while not path.exists() or path.read_bytes().count(b"\n") < count:
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the batch wrote nothing"
-        time.sleep(0.005)
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
@@ -208,9 +147,11 @@ def test_batch_resumes_after_an_interruption(tmp_path: Path, how: signal.Signals
     with serve_in_thread(slow_echo) as server:
         url = f"{server.url}/v1"
         command = ("in.jsonl", "-o", "out.jsonl", "--concurrency", "4", "--base-url", url)
-        process = start(*command, cwd=tmp_path)
+        process = start_batch(*command, cwd=tmp_path)
         try:
-            wait_for_lines(tmp_path / "out.jsonl", 8, process)
+            # A slot frees, and request 4 + k is sent, only after the k-th record is written
+            # (in the same step, before the next await): 12 requests mean 8 records in OUT.
+            server.wait_for_sync(lambda: len(server.requests) >= 12, 30, "8 records in OUT")
             process.send_signal(how)
             _, stderr = process.communicate(timeout=30)
         finally:
@@ -226,14 +167,14 @@ def test_batch_resumes_after_an_interruption(tmp_path: Path, how: signal.Signals
                 out.write('{"id":999,"provider":"op')  # a record cut by a crash
         requested = len(server.requests)
 
-        resumed = run(*command, cwd=tmp_path)
+        resumed = run_batch(*command, cwd=tmp_path)
         assert resumed.returncode == 0, resumed.stderr
         assert f"; {len(done)} already in out.jsonl" in resumed.stderr
         if how == signal.SIGKILL:
             assert "out.jsonl: removed an incomplete last line (24 bytes)" in resumed.stderr
         assert len(server.requests) - requested == total - len(done)
 
-        clean = run("in.jsonl", "-o", "clean.jsonl", "--base-url", url, cwd=tmp_path)
+        clean = run_batch("in.jsonl", "-o", "clean.jsonl", "--base-url", url, cwd=tmp_path)
         assert clean.returncode == 0, clean.stderr
     assert by_id(read_records(tmp_path / "out.jsonl")) == by_id(
         read_records(tmp_path / "clean.jsonl")
@@ -258,7 +199,7 @@ MALFORMED: list[dict[str, Any] | str] = [
 def test_batch_reports_malformed_lines_and_skips_them(tmp_path: Path) -> None:
     write_jsonl(tmp_path / "in.jsonl", MALFORMED)
 
-    result = run("in.jsonl", "-o", "out.jsonl", "--provider", "demo", cwd=tmp_path)
+    result = run_batch("in.jsonl", "-o", "out.jsonl", "--provider", "demo", cwd=tmp_path)
 
     assert result.returncode == 1
     reports = [line for line in result.stderr.splitlines() if line.startswith("eventide: in.")]
@@ -277,7 +218,7 @@ def test_batch_reports_malformed_lines_and_skips_them(tmp_path: Path) -> None:
     assert sorted(records, key=str) == [11, "a"]
     assert "You asked: “one”" in records["a"]["text"]
 
-    again = run("in.jsonl", "-o", "out.jsonl", "--provider", "demo", cwd=tmp_path)
+    again = run_batch("in.jsonl", "-o", "out.jsonl", "--provider", "demo", cwd=tmp_path)
     assert again.returncode == 1  # the same lines are still bad
     assert again.stderr.count("; skipped") == 8
     assert len(read_records(tmp_path / "out.jsonl")) == 2
@@ -289,7 +230,7 @@ def test_batch_on_error_stop_stops_at_the_first_bad_line(tmp_path: Path) -> None
     write_jsonl(tmp_path / "in.jsonl", items)
 
     args = ("in.jsonl", "-o", "out.jsonl", "--provider", "demo", "--concurrency", "2")
-    result = run(*args, "--on-error", "stop", cwd=tmp_path)
+    result = run_batch(*args, "--on-error", "stop", cwd=tmp_path)
 
     assert result.returncode == 1
     assert "in.jsonl:6: invalid JSON: Unterminated string" in result.stderr
@@ -313,7 +254,7 @@ def test_batch_ordered_writes_in_input_order(tmp_path: Path) -> None:
     write_jsonl(tmp_path / "in.jsonl", [{"id": f"x{i}", "prompt": str(i)} for i in range(count)])
     with serve_in_thread(later_is_faster) as server:
         args = ("in.jsonl", "-o", "out.jsonl", "--ordered", "--concurrency", str(count))
-        result = run(*args, "--base-url", f"{server.url}/v1", cwd=tmp_path)
+        result = run_batch(*args, "--base-url", f"{server.url}/v1", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     ids = [record["id"] for record in read_records(tmp_path / "out.jsonl")]
     assert ids == [f"x{i}" for i in range(count)]
@@ -322,7 +263,7 @@ def test_batch_ordered_writes_in_input_order(tmp_path: Path) -> None:
 def test_batch_without_configuration_uses_the_offline_demo(tmp_path: Path) -> None:
     write_jsonl(tmp_path / "in.jsonl", [{"id": "q", "prompt": "hello"}, {"prompt": "bye"}])
 
-    result = run("in.jsonl", "-o", "out.jsonl", cwd=tmp_path)
+    result = run_batch("in.jsonl", "-o", "out.jsonl", cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
     assert "no provider configured, using the offline demo provider" in result.stderr
@@ -337,55 +278,6 @@ def test_batch_without_configuration_uses_the_offline_demo(tmp_path: Path) -> No
     assert "You asked: “bye”" in records[2]["text"]
 
 
-def test_batch_progress_bar_goes_to_stderr(tmp_path: Path) -> None:
-    write_jsonl(tmp_path / "in.jsonl", [{"prompt": f"p{i}"} for i in range(3)])
-    args = ("in.jsonl", "--provider", "demo")
-
-    forced = run(*args, "-o", "a.jsonl", "--progress", "always", cwd=tmp_path)
-    by_env = run(*args, "-o", "b.jsonl", cwd=tmp_path, FORCE_COLOR="1", COLUMNS="120")
-    plain = run(*args, "-o", "c.jsonl", cwd=tmp_path)
-
-    for result in (forced, by_env):
-        assert result.returncode == 0, result.stderr
-        assert "\x1b[" in result.stderr  # drawn for a terminal
-        assert "3/3" in result.stderr
-        assert "3 ok" in result.stderr
-        assert "0 failed" in result.stderr
-        assert "req/s" in result.stderr
-        assert "ETA" in result.stderr
-    assert plain.returncode == 0, plain.stderr
-    assert "\x1b[" not in plain.stderr
-    assert plain.stderr.splitlines() == [
-        f"eventide: batch: 3 ok, 0 failed in {plain.stderr.split(' in ')[1].strip()}"
-    ]
-    assert plain.stdout == forced.stdout == ""
-
-
-def test_batch_without_rich_prints_a_summary(tmp_path: Path) -> None:
-    hidden = tmp_path / "no_rich" / "rich"
-    hidden.mkdir(parents=True)
-    (hidden / "__init__.py").write_text("raise ImportError('rich is hidden for this test')\n")
-    write_jsonl(tmp_path / "in.jsonl", [{"prompt": "p"}])
-
-    result = run(
-        "in.jsonl",
-        "-o",
-        "out.jsonl",
-        "--provider",
-        "demo",
-        "--progress",
-        "always",
-        cwd=tmp_path,
-        PYTHONPATH=str(hidden.parent),
-    )
-
-    assert result.returncode == 0, result.stderr
-    lines = result.stderr.splitlines()
-    assert lines[0] == "eventide: no progress bar: rich is not installed (eventide[cli])"
-    assert lines[1].startswith("eventide: batch: 1 ok, 0 failed in ")
-    assert len(read_records(tmp_path / "out.jsonl")) == 1
-
-
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -397,7 +289,7 @@ def test_batch_without_rich_prints_a_summary(tmp_path: Path) -> None:
 )
 def test_batch_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     write_jsonl(tmp_path / "in.jsonl", [{"prompt": "p"}])
-    result = run(*args, cwd=tmp_path)
+    result = run_batch(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr

@@ -1,12 +1,4 @@
-"""The ``eventide`` command line: ``eventide chat PROMPT`` and ``eventide batch IN -o OUT``.
-
-``chat``: the answer goes to stdout as it streams; the metadata line, the reasoning and the
-closing summary go to stderr, so that ``eventide chat ... > answer.txt`` keeps only the
-answer. With ``--json``, stdout gets every event as one JSON object per line instead.
-
-``batch``: one request per line of a JSONL file, one record per request appended to
-another; resumable (see `eventide._cli_batch`).
-"""
+"""``eventide``'s arguments, its provider and its exit statuses: the one entry point."""
 
 from __future__ import annotations
 
@@ -17,16 +9,17 @@ from typing import TYPE_CHECKING, TextIO
 
 import trio
 
-from ._cli_batch import add_batch_arguments, run_batch
-from ._errors import Error
-from ._events import Finish, Metadata, ReasoningDelta, TextDelta, Usage
-from ._serde import dumps_event
-from ._version import __version__
-from .providers import PROVIDER_NAMES, Provider, demo, provider_from_name, split_model
-from .providers._registry import configured_provider_name
+from .._errors import Error
+from .._version import __version__
+from ..providers import PROVIDER_NAMES, split_model
+from ..providers._registry import default_provider
+from ._batch import run_batch
+from ._chat import run_chat
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from ..providers import Provider
 
 __all__ = ["main"]
 
@@ -62,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 when every request succeeded, 1 when any failed or a line "
         "was malformed, 2 on a usage error, 130 on Ctrl-C.",
     )
-    add_batch_arguments(batch)
+    _batch_arguments(batch)
     _provider_arguments(batch, model_help="model for requests that name none")
     return parser
 
@@ -83,55 +76,62 @@ def _provider_arguments(
     parser.add_argument("--base-url", help="API root of an OpenAI-compatible server")
 
 
-def _provider(args: argparse.Namespace, err: TextIO, *, demo_delay: float = DEMO_DELAY) -> Provider:
-    name = args.provider or ("openai" if args.base_url else configured_provider_name())
-    if name is None:
+def _batch_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", metavar="IN.jsonl", help="one request per line")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT.jsonl",
+        required=True,
+        help="where the records go; appended to, and the ids it holds are skipped (resume)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=16,
+        metavar="N",
+        help="requests in flight at once (default: 16)",
+    )
+    parser.add_argument(
+        "--ordered",
+        action="store_true",
+        help="write the records in input order (default: as they finish)",
+    )
+    parser.add_argument(
+        "--on-error",
+        choices=("skip", "stop"),
+        default="skip",
+        help="a malformed input line or a duplicate id is reported and skipped (default), "
+        "or stops the run after the requests in flight finish",
+    )
+    parser.add_argument(
+        "--progress",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="a progress bar on stderr (needs rich, the `cli` extra): when stderr is a "
+        "terminal (auto, the default), always, or never; a summary line ends every run",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _provider(args: argparse.Namespace, err: TextIO, *, demo_delay: float) -> Provider:
+    """The provider the options name, else the environment's, else the demo (said on `err`)."""
+    kind = args.provider or ("openai" if args.base_url else None)
+    provider, fallback = default_provider(
+        kind, demo_delay=demo_delay, base_url=args.base_url, model=args.model
+    )
+    if fallback:
         print(_NOT_CONFIGURED, file=err)
-        return demo(delay=demo_delay)
-    if name == "demo":
-        return demo(delay=demo_delay)
-    return provider_from_name(name, base_url=args.base_url, model=args.model)
-
-
-def _batch_provider(args: argparse.Namespace, err: TextIO) -> Provider:
-    return _provider(args, err, demo_delay=0.0)  # no one watches a batch stream
-
-
-async def _chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ._request import Message, Request
-
-    messages = [Message.system(args.system)] if args.system else []
-    request = Request([*messages, Message.user(args.prompt)], model=args.model)
-    thinking = False  # reasoning is being printed: end its line before the answer
-    tokens = ""
-    async with _provider(args, err) as provider, provider.stream(request) as events:
-        async for event in events:
-            if args.json:
-                out.write(dumps_event(event) + "\n")
-                out.flush()
-                continue
-            match event:
-                case TextDelta(text=text):
-                    if thinking:
-                        thinking = False
-                        print(file=err, flush=True)
-                    out.write(text)
-                    out.flush()
-                case ReasoningDelta(text=text):
-                    thinking = True
-                    err.write(text)
-                    err.flush()
-                case Metadata(provider=served_by, model=model):
-                    print(f"[{served_by} · {model}]", file=err, flush=True)
-                case Usage(input_tokens=used_in, output_tokens=used_out):
-                    tokens = f" · {used_in} in / {used_out} out tokens"
-                case Finish(reason=reason):
-                    out.write("\n")
-                    out.flush()
-                    print(f"[finish: {reason}{tokens}]", file=err, flush=True)
-                case _:
-                    pass
-    return 0
+    return provider
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -143,9 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.provider, args.model = prefix, model
     out, err = sys.stdout, sys.stderr
     try:
-        if args.command == "batch":
-            return run_batch(args, err, _batch_provider)
-        return trio.run(_chat, args, out, err)
+        if args.command == "batch":  # no one watches a batch stream: no demo delay
+            return run_batch(args, err, lambda: _provider(args, err, demo_delay=0.0))
+        return trio.run(run_chat, args, out, err, _provider(args, err, demo_delay=DEMO_DELAY))
     except Error as exc:
         print(f"eventide: error: {exc}", file=err)
         return 1

@@ -1,17 +1,12 @@
-"""The transport's pure helpers: Retry-After parsing, and the in-process transport."""
+"""Retry-After parsing, for the errors of refused responses."""
 
 from __future__ import annotations
 
 import email.utils
-from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
-from eventide._transport import InMemoryTransport, parse_retry_after
-
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+from eventide._transport import parse_retry_after
 
 
 @pytest.mark.parametrize(
@@ -37,20 +32,3 @@ def test_parse_retry_after_http_date() -> None:
     assert parse_retry_after({"retry-after": date}, now=now) == pytest.approx(42)
     past = email.utils.formatdate(now - 42, usegmt=True)
     assert parse_retry_after({"retry-after": past}, now=now) == 0.0
-
-
-async def test_in_memory_transport_streams_what_its_source_makes() -> None:
-    seen: list[Mapping[str, Any]] = []
-
-    async def source(payload: Mapping[str, Any]) -> AsyncIterator[bytes]:
-        seen.append(payload)
-        for piece in (b"a", b"b"):
-            yield piece
-
-    transport = InMemoryTransport(source, headers={"x-served-by": "test"})
-    async with httpx.AsyncClient(transport=transport) as client:
-        response = await client.post("http://t/x", json={"q": 1})
-    assert response.content == b"ab"
-    assert response.headers["x-served-by"] == "test"
-    assert response.headers["content-type"] == "text/event-stream"
-    assert seen == [{"q": 1}]

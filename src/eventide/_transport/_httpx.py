@@ -1,0 +1,228 @@
+"""The httpx adapter, and the only module of eventide that imports httpx.
+
+`HTTPXTransport` wraps a caller's `httpx.AsyncClient` (proxies, custom or mock transports,
+HTTP/2) as a `Transport`: httpx's exceptions become eventide's here, chained with ``from``,
+and nowhere else. `FastHTTPXTransport` goes the other way, for an httpx client that should
+send its direct requests through the built-in `FastTransport`: it is what `default_transport()`
+uses when the environment configures a proxy (httpx mounts its own transports for the
+proxied URLs). Errors of the built-in transport pass through httpx unchanged.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeAlias, final
+
+import anyio
+import httpx
+
+from .._errors import Error, ProtocolError, StreamTimeout, TimeoutPhase, TransportError
+from .._resource import AsyncResource
+from .._timeouts import Timeouts
+from ._base import HTTPRequest, TransportClosed, TransportSlot
+from ._fast import FastTransport
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Mapping
+
+    from ._base import Response, Transport
+
+__all__ = [
+    "FastHTTPXTransport",
+    "HTTPClientOption",
+    "HTTPXTransport",
+    "default_transport",
+    "transport_slot",
+]
+
+HTTPClientOption: TypeAlias = httpx.AsyncClient | Callable[[], httpx.AsyncClient] | None
+"""What a provider's ``http_client=`` takes: a client (the caller's to close), a function
+that makes one on first use (closed with the provider), or None (the default transport)."""
+
+_PHASES: dict[type[httpx.TimeoutException], TimeoutPhase] = {
+    httpx.ConnectTimeout: "connect",
+    httpx.ReadTimeout: "read",
+    httpx.WriteTimeout: "write",
+    httpx.PoolTimeout: "pool",
+}
+
+
+def default_transport() -> Transport:
+    """The transport a provider makes when given none: `FastTransport`; or, when the
+    environment configures a proxy, an httpx client (sending its direct requests through
+    `FastTransport` all the same) so that the proxy is honoured."""
+    if any(urllib.request.getproxies().get(scheme) for scheme in ("http", "https", "all")):
+        client = httpx.AsyncClient(
+            transport=FastHTTPXTransport(), timeout=None, follow_redirects=False
+        )
+        return HTTPXTransport(client, owned=True)
+    return FastTransport()
+
+
+def transport_slot(http_client: HTTPClientOption, transport: Transport | None) -> TransportSlot:
+    """The slot of a provider given ``http_client=`` and ``transport=`` (at most one)."""
+    if transport is not None:
+        if http_client is not None:
+            raise TypeError("pass http_client= or transport=, not both")
+        return TransportSlot(transport)
+    if http_client is None:
+        return TransportSlot(factory=default_transport)
+    if isinstance(http_client, httpx.AsyncClient):
+        return TransportSlot(HTTPXTransport(http_client))
+    make = http_client
+    return TransportSlot(factory=lambda: HTTPXTransport(make(), owned=True))
+
+
+def _translate(exc: httpx.HTTPError) -> Error:
+    """The eventide error for an httpx error (never with the request headers or the key)."""
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        phase = _PHASES.get(type(exc), "read")
+        return StreamTimeout(f"{phase} timeout ({detail})", phase=phase)
+    if isinstance(exc, httpx.RemoteProtocolError):
+        # "peer closed connection without sending complete message body" and friends
+        return ProtocolError(f"broken HTTP response: {detail}")
+    if isinstance(exc, httpx.DecodingError):
+        return ProtocolError(f"undecodable response body: {detail}")
+    if isinstance(exc, httpx.ConnectError):
+        return TransportError(f"cannot connect: {detail}")
+    return TransportError(f"{type(exc).__name__}: {detail}")
+
+
+@final
+class HTTPXTransport(AsyncResource):
+    """A `Transport` over an `httpx.AsyncClient`.
+
+    Args:
+        client: The client to send through.
+        owned: Whether `aclose()` closes the client (False: it stays the caller's).
+    """
+
+    __slots__ = ("_closed", "_owned", "client")
+
+    def __init__(self, client: httpx.AsyncClient, *, owned: bool = False) -> None:
+        self.client = client
+        self._owned = owned
+        self._closed = False
+
+    async def open(self, request: HTTPRequest, timeouts: Timeouts) -> Response:
+        """Send `request` through the client (see `Transport.open`)."""
+        if self._closed:
+            raise TransportClosed("the transport has been closed")
+        client = self.client
+        sent = client.build_request(
+            request.method,
+            request.url,
+            headers=list(request.headers),
+            content=request.body,
+            timeout=httpx.Timeout(
+                connect=timeouts.connect,
+                read=timeouts.read,
+                write=timeouts.write,
+                pool=timeouts.pool,
+            ),
+        )
+        try:
+            response = await client.send(sent, stream=True)
+        except httpx.HTTPError as exc:
+            raise _translate(exc) from exc
+        return HTTPXResponse(response)
+
+    async def aclose(self) -> None:
+        """Close the client if it is owned; later requests raise `TransportClosed`."""
+        self._closed = True
+        if self._owned:
+            await self.client.aclose()
+
+
+@final
+class HTTPXResponse:
+    """An httpx response as a `Response`: its body through ``aiter_bytes()`` (which undoes
+    Content-Encoding), httpx's errors turned into eventide's."""
+
+    __slots__ = ("_body", "_response")
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self._body = response.aiter_bytes()
+
+    @property
+    def status(self) -> int:
+        return self._response.status_code
+
+    @property
+    def headers(self) -> Mapping[str, str]:  # httpx's: any case finds them
+        return self._response.headers
+
+    @property
+    def chunks(self) -> HTTPXResponse:
+        return self
+
+    @property
+    def complete(self) -> bool:  # httpx does not say before the end
+        return self._response.is_stream_consumed and self._response.is_closed
+
+    def __aiter__(self) -> HTTPXResponse:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            return await self._body.__anext__()
+        except httpx.HTTPError as exc:
+            raise _translate(exc) from exc
+
+    async def aclose(self) -> None:
+        """Close the response: the connection goes back to the pool only if fully read."""
+        with anyio.CancelScope(shield=True):
+            try:
+                await self._body.aclose()  # type: ignore[attr-defined]
+            finally:
+                await self._response.aclose()
+
+
+@final
+class FastHTTPXTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that sends through a `FastTransport` (made here when not given)."""
+
+    def __init__(self, transport: FastTransport | None = None) -> None:
+        self.transport = transport if transport is not None else FastTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send an httpx request through the built-in transport."""
+        budgets = request.extensions.get("timeout", {})
+        response = await self.transport.open(
+            HTTPRequest(
+                request.method,
+                str(request.url),
+                [
+                    (name.decode("latin-1"), value.decode("latin-1"))
+                    for name, value in request.headers.raw
+                ],
+                await request.aread(),
+            ),
+            Timeouts(**{name: budgets.get(name) for name in ("connect", "read", "write", "pool")}),
+        )
+        return httpx.Response(
+            response.status,
+            headers=list(response.headers.items()),
+            stream=_ByteStream(response),
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    async def aclose(self) -> None:
+        """Close the built-in transport."""
+        await self.transport.aclose()
+
+
+@final
+class _ByteStream(httpx.AsyncByteStream):
+    # An iterator class, not an async generator: closing early leaves nothing to finalise.
+    def __init__(self, response: Response) -> None:
+        self._response = response
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._response.chunks
+
+    async def aclose(self) -> None:
+        await self._response.aclose()

@@ -1,0 +1,123 @@
+"""`Refusal`: how a provider says no before its stream starts, decided in one place.
+
+A response is refused when its status is not a success, or when a success comes with a
+content type that is not a stream (an HTML page from a proxy, a JSON error object). The
+error is the provider's typed one, built from a bounded, key-redacted excerpt of the body.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final, final
+
+import attrs
+
+from .._errors import Error, ProtocolError, ProviderError
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from ._base import Response
+
+__all__ = ["MAX_ERROR_BODY", "ErrorFactory", "Refusal", "parse_retry_after", "read_at_most"]
+
+MAX_ERROR_BODY: Final = 64 * 1024
+
+ErrorFactory = Callable[..., ProviderError]
+"""Builds a provider's typed error: ``factory(payload, status_code=, retry_after=, raw=)``."""
+
+
+def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Seconds to wait from ``retry-after-ms``, or ``retry-after`` as seconds or an HTTP date."""
+    milliseconds = headers.get("retry-after-ms")
+    if milliseconds:
+        try:
+            return max(float(milliseconds) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+
+
+@final
+@attrs.frozen
+class Refusal:
+    """A provider's rule for responses that are not its stream, and the error it raises.
+
+    Attributes:
+        provider: The provider's name, set on every error.
+        error_factory: The wire module's typed-error function.
+        secrets: Strings (the API key) redacted from error bodies.
+        reject_content_types: Content-type prefixes refused even with a success status.
+    """
+
+    provider: str
+    error_factory: ErrorFactory
+    secrets: tuple[str, ...] = ()
+    reject_content_types: tuple[str, ...] = ("text/html", "application/json")
+
+    def refuses(self, response: Response) -> bool:
+        """Whether `response` is not a stream to decode."""
+        content_type = response.headers.get("content-type", "").lower()
+        return not 200 <= response.status < 300 or content_type.startswith(
+            self.reject_content_types
+        )
+
+    async def error(self, response: Response) -> Error:
+        """The error for a refused response; reads a bounded excerpt of it, then closes it.
+
+        Cancellation:
+            The response is closed whatever happens.
+        """
+        try:
+            raw = (await read_at_most(response.chunks, MAX_ERROR_BODY)).decode("utf-8", "replace")
+        finally:
+            await response.aclose()
+        for secret in self.secrets:
+            if secret:
+                raw = raw.replace(secret, "[redacted]")
+        try:
+            payload: Any = json.loads(raw) if raw.lstrip().startswith(("{", "[")) else None
+        except (ValueError, RecursionError):
+            payload = None
+        headers = response.headers
+        retry_after = parse_retry_after(headers)
+        error: Error
+        if not 200 <= response.status < 300:
+            error = self.error_factory(
+                payload, status_code=response.status, retry_after=retry_after, raw=raw
+            )
+        elif isinstance(payload, dict) and payload.get("error"):
+            error = self.error_factory(payload, status_code=None, retry_after=retry_after, raw=raw)
+        else:
+            content_type = headers.get("content-type", "")
+            error = ProtocolError(
+                f"expected an event stream, got {content_type or 'no content type'}",
+                excerpt=" ".join(raw.split())[:200],
+            )
+        error.provider = self.provider
+        return error
+
+
+async def read_at_most(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    """Up to `limit` bytes of a body; an error ends the reading, and what came is kept."""
+    data = bytearray()
+    with contextlib.suppress(Error):
+        async for chunk in chunks:
+            data += chunk
+            if len(data) >= limit:
+                break
+    return bytes(data[:limit])

@@ -1,0 +1,285 @@
+"""``eventide batch IN.jsonl -o OUT.jsonl``: one request per input line, one record per request.
+
+An input line is a JSON object with ``messages`` (OpenAI-style) or ``prompt``, and optionally
+``id`` (a string or an integer; default: the 1-based line number), ``model`` and OpenAI-style
+parameters; its record is described in `eventide.cli._output`. A failed request's record has
+``text`` and ``reasoning`` null and what did arrive in ``error.partial_text``. Malformed lines
+and duplicate ids get no record: they are reported on stderr with their line number, and
+skipped or (``--on-error stop``) end the run.
+
+Reading: a first, cheap pass counts IN's lines (the progress total); the second reads them
+lazily, in a sync generator that `AsyncClient.batch` pulls from only when a slot is free,
+so memory grows with ``--concurrency``, not with the file. Only ids are kept for every
+line: those already in OUT (to resume) and those seen in IN (to catch duplicates).
+
+Re-running the same command skips the ids OUT already holds: an interrupted batch resumes
+where it stopped and ends with the records of a run that was never interrupted.
+
+Ctrl-C cancels the batch (every open stream is closed) and exits with 130; every record
+handed out is already in OUT. A result the batch had not handed out yet is not written, and
+runs again on resume: with ``--ordered`` those are the ones held back behind a request still
+running (at most ``--concurrency - 1``). A second Ctrl-C interrupts the clean-up itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from typing import IO, TYPE_CHECKING, Any, TextIO, final
+
+import trio
+
+from .._errors import Error
+from ..client import AsyncClient
+from ..client._batch import item_request
+from ..client._params import type_name
+from ._output import Item, Resumed, open_output, record_of, write_line
+from ._progress import Counts, Progress, progress_for, summary
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Iterator
+
+    from .._request import Request
+    from ..client import BatchResult
+    from ..providers import Provider
+
+__all__ = ["run_batch"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+class _BadLine(Exception):
+    """An input line that is not a valid request."""
+
+
+class _Duplicate(_BadLine):
+    """An input line whose id an earlier line has."""
+
+
+def _request_of(raw: bytes, line: int, model: str | None) -> tuple[Any, Request]:
+    """The id and `Request` of one input line: JSON checks here, the rest by `item_request`.
+
+    Raises:
+        _BadLine: The line is not a JSON object with ``messages`` or ``prompt`` and valid types.
+    """
+    try:
+        text = raw.rstrip(b"\r\n").decode("utf-8-sig" if line == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise _BadLine(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        item = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _BadLine(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(item, dict):
+        raise _BadLine(f"expected a JSON object, got {type_name(item)}")
+    item_id = item.get("id", line)
+    if isinstance(item_id, bool) or not isinstance(item_id, str | int):
+        raise _BadLine(f"id must be a string or an integer, not {type_name(item_id)}")
+    if "messages" in item and not isinstance(item["messages"], list):
+        raise _BadLine(f"messages must be a list, not {type_name(item['messages'])}")
+    try:
+        return item_request(item, line, model)
+    except KeyError as exc:
+        raise _BadLine(f"missing field {exc}") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise _BadLine(str(exc)) from None
+
+
+def count_lines(path: str) -> int:
+    """The non-blank lines of a file: the requests it holds, valid or not."""
+    count = 0
+    with open(path, "rb") as source:
+        for raw in source:
+            if not raw.isspace():
+                count += 1
+    return count
+
+
+@final
+class _Run:
+    """One ``eventide batch`` run: the input generator, the result loop and the counts."""
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        source: IO[bytes],
+        out_fd: int,
+        resumed: Resumed,
+        progress: Progress,
+    ) -> None:
+        self.args = args
+        self.source = source
+        self.out_fd = out_fd
+        self.resumed = resumed.ok
+        self.progress = progress
+        self.counts = Counts(total=0)
+        self.pending: dict[int, Item] = {}  # batch index -> item; at most concurrency + 1
+
+    def requests(self) -> Iterator[Request]:
+        """IN's requests, read lazily; reports, counts and skips what cannot run."""
+        counts, name = self.counts, self.args.input
+        seen: dict[Any, int] = {}  # id -> line
+        index = 0
+        for line, raw in enumerate(self.source, 1):
+            if raw.isspace():
+                continue
+            try:
+                item_id, request = _request_of(raw, line, self.args.model)
+                first = seen.setdefault(item_id, line)
+                if first != line:
+                    raise _Duplicate(f"duplicate id {json.dumps(item_id)} (first on line {first})")
+            except _BadLine as exc:
+                if isinstance(exc, _Duplicate):
+                    counts.duplicates += 1
+                else:
+                    counts.bad += 1
+                stop = self.args.on_error == "stop"
+                then = "stopping (--on-error stop)" if stop else "skipped"
+                self._report(f"eventide: {name}:{line}: {exc}; {then}")
+                if stop:
+                    counts.stopped = True
+                    return
+                continue
+            done = self.resumed.get(item_id)
+            if done is not None:
+                counts.total -= 1
+                if done:
+                    counts.resumed_ok += 1
+                else:
+                    counts.resumed_failed += 1
+                self.progress.update(counts)
+                continue
+            self.pending[index] = Item(item_id, request.model)
+            index += 1
+            yield request
+
+    def _report(self, message: str) -> None:
+        self.progress.note(message)
+        self.progress.update(self.counts)
+
+    @trio.lowlevel.enable_ki_protection
+    def finished(self, result: BatchResult, default_model: str | None) -> None:
+        """Write one result's record (KeyboardInterrupt waits until it is written)."""
+        item = self.pending.pop(result.index)
+        write_line(self.out_fd, record_of(item, result, default_model))
+        if result.ok:
+            self.counts.ok += 1
+        else:
+            self.counts.errors += 1
+        self.progress.update(self.counts)
+
+    async def run(self, provider: Provider) -> None:
+        default_model = getattr(provider, "model", None)
+        if not isinstance(default_model, str):
+            default_model = None
+        args = self.args
+        async with provider, AsyncClient(provider) as client:
+            batch = client.batch(
+                self.requests(), max_concurrency=args.concurrency, ordered=args.ordered
+            )
+            async with batch as results:
+                try:
+                    async for result in results:
+                        self.finished(result, default_model)
+                finally:  # stopped early (Ctrl-C): keep what had already finished
+                    for result in results.ready():
+                        self.finished(result, default_model)
+
+    async def run_until_interrupted(self, provider: Provider) -> None:
+        """`run`, stopped cleanly by the first Ctrl-C (SIGINT cancels it)."""
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._watch_sigint, nursery.cancel_scope)
+            await self.run(provider)
+            nursery.cancel_scope.cancel()
+
+    async def _watch_sigint(self, scope: trio.CancelScope) -> None:
+        with trio.open_signal_receiver(signal.SIGINT) as signals:
+            async for _ in signals:
+                self.counts.interrupted = True
+                scope.cancel()
+                break  # a second Ctrl-C raises KeyboardInterrupt as usual
+
+
+def run_batch(args: argparse.Namespace, err: TextIO, make_provider: Callable[[], Provider]) -> int:
+    """Run ``eventide batch``; return the exit status.
+
+    0: every line of IN has a successful record in OUT. 1: a request failed (its record
+    says how), a line was malformed or a duplicate, or the run was stopped. 130: Ctrl-C.
+    """
+    input_path, output_path = args.input, args.output
+    try:
+        if os.path.exists(output_path) and os.path.samefile(input_path, output_path):
+            print("eventide: error: IN and OUT are the same file", file=err)
+            return 2
+        total = count_lines(input_path)
+        source = open(input_path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        print(f"eventide: error: {exc.strerror or exc}: {exc.filename or input_path}", file=err)
+        return 2
+    with source:
+        try:
+            out_fd, resumed = open_output(output_path)
+        except OSError as exc:
+            print(f"eventide: error: {exc.strerror or exc}: {output_path}", file=err)
+            return 2
+        try:
+            return _run_batch(args, err, make_provider, source, out_fd, resumed, total)
+        finally:
+            os.close(out_fd)
+
+
+def _run_batch(
+    args: argparse.Namespace,
+    err: TextIO,
+    make_provider: Callable[[], Provider],
+    source: IO[bytes],
+    out_fd: int,
+    resumed: Resumed,
+    total: int,
+) -> int:
+    try:
+        provider = make_provider()
+    except ValueError as exc:
+        print(f"eventide: error: {exc}", file=err)
+        return 2
+    progress = progress_for(args.progress, err)
+    state = _Run(args, source, out_fd, resumed, progress)
+    counts = state.counts
+    counts.total = total
+    if resumed.torn_bytes:
+        progress.note(
+            f"eventide: {args.output}: removed an incomplete last line "
+            f"({resumed.torn_bytes} bytes): its request runs again"
+        )
+    for number in resumed.bad_lines:
+        progress.note(f"eventide: {args.output}:{number}: not a record, ignored")
+    start = time.monotonic()
+    progress.start(counts)
+    failure: Error | None = None
+    try:
+        trio.run(state.run_until_interrupted, provider)
+    except KeyboardInterrupt:  # a second Ctrl-C, during the clean-up
+        counts.interrupted = True
+    except BaseExceptionGroup as group:
+        if group.subgroup(KeyboardInterrupt) is None:
+            raise
+        counts.interrupted = True
+    except Error as exc:  # not a request's failure: those are records
+        failure = exc
+    finally:
+        progress.update(counts)
+        progress.stop()
+    if failure is not None:
+        print(f"eventide: error: {failure}", file=err)
+        return EXIT_FAILED
+    print(summary(counts, time.monotonic() - start, args.output), file=err, flush=True)
+    if counts.interrupted:
+        return EXIT_INTERRUPTED
+    if counts.failed or counts.resumed_failed or counts.stopped:
+        return EXIT_FAILED
+    return EXIT_OK

@@ -1,0 +1,109 @@
+"""``client.chat.completions.create``, once for `AsyncClient` and `Client`: the clients differ
+only in what a call returns, so one generic namespace checks the arguments, builds the
+`Request` and hands it to the client's own two functions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, final, overload
+
+from ._params import request_from_openai
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from .._request import Message, Request, ToolSpec
+
+__all__ = ["Chat", "Completions"]
+
+CompletionT = TypeVar("CompletionT")
+StreamT = TypeVar("StreamT")
+
+
+@final
+class Chat(Generic[CompletionT, StreamT]):
+    """``client.chat``: the OpenAI-shaped namespace."""
+
+    __slots__ = ("completions",)
+
+    def __init__(
+        self,
+        *,
+        complete: Callable[[Request], CompletionT],
+        stream: Callable[[Request], StreamT],
+    ) -> None:
+        self.completions = Completions(complete=complete, stream=stream)
+
+
+@final
+class Completions(Generic[CompletionT, StreamT]):
+    """``client.chat.completions``."""
+
+    __slots__ = ("_complete", "_stream")
+
+    def __init__(
+        self,
+        *,
+        complete: Callable[[Request], CompletionT],
+        stream: Callable[[Request], StreamT],
+    ) -> None:
+        self._complete = complete
+        self._stream = stream
+
+    @overload
+    def create(
+        self,
+        *,
+        messages: Sequence[Message | Mapping[str, Any]] | str,
+        model: str | None = ...,
+        stream: Literal[False] = ...,
+        tools: Sequence[ToolSpec | Mapping[str, Any]] | None = ...,
+        **params: Any,
+    ) -> CompletionT: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        messages: Sequence[Message | Mapping[str, Any]] | str,
+        model: str | None = ...,
+        stream: Literal[True],
+        tools: Sequence[ToolSpec | Mapping[str, Any]] | None = ...,
+        **params: Any,
+    ) -> StreamT: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        messages: Sequence[Message | Mapping[str, Any]] | str,
+        model: str | None = ...,
+        stream: bool,
+        tools: Sequence[ToolSpec | Mapping[str, Any]] | None = ...,
+        **params: Any,
+    ) -> CompletionT | StreamT: ...
+
+    def create(
+        self,
+        *,
+        messages: Sequence[Message | Mapping[str, Any]] | str,
+        model: str | None = None,
+        stream: bool = False,
+        tools: Sequence[ToolSpec | Mapping[str, Any]] | None = None,
+        **params: Any,
+    ) -> CompletionT | StreamT:
+        """OpenAI's ``chat.completions.create``, on eventide's stream.
+
+        On `AsyncClient`, await it for a `ChatCompletion` (with ``.provider``); with
+        ``stream=True`` it is a `ChunkStream` of `ChatCompletionChunk`: ``async for chunk in
+        create(...)`` (g4f style) or ``in await create(...)`` (OpenAI style); every chunk has
+        ``.provider`` and ``.model``, the first is the metadata chunk, and leaving the loop
+        closes the connection. `Client`: the same without ``await``, and with ``for``.
+
+        Raises:
+            TypeError, ValueError: Invalid arguments, before any I/O.
+            Error: The client is closed.
+        """
+        if not isinstance(stream, bool):
+            raise TypeError(f"stream must be True or False, not {stream!r}")
+        request = request_from_openai(messages=messages, model=model, tools=tools, **params)
+        return self._stream(request) if stream else self._complete(request)

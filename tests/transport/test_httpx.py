@@ -1,0 +1,78 @@
+"""The httpx adapter: a caller's client as a `Transport`, httpx's errors as eventide's."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+from eventide import ProtocolError, StreamTimeout, Timeouts, TransportError
+from eventide._transport import HTTPRequest, HTTPXTransport, TransportClosed, transport_slot
+
+if TYPE_CHECKING:
+    from eventide._transport import HTTPClientOption
+
+REQUEST = HTTPRequest("POST", "http://t/x", {"x-mine": "yes"}, b"{}")
+
+
+def client_raising(exc: type[httpx.HTTPError]) -> httpx.AsyncClient:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise exc("boom", request=request)  # type: ignore[call-arg]
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected", "phase", "message"),
+    [
+        (httpx.ConnectTimeout, StreamTimeout, "connect", "connect timeout"),
+        (httpx.ReadTimeout, StreamTimeout, "read", "read timeout"),
+        (httpx.WriteTimeout, StreamTimeout, "write", "write timeout"),
+        (httpx.PoolTimeout, StreamTimeout, "pool", "pool timeout"),
+        (httpx.RemoteProtocolError, ProtocolError, None, "broken HTTP response"),
+        (httpx.DecodingError, ProtocolError, None, "undecodable response body"),
+        (httpx.ConnectError, TransportError, None, "cannot connect"),
+        (httpx.ReadError, TransportError, None, "ReadError: boom"),
+    ],
+)
+async def test_httpx_errors_become_eventide_errors(
+    raised: type[httpx.HTTPError], expected: type[Exception], phase: str | None, message: str
+) -> None:
+    async with client_raising(raised) as client:
+        with pytest.raises(expected, match=message) as info:
+            await HTTPXTransport(client).open(REQUEST, Timeouts())
+    assert isinstance(info.value.__cause__, raised)
+    assert getattr(info.value, "phase", None) == phase
+
+
+async def test_httpx_transport_sends_the_request_with_its_timeouts() -> None:
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, headers={"X-Up": "1"}, content=b"body")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        transport = HTTPXTransport(client)
+        response = await transport.open(REQUEST, Timeouts(connect=1, read=2, write=3, pool=4))
+        assert b"".join([chunk async for chunk in response.chunks]) == b"body"
+        assert response.complete
+        await response.aclose()
+        await transport.aclose()
+        assert not client.is_closed  # the caller's client stays open
+        with pytest.raises(TransportClosed):
+            await transport.open(REQUEST, Timeouts())
+    assert response.status == 200
+    assert response.headers["x-up"] == "1"
+    assert sent[0].headers["x-mine"] == "yes"
+    assert sent[0].content == b"{}"
+    assert sent[0].extensions["timeout"] == {"connect": 1, "read": 2, "write": 3, "pool": 4}
+
+
+@pytest.mark.parametrize("http_client", [httpx.AsyncClient(), lambda: httpx.AsyncClient()])
+def test_a_provider_takes_an_http_client_or_a_transport_not_both(
+    http_client: HTTPClientOption,
+) -> None:
+    with pytest.raises(TypeError, match="not both"):
+        transport_slot(http_client, HTTPXTransport(httpx.AsyncClient()))
