@@ -23,6 +23,7 @@ from eventide import (
 )
 from tests.conformance.cases import Outcome, case_id
 from tests.contract import FINISH_REASONS
+from tests.wire.harness import drive
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -65,18 +66,12 @@ class Decoded:
 def decode(case: Case, chunks: Iterable[bytes]) -> Decoded:
     """Feed `chunks` to a fresh decoder for `case`, then end the body."""
     decoder = case.api.decoder(provider=case.api.provider, requested_model=case.requested_model)
-    events: list[Event] = []
-    done_before_end = False
-    try:
-        for chunk in chunks:
-            events.extend(decoder.feed(chunk))
-        done_before_end = decoder.done
-        events.extend(decoder.end())
-        if decoder.failed:
-            decoder.end()  # raises the fault end() held after its events
-    except Error as exc:
-        return Decoded(events, exc, done_before_end, decoder.done)
-    return Decoded(events, None, done_before_end, decoder.done)
+    events, error = drive(decoder, chunks, end=False)
+    done_before_end = error is None and decoder.done
+    if error is None:
+        rest, error = drive(decoder, [])
+        events += rest
+    return Decoded(events, error, done_before_end, decoder.done)
 
 
 def contract_params(cases: Sequence[Case]) -> list[ParameterSet]:

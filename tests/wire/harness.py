@@ -77,9 +77,11 @@ def one_byte_chunks(data: bytes) -> list[bytes]:
     return [data[i : i + 1] for i in range(len(data))]
 
 
-def drive(decoder: Any, chunks: Iterable[bytes]) -> tuple[list[Any], Error | None]:
-    """Feed every chunk, then end the body, as a stream does; return what was delivered and
-    the error that ended it, if any.
+def drive(
+    decoder: Any, chunks: Iterable[bytes], *, end: bool = True
+) -> tuple[list[Any], Error | None]:
+    """Feed every chunk, then (with `end`) end the body, as a stream does; return what was
+    delivered and the error that ended it, if any.
 
     Any sans-IO layer will do (a `Decoder`, `SSEDecoder`, `NDJSONDecoder`): each holds a
     fault met after output for its next call, and `failed` says one is held.
@@ -88,9 +90,10 @@ def drive(decoder: Any, chunks: Iterable[bytes]) -> tuple[list[Any], Error | Non
     try:
         for chunk in chunks:
             out.extend(decoder.feed(chunk))
-        out.extend(decoder.end())
-        if decoder.failed:  # end() met a fault after output: the next call raises it
-            decoder.end()
+        if end:
+            out.extend(decoder.end())
+            if decoder.failed:  # end() met a fault after output: the next call raises it
+                decoder.end()
     except Error as exc:
         return out, exc
     return out, None
