@@ -384,10 +384,6 @@ FAILING_TRANSCRIPTS = [
 EVERY_TRANSCRIPT = {t.name: t for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
 
 
-def _name(transcript: harness.Transcript) -> str:
-    return transcript.name
-
-
 def test_anthropic_transcripts_cover_every_stop_reason() -> None:
     raw = {t.expected[-1].raw_reason for t in TRANSCRIPTS if isinstance(t.expected[-1], Finish)}
     assert raw == {

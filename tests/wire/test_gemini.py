@@ -354,10 +354,6 @@ FAILING_TRANSCRIPTS = [
 ]
 
 
-def _name(transcript: harness.Transcript) -> str:
-    return transcript.name
-
-
 def test_gemini_transcripts_use_gemini_framing() -> None:
     """The recordings are CRLF-framed, as the Gemini API sends them, but for the LF one."""
     for transcript in TRANSCRIPTS + FAILING_TRANSCRIPTS:

@@ -263,10 +263,6 @@ FAILING_TRANSCRIPTS = [
 ]
 
 
-def _name(transcript: harness.Transcript) -> str:
-    return transcript.name
-
-
 def _transcript(name: str) -> harness.Transcript:
     return next(t for t in TRANSCRIPTS + FAILING_TRANSCRIPTS if t.name == name)
 

@@ -458,10 +458,6 @@ FAILING_TRANSCRIPTS = [
 ]
 
 
-def _name(transcript: harness.Transcript) -> str:
-    return transcript.name
-
-
 def _failure(name: str) -> Error:
     transcript = next(t for t in FAILING_TRANSCRIPTS if t.name == name)
     return feed_until_failure(transcript.decoder(), [transcript.wire])[1]

@@ -405,10 +405,6 @@ FAILING_TRANSCRIPTS = [
 EVERY_TRANSCRIPT = {t.name: t for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
 
 
-def _name(transcript: harness.Transcript) -> str:
-    return transcript.name
-
-
 def _failure(name: str) -> Error:
     transcript = EVERY_TRANSCRIPT[name]
     return feed_until_failure(transcript.decoder(), [transcript.wire])[1]
