@@ -230,9 +230,10 @@ class StreamDecoder:
 
     def _not_json(self, data: str, final: bool) -> ProtocolError:
         if final:  # the body's last line, without its LF
-            terminal = self._mapper.terminal
-            message = f"stream ended before {terminal}, in the middle of a line: the response is "
-            message += "truncated"
+            message = (
+                f"stream ended before {self._mapper.terminal}, in the middle of a line: "
+                "the response is truncated"
+            )
         else:
             message = f"{'data line' if self._sse else 'line'} is not valid JSON"
         return self._protocol_error(message, data)
