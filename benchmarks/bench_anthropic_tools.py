@@ -21,7 +21,7 @@ import time
 from typing import TYPE_CHECKING
 
 from eventide import ToolCall, ToolCallDelta
-from eventide.wire._anthropic import AnthropicDecoder
+from eventide.wire import AnthropicDecoder
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

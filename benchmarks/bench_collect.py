@@ -25,30 +25,28 @@ import trio
 
 import eventide
 from eventide.providers import OpenAIChat
+from eventide.wire import ChatStyle, encode_chat_stream
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 PIECE = 16 * 1024
-CHUNK = (
-    '{{"id":"chatcmpl-BkRv7hQy3uTnZpXa2LcE9sWmD4fGj","object":"chat.completion.chunk",'
-    '"created":1750000000,"model":"gpt-4o-mini-2024-07-18","service_tier":"default",'
-    '"system_fingerprint":"fp_34a54ae93c","choices":[{{"index":0,"delta":{{"content":"{text}"}},'
-    '"logprobs":null,"finish_reason":null}}],"usage":null}}'
-)
 
 
 def openai_body(n: int) -> bytes:
-    """A streaming body of n content chunks, a finish chunk, a usage chunk and [DONE]."""
-    parts = [f"data: {CHUNK.format(text=f' tok{i % 100}')}\n\n" for i in range(n)]
-    finish = CHUNK.replace('{{"content":"{text}"}}', "{{}}").replace(
-        '"finish_reason":null', '"finish_reason":"stop"'
+    """A streaming body of n content chunks, a finish chunk, a usage chunk and [DONE], as
+    OpenAI writes it (eventide's own encoder, every chunk carrying ``"usage": null``)."""
+    metadata = eventide.Metadata(
+        provider="openai",
+        model="gpt-4o-mini-2024-07-18",
+        requested_model="gpt-4o-mini",
+        response_id="chatcmpl-BkRv7hQy3uTnZpXa2LcE9sWmD4fGj",
+        extra={"system_fingerprint": "fp_34a54ae93c"},
     )
-    parts.append(f"data: {finish.format()}\n\n")
-    usage = {"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": n}}
-    parts.append(f"data: {json.dumps(usage)}\n\n")
-    parts.append("data: [DONE]\n\n")
-    return "".join(parts).encode()
+    events: list[eventide.Event] = [metadata]
+    events.extend(eventide.TextDelta(f" tok{i % 100}") for i in range(n))
+    events += [eventide.Usage(9, n, None), eventide.Finish("stop", "stop")]
+    return encode_chat_stream(events, style=ChatStyle(null_usage=True, created=1750000000))
 
 
 class _Pieces(httpx.AsyncByteStream):

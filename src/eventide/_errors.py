@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ._completion import Completion
-    from ._events import Attempt, Event
+    from ._events import Attempt
 
 __all__ = [
     "AuthenticationError",
@@ -72,12 +72,6 @@ class Error(Exception):
         self.provider = provider
         self.content_emitted = False
         self.partial: Completion | None = None
-        self.pending_events: list[Event] = []
-        """Events a decoder produced in the same `feed()` call before this failure
-        (`SSEMessage` objects, from `SSEDecoder`).
-
-        Streams deliver these before raising the error, and empty the list; only code
-        that drives a decoder by hand sees them."""
 
     def __str__(self) -> str:
         return f"{self.provider}: {self.message}" if self.provider else self.message

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any, Final, Protocol, final
+from typing import Any, Final, NoReturn, Protocol, final
 
 import trio
 
@@ -178,7 +178,7 @@ class EventStream(AsyncResource):
             if not self._delivered and type(events[0]) is not Metadata:
                 raise ProtocolError(f"{type(events[0]).__name__} came before Metadata")
         except Error as exc:
-            return await self._fail(exc)
+            await self._fail(exc)
         except BaseException:
             await self.aclose()
             raise
@@ -196,18 +196,12 @@ class EventStream(AsyncResource):
         self._closed = True
         await self._source.aclose()
 
-    async def _fail(self, exc: Error) -> list[Event]:
+    async def _fail(self, exc: Error) -> NoReturn:
         if exc.provider is None:
             exc.provider = self.provider
-        pending, exc.pending_events = exc.pending_events, []
         self._failure = exc
         await self.aclose()
-        if pending and not self._content_emitted:
-            self._content_emitted = any(type(event) in _CONTENT for event in pending)
         exc.content_emitted = self._content_emitted
-        if pending:
-            self._delivered = True
-            return pending  # delivered first; the next read raises the failure
         raise exc
 
 

@@ -1,14 +1,11 @@
-"""The event contract as a checker, plus the helpers both conformance test modules use.
-
-`violations()` lists every way a sequence of events breaks DESIGN.md's contract (an empty
-list: it keeps it), so that a failing test shows all the problems at once.
-"""
+"""The helpers both conformance test modules use (the event contract itself is checked by
+`tests.contract`)."""
 
 from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Final, get_args
+from typing import TYPE_CHECKING, Final
 
 import attrs
 import pytest
@@ -22,10 +19,11 @@ from eventide import (
     ReasoningDelta,
     TextDelta,
     ToolCall,
-    ToolCallDelta,
     Usage,
 )
 from tests.conformance.cases import Outcome, case_id
+from tests.contract import FINISH_REASONS
+from tests.wire.harness import drive
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -36,7 +34,6 @@ if TYPE_CHECKING:
     from tests.conformance.cases import Case
 
 __all__ = [
-    "FINISH_REASONS",
     "Decoded",
     "contract_params",
     "decode",
@@ -45,10 +42,7 @@ __all__ = [
     "outcome_of_completion",
     "outcome_of_events",
     "pieces",
-    "violations",
 ]
-
-FINISH_REASONS: Final = frozenset(get_args(FinishReason))
 
 
 @attrs.frozen
@@ -56,8 +50,8 @@ class Decoded:
     """What a decoder delivered for one body.
 
     Attributes:
-        events: Every event delivered: what each `feed()` and `end()` returned, then, after
-            a failure, the failing call's ``pending_events`` (what a stream delivers first).
+        events: Every event delivered: what each `feed()` and `end()` returned before a
+            failure (a decoder holds a fault met after events for its next call).
         error: The error that ended the body, or None.
         done_before_end: `decoder.done` after the last byte was fed, before `end()`.
         done: `decoder.done` at the very end.
@@ -72,16 +66,12 @@ class Decoded:
 def decode(case: Case, chunks: Iterable[bytes]) -> Decoded:
     """Feed `chunks` to a fresh decoder for `case`, then end the body."""
     decoder = case.api.decoder(provider=case.api.provider, requested_model=case.requested_model)
-    events: list[Event] = []
-    done_before_end = False
-    try:
-        for chunk in chunks:
-            events.extend(decoder.feed(chunk))
-        done_before_end = decoder.done
-        events.extend(decoder.end())
-    except Error as exc:
-        return Decoded(events + exc.pending_events, exc, done_before_end, decoder.done)
-    return Decoded(events, None, done_before_end, decoder.done)
+    events, error = drive(decoder, chunks, end=False)
+    done_before_end = error is None and decoder.done
+    if error is None:
+        rest, error = drive(decoder, [])
+        events += rest
+    return Decoded(events, error, done_before_end, decoder.done)
 
 
 def contract_params(cases: Sequence[Case]) -> list[ParameterSet]:
@@ -105,80 +95,6 @@ def expected_metadata(case: Case) -> tuple[str, str, str, str | None]:
 
 def metadata_fields(metadata: Metadata) -> tuple[str, str, str, str | None]:
     return metadata.provider, metadata.model, metadata.requested_model, metadata.response_id
-
-
-def violations(events: Sequence[Event], *, complete: bool) -> list[str]:
-    """Every rule of the event contract that `events` break.
-
-    `complete`: the events of a response that reached its end (else: the events delivered
-    before a failure, which must still start with Metadata and never hold a Finish).
-    """
-    found: list[str] = []
-    kinds = [type(event) for event in events]
-    if complete and not events:
-        found.append("a complete response delivered no event")
-    if events and kinds[0] is not Metadata:
-        found.append(f"the first event is {kinds[0].__name__}, not Metadata")
-    if kinds.count(Metadata) > 1:
-        found.append(f"{kinds.count(Metadata)} Metadata events")
-
-    finishes = [i for i, kind in enumerate(kinds) if kind is Finish]
-    if complete:
-        if len(finishes) != 1:
-            found.append(f"{len(finishes)} Finish events on a complete response (want 1)")
-        elif finishes[0] != len(events) - 1:
-            after = [kind.__name__ for kind in kinds[finishes[0] + 1 :]]
-            found.append(f"events after Finish: {after}")
-    elif finishes:
-        found.append("a Finish before a failure")
-    for i in finishes:
-        finish = events[i]
-        assert isinstance(finish, Finish)
-        if finish.reason not in FINISH_REASONS:
-            found.append(f"finish reason {finish.reason!r} is not one of {sorted(FINISH_REASONS)}")
-
-    usages = [i for i, kind in enumerate(kinds) if kind is Usage]
-    if len(usages) > 1:
-        found.append(f"{len(usages)} Usage events")
-    if usages and finishes and usages[-1] > finishes[0]:
-        found.append("Usage after Finish")
-
-    found.extend(_tool_call_violations(events))
-    return found
-
-
-def _tool_call_violations(events: Sequence[Event]) -> list[str]:
-    found: list[str] = []
-    fragments: dict[int, list[ToolCallDelta]] = {}
-    completed: set[int] = set()
-    for event in events:
-        if isinstance(event, ToolCallDelta):
-            if event.index in completed:
-                found.append(f"ToolCallDelta for call {event.index} after its ToolCall")
-            fragments.setdefault(event.index, []).append(event)
-        elif isinstance(event, ToolCall):
-            index = event.index
-            if index in completed:
-                found.append(f"call {index} completed twice")
-            completed.add(index)
-            try:
-                json.loads(event.arguments)
-            except ValueError:
-                found.append(f"call {index}: arguments {event.arguments!r} are not JSON")
-            parts = fragments.get(index, [])
-            joined = "".join(part.arguments for part in parts)
-            if joined != event.arguments:
-                found.append(
-                    f"call {index}: fragments join to {joined!r}, ToolCall has {event.arguments!r}"
-                )
-            if parts and (parts[0].id, parts[0].name) != (event.id, event.name):
-                found.append(
-                    f"call {index}: first fragment names {(parts[0].id, parts[0].name)}, "
-                    f"ToolCall {(event.id, event.name)}"
-                )
-            if any(part.id is not None or part.name is not None for part in parts[1:]):
-                found.append(f"call {index}: a later fragment repeats the id or name")
-    return found
 
 
 def outcome_of_events(events: Sequence[Event], error: Error | None) -> Outcome:

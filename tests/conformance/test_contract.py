@@ -43,8 +43,8 @@ from tests.conformance.contract import (
     metadata_fields,
     outcome_of_events,
     pieces,
-    violations,
 )
+from tests.contract import violations
 from tests.strategies import chunked
 
 if TYPE_CHECKING:

@@ -28,8 +28,8 @@ from tests.conformance.contract import (
     outcome_of_completion,
     outcome_of_events,
     pieces,
-    violations,
 )
+from tests.contract import violations
 from tests.http_server import Reply, ScriptedServer, Stall, serve
 
 if TYPE_CHECKING:

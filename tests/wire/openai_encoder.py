@@ -1,22 +1,39 @@
-"""A test-only OpenAI Chat Completions stream encoder: the inverse of `OpenAIChatDecoder`.
-
-It writes a `Script` (what the model "said": text, reasoning and tool-call pieces, usage and
-a finish reason) as a chunk stream in the shape of the OpenAI API reference, "The chat
-completion chunk object" (platform.openai.com/docs/api-reference/chat-streaming, read
-2026-12), with the variations OpenAI-compatible servers add (`Framing`). The round-trip
-property in test_openai_chat.py decodes what this writes and expects the script back.
+"""Scripts of what a model "said" (text, reasoning and tool-call pieces, usage and a finish
+reason) as the events a decoder must give back, and as wire bytes through eventide's own
+Chat Completions encoder (`eventide.wire.encode_chat_stream`) in any `ChatStyle`.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any, Literal, TypeAlias, final
+from typing import TypeAlias, final
 
 import attrs
 
-from eventide import Usage
+from eventide import (
+    Event,
+    Finish,
+    Metadata,
+    ReasoningDelta,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
+from eventide.wire import ChatStyle, encode_chat_stream, normalise_finish_reason
 
-__all__ = ["CallSpec", "Framing", "Reasoning", "Script", "Step", "Text", "ToolPiece", "encode"]
+__all__ = [
+    "CallSpec",
+    "Framing",
+    "Reasoning",
+    "Script",
+    "Step",
+    "Text",
+    "ToolPiece",
+    "encode",
+    "script_events",
+]
+
+Framing: TypeAlias = ChatStyle
 
 
 @final
@@ -71,136 +88,43 @@ class Script:
     finish_reason: str
 
 
-@final
-@attrs.frozen
-class Framing:
-    """How the script is put on the wire: the variations seen across compatible servers.
-
-    Attributes:
-        newline: The SSE line ending (LF, CRLF or CR).
-        data_prefix: ``"data: "`` or ``"data:"`` (the space is optional in SSE).
-        keepalive: Put an OpenRouter-style ``: OPENROUTER PROCESSING`` comment before events.
-        multiline: Pretty-print each JSON object over several ``data:`` lines.
-        ascii_only: Escape non-ASCII characters (``\\uXXXX``) instead of raw UTF-8.
-        azure_placeholder: Start with Azure's placeholder chunk (empty model and choices).
-        role_chunk: Start with a ``{"role": "assistant", "content": ""}`` delta.
-        usage_mode: Usage in its own final chunk with empty choices (``include_usage``)
-            or on the finish chunk (vLLM, Together, DeepSeek).
-        null_usage: Put ``"usage": null`` on every chunk that carries no usage.
-        reasoning_field: ``reasoning_content`` (DeepSeek, vLLM) or ``reasoning`` (OpenRouter).
-        repeat_name: Repeat the function name and type in every tool-call fragment.
-    """
-
-    newline: str = "\n"
-    data_prefix: str = "data: "
-    keepalive: bool = False
-    multiline: bool = False
-    ascii_only: bool = True
-    azure_placeholder: bool = False
-    role_chunk: bool = True
-    usage_mode: Literal["usage_chunk", "on_finish"] = "usage_chunk"
-    null_usage: bool = False
-    reasoning_field: Literal["reasoning_content", "reasoning"] = "reasoning_content"
-    repeat_name: bool = False
-
-
-def _usage_object(usage: Usage) -> dict[str, Any]:
-    wire: dict[str, Any] = {}
-    if usage.input_tokens is not None:
-        wire["prompt_tokens"] = usage.input_tokens
-    if usage.output_tokens is not None:
-        wire["completion_tokens"] = usage.output_tokens
-    if usage.total_tokens is not None:
-        wire["total_tokens"] = usage.total_tokens
-    if usage.cached_tokens is not None:
-        wire["prompt_tokens_details"] = {"cached_tokens": usage.cached_tokens, "audio_tokens": 0}
-    if usage.reasoning_tokens is not None:
-        wire["completion_tokens_details"] = {
-            "reasoning_tokens": usage.reasoning_tokens,
-            "audio_tokens": 0,
-        }
-    return wire
-
-
-def _delta(step: Step, script: Script, framing: Framing, started: set[int]) -> dict[str, Any]:
-    if isinstance(step, Text):
-        return {"content": step.text}
-    if isinstance(step, Reasoning):
-        return {"content": None, framing.reasoning_field: step.text}
-    first = step.index not in started
-    started.add(step.index)
-    call: dict[str, Any] = {"index": step.index}
-    if first:
-        call["id"] = script.calls[step.index].id
-    if first or framing.repeat_name:
-        call["type"] = "function"
-        call["function"] = {"name": script.calls[step.index].name, "arguments": step.arguments}
-    else:
-        call["function"] = {"arguments": step.arguments}
-    return {"tool_calls": [call]}
+def script_events(script: Script, metadata: Metadata) -> list[Event]:
+    """The events of `script`: what decoding its stream must give back."""
+    events: list[Event] = [metadata]
+    arguments: dict[int, str] = {}
+    for step in script.steps:
+        if isinstance(step, Text):
+            events.append(TextDelta(step.text))
+        elif isinstance(step, Reasoning):
+            events.append(ReasoningDelta(step.text))
+        elif step.index in arguments:
+            events.append(ToolCallDelta(step.index, None, None, step.arguments))
+            arguments[step.index] += step.arguments
+        else:
+            call = script.calls[step.index]
+            events.append(ToolCallDelta(step.index, call.id, call.name, step.arguments))
+            arguments[step.index] = step.arguments
+    events.extend(
+        ToolCall(index, call.id, call.name, arguments[index])
+        for index, call in enumerate(script.calls)
+    )
+    if script.usage is not None:
+        events.append(script.usage)
+    events.append(Finish(normalise_finish_reason(script.finish_reason), script.finish_reason))
+    return events
 
 
 def encode(
     script: Script,
     *,
-    framing: Framing,
+    framing: ChatStyle = ChatStyle(),  # noqa: B008  # frozen
     response_id: str,
     model: str,
     system_fingerprint: str | None = None,
 ) -> bytes:
     """The chunk stream for `script`, ``data: [DONE]`` included, as body bytes."""
-    chunks: list[dict[str, Any]] = []
-
-    def chunk(choices: list[dict[str, Any]], usage: Usage | None = None) -> dict[str, Any]:
-        obj: dict[str, Any] = {
-            "id": response_id,
-            "object": "chat.completion.chunk",
-            "created": 1741569952,
-            "model": model,
-        }
-        if system_fingerprint is not None:
-            obj["system_fingerprint"] = system_fingerprint
-        obj["choices"] = choices
-        if usage is not None:
-            obj["usage"] = _usage_object(usage)
-        elif framing.null_usage:
-            obj["usage"] = None
-        return obj
-
-    def choice(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
-        return {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
-
-    if framing.azure_placeholder:
-        chunks.append(
-            {
-                "choices": [],
-                "created": 0,
-                "id": "",
-                "model": "",
-                "object": "",
-                "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}],
-            }
-        )
-    if framing.role_chunk:
-        chunks.append(chunk([choice({"role": "assistant", "content": ""})]))
-    started: set[int] = set()
-    chunks.extend(chunk([choice(_delta(step, script, framing, started))]) for step in script.steps)
-    on_finish = script.usage if framing.usage_mode == "on_finish" else None
-    chunks.append(chunk([choice({}, script.finish_reason)], on_finish))
-    if framing.usage_mode == "usage_chunk" and script.usage is not None:
-        chunks.append(chunk([], script.usage))
-
-    nl = framing.newline
-    out: list[str] = []
-    for obj in [*chunks, "[DONE]"]:
-        if framing.keepalive:
-            out.append(": OPENROUTER PROCESSING" + nl + nl)
-        if isinstance(obj, str):
-            lines = [obj]
-        elif framing.multiline:
-            lines = json.dumps(obj, indent=1, ensure_ascii=framing.ascii_only).split("\n")
-        else:
-            lines = [json.dumps(obj, separators=(",", ":"), ensure_ascii=framing.ascii_only)]
-        out.extend(framing.data_prefix + line + nl for line in lines)
-        out.append(nl)
-    return "".join(out).encode("utf-8")
+    extra = {"system_fingerprint": system_fingerprint} if system_fingerprint else {}
+    metadata = Metadata(
+        provider="openai", model=model, requested_model=model, response_id=response_id, extra=extra
+    )
+    return encode_chat_stream(script_events(script, metadata), style=framing)

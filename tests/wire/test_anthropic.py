@@ -13,12 +13,12 @@ raise `ProtocolError`.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import json
 import string
-from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pytest
@@ -57,14 +57,19 @@ from eventide.wire._anthropic import (
     anthropic_error,
     build_anthropic_body,
 )
-from tests.strategies import chunked, json_values, or_junk, sseish_bytes
+from tests.conformance.cases import ANTHROPIC
+from tests.contract import assert_keeps_contract
+from tests.strategies import chunked, json_values, or_junk
+from tests.wire import harness
 from tests.wire.harness import (
-    assert_keeps_event_contract,
     decode_garbage,
     feed_all,
     feed_until_failure,
     one_byte_chunks,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "anthropic"
 
@@ -137,28 +142,7 @@ def meta(model: str, response_id: str | None, requested: str = "claude-sonnet-4-
 # -- the recorded transcripts --------------------------------------------------------------
 
 
-@attrs.frozen
-class Transcript:
-    """One recorded body, how to decode it, and what must come out.
-
-    For an error case, `expected` is what must be delivered before the error.
-    """
-
-    name: str
-    expected: list[Event]
-    requested_model: str = "claude-sonnet-4-5"
-    extra: Mapping[str, Any] | None = None
-    error: type[Error] | None = None
-    signatures: Mapping[int, str] = attrs.field(factory=dict)
-
-    @property
-    def wire(self) -> bytes:
-        return (DATA / f"{self.name}.sse").read_bytes()
-
-    def decoder(self) -> AnthropicDecoder:
-        return AnthropicDecoder(
-            provider="anthropic", requested_model=self.requested_model, extra=self.extra
-        )
+Transcript = functools.partial(harness.Transcript, ANTHROPIC, requested_model="claude-sonnet-4-5")
 
 
 SONNET = "claude-sonnet-4-5-20250929"
@@ -400,15 +384,6 @@ FAILING_TRANSCRIPTS = [
 EVERY_TRANSCRIPT = {t.name: t for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
 
 
-def _name(transcript: Transcript) -> str:
-    return transcript.name
-
-
-def test_anthropic_transcripts_are_all_used() -> None:
-    """Every .sse file under tests/data/anthropic/ has its expectations here."""
-    assert {path.stem for path in DATA.glob("*.sse")} == set(EVERY_TRANSCRIPT)
-
-
 def test_anthropic_transcripts_cover_every_stop_reason() -> None:
     raw = {t.expected[-1].raw_reason for t in TRANSCRIPTS if isinstance(t.expected[-1], Finish)}
     assert raw == {
@@ -420,61 +395,6 @@ def test_anthropic_transcripts_cover_every_stop_reason() -> None:
         "pause_turn",
         "model_context_window_exceeded",
     }
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_anthropic_decoder_decodes_transcript_whole(transcript: Transcript) -> None:
-    decoder = transcript.decoder()
-    assert feed_all(decoder, [transcript.wire]) == transcript.expected
-    assert decoder.done
-    assert decoder.signatures == transcript.signatures
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_anthropic_decoder_decodes_transcript_one_byte_at_a_time(transcript: Transcript) -> None:
-    decoder = transcript.decoder()
-    assert feed_all(decoder, one_byte_chunks(transcript.wire)) == transcript.expected
-    assert decoder.signatures == transcript.signatures
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_anthropic_decoder_ignores_chunk_boundaries_in_transcripts(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    assert feed_all(transcript.decoder(), chunked(wire, cuts)) == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_anthropic_decoder_fails_transcript_whole_after_delivering_earlier_events(
-    transcript: Transcript,
-) -> None:
-    events, error = feed_until_failure(transcript.decoder(), [transcript.wire])
-    assert type(error) is transcript.error
-    assert error.provider == "anthropic"
-    assert events == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_anthropic_decoder_fails_transcript_one_byte_at_a_time(transcript: Transcript) -> None:
-    events, error = feed_until_failure(transcript.decoder(), one_byte_chunks(transcript.wire))
-    assert type(error) is transcript.error
-    assert error.provider == "anthropic"
-    assert events == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_anthropic_decoder_recovers_events_before_failure_at_any_chunking(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    events, error = feed_until_failure(transcript.decoder(), chunked(wire, cuts))
-    assert type(error) is transcript.error
-    assert events == transcript.expected
 
 
 def _failure(name: str) -> Error:
@@ -533,17 +453,12 @@ def test_anthropic_decoder_error_before_message_start_sends_no_metadata() -> Non
     assert events == []
 
 
-@pytest.mark.parametrize("name", ["truncated_mid_event", "truncated_before_stop"])
-def test_anthropic_decoder_end_reports_truncation(name: str) -> None:
-    """A body cut before message_stop is an error from end(), even after a stop_reason."""
-    transcript = EVERY_TRANSCRIPT[name]
-    decoder = transcript.decoder()
-    decoder.feed(transcript.wire)
-    assert not decoder.done
-    with pytest.raises(ProtocolError, match="truncated") as info:
-        decoder.end()
-    assert info.value.provider == "anthropic"
-    assert info.value.offset == len(transcript.wire)
+# The failing transcripts cut before the terminal event, and what end() says of each
+# (tests/wire/test_decoders.py).
+TRUNCATED = {
+    "truncated_mid_event": "truncated",
+    "truncated_before_stop": "truncated",
+}
 
 
 def test_anthropic_decoder_excerpts_invalid_json_line() -> None:
@@ -555,17 +470,11 @@ def test_anthropic_decoder_excerpts_invalid_json_line() -> None:
 # -- the terminal event, metadata and smaller rules ----------------------------------------
 
 
-def test_anthropic_decoder_ignores_bytes_after_message_stop() -> None:
-    """message_stop ends the response (DESIGN rule 2): whatever follows is not read."""
-    transcript = EVERY_TRANSCRIPT["text"]
-    trailer = sse(block_delta(0, {"type": "text_delta", "text": "late"})) + b"data: {oops\n\n"
-    decoder = transcript.decoder()
-    assert feed_all(decoder, [transcript.wire + trailer]) == transcript.expected
-    decoder = transcript.decoder()
-    assert decoder.feed(transcript.wire) == transcript.expected
-    assert decoder.done
-    assert decoder.feed(trailer) == []
-    assert decoder.end() == []
+# A complete body, and bytes after its terminal event (tests/wire/test_decoders.py).
+AFTER_THE_END = (
+    "text",
+    sse(block_delta(0, {"type": "text_delta", "text": "late"})) + b"data: {oops\n\n",
+)
 
 
 def test_anthropic_decoder_is_not_done_before_message_stop() -> None:
@@ -705,13 +614,6 @@ def test_anthropic_decoder_keeps_signature_from_thinking_block_start() -> None:
     assert dec.signatures == {2: "sig-at-start"}
 
 
-def test_anthropic_decoder_does_not_mutate_callers_extra() -> None:
-    extra = {"request_id": "req_011CTxyz"}
-    transcript = attrs.evolve(EVERY_TRANSCRIPT["text"], extra=extra)
-    assert feed_all(transcript.decoder(), [transcript.wire]) == transcript.expected
-    assert extra == {"request_id": "req_011CTxyz"}
-
-
 @pytest.mark.parametrize(
     "events",
     [
@@ -810,75 +712,26 @@ def test_anthropic_decoder_rejects_event_over_max_event_bytes(one_byte: bool) ->
     assert events == [meta(SONNET, "msg_01")]
 
 
-@given(data=st.data())
-def test_anthropic_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
-    data: st.DataObject,
-) -> None:
-    transcript = EVERY_TRANSCRIPT[data.draw(st.sampled_from(sorted(EVERY_TRANSCRIPT)))]
-    cap = data.draw(st.integers(1, 800), label="max_event_bytes")
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-
-    def outcome(chunks: Iterable[bytes]) -> tuple[list[Event], type[Error] | None]:
-        dec = AnthropicDecoder(
-            provider="anthropic",
-            requested_model=transcript.requested_model,
-            extra=transcript.extra,
-            max_event_bytes=cap,
-        )
-        events: list[Event] = []
-        try:
-            for chunk in chunks:
-                events.extend(dec.feed(chunk))
-            events.extend(dec.end())
-        except Error as exc:
-            return events + exc.pending_events, type(exc)
-        return events, None
-
-    assert outcome(chunked(wire, cuts)) == outcome([wire])
-
-
 # -- garbage in: only eventide errors out ----------------------------------------------------
 
 
-@given(wire=st.binary(max_size=2000), cuts=st.lists(st.integers(0, 2000), max_size=10))
-def test_anthropic_decoder_raises_only_protocol_error_on_arbitrary_bytes(
-    wire: bytes, cuts: list[int]
-) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
-
-
-_SPRINKLES = st.sampled_from(
-    [
-        b"data: ",
-        b"event: ",
-        b"\n",
-        b"\r\n",
-        b"\n\n",
-        b'data: {"type":"message_stop"}\n\n',
-        b'data: {"type":"message_start","message":{"model":"m"}}\n\n',
-        b"{",
-        b"}",
-        b'"',
-        b'"index":0',
-        b'{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}}',
-        b'"type":"input_json_delta","partial_json":"',
-        b'data: {"type": "ping"}\n\n',
-    ]
-)
-
-
-@given(
-    wire=st.one_of(
-        sseish_bytes(),
-        st.lists(st.one_of(st.binary(max_size=12), _SPRINKLES), max_size=40).map(b"".join),
-    ),
-    cuts=st.lists(st.integers(0, 600), max_size=10),
-)
-def test_anthropic_decoder_raises_only_protocol_error_on_sse_like_bytes(
-    wire: bytes, cuts: list[int]
-) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
+# Pieces of this API's stream, for garbage that looks like it (tests/wire/test_decoders.py).
+SPRINKLES = [
+    b"data: ",
+    b"event: ",
+    b"\n",
+    b"\r\n",
+    b"\n\n",
+    b'data: {"type":"message_stop"}\n\n',
+    b'data: {"type":"message_start","message":{"model":"m"}}\n\n',
+    b"{",
+    b"}",
+    b'"',
+    b'"index":0',
+    b'{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}}',
+    b'"type":"input_json_delta","partial_json":"',
+    b'data: {"type": "ping"}\n\n',
+]
 
 
 _INDEX = or_junk(st.integers(0, 2))
@@ -982,8 +835,8 @@ def test_anthropic_decoder_raises_only_protocol_error_on_misshapen_events(
     wire = b"".join(b"data: " + json.dumps(event).encode() + b"\n\n" for event in events)
     if stop:
         wire += sse(MESSAGE_STOP)
-    assert_keeps_event_contract(
-        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire])
+    assert_keeps_contract(
+        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire]), complete=None
     )
 
 
@@ -1182,7 +1035,7 @@ def test_anthropic_decoder_round_trips_encoded_streams(
     dec = decoder("requested")
     events = feed_all(dec, chunked(wire, cuts))
     assert events == expected_events(script, "requested")
-    assert_keeps_event_contract(events)
+    assert_keeps_contract(events, complete=None)
     assert dec.signatures == {
         index: block.signature
         for index, block in enumerate(script.blocks)

@@ -13,6 +13,7 @@ and garbage input may only ever raise `ProtocolError`.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import string
 from pathlib import Path
@@ -49,9 +50,11 @@ from eventide import (
     Usage,
 )
 from eventide.wire._gemini import GeminiDecoder, build_gemini_body, gemini_error
-from tests.strategies import chunked, json_values, or_junk, sseish_bytes
+from tests.conformance.cases import GEMINI
+from tests.contract import assert_keeps_contract
+from tests.strategies import chunked, json_values, or_junk
+from tests.wire import harness
 from tests.wire.harness import (
-    assert_keeps_event_contract,
     decode_garbage,
     feed_all,
     feed_until_failure,
@@ -59,7 +62,7 @@ from tests.wire.harness import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Mapping
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "gemini"
 FLASH = "gemini-2.5-flash"
@@ -94,24 +97,7 @@ def is_done(d: GeminiDecoder) -> bool:
 # -- the recorded transcripts --------------------------------------------------------------
 
 
-@attrs.frozen
-class Transcript:
-    """One recorded body, how to decode it, and what must come out.
-
-    For an error case, `expected` is what must be delivered before the error.
-    """
-
-    name: str
-    expected: list[Event]
-    requested_model: str = FLASH
-    error: type[Error] | None = None
-
-    @property
-    def wire(self) -> bytes:
-        return (DATA / f"{self.name}.sse").read_bytes()
-
-    def decoder(self) -> GeminiDecoder:
-        return GeminiDecoder(provider="gemini", requested_model=self.requested_model)
+Transcript = functools.partial(harness.Transcript, GEMINI, requested_model=FLASH)
 
 
 CALL_ARGS = (
@@ -368,16 +354,6 @@ FAILING_TRANSCRIPTS = [
 ]
 
 
-def _name(transcript: Transcript) -> str:
-    return transcript.name
-
-
-def test_gemini_transcripts_are_all_used() -> None:
-    """Every .sse file under tests/data/gemini/ has its expectations here."""
-    on_disk = {path.stem for path in DATA.glob("*.sse")}
-    assert on_disk == {t.name for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
-
-
 def test_gemini_transcripts_use_gemini_framing() -> None:
     """The recordings are CRLF-framed, as the Gemini API sends them, but for the LF one."""
     for transcript in TRANSCRIPTS + FAILING_TRANSCRIPTS:
@@ -387,62 +363,6 @@ def test_gemini_transcripts_use_gemini_framing() -> None:
         else:
             assert b"\r\n\r\n" in wire, transcript.name
             assert wire.count(b"\n") == wire.count(b"\r\n"), transcript.name
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_gemini_decoder_decodes_transcript_whole(transcript: Transcript) -> None:
-    d = transcript.decoder()
-    events = d.feed(transcript.wire)
-    assert not is_done(d), "the stream ends at EOF: done only in end()"
-    events.extend(d.end())
-    assert events == transcript.expected
-    assert is_done(d)
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_gemini_decoder_decodes_transcript_one_byte_at_a_time(transcript: Transcript) -> None:
-    assert feed_all(transcript.decoder(), one_byte_chunks(transcript.wire)) == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_gemini_decoder_ignores_chunk_boundaries_in_transcripts(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    assert feed_all(transcript.decoder(), chunked(wire, cuts)) == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_gemini_decoder_fails_transcript_whole_after_delivering_earlier_events(
-    transcript: Transcript,
-) -> None:
-    events, error = feed_until_failure(transcript.decoder(), [transcript.wire])
-    assert type(error) is transcript.error
-    assert error.provider == "gemini"
-    assert events == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_gemini_decoder_fails_transcript_one_byte_at_a_time(transcript: Transcript) -> None:
-    events, error = feed_until_failure(transcript.decoder(), one_byte_chunks(transcript.wire))
-    assert type(error) is transcript.error
-    assert error.provider == "gemini"
-    assert events == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_gemini_decoder_recovers_events_before_failure_at_any_chunking(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    events, error = feed_until_failure(transcript.decoder(), chunked(wire, cuts))
-    assert type(error) is transcript.error
-    assert error.provider == "gemini"
-    assert events == transcript.expected
 
 
 def _failure(name: str) -> Error:
@@ -469,19 +389,12 @@ def test_gemini_decoder_reports_in_stream_overload() -> None:
     assert error.message == "The model is overloaded. Please try again later."
 
 
-@pytest.mark.parametrize(
-    ("name", "where"),
-    [("truncated", "before a finishReason"), ("truncated_mid_event", "in the middle of an event")],
-)
-def test_gemini_decoder_end_reports_truncation(name: str, where: str) -> None:
-    transcript = next(t for t in FAILING_TRANSCRIPTS if t.name == name)
-    d = transcript.decoder()
-    d.feed(transcript.wire)
-    with pytest.raises(ProtocolError, match=f"{where}: the response is truncated") as info:
-        d.end()
-    assert info.value.provider == "gemini"
-    assert info.value.offset == len(transcript.wire)
-    assert not d.done
+# The failing transcripts cut before the terminal event, and what end() says of each
+# (tests/wire/test_decoders.py).
+TRUNCATED = {
+    "truncated": "before a finishReason: the response is truncated",
+    "truncated_mid_event": "in the middle of an event: the response is truncated",
+}
 
 
 def test_gemini_decoder_excerpts_invalid_json_line() -> None:
@@ -733,82 +646,28 @@ def test_gemini_decoder_keeps_events_before_an_oversized_event(oversized: bytes)
         assert events == expected, f"chunks of sizes {[len(c) for c in chunks]}"
 
 
-Outcome = tuple[list[Event], type[Error] | None]
-
-
-def outcome(d: GeminiDecoder, chunks: Iterable[bytes]) -> Outcome:
-    """The events delivered and the type of the error that ended them, if any."""
-    events: list[Event] = []
-    try:
-        for chunk in chunks:
-            events.extend(d.feed(chunk))
-        events.extend(d.end())
-    except Error as exc:
-        return events + exc.pending_events, type(exc)
-    return events, None
-
-
-@given(data=st.data())
-def test_gemini_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
-    data: st.DataObject,
-) -> None:
-    everything = {t.name: t for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
-    transcript = everything[data.draw(st.sampled_from(sorted(everything)), label="transcript")]
-    cap = data.draw(st.integers(1, 800), label="max_event_bytes")
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-
-    def make() -> GeminiDecoder:
-        return GeminiDecoder(
-            provider="gemini", requested_model=transcript.requested_model, max_event_bytes=cap
-        )
-
-    assert outcome(make(), chunked(wire, cuts)) == outcome(make(), [wire])
-
-
 # -- garbage in: only eventide errors out ----------------------------------------------------
 
 
-@given(wire=st.binary(max_size=2000), cuts=st.lists(st.integers(0, 2000), max_size=10))
-def test_gemini_decoder_raises_only_protocol_error_on_arbitrary_bytes(
-    wire: bytes, cuts: list[int]
-) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
-
-
-_SPRINKLES = st.sampled_from(
-    [
-        b"data: ",
-        b"data:",
-        b"\n",
-        b"\r\n",
-        b"\r\n\r\n",
-        b"{",
-        b"}",
-        b'"',
-        b"[]",
-        b'{"candidates": [{"content": {"parts": [{"text": "x"}]}}]}',
-        b'{"candidates": [{"finishReason": "STOP"}]}',
-        b'"modelVersion": "m"',
-        b'"functionCall": {"name": "f"',
-        b'"thought": true',
-        b": keep-alive\r\n\r\n",
-        b"event: ping\r\n",
-    ]
-)
-
-
-@given(
-    wire=st.one_of(
-        sseish_bytes(),
-        st.lists(st.one_of(st.binary(max_size=12), _SPRINKLES), max_size=40).map(b"".join),
-    ),
-    cuts=st.lists(st.integers(0, 600), max_size=10),
-)
-def test_gemini_decoder_raises_only_protocol_error_on_sse_like_bytes(
-    wire: bytes, cuts: list[int]
-) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
+# Pieces of this API's stream, for garbage that looks like it (tests/wire/test_decoders.py).
+SPRINKLES = [
+    b"data: ",
+    b"data:",
+    b"\n",
+    b"\r\n",
+    b"\r\n\r\n",
+    b"{",
+    b"}",
+    b'"',
+    b"[]",
+    b'{"candidates": [{"content": {"parts": [{"text": "x"}]}}]}',
+    b'{"candidates": [{"finishReason": "STOP"}]}',
+    b'"modelVersion": "m"',
+    b'"functionCall": {"name": "f"',
+    b'"thought": true',
+    b": keep-alive\r\n\r\n",
+    b"event: ping\r\n",
+]
 
 
 def test_gemini_decoder_rejects_deeply_nested_json_as_protocol_error() -> None:
@@ -897,8 +756,8 @@ def test_gemini_decoder_raises_only_protocol_error_on_misshapen_chunks(
     """Valid JSON of the wrong shape (a string where a list belongs, ...) is skipped or a
     ProtocolError; never an AttributeError, TypeError or KeyError."""
     wire = b"".join(b"data: " + json.dumps(chunk).encode() + b"\r\n\r\n" for chunk in chunks)
-    assert_keeps_event_contract(
-        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire])
+    assert_keeps_contract(
+        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire]), complete=None
     )
 
 
@@ -907,7 +766,7 @@ def test_gemini_decoder_raises_only_protocol_error_on_misshapen_chunks(
 )
 def test_gemini_decoder_raises_only_eventide_errors_on_error_payloads(chunks: list[Any]) -> None:
     wire = b"".join(b"data: " + json.dumps(chunk).encode() + b"\r\n\r\n" for chunk in chunks)
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), [wire], allowed=Error))
+    assert_keeps_contract(decode_garbage(_fuzzed(), [wire], allowed=Error), complete=None)
 
 
 # -- round trip through a test-only encoder --------------------------------------------------

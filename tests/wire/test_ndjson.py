@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from eventide import ProtocolError
 from eventide.wire._ndjson import DEFAULT_MAX_LINE_BYTES, NDJSONDecoder
 from tests.strategies import chunked
+from tests.wire.harness import drive
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -34,20 +35,10 @@ def one_byte_chunks(data: bytes) -> list[bytes]:
     return [data[i : i + 1] for i in range(len(data))]
 
 
-Outcome = tuple[list[str], bool]
-
-
-def outcome(decoder: NDJSONDecoder, chunks: Iterable[bytes]) -> Outcome:
-    """The lines delivered (those a failing call completed included) and whether it failed."""
-    out: list[str] = []
-    try:
-        for chunk in chunks:
-            out.extend(decoder.feed(chunk))
-        out.extend(decoder.end())
-    except ProtocolError as exc:
-        pending: list[str] = exc.pending_events  # type: ignore[assignment]
-        return out + pending, True
-    return out, False
+def outcome(decoder: NDJSONDecoder, chunks: Iterable[bytes]) -> tuple[list[str], bool]:
+    """The lines delivered before any failure, and whether it failed."""
+    lines, error = drive(decoder, chunks)
+    return lines, error is not None
 
 
 # -- line endings and blank lines ----------------------------------------------------------
@@ -150,9 +141,10 @@ def test_ndjson_decoder_accepts_a_line_of_exactly_max_line_bytes() -> None:
 
 def test_ndjson_decoder_keeps_lines_before_an_oversized_line() -> None:
     decoder = NDJSONDecoder(max_line_bytes=8)
-    with pytest.raises(ProtocolError) as info:
-        decoder.feed(b"a\nb\n" + b"x" * 20 + b"\nc\n")
-    assert info.value.pending_events == ["a", "b"]  # type: ignore[comparison-overlap]
+    assert decoder.feed(b"a\nb\n" + b"x" * 20 + b"\nc\n") == ["a", "b"]
+    assert decoder.failed
+    with pytest.raises(ProtocolError):
+        decoder.end()
 
 
 def test_ndjson_decoder_rejects_a_non_positive_cap() -> None:

@@ -13,10 +13,10 @@ exactly that list whatever the chunk boundaries are, and garbage may only raise
 from __future__ import annotations
 
 import copy
+import functools
 import json
-from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pytest
@@ -27,7 +27,6 @@ from eventide import (
     AuthenticationError,
     BadRequestError,
     Error,
-    Event,
     Finish,
     ImagePart,
     Message,
@@ -48,14 +47,19 @@ from eventide import (
     Usage,
 )
 from eventide.wire._ollama import OllamaDecoder, build_ollama_body, ollama_error
-from tests.strategies import chunked, json_values, or_junk
+from tests.conformance.cases import OLLAMA
+from tests.contract import assert_keeps_contract
+from tests.strategies import json_values, or_junk
+from tests.wire import harness
 from tests.wire.harness import (
-    assert_keeps_event_contract,
     decode_garbage,
     feed_all,
     feed_until_failure,
     one_byte_chunks,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ollama"
 
@@ -66,29 +70,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "ollama"
 # -- the transcripts -------------------------------------------------------------------------
 
 
-@attrs.frozen
-class Transcript:
-    """One recorded body, how to decode it, and what must come out (for an error case: what
-    must be delivered before the error)."""
-
-    name: str
-    expected: list[Event]
-    requested_model: str = "llama3.2"
-    provider: str = "ollama"
-    extra: Mapping[str, Any] | None = None
-    error: type[Error] | None = None
-
-    @property
-    def wire(self) -> bytes:
-        return (DATA / f"{self.name}.ndjson").read_bytes()
-
-    def decoder(self, **options: Any) -> OllamaDecoder:
-        return OllamaDecoder(
-            provider=self.provider,
-            requested_model=self.requested_model,
-            extra=self.extra,
-            **options,
-        )
+Transcript = functools.partial(harness.Transcript, OLLAMA, requested_model="llama3.2")
 
 
 def meta(model: str, requested: str | None = None, **extra: Any) -> Metadata:
@@ -281,72 +263,8 @@ FAILING_TRANSCRIPTS = [
 ]
 
 
-def _name(transcript: Transcript) -> str:
-    return transcript.name
-
-
-def _transcript(name: str) -> Transcript:
+def _transcript(name: str) -> harness.Transcript:
     return next(t for t in TRANSCRIPTS + FAILING_TRANSCRIPTS if t.name == name)
-
-
-def test_ollama_transcripts_are_all_used() -> None:
-    """Every .ndjson file under tests/data/ollama/ has its expectations here."""
-    on_disk = {path.stem for path in DATA.glob("*.ndjson")}
-    assert on_disk == {t.name for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_ollama_decoder_decodes_transcript_whole(transcript: Transcript) -> None:
-    decoder = transcript.decoder()
-    assert feed_all(decoder, [transcript.wire]) == transcript.expected
-    assert decoder.done
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_ollama_decoder_decodes_transcript_one_byte_at_a_time(transcript: Transcript) -> None:
-    decoder = transcript.decoder()
-    assert feed_all(decoder, one_byte_chunks(transcript.wire)) == transcript.expected
-    assert decoder.done
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_ollama_decoder_ignores_chunk_boundaries_in_transcripts(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    assert feed_all(transcript.decoder(), chunked(wire, cuts)) == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_ollama_decoder_fails_transcript_whole_after_delivering_earlier_events(
-    transcript: Transcript,
-) -> None:
-    events, error = feed_until_failure(transcript.decoder(), [transcript.wire])
-    assert type(error) is transcript.error
-    assert events == transcript.expected
-    assert error.provider == "ollama"
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_ollama_decoder_fails_transcript_one_byte_at_a_time(transcript: Transcript) -> None:
-    events, error = feed_until_failure(transcript.decoder(), one_byte_chunks(transcript.wire))
-    assert type(error) is transcript.error
-    assert events == transcript.expected
-    assert error.provider == "ollama"
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_ollama_decoder_recovers_events_before_failure_at_any_chunking(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    events, error = feed_until_failure(transcript.decoder(), chunked(wire, cuts))
-    assert type(error) is transcript.error
-    assert events == transcript.expected
 
 
 def _failure(name: str, provider: str = "ollama") -> Error:
@@ -365,16 +283,12 @@ def test_ollama_decoder_reports_the_mid_stream_error_line() -> None:
     assert "an error was encountered" in error.body
 
 
-@pytest.mark.parametrize("name", ["truncated_mid_line", "truncated_between_lines"])
-def test_ollama_decoder_end_reports_truncation(name: str) -> None:
-    transcript = _transcript(name)
-    decoder = transcript.decoder()
-    decoder.feed(transcript.wire)
-    assert not decoder.done
-    with pytest.raises(ProtocolError, match="truncated") as info:
-        decoder.end()
-    assert info.value.offset == len(transcript.wire)
-    assert info.value.retryable
+# The failing transcripts cut before the terminal event, and what end() says of each
+# (tests/wire/test_decoders.py).
+TRUNCATED = {
+    "truncated_mid_line": "truncated",
+    "truncated_between_lines": "truncated",
+}
 
 
 def test_ollama_decoder_excerpts_the_invalid_json_line() -> None:
@@ -396,16 +310,8 @@ def decoder(requested_model: str = "m", **options: Any) -> OllamaDecoder:
     return OllamaDecoder(provider="ollama", requested_model=requested_model, **options)
 
 
-def test_ollama_decoder_ignores_bytes_after_the_done_line() -> None:
-    """The done line ends the response (DESIGN rule 2): what follows is not read."""
-    transcript = TRANSCRIPTS[0]
-    trailer = HI + b"{oops\n" + b'{"error":"late"}\n'
-    assert feed_all(transcript.decoder(), [transcript.wire + trailer]) == transcript.expected
-    fed = transcript.decoder()
-    assert fed.feed(transcript.wire) == transcript.expected
-    assert fed.done
-    assert fed.feed(trailer) == []
-    assert fed.end() == []
+# A complete body, and bytes after its terminal event (tests/wire/test_decoders.py).
+AFTER_THE_END = ("text", HI + b"{oops\n" + b'{"error":"late"}\n')
 
 
 def test_ollama_decoder_is_not_done_before_the_done_line() -> None:
@@ -457,13 +363,6 @@ def test_ollama_decoder_reads_content_and_tool_calls_on_the_done_line() -> None:
         Usage(None, 3, None),
         Finish("length", "length"),
     ]
-
-
-def test_ollama_decoder_keeps_metadata_extra_of_the_caller_unchanged() -> None:
-    extra = {"x-served-by": "edge-1"}
-    transcript = attrs.evolve(_transcript("unknown_fields"), extra=extra)
-    assert feed_all(transcript.decoder(), [transcript.wire]) == transcript.expected
-    assert extra == {"x-served-by": "edge-1"}
 
 
 @pytest.mark.parametrize(
@@ -543,76 +442,30 @@ def test_ollama_decoder_finishes_when_the_done_line_precedes_an_oversized_line()
     ]
 
 
-Outcome = tuple[list[Event], type[Error] | None]
-
-
-def outcome(fed: OllamaDecoder, chunks: Iterable[bytes]) -> Outcome:
-    """The events delivered and the type of the error that ended them, if any."""
-    events: list[Event] = []
-    try:
-        for chunk in chunks:
-            events.extend(fed.feed(chunk))
-        events.extend(fed.end())
-    except Error as exc:
-        return events + exc.pending_events, type(exc)
-    return events, None
-
-
-@given(data=st.data())
-def test_ollama_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
-    data: st.DataObject,
-) -> None:
-    everything = {t.name: t for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
-    transcript = everything[data.draw(st.sampled_from(sorted(everything)), label="transcript")]
-    cap = data.draw(st.integers(1, 400), label="max_line_bytes")
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    whole = outcome(transcript.decoder(max_line_bytes=cap), [wire])
-    assert outcome(transcript.decoder(max_line_bytes=cap), chunked(wire, cuts)) == whole
-
-
 # -- garbage in: only ProtocolError out ------------------------------------------------------
 
 
-@given(wire=st.binary(max_size=2000), cuts=st.lists(st.integers(0, 2000), max_size=10))
-def test_ollama_decoder_raises_only_protocol_error_on_arbitrary_bytes(
-    wire: bytes, cuts: list[int]
-) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
-
-
-_SPRINKLES = st.sampled_from(
-    [
-        b"\n",
-        b"\r\n",
-        b"{",
-        b"}",
-        b'"',
-        b":",
-        b",",
-        b"[]",
-        b"null",
-        b'"done":true',
-        b'"done":false',
-        b'"message":{"content":"x"}',
-        b'"message":{"thinking":"t"}',
-        b'"tool_calls":[{"function":{"name":"f","arguments":{}}}]',
-        b'"model":"m"',
-        b'"eval_count":3',
-        DONE,
-        HI,
-    ]
-)
-
-
-@given(
-    wire=st.lists(st.one_of(st.binary(max_size=8), _SPRINKLES), max_size=40).map(b"".join),
-    cuts=st.lists(st.integers(0, 800), max_size=10),
-)
-def test_ollama_decoder_raises_only_protocol_error_on_ndjson_like_bytes(
-    wire: bytes, cuts: list[int]
-) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
+# Pieces of this API's stream, for garbage that looks like it (tests/wire/test_decoders.py).
+SPRINKLES = [
+    b"\n",
+    b"\r\n",
+    b"{",
+    b"}",
+    b'"',
+    b":",
+    b",",
+    b"[]",
+    b"null",
+    b'"done":true',
+    b'"done":false',
+    b'"message":{"content":"x"}',
+    b'"message":{"thinking":"t"}',
+    b'"tool_calls":[{"function":{"name":"f","arguments":{}}}]',
+    b'"model":"m"',
+    b'"eval_count":3',
+    DONE,
+    HI,
+]
 
 
 _FUNCTION = st.fixed_dictionaries(
@@ -669,7 +522,7 @@ def test_ollama_decoder_raises_only_protocol_error_on_misshapen_lines(
     if done:
         wire += DONE
     events = decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire])
-    assert_keeps_event_contract(events)
+    assert_keeps_contract(events, complete=None)
     for event in events:
         if isinstance(event, Usage):
             assert all(

@@ -6,22 +6,21 @@ shape of the OpenAI API reference, "The chat completion chunk object" and "Creat
 completion" (platform.openai.com/docs/api-reference/chat, read 2026-12), plus what the
 compatible servers (Azure, DeepSeek, OpenRouter, vLLM, Together) send on top of it. Every
 expected event list below is written out by hand; the decoder must give exactly that list
-whatever the chunk boundaries are. A test-only encoder (openai_encoder.py) drives the
+whatever the chunk boundaries are. eventide's own encoder (`encode_chat_stream`) drives the
 round-trip property, and garbage input may only ever raise `ProtocolError`.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import json
 import string
-from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import attrs
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -30,7 +29,6 @@ from eventide import (
     AuthenticationError,
     BadRequestError,
     Error,
-    Event,
     Finish,
     FinishReason,
     ImagePart,
@@ -51,25 +49,37 @@ from eventide import (
     ToolSpec,
     Usage,
 )
-from eventide.wire import OpenAIChatDecoder, build_chat_body, normalise_finish_reason, openai_error
-from tests.strategies import chunked, json_values, or_junk, sseish_bytes
+from eventide.wire import (
+    ChatStyle,
+    OpenAIChatDecoder,
+    build_chat_body,
+    encode_chat_stream,
+    normalise_finish_reason,
+    openai_error,
+)
+from tests.conformance.cases import OPENAI_CHAT
+from tests.contract import assert_keeps_contract
+from tests.strategies import chunked, json_values, or_junk
+from tests.wire import harness
 from tests.wire.harness import (
-    assert_keeps_event_contract,
     decode_garbage,
     feed_all,
     feed_until_failure,
     one_byte_chunks,
+    outcome,
 )
 from tests.wire.openai_encoder import (
     CallSpec,
-    Framing,
     Reasoning,
     Script,
     Step,
     Text,
     ToolPiece,
-    encode,
+    script_events,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "openai_chat"
 
@@ -80,28 +90,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "openai_chat"
 # -- the recorded transcripts --------------------------------------------------------------
 
 
-@attrs.frozen
-class Transcript:
-    """One recorded body, how to decode it, and what must come out.
-
-    For an error case, `expected` is what must be delivered before the error.
-    """
-
-    name: str
-    expected: list[Event]
-    provider: str = "openai"
-    requested_model: str = "gpt-4o-mini"
-    extra: Mapping[str, Any] | None = None
-    error: type[Error] | None = None
-
-    @property
-    def wire(self) -> bytes:
-        return (DATA / f"{self.name}.sse").read_bytes()
-
-    def decoder(self) -> OpenAIChatDecoder:
-        return OpenAIChatDecoder(
-            provider=self.provider, requested_model=self.requested_model, extra=self.extra
-        )
+Transcript = functools.partial(harness.Transcript, OPENAI_CHAT, requested_model="gpt-4o-mini")
 
 
 FP_4O = {"system_fingerprint": "fp_f9f4fb6dbf"}
@@ -469,67 +458,6 @@ FAILING_TRANSCRIPTS = [
 ]
 
 
-def _name(transcript: Transcript) -> str:
-    return transcript.name
-
-
-def test_openai_transcripts_are_all_used() -> None:
-    """Every .sse file under tests/data/openai_chat/ has its expectations here."""
-    on_disk = {path.stem for path in DATA.glob("*.sse")}
-    assert on_disk == {t.name for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_openai_decoder_decodes_transcript_whole(transcript: Transcript) -> None:
-    decoder = transcript.decoder()
-    assert feed_all(decoder, [transcript.wire]) == transcript.expected
-    assert decoder.done
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_openai_decoder_decodes_transcript_one_byte_at_a_time(transcript: Transcript) -> None:
-    assert feed_all(transcript.decoder(), one_byte_chunks(transcript.wire)) == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_openai_decoder_ignores_chunk_boundaries_in_transcripts(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    assert feed_all(transcript.decoder(), chunked(wire, cuts)) == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_openai_decoder_fails_transcript_whole_after_delivering_earlier_events(
-    transcript: Transcript,
-) -> None:
-    assert transcript.error is not None
-    events, error = feed_until_failure(transcript.decoder(), [transcript.wire])
-    assert type(error) is transcript.error
-    assert events == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_openai_decoder_fails_transcript_one_byte_at_a_time(transcript: Transcript) -> None:
-    events, error = feed_until_failure(transcript.decoder(), one_byte_chunks(transcript.wire))
-    assert type(error) is transcript.error
-    assert events == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_openai_decoder_recovers_events_before_failure_at_any_chunking(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    events, error = feed_until_failure(transcript.decoder(), chunked(wire, cuts))
-    assert type(error) is transcript.error
-    assert events == transcript.expected
-
-
 def _failure(name: str) -> Error:
     transcript = next(t for t in FAILING_TRANSCRIPTS if t.name == name)
     return feed_until_failure(transcript.decoder(), [transcript.wire])[1]
@@ -551,15 +479,12 @@ def test_openai_decoder_reads_openrouter_numeric_error_code_as_status() -> None:
     assert "Provider returned error" in error.message
 
 
-@pytest.mark.parametrize("name", ["truncated_mid_event", "truncated_after_finish"])
-def test_openai_decoder_end_reports_truncation(name: str) -> None:
-    """A body cut before [DONE] is an error from end(), even after a finish_reason."""
-    transcript = next(t for t in FAILING_TRANSCRIPTS if t.name == name)
-    decoder = transcript.decoder()
-    decoder.feed(transcript.wire)
-    assert not decoder.done
-    with pytest.raises(ProtocolError, match="truncated"):
-        decoder.end()
+# The failing transcripts cut before the terminal event, and what end() says of each
+# (tests/wire/test_decoders.py).
+TRUNCATED = {
+    "truncated_mid_event": "truncated",
+    "truncated_after_finish": "truncated",
+}
 
 
 def test_openai_decoder_excerpts_invalid_json_line() -> None:
@@ -571,17 +496,11 @@ def test_openai_decoder_excerpts_invalid_json_line() -> None:
 # -- the terminal event, metadata and smaller rules ----------------------------------------
 
 
-def test_openai_decoder_ignores_bytes_after_done() -> None:
-    """[DONE] ends the response (DESIGN rule 2): whatever follows is not read as events."""
-    transcript = TRANSCRIPTS[0]
-    trailer = b'data: {"choices":[{"index":0,"delta":{"content":"late"}}]}\n\ndata: {oops\n\n'
-    decoder = transcript.decoder()
-    assert feed_all(decoder, [transcript.wire + trailer]) == transcript.expected
-    decoder = transcript.decoder()
-    assert decoder.feed(transcript.wire) == transcript.expected
-    assert decoder.done
-    assert decoder.feed(trailer) == []
-    assert decoder.end() == []
+# A complete body, and bytes after its terminal event (tests/wire/test_decoders.py).
+AFTER_THE_END = (
+    "plain_text",
+    b'data: {"choices":[{"index":0,"delta":{"content":"late"}}]}\n\ndata: {oops\n\n',
+)
 
 
 def test_openai_decoder_is_not_done_before_done_line() -> None:
@@ -669,13 +588,6 @@ def test_openai_decoder_raises_provider_error_for_error_event_type() -> None:
     assert events == [Metadata(provider="p", model="m", requested_model="m"), TextDelta("a")]
 
 
-def test_openai_decoder_does_not_mutate_callers_extra() -> None:
-    extra = {"x-request-id": "req_8c1f3a0e"}
-    transcript = attrs.evolve(TRANSCRIPTS[0], extra=extra)
-    assert feed_all(transcript.decoder(), [transcript.wire]) == transcript.expected
-    assert extra == {"x-request-id": "req_8c1f3a0e"}
-
-
 # -- bounded buffer --------------------------------------------------------------------------
 
 HI_EVENT = b'data: {"model":"m","choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n'
@@ -705,21 +617,6 @@ def test_openai_decoder_keeps_events_before_an_oversized_event(oversized: bytes)
         assert events == expected, f"chunks of sizes {[len(c) for c in chunks]}"
 
 
-Outcome = tuple[list[Event], type[Error] | None]
-
-
-def outcome(decoder: OpenAIChatDecoder, chunks: Iterable[bytes]) -> Outcome:
-    """The events delivered and the type of the error that ended them, if any."""
-    events: list[Event] = []
-    try:
-        for chunk in chunks:
-            events.extend(decoder.feed(chunk))
-        events.extend(decoder.end())
-    except Error as exc:
-        return events + exc.pending_events, type(exc)
-    return events, None
-
-
 _CAPPED_VALUE = b'{"model":"m","choices":[{"index":0,"delta":{"content":"hi"}}]}'
 
 
@@ -747,68 +644,26 @@ def test_openai_decoder_applies_max_event_bytes_whatever_the_chunking(
     assert one_byte == whole
 
 
-@given(data=st.data())
-def test_openai_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
-    data: st.DataObject,
-) -> None:
-    everything = {t.name: t for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
-    transcript = everything[data.draw(st.sampled_from(sorted(everything)), label="transcript")]
-    cap = data.draw(st.integers(1, 800), label="max_event_bytes")
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-
-    def decoder() -> OpenAIChatDecoder:
-        return OpenAIChatDecoder(
-            provider=transcript.provider,
-            requested_model=transcript.requested_model,
-            extra=transcript.extra,
-            max_event_bytes=cap,
-        )
-
-    assert outcome(decoder(), chunked(wire, cuts)) == outcome(decoder(), [wire])
-
-
 # -- garbage in: only ProtocolError out ------------------------------------------------------
 
 
-@given(wire=st.binary(max_size=2000), cuts=st.lists(st.integers(0, 2000), max_size=10))
-def test_openai_decoder_raises_only_protocol_error_on_arbitrary_bytes(
-    wire: bytes, cuts: list[int]
-) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
-
-
-_SPRINKLES = st.sampled_from(
-    [
-        b"data: ",
-        b"data:",
-        b"\n",
-        b"\r\n",
-        b"\n\n",
-        b"data: [DONE]\n\n",
-        b"{",
-        b"}",
-        b'"',
-        b"[]",
-        b'{"choices":[{"delta":{"content":"x"}}]}',
-        b'"model":"m"',
-        b'"tool_calls":[{"index":0',
-        b": OPENROUTER PROCESSING\n\n",
-    ]
-)
-
-
-@given(
-    wire=st.one_of(
-        sseish_bytes(),
-        st.lists(st.one_of(st.binary(max_size=12), _SPRINKLES), max_size=40).map(b"".join),
-    ),
-    cuts=st.lists(st.integers(0, 600), max_size=10),
-)
-def test_openai_decoder_raises_only_protocol_error_on_sse_like_bytes(
-    wire: bytes, cuts: list[int]
-) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
+# Pieces of this API's stream, for garbage that looks like it (tests/wire/test_decoders.py).
+SPRINKLES = [
+    b"data: ",
+    b"data:",
+    b"\n",
+    b"\r\n",
+    b"\n\n",
+    b"data: [DONE]\n\n",
+    b"{",
+    b"}",
+    b'"',
+    b"[]",
+    b'{"choices":[{"delta":{"content":"x"}}]}',
+    b'"model":"m"',
+    b'"tool_calls":[{"index":0',
+    b": OPENROUTER PROCESSING\n\n",
+]
 
 
 _FUNCTION = st.fixed_dictionaries(
@@ -889,12 +744,12 @@ def test_openai_decoder_raises_only_protocol_error_on_misshapen_chunks(
     wire = b"".join(b"data: " + json.dumps(chunk).encode() + b"\n\n" for chunk in chunks)
     if done:
         wire += b"data: [DONE]\n\n"
-    assert_keeps_event_contract(
-        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire])
+    assert_keeps_contract(
+        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire]), complete=None
     )
 
 
-# -- round trip through the test-only encoder ----------------------------------------------
+# -- round trip through eventide's encoder ----------------------------------------------------
 
 # The provider's word and what it must become (OpenAI's five, and a few compatible servers').
 FINISH_REASONS: dict[str, FinishReason] = {
@@ -977,48 +832,20 @@ def scripts(draw: st.DrawFn) -> tuple[Script, list[list[str]]]:
     return Script(tuple(steps), calls, usage, finish), fragments
 
 
-framings = st.builds(
-    Framing,
+styles = st.builds(
+    ChatStyle,
     newline=st.sampled_from(["\n", "\r\n", "\r"]),
     data_prefix=st.sampled_from(["data: ", "data:"]),
-    keepalive=st.booleans(),
+    keepalive=st.none() | st.just("OPENROUTER PROCESSING"),
     multiline=st.booleans(),
     ascii_only=st.booleans(),
-    azure_placeholder=st.booleans(),
+    placeholder=st.booleans(),
     role_chunk=st.booleans(),
-    usage_mode=st.sampled_from(["usage_chunk", "on_finish"]),
+    usage_on_finish=st.booleans(),
     null_usage=st.booleans(),
     reasoning_field=st.sampled_from(["reasoning_content", "reasoning"]),
     repeat_name=st.booleans(),
 )
-
-
-def expected_events(script: Script, metadata: Metadata) -> list[Event]:
-    """What decoding `script` must give, built from the script alone."""
-    events: list[Event] = [metadata]
-    started: set[int] = set()
-    arguments: dict[int, str] = {}
-    for step in script.steps:
-        if isinstance(step, Text):
-            events.append(TextDelta(step.text))
-        elif isinstance(step, Reasoning):
-            events.append(ReasoningDelta(step.text))
-        elif step.index in started:
-            events.append(ToolCallDelta(step.index, None, None, step.arguments))
-            arguments[step.index] += step.arguments
-        else:
-            started.add(step.index)
-            call = script.calls[step.index]
-            events.append(ToolCallDelta(step.index, call.id, call.name, step.arguments))
-            arguments[step.index] = step.arguments
-    events.extend(
-        ToolCall(index, call.id, call.name, arguments[index])
-        for index, call in enumerate(script.calls)
-    )
-    if script.usage is not None:
-        events.append(script.usage)
-    events.append(Finish(FINISH_REASONS[script.finish_reason], script.finish_reason))
-    return events
 
 
 @given(data=st.data())
@@ -1026,17 +853,19 @@ def test_openai_decoder_round_trips_encoded_streams(data: st.DataObject) -> None
     """Whatever the model said, and however the server framed and the network cut it,
     decoding gives back exactly what was said."""
     script, fragments = data.draw(scripts(), label="script")
-    framing = data.draw(framings, label="framing")
+    style = data.draw(styles, label="style")
     fingerprint = data.draw(st.none() | st.just("fp_0123abcd"), label="fingerprint")
     response_id = "chatcmpl-" + data.draw(st.text(_ALNUM, min_size=1, max_size=12), label="id")
     model = data.draw(st.sampled_from(["gpt-4o-mini-2024-07-18", "deepseek-chat", "\u00e9-m"]))
-    wire = encode(
-        script,
-        framing=framing,
-        response_id=response_id,
+    metadata = Metadata(
+        provider="openai",
         model=model,
-        system_fingerprint=fingerprint,
+        requested_model="gpt-4o-mini",
+        response_id=response_id,
+        extra={} if fingerprint is None else {"system_fingerprint": fingerprint},
     )
+    expected = script_events(script, metadata)
+    wire = encode_chat_stream(expected, style=style)
     if data.draw(st.booleans(), label="one byte at a time"):
         chunks = one_byte_chunks(wire)
     else:
@@ -1045,13 +874,6 @@ def test_openai_decoder_round_trips_encoded_streams(data: st.DataObject) -> None
     decoder = OpenAIChatDecoder(provider="openai", requested_model="gpt-4o-mini")
     events = feed_all(decoder, chunks)
 
-    metadata = Metadata(
-        provider="openai",
-        model=model,
-        requested_model="gpt-4o-mini",
-        response_id=response_id,
-        extra={} if fingerprint is None else {"system_fingerprint": fingerprint},
-    )
     # The contract, stated plainly ...
     assert events[0] == metadata
     assert [type(e) for e in events].count(Metadata) == 1
@@ -1067,7 +889,7 @@ def test_openai_decoder_round_trips_encoded_streams(data: st.DataObject) -> None
     usages = [e for e in events if isinstance(e, Usage)]
     assert usages == ([] if script.usage is None else [script.usage])
     # ... and the exact sequence, event by event.
-    assert events == expected_events(script, metadata)
+    assert events == expected
     assert decoder.done
 
 

@@ -15,13 +15,12 @@ boundaries are, and garbage input may only ever raise `ProtocolError`.
 from __future__ import annotations
 
 import copy
+import functools
 import json
-from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import attrs
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -30,7 +29,6 @@ from eventide import (
     AuthenticationError,
     BadRequestError,
     Error,
-    Event,
     Finish,
     ImagePart,
     Message,
@@ -55,14 +53,19 @@ from eventide.wire._openai_responses import (
     build_responses_body,
     openai_responses_error,
 )
-from tests.strategies import chunked, json_values, or_junk, sseish_bytes
+from tests.conformance.cases import OPENAI_RESPONSES
+from tests.contract import assert_keeps_contract
+from tests.strategies import json_values, or_junk
+from tests.wire import harness
 from tests.wire.harness import (
-    assert_keeps_event_contract,
     decode_garbage,
     feed_all,
     feed_until_failure,
     one_byte_chunks,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "openai_responses"
 PROVIDER = "openai-responses"
@@ -112,27 +115,7 @@ METADATA = Metadata(provider="p", model="served-model", requested_model="m", res
 # -- the recorded transcripts --------------------------------------------------------------
 
 
-@attrs.frozen
-class Transcript:
-    """One recorded body, how to decode it, and what must come out.
-
-    For an error case, `expected` is what must be delivered before the error.
-    """
-
-    name: str
-    expected: list[Event]
-    requested_model: str
-    extra: Mapping[str, Any] | None = None
-    error: type[Error] | None = None
-
-    @property
-    def wire(self) -> bytes:
-        return (DATA / f"{self.name}.sse").read_bytes()
-
-    def decoder(self, **options: Any) -> OpenAIResponsesDecoder:
-        return OpenAIResponsesDecoder(
-            provider=PROVIDER, requested_model=self.requested_model, extra=self.extra, **options
-        )
+Transcript = functools.partial(harness.Transcript, OPENAI_RESPONSES)
 
 
 def meta(model: str, requested: str, response_id: str, **extra: Any) -> Metadata:
@@ -422,18 +405,9 @@ FAILING_TRANSCRIPTS = [
 EVERY_TRANSCRIPT = {t.name: t for t in TRANSCRIPTS + FAILING_TRANSCRIPTS}
 
 
-def _name(transcript: Transcript) -> str:
-    return transcript.name
-
-
 def _failure(name: str) -> Error:
     transcript = EVERY_TRANSCRIPT[name]
     return feed_until_failure(transcript.decoder(), [transcript.wire])[1]
-
-
-def test_openai_responses_transcripts_are_all_used() -> None:
-    """Every .sse file under tests/data/openai_responses/ has its expectations here."""
-    assert {path.stem for path in DATA.glob("*.sse")} == set(EVERY_TRANSCRIPT)
 
 
 def test_openai_responses_transcripts_carry_sequence_numbers() -> None:
@@ -445,62 +419,6 @@ def test_openai_responses_transcripts_carry_sequence_numbers() -> None:
             if line.startswith(b"data: {")
         ]
         assert numbers == list(range(len(numbers))), transcript.name
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_openai_responses_decoder_decodes_transcript_whole(transcript: Transcript) -> None:
-    decoder = transcript.decoder()
-    assert feed_all(decoder, [transcript.wire]) == transcript.expected
-    assert decoder.done
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-def test_openai_responses_decoder_decodes_transcript_one_byte_at_a_time(
-    transcript: Transcript,
-) -> None:
-    assert feed_all(transcript.decoder(), one_byte_chunks(transcript.wire)) == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_openai_responses_decoder_ignores_chunk_boundaries_in_transcripts(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    assert feed_all(transcript.decoder(), chunked(wire, cuts)) == transcript.expected
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_openai_responses_decoder_fails_transcript_whole_after_delivering_earlier_events(
-    transcript: Transcript,
-) -> None:
-    events, error = feed_until_failure(transcript.decoder(), [transcript.wire])
-    assert type(error) is transcript.error
-    assert events == transcript.expected
-    assert error.provider == PROVIDER
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-def test_openai_responses_decoder_fails_transcript_one_byte_at_a_time(
-    transcript: Transcript,
-) -> None:
-    events, error = feed_until_failure(transcript.decoder(), one_byte_chunks(transcript.wire))
-    assert type(error) is transcript.error
-    assert events == transcript.expected
-    assert error.provider == PROVIDER
-
-
-@pytest.mark.parametrize("transcript", FAILING_TRANSCRIPTS, ids=_name)
-@given(data=st.data())
-def test_openai_responses_decoder_recovers_events_before_failure_at_any_chunking(
-    transcript: Transcript, data: st.DataObject
-) -> None:
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    events, error = feed_until_failure(transcript.decoder(), chunked(wire, cuts))
-    assert type(error) is transcript.error
-    assert events == transcript.expected
 
 
 def test_openai_responses_decoder_reports_response_failed_as_server_error() -> None:
@@ -529,18 +447,12 @@ def test_openai_responses_decoder_reads_nested_error_event() -> None:
     assert error.message == "Too Many Requests"
 
 
-@pytest.mark.parametrize("name", ["truncated_mid_event", "truncated_after_item_done"])
-def test_openai_responses_decoder_end_reports_truncation(name: str) -> None:
-    """A body cut before its terminal event is an error from end(), even after every item
-    was done."""
-    transcript = EVERY_TRANSCRIPT[name]
-    decoder = transcript.decoder()
-    decoder.feed(transcript.wire)
-    assert not decoder.done
-    with pytest.raises(ProtocolError, match="truncated") as info:
-        decoder.end()
-    assert info.value.provider == PROVIDER
-    assert info.value.offset == len(transcript.wire)
+# The failing transcripts cut before the terminal event, and what end() says of each
+# (tests/wire/test_decoders.py).
+TRUNCATED = {
+    "truncated_mid_event": "truncated",
+    "truncated_after_item_done": "truncated",
+}
 
 
 def test_openai_responses_decoder_excerpts_invalid_json_line() -> None:
@@ -552,16 +464,8 @@ def test_openai_responses_decoder_excerpts_invalid_json_line() -> None:
 # -- the terminal event, metadata and smaller rules ----------------------------------------
 
 
-def test_openai_responses_decoder_ignores_bytes_after_the_terminal_event() -> None:
-    """response.completed ends the response (DESIGN rule 2): what follows is not read."""
-    transcript = EVERY_TRANSCRIPT["text"]
-    trailer = sse(text("late")) + b"data: {oops\n\n"
-    assert feed_all(transcript.decoder(), [transcript.wire + trailer]) == transcript.expected
-    decoder = transcript.decoder()
-    assert decoder.feed(transcript.wire) == transcript.expected
-    assert decoder.done
-    assert decoder.feed(trailer) == []
-    assert decoder.end() == []
+# A complete body, and bytes after its terminal event (tests/wire/test_decoders.py).
+AFTER_THE_END = ("text", sse(text("late")) + b"data: {oops\n\n")
 
 
 def test_openai_responses_decoder_is_not_done_before_the_terminal_event() -> None:
@@ -677,13 +581,6 @@ def test_openai_responses_decoder_ignores_done_events_of_text_already_streamed()
     }
     wire = sse(created(), text("a"), text("b"), done, completed())
     assert feed_all(decoder(), [wire]) == [METADATA, TextDelta("a"), TextDelta("b"), STOP]
-
-
-def test_openai_responses_decoder_does_not_mutate_callers_extra() -> None:
-    extra = {"request_id": "req_8c1f3a0e"}
-    transcript = attrs.evolve(EVERY_TRANSCRIPT["text"], extra=extra)
-    assert feed_all(transcript.decoder(), [transcript.wire]) == transcript.expected
-    assert extra == {"request_id": "req_8c1f3a0e"}
 
 
 def test_openai_responses_decoder_skips_a_done_line() -> None:
@@ -904,79 +801,28 @@ def test_openai_responses_decoder_keeps_the_response_when_an_oversized_trailer_f
     assert feed_all(decoder(max_event_bytes=256), [wire]) == [METADATA, TextDelta("hi"), STOP]
 
 
-Outcome = tuple[list[Event], type[Error] | None]
-
-
-def outcome(decoder_: OpenAIResponsesDecoder, chunks: Iterable[bytes]) -> Outcome:
-    """The events delivered and the type of the error that ended them, if any."""
-    events: list[Event] = []
-    try:
-        for chunk in chunks:
-            events.extend(decoder_.feed(chunk))
-        events.extend(decoder_.end())
-    except Error as exc:
-        return events + exc.pending_events, type(exc)
-    return events, None
-
-
-@given(data=st.data())
-def test_openai_responses_decoder_outcome_under_a_size_cap_ignores_chunk_boundaries(
-    data: st.DataObject,
-) -> None:
-    transcript = EVERY_TRANSCRIPT[
-        data.draw(st.sampled_from(sorted(EVERY_TRANSCRIPT)), label="transcript")
-    ]
-    cap = data.draw(st.integers(1, 3000), label="max_event_bytes")
-    wire = transcript.wire
-    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=30), label="cuts")
-    assert outcome(transcript.decoder(max_event_bytes=cap), chunked(wire, cuts)) == outcome(
-        transcript.decoder(max_event_bytes=cap), [wire]
-    )
-
-
 # -- garbage in: only ProtocolError out ------------------------------------------------------
 
 
-@given(wire=st.binary(max_size=2000), cuts=st.lists(st.integers(0, 2000), max_size=10))
-def test_openai_responses_decoder_raises_only_protocol_error_on_arbitrary_bytes(
-    wire: bytes, cuts: list[int]
-) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
-
-
-_SPRINKLES = st.sampled_from(
-    [
-        b"data: ",
-        b"event: response.output_text.delta\n",
-        b"\n",
-        b"\r\n",
-        b"\n\n",
-        b"{",
-        b"}",
-        b'"',
-        b"[]",
-        b'{"type":"response.output_text.delta","delta":"x"}',
-        b'{"type":"response.completed","response":{}}',
-        b'{"type":"response.created","response":{"model":"m"}}',
-        b'"type":"response.function_call_arguments.delta"',
-        b'"output_index":0',
-        b"data: [DONE]\n\n",
-        b": keep-alive\n\n",
-    ]
-)
-
-
-@given(
-    wire=st.one_of(
-        sseish_bytes(),
-        st.lists(st.one_of(st.binary(max_size=12), _SPRINKLES), max_size=40).map(b"".join),
-    ),
-    cuts=st.lists(st.integers(0, 600), max_size=10),
-)
-def test_openai_responses_decoder_raises_only_protocol_error_on_sse_like_bytes(
-    wire: bytes, cuts: list[int]
-) -> None:
-    assert_keeps_event_contract(decode_garbage(_fuzzed(), chunked(wire, cuts)))
+# Pieces of this API's stream, for garbage that looks like it (tests/wire/test_decoders.py).
+SPRINKLES = [
+    b"data: ",
+    b"event: response.output_text.delta\n",
+    b"\n",
+    b"\r\n",
+    b"\n\n",
+    b"{",
+    b"}",
+    b'"',
+    b"[]",
+    b'{"type":"response.output_text.delta","delta":"x"}',
+    b'{"type":"response.completed","response":{}}',
+    b'{"type":"response.created","response":{"model":"m"}}',
+    b'"type":"response.function_call_arguments.delta"',
+    b'"output_index":0',
+    b"data: [DONE]\n\n",
+    b": keep-alive\n\n",
+]
 
 
 _ITEM = st.fixed_dictionaries(
@@ -1068,8 +914,8 @@ def test_openai_responses_decoder_raises_only_protocol_error_on_misshapen_events
     """Valid JSON of the wrong shape (a string where an object belongs, ...) is skipped or a
     ProtocolError; never an AttributeError, TypeError or KeyError."""
     wire = b"".join(b"data: " + json.dumps(event).encode() + b"\n\n" for event in events)
-    assert_keeps_event_contract(
-        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire])
+    assert_keeps_contract(
+        decode_garbage(_fuzzed(), one_byte_chunks(wire) if one_byte else [wire]), complete=None
     )
 
 

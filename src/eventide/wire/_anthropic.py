@@ -1,4 +1,5 @@
-"""Anthropic Messages, sans-IO: the streaming body decoder and the request body builder.
+"""Anthropic Messages, sans-IO: the streaming body's mapper and its error mapping (the request
+body is built in `_anthropic_body`).
 
 Wire format from the Anthropic API reference, "Messages" and "Streaming Messages"
 (docs.anthropic.com/en/api/messages-streaming, read 2026-12), and the types of the official
@@ -32,20 +33,17 @@ by the caller, so they are not tool calls. Thinking signatures are kept on the d
 
 from __future__ import annotations
 
-import copy
 import json
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import Any, Final, cast, final
 
 from .._errors import (
     AuthenticationError,
     BadRequestError,
     NotFoundError,
     OverloadedError,
-    ProtocolError,
     ProviderError,
     RateLimitError,
     ServerError,
-    provider_error_for_status,
 )
 from .._events import (
     Event,
@@ -58,14 +56,11 @@ from .._events import (
     ToolCallDelta,
     Usage,
 )
-from .._request import ImagePart, Message, Request, TextPart
-from ._base import SSEFramedDecoder
-from ._json import loads
-from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder, SSEMessage
-from ._text import excerpt, readable
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
+from ._anthropic_body import DEFAULT_MAX_TOKENS as DEFAULT_MAX_TOKENS
+from ._anthropic_body import build_anthropic_body as build_anthropic_body
+from ._base import ErrorPayload
+from ._driver import MapperBase, StreamDecoder, served
+from ._error_payload import error_from_payload
 
 __all__ = [
     "ANTHROPIC_VERSION",
@@ -77,11 +72,8 @@ __all__ = [
 
 ANTHROPIC_VERSION: Final = "2023-06-01"
 """The ``anthropic-version`` header value this module's wire format follows."""
-DEFAULT_MAX_TOKENS: Final = 4096
-"""``max_tokens`` is required by the Messages API: sent when the request sets none."""
 
-_loads = loads  # json.loads, on the fast path
-_KNOWN_EVENTS = frozenset(
+_KNOWN_EVENTS = frozenset(  # "ping" is a keep-alive: skipped unread, as unknown events are
     {
         "message",  # data-only streams: the JSON "type" decides
         "message_start",
@@ -90,7 +82,6 @@ _KNOWN_EVENTS = frozenset(
         "content_block_stop",
         "message_delta",
         "message_stop",
-        "ping",
         "error",
     }
 )
@@ -147,35 +138,21 @@ def anthropic_error(
         retry_after: Seconds from a ``retry-after`` header, if any.
         raw: The body text, for the excerpt.
     """
-    message = ""
-    kind: str | None = None
-    request_id: str | None = None
-    if isinstance(payload, dict):
-        error = payload.get("error")
-        if isinstance(error, dict):
-            message = str(error.get("message") or "")
-            kind = error.get("type") if isinstance(error.get("type"), str) else None
-        elif isinstance(error, str):
-            message = error
-        elif isinstance(payload.get("message"), str):
-            message = payload["message"]
-        if isinstance(payload.get("request_id"), str):
-            request_id = payload["request_id"]
-    if not message:
-        message = readable(raw) or "no error message"
-    status = None if status_code == 200 else status_code
+    error = payload.get("error") if isinstance(payload, dict) else None
+    kind = error.get("type") if isinstance(error, dict) else None
+    kind = kind if isinstance(kind, str) else None
+    request_id = payload.get("request_id") if isinstance(payload, dict) else None
     by_type = _ERROR_TYPES.get(kind or "")
-    if kind == "api_error" and status is not None:
+    if kind == "api_error" and status_code not in (None, 200):
         by_type = None  # the generic type says less than a real HTTP status does
-    cls = by_type or provider_error_for_status(status)
-    where = f"HTTP {status}: " if status is not None else ""
-    request = f" (request {request_id})" if request_id else ""
-    return cls(
-        f"{where}{message}{request}",
-        status_code=status,
-        body=excerpt(raw),
-        code=kind,
+    return error_from_payload(
+        payload,
+        status_code=status_code,
         retry_after=retry_after,
+        raw=raw,
+        code=kind,
+        by_code=by_type,
+        suffix=f" (request {request_id})" if isinstance(request_id, str) and request_id else "",
     )
 
 
@@ -191,59 +168,28 @@ class _ToolState:
         self.done = False
 
 
-def _shape_error(what: str, data: str, offset: int) -> ProtocolError:
-    return ProtocolError(what, offset=offset, excerpt=excerpt(data, 120))
-
-
 @final
-class AnthropicDecoder(SSEFramedDecoder):
-    """Turn an Anthropic Messages streaming body into events. Does no I/O.
-
-    Args:
-        provider: The provider name to put in `Metadata`.
-        requested_model: The model that was asked for.
-        extra: Provider details for `Metadata.extra` (request id from headers, ...).
-        max_event_bytes: The largest server-sent event accepted.
-
-    Attributes:
-        signatures: The signature of each thinking block, by content block index, as
-            ``signature_delta`` (or ``content_block_start``) gave it. Sending thinking back
-            in a later turn needs it; events do not carry it.
-        done: True once ``message_stop`` was read: the response is complete.
-    """
+class AnthropicMapper(MapperBase):
+    """The `Mapper` of Messages API stream events (see the module docstring)."""
 
     __slots__ = (
         "_blocks",
         "_cached",
-        "_extra",
         "_input",
-        "_metadata_sent",
         "_output",
-        "_provider",
         "_reasoning_tokens",
-        "_requested_model",
-        "_sse",
         "_stop",
         "_tools",
-        "done",
         "signatures",
     )
 
-    _terminal_name = "message_stop"
+    events = _KNOWN_EVENTS
+    shape = "Messages API"
+    terminal = "message_stop"
+    error = staticmethod(anthropic_error)
 
-    def __init__(
-        self,
-        *,
-        provider: str,
-        requested_model: str,
-        extra: Mapping[str, Any] | None = None,
-        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
-    ) -> None:
-        self._provider = provider
-        self._requested_model = requested_model
-        self._extra = dict(extra or {})
-        self._sse = SSEDecoder(max_event_bytes=max_event_bytes)
-        self._metadata_sent = False
+    def __init__(self, metadata: Metadata) -> None:
+        super().__init__(metadata)
         self._blocks: set[int] = set()  # indices of the content blocks started
         self._tools: dict[int, _ToolState] = {}  # by content block index: tool_use only
         self._stop: str | None = None
@@ -252,40 +198,20 @@ class AnthropicDecoder(SSEFramedDecoder):
         self._cached: int | None = None
         self._reasoning_tokens: int | None = None
         self.signatures: dict[int, str] = {}
-        self.done = False
 
-    def _decode(self, messages: list[SSEMessage], out: list[Event]) -> None:
-        for message in messages:
-            data = message.data
-            if message.event not in _KNOWN_EVENTS or message.event == "ping":
-                continue  # a keep-alive, or an event type the API does not define: unread
-            try:
-                event = _loads(data)
-            except (ValueError, RecursionError):  # deeply nested JSON too
-                raise _shape_error(
-                    "data line is not valid JSON", data, self._sse.bytes_fed
-                ) from None
-            if type(event) is not dict:
-                raise _shape_error("data line is not a JSON object", data, self._sse.bytes_fed)
-            kind = event.get("type")
-            if not isinstance(kind, str):
-                kind = message.event
-            if kind == "error" or message.event == "error":
-                raise anthropic_error(event, raw=data)
-            start = len(out)
-            try:
-                self._event(kind, event, out)
-            except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
-                raise _shape_error(
-                    f"{kind} event does not have the Messages API shape ({exc})",
-                    data,
-                    self._sse.bytes_fed,
-                ) from exc
-            finally:
-                if not self._metadata_sent and len(out) > start:
-                    out.insert(start, self._metadata(None, None))
-            if self.done:
-                return
+    def metadata(self, payload: dict[str, Any], *, needed: bool) -> Metadata | None:
+        message = payload.get("message")  # only message_start carries one
+        if payload.get("type", "message_start") != "message_start" or type(message) is not dict:
+            return None
+        return served(self._base, message.get("model"), message.get("id"))
+
+    def on_payload(self, kind: str, payload: dict[str, Any], out: list[Event]) -> None:
+        name = payload.get("type")
+        if not isinstance(name, str):
+            name = kind
+        if name == "error" or kind == "error":
+            raise ErrorPayload(payload)
+        self._event(name, payload, out)
 
     def _event(self, kind: str, event: dict[str, Any], out: list[Event]) -> None:
         if kind == "content_block_delta":  # the hot path: one per token
@@ -317,14 +243,6 @@ class AnthropicDecoder(SSEFramedDecoder):
         usage = message.get("usage")
         if usage is not None:
             self._usage(usage, final=False)
-        if not self._metadata_sent:
-            model, response_id = message.get("model"), message.get("id")
-            out.append(
-                self._metadata(
-                    model if isinstance(model, str) else None,
-                    response_id if isinstance(response_id, str) else None,
-                )
-            )
 
     def _block_start(self, index: int, block: dict[str, Any], out: list[Event]) -> None:
         if type(block) is not dict:
@@ -402,16 +320,6 @@ class AnthropicDecoder(SSEFramedDecoder):
             if thinking is not None:
                 self._reasoning_tokens = thinking
 
-    def _metadata(self, model: str | None, response_id: str | None) -> Metadata:
-        self._metadata_sent = True
-        return Metadata(
-            provider=self._provider,
-            model=model or self._requested_model,
-            requested_model=self._requested_model,
-            response_id=response_id or None,
-            extra=self._extra,
-        )
-
     def _complete(self, tool: _ToolState, out: list[Event]) -> None:
         tool.done = True
         arguments = "".join(tool.parts)
@@ -461,148 +369,16 @@ def _int(value: Any) -> int | None:
     return value if type(value) is int else None
 
 
-# -- the request body ------------------------------------------------------------------------
+@final
+class AnthropicDecoder(StreamDecoder):
+    """Turn an Anthropic Messages streaming body into events (a `StreamDecoder`)."""
 
+    __slots__ = ()
+    mapper_type = AnthropicMapper
 
-def _image(part: ImagePart) -> dict[str, Any]:
-    source: dict[str, Any]
-    if part.url is not None:
-        if part.url.startswith("data:") and ";base64," in part.url:
-            # the API takes no data: URLs; the same bytes go in as a base64 source
-            media_type, _, data = part.url[5:].partition(";base64,")
-            source = {"type": "base64", "media_type": media_type, "data": data}
-        else:
-            source = {"type": "url", "url": part.url}
-    else:
-        source = {"type": "base64", "media_type": part.media_type, "data": part.data}
-    return {"type": "image", "source": source}
-
-
-def _blocks(content: str | tuple[TextPart | ImagePart, ...]) -> list[dict[str, Any]]:
-    if isinstance(content, str):
-        return [{"type": "text", "text": content}] if content else []
-    return [
-        {"type": "text", "text": part.text} if isinstance(part, TextPart) else _image(part)
-        for part in content
-    ]
-
-
-def _content(content: str | tuple[TextPart | ImagePart, ...]) -> str | list[dict[str, Any]]:
-    return content if isinstance(content, str) else _blocks(content)
-
-
-def _tool_input(arguments: str, name: str) -> dict[str, Any]:
-    if not arguments.strip():
-        return {}
-    try:
-        value = json.loads(arguments)
-    except (ValueError, RecursionError):  # deeply nested JSON too
-        value = None
-    if type(value) is not dict:
-        raise ValueError(
-            f"the arguments of tool call {name!r} are not a JSON object, which the Messages "
-            f"API requires as tool_use input: {excerpt(arguments, 60)!r}"
-        )
-    return value
-
-
-def _assistant(message: Message) -> dict[str, Any]:
-    if not message.tool_calls:
-        return {"role": "assistant", "content": _content(message.content)}
-    blocks = _blocks(message.content)  # an empty text block is rejected: none is sent
-    blocks.extend(
-        {
-            "type": "tool_use",
-            "id": call.id,
-            "name": call.name,
-            "input": _tool_input(call.arguments, call.name),
-        }
-        for call in message.tool_calls
-    )
-    return {"role": "assistant", "content": blocks}
-
-
-def _tool_result(message: Message) -> dict[str, Any]:
-    if message.tool_call_id is None:
-        raise ValueError("a tool message needs the tool_call_id of the call it answers")
-    return {
-        "type": "tool_result",
-        "tool_use_id": message.tool_call_id,
-        "content": _content(message.content),
-    }
-
-
-def _messages(messages: tuple[Message, ...]) -> tuple[list[str], list[dict[str, Any]]]:
-    system: list[str] = []
-    wire: list[dict[str, Any]] = []
-    results: list[dict[str, Any]] | None = None  # the tool_result blocks being gathered
-    for message in messages:
-        role = message.role
-        if role == "tool":
-            if results is None:
-                results = []
-                wire.append({"role": "user", "content": results})
-            results.append(_tool_result(message))
-            continue
-        results = None
-        if role == "system":
-            system.append(message.text)  # the API has no system role: top-level "system"
-        elif role == "assistant":
-            wire.append(_assistant(message))
-        else:
-            wire.append({"role": "user", "content": _content(message.content)})
-    return system, wire
-
-
-def _tool_choice(choice: str) -> dict[str, Any]:
-    if choice == "auto":
-        return {"type": "auto"}
-    if choice == "required":
-        return {"type": "any"}
-    if choice == "none":
-        return {"type": "none"}
-    return {"type": "tool", "name": choice}
-
-
-def build_anthropic_body(request: Request, *, model: str) -> dict[str, Any]:
-    """The JSON body of a streaming Messages request (a new dict sharing nothing with
-    `request`).
-
-    System messages go in the top-level ``system`` field (joined by a blank line when there
-    are several); consecutive tool results become ``tool_result`` blocks of one user
-    message; assistant tool calls become ``tool_use`` blocks with the parsed arguments as
-    ``input``. ``max_tokens`` defaults to `DEFAULT_MAX_TOKENS`; ``seed`` has no Messages API
-    equivalent and is not sent. ``Request.extra`` is merged last.
-
-    Raises:
-        ValueError: An assistant tool call whose arguments are not a JSON object, or a tool
-            message without a ``tool_call_id``.
-    """
-    system, messages = _messages(request.messages)
-    body: dict[str, Any] = {
-        "model": model,
-        "max_tokens": request.max_tokens if request.max_tokens is not None else DEFAULT_MAX_TOKENS,
-        "messages": messages,
-        "stream": True,
-    }
-    if system:
-        body["system"] = "\n\n".join(system)
-    if request.tools:
-        tools: list[dict[str, Any]] = []
-        for tool in request.tools:
-            spec: dict[str, Any] = {"name": tool.name}
-            if tool.description:
-                spec["description"] = tool.description
-            spec["input_schema"] = copy.deepcopy(tool.parameters)
-            tools.append(spec)
-        body["tools"] = tools
-    if request.tool_choice is not None:
-        body["tool_choice"] = _tool_choice(request.tool_choice)
-    if request.temperature is not None:
-        body["temperature"] = request.temperature
-    if request.top_p is not None:
-        body["top_p"] = request.top_p
-    if request.stop:
-        body["stop_sequences"] = list(request.stop)
-    body.update(copy.deepcopy(request.extra))
-    return body
+    @property
+    def signatures(self) -> dict[int, str]:
+        """The signature of each thinking block, by content block index, as
+        ``signature_delta`` (or ``content_block_start``) gave it. Sending thinking back in
+        a later turn needs it; events do not carry it."""
+        return cast("AnthropicMapper", self._mapper).signatures

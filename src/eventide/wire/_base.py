@@ -1,17 +1,28 @@
-"""What every decoder is: a small state machine you feed bytes and get events from."""
+"""What every decoder is (a small state machine you feed bytes), and what each API adds to the
+one driver that implements it (a `Mapper`: payloads in, events out)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from .._errors import Error, ProtocolError
-from .._events import Finish
+from .._errors import ProtocolError
 
 if TYPE_CHECKING:
-    from .._events import Event
-    from ._sse import SSEDecoder
+    from .._errors import ProviderError
+    from .._events import Event, Metadata
 
-__all__ = ["Decoder", "FramedDecoder", "SSEFramedDecoder"]
+__all__ = ["Decoder", "ErrorPayload", "Framer", "Mapper"]
+
+_T = TypeVar("_T")
+
+
+class ErrorPayload(Exception):  # a signal from mapper to driver, not an eventide error
+    """Raised by a mapper: this payload is the API's error. The driver raises the typed error
+    (`Mapper.error`) with the payload's text."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__()
+        self.payload = payload
 
 
 class Decoder(Protocol):
@@ -21,104 +32,132 @@ class Decoder(Protocol):
     order; `end()` marks the end of the body and returns what is left, or raises
     `ProtocolError` if the body stopped before its terminal event. `done` turns True at
     the terminal event (``[DONE]``, ``message_stop``, ...): the caller may stop reading.
-
-    A failure raised from `feed()` carries, as its `pending_events` attribute, the events that
-    the same call decoded before it; the caller delivers those first, then the error.
     The result never depends on where the body was cut into chunks.
+
+    A decoder holds its failure (h11's rule): a `feed()` that meets a fault returns the
+    events it completed before it, and the next `feed()` or `end()` raises the fault; when
+    it completed none, it raises at once. `failed` says a fault is held, so that a reader
+    calls `end()` (which raises it) rather than wait for more bytes. A fault after the
+    terminal event is no fault: the response was already complete.
     """
 
     @property
     def done(self) -> bool: ...
 
     @property
-    def failed(self) -> bool:
-        """Whether a fault is held, to be raised by the next `feed()` or `end()`."""
+    def failed(self) -> bool: ...
 
     def feed(self, data: bytes) -> list[Event]: ...
 
     def end(self) -> list[Event]: ...
 
 
-class FramedDecoder:
-    """The half every decoder shares: framing in, events out, failures that keep what came
-    before them. A subclass splits bytes into frames (`_frames`: SSE messages, NDJSON
-    lines) and turns frames into events (`_decode`); `feed()` is here, once."""
+class Mapper(Protocol):
+    """One API's half of a decoder: what its JSON payloads mean. The driver
+    (`eventide.wire.StreamDecoder`) frames the body, parses each payload as a JSON object,
+    puts `Metadata` first, wraps shape errors in `ProtocolError` and applies the end-of-body
+    rule; the mapper only maps.
 
-    __slots__ = ()
+    Read-only attributes (class attributes, usually) configure the driver: `framing`
+    (``"sse"`` or ``"ndjson"``); `events` and `prefixes`, the SSE event names whose data is
+    read (any other event is skipped unread); `sentinel`, a data line that is not JSON and
+    reaches `on_payload` as its kind with an empty payload (``[DONE]``); `shape`, the API's
+    name in shape errors; `terminal`, what the body must reach before it ends, named in the
+    truncation error.
+    """
 
-    _provider: str
-    done: bool
+    @property
+    def framing(self) -> str: ...
+    @property
+    def events(self) -> frozenset[str]: ...
+    @property
+    def prefixes(self) -> tuple[str, ...]: ...
+    @property
+    def sentinel(self) -> str | None: ...
+    @property
+    def shape(self) -> str: ...
+    @property
+    def terminal(self) -> str: ...
+    @property
+    def done(self) -> bool:
+        """True at the terminal event: the driver stops reading."""
+        ...
+
+    def __init__(self, metadata: Metadata) -> None:
+        """Start a response whose default `Metadata` (provider, requested model) is given."""
+
+    def metadata(self, payload: dict[str, Any], *, needed: bool) -> Metadata | None:
+        """The `Metadata` to send now, or None to wait for a payload that names the model.
+
+        The driver asks while no `Metadata` was sent. `needed`: the payload made events,
+        so `Metadata` goes before them: from what this payload says (response id, ...),
+        else None for the default one."""
+        ...
+
+    def on_payload(self, kind: str, payload: dict[str, Any], out: list[Event]) -> None:
+        """Append the events one payload means to `out`. `kind` is the SSE event name
+        (``"message"`` when unnamed or for NDJSON), or the sentinel.
+
+        Raises:
+            ErrorPayload: The payload (or the one it carries) is the API's error.
+            ProtocolError: The payload makes no sense here.
+            TypeError, KeyError, ValueError...: The payload does not have the API's shape
+                (the driver makes it a `ProtocolError`).
+        """
+        ...
+
+    def error(self, payload: Any, *, raw: str) -> ProviderError:
+        """The typed error for an error payload (the API's ``*_error`` function)."""
+        ...
+
+    def on_end(self, out: list[Event]) -> None:
+        """The body ended cleanly before `done`: append final events and set `done` if
+        the API's stream ends at EOF; leaving `done` False makes the body truncated."""
+        ...
+
+
+class Framer(Generic[_T]):
+    """The half of a framing layer (`SSEDecoder`, `NDJSONDecoder`) that holds its failure:
+    `feed()` returns what `_feed()` completed before a `ProtocolError` and raises it on the
+    next call; `end()` in a subclass calls `_raise_held()` first."""
+
+    __slots__ = ("_bytes_fed", "_failure")
+
+    def __init__(self) -> None:
+        self._failure: ProtocolError | None = None
+        self._bytes_fed = 0
+
+    @property
+    def bytes_fed(self) -> int:
+        """How many bytes have been fed so far."""
+        return self._bytes_fed
 
     @property
     def failed(self) -> bool:
-        """Whether a fault is held (never: a fault is raised by the call that meets it)."""
-        return False
+        """Whether a fault is held: the next `feed()` or `end()` raises it."""
+        return self._failure is not None
 
-    def _frames(self, data: bytes) -> list[Any]:
-        raise NotImplementedError
-
-    def _decode(self, frames: list[Any], out: list[Event]) -> None:
-        raise NotImplementedError
-
-    def feed(self, data: bytes) -> list[Event]:
-        """Take the next chunk of the body; return the events it completes.
+    def feed(self, data: bytes) -> list[_T]:
+        """Take the next chunk of the body; return the frames it completes.
 
         Raises:
-            ProtocolError: Bytes that are not a valid stream of this format.
-            ProviderError: The stream carried an error payload.
-            Either names the provider and carries ``pending_events``: the events decoded
-            before it in this call.
+            ProtocolError: Bytes this framing cannot take: at once if this call completed
+                no frame, else on the next call.
         """
-        if self.done:
-            return []  # whatever follows the terminal event is not part of the response
-        out: list[Event] = []
+        self._raise_held()
+        self._bytes_fed += len(data)
+        out: list[_T] = []
         try:
-            try:
-                frames = self._frames(data)
-            except ProtocolError as exc:  # the frames completed before the bad one come first
-                self._decode(exc.pending_events, out)
-                if out and type(out[-1]) is Finish:
-                    return out  # the terminal event came first: what follows does not matter
+            self._feed(data, out)
+        except ProtocolError as exc:
+            self._failure = exc
+            if not out:
                 raise
-            if frames:
-                self._decode(frames, out)
-        except Error as exc:
-            self._claim(exc, out)
-            raise
         return out
 
-    def _claim(self, exc: Error, out: list[Event]) -> None:
-        """Name the provider on a failure and attach the events decoded before it."""
-        if exc.provider is None:
-            exc.provider = self._provider
-        exc.pending_events = out
+    def _feed(self, data: bytes, out: list[_T]) -> None:
+        raise NotImplementedError
 
-
-class SSEFramedDecoder(FramedDecoder):
-    """A `FramedDecoder` over server-sent events whose stream ends at a terminal event
-    (`_terminal_name` names it in the truncation error)."""
-
-    __slots__ = ()
-
-    _sse: SSEDecoder
-    _terminal_name: ClassVar[str]
-
-    def _frames(self, data: bytes) -> list[Any]:
-        return self._sse.feed(data)
-
-    def end(self) -> list[Event]:
-        """Mark the end of the body.
-
-        Raises:
-            ProtocolError: The body ended before the terminal event (it was truncated).
-        """
-        if self.done:
-            return []
-        cut_mid_event = self._sse.pending
-        self._sse.end()
-        where = "in the middle of an event" if cut_mid_event else "between events"
-        raise ProtocolError(
-            f"stream ended before {self._terminal_name}, {where}: the response is truncated",
-            provider=self._provider,
-            offset=self._sse.bytes_fed,
-        )
+    def _raise_held(self) -> None:
+        if self._failure is not None:
+            raise self._failure

@@ -12,7 +12,7 @@ import json
 import json.scanner
 from typing import Any
 
-__all__ = ["loads"]
+__all__ = ["int_or_none", "loads"]
 
 _scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed
 _JSON_WHITESPACE = " \t\n\r"
@@ -32,3 +32,8 @@ def loads(text: str) -> Any:
     if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
         return json.loads(text)  # raises "Extra data" with its usual message
     return value
+
+
+def int_or_none(value: Any) -> int | None:
+    """`value` if it is a JSON integer (not a bool), else None: a count as it was reported."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -14,7 +14,8 @@ format on top (Ollama's chat stream, say).
 
 Work is O(bytes fed): the start of an unterminated line is kept as a list of pieces and
 joined once, when its LF arrives. Memory is bounded by `max_line_bytes`: no line (its
-ending not counted) may be longer, whatever the chunking.
+ending not counted) may be longer, whatever the chunking. A fault is held (h11's rule): the
+`feed()` that meets it returns the lines completed before it; the next call raises it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 from typing import final
 
 from .._errors import ProtocolError
+from ._base import Framer
 
 __all__ = ["DEFAULT_MAX_LINE_BYTES", "NDJSONDecoder"]
 
@@ -30,7 +32,7 @@ _BLANK = b" \t\r"  # a line of nothing but these is blank (JSON whitespace, less
 
 
 @final
-class NDJSONDecoder:
+class NDJSONDecoder(Framer[str]):
     """Turn a newline-delimited body into its lines (as text). Does no I/O.
 
     Feed it the body's bytes in chunks of any size; call `end()` once the body is over.
@@ -40,7 +42,7 @@ class NDJSONDecoder:
             `feed()` raises `ProtocolError`, so a hostile body cannot grow memory unbounded.
     """
 
-    __slots__ = ("_bytes_fed", "_max", "_tail", "_tail_size")
+    __slots__ = ("_max", "_tail", "_tail_size")
 
     def __init__(self, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
         if max_line_bytes < 1:
@@ -48,32 +50,20 @@ class NDJSONDecoder:
         self._max = max_line_bytes
         self._tail: list[bytes] = []  # pieces of the current, unterminated line
         self._tail_size = 0
-        self._bytes_fed = 0
-
-    @property
-    def bytes_fed(self) -> int:
-        """How many bytes have been fed so far."""
-        return self._bytes_fed
+        super().__init__()
 
     @property
     def pending(self) -> bool:
         """Whether the start of an unterminated line is held."""
         return self._tail_size > 0
 
-    def feed(self, data: bytes) -> list[str]:
-        """Take the next chunk of the body; return the non-blank lines it completes.
-
-        Raises:
-            ProtocolError: A line grew past `max_line_bytes`. Its ``pending_events`` holds
-                the lines (``str``) this call completed before that line.
-        """
-        self._bytes_fed += len(data)
+    def _feed(self, data: bytes, out: list[str]) -> None:
         if not data:
-            return []
+            return
         newline = data.find(b"\n")
         if newline < 0:
-            self._hold(data, [])
-            return []
+            self._hold(data)
+            return
         pieces = data.split(b"\n")
         if self._tail:
             self._tail.append(pieces[0])
@@ -81,21 +71,24 @@ class NDJSONDecoder:
             self._tail = []
             self._tail_size = 0
         rest = pieces.pop()  # what follows the last LF: the start of the next line
-        out: list[str] = []
         limit = self._max
         for line in pieces:
             if line.endswith(b"\r"):
                 line = line[:-1]
             if len(line) > limit:
-                self._too_big(line, out)
+                self._too_big(line)
             if line and (line[0] not in _BLANK or line.strip(_BLANK)):
                 out.append(line.decode("utf-8", "replace"))
         if rest:
-            self._hold(rest, out)
-        return out
+            self._hold(rest)
 
     def end(self) -> list[str]:
-        """Mark the end of the body; return its last line if it had no LF and is not blank."""
+        """Mark the end of the body; return its last line if it had no LF and is not blank.
+
+        Raises:
+            ProtocolError: The fault the last `feed()` held.
+        """
+        self._raise_held()
         line = b"".join(self._tail)
         self._tail = []
         self._tail_size = 0
@@ -105,21 +98,19 @@ class NDJSONDecoder:
             return []
         return [line.decode("utf-8", "replace")]
 
-    def _hold(self, piece: bytes, out: list[str]) -> None:
+    def _hold(self, piece: bytes) -> None:
         """Keep the start of an unterminated line, which may not outgrow the cap either."""
         self._tail.append(piece)
         size = self._tail_size = self._tail_size + len(piece)
         # One byte over the cap may still be the CR of a CRLF; two bytes over never is.
         if size > self._max + 1 or (size == self._max + 1 and not piece.endswith(b"\r")):
-            self._too_big(b"".join(self._tail), out)
+            self._too_big(b"".join(self._tail))
 
-    def _too_big(self, line: bytes, out: list[str]) -> None:
+    def _too_big(self, line: bytes) -> None:
         self._tail = []
         self._tail_size = 0
-        error = ProtocolError(
+        raise ProtocolError(
             f"NDJSON line longer than {self._max} bytes",
             offset=self._bytes_fed,
             excerpt=line[:80].decode("utf-8", "replace"),
         )
-        error.pending_events = out  # type: ignore[assignment]
-        raise error

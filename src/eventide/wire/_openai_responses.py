@@ -1,4 +1,5 @@
-"""OpenAI Responses API, sans-IO: the streaming body decoder and the request body builder.
+"""OpenAI Responses API, sans-IO: the streaming body's mapper and its error mapping (the
+request body is built in `_openai_responses_body`).
 
 Wire format from the OpenAI API reference, "Create a model response" and "Streaming events"
 (platform.openai.com/docs/api-reference/responses and .../responses-streaming, read 2026-12),
@@ -37,20 +38,8 @@ the terminal event.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, Final, final
 
-from .._errors import (
-    AuthenticationError,
-    BadRequestError,
-    NotFoundError,
-    OverloadedError,
-    ProtocolError,
-    ProviderError,
-    RateLimitError,
-    ServerError,
-    provider_error_for_status,
-)
 from .._events import (
     Event,
     Finish,
@@ -62,15 +51,14 @@ from .._events import (
     ToolCallDelta,
     Usage,
 )
-from .._request import ImagePart, Message, Request, TextPart
-from ._base import SSEFramedDecoder
-from ._json import loads
-from ._openai_chat import openai_error
-from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder, SSEMessage
-from ._text import excerpt
+from ._base import ErrorPayload
+from ._driver import MapperBase, StreamDecoder, served
+from ._json import int_or_none
+from ._openai_errors import openai_responses_error as openai_responses_error
+from ._openai_responses_body import build_responses_body as build_responses_body
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
 __all__ = [
     "OpenAIResponsesDecoder",
@@ -78,124 +66,10 @@ __all__ = [
     "openai_responses_error",
 ]
 
-_loads = loads  # json.loads, on the fast path
-
 _INCOMPLETE_REASONS: Final[dict[str, FinishReason]] = {
     "max_output_tokens": "length",
     "content_filter": "content_filter",
 }
-
-# In-stream error codes (`ResponseError.code` in the API reference, plus the codes of the
-# HTTP error bodies that gateways forward into the stream), by the error class they mean.
-_BAD_REQUEST_CODES: Final = frozenset(
-    {
-        "invalid_prompt",
-        "invalid_request_error",
-        "context_length_exceeded",
-        "bio_policy",
-        "data_residency_mismatch",
-        "empty_image_file",
-        "failed_to_download_image",
-        "unsupported_image_media_type",
-    }
-)
-_SERVER_CODES: Final = frozenset({"server_error", "internal_error", "vector_store_timeout"})
-_AUTH_CODES: Final = frozenset({"invalid_api_key", "authentication_error", "permission_error"})
-_NOT_FOUND_CODES: Final = frozenset({"model_not_found", "not_found_error"})
-_RATE_LIMIT_CODES: Final = frozenset({"too_many_requests", "insufficient_quota"})
-
-
-def _stream_error_class(hints: list[str], status: int | None) -> type[ProviderError]:
-    for hint in hints:
-        if "rate_limit" in hint or hint in _RATE_LIMIT_CODES:
-            return RateLimitError
-        if "overloaded" in hint:
-            return OverloadedError
-        if hint in _SERVER_CODES:
-            return ServerError
-        if hint in _AUTH_CODES:
-            return AuthenticationError
-        if hint in _NOT_FOUND_CODES:
-            return NotFoundError
-        if hint in _BAD_REQUEST_CODES or hint.startswith(("invalid_", "image_")):
-            return BadRequestError
-    return provider_error_for_status(status)
-
-
-def _text_field(*sources: Any, key: str) -> str | None:
-    """The first non-empty string under `key` in the mappings among `sources`."""
-    for source in sources:
-        if isinstance(source, dict):
-            value = source.get(key)
-            if isinstance(value, str) and value:
-                return value
-    return None
-
-
-def _stream_error(
-    payload: dict[str, Any], status_code: int | None, retry_after: float | None, raw: str
-) -> ProviderError:
-    nested: Any = None
-    default_cls: type[ProviderError] = ProviderError
-    if payload.get("type") == "response.failed":
-        response = payload.get("response")
-        error: Any = response.get("error") if isinstance(response, dict) else None
-        if isinstance(error, dict):  # the body excerpt shows the error, not the response
-            raw = json.dumps(error, ensure_ascii=False, separators=(",", ":"))
-        else:
-            error = {}
-            default_cls = ServerError  # failed, and no word why: the server's failure
-        fallback = "the response failed"
-    else:
-        error = payload
-        nested = payload.get("error")
-        fallback = "the stream carried an error event"
-    code = _text_field(error, nested, key="code")
-    kind = _text_field(nested, key="type")  # an error object's "type", when nested
-    message = _text_field(error, nested, key="message") or (
-        f"{fallback}: {code or kind}" if code or kind else fallback
-    )
-    status = status_code
-    for source in (error, nested):
-        value = source.get("status") if isinstance(source, dict) else None
-        if isinstance(value, int) and 400 <= value <= 599 and status in (None, 200):
-            status = value
-    hints = [hint.lower() for hint in (code, kind) if hint]
-    cls = _stream_error_class(hints, None if status == 200 else status)
-    if cls is ProviderError:
-        cls = default_cls
-    exc = cls(
-        message, status_code=status, body=excerpt(raw), code=code or kind, retry_after=retry_after
-    )
-    if "insufficient_quota" in hints:
-        exc.retryable = False  # out of credit: waiting will not help
-    return exc
-
-
-def openai_responses_error(
-    payload: Any,
-    *,
-    status_code: int | None = None,
-    retry_after: float | None = None,
-    raw: str = "",
-) -> ProviderError:
-    """The typed error for a Responses API error: an in-stream ``error`` or
-    ``response.failed`` event, or an HTTP error body (``{"error": {...}}``, as Chat
-    Completions: `openai_error` reads those).
-
-    In-stream codes map onto the error classes: ``server_error`` -> `ServerError`,
-    ``rate_limit_exceeded`` -> `RateLimitError`, ``invalid_prompt`` and the image codes ->
-    `BadRequestError`, and so on; an unknown code falls back on the HTTP status, if any.
-
-    Args:
-        payload: The decoded JSON, or None when the body was not JSON.
-        status_code: The HTTP status, if the payload came with one.
-        retry_after: Seconds from a Retry-After header, if any.
-        raw: The body or event text, for the excerpt.
-    """
-    if isinstance(payload, dict) and payload.get("type") in ("error", "response.failed"):
-        return _stream_error(payload, status_code, retry_after, raw)
-    return openai_error(payload, status_code=status_code, retry_after=retry_after, raw=raw)
 
 
 @final
@@ -210,10 +84,6 @@ class _Call:
         self.name = name
         self.parts: list[str] = []
         self.complete = False
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _string(event: dict[str, Any], key: str) -> str:
@@ -234,160 +104,95 @@ def _usage(data: dict[str, Any]) -> Usage:
     input_details = data.get("input_tokens_details")
     output_details = data.get("output_tokens_details")
     return Usage(
-        input_tokens=_int(data.get("input_tokens")),
-        output_tokens=_int(data.get("output_tokens")),
-        total_tokens=_int(data.get("total_tokens")),
-        cached_tokens=_int(input_details.get("cached_tokens"))
+        input_tokens=int_or_none(data.get("input_tokens")),
+        output_tokens=int_or_none(data.get("output_tokens")),
+        total_tokens=int_or_none(data.get("total_tokens")),
+        cached_tokens=int_or_none(input_details.get("cached_tokens"))
         if isinstance(input_details, dict)
         else None,
-        reasoning_tokens=_int(output_details.get("reasoning_tokens"))
+        reasoning_tokens=int_or_none(output_details.get("reasoning_tokens"))
         if isinstance(output_details, dict)
         else None,
     )
 
 
+_RESPONSE_EVENTS: Final = frozenset(
+    {
+        "response.created",
+        "response.in_progress",
+        "response.queued",
+        "response.completed",
+        "response.incomplete",
+    }
+)
+
+
 @final
-class OpenAIResponsesDecoder(SSEFramedDecoder):
-    """Turn an OpenAI Responses API streaming body into events. Does no I/O.
+class ResponsesMapper(MapperBase):
+    """The `Mapper` of Responses API stream events (see the module docstring)."""
 
-    Args:
-        provider: The provider name to put in `Metadata`.
-        requested_model: The model that was asked for.
-        extra: Provider details for `Metadata.extra` (request id from headers, ...).
-        max_event_bytes: The largest server-sent event accepted.
-    """
+    __slots__ = ("_by_item", "_calls", "_order", "_reasoning_part")
 
-    __slots__ = (
-        "_by_item",
-        "_calls",
-        "_extra",
-        "_metadata_sent",
-        "_order",
-        "_provider",
-        "_reasoning_part",
-        "_requested_model",
-        "_sse",
-        "done",
-    )
+    prefixes = ("response.",)  # the API's namespace: other event types are skipped unread
+    sentinel = "[DONE]"  # a gateway's Chat Completions habit; the terminal event decides
+    shape = "Responses API"
+    terminal = "response.completed"
+    error = staticmethod(openai_responses_error)
 
-    _terminal_name = "response.completed"
-
-    def __init__(
-        self,
-        *,
-        provider: str,
-        requested_model: str,
-        extra: Mapping[str, Any] | None = None,
-        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
-    ) -> None:
-        self._provider = provider
-        self._requested_model = requested_model
-        self._extra = dict(extra or {})
-        self._sse = SSEDecoder(max_event_bytes=max_event_bytes)
-        self._metadata_sent = False
+    def __init__(self, metadata: Metadata) -> None:
+        super().__init__(metadata)
         self._calls: dict[int, _Call] = {}  # by output_index
         self._by_item: dict[str, _Call] = {}  # by item id, for events without output_index
         self._order: list[_Call] = []  # every function call, in the order they appeared
         self._reasoning_part: tuple[str, int | None, int | None] | None = None
-        self.done = False
-        """True once a terminal event (``response.completed``, ``.incomplete`` or ``.failed``)
-        was read: the response is over."""
 
-    def _decode(self, messages: list[SSEMessage], out: list[Event]) -> None:
-        handlers = _HANDLERS
-        for message in messages:
-            data = message.data
-            if data == "[DONE]":
-                continue  # a gateway's Chat Completions habit; the terminal event decides
-            name = message.event
-            if name not in ("message", "error") and not name.startswith("response."):
-                continue  # an event type outside this API's namespace: skip, unread
-            try:
-                event = _loads(data)
-            except (ValueError, RecursionError):  # deeply nested JSON too
-                raise ProtocolError(
-                    "data line is not valid JSON",
-                    offset=self._sse.bytes_fed,
-                    excerpt=excerpt(data, 120),
-                ) from None
-            if type(event) is not dict:
-                raise ProtocolError(
-                    "data line is not a JSON object",
-                    offset=self._sse.bytes_fed,
-                    excerpt=excerpt(data, 120),
-                )
-            kind = event.get("type")
-            if kind is None:  # no "type": fall back on the SSE event name, if any
-                kind = message.event if message.event != "message" else None
-                if kind is None and "error" in event:
-                    kind = "error"
-            if kind in ("error", "response.failed"):
-                if kind == "response.failed":
-                    self.done = True
-                raise openai_responses_error({**event, "type": kind}, raw=data)
-            if type(kind) is not str:
-                if kind is None:
-                    continue  # nothing says what it is: skip it
-                raise ProtocolError(
-                    "event type is not a string",
-                    offset=self._sse.bytes_fed,
-                    excerpt=excerpt(data, 120),
-                )
-            handler = handlers.get(kind)
-            if handler is None:
-                continue  # an event type that carries nothing for us, or a newer one: skip it
-            try:
-                handler(self, event, out)
-            except (AttributeError, KeyError, IndexError, TypeError) as exc:
-                raise ProtocolError(
-                    f"{kind} event does not have the Responses API shape",
-                    offset=self._sse.bytes_fed,
-                    excerpt=excerpt(data, 120),
-                ) from exc
-            if self.done:
-                return
+    def metadata(self, payload: dict[str, Any], *, needed: bool) -> Metadata | None:
+        response, name = payload.get("response"), payload.get("type")
+        if type(response) is not dict or type(name) is not str or name not in _RESPONSE_EVENTS:
+            return None
+        return served(self._base, response.get("model"), response.get("id"))
 
-    # -- metadata --------------------------------------------------------------------------
-
-    def _metadata(self, response: dict[str, Any] | None, out: list[Event]) -> None:
-        if self._metadata_sent:
+    def on_payload(self, kind: str, payload: dict[str, Any], out: list[Event]) -> None:
+        if kind == "[DONE]":
             return
-        self._metadata_sent = True
-        model = response.get("model") if response is not None else None
-        response_id = response.get("id") if response is not None else None
-        out.append(
-            Metadata(
-                provider=self._provider,
-                model=model if isinstance(model, str) and model else self._requested_model,
-                requested_model=self._requested_model,
-                response_id=response_id if isinstance(response_id, str) and response_id else None,
-                extra=self._extra,
-            )
-        )
+        name = payload.get("type")
+        if name is None:  # no "type": fall back on the SSE event name, if any
+            name = kind if kind != "message" else None
+            if name is None and "error" in payload:
+                name = "error"
+        if name in ("error", "response.failed"):
+            if name == "response.failed":
+                self.done = True
+            raise ErrorPayload({**payload, "type": name})
+        if type(name) is not str:
+            if name is None:
+                return  # nothing says what it is: skip it
+            raise TypeError("event type is not a string")
+        handler = _HANDLERS.get(name)
+        if handler is not None:  # else an event type that carries nothing for us: skip it
+            handler(self, payload, out)
 
     def _on_response(self, event: dict[str, Any], out: list[Event]) -> None:
-        self._metadata(_object(event, "response"), out)
+        _object(event, "response")  # its model and id are the Metadata's
 
     # -- content ---------------------------------------------------------------------------
 
     def _on_text(self, event: dict[str, Any], out: list[Event]) -> None:
         delta = _string(event, "delta")
         if delta:
-            self._metadata(None, out)
             out.append(TextDelta(delta))
 
     def _on_reasoning(self, event: dict[str, Any], out: list[Event]) -> None:
         delta = _string(event, "delta")
         if not delta:
             return
-        self._metadata(None, out)
         # Each summary part (and each reasoning content part) is a paragraph of its own,
         # usually opening with a bold title: keep a blank line between them rather than run
         # "...first part.**Second title**" together.
         part = (
             str(event.get("item_id")),
-            _int(event.get("summary_index")),
-            _int(event.get("content_index")),
+            int_or_none(event.get("summary_index")),
+            int_or_none(event.get("content_index")),
         )
         if self._reasoning_part != part:
             if self._reasoning_part is not None:
@@ -399,7 +204,7 @@ class OpenAIResponsesDecoder(SSEFramedDecoder):
 
     def _call(self, event: dict[str, Any], item: dict[str, Any] | None = None) -> _Call:
         """The call an event belongs to (by output_index, else item id), made if new."""
-        output_index = _int(event.get("output_index"))
+        output_index = int_or_none(event.get("output_index"))
         item_id = event.get("item_id") if item is None else item.get("id")
         call = self._calls.get(output_index) if output_index is not None else None
         if call is None and isinstance(item_id, str):
@@ -429,7 +234,6 @@ class OpenAIResponsesDecoder(SSEFramedDecoder):
         call = self._call(event)
         if call.complete:
             return
-        self._metadata(None, out)
         if not call.parts:
             call.parts.append(fragment)
             out.append(ToolCallDelta(call.index, call.id, call.name, fragment))
@@ -443,7 +247,6 @@ class OpenAIResponsesDecoder(SSEFramedDecoder):
         call.complete = True
         if isinstance(name, str) and name:
             call.name = name
-        self._metadata(None, out)
         out.append(ToolCall(call.index, call.id, call.name, arguments))
 
     def _on_arguments_done(self, event: dict[str, Any], out: list[Event]) -> None:
@@ -463,7 +266,6 @@ class OpenAIResponsesDecoder(SSEFramedDecoder):
 
     def _terminal(self, event: dict[str, Any], out: list[Event]) -> None:
         response = _object(event, "response")
-        self._metadata(response, out)
         output = response.get("output")
         if isinstance(output, list):  # calls only the final response shows (a gateway's)
             for position, item in enumerate(output):
@@ -484,121 +286,25 @@ class OpenAIResponsesDecoder(SSEFramedDecoder):
         self.done = True
 
 
-_HANDLERS: Final[
-    dict[str, Callable[[OpenAIResponsesDecoder, dict[str, Any], list[Event]], None]]
-] = {
-    "response.output_text.delta": OpenAIResponsesDecoder._on_text,
-    "response.function_call_arguments.delta": OpenAIResponsesDecoder._on_arguments_delta,
-    "response.reasoning_summary_text.delta": OpenAIResponsesDecoder._on_reasoning,
-    "response.reasoning_text.delta": OpenAIResponsesDecoder._on_reasoning,
-    "response.function_call_arguments.done": OpenAIResponsesDecoder._on_arguments_done,
-    "response.output_item.added": OpenAIResponsesDecoder._on_item_added,
-    "response.output_item.done": OpenAIResponsesDecoder._on_item_done,
-    "response.created": OpenAIResponsesDecoder._on_response,
-    "response.in_progress": OpenAIResponsesDecoder._on_response,
-    "response.queued": OpenAIResponsesDecoder._on_response,
-    "response.completed": OpenAIResponsesDecoder._terminal,
-    "response.incomplete": OpenAIResponsesDecoder._terminal,
+_HANDLERS: Final[dict[str, Callable[[ResponsesMapper, dict[str, Any], list[Event]], None]]] = {
+    "response.output_text.delta": ResponsesMapper._on_text,
+    "response.function_call_arguments.delta": ResponsesMapper._on_arguments_delta,
+    "response.reasoning_summary_text.delta": ResponsesMapper._on_reasoning,
+    "response.reasoning_text.delta": ResponsesMapper._on_reasoning,
+    "response.function_call_arguments.done": ResponsesMapper._on_arguments_done,
+    "response.output_item.added": ResponsesMapper._on_item_added,
+    "response.output_item.done": ResponsesMapper._on_item_done,
+    "response.created": ResponsesMapper._on_response,
+    "response.in_progress": ResponsesMapper._on_response,
+    "response.queued": ResponsesMapper._on_response,
+    "response.completed": ResponsesMapper._terminal,
+    "response.incomplete": ResponsesMapper._terminal,
 }
 
 
-# -- the request body ----------------------------------------------------------------------
+@final
+class OpenAIResponsesDecoder(StreamDecoder):
+    """Turn an OpenAI Responses API streaming body into events (a `StreamDecoder`)."""
 
-
-def _input_parts(content: tuple[TextPart | ImagePart, ...]) -> list[dict[str, Any]]:
-    parts: list[dict[str, Any]] = []
-    for part in content:
-        if isinstance(part, TextPart):
-            parts.append({"type": "input_text", "text": part.text})
-        else:
-            url = part.url if part.url is not None else f"data:{part.media_type};base64,{part.data}"
-            parts.append({"type": "input_image", "image_url": url, "detail": "auto"})
-    return parts
-
-
-def _input_content(message: Message) -> str | list[dict[str, Any]]:
-    content = message.content
-    return content if isinstance(content, str) else _input_parts(content)
-
-
-def _items(message: Message) -> list[dict[str, Any]]:
-    """The input items of one message (an assistant turn with tool calls makes several)."""
-    if message.role == "tool":
-        return [
-            {
-                "type": "function_call_output",
-                "call_id": message.tool_call_id or "",
-                "output": _input_content(message),
-            }
-        ]
-    if message.role != "assistant":
-        return [{"type": "message", "role": message.role, "content": _input_content(message)}]
-    items: list[dict[str, Any]] = []
-    text = message.text
-    if text or not message.tool_calls:
-        items.append(
-            {
-                "type": "message",
-                "role": "assistant",
-                "content": [{"type": "output_text", "text": text}],
-            }
-        )
-    items.extend(
-        {
-            "type": "function_call",
-            "call_id": call.id,
-            "name": call.name,
-            "arguments": call.arguments,
-        }
-        for call in message.tool_calls
-    )
-    return items
-
-
-def build_responses_body(request: Request, *, model: str) -> dict[str, Any]:
-    """The JSON body of a streaming Responses API request (a new dict; nothing is shared
-    with `request` but read-only leaves such as tool parameter schemas).
-
-    A first system message with plain text becomes ``instructions``; other system messages
-    stay in ``input``, in place. Assistant text is sent as ``output_text``, the assistant's
-    tool calls as ``function_call`` items and tool results as ``function_call_output`` items.
-    Function tools are sent with ``"strict": false``: left out, the API makes them strict,
-    which turns optional parameters into required ones (function calling guide, "Strict
-    mode", read 2026-12). `Request.max_tokens` becomes ``max_output_tokens``. The Responses
-    API has no ``stop`` and no ``seed``: `Request.stop` and `Request.seed` are not sent.
-    `Request.extra` is merged last.
-    """
-    messages = request.messages
-    body: dict[str, Any] = {"model": model}
-    first = messages[0]
-    if first.role == "system" and isinstance(first.content, str):
-        body["instructions"] = first.content
-        messages = messages[1:]
-    body["input"] = [item for message in messages for item in _items(message)]
-    body["stream"] = True
-    if request.tools:
-        body["tools"] = [
-            {
-                "type": "function",
-                "name": tool.name,
-                "description": tool.description,
-                "parameters": tool.parameters,
-                "strict": False,
-            }
-            for tool in request.tools
-        ]
-    if request.tool_choice is not None:
-        choice = request.tool_choice
-        body["tool_choice"] = (
-            choice
-            if choice in ("auto", "none", "required")
-            else {"type": "function", "name": choice}
-        )
-    options = {
-        "temperature": request.temperature,
-        "max_output_tokens": request.max_tokens,
-        "top_p": request.top_p,
-    }
-    body.update((key, value) for key, value in options.items() if value is not None)
-    body.update(request.extra)
-    return body
+    __slots__ = ()
+    mapper_type = ResponsesMapper

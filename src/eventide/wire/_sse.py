@@ -18,7 +18,8 @@ Lines are split on bytes and decoded as UTF-8 (invalid bytes become U+FFFD) one 
 line at a time, so a multi-byte character split across chunks is never damaged, and the
 result does not depend on where the chunks were cut. Work is O(bytes fed). Memory is
 bounded by `max_event_bytes`: no line, and no event's data (its data lines joined by LF),
-may be longer, whatever the chunking.
+may be longer, whatever the chunking. A fault is held (h11's rule): the `feed()` that meets
+it returns the events completed before it, and the next `feed()` or `end()` raises it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import final
 import attrs
 
 from .._errors import ProtocolError
+from ._base import Framer
 
 __all__ = ["DEFAULT_MAX_EVENT_BYTES", "SSEDecoder", "SSEMessage"]
 
@@ -56,7 +58,7 @@ class SSEMessage:
 
 
 @final
-class SSEDecoder:
+class SSEDecoder(Framer[SSEMessage]):
     """Turn an event-stream body into `SSEMessage` objects. Does no I/O.
 
     Feed it the body's bytes in chunks of any size; call `end()` once the body is over.
@@ -67,7 +69,6 @@ class SSEDecoder:
     """
 
     __slots__ = (
-        "_bytes_fed",
         "_data",
         "_data_size",
         "_event_type",
@@ -91,30 +92,18 @@ class SSEDecoder:
         self._data: list[str] = []
         self._data_size = 0
         self._event_type = ""
-        self._bytes_fed = 0
+        super().__init__()
         self.last_event_id = ""
         """The last event id in effect ("" when none was set)."""
         self.retry: int | None = None
         """The reconnection time in milliseconds the stream asked for, or None."""
 
-    @property
-    def bytes_fed(self) -> int:
-        """How many bytes have been fed so far."""
-        return self._bytes_fed
-
-    def feed(self, data: bytes) -> list[SSEMessage]:
-        """Take the next chunk of the body; return the events it completes.
-
-        Raises:
-            ProtocolError: A line, or an event's data, grew past `max_event_bytes`. Its
-                ``pending_events`` holds the events this call completed before that point.
-        """
-        self._bytes_fed += len(data)
+    def _feed(self, data: bytes, out: list[SSEMessage]) -> None:
         if self._start is not None:
             data = self._start + data
             if len(data) < len(_BOM) and _BOM.startswith(data):
                 self._start = data  # could still be a BOM: wait for more
-                return []
+                return
             self._start = None
             data = data.removeprefix(_BOM)
         if self._skip_lf and data:
@@ -124,8 +113,8 @@ class SSEDecoder:
         end = max(data.rfind(b"\n"), data.rfind(b"\r"))
         if end < 0:
             if data:
-                self._hold(data, [])
-            return []
+                self._hold(data)
+            return
         if self._tail:
             self._tail.append(data[: end + 1])
             block = b"".join(self._tail)
@@ -133,15 +122,19 @@ class SSEDecoder:
             self._tail_size = 0
         else:
             block = data[: end + 1]
-        out = self._lines(block.splitlines(), len(block) > self._max)
+        self._lines(block.splitlines(), len(block) > self._max, out)
         if end + 1 < len(data):
-            self._hold(data[end + 1 :], out)
+            self._hold(data[end + 1 :])
         elif data[end] == 0x0D:
             self._skip_lf = True
-        return out
 
     def end(self) -> list[SSEMessage]:
-        """Mark the end of the body. An event without its closing blank line is discarded."""
+        """Mark the end of the body. An event without its closing blank line is discarded.
+
+        Raises:
+            ProtocolError: The fault the last `feed()` held.
+        """
+        self._raise_held()
         self._reset()
         return []
 
@@ -157,27 +150,24 @@ class SSEDecoder:
         self._data_size = 0
         self._event_type = ""
 
-    def _hold(self, piece: bytes, out: list[SSEMessage]) -> None:
+    def _hold(self, piece: bytes) -> None:
         """Keep the start of an unterminated line (a line may not outgrow the cap either)."""
         self._tail.append(piece)
         self._tail_size += len(piece)
         if self._tail_size > self._max:
-            self._too_big(b"".join(self._tail), out)
+            self._too_big(b"".join(self._tail))
 
-    def _too_big(self, line: bytes, out: list[SSEMessage]) -> None:
+    def _too_big(self, line: bytes) -> None:
         # The cap is checked on each line and on each event's data, never on how the bytes
         # were chunked, so the outcome does not depend on the chunk boundaries.
         self._reset()
-        error = ProtocolError(
+        raise ProtocolError(
             f"server-sent event line or data larger than {self._max} bytes",
             offset=self._bytes_fed,
             excerpt=line[:80].decode("utf-8", "replace"),
         )
-        error.pending_events = out  # type: ignore[assignment]
-        raise error
 
-    def _lines(self, lines: list[bytes], check_length: bool) -> list[SSEMessage]:
-        out: list[SSEMessage] = []
+    def _lines(self, lines: list[bytes], check_length: bool, out: list[SSEMessage]) -> None:
         data = self._data
         for line in lines:
             if not line:
@@ -195,7 +185,7 @@ class SSEDecoder:
                 self._event_type = ""
                 continue
             if check_length and len(line) > self._max:
-                self._too_big(line, out)
+                self._too_big(line)
             if line.startswith(b"data:"):  # the hot path: one data line per event
                 value = line[6:] if line[5:6] == b" " else line[5:]
             else:
@@ -213,9 +203,8 @@ class SSEDecoder:
                     continue
             self._data_size += len(value) + 1  # the value and its LF in the data buffer
             if self._data_size > self._max + 1:
-                self._too_big(line, out)
+                self._too_big(line)
             data.append(value.decode("utf-8", "replace"))
-        return out
 
     def _field(self, field: bytes, value: bytes) -> None:
         if field == b"event":

@@ -1,0 +1,162 @@
+"""Anthropic Messages, the request side: `Request` -> the streaming request body.
+
+From the Anthropic API reference, "Messages" (docs.anthropic.com/en/api/messages, read 2026-12).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Final
+
+from .._request import ImagePart, Message, Request, TextPart
+from ._text import excerpt
+
+__all__ = ["DEFAULT_MAX_TOKENS", "build_anthropic_body"]
+
+DEFAULT_MAX_TOKENS: Final = 4096
+"""``max_tokens`` is required by the Messages API: sent when the request sets none."""
+
+
+def _image(part: ImagePart) -> dict[str, Any]:
+    source: dict[str, Any]
+    if part.url is not None:
+        if part.url.startswith("data:") and ";base64," in part.url:
+            # the API takes no data: URLs; the same bytes go in as a base64 source
+            media_type, _, data = part.url[5:].partition(";base64,")
+            source = {"type": "base64", "media_type": media_type, "data": data}
+        else:
+            source = {"type": "url", "url": part.url}
+    else:
+        source = {"type": "base64", "media_type": part.media_type, "data": part.data}
+    return {"type": "image", "source": source}
+
+
+def _blocks(content: str | tuple[TextPart | ImagePart, ...]) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}] if content else []
+    return [
+        {"type": "text", "text": part.text} if isinstance(part, TextPart) else _image(part)
+        for part in content
+    ]
+
+
+def _content(content: str | tuple[TextPart | ImagePart, ...]) -> str | list[dict[str, Any]]:
+    return content if isinstance(content, str) else _blocks(content)
+
+
+def _tool_input(arguments: str, name: str) -> dict[str, Any]:
+    if not arguments.strip():
+        return {}
+    try:
+        value = json.loads(arguments)
+    except (ValueError, RecursionError):  # deeply nested JSON too
+        value = None
+    if type(value) is not dict:
+        raise ValueError(
+            f"the arguments of tool call {name!r} are not a JSON object, which the Messages "
+            f"API requires as tool_use input: {excerpt(arguments, 60)!r}"
+        )
+    return value
+
+
+def _assistant(message: Message) -> dict[str, Any]:
+    if not message.tool_calls:
+        return {"role": "assistant", "content": _content(message.content)}
+    blocks = _blocks(message.content)  # an empty text block is rejected: none is sent
+    blocks.extend(
+        {
+            "type": "tool_use",
+            "id": call.id,
+            "name": call.name,
+            "input": _tool_input(call.arguments, call.name),
+        }
+        for call in message.tool_calls
+    )
+    return {"role": "assistant", "content": blocks}
+
+
+def _tool_result(message: Message) -> dict[str, Any]:
+    if message.tool_call_id is None:
+        raise ValueError("a tool message needs the tool_call_id of the call it answers")
+    return {
+        "type": "tool_result",
+        "tool_use_id": message.tool_call_id,
+        "content": _content(message.content),
+    }
+
+
+def _messages(messages: tuple[Message, ...]) -> tuple[list[str], list[dict[str, Any]]]:
+    system: list[str] = []
+    wire: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] | None = None  # the tool_result blocks being gathered
+    for message in messages:
+        role = message.role
+        if role == "tool":
+            if results is None:
+                results = []
+                wire.append({"role": "user", "content": results})
+            results.append(_tool_result(message))
+            continue
+        results = None
+        if role == "system":
+            system.append(message.text)  # the API has no system role: top-level "system"
+        elif role == "assistant":
+            wire.append(_assistant(message))
+        else:
+            wire.append({"role": "user", "content": _content(message.content)})
+    return system, wire
+
+
+def _tool_choice(choice: str) -> dict[str, Any]:
+    if choice == "auto":
+        return {"type": "auto"}
+    if choice == "required":
+        return {"type": "any"}
+    if choice == "none":
+        return {"type": "none"}
+    return {"type": "tool", "name": choice}
+
+
+def build_anthropic_body(request: Request, *, model: str) -> dict[str, Any]:
+    """The JSON body of a streaming Messages request (a new dict sharing nothing with
+    `request`).
+
+    System messages go in the top-level ``system`` field (joined by a blank line when there
+    are several); consecutive tool results become ``tool_result`` blocks of one user
+    message; assistant tool calls become ``tool_use`` blocks with the parsed arguments as
+    ``input``. ``max_tokens`` defaults to `DEFAULT_MAX_TOKENS`; ``seed`` has no Messages API
+    equivalent and is not sent. ``Request.extra`` is merged last.
+
+    Raises:
+        ValueError: An assistant tool call whose arguments are not a JSON object, or a tool
+            message without a ``tool_call_id``.
+    """
+    system, messages = _messages(request.messages)
+    body: dict[str, Any] = {
+        "model": model,
+        "max_tokens": request.max_tokens if request.max_tokens is not None else DEFAULT_MAX_TOKENS,
+        "messages": messages,
+        "stream": True,
+    }
+    if system:
+        body["system"] = "\n\n".join(system)
+    if request.tools:
+        tools: list[dict[str, Any]] = []
+        for tool in request.tools:
+            spec: dict[str, Any] = {"name": tool.name}
+            if tool.description:
+                spec["description"] = tool.description
+            spec["input_schema"] = copy.deepcopy(tool.parameters)
+            tools.append(spec)
+        body["tools"] = tools
+    if request.tool_choice is not None:
+        body["tool_choice"] = _tool_choice(request.tool_choice)
+    if request.temperature is not None:
+        body["temperature"] = request.temperature
+    if request.top_p is not None:
+        body["top_p"] = request.top_p
+    if request.stop:
+        body["stop_sequences"] = list(request.stop)
+    body.update(copy.deepcopy(request.extra))
+    return body

@@ -1,0 +1,187 @@
+"""Google Gemini, the request side: `Request` -> the ``streamGenerateContent`` request body.
+
+From the Gemini API reference, "models.streamGenerateContent" and "Content"/"Part"
+(ai.google.dev/api/generate-content, read 2026-12).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import TYPE_CHECKING, Any, Final
+
+from .._request import ImagePart, TextPart
+from ._json import loads
+from ._text import excerpt
+
+if TYPE_CHECKING:
+    from .._events import ToolCall
+    from .._request import Message, Request
+
+__all__ = ["build_gemini_body"]
+
+_loads = loads
+# Gemini 3 models reject a replayed functionCall without the thoughtSignature the model sent
+# with it; `ToolCall` has no field to carry it, so replayed calls get the dummy signature the
+# Gemini API documents for calls it did not generate ("Thought signatures",
+# ai.google.dev/gemini-api/docs/thought-signatures, read 2026-12). Older models ignore it.
+_SKIP_SIGNATURE: Final = "skip_thought_signature_validator"
+_DATA_URL: Final = re.compile(r"data:([^;,]+);base64,(.*)", re.DOTALL)
+
+
+def _image(part: ImagePart) -> dict[str, Any]:
+    if part.data is not None:
+        return {"inlineData": {"mimeType": part.media_type, "data": part.data}}
+    url = part.url or ""
+    inline = _DATA_URL.fullmatch(url)
+    if inline:  # a data: URL is inline data, not a file Gemini could fetch
+        return {"inlineData": {"mimeType": inline.group(1), "data": inline.group(2)}}
+    file: dict[str, Any] = {"fileUri": url}
+    if part.media_type:
+        file = {"mimeType": part.media_type, **file}
+    return {"fileData": file}
+
+
+def _parts(message: Message) -> list[dict[str, Any]]:
+    if isinstance(message.content, str):
+        return [{"text": message.content}]
+    parts: list[dict[str, Any]] = []
+    for part in message.content:
+        if isinstance(part, TextPart):
+            parts.append({"text": part.text})
+        elif isinstance(part, ImagePart):
+            parts.append(_image(part))
+    return parts
+
+
+def _arguments(call: ToolCall) -> dict[str, Any]:
+    if not call.arguments.strip():
+        return {}
+    try:
+        value = _loads(call.arguments)
+    except (ValueError, RecursionError):
+        value = None
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"tool call {call.id!r} ({call.name}): Gemini needs the arguments as a JSON "
+            f"object, got {excerpt(call.arguments, 60)!r}"
+        )
+    return value
+
+
+def _response(text: str) -> dict[str, Any]:
+    """A tool result as a functionResponse ``response``: a JSON object as it is, anything
+    else wrapped as ``{"result": text}``."""
+    try:
+        value = _loads(text)
+    except (ValueError, RecursionError):
+        value = None
+    return value if isinstance(value, dict) else {"result": text}
+
+
+def _assistant(message: Message) -> dict[str, Any]:
+    parts = [part for part in _parts(message) if part.get("text") != ""]
+    for number, call in enumerate(message.tool_calls):
+        part: dict[str, Any] = {"functionCall": {"name": call.name, "args": _arguments(call)}}
+        if number == 0:  # the first call of a step carries the step's signature
+            part["thoughtSignature"] = _SKIP_SIGNATURE
+        parts.append(part)
+    return {"role": "model", "parts": parts or [{"text": ""}]}
+
+
+def _tool_config(choice: str) -> dict[str, Any]:
+    if choice in ("auto", "none"):
+        return {"functionCallingConfig": {"mode": choice.upper()}}
+    if choice == "required":
+        return {"functionCallingConfig": {"mode": "ANY"}}
+    return {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": [choice]}}
+
+
+def _declaration(name: str, description: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    declaration: dict[str, Any] = {"name": name}
+    if description:
+        declaration["description"] = description
+    # The API rejects an OBJECT schema without properties: a function without parameters
+    # is declared without a schema.
+    if parameters.get("type") != "object" or parameters.get("properties"):
+        declaration["parameters"] = copy.deepcopy(parameters)
+    return declaration
+
+
+def build_gemini_body(request: Request, *, model: str) -> dict[str, Any]:
+    """The JSON body of a ``streamGenerateContent`` request (a new dict sharing nothing with
+    `request`).
+
+    System messages become ``systemInstruction``; user turns are role ``user``, assistant
+    turns role ``model`` (text, then ``functionCall`` parts with ``args`` as an object);
+    consecutive tool results become one ``user`` turn of ``functionResponse`` parts, each
+    named after the function of the earlier call with the same id. `Request.extra` is
+    merged last; an object in it (``generationConfig``, ...) is merged into the one built
+    here rather than replacing it.
+
+    Args:
+        request: The request.
+        model: The model; it goes in the URL, not in the body.
+
+    Raises:
+        ValueError: A tool call whose arguments are not a JSON object, or a tool result
+            whose call is not in the conversation (and that names no function).
+    """
+    system: list[dict[str, Any]] = []
+    contents: list[dict[str, Any]] = []
+    functions: dict[str, str] = {}  # tool call id -> function name
+    results: list[dict[str, Any]] | None = None  # the open turn of tool results
+    for message in request.messages:
+        if message.role == "tool":
+            name = functions.get(message.tool_call_id or "") or message.name
+            if not name:
+                raise ValueError(
+                    f"tool result for {message.tool_call_id!r} answers no earlier tool call"
+                )
+            part = {"functionResponse": {"name": name, "response": _response(message.text)}}
+            if results is None:
+                results = [part]
+                contents.append({"role": "user", "parts": results})
+            else:
+                results.append(part)
+            continue
+        results = None
+        if message.role == "system":
+            system.append({"text": message.text})
+        elif message.role == "assistant":
+            functions.update((call.id, call.name) for call in message.tool_calls)
+            contents.append(_assistant(message))
+        else:
+            contents.append({"role": "user", "parts": _parts(message)})
+
+    body: dict[str, Any] = {"contents": contents}
+    if system:
+        body["systemInstruction"] = {"parts": system}
+    if request.tools:
+        body["tools"] = [
+            {
+                "functionDeclarations": [
+                    _declaration(tool.name, tool.description, tool.parameters)
+                    for tool in request.tools
+                ]
+            }
+        ]
+    if request.tool_choice is not None:
+        body["toolConfig"] = _tool_config(request.tool_choice)
+    options = {
+        "temperature": request.temperature,
+        "maxOutputTokens": request.max_tokens,
+        "topP": request.top_p,
+        "stopSequences": list(request.stop) if request.stop else None,
+        "seed": request.seed,
+    }
+    config = {key: value for key, value in options.items() if value is not None}
+    if config:
+        body["generationConfig"] = config
+    for key, value in copy.deepcopy(request.extra).items():
+        current = body.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            body[key] = {**current, **value}
+        else:
+            body[key] = value
+    return body

@@ -1,0 +1,98 @@
+"""OpenAI Chat Completions, the request side: `ChatRequest` -> the streaming request body.
+
+From the OpenAI API reference, "Create chat completion" (platform.openai.com/docs/api-reference/
+chat, read 2026-12).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .._request import ImagePart, TextPart
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .._request import Message, Request, ToolSpec
+
+__all__ = ["build_chat_body", "function_tools"]
+
+
+def function_tools(tools: Iterable[ToolSpec]) -> list[dict[str, Any]]:
+    """Tools as Chat Completions ``function`` tools (Ollama takes the same shape)."""
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": tool.parameters,
+            },
+        }
+        for tool in tools
+    ]
+
+
+def _content(message: Message) -> str | list[dict[str, Any]]:
+    if isinstance(message.content, str):
+        return message.content
+    parts: list[dict[str, Any]] = []
+    for part in message.content:
+        if isinstance(part, TextPart):
+            parts.append({"type": "text", "text": part.text})
+        elif isinstance(part, ImagePart):
+            url = part.url if part.url is not None else f"data:{part.media_type};base64,{part.data}"
+            parts.append({"type": "image_url", "image_url": {"url": url}})
+    return parts
+
+
+def _message(message: Message) -> dict[str, Any]:
+    wire: dict[str, Any] = {"role": message.role}
+    if message.role == "assistant" and message.tool_calls:
+        wire["content"] = _content(message) or None
+        wire["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments},
+            }
+            for call in message.tool_calls
+        ]
+    else:
+        wire["content"] = _content(message)
+    if message.tool_call_id is not None:
+        wire["tool_call_id"] = message.tool_call_id
+    if message.name is not None and message.role != "tool":
+        wire["name"] = message.name
+    return wire
+
+
+def build_chat_body(request: Request, *, model: str) -> dict[str, Any]:
+    """The JSON body of a streaming Chat Completions request (a new dict; nothing is shared
+    with `request` but read-only leaves such as tool parameter schemas)."""
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [_message(message) for message in request.messages],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if request.tools:
+        body["tools"] = function_tools(request.tools)
+    if request.tool_choice is not None:
+        choice = request.tool_choice
+        body["tool_choice"] = (
+            choice
+            if choice in ("auto", "none", "required")
+            else {"type": "function", "function": {"name": choice}}
+        )
+    options = {
+        "temperature": request.temperature,
+        "max_tokens": request.max_tokens,
+        "top_p": request.top_p,
+        "seed": request.seed,
+    }
+    body.update((key, value) for key, value in options.items() if value is not None)
+    if request.stop:
+        body["stop"] = list(request.stop)
+    body.update(request.extra)
+    return body

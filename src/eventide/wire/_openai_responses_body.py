@@ -1,0 +1,115 @@
+"""OpenAI Responses API, the request side: `Request` -> the streaming request body.
+
+From the OpenAI API reference, "Create a model response" (platform.openai.com/docs/api-reference/
+responses, read 2026-12).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .._request import TextPart
+
+if TYPE_CHECKING:
+    from .._request import ImagePart, Message, Request
+
+__all__ = ["build_responses_body"]
+
+
+def _input_parts(content: tuple[TextPart | ImagePart, ...]) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = []
+    for part in content:
+        if isinstance(part, TextPart):
+            parts.append({"type": "input_text", "text": part.text})
+        else:
+            url = part.url if part.url is not None else f"data:{part.media_type};base64,{part.data}"
+            parts.append({"type": "input_image", "image_url": url, "detail": "auto"})
+    return parts
+
+
+def _input_content(message: Message) -> str | list[dict[str, Any]]:
+    content = message.content
+    return content if isinstance(content, str) else _input_parts(content)
+
+
+def _items(message: Message) -> list[dict[str, Any]]:
+    """The input items of one message (an assistant turn with tool calls makes several)."""
+    if message.role == "tool":
+        return [
+            {
+                "type": "function_call_output",
+                "call_id": message.tool_call_id or "",
+                "output": _input_content(message),
+            }
+        ]
+    if message.role != "assistant":
+        return [{"type": "message", "role": message.role, "content": _input_content(message)}]
+    items: list[dict[str, Any]] = []
+    text = message.text
+    if text or not message.tool_calls:
+        items.append(
+            {
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": text}],
+            }
+        )
+    items.extend(
+        {
+            "type": "function_call",
+            "call_id": call.id,
+            "name": call.name,
+            "arguments": call.arguments,
+        }
+        for call in message.tool_calls
+    )
+    return items
+
+
+def build_responses_body(request: Request, *, model: str) -> dict[str, Any]:
+    """The JSON body of a streaming Responses API request (a new dict; nothing is shared
+    with `request` but read-only leaves such as tool parameter schemas).
+
+    A first system message with plain text becomes ``instructions``; other system messages
+    stay in ``input``, in place. Assistant text is sent as ``output_text``, the assistant's
+    tool calls as ``function_call`` items and tool results as ``function_call_output`` items.
+    Function tools are sent with ``"strict": false``: left out, the API makes them strict,
+    which turns optional parameters into required ones (function calling guide, "Strict
+    mode", read 2026-12). `Request.max_tokens` becomes ``max_output_tokens``. The Responses
+    API has no ``stop`` and no ``seed``: `Request.stop` and `Request.seed` are not sent.
+    `Request.extra` is merged last.
+    """
+    messages = request.messages
+    body: dict[str, Any] = {"model": model}
+    first = messages[0]
+    if first.role == "system" and isinstance(first.content, str):
+        body["instructions"] = first.content
+        messages = messages[1:]
+    body["input"] = [item for message in messages for item in _items(message)]
+    body["stream"] = True
+    if request.tools:
+        body["tools"] = [
+            {
+                "type": "function",
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": tool.parameters,
+                "strict": False,
+            }
+            for tool in request.tools
+        ]
+    if request.tool_choice is not None:
+        choice = request.tool_choice
+        body["tool_choice"] = (
+            choice
+            if choice in ("auto", "none", "required")
+            else {"type": "function", "name": choice}
+        )
+    options = {
+        "temperature": request.temperature,
+        "max_output_tokens": request.max_tokens,
+        "top_p": request.top_p,
+    }
+    body.update((key, value) for key, value in options.items() if value is not None)
+    body.update(request.extra)
+    return body
