@@ -76,6 +76,18 @@ async def test_provider_sends_its_path_and_headers(
     assert "api_key=set" in repr(provider)
 
 
+async def test_provider_keeps_the_query_string_of_its_base_url(
+    kit: Kit, server: ScriptedServer
+) -> None:
+    """Azure OpenAI's base URL carries ``?api-version=...``: it stays on the request URL."""
+    base_url = f"{server.url}{kit.prefix}?api-version=2024-10-21"
+    async with kit.make(base_url=base_url, **kit.options) as provider:
+        await eventide.collect(provider.stream("Say hello"))
+    (received,) = server.requests
+    path, _, query = kit.path.partition("?")
+    assert received.path == f"{path}?{'&'.join(['api-version=2024-10-21', *filter(None, [query])])}"
+
+
 async def test_provider_is_a_final_provider(kit: Kit, provider: Provider) -> None:
     assert getattr(kit.make, "__final__", False)
     assert isinstance(provider, Provider)

@@ -1,12 +1,13 @@
-"""`HTTPProvider`: what every HTTP provider shares. A provider module only says what differs:
-the URL, the auth headers, the request body, the decoder and the error mapping."""
+"""`HTTPProvider`: what every HTTP provider shares. A provider module only says what differs,
+as class attributes (its environment variables, defaults, endpoint path, decoder, body builder
+and error function) and, where its API needs it, `_auth` or `_url`."""
 
 from __future__ import annotations
 
 import json
-from functools import partial
+import os
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from .._errors import AuthenticationError
 from .._http_source import HTTPSource
@@ -18,62 +19,112 @@ from .._transport import USER_AGENT, HTTPRequest, Refusal, transport_slot
 from ..wire._sse import DEFAULT_MAX_EVENT_BYTES
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from .._transport import ErrorFactory, HTTPClientOption, Transport
-    from ..wire import Decoder
+    from ..wire import Decoder, StreamDecoder
 
-__all__ = ["HTTPProvider"]
+__all__ = ["HTTPProvider", "join_url"]
+
+
+def join_url(base_url: str, path: str, query: str = "") -> str:
+    """`path` appended to the path of `base_url`, keeping the base's query string (Azure's
+    ``?api-version=...``) and adding `query` to it."""
+    parts = urlsplit(base_url)
+    queries = "&".join(q for q in (parts.query, query) if q)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + path, query=queries))
+
+
+def _environment(names: tuple[str, ...]) -> str | None:
+    return next((os.environ[name] for name in names if os.environ.get(name)), None)
 
 
 class HTTPProvider(AsyncResource):
     """The shared part of the providers that stream over HTTP. Not public: subclass it inside
     `eventide.providers` and mark the subclass `@final`.
 
-    A subclass sets `error_factory` (the wire module's typed-error function, as a
-    staticmethod) and implements `_url`, `_body` and `_decoder`. With `official_host` set,
-    a request to that host without a key fails before anything is sent, with an
-    `AuthenticationError` saying ``no API key: {missing_key}``.
+    Every provider takes the same keyword-only options; each falls back to the provider's
+    environment variables, read once, in the constructor:
+
+    Args:
+        base_url: The API root. Default: the first of `base_url_env` that is set, else
+            `default_base_url`.
+        api_key: The key, sent as `_auth` says. Default: the first of `key_env` that is
+            set; with none, no key is sent (a local server needs none; the provider's own
+            API, `official_host`, fails before anything is sent).
+        model: The model used when the request names none. Default: `model_env`, else
+            `default_model`.
+        name: The provider name reported in `Metadata` and errors.
+        http_client: An `httpx.AsyncClient` to send through (proxies, custom transports,
+            tests), which stays yours to close; or a function that makes one on first use,
+            closed by `aclose()`. Default: eventide's own transport, made on first use.
+        transport: A `Transport` to send through instead (the caller's to close).
+        headers: Extra request headers.
+        timeouts: Default time budgets of every stream (override per call).
+        max_event_bytes: The longest event (server-sent event line or data, NDJSON line).
+
+    Nothing is sent until a stream is read. The API key never appears in the repr, in
+    errors or in logs.
     """
 
-    error_factory: ErrorFactory
+    default_name: ClassVar[str]
+    default_base_url: ClassVar[str]
+    default_model: ClassVar[str]
+    base_url_env: ClassVar[tuple[str, ...]] = ()
+    key_env: ClassVar[tuple[str, ...]] = ()
+    model_env: ClassVar[tuple[str, ...]] = ()
+    path: ClassVar[str] = ""
+    """Appended to the base URL's path for every request (see `_url`)."""
+    decoder: ClassVar[type[StreamDecoder]]
+    body: ClassVar[Callable[..., dict[str, Any]]]
+    """The wire module's body builder, as a staticmethod: ``body(request, model=...)``."""
+    error_factory: ClassVar[ErrorFactory]
+    """The wire module's typed-error function, as a staticmethod."""
+    metadata_headers: ClassVar[tuple[tuple[str, str], ...]] = ()
+    """Response headers kept in `Metadata.extra`: (header, key) pairs."""
     official_host: ClassVar[str | None] = None
     missing_key: ClassVar[str] = ""
+    """What to do when `official_host` is asked without a key, for the error message."""
 
-    content_type: str = "application/json"
-    accept: str = "text/event-stream"
-    reject_content_types: tuple[str, ...] = ("text/html", "application/json")
+    fixed_headers: ClassVar[tuple[tuple[str, str], ...]] = ()
+    """Headers every request of this API carries (``headers=`` may override them)."""
+    content_type: ClassVar[str] = "application/json"
+    accept: ClassVar[str] = "text/event-stream"
+    reject_content_types: ClassVar[tuple[str, ...]] = ("text/html", "application/json")
 
     def __init__(
         self,
         *,
-        name: str,
-        base_url: str,
-        model: str,
-        secret: str | None,
-        auth_headers: Mapping[str, str],
-        http_client: HTTPClientOption,
-        transport: Transport | None,
-        headers: Mapping[str, str] | None,
-        timeouts: Timeouts | None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        model: str | None = None,
+        name: str | None = None,
+        http_client: HTTPClientOption = None,
+        transport: Transport | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeouts: Timeouts | None = None,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
-        self._name = name
-        self.base_url = base_url.rstrip("/")
-        self.model = model
-        self._secret = secret
+        key = api_key if api_key is not None else _environment(self.key_env)
+        self._secret = key or None
+        self._name = name or self.default_name
+        self.base_url = self._base_url(
+            base_url or _environment(self.base_url_env) or self.default_base_url
+        )
+        self.model = model or _environment(self.model_env) or self.default_model
         self._transport = transport_slot(http_client, transport)
         self._refusal = Refusal(
-            name,
+            self._name,
             self.error_factory,
-            secrets=(secret,) if secret else (),
+            secrets=(key,) if key else (),
             reject_content_types=self.reject_content_types,
         )
         self._headers = {
             "user-agent": USER_AGENT,
             "accept": self.accept,
             "content-type": self.content_type,
-            **auth_headers,
+            **dict(self.fixed_headers),
+            **(self._auth(key) if key else {}),
             **(headers or {}),
         }
         self.timeouts = timeouts if timeouts is not None else Timeouts()
@@ -111,13 +162,19 @@ class HTTPProvider(AsyncResource):
         """
         request = as_request(request, model=model)
         chosen = request.model or self.model
-        body = json.dumps(self._body(request, chosen), ensure_ascii=False, separators=(",", ":"))
+        body = json.dumps(
+            self.body(request, model=chosen), ensure_ascii=False, separators=(",", ":")
+        )
         sent = HTTPRequest("POST", self._url(chosen), self._headers, body.encode())
+
+        def decoder(headers: Mapping[str, str]) -> Decoder:
+            return self._decoder(headers, chosen)
+
         return EventStream(
             HTTPSource(
                 self._transport,
                 sent,
-                partial(self._decoder, model=chosen),
+                decoder,
                 self._refusal,
                 model=chosen,
                 timeouts=timeouts if timeouts is not None else self.timeouts,
@@ -132,11 +189,26 @@ class HTTPProvider(AsyncResource):
             return None
         return AuthenticationError(f"no API key: {self.missing_key}", provider=self._name)
 
-    def _url(self, model: str) -> str:
-        raise NotImplementedError
+    @staticmethod
+    def _base_url(value: str) -> str:
+        """The base URL as given (a provider may normalise it)."""
+        return value.rstrip("/")
 
-    def _body(self, request: Request, model: str) -> dict[str, Any]:
-        raise NotImplementedError
+    @staticmethod
+    def _auth(key: str) -> dict[str, str]:
+        """The headers that carry the key (default: a bearer token)."""
+        return {"authorization": f"Bearer {key}"}
+
+    def _url(self, model: str) -> str:
+        """The request URL for `model` (default: `path` under the base URL)."""
+        return join_url(self.base_url, self.path)
 
     def _decoder(self, headers: Mapping[str, str], model: str) -> Decoder:
-        raise NotImplementedError
+        """The decoder of a response, given its headers."""
+        extra = {key: headers[name] for name, key in self.metadata_headers if name in headers}
+        return self.decoder(
+            provider=self._name,
+            requested_model=model,
+            extra=extra,
+            max_event_bytes=self._max_event_bytes,
+        )

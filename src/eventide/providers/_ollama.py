@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import ipaddress
-import os
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Final, final
 from urllib.parse import urlsplit
 
-from ..wire._ndjson import DEFAULT_MAX_LINE_BYTES
-from ..wire._ollama import OllamaDecoder, build_ollama_body, ollama_error
+from ..wire import OllamaDecoder, build_ollama_body, ollama_error
 from ._http import HTTPProvider
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from .._request import Request
-    from .._timeouts import Timeouts
-    from .._transport import HTTPClientOption, Transport
+    from ..wire import Decoder
 
 __all__ = ["Ollama", "ollama_base_url"]
 
 OLLAMA_BASE_URL: Final = "http://localhost:11434"
 DEFAULT_PORT: Final = 11434
-DEFAULT_MODEL: Final = "llama3.2"
 _CLOUD_HOST: Final = "ollama.com"
 
 
@@ -86,70 +81,36 @@ def _unspecified(name: str) -> bool:
 class Ollama(HTTPProvider):
     """A provider for Ollama's native streaming chat API (``POST /api/chat``, NDJSON).
 
-    Args:
-        base_url: The server's root, such as ``http://gpu-box:11434``, or a bare host as in
-            ``OLLAMA_HOST`` (see `ollama_base_url`). Default: the ``OLLAMA_HOST`` environment
-            variable, else ``http://localhost:11434``.
-        api_key: Sent as a bearer token (ollama.com, or a server behind an authenticating
-            proxy). Default: none, and no Authorization header (a local server needs none).
-        model: The model used when the request names none. Default: ``OLLAMA_MODEL``, else
-            ``llama3.2``.
-        name: The provider name reported in `Metadata` and errors.
-        http_client: An `httpx.AsyncClient` to send through (proxies, custom transports,
-            tests), which stays yours to close; or a function that makes one on first use,
-            closed by `aclose()`. Default: a client made on first use, closed by `aclose()`.
-        transport: A `Transport` to send through instead (the caller's to close).
-        headers: Extra request headers.
-        timeouts: Default time budgets of every stream (override per call).
-        max_event_bytes: The longest NDJSON line accepted.
-
-    The environment is read once, here; nothing is sent until a stream is read. The API key
-    never appears in the repr, in errors or in logs.
+    Options as for every provider (see `HTTPProvider`): ``base_url`` is the server's root,
+    such as ``http://gpu-box:11434``, or a bare host as in ``OLLAMA_HOST`` (see
+    `ollama_base_url`; default: ``OLLAMA_HOST``, else ``http://localhost:11434``);
+    ``api_key`` is sent as a bearer token (ollama.com, or a server behind an authenticating
+    proxy; default: none, and no Authorization header); ``model`` defaults to
+    ``OLLAMA_MODEL``, else ``llama3.2``; ``max_event_bytes`` is the longest NDJSON line.
     """
 
+    default_name = "ollama"
+    default_base_url = OLLAMA_BASE_URL
+    default_model = "llama3.2"
+    base_url_env = ("OLLAMA_HOST",)
+    model_env = ("OLLAMA_MODEL",)
+    path = "/api/chat"
+    decoder = OllamaDecoder
+    body = staticmethod(build_ollama_body)
+    error_factory = staticmethod(ollama_error)
+    official_host = _CLOUD_HOST
+    missing_key = "ollama.com needs one, pass api_key="
     accept = "application/x-ndjson"
     # Errors come as application/json with an error status, which is handled before the
     # content type is looked at; a 200 application/json body is one whole JSON object, which
     # the NDJSON decoder reads as a one-line stream. Only an HTML page is surely wrong.
     reject_content_types = ("text/html",)
 
-    error_factory = staticmethod(ollama_error)
-    official_host = _CLOUD_HOST
-    missing_key = "ollama.com needs one, pass api_key="
+    @staticmethod
+    def _base_url(value: str) -> str:
+        return ollama_base_url(value)
 
-    def __init__(
-        self,
-        *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        model: str | None = None,
-        name: str = "ollama",
-        http_client: HTTPClientOption = None,
-        transport: Transport | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeouts: Timeouts | None = None,
-        max_event_bytes: int = DEFAULT_MAX_LINE_BYTES,
-    ) -> None:
-        super().__init__(
-            name=name,
-            base_url=ollama_base_url(base_url or os.environ.get("OLLAMA_HOST") or ""),
-            model=model or os.environ.get("OLLAMA_MODEL") or DEFAULT_MODEL,
-            secret=api_key or None,
-            auth_headers={"authorization": f"Bearer {api_key}"} if api_key else {},
-            http_client=http_client,
-            transport=transport,
-            headers=headers,
-            timeouts=timeouts,
-            max_event_bytes=max_event_bytes,
-        )
-
-    def _url(self, model: str) -> str:
-        return f"{self.base_url}/api/chat"
-
-    def _body(self, request: Request, model: str) -> dict[str, Any]:
-        return build_ollama_body(request, model=model)
-
-    def _decoder(self, headers: Mapping[str, str], model: str) -> OllamaDecoder:
+    def _decoder(self, headers: Mapping[str, str], model: str) -> Decoder:
         return OllamaDecoder(
             provider=self.name, requested_model=model, max_line_bytes=self._max_event_bytes
         )
