@@ -1,24 +1,27 @@
 """`Demo`: an offline provider, so that `eventide chat` works on a fresh machine without a key.
 
 It is not a shortcut around the pipeline: an in-memory `Transport` answers with the bytes
-an OpenAI-compatible server would send (``data: {chunk}`` events, usage, ``[DONE]``), and
-those bytes go through the response checks, the SSE decoder, the OpenAI chat decoder and an
-`EventStream` exactly as a real provider's do.
+an OpenAI-compatible server would send (``data: {chunk}`` events, usage, ``[DONE]``, written
+by `eventide.wire.ChatStreamEncoder`), and those bytes go through the response checks, the
+SSE decoder, the OpenAI chat decoder and an `EventStream` exactly as a real provider's do.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 
+from .._events import Finish, Metadata, ReasoningDelta, TextDelta, Usage
 from .._transport import InMemoryTransport
+from ..wire import ChatStreamEncoder
 from ._openai import OpenAIChat
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
+
+    from .._events import Event
 
 
 __all__ = ["DEMO_MODEL", "demo"]
@@ -59,42 +62,20 @@ def _pieces(text: str) -> list[str]:
     return re.findall(r"\S+\s*|\s+", text)
 
 
-def _chunk(response_id: str, delta: dict[str, Any], finish: str | None = None) -> bytes:
-    chunk = {
-        "id": response_id,
-        "object": "chat.completion.chunk",
-        "created": 0,
-        "model": DEMO_MODEL,
-        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
-    }
-    return b"data: " + json.dumps(chunk, ensure_ascii=False).encode() + b"\n\n"
-
-
 async def _demo_body(payload: Mapping[str, Any], delay: float) -> AsyncIterator[bytes]:
     prompt = _prompt(payload)
     reasoning, answer = demo_answer(prompt)
-    response_id = "chatcmpl-demo"
-    yield _chunk(response_id, {"role": "assistant", "content": ""})
-    pieces = [("reasoning_content", p) for p in _pieces(reasoning)]
-    pieces += [("content", p) for p in _pieces(answer)]
-    for field, piece in pieces:
+    pieces: list[Event] = [ReasoningDelta(piece) for piece in _pieces(reasoning)]
+    pieces += [TextDelta(piece) for piece in _pieces(answer)]
+    prompt_tokens = len(prompt.split())
+    encoder = ChatStreamEncoder()
+    yield encoder.encode(Metadata("demo", DEMO_MODEL, DEMO_MODEL, response_id="chatcmpl-demo"))
+    for piece in pieces:
         if delay:
             await anyio.sleep(delay)
-        yield _chunk(response_id, {field: piece})
-    yield _chunk(response_id, {}, "stop")
-    usage = {
-        "id": response_id,
-        "object": "chat.completion.chunk",
-        "created": 0,
-        "model": DEMO_MODEL,
-        "choices": [],
-        "usage": {
-            "prompt_tokens": len(prompt.split()),
-            "completion_tokens": len(pieces),
-            "total_tokens": len(prompt.split()) + len(pieces),
-        },
-    }
-    yield b"data: " + json.dumps(usage).encode() + b"\n\ndata: [DONE]\n\n"
+        yield encoder.encode(piece)
+    encoder.encode(Usage(prompt_tokens, len(pieces), prompt_tokens + len(pieces)))
+    yield encoder.encode(Finish("stop", "stop"))
 
 
 def demo(*, delay: float = 0.0, name: str = "demo") -> OpenAIChat:
