@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from ._errors import TimeoutPhase
     from ._events import Event
+    from ._secrets import Redactor
     from ._timeouts import Timeouts
     from ._transport import HTTPRequest, Refusal, Response, Transport
     from .wire import Decoder
@@ -46,6 +47,7 @@ class HTTPSource:
         request: The request to send.
         make_decoder: Makes the decoder for the response, given its headers.
         refusal: Decides whether the response is the provider's stream, and its error if not.
+        redactor: Hides the provider's secrets in every error that leaves the stream.
         model: The requested model.
         timeouts: The stream's budgets: the transport gets the HTTP ones; the first-event,
             idle and total budgets are enforced here.
@@ -59,6 +61,7 @@ class HTTPSource:
         "_failed",
         "_failure",
         "_make_decoder",
+        "_redactor",
         "_refusal",
         "_request",
         "_response",
@@ -75,6 +78,7 @@ class HTTPSource:
         request: HTTPRequest,
         make_decoder: MakeDecoder,
         refusal: Refusal,
+        redactor: Redactor,
         *,
         model: str,
         timeouts: Timeouts,
@@ -84,6 +88,7 @@ class HTTPSource:
         self._request = request
         self._make_decoder = make_decoder
         self._refusal = refusal
+        self._redactor = redactor
         self.model = model
         self._timeouts = timeouts
         self._failure = failure
@@ -153,8 +158,10 @@ class HTTPSource:
             )
         except BaseException as exc:
             self._failed = True
-            if isinstance(exc, Error) and exc.provider is None:
-                exc.provider = self.provider
+            if isinstance(exc, Error):
+                if exc.provider is None:
+                    exc.provider = self.provider
+                self._redactor.error(exc)  # whatever path it came by, the key stays here
             raise
 
     def _deadline(self, now: float) -> tuple[float, TimeoutPhase, float | None]:

@@ -9,6 +9,7 @@ import pytest
 
 from eventide import ProtocolError, ProviderError, TextDelta, Timeouts
 from eventide._http_source import HTTPSource
+from eventide._secrets import Redactor
 from eventide._transport import HTTPRequest, InMemoryTransport, Refusal, TransportClosed
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ async def test_http_source_raises_a_held_fault_before_reading_again() -> None:
         HTTPRequest("POST", "http://t/x"),
         lambda headers: HoldingDecoder(),
         Refusal("memory", ProviderError),
+        Redactor(()),
         model="m",
         timeouts=Timeouts(),
     )

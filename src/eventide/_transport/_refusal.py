@@ -2,7 +2,8 @@
 
 A response is refused when its status is not a success, or when a success comes with a
 content type that is not a stream (an HTML page from a proxy, a JSON error object). The
-error is the provider's typed one, built from a bounded, key-redacted excerpt of the body.
+error is the provider's typed one, built from a bounded excerpt of the body (the stream
+redacts the key from it, as from every error).
 """
 
 from __future__ import annotations
@@ -60,13 +61,11 @@ class Refusal:
     Attributes:
         provider: The provider's name, set on every error.
         error_factory: The wire module's typed-error function.
-        secrets: Strings (the API key) redacted from error bodies.
         reject_content_types: Content-type prefixes refused even with a success status.
     """
 
     provider: str
     error_factory: ErrorFactory
-    secrets: tuple[str, ...] = ()
     reject_content_types: tuple[str, ...] = ("text/html", "application/json")
 
     def refuses(self, response: Response) -> bool:
@@ -86,9 +85,6 @@ class Refusal:
             raw = (await read_at_most(response.chunks, MAX_ERROR_BODY)).decode("utf-8", "replace")
         finally:
             await response.aclose()
-        for secret in self.secrets:
-            if secret:
-                raw = raw.replace(secret, "[redacted]")
         try:
             payload: Any = json.loads(raw) if raw.lstrip().startswith(("{", "[")) else None
         except (ValueError, RecursionError):

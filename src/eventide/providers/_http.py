@@ -13,6 +13,7 @@ from .._errors import AuthenticationError
 from .._http_source import HTTPSource
 from .._request import Request, as_request
 from .._resource import AsyncResource
+from .._secrets import Redactor, check_key, secret_headers
 from .._stream import EventStream
 from .._timeouts import Timeouts
 from .._transport import USER_AGENT, HTTPRequest, Refusal, transport_slot
@@ -108,16 +109,15 @@ class HTTPProvider(AsyncResource):
         key = api_key if api_key is not None else _environment(self.key_env)
         self._secret = key or None
         self._name = name or self.default_name
+        for secret in ([key] if key else []) + secret_headers(headers or {}):
+            check_key(secret, provider=self._name)
         self.base_url = self._base_url(
             base_url or _environment(self.base_url_env) or self.default_base_url
         )
         self.model = model or _environment(self.model_env) or self.default_model
         self._transport = transport_slot(http_client, transport)
         self._refusal = Refusal(
-            self._name,
-            self.error_factory,
-            secrets=(key,) if key else (),
-            reject_content_types=self.reject_content_types,
+            self._name, self.error_factory, reject_content_types=self.reject_content_types
         )
         self._headers = {
             "user-agent": USER_AGENT,
@@ -127,6 +127,7 @@ class HTTPProvider(AsyncResource):
             **(self._auth(key) if key else {}),
             **(headers or {}),
         }
+        self._redactor = Redactor(secret_headers(self._headers))
         self.timeouts = timeouts if timeouts is not None else Timeouts()
         self._max_event_bytes = max_event_bytes
 
@@ -176,6 +177,7 @@ class HTTPProvider(AsyncResource):
                 sent,
                 decoder,
                 self._refusal,
+                self._redactor,
                 model=chosen,
                 timeouts=timeouts if timeouts is not None else self.timeouts,
                 failure=self._preflight(),
