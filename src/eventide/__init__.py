@@ -19,6 +19,7 @@ from ._errors import OverloadedError as OverloadedError
 from ._errors import ProtocolError as ProtocolError
 from ._errors import ProviderError as ProviderError
 from ._errors import RateLimitError as RateLimitError
+from ._errors import RequestError as RequestError
 from ._errors import ServerError as ServerError
 from ._errors import StreamTimeout as StreamTimeout
 from ._errors import TransportError as TransportError
@@ -79,6 +80,7 @@ __all__ = [
     "RateLimitError",
     "ReasoningDelta",
     "Request",
+    "RequestError",
     "ServerError",
     "StreamTimeout",
     "TextDelta",

@@ -9,6 +9,8 @@
     │   ├── RateLimitError          429: retry after `retry_after`
     │   ├── OverloadedError         503, 529, "overloaded": retry later
     │   └── ServerError             other 5xx: retry
+    ├── RequestError            the request cannot be sent to this provider as it is; also a
+    │                           ValueError (found before any I/O)
     ├── TransportError          the connection failed (chained from the HTTP library)
     │   └── StreamTimeout           a time budget ran out; `phase` says which
     └── NoProviderLeft          every candidate failed (routers)
@@ -38,6 +40,7 @@ __all__ = [
     "ProtocolError",
     "ProviderError",
     "RateLimitError",
+    "RequestError",
     "ServerError",
     "StreamTimeout",
     "TimeoutPhase",
@@ -167,6 +170,14 @@ class ServerError(ProviderError):
 
     kind = "server"
     retryable = True
+
+
+class RequestError(Error, ValueError):
+    """The request cannot be sent to this provider as it is (a tool call whose arguments the
+    API needs as an object, a tool result without the id of its call, text that cannot be
+    encoded, ...). Raised before any I/O; another provider may still take the request."""
+
+    kind = "request"
 
 
 class TransportError(Error):

@@ -372,3 +372,34 @@ async def test_provider_without_a_key_fails_before_sending_to_the_official_api(
     assert info.value.partial is not None
     assert info.value.partial.metadata is None
     assert sent == []
+
+
+# -- a request that cannot be built ----------------------------------------------------------
+
+
+async def test_provider_refuses_a_request_it_cannot_write_before_any_io(
+    kit: Kit, server: ScriptedServer, provider: Provider
+) -> None:
+    """A lone surrogate is valid JSON text but cannot be sent as UTF-8: the error is
+    eventide's (and a ValueError), names the provider, and nothing reaches the server."""
+    with pytest.raises(eventide.RequestError, match="cannot send this request") as info:
+        provider.stream("half a pair: \ud800")
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, eventide.Error)
+    assert info.value.provider == kit.name
+    assert not info.value.retryable
+    assert server.requests == []
+
+
+async def test_anthropic_refuses_tool_arguments_that_are_not_an_object() -> None:
+    request = eventide.Request(
+        messages=[
+            eventide.Message.user("hi"),
+            eventide.Message.assistant(tool_calls=[eventide.ToolCall(0, "c1", "f", "[1, 2]")]),
+            eventide.Message.tool("c1", "done"),
+        ]
+    )
+    async with Anthropic(base_url="http://127.0.0.1:9", api_key="k") as provider:
+        with pytest.raises(eventide.RequestError, match="not a JSON object") as info:
+            provider.stream(request)
+    assert info.value.provider == "anthropic"

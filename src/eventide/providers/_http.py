@@ -9,7 +9,7 @@ import os
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
-from .._errors import AuthenticationError
+from .._errors import AuthenticationError, RequestError
 from .._http_source import HTTPSource
 from .._request import Request, as_request
 from .._resource import AsyncResource
@@ -160,13 +160,20 @@ class HTTPProvider(AsyncResource):
             request: A `Request`, or a prompt string (one user message).
             model: Overrides the request's model and the provider's default.
             timeouts: Replaces the provider's `timeouts` for this stream.
+
+        Raises:
+            RequestError: The request cannot be written for this API (also a ValueError).
         """
         request = as_request(request, model=model)
         chosen = request.model or self.model
-        body = json.dumps(
-            self.body(request, model=chosen), ensure_ascii=False, separators=(",", ":")
-        )
-        sent = HTTPRequest("POST", self._url(chosen), self._headers, body.encode())
+        try:
+            body = json.dumps(
+                self.body(request, model=chosen), ensure_ascii=False, separators=(",", ":")
+            )
+            content = body.encode()  # a lone surrogate cannot be: UnicodeEncodeError
+        except (ValueError, TypeError) as exc:
+            raise RequestError(f"cannot send this request: {exc}", provider=self._name) from exc
+        sent = HTTPRequest("POST", self._url(chosen), self._headers, content)
 
         def decoder(headers: Mapping[str, str]) -> Decoder:
             return self._decoder(headers, chosen)
