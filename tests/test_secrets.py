@@ -13,7 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import eventide
-from eventide import AuthenticationError, Error
+from eventide import AsyncClient, AuthenticationError, Client, Error
 from eventide._secrets import REDACTED, SHORT, Redactor, check_key
 from eventide._transport import InMemoryTransport
 from tests.cli.script import read_records, run, run_batch, write_jsonl
@@ -238,3 +238,20 @@ def test_the_command_never_prints_or_writes_an_echoed_key(tmp_path: Path) -> Non
     assert record["error"] is not None
     assert LONG_KEY not in output.read_text(encoding="utf-8")
     assert REDACTED in json.dumps(record)
+
+
+# -- reprs -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kit", KITS, ids=str)
+def test_no_repr_shows_the_key(kit: Kit) -> None:
+    """The provider, both clients, and the request value a provider sends (its headers)."""
+    provider = kit.make(base_url="http://t", api_key=LONG_KEY, headers={"api-key": "az-secret-1"})
+    stream = provider.stream("hi")
+    request = stream._source._request  # type: ignore[attr-defined]  # the value sent
+    assert any(LONG_KEY in value for _, value in request.headers)  # it is there to be sent
+    with Client(provider) as sync:
+        texts = [repr(provider), repr(AsyncClient(provider)), repr(sync), repr(request)]
+    texts.append(repr(stream))
+    assert all(LONG_KEY not in text and "az-secret-1" not in text for text in texts)
+    assert REDACTED in repr(request)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from ._errors import Error
 
-__all__ = ["REDACTED", "SHORT", "Redactor", "check_key", "secret_headers"]
+__all__ = ["REDACTED", "SHORT", "Redactor", "check_key", "is_credential", "secret_headers"]
 
 REDACTED: Final = "[redacted]"
 SHORT: Final = 12
@@ -97,8 +97,13 @@ def secret_headers(headers: Mapping[str, str]) -> list[str]:
     return [
         value.split()[-1] if value.split() else value
         for name, value in headers.items()
-        if _CREDENTIAL_HEADER.search(name)
+        if is_credential(name)
     ]
+
+
+def is_credential(header: str) -> bool:
+    """Whether the header named `header` carries a credential."""
+    return _CREDENTIAL_HEADER.search(header) is not None
 
 
 _CREDENTIAL_HEADER: Final = re.compile(r"auth|key|token|secret|cookie|session", re.IGNORECASE)

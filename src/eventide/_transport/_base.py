@@ -17,6 +17,7 @@ import attrs
 
 from .._errors import TransportError
 from .._resource import AsyncResource
+from .._secrets import REDACTED, is_credential
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
     from .._timeouts import Timeouts
 
 __all__ = ["HTTPRequest", "Response", "Transport", "TransportClosed", "TransportSlot"]
+
+
+def _shown(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """The headers with the values of credentials hidden, for the repr."""
+    return tuple((name, REDACTED if is_credential(name) else value) for name, value in headers)
 
 
 def _pairs(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -45,7 +51,9 @@ class HTTPRequest:
 
     method: str
     url: str
-    headers: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_pairs)
+    headers: tuple[tuple[str, str], ...] = attrs.field(
+        default=(), converter=_pairs, repr=lambda headers: repr(_shown(headers))
+    )
     body: bytes = b""
 
 
