@@ -232,10 +232,14 @@ def test_decoder_keeps_the_contract_at_any_cuts(case: Case, data: st.DataObject)
 @pytest.mark.parametrize("case", [case for case in CASES if not case.fails], ids=case_id)
 def test_decoder_is_done_at_the_terminal_event(case: Case) -> None:
     """A complete body leaves the decoder done; a format with a terminal event is done as soon
-    as it is read (the stream need not wait for EOF), and ignores whatever follows it."""
+    as it is read (the stream need not wait for EOF), and ignores whatever follows it. A body
+    without its terminal event that ended cleanly after its finish reason is done at the end,
+    not before."""
     decoded = decode(case, [case.wire])
     assert decoded.done
-    if case.api.terminal_event:
+    if case.complete_at_end:
+        assert not decoded.done_before_end
+    elif case.api.terminal_event:
         assert decoded.done_before_end
         decoder = case.api.decoder(provider=case.api.provider, requested_model=case.requested_model)
         decoder.feed(case.wire)
