@@ -663,6 +663,57 @@ def test_openai_decoder_sends_metadata_and_finish_for_a_bare_done() -> None:
     ]
 
 
+def _calls(*fragments: dict[str, Any]) -> bytes:
+    """A body of one tool-call fragment per chunk, then the finish and [DONE]."""
+    chunks = [
+        {"model": "m", "choices": [{"index": 0, "delta": {"tool_calls": [f]}}]} for f in fragments
+    ]
+    chunks.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+    return (
+        b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
+    )
+
+
+def _tool_calls(wire: bytes) -> list[ToolCall]:
+    """The `ToolCall` events of `wire`, the same whole and one byte at a time."""
+    whole, bytewise = (
+        [
+            e
+            for e in feed_all(OpenAIChatDecoder(provider="p", requested_model="m"), chunks)
+            if isinstance(e, ToolCall)
+        ]
+        for chunks in ([wire], one_byte_chunks(wire))
+    )
+    assert whole == bytewise
+    return whole
+
+
+def test_openai_decoder_starts_a_call_from_a_first_fragment_without_index_or_id() -> None:
+    wire = _calls(
+        {"function": {"name": "f", "arguments": '{"a":'}}, {"function": {"arguments": "1}"}}
+    )
+    assert _tool_calls(wire) == [ToolCall(0, "call_0", "f", '{"a":1}')]
+
+
+def test_openai_decoder_continues_the_call_of_a_known_id_without_index() -> None:
+    wire = _calls(
+        {"id": "x", "function": {"name": "f", "arguments": "{"}},
+        {"id": "y", "function": {"name": "g", "arguments": "{}"}},
+        {"id": "x", "function": {"name": "f", "arguments": "}"}},
+    )
+    assert _tool_calls(wire) == [ToolCall(0, "x", "f", "{}"), ToolCall(1, "y", "g", "{}")]
+
+
+def test_openai_decoder_continues_the_last_call_from_a_fragment_without_id_or_index() -> None:
+    wire = _calls(
+        {"id": "x", "function": {"name": "f", "arguments": "{}"}},
+        {"id": "y", "function": {"name": "g", "arguments": "{"}},
+        {"id": "", "function": {"arguments": '"b":2'}},
+        {"function": {"arguments": "}"}},
+    )
+    assert _tool_calls(wire) == [ToolCall(0, "x", "f", "{}"), ToolCall(1, "y", "g", '{"b":2}')]
+
+
 def test_openai_decoder_follows_only_the_first_choice() -> None:
     """With n > 1, choices other than index 0 are not mixed into the answer."""
     wire = (
