@@ -15,7 +15,7 @@ Follows the WHATWG HTML standard, section 9.2.6 "Interpreting an event stream"
   discarded at the end of the stream never does;
 - ``retry`` sets the reconnection time only if the value is all ASCII digits (clamped to
   `MAX_RETRY`);
-- a blank line dispatches the event, unless the data buffer is empty;
+- a blank line dispatches the event; one whose data buffer is empty yields no message;
 - at end of stream an event without its blank line is discarded.
 
 Lines are split on bytes and decoded as UTF-8 (invalid bytes become U+FFFD) one complete
