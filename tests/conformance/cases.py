@@ -174,6 +174,9 @@ class Case:
         model: The model `Metadata` must report (the served one).
         response_id: The `Metadata.response_id` (None where the API has none).
         expected: The abstract outcome.
+        complete_at_end: The body has no terminal event: it is complete because it ended
+            cleanly after its finish reason (docs/providers.md, "When a stream is complete"),
+            so the decoder is done only at `end()`.
         known_break: Why this row breaks the event contract today (its contract tests are
             strict xfails, so a fix turns them into a loud XPASS); None when it keeps it.
     """
@@ -187,6 +190,7 @@ class Case:
     response_id: str | None
     expected: Outcome
     known_break: str | None = None
+    complete_at_end: bool = False
 
     @property
     def wire(self) -> bytes:
@@ -354,13 +358,104 @@ _OPENAI_CHAT = _rows(
             failed(ProtocolError, text="Once upon a time"),
         ),
         (
-            "truncated_after_finish",
+            # Ended cleanly on an event boundary, before any finish_reason.
+            "truncated_before_finish",
             "truncated",
-            "truncated_after_finish",
+            "truncated_before_finish",
+            "gpt-4o-mini",
+            MINI,
+            "chatcmpl-BTrunc4tedB4F1n1shX",
+            failed(ProtocolError, text="Done"),
+        ),
+        (
+            # A finish_reason, then the usage chunk cut short: still a truncation.
+            "truncated_mid_event_after_finish",
+            "truncated",
+            "truncated_mid_event_after_finish",
+            "gpt-4o-mini",
+            MINI,
+            "chatcmpl-BCutUs4ge4fterF1n1sh",
+            failed(ProtocolError, text="Done"),
+        ),
+        (
+            # A finish_reason, then a clean end without [DONE]: complete.
+            "finish_without_done",
+            "finish",
+            "finish_without_done",
             "gpt-4o-mini",
             MINI,
             "chatcmpl-BTrunc4ted4fterF1n1sh",
-            failed(ProtocolError, text="Done"),
+            complete("stop", "stop", text="Done"),
+        ),
+        (
+            # Bytes captured from Hugging Face `transformers serve`, which never sends [DONE].
+            "finish_without_done_transformers_serve",
+            "finish",
+            "transformers_serve_without_done",
+            "tiny-hf",
+            "models/tiny-hf",
+            "fecaba22-dd3f-4405-b8e6-62847e0ddbf1",
+            complete(
+                "stop",
+                "stop",
+                text="\n\nHello, world! The sky is blue. \u2728",
+                reasoning="Let me think briefly",
+                usage=(21, 21),
+            ),
+        ),
+        (
+            # Gemini's OpenAI-compatible endpoint: whole calls with an id and no index, and
+            # "stop" for an answer that is tool calls (kept as the server said it).
+            "tool_calls_no_index_gemini_compat",
+            "finish",
+            "gemini_compat_tool_calls_no_index",
+            "gemini-2.5-flash",
+            "gemini-2.5-flash",
+            None,
+            Outcome(
+                tool_calls=(
+                    ("get_weather", {"location": "Paris"}),
+                    ("get_weather", {"location": "Tokyo"}),
+                    ("get_time", {"timezone": "Asia/Tokyo"}),
+                ),
+                usage=(96, 41),
+                finish=("stop", "stop"),
+            ),
+        ),
+        (
+            # Fragments without index that repeat the id and name in every one.
+            "tool_calls_no_index_repeated_id",
+            "tool_calls",
+            "tool_calls_no_index_repeated_id",
+            "mock-gpt",
+            "mock-gpt",
+            "chatcmpl-mock-7f3a9c",
+            complete(
+                "tool_calls",
+                "tool_calls",
+                tool_calls=(
+                    ("search_docs", {"query": "sse framing", "limit": 3}),
+                    ("open_page", {"url": "https://example.org/sse"}),
+                ),
+            ),
+        ),
+        (
+            # Fragments without index whose later pieces carry an empty id.
+            "tool_calls_no_index_continuations",
+            "tool_calls",
+            "tool_calls_no_index_continuations",
+            "gemini-2.0-flash",
+            "gemini-2.0-flash",
+            "chatcmpl-proxy-19d2e4",
+            complete(
+                "tool_calls",
+                "tool_calls",
+                text="Saving both.",
+                tool_calls=(
+                    ("memory_save", {"content": "likes tea", "tags": "food"}),
+                    ("memory_save", {"content": "lives in Lyon", "tags": "home"}),
+                ),
+            ),
         ),
         (
             # Azure's placeholder first chunk (no model, no id, no choices) carries no event.
@@ -713,13 +808,24 @@ _ANTHROPIC = _rows(
             failed(ProtocolError, text="Once upon a time"),
         ),
         (
-            "truncated_before_stop",
+            # Ended cleanly on an event boundary, before message_delta gave a stop_reason.
+            "truncated_before_stop_reason",
             "truncated",
-            "truncated_before_stop",
+            "truncated_before_stop_reason",
+            "claude-haiku-4-5",
+            HAIKU,
+            "msg_01Trunc4tedB4St0pR34s0n",
+            failed(ProtocolError, text="Done"),
+        ),
+        (
+            # message_delta gave the stop_reason, then a clean end without message_stop.
+            "stop_reason_without_message_stop",
+            "finish",
+            "stop_reason_without_message_stop",
             "claude-haiku-4-5",
             HAIKU,
             "msg_01Trunc4ted4fterD3lt4Mx",
-            failed(ProtocolError, text="Done"),
+            complete("stop", "end_turn", text="Done", usage=(11, 2)),
         ),
         (
             "unknown_events",
@@ -1162,4 +1268,13 @@ _OLLAMA = _rows(
     ],
 )
 
-CASES: Final = (*_OPENAI_CHAT, *_OPENAI_RESPONSES, *_ANTHROPIC, *_GEMINI, *_OLLAMA)
+_AT_END: Final = {
+    (OPENAI_CHAT, "finish_without_done"),
+    (OPENAI_CHAT, "finish_without_done_transformers_serve"),
+    (ANTHROPIC, "stop_reason_without_message_stop"),
+}
+
+CASES: Final = tuple(
+    attrs.evolve(case, complete_at_end=True) if (case.api, case.scenario) in _AT_END else case
+    for case in (*_OPENAI_CHAT, *_OPENAI_RESPONSES, *_ANTHROPIC, *_GEMINI, *_OLLAMA)
+)

@@ -11,8 +11,10 @@ provider, and come after every event decoded before it.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
 
 import pytest
 from hypothesis import given
@@ -232,10 +234,14 @@ def test_decoder_keeps_the_contract_at_any_cuts(case: Case, data: st.DataObject)
 @pytest.mark.parametrize("case", [case for case in CASES if not case.fails], ids=case_id)
 def test_decoder_is_done_at_the_terminal_event(case: Case) -> None:
     """A complete body leaves the decoder done; a format with a terminal event is done as soon
-    as it is read (the stream need not wait for EOF), and ignores whatever follows it."""
+    as it is read (the stream need not wait for EOF), and ignores whatever follows it. A body
+    without its terminal event that ended cleanly after its finish reason is done at the end,
+    not before."""
     decoded = decode(case, [case.wire])
     assert decoded.done
-    if case.api.terminal_event:
+    if case.complete_at_end:
+        assert not decoded.done_before_end
+    elif case.api.terminal_event:
         assert decoded.done_before_end
         decoder = case.api.decoder(provider=case.api.provider, requested_model=case.requested_model)
         decoder.feed(case.wire)
@@ -285,3 +291,55 @@ def test_decoder_skips_an_unknown_event_type_with_non_json_data(api: Api) -> Non
         decoded = decode(case, chunks)
         assert decoded.error is None, repr(decoded.error)
         assert decoded.events == expected.events
+
+
+# -- docs/providers.md, "When a stream is complete" --------------------------------------------
+
+DOCS: Final = Path(__file__).resolve().parents[2] / "docs" / "providers.md"
+_FORMATS: Final = {
+    "OpenAI chat": "openai_chat",
+    "OpenAI Responses": "openai_responses",
+    "Anthropic": "anthropic",
+    "Gemini": "gemini",
+    "Ollama": "ollama",
+}
+
+
+def _completeness_table() -> dict[str, dict[str, list[str]]]:
+    """Per API name, the rows the docs' table names as complete and as truncated."""
+    text = DOCS.read_text(encoding="utf-8")
+    section = text.split("## When a stream is complete", 1)[1].split("\n## ", 1)[0]
+    table: dict[str, dict[str, list[str]]] = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if cells[0] not in _FORMATS:
+            continue
+        rows: dict[str, list[str]] = {}
+        for part in cells[-1].split(";"):
+            label, _, names = part.partition(":")
+            rows[label.strip()] = re.findall(r"`([^`]+)`", names)
+        table[_FORMATS[cells[0]]] = rows
+    return table
+
+
+def test_docs_completeness_table_names_the_rows_that_show_it() -> None:
+    """The table users read is checked against the rows that prove it, both ways: each row
+    it names gives the stated outcome, and every truncated row and every row complete only at
+    the end of its body is named, so the table cannot drift."""
+    table = _completeness_table()
+    assert set(table) == {api.name for api in APIS}
+    by_id = {case_id(case): case for case in CASES}
+    named: set[str] = set()
+    for api_name, rows in table.items():
+        assert set(rows) == {"complete", "truncated"}, api_name
+        for name in rows["complete"]:
+            case = by_id[name]
+            assert case.api.name == api_name
+            assert not case.fails, name
+        for name in rows["truncated"]:
+            case = by_id[name]
+            assert case.api.name == api_name
+            assert case.kind == "truncated", name
+        named.update(rows["complete"] + rows["truncated"])
+    must = {case_id(c) for c in CASES if c.kind == "truncated" or c.complete_at_end}
+    assert must - named == set()

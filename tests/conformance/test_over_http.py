@@ -14,12 +14,22 @@ import time
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Final
 
+import httpx
 import pytest
 import trio
 
 import eventide
-from eventide import Error, Metadata, ReasoningDelta, TextDelta, ToolCall, ToolCallDelta
-from tests.conformance.cases import APIS, CASES, Api, Case, case_id
+from eventide import (
+    Error,
+    Metadata,
+    ProtocolError,
+    ReasoningDelta,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+)
+from eventide.providers import OpenAIChat
+from tests.conformance.cases import APIS, CASES, OPENAI_CHAT, Api, Case, case_id
 from tests.conformance.contract import (
     contract_params,
     decode,
@@ -30,7 +40,7 @@ from tests.conformance.contract import (
     pieces,
 )
 from tests.contract import violations
-from tests.http_server import Reply, ScriptedServer, Stall, serve
+from tests.http_server import Cut, Reply, ScriptedServer, Stall, serve
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -127,3 +137,80 @@ async def test_first_metadata_hangs_up_on_a_long_stream_at_once(api: Api) -> Non
     assert seen - returned_at < DISCONNECT_BUDGET, (
         f"server saw the close after {seen - returned_at:.3f} s"
     )
+
+
+# -- when a stream is complete (docs/providers.md): the HTTP framing decides what "ended" means --
+
+# Hugging Face `transformers serve`: the finish chunk, the usage chunk, and no [DONE].
+NO_DONE: Final = next(
+    case
+    for case in CASES
+    if case.api is OPENAI_CHAT and case.scenario == "finish_without_done_transformers_serve"
+)
+NO_DONE_TEXT: Final = "\n\nHello, world! The sky is blue. \u2728"
+
+
+@asynccontextmanager
+async def chat_over(reply: Reply, client: str) -> AsyncIterator[OpenAIChat]:
+    """`OpenAIChat` on the built-in transport or on a plain httpx client, against `reply`."""
+    async with serve(reply) as server, httpx.AsyncClient() as given:
+        http_client = given if client == "httpx" else None
+        async with OpenAIChat(
+            base_url=server.url, api_key="k", model="tiny-hf", http_client=http_client
+        ) as provider:
+            yield provider
+
+
+def _close_delimited(body: Sequence[bytes]) -> Reply:
+    """An HTTP/1.1 response with neither Content-Length nor chunked encoding: its body ends
+    when the server closes the connection."""
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+    return Reply.raw(head, *body)
+
+
+@pytest.mark.parametrize("client", ["built-in", "httpx"])
+@pytest.mark.parametrize("framing", ["chunked", "content-length", "close-delimited"])
+async def test_openai_chat_body_ending_cleanly_after_finish_without_done_is_complete(
+    framing: str, client: str
+) -> None:
+    body = pieces(NO_DONE.wire, "sse")
+    reply = (
+        _close_delimited(body)
+        if framing == "close-delimited"
+        else Reply(body=body, content_length=framing == "content-length")
+    )
+    async with chat_over(reply, client) as provider:
+        completion = await eventide.collect(provider.stream(PROMPT))
+    assert completion.complete
+    assert completion.text == NO_DONE_TEXT
+    assert completion.reasoning == "Let me think briefly"
+    assert completion.finish_reason == "stop"
+    assert completion.usage is not None
+    assert (completion.usage.input_tokens, completion.usage.output_tokens) == (21, 21)
+
+
+@pytest.mark.parametrize("client", ["built-in", "httpx"])
+@pytest.mark.parametrize("framing", ["chunked", "content-length"])
+@pytest.mark.parametrize("where", ["between-events", "mid-event"])
+async def test_openai_chat_body_cut_after_finish_is_still_an_error(
+    framing: str, client: str, where: str
+) -> None:
+    """The connection drops after the finish chunk, before the body's end as its framing
+    declares it (no terminating chunk; fewer bytes than Content-Length): the body was cut,
+    so the answer is not complete, whatever the chunks said."""
+    body = pieces(NO_DONE.wire, "sse")
+    finish = next(i for i, piece in enumerate(body) if b'"finish_reason":"stop"' in piece)
+    sent: list[bytes | Cut] = list(body[: finish + 1])
+    if where == "mid-event":
+        sent.append(body[finish + 1][:40])  # the usage chunk, cut short
+    reply = Reply(body=[*sent, Cut(), *body[finish + 1 :]], content_length=framing != "chunked")
+    async with chat_over(reply, client) as provider:
+        with pytest.raises(ProtocolError, match="broken HTTP response") as info:
+            await eventide.collect(provider.stream(PROMPT))
+    assert info.value.provider == "openai"
+    assert info.value.retryable
+    partial = info.value.partial
+    assert partial is not None
+    assert not partial.complete
+    assert partial.text == NO_DONE_TEXT
+    assert partial.finish_reason is None

@@ -13,6 +13,7 @@ from eventide.providers import (
     OpenAIResponses,
     configured_provider_name,
     provider_from_name,
+    split_model,
 )
 
 
@@ -72,3 +73,38 @@ def test_configured_provider_name_reads_the_environment(
     for variable, value in environment.items():
         monkeypatch.setenv(variable, value)
     assert configured_provider_name() == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("llama3:8b", (None, "llama3:8b")),  # an Ollama tag, not a provider prefix
+        ("qwen2.5-coder:7b-instruct-q4_K_M", (None, "qwen2.5-coder:7b-instruct-q4_K_M")),
+        ("anthropic/claude-3.5-sonnet", (None, "anthropic/claude-3.5-sonnet")),
+        ("meta-llama/llama-3.1-8b-instruct:free", (None, "meta-llama/llama-3.1-8b-instruct:free")),
+        ("groq:llama-3.1-8b-instant", (None, "groq:llama-3.1-8b-instant")),
+        ("ollama:llama3:8b", ("ollama", "llama3:8b")),
+        ("anthropic:claude-sonnet-4-5", ("anthropic", "claude-sonnet-4-5")),
+        ("openai-responses:gpt-4.1", ("openai-responses", "gpt-4.1")),
+        (
+            "openrouter:anthropic/claude-3.5-sonnet",
+            (None, "openrouter:anthropic/claude-3.5-sonnet"),
+        ),
+        ("gemini:", (None, "gemini:")),
+        ("Ollama:llama3", (None, "Ollama:llama3")),  # names are exact
+    ],
+)
+def test_split_model_takes_only_known_provider_names_as_prefixes(
+    text: str, expected: tuple[str | None, str]
+) -> None:
+    assert split_model(text) == expected
+
+
+def test_split_model_takes_the_given_provider_names() -> None:
+    names = {"groq", "llama3"}
+    assert split_model("groq:llama-3.1-8b-instant", providers=names) == (
+        "groq",
+        "llama-3.1-8b-instant",
+    )
+    assert split_model("llama3:8b", providers=names) == ("llama3", "8b")
+    assert split_model("openai:gpt-4o", providers=names) == (None, "openai:gpt-4o")

@@ -52,9 +52,9 @@ def echo_model(name: str, *, fail: bool = False) -> tuple[OpenAIChat, list[httpx
     ("text", "expected"),
     [
         ("openai:gpt-4o", ("openai", "gpt-4o")),
-        (
+        (  # not a known provider name: a model name, verbatim
             "openrouter:meta-llama/llama-3.1-8b-instruct",
-            ("openrouter", "meta-llama/llama-3.1-8b-instruct"),
+            (None, "openrouter:meta-llama/llama-3.1-8b-instruct"),
         ),
         ("ollama:llama3.2:3b", ("ollama", "llama3.2:3b")),
         ("gpt-4o-mini", (None, "gpt-4o-mini")),
@@ -104,11 +104,11 @@ async def test_router_uses_its_default_when_the_request_names_no_model() -> None
 
 def test_router_rejects_unknown_names_at_construction() -> None:
     local, _ = echo_model("local")
-    with pytest.raises(ValueError, match="alias 'fast' names unknown provider 'groq'"):
+    with pytest.raises(ValueError, match="alias 'fast' names unknown provider 'groq:llama'"):
         Router({"local": local}, {"fast": ["groq:llama"]})
     with pytest.raises(ValueError, match="needs a list"):
         Router({"local": local}, {"fast": []})
-    with pytest.raises(ValueError, match="unknown provider 'nope'"):
+    with pytest.raises(ValueError, match="unknown provider 'nope:model'"):
         Router({"local": local}, default="nope:model")
     router = Router({"local": local})
     with pytest.raises(ValueError, match="unknown provider 'gpt-4o'"):

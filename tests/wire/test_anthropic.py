@@ -335,6 +335,18 @@ TRANSCRIPTS = [
             Finish("stop", "end_turn"),
         ],
     ),
+    Transcript(
+        # message_delta gave the stop_reason (and the final usage), then the body ended
+        # cleanly without message_stop, which carries nothing more: a complete answer
+        # (docs/providers.md, "When a stream is complete").
+        "stop_reason_without_message_stop",
+        [
+            meta(HAIKU, "msg_01Trunc4ted4fterD3lt4Mx"),
+            TextDelta("Done"),
+            Usage(11, 2, 13, cached_tokens=0),
+            Finish("stop", "end_turn"),
+        ],
+    ),
 ]
 
 FAILING_TRANSCRIPTS = [
@@ -367,10 +379,10 @@ FAILING_TRANSCRIPTS = [
         error=ProtocolError,
     ),
     Transcript(
-        # message_delta with a stop_reason arrived but message_stop never did: still
-        # truncated, so no Usage and no Finish.
-        "truncated_before_stop",
-        [meta(HAIKU, "msg_01Trunc4ted4fterD3lt4Mx"), TextDelta("Done")],
+        # The content block ended but no message_delta came: no stop_reason, so the body
+        # that ended there, cleanly, is truncated.
+        "truncated_before_stop_reason",
+        [meta(HAIKU, "msg_01Trunc4tedB4St0pR34s0n"), TextDelta("Done")],
         error=ProtocolError,
     ),
     Transcript(
@@ -457,7 +469,7 @@ def test_anthropic_decoder_error_before_message_start_sends_no_metadata() -> Non
 # (tests/wire/test_decoders.py).
 TRUNCATED = {
     "truncated_mid_event": "truncated",
-    "truncated_before_stop": "truncated",
+    "truncated_before_stop_reason": "ended before message_stop or a stop_reason: the",
 }
 
 

@@ -374,6 +374,119 @@ TRANSCRIPTS = [
             Finish("stop", "stop"),
         ],
     ),
+    Transcript(
+        # A finish_reason, then a clean end of the body without [DONE]: a complete answer
+        # (docs/providers.md, "When a stream is complete").
+        "finish_without_done",
+        [
+            Metadata(
+                provider="openai",
+                model="gpt-4o-mini-2024-07-18",
+                requested_model="gpt-4o-mini",
+                response_id="chatcmpl-BTrunc4ted4fterF1n1sh",
+            ),
+            TextDelta("Done"),
+            Finish("stop", "stop"),
+        ],
+    ),
+    Transcript(
+        # Captured from Hugging Face `transformers serve` 5.25.0: the finish chunk and the
+        # usage chunk, then the chunked body ends cleanly, never a [DONE].
+        "transformers_serve_without_done",
+        [
+            Metadata(
+                provider="transformers",
+                model="models/tiny-hf",
+                requested_model="tiny-hf",
+                response_id="fecaba22-dd3f-4405-b8e6-62847e0ddbf1",
+            ),
+            ReasoningDelta("Let"),
+            ReasoningDelta(" me"),
+            ReasoningDelta(" think"),
+            ReasoningDelta(" briefly"),
+            TextDelta("\n\nHello"),
+            TextDelta(","),
+            TextDelta(" world"),
+            TextDelta("!"),
+            TextDelta(" The sky"),
+            TextDelta(" is"),
+            TextDelta(" blue"),
+            TextDelta("."),
+            TextDelta(" \u2728"),
+            Usage(21, 21, 42),
+            Finish("stop", "stop"),
+        ],
+        provider="transformers",
+        requested_model="tiny-hf",
+    ),
+    Transcript(
+        # Gemini's OpenAI-compatible endpoint: each call whole, with an id and no index (two
+        # in one delta), a later entry that only carries the thought signature of a call,
+        # and finish_reason "stop" for a tool-call answer.
+        "gemini_compat_tool_calls_no_index",
+        [
+            Metadata(
+                provider="gemini", model="gemini-2.5-flash", requested_model="gemini-2.5-flash"
+            ),
+            ToolCallDelta(0, "function-call-5830192746", "get_weather", '{"location":"Paris"}'),
+            ToolCallDelta(1, "function-call-5830192747", "get_weather", '{"location":"Tokyo"}'),
+            ToolCallDelta(2, "function-call-5830192748", "get_time", '{"timezone":"Asia/Tokyo"}'),
+            ToolCall(0, "function-call-5830192746", "get_weather", '{"location":"Paris"}'),
+            ToolCall(1, "function-call-5830192747", "get_weather", '{"location":"Tokyo"}'),
+            ToolCall(2, "function-call-5830192748", "get_time", '{"timezone":"Asia/Tokyo"}'),
+            Usage(96, 41, 137),
+            Finish("stop", "stop"),
+        ],
+        provider="gemini",
+        requested_model="gemini-2.5-flash",
+    ),
+    Transcript(
+        # A mock server: fragments without index, each repeating the id, type and name: one
+        # call per id, its arguments joined, its name taken once.
+        "tool_calls_no_index_repeated_id",
+        [
+            Metadata(
+                provider="mock",
+                model="mock-gpt",
+                requested_model="mock-gpt",
+                response_id="chatcmpl-mock-7f3a9c",
+            ),
+            ToolCallDelta(0, "call_a1", "search_docs", '{"query": '),
+            ToolCallDelta(0, None, None, '"sse framing"'),
+            ToolCallDelta(0, None, None, ', "limit": 3}'),
+            ToolCallDelta(1, "call_b2", "open_page", '{"url": '),
+            ToolCallDelta(1, None, None, '"https://example.org/sse"}'),
+            ToolCall(0, "call_a1", "search_docs", '{"query": "sse framing", "limit": 3}'),
+            ToolCall(1, "call_b2", "open_page", '{"url": "https://example.org/sse"}'),
+            Finish("tool_calls", "tool_calls"),
+        ],
+        provider="mock",
+        requested_model="mock-gpt",
+    ),
+    Transcript(
+        # A proxy in front of Gemini: no index; the first fragment of a call has its id and
+        # name, the later ones an empty id and type: they continue the last call started.
+        "tool_calls_no_index_continuations",
+        [
+            Metadata(
+                provider="proxy",
+                model="gemini-2.0-flash",
+                requested_model="gemini-2.0-flash",
+                response_id="chatcmpl-proxy-19d2e4",
+            ),
+            TextDelta("Saving both."),
+            ToolCallDelta(0, "call_m1", "memory_save", '{"content":'),
+            ToolCallDelta(0, None, None, '"likes tea",'),
+            ToolCallDelta(0, None, None, '"tags":"food"}'),
+            ToolCallDelta(1, "call_m2", "memory_save", ""),
+            ToolCallDelta(1, None, None, '{"content":"lives in Lyon","tags":"home"}'),
+            ToolCall(0, "call_m1", "memory_save", '{"content":"likes tea","tags":"food"}'),
+            ToolCall(1, "call_m2", "memory_save", '{"content":"lives in Lyon","tags":"home"}'),
+            Finish("tool_calls", "tool_calls"),
+        ],
+        provider="proxy",
+        requested_model="gemini-2.0-flash",
+    ),
 ]
 
 FAILING_TRANSCRIPTS = [
@@ -428,14 +541,29 @@ FAILING_TRANSCRIPTS = [
         error=ProtocolError,
     ),
     Transcript(
-        # A finish_reason arrived but [DONE] never did: still truncated, and no Finish.
-        "truncated_after_finish",
+        # The body ended cleanly on an event boundary, but before any finish_reason.
+        "truncated_before_finish",
         [
             Metadata(
                 provider="openai",
                 model="gpt-4o-mini-2024-07-18",
                 requested_model="gpt-4o-mini",
-                response_id="chatcmpl-BTrunc4ted4fterF1n1sh",
+                response_id="chatcmpl-BTrunc4tedB4F1n1shX",
+            ),
+            TextDelta("Done"),
+        ],
+        error=ProtocolError,
+    ),
+    Transcript(
+        # A finish_reason came, then the body stopped in the middle of the usage chunk: an
+        # event cut short is a truncation even after the finish.
+        "truncated_mid_event_after_finish",
+        [
+            Metadata(
+                provider="openai",
+                model="gpt-4o-mini-2024-07-18",
+                requested_model="gpt-4o-mini",
+                response_id="chatcmpl-BCutUs4ge4fterF1n1sh",
             ),
             TextDelta("Done"),
         ],
@@ -483,7 +611,8 @@ def test_openai_decoder_reads_openrouter_numeric_error_code_as_status() -> None:
 # (tests/wire/test_decoders.py).
 TRUNCATED = {
     "truncated_mid_event": "truncated",
-    "truncated_after_finish": "truncated",
+    "truncated_before_finish": r"ended before \[DONE\] or a finish_reason: the response is",
+    "truncated_mid_event_after_finish": "in the middle of an event",
 }
 
 
@@ -532,6 +661,57 @@ def test_openai_decoder_sends_metadata_and_finish_for_a_bare_done() -> None:
         Metadata(provider="local", model="m", requested_model="m"),
         Finish("other", None),
     ]
+
+
+def _calls(*fragments: dict[str, Any]) -> bytes:
+    """A body of one tool-call fragment per chunk, then the finish and [DONE]."""
+    chunks = [
+        {"model": "m", "choices": [{"index": 0, "delta": {"tool_calls": [f]}}]} for f in fragments
+    ]
+    chunks.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+    return (
+        b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
+    )
+
+
+def _tool_calls(wire: bytes) -> list[ToolCall]:
+    """The `ToolCall` events of `wire`, the same whole and one byte at a time."""
+    whole, bytewise = (
+        [
+            e
+            for e in feed_all(OpenAIChatDecoder(provider="p", requested_model="m"), chunks)
+            if isinstance(e, ToolCall)
+        ]
+        for chunks in ([wire], one_byte_chunks(wire))
+    )
+    assert whole == bytewise
+    return whole
+
+
+def test_openai_decoder_starts_a_call_from_a_first_fragment_without_index_or_id() -> None:
+    wire = _calls(
+        {"function": {"name": "f", "arguments": '{"a":'}}, {"function": {"arguments": "1}"}}
+    )
+    assert _tool_calls(wire) == [ToolCall(0, "call_0", "f", '{"a":1}')]
+
+
+def test_openai_decoder_continues_the_call_of_a_known_id_without_index() -> None:
+    wire = _calls(
+        {"id": "x", "function": {"name": "f", "arguments": "{"}},
+        {"id": "y", "function": {"name": "g", "arguments": "{}"}},
+        {"id": "x", "function": {"name": "f", "arguments": "}"}},
+    )
+    assert _tool_calls(wire) == [ToolCall(0, "x", "f", "{}"), ToolCall(1, "y", "g", "{}")]
+
+
+def test_openai_decoder_continues_the_last_call_from_a_fragment_without_id_or_index() -> None:
+    wire = _calls(
+        {"id": "x", "function": {"name": "f", "arguments": "{}"}},
+        {"id": "y", "function": {"name": "g", "arguments": "{"}},
+        {"id": "", "function": {"arguments": '"b":2'}},
+        {"function": {"arguments": "}"}},
+    )
+    assert _tool_calls(wire) == [ToolCall(0, "x", "f", "{}"), ToolCall(1, "y", "g", '{"b":2}')]
 
 
 def test_openai_decoder_follows_only_the_first_choice() -> None:

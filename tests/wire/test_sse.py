@@ -204,6 +204,75 @@ def test_sse_decoder_sets_id_from_event_without_data() -> None:
     assert decoder.last_event_id == "5"
 
 
+# "Dispatch the event", step 1: the last event ID buffer becomes the event source's last
+# event ID at the blank line, before step 2 drops an event without data; an event the stream
+# never finished is discarded whole (WHATWG HTML 9.2.6, read 2026-12).
+
+
+def test_sse_decoder_sets_last_event_id_at_blank_line_of_event_without_data() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"id: 5\n") == []
+    assert decoder.last_event_id == ""
+    assert decoder.feed(b"\n") == []  # nothing dispatched, but step 1 ran
+    assert decoder.last_event_id == "5"
+
+
+def test_sse_decoder_sets_last_event_id_only_at_dispatch() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"id: 1\ndata: a\n\nid: 2\ndata: b\n") == [SSEMessage("a", id="1")]
+    assert decoder.last_event_id == "1"  # event 2 has not ended yet
+    assert decoder.feed(b"\n") == [SSEMessage("b", id="2")]
+    assert decoder.last_event_id == "2"
+
+
+def test_sse_decoder_ignores_id_of_event_discarded_at_end() -> None:
+    decoder = SSEDecoder()
+    messages = feed_all(decoder, [b"id: 1\ndata: a\n\nid: 2\ndata: b\n"])
+    assert messages == [SSEMessage("a", id="1")]
+    assert decoder.last_event_id == "1"
+
+
+def test_sse_decoder_ignores_id_only_event_discarded_at_end() -> None:
+    decoder = SSEDecoder()
+    assert feed_all(decoder, [b"data: a\n\nid: 9\n"]) == [SSEMessage("a")]
+    assert decoder.last_event_id == ""
+
+
+def test_sse_decoder_dispatches_last_id_of_event_with_several() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"id: 3\ndata: a\nid: 4\n\n") == [SSEMessage("a", id="4")]
+    assert decoder.last_event_id == "4"
+
+
+def test_sse_decoder_resets_last_event_id_from_event_without_value_or_data() -> None:
+    # An event that only resets the buffer ("id" with no value) and ends sets the last
+    # event ID to "": the events after it carry none.
+    decoder = SSEDecoder()
+    assert decoder.feed(b"id: 7\ndata: a\n\nid\n\ndata: b\n\n") == [
+        SSEMessage("a", id="7"),
+        SSEMessage("b", id=""),
+    ]
+    assert decoder.last_event_id == ""
+
+
+@pytest.mark.parametrize(
+    ("stream", "expected"),
+    [
+        (b"id: 1\ndata: a\n\nid: 2\ndata: b", "1"),
+        (b"id: 1\ndata: a\n\nid: 2\n\nid: 3\r\ndata: c\r\n", "2"),
+        (b"id: 1\r\n\r\nid: 2\rdata: b\r\r", "2"),
+    ],
+)
+def test_sse_decoder_last_event_id_ignores_chunk_boundaries(stream: bytes, expected: str) -> None:
+    for cut in range(len(stream) + 1):
+        decoder = SSEDecoder()
+        feed_all(decoder, [stream[:cut], stream[cut:]])
+        assert decoder.last_event_id == expected
+    decoder = SSEDecoder()
+    feed_all(decoder, one_byte_chunks(stream))
+    assert decoder.last_event_id == expected
+
+
 # -- retry ---------------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from ._openai import OpenAIChat
 from ._openai_responses import OpenAIResponses
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Collection
 
     from ._base import Provider
 
@@ -66,16 +66,26 @@ def provider_from_name(kind: str, /, **settings: Any) -> Provider:
         raise ValueError(f"provider {kind!r}: {exc}") from None
 
 
-def split_model(model: str) -> tuple[str | None, str]:
-    """Split ``"provider:model"`` at the first ``:`` into (provider, model); a model string
-    without a provider prefix gives (None, model).
+def split_model(
+    model: str, *, providers: Collection[str] = PROVIDER_NAMES
+) -> tuple[str | None, str]:
+    """Split ``"provider:model"`` at the first ``:`` into (provider, model) when the part
+    before it is one of `providers`; any other string is a model name, kept verbatim: (None,
+    model).
 
-    Model names may contain ``/`` and further ``:`` (``ollama:llama3.2:3b`` is provider
-    ``ollama``, model ``llama3.2:3b``). A prefix counts only when it is a known provider
-    kind or looks like a name (letters, digits, ``-`` and ``_``).
+    Only known names are prefixes, because model names contain ``:`` themselves: Ollama's
+    tags (``llama3:8b`` is model ``llama3:8b``, not model ``8b`` of a provider ``llama3``) and
+    OpenRouter's variants (``meta-llama/llama-3.1-8b-instruct:free``). A known name before
+    further ``:`` keeps the rest whole (``ollama:llama3.2:3b`` is provider ``ollama``, model
+    ``llama3.2:3b``); a name with nothing after its ``:`` is no prefix.
+
+    Args:
+        model: The model string.
+        providers: The names that count as prefixes: `PROVIDER_NAMES` by default; a `Router`
+            passes the names of its own providers.
     """
     prefix, sep, rest = model.partition(":")
-    if sep and rest and prefix and prefix.replace("-", "").replace("_", "").isalnum():
+    if sep and rest and prefix in providers:
         return prefix, rest
     return None, model
 

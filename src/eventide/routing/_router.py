@@ -165,7 +165,7 @@ class Router(AsyncResource):
         return route
 
     def _candidate(self, entry: str, where: str) -> Candidate:
-        provider_name, named_model = split_model(entry)
+        provider_name, named_model = split_model(entry, providers=self._providers)
         model: str | None = named_model
         if provider_name is None:
             provider_name, model = entry, None

@@ -26,9 +26,11 @@ Python SDK (``anthropic.types``: ``RawMessageStreamEvent``, ``MessageDeltaUsage`
 `Metadata` is sent at ``message_start`` (or before the first other event if the stream skips
 it). Each client tool call is sent as `ToolCallDelta` pieces and, at its
 ``content_block_stop``, once as a `ToolCall` whose arguments are the concatenated JSON text;
-`Usage` and `Finish` at ``message_stop``. ``server_tool_use`` blocks are run by Anthropic, not
-by the caller, so they are not tool calls. Thinking signatures are kept on the decoder
-(`AnthropicDecoder.signatures`), not in events.
+`Usage` and `Finish` at ``message_stop``, or at the end of a body that ended cleanly after
+``message_delta`` gave the ``stop_reason`` (docs/providers.md, "When a stream is
+complete"). ``server_tool_use`` blocks are run by Anthropic, not by the caller, so they are
+not tool calls. Thinking signatures are kept on the decoder (`AnthropicDecoder.signatures`),
+not in events.
 """
 
 from __future__ import annotations
@@ -185,7 +187,7 @@ class AnthropicMapper(MapperBase):
 
     events = _KNOWN_EVENTS
     shape = "Messages API"
-    terminal = "message_stop"
+    terminal = "message_stop or a stop_reason"
     error = staticmethod(anthropic_error)
 
     def __init__(self, metadata: Metadata) -> None:
@@ -328,6 +330,13 @@ class AnthropicMapper(MapperBase):
             out.append(ToolCallDelta(tool.position, None, None, arguments))
         tool.parts = []
         out.append(ToolCall(tool.position, tool.id, tool.name, arguments))
+
+    def on_end(self, out: list[Event]) -> None:
+        """A body that ended cleanly after ``message_delta`` gave the ``stop_reason`` is
+        complete without ``message_stop``, which carries nothing more (the official SDK reads
+        to EOF); one that ended before any ``stop_reason`` is truncated."""
+        if self._stop is not None:
+            self._terminal(out)
 
     def _terminal(self, out: list[Event]) -> None:
         self.done = True

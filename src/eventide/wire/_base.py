@@ -111,8 +111,9 @@ class Mapper(Protocol):
         ...
 
     def on_end(self, out: list[Event]) -> None:
-        """The body ended cleanly before `done`: append final events and set `done` if
-        the API's stream ends at EOF; leaving `done` False makes the body truncated."""
+        """The body ended cleanly, on an event boundary, before `done`: append the final
+        events and set `done` if what came is a complete response (the API's stream ends at
+        EOF, or its finish reason came); leaving `done` False makes the body truncated."""
         ...
 
 

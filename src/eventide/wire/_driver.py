@@ -11,8 +11,10 @@ Rules it keeps for every API:
   first other event;
 - reading stops at the terminal event; whatever follows it is not part of the response,
   not even a fault;
-- a body that ends before its terminal event is truncated (`ProtocolError`), unless the
-  mapper's `on_end` completes it (APIs whose stream ends at EOF);
+- a body that ends before its terminal event is truncated (`ProtocolError`), unless it
+  ended on an event boundary and the mapper's `on_end` completes it (Gemini, whose stream
+  ends at EOF; OpenAI chat and Anthropic after their finish reason: see docs/providers.md,
+  "When a stream is complete"); `end()` is called only when the HTTP body ended cleanly;
 - a fault is held (h11's rule, see `Decoder`): the call that meets it returns what came
   before it, the next call raises it.
 """

@@ -10,6 +10,9 @@ OpenAI-compatible servers send on top of it:
   ``reasoning`` (OpenRouter, newer vLLM), and ``tool_calls`` fragments: ``index`` on each,
   ``id`` and ``function.name`` on the first, ``function.arguments`` pieces to concatenate
   (some servers repeat the name in every fragment: it is taken once, never concatenated);
+  servers that leave ``index`` out (Gemini's OpenAI-compatible endpoint, some proxies and
+  mock servers) are followed by ``id``: a new id starts a call, a known one or none
+  continues it (`ChatMapper._unindexed`);
 - ``finish_reason`` arrives on the last content chunk; with ``stream_options.include_usage``
   a final chunk with empty ``choices`` carries ``usage`` (some servers put usage on the finish
   chunk, Groq under ``x_groq.usage``); the last usage seen is the final one;
@@ -19,7 +22,9 @@ OpenAI-compatible servers send on top of it:
 
 `Metadata` is sent once, before anything else: at the first chunk that names a model, or
 before the first content event if no chunk names one. Tool calls are complete, and sent as
-`ToolCall` events, at the finish chunk; `Usage` and `Finish` at ``[DONE]``.
+`ToolCall` events, at the finish chunk; `Usage` and `Finish` at ``[DONE]``, or at the end
+of a body that ended cleanly after a ``finish_reason`` without ``[DONE]`` (docs/providers.md,
+"When a stream is complete").
 """
 
 from __future__ import annotations
@@ -94,7 +99,7 @@ class ChatMapper(MapperBase):
 
     sentinel = "[DONE]"
     shape = "Chat Completions"
-    terminal = "[DONE]"
+    terminal = "[DONE] or a finish_reason"
     error = staticmethod(openai_error)
 
     def __init__(self, metadata: Metadata) -> None:
@@ -163,8 +168,8 @@ class ChatMapper(MapperBase):
             if not isinstance(fragment, str):  # a few servers send the arguments as an object
                 fragment = json.dumps(fragment, separators=(",", ":"))
             index = call.get("index")
-            if not isinstance(index, int):  # servers that omit the index send whole calls
-                index = len(tools) if call.get("id") or not tools else max(tools)
+            if not isinstance(index, int):
+                index = self._unindexed(call.get("id"))
             state = tools.get(index)
             if state is None:
                 call_id = str(call.get("id") or f"call_{index}")
@@ -178,6 +183,21 @@ class ChatMapper(MapperBase):
                 state.parts.append(fragment)
                 out.append(ToolCallDelta(index, None, None, fragment))
 
+    def _unindexed(self, call_id: Any) -> int:
+        """The call a fragment without ``index`` belongs to. Gemini's OpenAI-compatible
+        endpoint sends each call whole with an ``id`` and no ``index``; some proxies and mock
+        servers split calls into fragments that repeat the ``id`` (and the name) in every
+        one, or leave it out (or empty) after the first. So: a known id continues its call,
+        a new id starts the next call, and no id continues the last call started."""
+        tools = self._tools
+        if call_id:
+            call_id = str(call_id)
+            for index, state in tools.items():
+                if state.id == call_id:
+                    return index
+            return max(tools, default=-1) + 1
+        return max(tools, default=0)
+
     def _complete_tools(self, out: list[Event]) -> None:
         if self._tools_done:
             return
@@ -185,6 +205,13 @@ class ChatMapper(MapperBase):
         for index in sorted(self._tools):
             state = self._tools[index]
             out.append(ToolCall(index, state.id, state.name, "".join(state.parts)))
+
+    def on_end(self, out: list[Event]) -> None:
+        """A body that ended cleanly after a ``finish_reason`` is complete without
+        ``[DONE]`` (Hugging Face ``transformers serve`` never sends it; the official SDK
+        reads to EOF); one that ended before any ``finish_reason`` is truncated."""
+        if self._finish is not None:
+            self._terminal(out)
 
     def _terminal(self, out: list[Event]) -> None:
         self.done = True

@@ -8,10 +8,14 @@ Follows the WHATWG HTML standard, section 9.2.6 "Interpreting an event stream"
 - lines starting with ":" are comments (keep-alives such as ": OPENROUTER PROCESSING");
 - a line without ":" is a field name with an empty value; one space after ":" is removed;
 - ``data`` lines append to the data buffer, joined by LF;
-- ``id`` sets the last event id unless the value contains NUL; it persists across events;
+- ``id`` sets the last event ID *buffer* unless the value contains NUL; the buffer persists
+  across events, and becomes the event source's last event ID (`SSEDecoder.last_event_id`) when
+  a blank line dispatches the event ("dispatch the event", step 1), which happens before the
+  empty-data check (step 2): an event with an ``id`` but no data still sets it, while an event
+  discarded at the end of the stream never does;
 - ``retry`` sets the reconnection time only if the value is all ASCII digits (clamped to
   `MAX_RETRY`);
-- a blank line dispatches the event, unless the data buffer is empty;
+- a blank line dispatches the event; one whose data buffer is empty yields no message;
 - at end of stream an event without its blank line is discarded.
 
 Lines are split on bytes and decoded as UTF-8 (invalid bytes become U+FFFD) one complete
@@ -72,6 +76,7 @@ class SSEDecoder(Framer[SSEMessage]):
         "_data",
         "_data_size",
         "_event_type",
+        "_id_buffer",
         "_max",
         "_skip_lf",
         "_start",
@@ -92,9 +97,12 @@ class SSEDecoder(Framer[SSEMessage]):
         self._data: list[str] = []
         self._data_size = 0
         self._event_type = ""
+        self._id_buffer = ""  # the spec's "last event ID buffer": what the next dispatch sets
         super().__init__()
         self.last_event_id = ""
-        """The last event id in effect ("" when none was set)."""
+        """The event source's last event ID: the ``id`` in effect at the last blank line that
+        ended an event (with or without data), "" when none was set. An ``id`` in an event the
+        stream never finished does not count."""
         self.retry: int | None = None
         """The reconnection time in milliseconds the stream asked for, or None."""
 
@@ -170,13 +178,14 @@ class SSEDecoder(Framer[SSEMessage]):
     def _lines(self, lines: list[bytes], check_length: bool, out: list[SSEMessage]) -> None:
         data = self._data
         for line in lines:
-            if not line:
+            if not line:  # dispatch the event
+                self.last_event_id = self._id_buffer  # step 1, before the empty-data check
                 if data:
                     out.append(
                         SSEMessage(
                             "\n".join(data),
                             self._event_type or "message",
-                            self.last_event_id,
+                            self._id_buffer,
                             self.retry,
                         )
                     )
@@ -211,7 +220,7 @@ class SSEDecoder(Framer[SSEMessage]):
             self._event_type = value.decode("utf-8", "replace")
         elif field == b"id":
             if b"\x00" not in value:
-                self.last_event_id = value.decode("utf-8", "replace")
+                self._id_buffer = value.decode("utf-8", "replace")
         elif field == b"retry" and value.isdigit():  # bytes.isdigit() is ASCII-only
             # Clamped: parsing an unbounded digit string is quadratic (Python caps int() at
             # 4300 digits for that reason), and no reconnection time needs 19 digits.
