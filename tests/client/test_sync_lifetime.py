@@ -167,17 +167,20 @@ def forked(child: Callable[[], int], timeout: float = 10) -> int:
 def test_after_fork_a_started_client_raises_a_clear_error_in_the_child(
     server: ScriptedServer,
 ) -> None:
+    server.queue(STALLED)  # a stream the child inherits half-read, that never ends
     with make_client(server) as client:
-        assert client.complete("hi").text == "Sync works."
+        events = client.stream("hi")
+        assert isinstance(next(events), eventide.Metadata)
 
         def child() -> int:
-            try:
-                client.complete("hi")
-            except eventide.Error as exc:
-                if "os.fork()" not in str(exc):
-                    return 3
-            else:
-                return 2
+            for call in (lambda: list(events), lambda: client.complete("hi")):
+                try:
+                    call()
+                except eventide.Error as exc:
+                    if "os.fork()" not in str(exc):
+                        return 3
+                else:
+                    return 2
             client.close()
             with make_client(server) as fresh:  # a new client works in the child
                 return 0 if fresh.complete("hi").text == "Sync works." else 4

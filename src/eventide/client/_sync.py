@@ -72,6 +72,13 @@ def _closed_during_call() -> Error:
     return Error("the Client was closed while this call was running")
 
 
+def _forked() -> Error:
+    return Error(
+        "this Client started its event loop before os.fork(): its connections belong to "
+        "the parent process; make a new Client in the child"
+    )
+
+
 @final
 class Client:
     """`AsyncClient`, synchronously. Same arguments; use it in ``with`` or call `close()`.
@@ -214,10 +221,7 @@ class _Lifetime:
             if self.closed:
                 return None
             if self._forked:
-                raise Error(
-                    "this Client started its event loop before os.fork(): its connections "
-                    "belong to the parent process; make a new Client in the child"
-                )
+                raise _forked()
             if self._loop is None:
                 self._loop = _LoopThread(self._provider.aclose)
             return self._loop
@@ -250,6 +254,7 @@ class _Lifetime:
         """In a forked child: the loop thread is gone and its connections are the parent's."""
         self._lock = threading.Lock()  # another thread may have held it at the fork
         if self._loop is not None:
+            self._loop.forked()
             self._loop = None
             self._forked = True
 
@@ -279,6 +284,7 @@ class _LoopThread:
         self._token: trio.lowlevel.TrioToken | None = None
         self._nursery: trio.Nursery | None = None
         self._stopping: trio.Event | None = None
+        self._streams: set[Callable[[Exception | None], None]] = set()  # their `end`s
         self._thread = threading.Thread(
             target=trio.run, args=(self._main, started), name="eventide-client", daemon=True
         )
@@ -352,8 +358,8 @@ class _LoopThread:
             future.set_exception(_closed_during_call())
             finished.set()
 
-        self._start(job, refuse)
         try:
+            self._start(job, refuse)
             return future.result()
         finally:
             if not future.done():  # this thread stopped waiting: the job is still running
@@ -410,8 +416,9 @@ class _LoopThread:
                 finally:
                     end(failure)
 
-        self._start(pump, lambda: end(_closed_during_call()))
+        self._streams.add(end)
         try:
+            self._start(pump, lambda: end(_closed_during_call()))
             while True:
                 more, got = batches.get()
                 if not more:
@@ -424,9 +431,16 @@ class _LoopThread:
                     self._soon(release)
                 yield from got
         finally:
+            self._streams.discard(end)
             if not finished.is_set():
                 self._abandon(scope, finished.wait)
             del owner
+
+    def forked(self) -> None:
+        """In a forked child, where this loop's thread is gone: end the streams being read
+        (with a clear error, rather than waiting for ever on a loop that is not there)."""
+        for end in list(self._streams):
+            end(_forked())
 
     def stop(self, *, wait: float | None = None) -> None:
         """Cancel every job, close the provider, end the loop and wait for its thread (up
