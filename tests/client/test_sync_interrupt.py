@@ -1,6 +1,7 @@
 """Ctrl-C on the sync Client, for real: the client runs in a subprocess against a loopback
 server, gets SIGINT while it streams or waits for the first byte, and must have closed its
-connection before the ``KeyboardInterrupt`` reaches the caller's ``except``."""
+connection before the ``KeyboardInterrupt`` reaches the caller's ``except``. Any other
+exception raised in the waiting thread (a SIGALRM timeout, say) does the same."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import signal
 import subprocess
 import sys
 import time
+from typing import NoReturn
 
 import pytest
 
-from tests.http_server import Reply, Stall, openai_chunks, serve_in_thread
+from eventide import Client
+from eventide.providers import OpenAIChat
+from tests.http_server import DISCONNECT_BUDGET, Reply, Stall, openai_chunks, serve_in_thread
 
 CHILD = """
 import os, signal, sys
@@ -102,3 +106,27 @@ def test_sigint_closes_the_connection_before_the_interrupt_propagates(
     assert process.returncode == 0, stderr
     assert stdout.endswith("interrupted\n")
     assert len(server.requests) == 1
+
+
+class Alarm(Exception):
+    """Raised by the SIGALRM handler in the thread that waits on the client."""
+
+
+def test_any_exception_raised_in_the_waiting_thread_cancels_the_call() -> None:
+    def ring(signum: int, frame: object) -> NoReturn:
+        raise Alarm
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    try:
+        with (
+            serve_in_thread(STREAMING) as server,
+            Client(OpenAIChat(base_url=f"{server.url}/v1", api_key="k")) as client,
+        ):
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+            with pytest.raises(Alarm):
+                client.complete("hi")
+            raised = time.monotonic()
+            assert server.wait_disconnect_sync(timeout=1.0) - raised < DISCONNECT_BUDGET
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
