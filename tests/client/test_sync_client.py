@@ -112,6 +112,6 @@ def test_a_closed_client_raises_and_starts_no_loop(server: ScriptedServer) -> No
     ):
         with pytest.raises(eventide.Error, match="Client is closed"):
             call()
-    assert client._loop is None
+    assert client._lifetime._loop is None
     client.close()  # idempotent
     assert len(server.requests) == 1

@@ -7,17 +7,38 @@ it only hands work over with `TrioToken.run_sync_soon` and waits on a plain futu
 of events or of OpenAI-shaped chunks, are read on the loop a few network reads ahead of the
 consumer into a queue, a list per read: the consumer waits on the loop thread only when it
 has caught up with the network, so the thread handoff is paid per wait, not per item.
+
+Lifetime. Every call runs on the loop as a job with a cancel scope of its own, and the job
+closes what it opened before it reports. So:
+
+- a calling thread that stops waiting (``KeyboardInterrupt``, or any exception raised in
+  it) or leaves a ``for`` loop cancels its job and waits for the job to close its
+  connection before the exception goes on (at most `CANCEL_WAIT` seconds);
+- `Client.close()` cancels every job, then closes the provider and ends the loop thread; a
+  thread still waiting on a job gets an `eventide.Error` saying the client was closed;
+- a `Client` garbage-collected unclosed does the same, with a `ResourceWarning` (as the
+  standard library does for unclosed files and sockets) if it had started its loop; the
+  loop thread holds no reference to the `Client`, and an unfinished stream iterator keeps
+  its `Client` alive;
+- after ``os.fork()``, a `Client` whose loop was started in the parent raises a clear
+  `eventide.Error` in the child (its pooled connections belong to the parent, and its loop
+  thread did not survive the fork); one that had not started its loop works in the child.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import os
 import queue
 import threading
+import warnings
+import weakref
 from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, final
 
 import trio
 
+from .._errors import Error
 from ._async import AsyncClient, ChunkStream, chat_completion, closed_error
 from ._chat import Chat
 
@@ -40,6 +61,23 @@ T = TypeVar("T")
 READ_AHEAD: Final = 8
 """Network reads a sync stream reads ahead of its consumer (bounded memory, few crossings)."""
 
+CANCEL_WAIT: Final = 5.0
+"""Seconds a calling thread that stopped waiting gives its job to cancel and close."""
+
+COLLECT_WAIT: Final = 1.0
+"""Seconds the finaliser of an unclosed `Client` waits for its loop thread to end."""
+
+
+def _closed_during_call() -> Error:
+    return Error("the Client was closed while this call was running")
+
+
+def _forked() -> Error:
+    return Error(
+        "this Client started its event loop before os.fork(): its connections belong to "
+        "the parent process; make a new Client in the child"
+    )
+
 
 @final
 class Client:
@@ -48,7 +86,8 @@ class Client:
     Every call blocks the calling thread until the answer (or the next chunk) is there.
     `close()` also closes the provider, even one passed in: its connections were made on
     this client's own event loop, which ends with it. After `close()`, every call raises
-    `eventide.Error` (the base class) and starts no event loop.
+    `eventide.Error` (the base class) and starts no event loop. See the module docstring
+    for interruption, closing from another thread, garbage collection and ``os.fork()``.
     """
 
     def __init__(
@@ -59,9 +98,8 @@ class Client:
         **options: Any,
     ) -> None:
         self._async = AsyncClient(provider, model=model, **options)
-        self._lock = threading.Lock()
-        self._loop: _LoopThread | None = None
-        self.closed = False
+        self._lifetime = _Lifetime(self._async.provider)
+        weakref.finalize(self, self._lifetime.collected)
         self.chat: Chat[ChatCompletion, Iterator[ChatCompletionChunk]] = Chat(
             complete=self._chat_completion, stream=self._chat_chunks
         )
@@ -70,6 +108,11 @@ class Client:
     def provider(self) -> Provider:
         """The provider (or router) every call goes to."""
         return self._async.provider
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close()` has been called (or the client was collected)."""
+        return self._lifetime.closed
 
     def __repr__(self) -> str:
         return f"Client(provider={self.provider!r})"
@@ -86,25 +129,18 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        """Close the provider (if the client made it) and stop the client's event loop."""
-        with self._lock:
-            loop, self._loop, self.closed = self._loop, None, True
-        if loop is not None:
-            try:  # even a provider passed in: its connections live on this client's loop
-                loop.call(self._async.provider.aclose)
-            finally:
-                loop.stop()
+        """Cancel every call still running (their threads get `eventide.Error`), close the
+        provider and stop the client's event loop. Idempotent."""
+        self._lifetime.close()
+
+    def _loop_thread(self) -> _LoopThread:
+        loop = self._lifetime.loop()
+        if loop is None:
+            raise closed_error(self)
+        return loop
 
     def _call(self, function: Callable[[], Awaitable[T]]) -> T:
         return self._loop_thread().call(function)
-
-    def _loop_thread(self) -> _LoopThread:
-        with self._lock:
-            if self.closed:
-                raise closed_error(self)
-            if self._loop is None:
-                self._loop = _LoopThread()
-            return self._loop
 
     def complete(self, request: Request | str, *, model: str | None = None) -> Completion:
         """The whole response (see `AsyncClient.complete`)."""
@@ -153,19 +189,102 @@ class Client:
         receive: Callable[[], Awaitable[list[T]]],
     ) -> Iterator[T]:
         """Iterate an async stream from this thread; closing the iterator, or leaving a
-        ``for`` loop over it, closes the stream."""
-        return self._loop_thread().iterate(receive, closable.aclose)
+        ``for`` loop over it, closes the stream. The iterator keeps the client alive."""
+        return self._loop_thread().iterate(receive, closable.aclose, owner=self)
+
+
+_LIFETIMES: weakref.WeakSet[_Lifetime] = weakref.WeakSet()
+"""Every client's lifetime, for the fork handler."""
+
+
+@final
+class _Lifetime:
+    """A `Client`'s event loop thread: started on first use, stopped by `close()` or by the
+    client's finaliser, forgotten in a forked child. Kept apart from the `Client` so that
+    neither the loop nor the finaliser keeps the client alive."""
+
+    def __init__(self, provider: Provider) -> None:
+        self._provider = provider
+        self._lock = threading.Lock()
+        self._loop: _LoopThread | None = None
+        self._forked = False
+        self.closed = False
+        _LIFETIMES.add(self)
+
+    def loop(self) -> _LoopThread | None:
+        """The running loop, started if need be; None once closed.
+
+        Raises:
+            Error: The loop was started in the process this one was forked from.
+        """
+        with self._lock:
+            if self.closed:
+                return None
+            if self._forked:
+                raise _forked()
+            if self._loop is None:
+                self._loop = _LoopThread(self._provider.aclose)
+            return self._loop
+
+    def close(self) -> None:
+        """Stop the loop (its jobs, then the provider); raise what closing the provider did."""
+        with self._lock:
+            loop, self._loop, self.closed = self._loop, None, True
+        if loop is not None:
+            loop.stop()
+
+    def collected(self) -> None:
+        """The client was garbage-collected (or the interpreter exits) unclosed."""
+        with self._lock:
+            loop, self._loop, self.closed = self._loop, None, True
+        if loop is None:
+            return
+        try:
+            with contextlib.suppress(Exception):  # no caller to tell
+                loop.stop(wait=COLLECT_WAIT)
+        finally:
+            warnings.warn(
+                f"unclosed Client(provider={self._provider!r}): close it, or use it in a "
+                "with block",
+                ResourceWarning,
+                stacklevel=2,
+            )
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: the loop thread is gone and its connections are the parent's."""
+        self._lock = threading.Lock()  # another thread may have held it at the fork
+        if self._loop is not None:
+            self._loop.forked()
+            self._loop = None
+            self._forked = True
+
+
+def _after_fork_in_child() -> None:
+    for lifetime in list(_LIFETIMES):
+        lifetime.forget_after_fork()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @final
 class _LoopThread:
-    """A trio event loop in a daemon thread that runs the coroutines handed to it."""
+    """A trio event loop in a daemon thread that runs the jobs handed to it.
 
-    def __init__(self) -> None:
+    Each job runs in a cancel scope of its own and releases what it opened before it
+    reports. `stop()` cancels every job (a job cancelled so reports the client closed),
+    then runs `on_stop` (the provider's ``aclose``) and ends the loop.
+    """
+
+    def __init__(self, on_stop: Callable[[], Awaitable[None]]) -> None:
         started = threading.Event()
+        self._on_stop = on_stop
+        self._stop_error: Exception | None = None
         self._token: trio.lowlevel.TrioToken | None = None
         self._nursery: trio.Nursery | None = None
         self._stopping: trio.Event | None = None
+        self._streams: set[Callable[[Exception | None], None]] = set()  # their `end`s
         self._thread = threading.Thread(
             target=trio.run, args=(self._main, started), name="eventide-client", daemon=True
         )
@@ -173,78 +292,133 @@ class _LoopThread:
         started.wait()
 
     async def _main(self, started: threading.Event) -> None:
-        async with trio.open_nursery() as nursery:
-            self._nursery = nursery
-            self._token = trio.lowlevel.current_trio_token()
-            self._stopping = trio.Event()
-            started.set()
-            await self._stopping.wait()
-            nursery.cancel_scope.cancel()
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                self._token = trio.lowlevel.current_trio_token()
+                self._stopping = trio.Event()
+                started.set()
+                await self._stopping.wait()
+                self._nursery = None  # no new jobs: those handed over from now are refused
+                nursery.cancel_scope.cancel()
+            await self._on_stop()
+        except Exception as exc:  # raised to the thread that stops the loop
+            self._stop_error = exc
+
+    def _soon(self, function: Callable[[], object]) -> bool:
+        """Run `function` on the loop soon; False if the loop has ended."""
+        assert self._token is not None
+        try:
+            self._token.run_sync_soon(function)
+        except trio.RunFinishedError:
+            return False
+        return True
+
+    def _start(self, job: Callable[[], Awaitable[None]], refuse: Callable[[], None]) -> None:
+        """Start `job` on the loop, or call `refuse` (in either thread) if it is stopping."""
+
+        def start() -> None:
+            if self._nursery is None:
+                refuse()
+            else:
+                self._nursery.start_soon(job)
+
+        if not self._soon(start):
+            refuse()
+
+    def _abandon(self, scope: trio.CancelScope, finished: Callable[[float], object]) -> None:
+        """The caller left before its job ended: cancel the job, and wait (a bounded time)
+        until it has closed what it opened."""
+        if self._soon(scope.cancel) and threading.current_thread() is not self._thread:
+            finished(CANCEL_WAIT)
 
     def call(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
-        """Run ``await function(*args)`` on the loop; block until it returns or raises."""
+        """Run ``await function(*args)`` on the loop; block until it returns or raises.
+
+        If this thread stops waiting (``KeyboardInterrupt``, or any exception raised in it),
+        the job is cancelled and has closed its connection before the exception goes on.
+        """
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        scope = trio.CancelScope()
+        finished = threading.Event()
 
         async def job() -> None:
             try:
-                future.set_result(await function(*args))
+                with scope:
+                    future.set_result(await function(*args))
             except Exception as exc:
                 future.set_exception(exc)
-            except BaseException:
-                future.set_exception(RuntimeError("the client was closed during the call"))
+            except BaseException:  # the loop is stopping: the client was closed
+                future.set_exception(_closed_during_call())
                 raise
+            finally:
+                finished.set()
 
-        assert self._token is not None
-        assert self._nursery is not None
-        self._token.run_sync_soon(self._nursery.start_soon, job)
-        return future.result()
+        def refuse() -> None:
+            future.set_exception(_closed_during_call())
+            finished.set()
+
+        try:
+            self._start(job, refuse)
+            return future.result()
+        finally:
+            if not future.done():  # this thread stopped waiting: the job is still running
+                self._abandon(scope, finished.wait)
 
     def iterate(
         self,
         receive: Callable[[], Awaitable[list[T]]],
         aclose: Callable[[], Awaitable[None]],
         *,
+        owner: object = None,
         ahead: int = READ_AHEAD,
     ) -> Iterator[T]:
         """The items of an async stream, in this thread: a task on the loop reads up to
         `ahead` lists (network reads) ahead into a queue, so that a consumer crosses threads
         only when it has caught up with the network. Leaving the loop cancels that task and
-        closes the stream (`aclose`) before it returns, on an exception or interrupt too."""
+        closes the stream (`aclose`) before it returns, on an exception or interrupt too.
+        `owner` is kept alive as long as the iterator is."""
         batches: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
         credits = trio.Semaphore(ahead)
         consumed = 0
         handback = max(ahead // 2, 1)  # credits go back in groups: fewer wake-ups of the loop
+        scope = trio.CancelScope()
+        finished = threading.Event()
 
         def release() -> None:
             for _ in range(handback):
                 credits.release()
 
-        scope = trio.CancelScope()
-        pumped = trio.Event()
+        def end(failure: Exception | None) -> None:
+            batches.put((False, failure))
+            finished.set()
 
         async def pump() -> None:
-            with scope:
-                try:
+            failure: Exception | None = None
+            try:
+                with scope:
                     while True:
                         await credits.acquire()
                         batches.put((True, await receive()))
-                except StopAsyncIteration:
-                    batches.put((False, None))
+            except StopAsyncIteration:
+                pass
+            except Exception as exc:
+                failure = exc
+            except BaseException:  # the loop is stopping: the client was closed
+                failure = _closed_during_call()
+                raise
+            finally:
+                try:
+                    with trio.CancelScope(shield=True):
+                        await aclose()
                 except Exception as exc:
-                    batches.put((False, exc))
+                    failure = failure or exc
                 finally:
-                    pumped.set()
+                    end(failure)
 
-        async def close() -> None:
-            scope.cancel()
-            await pumped.wait()
-            await aclose()
-
-        token, nursery = self._token, self._nursery
-        assert token is not None
-        assert nursery is not None
-        token.run_sync_soon(nursery.start_soon, pump)
+        self._streams.add(end)
         try:
+            self._start(pump, lambda: end(_closed_during_call()))
             while True:
                 more, got = batches.get()
                 if not more:
@@ -254,14 +428,31 @@ class _LoopThread:
                 consumed += 1
                 if consumed == handback:
                     consumed = 0
-                    token.run_sync_soon(release)
+                    self._soon(release)
                 yield from got
         finally:
-            self.call(close)
+            self._streams.discard(end)
+            if not finished.is_set():
+                self._abandon(scope, finished.wait)
+            del owner
 
-    def stop(self) -> None:
-        """Cancel what still runs, end the loop and wait for its thread."""
-        assert self._token is not None
+    def forked(self) -> None:
+        """In a forked child, where this loop's thread is gone: end the streams being read
+        (with a clear error, rather than waiting for ever on a loop that is not there)."""
+        for end in list(self._streams):
+            end(_forked())
+
+    def stop(self, *, wait: float | None = None) -> None:
+        """Cancel every job, close the provider, end the loop and wait for its thread (up
+        to `wait` seconds; not at all from the loop thread itself).
+
+        Raises:
+            Exception: What closing the provider raised.
+        """
         assert self._stopping is not None
-        self._token.run_sync_soon(self._stopping.set)
-        self._thread.join()
+        self._soon(self._stopping.set)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(wait)
+        error, self._stop_error = self._stop_error, None
+        if error is not None:
+            raise error

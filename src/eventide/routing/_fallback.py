@@ -8,6 +8,11 @@ the failed attempts recorded in ``Metadata.attempts``), and from then on a failu
 answer's failure, raised with what was received (never a silent switch mid-answer). So the
 consumer sees exactly one `Metadata`, from the provider that served, and nothing else of
 any abandoned attempt.
+
+An attempt fails by whatever it raises, not only by an `eventide.Error`: a request that
+cannot be built, or an exception a provider lets through, is made an `eventide.Error` (see
+`as_error`) and recorded like any other failure, and the attempt's limiter permit is given
+back. Nothing but an `eventide.Error` (or a cancellation) leaves a router.
 """
 
 from __future__ import annotations
@@ -19,12 +24,13 @@ from typing import TYPE_CHECKING, Any, final
 import anyio
 import attrs
 
-from .._errors import Error, NoProviderLeft, ProviderError
+from .._errors import Error, NoProviderLeft, ProviderError, StreamTimeout
 from .._events import CONTENT_EVENTS, Attempt, Event, Finish, Metadata
 from .._request import Request, as_request
 from .._resource import AsyncResource
 from .._stream import EventStream
 from ..providers import Provider
+from ._failures import as_error
 from ._limits import Limiter, Limits, Permit
 from ._policy import BreakerState, CircuitBreaker, Commit, RetryPolicy
 
@@ -73,7 +79,9 @@ class Fallback(AsyncResource):
         limits: Per-provider concurrency and rate limits shared by all streams of this
             router. None: no limits.
         max_attempts: The most attempts of one stream, over all candidates.
-        deadline: The most seconds one stream may spend before an attempt commits.
+        deadline: The most seconds one stream may spend before an attempt commits. The
+            attempts it cuts off are recorded as ``timeout`` failures, and the
+            `NoProviderLeft` raised lists every attempt and says the deadline cut them off.
         name: The router's name (errors and `repr`; `Metadata` names the real provider).
         seed: Seeds the retry jitter (tests).
 
@@ -160,6 +168,7 @@ class _FallbackSource:
         self._held: list[Event] = []
         self._stamp = True  # the next Metadata still needs the attempts written in
         self._closed = False
+        self._deadline: anyio.CancelScope | None = None  # the router's deadline, while choosing
 
     @property
     def provider(self) -> str:
@@ -182,11 +191,17 @@ class _FallbackSource:
         if self._held:
             events, self._held = self._held, []
         else:
-            assert self._winner is not None
+            winner = self._winner
+            assert winner is not None
             try:
-                events = await self._winner.receive_batch()
+                events = await winner.receive_batch()
             except StopAsyncIteration:
                 return []
+            except Error:
+                raise
+            except Exception as exc:  # the answer's failure all the same, typed
+                doing = "reading the response"
+                raise as_error(exc, doing=doing, provider=winner.provider) from exc
         if self._stamp and self._attempts:
             events = [self._stamped(event) for event in events]
         return events
@@ -222,12 +237,10 @@ class _FallbackSource:
         router = self._router
         budget = math.inf if router.deadline is None else router.deadline
         with anyio.move_on_after(budget) as scope:
+            self._deadline = scope
             await self._race()
         if self._winner is None:
-            reason = (
-                f"no attempt committed within {router.deadline} s" if scope.cancelled_caught else ""
-            )
-            raise self._exhausted(reason)
+            raise self._exhausted(cut_off=scope.cancelled_caught)
 
     async def _race(self) -> None:
         router = self._router
@@ -287,7 +300,12 @@ class _FallbackSource:
         return None
 
     async def _try_candidate(self, index: int) -> tuple[EventStream, list[Event], Permit] | None:
-        """Try one candidate, with its retries; the committed stream, or None."""
+        """Try one candidate, with its retries; the committed stream, or None.
+
+        Whatever an attempt raises before it commits is its failure (see `as_error`), and
+        its limiter permit and its stream are released whatever happens: a request that
+        fails to build gives its permit back like any other failed attempt.
+        """
         router = self._router
         candidate = router.candidates[index]
         state = router._states[index]
@@ -298,29 +316,33 @@ class _FallbackSource:
             self._tries += 1
             retry += 1
             started = anyio.current_time()
-            permit = await router._limiter.acquire(candidate.provider)
-            stream = candidate.provider.stream(
-                self._request, model=candidate.model, timeouts=self._timeouts
-            )
+            permit: Permit | None = None
+            stream: EventStream | None = None
             try:
+                permit = await router._limiter.acquire(candidate.provider)
+                stream = candidate.provider.stream(
+                    self._request, model=candidate.model, timeouts=self._timeouts
+                )
                 held = await self._until_commit(stream)
-            except Error as exc:
-                permit.release()
-                await stream.aclose()
-                now = anyio.current_time()
-                state.failed(exc, router.breaker, now)
-                self._record(candidate, stream, exc, now - started)
-                delay = router.retry.delay(exc, retry, router._rng)
-                if delay is None or not state.allows(now):
-                    return None
-                await anyio.sleep(delay)
-                continue
+            except Exception as exc:
+                doing = "building the request" if stream is None else "opening the response"
+                error = as_error(exc, doing=doing, provider=candidate.provider.name)
             except BaseException:
-                permit.release()
-                await stream.aclose()
+                if self._deadline is not None and self._deadline.cancel_called:
+                    self._record(candidate, stream, self._cut_off(), anyio.current_time() - started)
+                await _release(permit, stream)
                 raise
-            state.succeeded()
-            return stream, held, permit
+            else:
+                state.succeeded()
+                return stream, held, permit
+            now = anyio.current_time()
+            state.failed(error, router.breaker, now)
+            self._record(candidate, stream, error, now - started)
+            await _release(permit, stream)
+            delay = router.retry.delay(error, retry, router._rng)
+            if delay is None or not state.allows(now):
+                return None
+            await anyio.sleep(delay)
 
     async def _until_commit(self, stream: EventStream) -> list[Event]:
         commit = self._router.commit
@@ -340,13 +362,14 @@ class _FallbackSource:
                 return held
 
     def _record(
-        self, candidate: Candidate, stream: EventStream, error: Error, elapsed: float
+        self, candidate: Candidate, stream: EventStream | None, error: Error, elapsed: float
     ) -> None:
         self._errors.append(error)
+        model = stream.model if stream is not None else candidate.model or self._request.model
         self._attempts.append(
             Attempt(
                 provider=candidate.provider.name,
-                model=stream.model or None,
+                model=model or None,
                 error=error.kind,
                 message=error.message,
                 status_code=error.status_code if isinstance(error, ProviderError) else None,
@@ -355,14 +378,33 @@ class _FallbackSource:
             )
         )
 
-    def _exhausted(self, reason: str) -> NoProviderLeft:
+    def _cut_off(self) -> StreamTimeout:
+        deadline = self._router.deadline
+        return StreamTimeout(
+            f"cut off by the router's deadline of {deadline} s", phase="total", timeout=deadline
+        )
+
+    def _exhausted(self, *, cut_off: bool) -> NoProviderLeft:
         tried = "; ".join(
             f"{a.provider}/{a.model}: {a.error}" if a.model else f"{a.provider}: {a.error}"
             for a in self._attempts
         )
-        message = f"every candidate failed ({tried or 'none could be tried'})"
-        if reason:
-            message = f"{reason}; {message}"
+        if cut_off:
+            what = f"attempts ({tried})" if tried else "search before any attempt"
+            message = (
+                f"no attempt committed within {self._router.deadline} s: "
+                f"the router's deadline cut the {what} off"
+            )
+        else:
+            message = f"every candidate failed ({tried or 'none could be tried'})"
         error = NoProviderLeft(message, self._errors, self._attempts)
         error.provider = self._router.name
         return error
+
+
+async def _release(permit: Permit | None, stream: EventStream | None) -> None:
+    """Give back an abandoned attempt's permit and close its stream (shielded)."""
+    if permit is not None:
+        permit.release()
+    if stream is not None:
+        await stream.aclose()
