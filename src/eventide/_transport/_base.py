@@ -5,7 +5,8 @@ httpx client) implements `Transport`: `open()` sends an `HTTPRequest` and return
 `Response` once its head is in; the body's bytes come from `Response.chunks`. A transport
 raises only eventide errors: `TransportError` (the connection failed), `StreamTimeout`
 (with the phase that ran out: connect, read, write or pool) and `ProtocolError` (the
-server's bytes are not HTTP). A closed transport raises `TransportClosed`.
+server's bytes are not HTTP). A closed transport raises `TransportClosed`, and a request
+it cannot encode `UnsendableRequest`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ if TYPE_CHECKING:
 
     from .._timeouts import Timeouts
 
-__all__ = ["HTTPRequest", "Response", "Transport", "TransportClosed", "TransportSlot"]
+__all__ = [
+    "HTTPRequest",
+    "Response",
+    "Transport",
+    "TransportClosed",
+    "TransportSlot",
+    "UnsendableRequest",
+]
 
 
 def _shown(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
@@ -94,6 +102,17 @@ class TransportClosed(TransportError):
 
     kind = "closed"
     retryable = False
+
+
+class UnsendableRequest(TransportError):
+    """The request cannot be sent as it is (a URL or a header value HTTP cannot carry): the
+    same request would fail the same way, so it is not retryable. The message never holds
+    a header's value, which may be the key."""
+
+    retryable = False
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"cannot send the request: {reason}")
 
 
 @final
