@@ -17,7 +17,7 @@ import eventide
 from eventide import ProtocolError, Timeouts
 from eventide._transport import FastHTTPXTransport, FastTransport, HTTPRequest
 from eventide._transport._content import ContentDecoder, accept_encoding
-from tests.http_server import Cut, Reply, ScriptedServer, Stall
+from tests.http_server import Cut, Reply, ScriptedServer, Stall, serve
 from tests.strategies import chunked
 
 if TYPE_CHECKING:
@@ -56,9 +56,7 @@ def path(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def any_provider(
-    kit: Kit, server: ScriptedServer, path: str
-) -> AsyncIterator[Provider]:
+async def any_provider(kit: Kit, server: ScriptedServer, path: str) -> AsyncIterator[Provider]:
     options: dict[str, Any] = {}
     if path == "httpx":
         options["http_client"] = lambda: httpx.AsyncClient()
@@ -178,9 +176,8 @@ async def test_a_corrupt_or_cut_compressed_stream_is_a_protocol_error_that_names
     assert "gzip" not in info.value.message
 
 
-async def test_the_callers_accept_encoding_is_kept(server: ScriptedServer) -> None:
-    server.reply(Reply(body=[b"plain"]))
-    async with FastTransport() as transport:
+async def test_the_callers_accept_encoding_is_kept() -> None:
+    async with serve(Reply(body=[b"plain"])) as server, FastTransport() as transport:
         request = HTTPRequest("GET", f"{server.url}/x", {"Accept-Encoding": "identity"})
         response = await transport.open(request, Timeouts())
         assert b"".join([chunk async for chunk in response.chunks]) == b"plain"
@@ -188,17 +185,16 @@ async def test_the_callers_accept_encoding_is_kept(server: ScriptedServer) -> No
     assert server.requests[0].headers["accept-encoding"] == "identity"
 
 
-async def test_an_httpx_client_over_the_built_in_transport_decodes_once(
-    server: ScriptedServer,
-) -> None:
-    server.reply(
-        Reply(
-            headers=(("content-encoding", "gzip"),),
-            body=[gzip.compress(b"only once")],
-            content_length=True,
-        )
+async def test_an_httpx_client_over_the_built_in_transport_decodes_once() -> None:
+    reply = Reply(
+        headers=(("content-encoding", "gzip"),),
+        body=[gzip.compress(b"only once")],
+        content_length=True,
     )
-    async with httpx.AsyncClient(transport=FastHTTPXTransport()) as client:
+    async with (
+        serve(reply) as server,
+        httpx.AsyncClient(transport=FastHTTPXTransport()) as client,
+    ):
         response = await client.get(f"{server.url}/x")
     assert response.content == b"only once"
     assert response.headers["content-encoding"] == "gzip"
