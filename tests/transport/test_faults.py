@@ -110,23 +110,41 @@ async def test_a_broken_tls_handshake_is_a_transport_error(
     nursery.cancel_scope.cancel()
 
 
+AUTHORITY = trustme.CA()
+
+
+async def wrong_host(stream: trio.SocketStream) -> None:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    AUTHORITY.issue_cert("api.example.org").configure_cert(context)
+    await trio.SSLStream(stream, context, server_side=True).do_handshake()
+
+
+def trusting() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    AUTHORITY.configure_trust(context)
+    return context
+
+
 async def test_a_certificate_for_another_host_is_a_transport_error(
     nursery: trio.Nursery,
 ) -> None:
-    authority = trustme.CA()
-    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("api.example.org").configure_cert(server_context)
-
-    async def handshake(stream: trio.SocketStream) -> None:
-        tls = trio.SSLStream(stream, server_context, server_side=True)
-        await tls.do_handshake()
-
-    port = await nursery.start(serve_raw, handshake)
-    client_context = ssl.create_default_context()
-    authority.configure_trust(client_context)
-    async with FastTransport(verify=client_context) as transport:
+    port = await nursery.start(serve_raw, wrong_host)
+    async with FastTransport(verify=trusting()) as transport:
         with pytest.raises(TransportError, match=r"CERTIFICATE_VERIFY_FAILED.*(mismatch|match)"):
             await open_once(f"https://127.0.0.1:{port}/v1", transport)
+    nursery.cancel_scope.cancel()
+
+
+@pytest.mark.parametrize(
+    "handler", [reset_in_handshake, close_in_handshake, wrong_host], ids=lambda h: h.__name__
+)
+async def test_over_httpx_every_tls_fault_is_a_transport_error(
+    nursery: trio.Nursery, handler: Handler
+) -> None:
+    port = await nursery.start(serve_raw, handler)
+    async with httpx.AsyncClient(verify=trusting()) as client:
+        with pytest.raises(TransportError, match="cannot connect"):
+            await open_once(f"https://127.0.0.1:{port}/v1", HTTPXTransport(client))
     nursery.cancel_scope.cancel()
 
 

@@ -8,20 +8,24 @@ import os
 import resource
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 from anyio.abc import SocketAttribute
 
 import eventide
 from eventide import ProtocolError, Timeouts, TransportError
 from eventide._transport import FastTransport, HTTPRequest
-from eventide.providers import OpenAIChat
-from tests.http_server import Cut, Reply, ScriptedServer, openai_chunks, serve
+from tests.http_server import Cut, Reply, ScriptedServer
+from tests.kits import OPENAI, kit_fixture
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import Iterator
 
-BODY = openai_chunks(["reused ", "or not"])
-TEXT = "reused or not"
+    from eventide.providers import Provider
+    from tests.kits import Kit
+
+BODY = OPENAI.body(["Hello", ", ", "world"])  # what the `server` fixture answers
+TEXT = "Hello, world"
 # A whole response that keeps the connection open by HTTP/1.1's default, from a server that
 # closes it all the same (`Reply.raw` closes after its bytes), as llama.cpp's server does.
 HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: %d\r\n\r\n"
@@ -31,20 +35,11 @@ SILENT_CLOSE = Reply.raw(Cut())
 SILENT_RESET = Reply.raw(Cut(reset=True))
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[ScriptedServer]:
-    async with serve(Reply(body=BODY)) as running:
-        yield running
-
-
-@pytest.fixture
-async def provider(server: ScriptedServer) -> AsyncIterator[OpenAIChat]:
-    async with OpenAIChat(base_url=f"{server.url}/v1", api_key="k") as made:
-        yield made
+kit = kit_fixture(OPENAI)
 
 
 async def test_a_server_that_closes_after_every_response_never_fails_a_request(
-    server: ScriptedServer, provider: OpenAIChat
+    server: ScriptedServer, provider: Provider
 ) -> None:
     server.reply(CLOSING)
     for _ in range(60):
@@ -54,7 +49,7 @@ async def test_a_server_that_closes_after_every_response_never_fails_a_request(
 
 @pytest.mark.parametrize("closing", [SILENT_CLOSE, SILENT_RESET], ids=["close", "reset"])
 async def test_a_reused_connection_closed_before_responding_is_retried_once(
-    server: ScriptedServer, provider: OpenAIChat, closing: Reply
+    server: ScriptedServer, provider: Provider, closing: Reply
 ) -> None:
     assert await eventide.collect_text(provider.stream("hi")) == TEXT
     server.queue(closing)  # the request on the reused connection is read, then dropped
@@ -63,30 +58,31 @@ async def test_a_reused_connection_closed_before_responding_is_retried_once(
 
 
 async def test_a_retried_request_that_fails_again_is_a_retryable_transport_error(
-    server: ScriptedServer, provider: OpenAIChat
+    server: ScriptedServer, provider: Provider
 ) -> None:
     assert await eventide.collect_text(provider.stream("hi")) == TEXT
     server.queue(SILENT_CLOSE)
     server.queue(SILENT_CLOSE)
     with pytest.raises(TransportError, match="closed the connection before responding") as info:
         await eventide.collect(provider.stream("hi"))
-    assert not isinstance(info.value, ProtocolError)
+    assert type(info.value) is TransportError
     assert info.value.retryable
     assert len(server.requests) == 3  # one retry, no more
 
 
 async def test_a_new_connection_closed_before_responding_is_not_retried(
-    server: ScriptedServer, provider: OpenAIChat
+    server: ScriptedServer, provider: Provider
 ) -> None:
     server.reply(SILENT_CLOSE)
     with pytest.raises(TransportError, match="closed the connection before responding") as info:
         await eventide.collect(provider.stream("hi"))
+    assert type(info.value) is TransportError
     assert info.value.retryable
     assert len(server.requests) == 1
 
 
 async def test_a_response_cut_after_its_first_bytes_is_not_retried(
-    server: ScriptedServer, provider: OpenAIChat
+    server: ScriptedServer, provider: Provider
 ) -> None:
     assert await eventide.collect_text(provider.stream("hi")) == TEXT
     server.queue(Reply.raw(b"HTTP/1.1 200 O", Cut()))
@@ -135,3 +131,15 @@ async def test_pooled_connections_above_descriptor_1024_are_checked_and_reused(
     expected = 1 if reply.framed else 3  # a closed connection is seen as stale, and replaced
     assert server.connections_accepted == expected
     await server.wait_for(lambda: server.open_connections == 0, 5, "every connection closed")
+
+
+async def test_over_httpx_a_connection_closed_before_responding_is_a_transport_error(
+    kit: Kit, server: ScriptedServer
+) -> None:
+    async with kit.provider(server.url, http_client=lambda: httpx.AsyncClient()) as provider:
+        assert await eventide.collect_text(provider.stream("hi")) == TEXT
+        server.queue(SILENT_CLOSE)  # httpx does not send it again: a retryable error says so
+        with pytest.raises(TransportError, match="closed the connection before responding") as info:
+            await eventide.collect(provider.stream("hi"))
+    assert type(info.value) is TransportError
+    assert info.value.retryable

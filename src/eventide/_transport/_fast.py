@@ -170,6 +170,9 @@ class FastTransport(AsyncResource):
                 await connection.aclose()  # the server closed it while it was idle
                 connection = await self._acquire(origin, connect_timeout, pool_timeout, reuse=False)
                 exchanged = await _exchange(connection, message, write, read)
+        except _NoResponse as exc:
+            await connection.aclose()
+            raise TransportError(exc.message) from exc.__cause__
         except BaseException:
             await connection.aclose()
             raise
@@ -229,7 +232,8 @@ class FastTransport(AsyncResource):
 
 
 class _NoResponse(TransportError):
-    """The server closed the connection (or reset it) before any byte of a response."""
+    """The server closed the connection (or reset it) before any byte of a response: sent
+    again once if the connection was reused, else a plain `TransportError`."""
 
 
 def _address(url: str) -> tuple[Origin, bytes, bytes]:

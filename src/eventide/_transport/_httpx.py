@@ -90,6 +90,10 @@ def _translate(exc: httpx.HTTPError) -> Error:
         phase = _PHASES.get(type(exc), "read")
         return StreamTimeout(f"{phase} timeout ({detail})", phase=phase)
     if isinstance(exc, httpx.RemoteProtocolError):
+        if detail.startswith("Server disconnected without sending a response"):
+            # httpcore's words for a connection closed before any byte of the response
+            # (a kept-alive one the server had closed): the connection failed, no bytes did
+            return TransportError(f"the server closed the connection before responding ({detail})")
         # "peer closed connection without sending complete message body" and friends
         return ProtocolError(f"broken HTTP response: {detail}")
     if isinstance(exc, httpx.DecodingError):
