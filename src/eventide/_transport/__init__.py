@@ -16,7 +16,7 @@ from ._base import Response as Response
 from ._base import Transport as Transport
 from ._base import TransportClosed as TransportClosed
 from ._base import TransportSlot as TransportSlot
-from ._base import UnsendableRequest as UnsendableRequest
+from ._base import unsendable as unsendable
 from ._fast import FastTransport as FastTransport
 from ._httpx import FastHTTPXTransport as FastHTTPXTransport
 from ._httpx import HTTPClientOption as HTTPClientOption
@@ -45,9 +45,9 @@ __all__ = [
     "Transport",
     "TransportClosed",
     "TransportSlot",
-    "UnsendableRequest",
     "default_transport",
     "parse_retry_after",
     "read_at_most",
     "transport_slot",
+    "unsendable",
 ]

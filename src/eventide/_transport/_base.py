@@ -6,7 +6,7 @@ httpx client) implements `Transport`: `open()` sends an `HTTPRequest` and return
 raises only eventide errors: `TransportError` (the connection failed), `StreamTimeout`
 (with the phase that ran out: connect, read, write or pool) and `ProtocolError` (the
 server's bytes are not HTTP). A closed transport raises `TransportClosed`, and a request
-it cannot encode `UnsendableRequest`.
+it cannot encode `RequestError` (see `unsendable`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol, final
 
 import attrs
 
-from .._errors import TransportError
+from .._errors import RequestError, TransportError
 from .._resource import AsyncResource
 from .._secrets import REDACTED, is_credential
 
@@ -31,7 +31,7 @@ __all__ = [
     "Transport",
     "TransportClosed",
     "TransportSlot",
-    "UnsendableRequest",
+    "unsendable",
 ]
 
 
@@ -104,15 +104,10 @@ class TransportClosed(TransportError):
     retryable = False
 
 
-class UnsendableRequest(TransportError):
-    """The request cannot be sent as it is (a URL or a header value HTTP cannot carry): the
-    same request would fail the same way, so it is not retryable. The message never holds
-    a header's value, which may be the key."""
-
-    retryable = False
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"cannot send the request: {reason}")
+def unsendable(reason: str) -> RequestError:
+    """The error for a request a transport cannot encode (a URL or a header value HTTP cannot
+    carry): found before any I/O, and never with a header's value, which may be the key."""
+    return RequestError(f"cannot send the request: {reason}")
 
 
 @final

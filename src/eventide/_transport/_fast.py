@@ -31,7 +31,7 @@ import h11
 
 from .._errors import ProtocolError, StreamTimeout, TransportError
 from .._resource import AsyncResource
-from ._base import TransportClosed, UnsendableRequest
+from ._base import TransportClosed, unsendable
 from ._connection import Connection, Origin, Permit, bounded, connect
 from ._content import DecodedChunks, accept_encoding, decoded
 from ._h1 import BodyDecoder
@@ -145,8 +145,9 @@ class FastTransport(AsyncResource):
 
         Raises:
             TransportError: The connection failed, the server closed it without answering,
-                or the request cannot be sent (a URL that is not HTTP(S), a header value
-                that is not Latin-1); `TransportClosed` after `aclose()`.
+                or the URL is not HTTP(S); `TransportClosed` after `aclose()`.
+            RequestError: The request cannot be encoded (a header value that is not
+                Latin-1, a broken URL): before any I/O, never quoting the value.
             StreamTimeout: The connect, write, read or pool budget ran out.
             ProtocolError: The response head is not HTTP/1.1.
         """
@@ -242,7 +243,7 @@ def _address(url: str) -> tuple[Origin, bytes, bytes]:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:  # a port that is not a number, a broken IPv6 literal
-        raise UnsendableRequest(f"invalid URL: {exc}") from exc
+        raise unsendable(f"invalid URL: {exc}") from exc
     scheme = parts.scheme
     if scheme not in ("http", "https"):
         raise TransportError(f"unsupported URL scheme {scheme!r}")
@@ -263,7 +264,7 @@ def _ascii_host(parts: SplitResult) -> str:
     try:
         return host.encode("idna").decode("ascii")
     except UnicodeError as exc:
-        raise UnsendableRequest(f"the host name {host!r} cannot be IDNA-encoded") from exc
+        raise unsendable(f"the host name {host!r} cannot be IDNA-encoded") from exc
 
 
 def _header_bytes(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
@@ -275,7 +276,7 @@ def _header_bytes(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes
         try:
             encoded.append((lower.encode("ascii"), value.encode("latin-1")))
         except UnicodeEncodeError as exc:  # never the value: it may be the key
-            raise UnsendableRequest(
+            raise unsendable(
                 f"header {name!r} has a character that is not Latin-1 "
                 f"(at position {exc.start} of its {'value' if exc.object is value else 'name'})"
             ) from None
@@ -294,7 +295,7 @@ def _request_bytes(
             protocol.send(h11.EndOfMessage()),
         ]
     except (h11.LocalProtocolError, UnicodeError) as exc:
-        raise UnsendableRequest(str(exc)) from None  # h11 quotes the offending header value
+        raise unsendable(str(exc)) from None  # h11 quotes the offending header value
     return protocol, b"".join(part or b"" for part in parts)
 
 

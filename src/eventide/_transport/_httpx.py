@@ -17,10 +17,17 @@ from typing import TYPE_CHECKING, TypeAlias, final
 import anyio
 import httpx
 
-from .._errors import Error, ProtocolError, StreamTimeout, TimeoutPhase, TransportError
+from .._errors import (
+    Error,
+    ProtocolError,
+    RequestError,
+    StreamTimeout,
+    TimeoutPhase,
+    TransportError,
+)
 from .._resource import AsyncResource
 from .._timeouts import Timeouts
-from ._base import HTTPRequest, TransportClosed, TransportSlot, UnsendableRequest
+from ._base import HTTPRequest, TransportClosed, TransportSlot, unsendable
 from ._content import decoded
 from ._fast import FastTransport
 
@@ -76,11 +83,11 @@ def transport_slot(http_client: HTTPClientOption, transport: Transport | None) -
     return TransportSlot(factory=lambda: HTTPXTransport(make(), owned=True))
 
 
-def _unsendable(exc: UnicodeError | httpx.InvalidURL) -> UnsendableRequest:
+def _unsendable(exc: UnicodeError | httpx.InvalidURL) -> RequestError:
     """The error for a request httpx cannot encode, without the offending text."""
     if isinstance(exc, UnicodeEncodeError):
-        return UnsendableRequest(f"a header has a character that is not {exc.encoding.upper()}")
-    return UnsendableRequest(f"invalid URL ({type(exc).__name__})")
+        return unsendable(f"a header has a character that is not {exc.encoding.upper()}")
+    return unsendable(f"invalid URL ({type(exc).__name__})")
 
 
 def _translate(exc: httpx.HTTPError) -> Error:
