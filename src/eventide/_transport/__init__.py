@@ -2,10 +2,12 @@
 in eventide's own errors, and its implementations.
 
 `_base` defines the interface, the request value and the provider's slot; `_h1` is a
-sans-IO HTTP/1.1 response-body decoder and `_fast` the built-in HTTP/1.1 transport over it;
-`_memory` answers in process (the demo); `_httpx` adapts a caller's httpx client and is the
-only module that imports httpx; `_refusal` turns a response that is not a stream into the
-provider's error.
+sans-IO HTTP/1.1 response-body decoder and `_fast` the built-in HTTP/1.1 transport over it,
+with `_connection` opening, typing the failures of, and checking its connections;
+`_content` undoes Content-Encoding (gzip, deflate, br and zstd where available) on both
+paths; `_memory` answers in process (the demo); `_httpx` adapts a caller's httpx client and
+is the only module that imports httpx; `_refusal` turns a response that is not a stream
+(an error status, a redirect, an HTML page) into the provider's error.
 """
 
 from typing import Final

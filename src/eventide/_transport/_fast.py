@@ -14,6 +14,14 @@ after a complete, delimited body with nothing left over; an early close or any e
 it. Connect, read, write and pool budgets come from the stream's `Timeouts`. It implements
 `Transport` and raises eventide's errors; it does not import httpx.
 
+Habits of real servers it survives: a compressed body (it asks for what `_content` decodes,
+and decodes as the body streams); a server that keeps a connection alive by HTTP/1.1's
+default yet closes it after each response (an idle connection is checked before reuse, and
+a request that a reused connection drops before any byte of a response is sent once more
+on a new one: the race between the server's close and our next request cannot be closed
+otherwise); an early answer to a body still uploading (a 413 is read after the write
+fails, as httpcore does). A redirect is never followed (`_refusal` names it).
+
 What it leaves to the httpx adapter: proxies, HTTP/2, and any transport a caller brings.
 """
 
