@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -45,6 +46,32 @@ ENCODERS: dict[str, Callable[[list[bytes]], list[bytes]]] = {
 }
 
 
+def brotli_pieces(pieces: list[bytes]) -> list[bytes]:
+    brotli: Any = pytest.importorskip("brotli")
+    compressor = brotli.Compressor()
+    return [
+        *(compressor.process(piece) + compressor.flush() for piece in pieces),
+        compressor.finish(),
+    ]
+
+
+def zstd_pieces(pieces: list[bytes]) -> list[bytes]:
+    zstandard: Any = pytest.importorskip("zstandard")
+    compressor = zstandard.ZstdCompressor().compressobj()
+    block = zstandard.COMPRESSOBJ_FLUSH_BLOCK
+    return [
+        *(compressor.compress(piece) + compressor.flush(block) for piece in pieces),
+        compressor.flush(),
+    ]
+
+
+# Where brotli or zstandard is installed, eventide asks for and decodes br and zstd too.
+OPTIONAL_ENCODERS: dict[str, Callable[[list[bytes]], list[bytes]]] = {
+    "br": brotli_pieces,
+    "zstd": zstd_pieces,
+}
+
+
 def header_name(encoding: str) -> str:
     return "deflate" if encoding == "raw-deflate" else encoding
 
@@ -67,15 +94,41 @@ async def any_provider(kit: Kit, server: ScriptedServer, path: str) -> AsyncIter
 # -- the decoder alone ----------------------------------------------------------------------
 
 
-def test_accept_encoding_names_what_the_standard_library_decodes() -> None:
-    assert accept_encoding().split(", ")[:2] == ["gzip", "deflate"]
+def test_accept_encoding_names_what_can_be_decoded() -> None:
+    names = accept_encoding().split(", ")
+    assert names[:2] == ["gzip", "deflate"]
+    decoders = {"br": ("brotli", "brotlicffi"), "zstd": ("zstandard", "compression.zstd")}
+    for name, modules in decoders.items():
+        assert (name in names) is any(_installed(module) for module in modules)
 
 
-@pytest.mark.parametrize("encoding", sorted(ENCODERS))
+def _installed(module: str) -> bool:
+    try:
+        return find_spec(module) is not None
+    except ModuleNotFoundError:  # "compression" itself is missing before Python 3.14
+        return False
+
+
+@pytest.mark.parametrize(
+    "encoding",
+    [
+        pytest.param(name, marks=pytest.mark.skipif(not find_spec(module), reason=f"no {module}"))
+        for name, module in (("br", "brotli"), ("zstd", "zstandard"))
+    ],
+)
+async def test_br_and_zstd_streams_are_decoded_where_a_decoder_is_installed(
+    kit: Kit, server: ScriptedServer, any_provider: Provider, encoding: str
+) -> None:
+    body = OPTIONAL_ENCODERS[encoding](kit.body(TEXTS))
+    server.reply(Reply(headers=(*kit.headers, ("content-encoding", encoding)), body=body))
+    assert await eventide.collect_text(any_provider.stream("hi")) == "Hello, world"
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODERS.keys() | OPTIONAL_ENCODERS.keys()))
 @given(data=st.data())
 def test_content_decoder_ignores_chunk_boundaries(encoding: str, data: st.DataObject) -> None:
     pieces = data.draw(st.lists(st.binary(max_size=200), min_size=1, max_size=5))
-    wire = b"".join(ENCODERS[encoding](pieces))
+    wire = b"".join({**ENCODERS, **OPTIONAL_ENCODERS}[encoding](pieces))
     cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=20))
     decoder = ContentDecoder.for_headers({"content-encoding": header_name(encoding)})
     assert decoder is not None
