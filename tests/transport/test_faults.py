@@ -226,8 +226,11 @@ def test_urls_become_origin_host_and_target() -> None:
         b"/v1",
     )
     assert _address("http://[::1]:8080") == (("http", "::1", 8080), b"[::1]:8080", b"/")
+    assert _address("http://127.0.0.1:0/x")[0] == ("http", "127.0.0.1", 0)
     with pytest.raises(RequestError, match="invalid URL"):
         _address("http://127.0.0.1:port/")
+    with pytest.raises(RequestError, match="the URL has no host"):
+        _address("https:///v1")
 
 
 def ipv6_available() -> bool:

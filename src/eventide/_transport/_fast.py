@@ -256,10 +256,13 @@ def _address(url: str) -> tuple[Origin, bytes, bytes]:
     if scheme not in ("http", "https"):
         raise TransportError(f"unsupported URL scheme {scheme!r}")
     host = _ascii_host(parts)
-    port = port or (443 if scheme == "https" else 80)
+    if not host:
+        raise unsendable("the URL has no host")
     authority = f"[{host}]" if ":" in host else host
-    if parts.port is not None:
-        authority += f":{parts.port}"
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    else:
+        authority += f":{port}"
     path = quote(parts.path or "/", safe=_TARGET_SAFE)
     query = f"?{quote(parts.query, safe=_TARGET_SAFE)}" if parts.query else ""
     return (scheme, host, port), authority.encode("ascii"), (path + query).encode("ascii")
