@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 REQUEST = HTTPRequest("POST", "http://t/x", {"x-mine": "yes"}, b"{}")
 
 
-def client_raising(exc: type[httpx.HTTPError]) -> httpx.AsyncClient:
+def client_raising(exc: type[httpx.HTTPError], message: str = "boom") -> httpx.AsyncClient:
     def handler(request: httpx.Request) -> httpx.Response:
-        raise exc("boom", request=request)  # type: ignore[call-arg]
+        raise exc(message, request=request)  # type: ignore[call-arg]
 
     return httpx.AsyncClient(transport=httpx.MockTransport(handler))
 
@@ -44,6 +44,15 @@ async def test_httpx_errors_become_eventide_errors(
             await HTTPXTransport(client).open(REQUEST, Timeouts())
     assert isinstance(info.value.__cause__, raised)
     assert getattr(info.value, "phase", None) == phase
+
+
+async def test_httpx_server_disconnected_before_responding_is_a_transport_error() -> None:
+    silent = "Server disconnected without sending a response."
+    async with client_raising(httpx.RemoteProtocolError, silent) as client:
+        with pytest.raises(TransportError, match="closed the connection before responding") as info:
+            await HTTPXTransport(client).open(REQUEST, Timeouts())
+    assert type(info.value) is TransportError
+    assert info.value.retryable
 
 
 async def test_httpx_transport_sends_the_request_with_its_timeouts() -> None:

@@ -2,10 +2,12 @@
 in eventide's own errors, and its implementations.
 
 `_base` defines the interface, the request value and the provider's slot; `_h1` is a
-sans-IO HTTP/1.1 response-body decoder and `_fast` the built-in HTTP/1.1 transport over it;
-`_memory` answers in process (the demo); `_httpx` adapts a caller's httpx client and is the
-only module that imports httpx; `_refusal` turns a response that is not a stream into the
-provider's error.
+sans-IO HTTP/1.1 response-body decoder and `_fast` the built-in HTTP/1.1 transport over it,
+with `_connection` opening, typing the failures of, and checking its connections;
+`_content` undoes Content-Encoding (gzip, deflate, br and zstd where available) on both
+paths; `_memory` answers in process (the demo); `_httpx` adapts a caller's httpx client and
+is the only module that imports httpx; `_refusal` turns a response that is not a stream
+(an error status, a redirect, an HTML page) into the provider's error.
 """
 
 from typing import Final
@@ -16,6 +18,7 @@ from ._base import Response as Response
 from ._base import Transport as Transport
 from ._base import TransportClosed as TransportClosed
 from ._base import TransportSlot as TransportSlot
+from ._base import unsendable as unsendable
 from ._fast import FastTransport as FastTransport
 from ._httpx import FastHTTPXTransport as FastHTTPXTransport
 from ._httpx import HTTPClientOption as HTTPClientOption
@@ -48,4 +51,5 @@ __all__ = [
     "parse_retry_after",
     "read_at_most",
     "transport_slot",
+    "unsendable",
 ]

@@ -5,7 +5,8 @@ httpx client) implements `Transport`: `open()` sends an `HTTPRequest` and return
 `Response` once its head is in; the body's bytes come from `Response.chunks`. A transport
 raises only eventide errors: `TransportError` (the connection failed), `StreamTimeout`
 (with the phase that ran out: connect, read, write or pool) and `ProtocolError` (the
-server's bytes are not HTTP). A closed transport raises `TransportClosed`.
+server's bytes are not HTTP). A closed transport raises `TransportClosed`, and a request
+it cannot encode `RequestError` (see `unsendable`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol, final
 
 import attrs
 
-from .._errors import TransportError
+from .._errors import RequestError, TransportError
 from .._resource import AsyncResource
 from .._secrets import REDACTED, is_credential
 
@@ -24,7 +25,14 @@ if TYPE_CHECKING:
 
     from .._timeouts import Timeouts
 
-__all__ = ["HTTPRequest", "Response", "Transport", "TransportClosed", "TransportSlot"]
+__all__ = [
+    "HTTPRequest",
+    "Response",
+    "Transport",
+    "TransportClosed",
+    "TransportSlot",
+    "unsendable",
+]
 
 
 def _shown(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
@@ -94,6 +102,12 @@ class TransportClosed(TransportError):
 
     kind = "closed"
     retryable = False
+
+
+def unsendable(reason: str) -> RequestError:
+    """The error for a request a transport cannot encode (a URL or a header value HTTP cannot
+    carry): found before any I/O, and never with a header's value, which may be the key."""
+    return RequestError(f"cannot send the request: {reason}")
 
 
 @final

@@ -14,42 +14,51 @@ after a complete, delimited body with nothing left over; an early close or any e
 it. Connect, read, write and pool budgets come from the stream's `Timeouts`. It implements
 `Transport` and raises eventide's errors; it does not import httpx.
 
+Habits of real servers it survives: a compressed body (it asks for what `_content` decodes,
+and decodes as the body streams); a server that keeps a connection alive by HTTP/1.1's
+default yet closes it after each response (an idle connection is checked before reuse, and
+a request that a reused connection drops before any byte of a response is sent once more
+on a new one: the race between the server's close and our next request cannot be closed
+otherwise); an early answer to a body still uploading (a 413 is read after the write
+fails, as httpcore does). A redirect is never followed (`_refusal` names it).
+
 What it leaves to the httpx adapter: proxies, HTTP/2, and any transport a caller brings.
 """
 
 from __future__ import annotations
 
-import errno
-import ipaddress
 import math
 import os
-import select
-import socket
 import ssl
+import string
 from typing import TYPE_CHECKING, Any, Final, final
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import anyio
-import anyio.abc
 import h11
-from anyio.streams.tls import TLSStream
 
-from .._errors import ProtocolError, StreamTimeout, TimeoutPhase, TransportError
+from .._errors import ProtocolError, StreamTimeout, TransportError
 from .._resource import AsyncResource
-from ._base import TransportClosed
+from ._base import TransportClosed, unsendable
+from ._connection import Connection, Origin, Permit, bounded, connect
+from ._content import DecodedChunks, accept_encoding, decoded
 from ._h1 import BodyDecoder
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable
+    from collections.abc import AsyncIterator, Iterable
+    from urllib.parse import SplitResult
 
     from .._timeouts import Timeouts
     from ._base import HTTPRequest
 
 __all__ = ["FastResponse", "FastTransport", "tls_context"]
 
-READ_SIZE: Final = 64 * 1024
-Origin = tuple[str, str, int]
 _FRAMING_HEADERS: Final = frozenset({"host", "content-length", "transfer-encoding"})
+# What a request target may hold as it is; anything else is percent-encoded as UTF-8, as
+# httpx does (non-ASCII, controls, space and the characters RFC 3986 excludes: "<>`{}).
+_TARGET_SAFE: Final = "".join(
+    c for c in string.printable if c not in string.whitespace and c not in '"<>`{}'
+)
 
 
 def tls_context(*, verify: bool = True) -> ssl.SSLContext:
@@ -76,82 +85,8 @@ def _seconds(value: float | None) -> float:
     return math.inf if value is None else value
 
 
-async def _bounded(seconds: float, phase: TimeoutPhase, what: str, step: Awaitable[Any]) -> Any:
-    if seconds == math.inf:
-        return await step
-    with anyio.move_on_after(seconds) as scope:
-        return await step
-    if scope.cancelled_caught:
-        raise StreamTimeout(f"{phase} timeout ({what} timed out after {seconds} s)", phase=phase)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 def _broken(exc: ProtocolError) -> ProtocolError:
     return ProtocolError(f"broken HTTP response: {exc.message}", excerpt=exc.excerpt)
-
-
-@final
-class _Permit:
-    """One connection's place under a per-origin limit."""
-
-    __slots__ = ("_limiter",)
-
-    def __init__(self, limiter: anyio.CapacityLimiter) -> None:
-        self._limiter: anyio.CapacityLimiter | None = limiter
-
-    def release(self) -> None:
-        limiter, self._limiter = self._limiter, None
-        if limiter is not None:
-            limiter.release_on_behalf_of(self)
-
-
-@final
-class _Connection:
-    """One HTTP/1.1 connection: a byte stream and whether it may be reused."""
-
-    __slots__ = ("closed", "origin", "permit", "released_at", "stream")
-
-    def __init__(
-        self, stream: anyio.abc.ByteStream, origin: Origin, permit: _Permit | None = None
-    ) -> None:
-        self.stream = stream
-        self.origin = origin
-        self.permit = permit
-        self.released_at = 0.0
-        self.closed = False
-
-    def stale(self) -> bool:
-        """An idle connection the server has closed (or written to) is not reusable."""
-        sock = self.stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
-        if sock is None or sock.fileno() < 0:
-            return True
-        readable, _, _ = select.select([sock], [], [], 0)
-        return bool(readable)
-
-    async def aclose(self) -> None:
-        if not self.closed:
-            self.closed = True
-            try:
-                with anyio.CancelScope(shield=True):
-                    await self.stream.aclose()
-            finally:
-                if self.permit is not None:
-                    self.permit.release()
-
-    async def receive(self, timeout: float) -> bytes:
-        try:
-            data: bytes = await _bounded(timeout, "read", "read", self.stream.receive(READ_SIZE))
-        except (anyio.EndOfStream, anyio.IncompleteRead):
-            return b""
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-            raise TransportError(f"connection lost while reading: {exc!r}") from exc
-        return data
-
-    async def send(self, data: bytes, timeout: float) -> None:
-        try:
-            await _bounded(timeout, "write", "write", self.stream.send(data))
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-            raise TransportError(f"connection lost while writing: {exc!r}") from exc
 
 
 @final
@@ -180,7 +115,7 @@ class FastTransport(AsyncResource):
         self._limiters: dict[Origin, anyio.CapacityLimiter] = {}
         self._max_keepalive = max_keepalive
         self._expiry = keepalive_expiry
-        self._idle: dict[Origin, list[_Connection]] = {}
+        self._idle: dict[Origin, list[Connection]] = {}
         self._closed = False
 
     def _ssl_context(self) -> ssl.SSLContext:
@@ -196,57 +131,66 @@ class FastTransport(AsyncResource):
             for connection in connections:
                 await connection.aclose()
 
-    async def open(self, request: HTTPRequest, timeouts: Timeouts) -> FastResponse:
+    async def open(
+        self, request: HTTPRequest, timeouts: Timeouts, *, decode_content: bool = True
+    ) -> FastResponse:
         """Send one request; return the response once its head is in (see `Transport`).
 
         ``Host`` and ``Content-Length`` are set here, from the URL and the body (given ones,
-        and ``Transfer-Encoding``, are dropped).
+        and ``Transfer-Encoding``, are dropped); ``Accept-Encoding`` too, for the codings
+        this process can decode, unless the request has its own. A non-ASCII path or query
+        is percent-encoded as UTF-8 and a non-ASCII host name IDNA-encoded, as httpx does.
+
+        A request that fails on a reused connection before any byte of the response came
+        (the server had closed it while it was idle: a write error, an EOF or a reset before
+        the status line) is sent once more, on a new connection.
+
+        Args:
+            request: The request.
+            timeouts: The connect, read, write and pool budgets.
+            decode_content: Undo the response's Content-Encoding (False: the body's bytes as
+                sent, for a caller that decodes them itself).
 
         Raises:
-            TransportError: The connection failed, or the URL's scheme is not HTTP(S);
-                `TransportClosed` after `aclose()`.
+            TransportError: The connection failed, the server closed it without answering,
+                or the URL is not HTTP(S); `TransportClosed` after `aclose()`.
+            RequestError: The request cannot be encoded (a header value that is not
+                Latin-1, a broken URL): before any I/O, never quoting the value.
             StreamTimeout: The connect, write, read or pool budget ran out.
             ProtocolError: The response head is not HTTP/1.1.
         """
         if self._closed:
             raise TransportClosed("the transport has been closed")
-        parts = urlsplit(request.url)
-        scheme = parts.scheme
-        if scheme not in ("http", "https"):
-            raise TransportError(f"unsupported URL scheme {scheme!r}")
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        headers = [(b"host", parts.netloc.rpartition("@")[2].encode("ascii"))]
-        headers += [
-            (name.encode("latin-1"), value.encode("latin-1"))
-            for name, value in request.headers
-            if name.lower() not in _FRAMING_HEADERS
-        ]
+        origin, host, target = _address(request.url)
+        headers = [(b"host", host), *_header_bytes(request.headers)]
+        if decode_content and not any(name == b"accept-encoding" for name, _ in headers):
+            headers.append((b"accept-encoding", accept_encoding().encode("ascii")))
         headers.append((b"content-length", b"%d" % len(request.body)))
-        port = parts.port or (443 if scheme == "https" else 80)
-        origin: Origin = (scheme, parts.hostname or "", port)
-        connection = await self._acquire(
-            origin, _seconds(timeouts.connect), _seconds(timeouts.pool)
-        )
-        read = _seconds(timeouts.read)
+        message = (request.method, target, headers, request.body)
+        connect_timeout, pool_timeout = _seconds(timeouts.connect), _seconds(timeouts.pool)
+        write, read = _seconds(timeouts.write), _seconds(timeouts.read)
+        connection = await self._acquire(origin, connect_timeout, pool_timeout)
         try:
-            head, decoder, first, reusable = await self._exchange(
-                connection,
-                request.method,
-                target.encode("ascii"),
-                headers,
-                request.body,
-                _seconds(timeouts.write),
-                read,
-            )
+            try:
+                exchanged = await _exchange(connection, message, write, read)
+            except _NoResponse:
+                if not connection.reused:
+                    raise
+                await connection.aclose()  # the server closed it while it was idle
+                connection = await self._acquire(origin, connect_timeout, pool_timeout, reuse=False)
+                exchanged = await _exchange(connection, message, write, read)
+        except _NoResponse as exc:
+            await connection.aclose()
+            raise TransportError(exc.message) from exc.__cause__
         except BaseException:
             await connection.aclose()
             raise
-        return FastResponse(self, connection, head, decoder, first, reusable, read)
+        return FastResponse(self, connection, *exchanged, read, decode_content=decode_content)
 
     async def _acquire(
-        self, origin: Origin, connect_timeout: float, pool_timeout: float
-    ) -> _Connection:
-        idle = self._idle.get(origin)
+        self, origin: Origin, connect_timeout: float, pool_timeout: float, *, reuse: bool = True
+    ) -> Connection:
+        idle = self._idle.get(origin) if reuse else None
         now = anyio.current_time()
         while idle:
             connection = idle.pop()
@@ -255,7 +199,9 @@ class FastTransport(AsyncResource):
             await connection.aclose()
         permit = await self._permit(origin, pool_timeout)
         try:
-            connection = await self._connect(origin, connect_timeout)
+            connection = await connect(
+                origin, connect_timeout, self._ssl_context() if origin[0] == "https" else None
+            )
         except BaseException:
             if permit is not None:
                 permit.release()
@@ -263,14 +209,14 @@ class FastTransport(AsyncResource):
         connection.permit = permit
         return connection
 
-    async def _permit(self, origin: Origin, timeout: float) -> _Permit | None:
+    async def _permit(self, origin: Origin, timeout: float) -> Permit | None:
         if self._max_connections is None:
             return None
         limiter = self._limiters.get(origin)
         if limiter is None:
             limiter = self._limiters[origin] = anyio.CapacityLimiter(self._max_connections)
-        permit = _Permit(limiter)
-        await _bounded(
+        permit = Permit(limiter)
+        await bounded(
             timeout,
             "pool",
             "waiting for a connection",
@@ -278,38 +224,7 @@ class FastTransport(AsyncResource):
         )
         return permit
 
-    async def _connect(self, origin: Origin, timeout: float) -> _Connection:
-        scheme, host, port = origin
-        try:
-            stream: anyio.abc.ByteStream = await _bounded(
-                timeout, "connect", "connect", self._connect_stream(scheme, host, port)
-            )
-        except (OSError, ssl.SSLError) as exc:
-            raise TransportError(f"cannot connect to {host}:{port}: {exc}") from exc
-        return _Connection(stream, origin)
-
-    async def _connect_stream(self, scheme: str, host: str, port: int) -> anyio.abc.ByteStream:
-        try:
-            family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
-        except ValueError:  # a name: resolve it, trying its addresses (happy eyeballs)
-            stream: anyio.abc.ByteStream = await anyio.connect_tcp(host, port)
-        else:  # an address: one plain connect, without a task group for a single candidate
-            stream = await _connect_address(family, host, port)
-        if scheme == "https":
-            try:
-                return await TLSStream.wrap(
-                    stream,
-                    hostname=host,
-                    ssl_context=self._ssl_context(),
-                    standard_compatible=False,
-                )
-            except BaseException:  # a failed handshake still owns a connected socket
-                with anyio.CancelScope(shield=True):
-                    await stream.aclose()
-                raise
-        return stream
-
-    def _release(self, connection: _Connection) -> bool:
+    def _release(self, connection: Connection) -> bool:
         """Keep a connection for reuse; False when it must be closed instead."""
         if self._closed:
             return False
@@ -320,76 +235,148 @@ class FastTransport(AsyncResource):
         if limiter is not None and limiter.statistics().tasks_waiting:
             return False  # closing it lets a waiting request open its own
         connection.released_at = anyio.current_time()
+        connection.reused = True
         idle.append(connection)
         return True
 
-    async def _exchange(
-        self,
-        connection: _Connection,
-        method: str,
-        target: bytes,
-        headers: list[tuple[bytes, bytes]],
-        body: bytes,
-        write_timeout: float,
-        read_timeout: float,
-    ) -> tuple[h11.Response, BodyDecoder, bytes, bool]:
-        """Send the request; read the response head and whatever body came with it."""
-        protocol = h11.Connection(h11.CLIENT)
-        try:
-            parts = [
-                protocol.send(h11.Request(method=method, target=target, headers=headers)),
-                protocol.send(h11.Data(data=body)) if body else b"",
-                protocol.send(h11.EndOfMessage()),
-            ]
-        except h11.LocalProtocolError as exc:
-            raise TransportError(f"cannot send the request: {exc}") from exc
-        await connection.send(b"".join(part or b"" for part in parts), write_timeout)
-        while True:
-            try:
-                event = protocol.next_event()
-            except h11.RemoteProtocolError as exc:
-                message = f"broken HTTP response: malformed response head: {exc}"
-                raise ProtocolError(message) from exc
-            if event is h11.NEED_DATA:
-                protocol.receive_data(await connection.receive(read_timeout))
-                continue
-            if isinstance(event, h11.InformationalResponse):
-                continue
-            if isinstance(event, h11.Response):
-                break
-            raise ProtocolError(
-                "broken HTTP response: the server closed the connection before responding"
-            )
-        decoder = _framing(method, event)
-        leftover, _ = protocol.trailing_data
-        try:
-            first = b"".join(decoder.feed(bytes(leftover))) if leftover else b""
-        except ProtocolError as exc:
-            raise _broken(exc) from exc
-        reusable = (
-            event.http_version == b"1.1"
-            and decoder.delimited
-            and not _says_close(event.headers)
-            and not _says_close(headers)
-        )
-        return event, decoder, first, reusable
+
+class _NoResponse(TransportError):
+    """The server closed the connection (or reset it) before any byte of a response: sent
+    again once if the connection was reused, else a plain `TransportError`."""
 
 
-async def _connect_address(family: int, host: str, port: int) -> anyio.abc.SocketStream:
-    sock = socket.socket(family, socket.SOCK_STREAM)
+def _address(url: str) -> tuple[Origin, bytes, bytes]:
+    """The origin, the Host header and the request target of an absolute URL."""
     try:
-        sock.setblocking(False)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if sock.connect_ex((host, port)) not in (0, errno.EINPROGRESS):
-            sock.connect((host, port))  # raises the OSError that says why
-        await anyio.wait_writable(sock)
-        failure = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        if failure:
-            raise OSError(failure, os.strerror(failure))
-        return await anyio.abc.SocketStream.from_socket(sock)
-    except BaseException:
-        sock.close()
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # a port that is not a number, a broken IPv6 literal
+        raise unsendable(f"invalid URL: {exc}") from exc
+    scheme = parts.scheme
+    if scheme not in ("http", "https"):
+        raise TransportError(f"unsupported URL scheme {scheme!r}")
+    host = _ascii_host(parts)
+    if not host:
+        raise unsendable("the URL has no host")
+    authority = f"[{host}]" if ":" in host else host
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    else:
+        authority += f":{port}"
+    path = quote(parts.path or "/", safe=_TARGET_SAFE)
+    query = f"?{quote(parts.query, safe=_TARGET_SAFE)}" if parts.query else ""
+    return (scheme, host, port), authority.encode("ascii"), (path + query).encode("ascii")
+
+
+def _ascii_host(parts: SplitResult) -> str:
+    host = parts.hostname or ""
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise unsendable(f"the host name {host!r} cannot be IDNA-encoded") from exc
+
+
+def _header_bytes(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    encoded: list[tuple[bytes, bytes]] = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower in _FRAMING_HEADERS:
+            continue
+        try:
+            encoded.append((lower.encode("ascii"), value.encode("latin-1")))
+        except UnicodeEncodeError as exc:  # never the value: it may be the key
+            raise unsendable(
+                f"header {name!r} has a character that is not Latin-1 "
+                f"(at position {exc.start} of its {'value' if exc.object is value else 'name'})"
+            ) from None
+    return encoded
+
+
+def _request_bytes(
+    method: str, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes
+) -> tuple[h11.Connection, bytes]:
+    """A client protocol state and the bytes of the whole request."""
+    protocol = h11.Connection(h11.CLIENT)
+    try:
+        parts = [
+            protocol.send(h11.Request(method=method, target=target, headers=headers)),
+            protocol.send(h11.Data(data=body)) if body else b"",
+            protocol.send(h11.EndOfMessage()),
+        ]
+    except (h11.LocalProtocolError, UnicodeError) as exc:
+        raise unsendable(str(exc)) from None  # h11 quotes the offending header value
+    return protocol, b"".join(part or b"" for part in parts)
+
+
+async def _exchange(
+    connection: Connection,
+    message: tuple[str, bytes, list[tuple[bytes, bytes]], bytes],
+    write_timeout: float,
+    read_timeout: float,
+) -> tuple[h11.Response, BodyDecoder, bytes, bool]:
+    """Send the request; read the response head and whatever body came with it.
+
+    A write error does not end it at once: a server may answer early (a 413 to a body it will
+    not read) and close, and that answer is read and returned, as httpcore does.
+
+    Raises:
+        _NoResponse: The connection closed or broke before any byte of the response.
+    """
+    method, target, headers, body = message
+    protocol, data = _request_bytes(method, target, headers, body)
+    failed: TransportError | None = None
+    try:
+        await connection.send(data, write_timeout)
+    except StreamTimeout:
         raise
+    except TransportError as exc:
+        failed = exc
+    received = False
+    while True:
+        try:
+            event = protocol.next_event()
+        except h11.RemoteProtocolError as exc:
+            raise ProtocolError(f"broken HTTP response: malformed response head: {exc}") from exc
+        if event is h11.NEED_DATA:
+            try:
+                data = await connection.receive(read_timeout)
+            except StreamTimeout:
+                raise
+            except TransportError as exc:
+                if received:
+                    raise
+                raise _NoResponse(f"{exc.message} (before any response)") from exc
+            if not data and not received:
+                raise _NoResponse(
+                    "the server closed the connection before responding"
+                    + (f" ({failed.message})" if failed is not None else "")
+                ) from failed
+            received = True
+            protocol.receive_data(data)
+            continue
+        if isinstance(event, h11.InformationalResponse):
+            continue
+        if isinstance(event, h11.Response):
+            break
+        raise ProtocolError(  # pragma: no cover - h11 says NEED_DATA or raises first
+            "broken HTTP response: the server closed the connection before responding"
+        )
+    decoder = _framing(method, event)
+    leftover, _ = protocol.trailing_data
+    try:
+        first = b"".join(decoder.feed(bytes(leftover))) if leftover else b""
+    except ProtocolError as exc:
+        raise _broken(exc) from exc
+    reusable = (
+        failed is None
+        and event.http_version == b"1.1"
+        and decoder.delimited
+        and not _says_close(event.headers)
+        and not _says_close(headers)
+    )
+    return event, decoder, first, reusable
 
 
 def _says_close(headers: Any) -> bool:
@@ -413,10 +400,12 @@ def _framing(method: str, response: h11.Response) -> BodyDecoder:
 
 @final
 class FastResponse:
-    """A response of `FastTransport`: its head, then its body one socket read per step; the
-    connection is released for reuse or closed."""
+    """A response of `FastTransport`: its head, then its body one socket read per step (as
+    sent when iterated itself; its Content-Encoding undone in `chunks`); the connection is
+    released for reuse or closed."""
 
     __slots__ = (
+        "_chunks",
         "_connection",
         "_decoder",
         "_ready",
@@ -430,29 +419,33 @@ class FastResponse:
     def __init__(
         self,
         transport: FastTransport,
-        connection: _Connection,
+        connection: Connection,
         head: h11.Response,
         decoder: BodyDecoder,
         first: bytes,
         reusable: bool,
         timeout: float,
+        *,
+        decode_content: bool = True,
     ) -> None:
         self._transport = transport
-        self._connection: _Connection | None = connection
+        self._connection: Connection | None = connection
         self.status: int = head.status_code
         headers: dict[str, str] = {}
         for raw_name, raw_value in head.headers:  # h11 gives lower-case names
             name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
         self.headers: dict[str, str] = headers
+        self._chunks = decoded(self, headers) if decode_content else self
         self._decoder = decoder
         self._ready = first  # body bytes that arrived with the head
         self._reusable = reusable
         self._timeout = timeout
 
     @property
-    def chunks(self) -> FastResponse:
-        return self
+    def chunks(self) -> AsyncIterator[bytes]:
+        """The body, its Content-Encoding undone (unless made with ``decode_content=False``)."""
+        return self._chunks
 
     def __aiter__(self) -> FastResponse:
         return self
@@ -460,7 +453,12 @@ class FastResponse:
     @property
     def complete(self) -> bool:
         """Whether the whole body has been handed out."""
-        return self._decoder.done and not self._ready
+        decoded = self._chunks
+        return (
+            self._decoder.done
+            and not self._ready
+            and (not isinstance(decoded, DecodedChunks) or decoded.ended)
+        )
 
     async def __anext__(self) -> bytes:
         if self._ready:

@@ -17,16 +17,25 @@ from typing import TYPE_CHECKING, TypeAlias, final
 import anyio
 import httpx
 
-from .._errors import Error, ProtocolError, StreamTimeout, TimeoutPhase, TransportError
+from .._errors import (
+    Error,
+    ProtocolError,
+    RequestError,
+    StreamTimeout,
+    TimeoutPhase,
+    TransportError,
+)
 from .._resource import AsyncResource
 from .._timeouts import Timeouts
-from ._base import HTTPRequest, TransportClosed, TransportSlot
+from ._base import HTTPRequest, TransportClosed, TransportSlot, unsendable
+from ._content import decoded
 from ._fast import FastTransport
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
 
     from ._base import Response, Transport
+    from ._fast import FastResponse
 
 __all__ = [
     "FastHTTPXTransport",
@@ -74,6 +83,13 @@ def transport_slot(http_client: HTTPClientOption, transport: Transport | None) -
     return TransportSlot(factory=lambda: HTTPXTransport(make(), owned=True))
 
 
+def _unsendable(exc: UnicodeError | httpx.InvalidURL) -> RequestError:
+    """The error for a request httpx cannot encode, without the offending text."""
+    if isinstance(exc, UnicodeEncodeError):
+        return unsendable(f"a header has a character that is not {exc.encoding.upper()}")
+    return unsendable(f"invalid URL ({type(exc).__name__})")
+
+
 def _translate(exc: httpx.HTTPError) -> Error:
     """The eventide error for an httpx error (never with the request headers or the key)."""
     detail = str(exc) or type(exc).__name__
@@ -81,6 +97,10 @@ def _translate(exc: httpx.HTTPError) -> Error:
         phase = _PHASES.get(type(exc), "read")
         return StreamTimeout(f"{phase} timeout ({detail})", phase=phase)
     if isinstance(exc, httpx.RemoteProtocolError):
+        if detail.startswith("Server disconnected without sending a response"):
+            # httpcore's words for a connection closed before any byte of the response
+            # (a kept-alive one the server had closed): the connection failed, no bytes did
+            return TransportError(f"the server closed the connection before responding ({detail})")
         # "peer closed connection without sending complete message body" and friends
         return ProtocolError(f"broken HTTP response: {detail}")
     if isinstance(exc, httpx.DecodingError):
@@ -111,18 +131,21 @@ class HTTPXTransport(AsyncResource):
         if self._closed:
             raise TransportClosed("the transport has been closed")
         client = self.client
-        sent = client.build_request(
-            request.method,
-            request.url,
-            headers=list(request.headers),
-            content=request.body,
-            timeout=httpx.Timeout(
-                connect=timeouts.connect,
-                read=timeouts.read,
-                write=timeouts.write,
-                pool=timeouts.pool,
-            ),
-        )
+        try:
+            sent = client.build_request(
+                request.method,
+                request.url,
+                headers=list(request.headers),
+                content=request.body,
+                timeout=httpx.Timeout(
+                    connect=timeouts.connect,
+                    read=timeouts.read,
+                    write=timeouts.write,
+                    pool=timeouts.pool,
+                ),
+            )
+        except (UnicodeError, httpx.InvalidURL) as exc:
+            raise _unsendable(exc) from None  # a header's exception holds its value: the key
         try:
             response = await client.send(sent, stream=True)
         except httpx.HTTPError as exc:
@@ -138,14 +161,23 @@ class HTTPXTransport(AsyncResource):
 
 @final
 class HTTPXResponse:
-    """An httpx response as a `Response`: its body through ``aiter_bytes()`` (which undoes
-    Content-Encoding), httpx's errors turned into eventide's."""
+    """An httpx response as a `Response`, httpx's errors turned into eventide's. Its body is
+    read with ``aiter_raw()`` and decoded by eventide's own content decoders, as the built-in
+    transport's is, so that both treat every Content-Encoding alike (httpx would pass one it
+    does not know through untouched)."""
 
-    __slots__ = ("_body", "_response")
+    __slots__ = ("_body", "_chunks", "_response")
 
     def __init__(self, response: httpx.Response) -> None:
         self._response = response
-        self._body = response.aiter_bytes()
+        self._body: AsyncIterator[bytes]
+        self._chunks: AsyncIterator[bytes]
+        if response.is_stream_consumed:  # read already (a mock, a hook): httpx decoded it
+            self._body = response.aiter_bytes()
+            self._chunks = self
+        else:
+            self._body = response.aiter_raw()
+            self._chunks = decoded(self, response.headers)
 
     @property
     def status(self) -> int:
@@ -156,8 +188,9 @@ class HTTPXResponse:
         return self._response.headers
 
     @property
-    def chunks(self) -> HTTPXResponse:
-        return self
+    def chunks(self) -> AsyncIterator[bytes]:
+        """The body, its Content-Encoding undone."""
+        return self._chunks
 
     @property
     def complete(self) -> bool:  # httpx does not say before the end
@@ -191,7 +224,7 @@ class FastHTTPXTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send an httpx request through the built-in transport."""
         budgets = request.extensions.get("timeout", {})
-        response = await self.transport.open(
+        response = await self.transport.open(  # httpx undoes the Content-Encoding itself
             HTTPRequest(
                 request.method,
                 str(request.url),
@@ -202,6 +235,7 @@ class FastHTTPXTransport(httpx.AsyncBaseTransport):
                 await request.aread(),
             ),
             Timeouts(**{name: budgets.get(name) for name in ("connect", "read", "write", "pool")}),
+            decode_content=False,
         )
         return httpx.Response(
             response.status,
@@ -218,11 +252,11 @@ class FastHTTPXTransport(httpx.AsyncBaseTransport):
 @final
 class _ByteStream(httpx.AsyncByteStream):
     # An iterator class, not an async generator: closing early leaves nothing to finalise.
-    def __init__(self, response: Response) -> None:
+    def __init__(self, response: FastResponse) -> None:
         self._response = response
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._response.chunks
+        return self._response  # the bytes as sent: httpx decodes them
 
     async def aclose(self) -> None:
         await self._response.aclose()

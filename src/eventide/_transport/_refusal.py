@@ -3,7 +3,8 @@
 A response is refused when its status is not a success, or when a success comes with a
 content type that is not a stream (an HTML page from a proxy, a JSON error object). The
 error is the provider's typed one, built from a bounded excerpt of the body (the stream
-redacts the key from it, as from every error).
+redacts the key from it, as from every error); a redirect (3xx) is a `ProviderError` with
+``code="redirect"`` that names its ``Location`` (never followed: the request carries the key).
 """
 
 from __future__ import annotations
@@ -92,7 +93,9 @@ class Refusal:
         headers = response.headers
         retry_after = parse_retry_after(headers)
         error: Error
-        if not 200 <= response.status < 300:
+        if 300 <= response.status < 400:
+            error = self._redirect(response.status, headers.get("location"), raw)
+        elif not 200 <= response.status < 300:
             error = self.error_factory(
                 payload, status_code=response.status, retry_after=retry_after, raw=raw
             )
@@ -106,6 +109,19 @@ class Refusal:
             )
         error.provider = self.provider
         return error
+
+    def _redirect(self, status: int, location: str | None, raw: str) -> ProviderError:
+        """A redirect is never followed: the request carries the key, and the new address
+        may be another host's. The error names the status and where it points."""
+        where = f"to {location[:300]!r}" if location else "without a Location header"
+        return ProviderError(
+            f"the endpoint answered {status} (a redirect) {where}; eventide does not follow "
+            "redirects, so that the API key never goes to another host: use the new address "
+            "as base_url if it is right",
+            status_code=status,
+            body=" ".join(raw.split())[:200],
+            code="redirect",
+        )
 
 
 async def read_at_most(chunks: AsyncIterator[bytes], limit: int) -> bytes:
