@@ -29,9 +29,11 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["int_or_none", "loads"]
+__all__ = ["decode", "int_or_none", "loads"]
 
-_decode = msgspec.json.Decoder().decode
+decode = msgspec.json.Decoder().decode
+"""msgspec's parser alone, for a hot loop that calls `loads` only when it raises (`ValueError`
+or `RecursionError`): the one function call saved per chunk is measurable."""
 
 
 def loads(text: str) -> Any:
@@ -42,7 +44,7 @@ def loads(text: str) -> Any:
         RecursionError: `text` nests deeper than the interpreter allows.
     """
     try:
-        return _decode(text)
+        return decode(text)
     except (ValueError, RecursionError):  # msgspec.DecodeError is a ValueError
         return json.loads(text)
 
