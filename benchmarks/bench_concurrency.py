@@ -338,7 +338,10 @@ def main() -> None:
         clients = args.clients.split(",")
         if args.long:
             print(f"one stream of {deltas} deltas, one HTTP chunk per SSE event")
-            print(f"{'client':>18} {'µs/delta':>9} {'vs aiohttp':>10}")
+            print(
+                f"{'client':>18} {'µs/delta':>9} {'vs aiohttp':>10} "
+                f"{'CPU µs':>7} {'vs aiohttp':>10}"
+            )
         else:
             print(f"{deltas} deltas per stream; wall and CPU in s, peak RSS of the client in MiB")
             print(
@@ -355,7 +358,11 @@ def main() -> None:
                     continue
                 if args.long:
                     ratio = row["wall"] / aio["wall"] if aio else float("nan")
-                    print(f"{name:>18} {row['wall'] / deltas * 1e6:>9.2f} {ratio:>10.2f}")
+                    cpu_ratio = row["cpu"] / aio["cpu"] if aio else float("nan")
+                    print(
+                        f"{name:>18} {row['wall'] / deltas * 1e6:>9.2f} {ratio:>10.2f} "
+                        f"{row['cpu'] / deltas * 1e6:>7.2f} {cpu_ratio:>10.2f}"
+                    )
                     continue
                 ratio = row["wall"] / base["wall"] if base else float("nan")
                 per_stream = row["rss_kib"] / streams

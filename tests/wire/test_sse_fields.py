@@ -70,6 +70,34 @@ def test_sse_fast_path_reads_what_the_line_loop_reads(
     agree(wire, cuts, max_event_bytes)
 
 
+data_events = st.lists(
+    st.one_of(
+        st.binary(max_size=6)
+        .filter(lambda b: b"\r" not in b and b"\n" not in b)
+        .map(lambda value: b"data: " + value + b"\n\n"),
+        st.sampled_from(
+            [b"\n", b"data: a\n", b"data:b\n\n", b"id: 1\n", b"event: e\n", b": c\n", b"retry: 5\n"]
+        ),
+        st.binary(max_size=3),
+    ),
+    max_size=12,
+).map(b"".join)
+"""Mostly events of one "data: " line (the block-at-once path), some with invalid UTF-8,
+among lines that must send a block down the line loop."""
+
+
+@given(data_events, st.lists(st.integers(0, 100), max_size=6), st.sampled_from([8, 2**20]))
+@example(b"data: a\n\n\n", [], 2**20)
+@example(b"data: \xe2\x82\n\ndata: \x82b\n\n", [], 2**20)  # U+FFFD per line, as the loop
+@example(b"data: a\n\ndata: b\n", [], 2**20)  # a data line still waiting for its blank line
+@example(b"data: a\ndata: b\n\n", [], 2**20)
+@example(b"data: a\n\nid: 1\n\n", [], 2**20)
+def test_sse_data_line_blocks_are_read_as_the_line_loop_reads_them(
+    wire: bytes, cuts: list[int], max_event_bytes: int
+) -> None:
+    agree(lf_only(wire), cuts, max_event_bytes)
+
+
 @given(st.data())
 def test_sse_fast_path_reads_generated_streams(data: st.DataObject) -> None:
     wire, expected = data.draw(sse_streams())

@@ -182,9 +182,28 @@ class _EventStreamReader(Framer[_M]):
 
     def _events(self, block: bytes, out: list[SSEFields]) -> None:
         """`_lines` for a block of whole lines that ends in LF, has no CR and is no longer
-        than the cap: events are split on LF LF, and one made of one ``data`` line (the
-        usual event, and only when no event was begun before it) is read without the line
-        loop. Exactly what `_lines` makes of ``block.splitlines()``."""
+        than the cap, with exactly its result (tests/wire/test_sse_fields.py checks it).
+
+        A block of events of one ``data: `` line each is decoded and split at once; any
+        other is split on blank lines, and an event of one ``data`` line is still read
+        without the line loop, unless it began in an earlier feed."""
+        whole = block.rfind(b"\n\n") + 2  # the end of the last complete event, if any
+        if (
+            whole > 1
+            and block.startswith(b"data: ")
+            and not (self._data or self._event_type)  # no event begun in an earlier feed
+            and block.count(b"\n\ndata: ", 0, whole) * 2 + 2 == block.count(b"\n", 0, whole)
+        ):  # The usual block: events of one "data: " line each (every LF up to `whole` is in
+            # a blank line before "data: " or in the last one), decoded at once: LF is ASCII,
+            # no invalid UTF-8 sequence runs across it, so U+FFFD lands where it would.
+            id_buffer, retry = self._id_buffer, self.retry
+            text = block[6 : whole - 2].decode("utf-8", "replace")
+            out += [(data, "message", id_buffer, retry) for data in text.split("\n\ndata: ")]
+            self.last_event_id = id_buffer
+            last = block[whole:]
+            if last:
+                self._lines(last[:-1].split(b"\n"), False, out)
+            return
         *events, last = block.split(b"\n\n")
         if events:
             if self._data or self._event_type:  # the first event began in an earlier feed
