@@ -8,13 +8,14 @@ process of its own, so that its CPU time and peak RSS are its own:
 
 - eventide: ``collect_text(provider.stream(...))`` on trio (and on asyncio), default client;
 - httpx: ``httpx.AsyncClient`` with an unbounded pool, ``aiter_bytes()``, split on blank
-  lines, ``json.loads``, pick the delta;
+  lines, ``orjson.loads``, pick the delta;
 - aiohttp: ``ClientSession`` with an unbounded connector, ``content.iter_any()``, same parse;
 - raw: asyncio streams, a minimal HTTP/1.1 chunked reader, same parse.
 
 Run:  python benchmarks/bench_concurrency.py [--streams 1,100,1000,10000] [--deltas 50]
       python benchmarks/bench_concurrency.py --long 20000      # per-delta cost, one stream
-Needs the ``bench`` extra (aiohttp).
+With ``--repeat N`` every client runs N times, in turn (A, B, C, A, B, C, ...), and its
+fastest run is shown. Needs the ``bench`` extra (aiohttp, orjson).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import subprocess
 import sys
 import time
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -125,13 +128,13 @@ def run_server(deltas: int) -> None:
 
 
 def parse_sse(buffer: bytes, parts: list[str]) -> tuple[bytes, bool]:
-    """The shared hand parse: split on blank lines, json.loads, pick the delta text."""
+    """The shared hand parse: split on blank lines, orjson.loads, pick the delta text."""
     *events, rest = buffer.split(b"\n\n")
     for event in events:
         data = event[6:]
         if data == b"[DONE]":
             return rest, True
-        chunk = json.loads(data)
+        chunk = orjson.loads(data)
         if chunk["choices"]:
             content = chunk["choices"][0]["delta"].get("content")
             if content:
@@ -285,11 +288,32 @@ def measure(name: str, url: str, streams: int, deltas: int) -> dict[str, Any] | 
     return result
 
 
+def best_of(
+    clients: list[str], url: str, streams: int, deltas: int, repeat: int
+) -> dict[str, dict[str, Any] | None]:
+    """Each client's fastest of `repeat` runs, the clients taking turns; a client is correct
+    only if every run was."""
+    rows: dict[str, dict[str, Any] | None] = {}
+    for _ in range(repeat):
+        for name in clients:
+            row = measure(name, url, streams, deltas)
+            best = rows.get(name)
+            if row is not None and best is not None:
+                row["correct"] = row["correct"] and best["correct"]
+                if best["wall"] <= row["wall"]:
+                    best["correct"] = row["correct"]
+                    continue
+            if row is not None or name not in rows:
+                rows[name] = row
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--streams", default="1,100,1000,10000")
     parser.add_argument("--deltas", type=int, default=50)
     parser.add_argument("--clients", default=",".join(CLIENTS))
+    parser.add_argument("--repeat", type=int, default=1, help="runs per client, in turn")
     parser.add_argument("--long", type=int, default=0, help="one stream of this many deltas")
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -314,7 +338,10 @@ def main() -> None:
         clients = args.clients.split(",")
         if args.long:
             print(f"one stream of {deltas} deltas, one HTTP chunk per SSE event")
-            print(f"{'client':>18} {'µs/delta':>9} {'vs aiohttp':>10}")
+            print(
+                f"{'client':>18} {'µs/delta':>9} {'vs aiohttp':>10} "
+                f"{'CPU µs':>7} {'vs aiohttp':>10}"
+            )
         else:
             print(f"{deltas} deltas per stream; wall and CPU in s, peak RSS of the client in MiB")
             print(
@@ -322,7 +349,7 @@ def main() -> None:
                 f"{'KiB/stream':>10} {'vs raw':>7} {'ok':>3}"
             )
         for streams in sizes:
-            rows = {name: measure(name, url, streams, deltas) for name in clients}
+            rows = best_of(clients, url, streams, deltas, args.repeat)
             base = rows.get("raw")
             aio = rows.get("aiohttp")
             for name, row in rows.items():
@@ -331,7 +358,11 @@ def main() -> None:
                     continue
                 if args.long:
                     ratio = row["wall"] / aio["wall"] if aio else float("nan")
-                    print(f"{name:>18} {row['wall'] / deltas * 1e6:>9.2f} {ratio:>10.2f}")
+                    cpu_ratio = row["cpu"] / aio["cpu"] if aio else float("nan")
+                    print(
+                        f"{name:>18} {row['wall'] / deltas * 1e6:>9.2f} {ratio:>10.2f} "
+                        f"{row['cpu'] / deltas * 1e6:>7.2f} {cpu_ratio:>10.2f}"
+                    )
                     continue
                 ratio = row["wall"] / base["wall"] if base else float("nan")
                 per_stream = row["rss_kib"] / streams

@@ -26,7 +26,8 @@ MAX_CHUNK_LINE: Final = 4096
 MAX_TRAILERS: Final = 64 * 1024
 """The most bytes of trailer fields accepted."""
 
-_HEX = frozenset(b"0123456789abcdefABCDEF")
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
+_HEX = frozenset(_HEX_DIGITS)
 
 # states
 _SIZE, _DATA, _DATA_END, _TRAILERS, _DONE, _LENGTH, _CLOSE = range(7)
@@ -134,8 +135,32 @@ class BodyDecoder:
         pos = 0
         size = len(data)
         state = self._state
+        find = data.find
         while pos < size:
-            if state == _DATA:
+            if state == _SIZE:  # first: it is where a whole chunk is read at once
+                end = find(b"\r\n", pos, pos + MAX_CHUNK_LINE + 2)
+                if end < 0:
+                    if size - pos > MAX_CHUNK_LINE + 1:  # + 1: a CR may wait for its LF
+                        raise ProtocolError("chunk-size line too long")
+                    self._buffer = data[pos:]
+                    break
+                line = data[pos:end]
+                if 0 < len(line) <= 16 and not line.translate(None, _HEX_DIGITS):
+                    length = int(line, 16)  # bare hex digits: the usual chunk-size line
+                else:
+                    length = _chunk_size(line)
+                pos = end + 2
+                if length:
+                    stop = pos + length
+                    if data[stop : stop + 2] == b"\r\n":  # the whole chunk is here: take it
+                        out.append(data[pos:stop])
+                        pos = stop + 2
+                        continue
+                    self._remaining = length
+                    state = _DATA
+                else:
+                    state = _TRAILERS
+            elif state == _DATA:
                 take = min(self._remaining, size - pos)
                 out.append(data[pos : pos + take])
                 pos += take
@@ -152,20 +177,6 @@ class BodyDecoder:
                     raise ProtocolError("chunk data is not followed by CRLF")
                 pos += 2
                 state = _SIZE
-            elif state == _SIZE:
-                end = data.find(b"\r\n", pos, pos + MAX_CHUNK_LINE + 2)
-                if end < 0:
-                    if size - pos > MAX_CHUNK_LINE + 1:  # + 1: a CR may wait for its LF
-                        raise ProtocolError("chunk-size line too long")
-                    self._buffer = data[pos:]
-                    break
-                length = _chunk_size(data[pos:end])
-                pos = end + 2
-                if length:
-                    self._remaining = length
-                    state = _DATA
-                else:
-                    state = _TRAILERS
             elif state == _TRAILERS:
                 end = data.find(b"\r\n", pos)
                 if end < 0:

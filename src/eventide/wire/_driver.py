@@ -28,9 +28,9 @@ import attrs
 from .._errors import Error, ProtocolError
 from .._events import Metadata
 from ._base import ErrorPayload
-from ._json import loads
+from ._json import decode, loads
 from ._ndjson import NDJSONDecoder
-from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder
+from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEFieldsDecoder
 from ._text import excerpt
 
 if TYPE_CHECKING:
@@ -95,8 +95,8 @@ class StreamDecoder:
         )
         mapper = self._mapper = self.mapper_type(base)
         self._sse = mapper.framing == "sse"
-        self._frames: SSEDecoder | NDJSONDecoder = (
-            SSEDecoder(max_event_bytes=max_event_bytes)
+        self._frames: SSEFieldsDecoder | NDJSONDecoder = (
+            SSEFieldsDecoder(max_event_bytes=max_event_bytes)
             if self._sse
             else NDJSONDecoder(max_line_bytes=max_event_bytes)
         )
@@ -198,19 +198,18 @@ class StreamDecoder:
         kind = "message"
         for payload in payloads:
             if sse:
-                kind = payload.event
+                data, kind, _, _ = payload
                 if kind not in events and not kind.startswith(prefixes):
                     continue  # an event type the API does not define: skipped unread
-                data = payload.data
             else:
                 data = payload
             if data == sentinel:
                 kind, chunk = data, {}
             else:  # inline, not a method: this loop runs once per event
                 try:
-                    chunk = loads(data)
-                except (ValueError, RecursionError):  # deeply nested JSON too
-                    raise self._not_json(data, final) from None
+                    chunk = decode(data)
+                except (ValueError, RecursionError):  # what json.loads may still accept
+                    chunk = self._loads(data, final)
                 if type(chunk) is not dict:
                     what = "data line" if sse else "line"
                     raise self._protocol_error(f"{what} is not a JSON object", data)
@@ -229,6 +228,13 @@ class StreamDecoder:
                 self._first(chunk, out, start)
             if mapper.done:
                 return
+
+    def _loads(self, data: str, final: bool) -> Any:
+        """`loads(data)`, its errors (deeply nested JSON too) made a `ProtocolError`."""
+        try:
+            return loads(data)
+        except (ValueError, RecursionError):
+            raise self._not_json(data, final) from None
 
     def _not_json(self, data: str, final: bool) -> ProtocolError:
         if final:  # the body's last line, without its LF
