@@ -50,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
             "Run one request per line of IN.jsonl (an object with messages or prompt, "
             "optionally id, model and OpenAI-style parameters) and append one record per "
             "request to OUT.jsonl. Ids already in OUT are skipped, so re-running the same "
-            "command resumes an interrupted batch."
+            "command resumes an interrupted batch. A request that cannot be built (a bad "
+            "parameter, text that is not valid Unicode) gets an error record like a failed one."
         ),
         epilog="Exit status: 0 when every request succeeded, 1 when any failed or a line "
         "was malformed, 2 on a usage error, 130 on Ctrl-C.",
@@ -83,7 +84,9 @@ def _batch_arguments(parser: argparse.ArgumentParser) -> None:
         "--output",
         metavar="OUT.jsonl",
         required=True,
-        help="where the records go; appended to, and the ids it holds are skipped (resume)",
+        help="where the records go; appended to, and the ids it holds are skipped (resume). "
+        "Resuming needs a regular file: to a pipe or a device such as /dev/stdout the "
+        "records are only written, and every request runs",
     )
     parser.add_argument(
         "--concurrency",
@@ -101,7 +104,8 @@ def _batch_arguments(parser: argparse.ArgumentParser) -> None:
         "--on-error",
         choices=("skip", "stop"),
         default="skip",
-        help="a malformed input line or a duplicate id is reported and skipped (default), "
+        help="a line that is not a JSON object with a valid id, or a duplicate id, is "
+        "reported and skipped (default), "
         "or stops the run after the requests in flight finish",
     )
     parser.add_argument(
