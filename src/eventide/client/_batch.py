@@ -223,10 +223,10 @@ class Batch:
         try:
             item_id, request = item_request(item, index, self._model)
             completion = await self._client.complete(request)
+        except Error as exc:  # the request failed, or its provider could not write it
+            await self._send.send(BatchResult(item_id, index, error=exc))
         except (TypeError, ValueError) as exc:  # the request could not be built
             error = BadRequestError(f"invalid request: {exc}")
             await self._send.send(BatchResult(item_id, index, error=error))
-        except Error as exc:
-            await self._send.send(BatchResult(item_id, index, error=exc))
         else:
             await self._send.send(BatchResult(item_id, index, completion=completion))
