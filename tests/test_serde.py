@@ -95,7 +95,12 @@ requests = st.builds(
     Request,
     messages=st.lists(messages, min_size=1, max_size=4),
     model=maybe_text,
-    tools=st.lists(st.builds(ToolSpec, text, text, json_objects), max_size=2),
+    tools=st.lists(
+        st.builds(
+            ToolSpec, st.from_regex(r"[a-zA-Z0-9_-]{1,64}", fullmatch=True), text, json_objects
+        ),
+        max_size=2,
+    ),
     tool_choice=maybe_text,
     temperature=st.none() | st.floats(0, 2),
     max_tokens=counts,

@@ -1,17 +1,27 @@
 """What callers send: `Request`, `Message`, content parts and tool specs (all frozen).
 
 Every provider builds its own wire body from these; none of them is ever mutated, and
-sequences are copied into tuples on the way in, so the caller's lists stay the caller's.
+sequences and dicts are copied on the way in, so the caller's lists stay the caller's.
+Every field is checked by its constructor (with the checks of `eventide._validate`): a value
+that cannot be sent is a `TypeError` or `ValueError` naming the field, before any I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, Protocol, TypeAlias, final
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal, Protocol, TypeAlias, TypeVar, final, get_args
 
 import attrs
 
 from ._events import ToolCall
+from ._validate import (
+    check_integer,
+    check_number,
+    check_text,
+    check_tool_name,
+    json_copy,
+    type_name,
+)
 
 __all__ = [
     "ContentPart",
@@ -24,7 +34,26 @@ __all__ = [
     "as_request",
 ]
 
+_T = TypeVar("_T")
+_Validator: TypeAlias = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def _checked(check: Callable[..., object], **bounds: float) -> _Validator:
+    """An attrs validator that runs `check` on the field's value, by the field's name."""
+
+    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        check(attribute.name, value, **bounds)
+
+    return validate
+
+
+def _optional(check: Callable[..., object], **bounds: float) -> _Validator:
+    """`_checked`, letting None (unset) through."""
+    return attrs.validators.optional(_checked(check, **bounds))
+
+
 Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
+_ROLES: tuple[str, ...] = get_args(Role)
 
 
 @final
@@ -32,7 +61,7 @@ Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
 class TextPart:
     """A piece of text in a multi-part message."""
 
-    text: str
+    text: str = attrs.field(validator=_checked(check_text))
 
 
 @final
@@ -40,9 +69,9 @@ class TextPart:
 class ImagePart:
     """An image in a user message: by URL, or inline as base64 data with its media type."""
 
-    url: str | None = None
-    data: str | None = None
-    media_type: str | None = None
+    url: str | None = attrs.field(default=None, validator=_optional(check_text))
+    data: str | None = attrs.field(default=None, validator=_optional(check_text))
+    media_type: str | None = attrs.field(default=None, validator=_optional(check_text))
 
     def __attrs_post_init__(self) -> None:
         if (self.url is None) == (self.data is None):
@@ -63,8 +92,45 @@ class _ToolCallLike(Protocol):
     def arguments(self) -> str: ...
 
 
-def _tuple_of_parts(content: str | Sequence[ContentPart]) -> str | tuple[ContentPart, ...]:
-    return content if isinstance(content, str) else tuple(content)
+def _part(index: int, part: object) -> ContentPart:
+    if isinstance(part, TextPart | ImagePart):
+        return part
+    if isinstance(part, str):  # a string in a list of parts is a text part
+        return TextPart(check_text(f"content[{index}]", part))
+    raise TypeError(
+        f"content[{index}] must be a TextPart, an ImagePart or a string, not {type_name(part)}"
+    )
+
+
+def _content(content: str | Iterable[ContentPart | str]) -> str | tuple[ContentPart, ...]:
+    """Text, or a tuple of parts; a string in a sequence of parts becomes a `TextPart`."""
+    if isinstance(content, str):
+        return check_text("content", content)
+    if isinstance(content, bytes | bytearray | Mapping) or not isinstance(content, Iterable):
+        raise TypeError(
+            f"content must be a string or a sequence of parts, not {type_name(content)}"
+        )
+    return tuple(_part(index, part) for index, part in enumerate(content))
+
+
+def _check_role(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value not in _ROLES:
+        wanted = ", ".join(map(repr, _ROLES))
+        raise ValueError(f"role must be one of {wanted}, not {value!r}")
+
+
+def _tuple_of(field: str, kind: type[_T], value: Iterable[_T]) -> tuple[_T, ...]:
+    """`value` as a tuple, when every item is a `kind`."""
+    items = tuple(value)
+    for index, item in enumerate(items):
+        if not isinstance(item, kind):
+            wanted = f"{field} must be {kind.__name__} objects"
+            raise TypeError(f"{wanted}: {field}[{index}] is {type_name(item)}")
+    return items
+
+
+def _tool_calls(value: Iterable[ToolCall]) -> tuple[ToolCall, ...]:
+    return _tuple_of("tool_calls", ToolCall, value)
 
 
 @final
@@ -74,17 +140,18 @@ class Message:
 
     Attributes:
         role: ``"system"``, ``"user"``, ``"assistant"`` or ``"tool"``.
-        content: Text, or a tuple of `TextPart` / `ImagePart`.
+        content: Text, or a tuple of `TextPart` / `ImagePart` (given as any sequence of
+            parts and strings: a string in it is a text part).
         tool_calls: For assistant messages, the tool calls the model made.
         tool_call_id: For tool messages, the id of the call this is the result of.
         name: An optional participant or tool name.
     """
 
-    role: Role
-    content: str | tuple[ContentPart, ...] = attrs.field(converter=_tuple_of_parts, default="")
-    tool_calls: tuple[ToolCall, ...] = ()
-    tool_call_id: str | None = None
-    name: str | None = None
+    role: Role = attrs.field(validator=_check_role)
+    content: str | tuple[ContentPart, ...] = attrs.field(converter=_content, default="")
+    tool_calls: tuple[ToolCall, ...] = attrs.field(converter=_tool_calls, default=())
+    tool_call_id: str | None = attrs.field(default=None, validator=_optional(check_text))
+    name: str | None = attrs.field(default=None, validator=_optional(check_text))
 
     @classmethod
     def system(cls, text: str) -> Message:
@@ -92,8 +159,9 @@ class Message:
         return cls("system", text)
 
     @classmethod
-    def user(cls, content: str | Sequence[ContentPart]) -> Message:
-        """A user turn: text, or a sequence of text and image parts."""
+    def user(cls, content: str | Sequence[ContentPart | str]) -> Message:
+        """A user turn: text, or a sequence of parts (`TextPart`, `ImagePart`, or a string,
+        which is a text part: ``Message.user(["a", "b"])`` sends ``"a"`` and ``"b"``)."""
         return cls("user", content)
 
     @classmethod
@@ -118,17 +186,20 @@ class Message:
         return "".join(part.text for part in self.content if isinstance(part, TextPart))
 
 
-def _plain(value: Any) -> Any:
-    """A deep copy made of dicts and lists: JSON-ready, and the caller's objects stay theirs."""
-    if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return value
+def _json_dict(field: str, value: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON-ready deep copy of a dict field (the caller's stays theirs)."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{field} must be a dict, not {type_name(value)}")
+    copy: dict[str, Any] = json_copy(field, value)
+    return copy
 
 
-def _plain_dict(value: Mapping[str, Any]) -> dict[str, Any]:
-    return {str(key): _plain(item) for key, item in value.items()}
+def _parameters(value: Mapping[str, Any]) -> dict[str, Any]:
+    return _json_dict("parameters", value)
+
+
+def _extra(value: Mapping[str, Any]) -> dict[str, Any]:
+    return _json_dict("extra", value)
 
 
 @final
@@ -136,27 +207,27 @@ def _plain_dict(value: Mapping[str, Any]) -> dict[str, Any]:
 class ToolSpec:
     """A function the model may call, described by a JSON Schema for its arguments."""
 
-    name: str
-    description: str = ""
+    name: str = attrs.field(validator=_checked(check_tool_name))
+    description: str = attrs.field(default="", validator=_checked(check_text))
     parameters: dict[str, Any] = attrs.field(
-        factory=lambda: {"type": "object"}, converter=_plain_dict, hash=False
+        factory=lambda: {"type": "object"}, converter=_parameters, hash=False
     )
 
 
 def _tools(value: Iterable[ToolSpec]) -> tuple[ToolSpec, ...]:
-    return tuple(value)
+    return _tuple_of("tools", ToolSpec, value)
 
 
-def _stop(value: Iterable[str]) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(value)
+def _stop(value: str | Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (check_text("stop", value),)
+    if isinstance(value, bytes | bytearray | Mapping) or not isinstance(value, Iterable):
+        raise TypeError(f"stop must be a string or a list of strings, not {type_name(value)}")
+    return tuple(check_text(f"stop[{index}]", item) for index, item in enumerate(value))
 
 
 def _messages(value: Iterable[Message]) -> tuple[Message, ...]:
-    messages = tuple(value)
-    for message in messages:
-        if not isinstance(message, Message):
-            raise TypeError(f"messages must be Message objects, got {type(message).__name__}")
-    return messages
+    return _tuple_of("messages", Message, value)
 
 
 @final
@@ -170,19 +241,23 @@ class Request:
         tools: Functions the model may call.
         tool_choice: ``"auto"``, ``"none"``, ``"required"`` or a tool name; None: provider default.
         temperature, max_tokens, top_p, stop, seed: The usual sampling options; None: unset.
-        extra: Provider-specific body fields, merged into the wire body last.
+            Finite numbers only: temperature at least 0, top_p between 0 and 1, max_tokens
+            an integer of at least 0.
+        extra: Provider-specific body fields (JSON data), merged into the wire body last.
     """
 
     messages: tuple[Message, ...] = attrs.field(converter=_messages)
-    model: str | None = None
+    model: str | None = attrs.field(default=None, validator=_optional(check_text))
     tools: tuple[ToolSpec, ...] = attrs.field(converter=_tools, default=())
-    tool_choice: str | None = None
-    temperature: float | None = None
-    max_tokens: int | None = None
-    top_p: float | None = None
+    tool_choice: str | None = attrs.field(default=None, validator=_optional(check_text))
+    temperature: float | None = attrs.field(default=None, validator=_optional(check_number, low=0))
+    max_tokens: int | None = attrs.field(default=None, validator=_optional(check_integer, low=0))
+    top_p: float | None = attrs.field(
+        default=None, validator=_optional(check_number, low=0, high=1)
+    )
     stop: tuple[str, ...] = attrs.field(converter=_stop, default=())
-    seed: int | None = None
-    extra: dict[str, Any] = attrs.field(factory=dict, converter=_plain_dict, hash=False)
+    seed: int | None = attrs.field(default=None, validator=_optional(check_integer))
+    extra: dict[str, Any] = attrs.field(factory=dict, converter=_extra, hash=False)
 
     @messages.validator
     def _check_messages(self, attribute: attrs.Attribute[Any], value: tuple[Message, ...]) -> None:

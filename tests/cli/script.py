@@ -24,22 +24,26 @@ def environment(**extra: str) -> dict[str, str]:
     return {**clean, **extra}
 
 
-def run(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    """``eventide ARGS``, to its end."""
+def run(
+    *args: str, cwd: Path | None = None, timeout: float = 60, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``eventide ARGS``, to its end (its stdout and stderr are pipes)."""
     return subprocess.run(
         [str(SCRIPT), *args],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         cwd=cwd,
         env=environment(**env),
         check=False,
     )
 
 
-def run_batch(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def run_batch(
+    *args: str, cwd: Path, timeout: float = 60, **env: str
+) -> subprocess.CompletedProcess[str]:
     """``eventide batch ARGS``, to its end."""
-    return run("batch", *args, cwd=cwd, **env)
+    return run("batch", *args, cwd=cwd, timeout=timeout, **env)
 
 
 def start_batch(*args: str, cwd: Path) -> subprocess.Popen[str]:

@@ -3,6 +3,9 @@ loopback servers (`serve_in_thread`), interrupted for real (SIGKILL, SIGINT) and
 
 from __future__ import annotations
 
+import json
+import os
+import select
 import signal
 from typing import TYPE_CHECKING, Any
 
@@ -193,35 +196,61 @@ MALFORMED: list[dict[str, Any] | str] = [
     {"id": "e", "prompt": "x", "temperature": "hot"},  # 9
     {"id": "f", "messages": [{"role": "robot", "content": "x"}]},  # 10
     {"prompt": "no id"},  # 11
+    '{"id": "g", "prompt": "half a pair: \\ud800"}',  # 12: valid JSON, not valid Unicode
+    '{"id": "h", "prompt": "x", "temperature": NaN}',  # 13: Python's json reads NaN
+    {"id": "i", "prompt": "x", "max_tokens": -1},  # 14
+    {"id": "j", "messages": {"role": "user"}},  # 15
 ]
+UNBUILDABLE = {
+    "c": "a request needs messages or prompt",
+    "d": "prompt must be a string, not a number",
+    "e": "temperature must be a number, not a string",
+    "f": "messages[0]: unknown role 'robot'",
+    "g": "messages[0]: content is not valid Unicode: a lone surrogate U+D800 at index 13",
+    "h": "temperature must be a finite number, not nan",
+    "i": "max_tokens must be at least 0, not -1",
+    "j": "messages must be a list, not an object",
+}
 
 
 def test_batch_reports_malformed_lines_and_skips_them(tmp_path: Path) -> None:
+    """Lines that name no request are reported and skipped; a request that cannot be built
+    is an error record, and the batch goes on; a re-run neither re-runs nor re-crashes."""
     write_jsonl(tmp_path / "in.jsonl", MALFORMED)
 
     result = run_batch("in.jsonl", "-o", "out.jsonl", "--provider", "demo", cwd=tmp_path)
 
     assert result.returncode == 1
+    assert "Traceback" not in result.stderr
     reports = [line for line in result.stderr.splitlines() if line.startswith("eventide: in.")]
     assert reports == [
         "eventide: in.jsonl:2: invalid JSON: Expecting value (column 1); skipped",
         'eventide: in.jsonl:4: duplicate id "a" (first on line 1); skipped',
         "eventide: in.jsonl:5: expected a JSON object, got an array; skipped",
-        "eventide: in.jsonl:6: a request needs messages or prompt; skipped",
-        "eventide: in.jsonl:7: prompt must be a string, not a number; skipped",
         "eventide: in.jsonl:8: id must be a string or an integer, not a boolean; skipped",
-        "eventide: in.jsonl:9: temperature must be a number, not a string; skipped",
-        "eventide: in.jsonl:10: messages[0]: unknown role 'robot'; skipped",
     ]
-    assert "2 ok, 8 failed (7 malformed lines, 1 duplicate id)" in result.stderr
+    assert "2 ok, 12 failed (8 request errors, 3 malformed lines, 1 duplicate id)" in (
+        result.stderr
+    )
     records = by_id(read_records(tmp_path / "out.jsonl"))
-    assert sorted(records, key=str) == [11, "a"]
+    assert sorted(records, key=str) == sorted([11, "a", *UNBUILDABLE], key=str)
     assert "You asked: “one”" in records["a"]["text"]
+    for item_id, message in UNBUILDABLE.items():
+        assert records[item_id]["error"] == {
+            "kind": "bad_request",
+            "message": f"invalid request: {message}",
+            "status_code": None,
+            "retryable": False,
+            "partial_text": "",
+        }
+        assert records[item_id]["provider"] is None
 
     again = run_batch("in.jsonl", "-o", "out.jsonl", "--provider", "demo", cwd=tmp_path)
-    assert again.returncode == 1  # the same lines are still bad
-    assert again.stderr.count("; skipped") == 8
-    assert len(read_records(tmp_path / "out.jsonl")) == 2
+    assert again.returncode == 1  # the same lines are still bad, the same requests failed
+    assert "Traceback" not in again.stderr
+    assert again.stderr.count("; skipped") == 4
+    assert "; 10 already in out.jsonl (8 failed)" in again.stderr
+    assert len(read_records(tmp_path / "out.jsonl")) == 10
 
 
 def test_batch_on_error_stop_stops_at_the_first_bad_line(tmp_path: Path) -> None:
@@ -293,3 +322,61 @@ def test_batch_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_batch_to_a_pipe_writes_every_record_without_reading_it_back(tmp_path: Path) -> None:
+    """``-o /dev/stdout`` with a pipe as stdout: every record arrives on the pipe (nothing
+    can be resumed from a pipe, and stderr says so), and a second run does the same."""
+    write_jsonl(tmp_path / "in.jsonl", [{"id": i, "prompt": f"p{i}"} for i in range(20)])
+    args = ("in.jsonl", "-o", "/dev/stdout", "--provider", "demo", "--concurrency", "4")
+
+    for _ in range(2):
+        result = run_batch(*args, cwd=tmp_path, timeout=20)
+
+        assert result.returncode == 0, result.stderr
+        records = [json.loads(line) for line in result.stdout.splitlines()]
+        assert sorted(record["id"] for record in records) == list(range(20))
+        assert all(record["error"] is None for record in records)
+        assert "/dev/stdout is not a regular file: every request runs" in result.stderr
+        assert "resuming needs a regular file" in result.stderr
+
+
+def test_batch_stops_with_one_line_when_the_pipe_reader_goes_away(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "in.jsonl", [{"prompt": f"p{i}"} for i in range(5000)])
+    process = start_batch("in.jsonl", "-o", "/dev/stdout", "--provider", "demo", cwd=tmp_path)
+    try:
+        assert process.stdout is not None
+        readable, _, _ = select.select([process.stdout], [], [], 20)
+        assert readable, "no record reached the pipe"
+        assert json.loads(process.stdout.readline())["error"] is None
+        process.stdout.close()  # the reader goes away (as `| head -1` does)
+        _, stderr = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 1
+    assert stderr.splitlines()[-1] == "eventide: error: cannot write to /dev/stdout: Broken pipe"
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("output", "reason"),
+    [
+        ("folder", "Is a directory"),
+        ("missing/out.jsonl", "No such file or directory"),
+        ("in.jsonl/out.jsonl", "Not a directory"),
+        ("locked/out.jsonl", "Permission denied"),
+    ],
+)
+def test_batch_output_that_cannot_be_written_fails_at_once(
+    tmp_path: Path, output: str, reason: str
+) -> None:
+    if output.startswith("locked") and os.geteuid() == 0:
+        pytest.skip("root may write into a read-only directory")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "locked").mkdir(mode=0o555)
+    write_jsonl(tmp_path / "in.jsonl", [{"prompt": "p"}])
+    with serve_in_thread(echo) as server:
+        result = run_batch("in.jsonl", "-o", output, "--base-url", server.url, cwd=tmp_path)
+        assert not server.requests
+    assert result.returncode == 2
+    assert result.stderr == f"eventide: error: cannot write to {output}: {reason}\n"

@@ -47,3 +47,14 @@ def test_cli_chat_streams_from_an_openai_compatible_server() -> None:
     assert "[openai · llama-3]" in result.stderr
     assert server.requests[0].json()["model"] == "llama-3"
     assert "no provider configured" not in result.stderr
+
+
+def test_cli_chat_refuses_arguments_that_are_not_utf8_in_one_line() -> None:
+    """A byte that is not UTF-8 in an argument reaches Python as a lone surrogate, which
+    no request can carry: a usage error naming the argument, not a traceback."""
+    for args in (["\udcff bad byte"], ["hi", "--system", "\udcfe"], ["hi", "--model", "m\udcff"]):
+        result = run("chat", *args, "--provider", "demo")
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert result.stderr.splitlines()[-1].startswith("eventide chat: error: argument ")
+        assert "text is not valid Unicode: a lone surrogate U+DC" in result.stderr

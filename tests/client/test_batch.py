@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import itertools
+import math
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self, final
 
 import pytest
 import trio
 
 import eventide
 from eventide import AsyncClient, BatchResult
+from eventide._request import as_request
 from eventide.providers import OpenAIChat
 from tests.http_server import Pause, Reply, ScriptedServer, Stall, openai_chunks, serve
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
+    from eventide import EventStream, Request, Timeouts
     from eventide.client import BatchItem
+    from eventide.providers import Provider
 
 BENCH_SERVER = Path(__file__).parents[2] / "benchmarks" / "bench_concurrency.py"
 
@@ -188,3 +192,67 @@ async def test_batch_ready_hands_over_what_finished_when_the_loop_is_cut_short(
     assert first.index == 0
     assert [result.index for result in ready] == [1, 2]
     assert all(result.ok for result in ready)
+
+
+@final
+class _FailsToBuild:
+    """A provider whose `stream()` cannot build the body of a prompt starting with
+    "unbuildable" (as a body builder fails before any I/O); the server's for the rest."""
+
+    def __init__(self, inner: Provider) -> None:
+        self._inner = inner
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    def stream(
+        self, request: Request | str, *, model: str | None = None, timeouts: Timeouts | None = None
+    ) -> EventStream:
+        if as_request(request).messages[-1].text.startswith("unbuildable"):
+            raise UnicodeEncodeError("utf-8", "x", 0, 1, "cannot encode")
+        return self._inner.stream(request, model=model, timeouts=timeouts)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+async def test_batch_items_that_cannot_be_built_are_error_results_and_the_rest_runs(
+    server: ScriptedServer,
+) -> None:
+    provider = _FailsToBuild(OpenAIChat(base_url=f"{server.url}/v1", api_key="k", name="up"))
+    items: list[BatchItem] = [
+        "lone \ud800 surrogate",
+        {"id": "nan", "prompt": "x", "temperature": math.nan},
+        {"id": "neg", "prompt": "x", "max_tokens": -1},
+        {"id": "tool", "prompt": "x", "tools": [{"name": "no spaces allowed"}]},
+        "unbuildable by the provider",
+        "fine",
+    ]
+    async with (
+        provider,
+        AsyncClient(provider) as client,
+        client.batch(items, max_concurrency=2, ordered=True) as results,
+    ):
+        collected = [result async for result in results]
+
+    assert [result.id for result in collected] == [0, "nan", "neg", "tool", 4, 5]
+    *failed, fine = collected
+    assert fine.completion is not None
+    assert fine.completion.text == "batched"
+    for result in failed:
+        assert isinstance(result.error, eventide.BadRequestError)
+        assert str(result.error).startswith("invalid request: ")
+        assert result.provider is None
+    assert "content is not valid Unicode: a lone surrogate U+D800" in str(failed[0].error)
+    assert "temperature must be a finite number, not nan" in str(failed[1].error)
+    assert "max_tokens must be at least 0, not -1" in str(failed[2].error)
+    assert "tools[0]: name must be 1 to 64 letters" in str(failed[3].error)
+    assert "cannot encode" in str(failed[4].error)
+    assert len(server.requests) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import math
 from typing import Any
 
 import pytest
@@ -66,6 +68,87 @@ def test_params_accept_eventide_objects_and_named_tool_choice() -> None:
     ],
 )
 def test_params_reject_malformed_arguments(
+    arguments: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        request_from_openai(model=None, **arguments)
+
+
+def test_params_leave_the_callers_dicts_and_lists_alone() -> None:
+    messages: list[Any] = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "c1", "function": {"name": "look", "arguments": '{"q":1}'}}],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": "found"},
+    ]
+    tools: list[Any] = [
+        {"type": "function", "function": {"name": "look", "parameters": {"type": "object"}}}
+    ]
+    extra_body = {"metadata": {"tags": ["x"]}}
+    stop = ["END"]
+    given = copy.deepcopy((messages, tools, extra_body, stop))
+
+    request = request_from_openai(
+        model="m",
+        messages=messages,
+        tools=tools,
+        stop=stop,
+        extra_body=extra_body,
+        response_format={"type": "json_object"},
+    )
+    request.tools[0].parameters["type"] = "changed"
+    request.extra["metadata"]["tags"].append("y")
+
+    assert (messages, tools, extra_body, stop) == given
+    assert request.messages[1].content == (TextPart("a"), TextPart("b"))
+    assert request.messages[3] == Message.tool("c1", "found")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        ({"messages": {"role": "user"}}, TypeError, "messages must be a list, not an object"),
+        (
+            {
+                "messages": [
+                    {"role": "user", "content": "hi"},
+                    {"role": "user", "content": "\ud800"},
+                ]
+            },
+            ValueError,
+            r"^messages\[1\]: content is not valid Unicode: a lone surrogate U\+D800 at index 0$",
+        ),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "text", "text": 3}]}]},
+            TypeError,
+            r"^messages\[0\]: text must be a string, not a number$",
+        ),
+        (
+            {"messages": [{"role": "tool", "content": "x"}]},
+            ValueError,
+            r"^messages\[0\]: a tool message needs tool_call_id",
+        ),
+        (
+            {"messages": "hi", "tools": [{"name": "ok"}, {"name": "not ok"}]},
+            ValueError,
+            r"^tools\[1\]: name must be 1 to 64 letters",
+        ),
+        (
+            {"messages": "hi", "tools": [{"name": "f", "parameters": "{}"}]},
+            TypeError,
+            r"^tools\[0\]: parameters must be a dict, not a string$",
+        ),
+        ({"messages": "hi", "temperature": math.nan}, ValueError, "finite number, not nan"),
+        ({"messages": "hi", "max_completion_tokens": -3}, ValueError, "at least 0, not -3"),
+        ({"messages": "hi", "presence_penalty": math.inf}, ValueError, "finite number, not inf"),
+        ({"messages": "hi", "extra_body": {"x": math.nan}}, ValueError, r"extra\['x'\]"),
+    ],
+)
+def test_params_errors_name_the_field(
     arguments: dict[str, Any], error: type[Exception], message: str
 ) -> None:
     with pytest.raises(error, match=message):

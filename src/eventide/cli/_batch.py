@@ -3,8 +3,10 @@
 An input line is a JSON object with ``messages`` (OpenAI-style) or ``prompt``, and optionally
 ``id`` (a string or an integer; default: the 1-based line number), ``model`` and OpenAI-style
 parameters; its record is described in `eventide.cli._output`. A failed request's record has
-``text`` and ``reasoning`` null and what did arrive in ``error.partial_text``. Malformed lines
-and duplicate ids get no record: they are reported on stderr with their line number, and
+``text`` and ``reasoning`` null and what did arrive in ``error.partial_text``; so has a request
+that cannot be built (no messages, a bad parameter, a lone surrogate in its text): its error is
+a ``bad_request``, and the batch goes on. Lines that name no request (not a JSON object, a bad
+id) and duplicate ids get no record: they are reported on stderr with their line number, and
 skipped or (``--on-error stop``) end the run.
 
 Reading: a first, cheap pass counts IN's lines (the progress total); the second reads them
@@ -13,7 +15,11 @@ so memory grows with ``--concurrency``, not with the file. Only ids are kept for
 line: those already in OUT (to resume) and those seen in IN (to catch duplicates).
 
 Re-running the same command skips the ids OUT already holds: an interrupted batch resumes
-where it stopped and ends with the records of a run that was never interrupted.
+where it stopped and ends with the records of a run that was never interrupted. Only a
+regular file is read back: to a pipe (``-o /dev/stdout``) records are written and nothing is
+skipped. An OUT that cannot be opened for writing ends the run before any request, and one
+that refuses a record (its reader went away) stops it, each with one ``eventide: error:``
+line.
 
 Ctrl-C cancels the batch (every open stream is closed) and exits with 130; every record
 handed out is already in OUT. A result the batch had not handed out yet is not written, and
@@ -32,9 +38,8 @@ from typing import IO, TYPE_CHECKING, Any, TextIO, final
 import trio
 
 from .._errors import Error
+from .._validate import type_name
 from ..client import AsyncClient
-from ..client._batch import item_request
-from ..client._params import type_name
 from ._output import Item, Resumed, open_output, record_of, write_line
 from ._progress import Counts, Progress, progress_for, summary
 
@@ -42,7 +47,6 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable, Iterator
 
-    from .._request import Request
     from ..client import BatchResult
     from ..providers import Provider
 
@@ -61,11 +65,18 @@ class _Duplicate(_BadLine):
     """An input line whose id an earlier line has."""
 
 
-def _request_of(raw: bytes, line: int, model: str | None) -> tuple[Any, Request]:
-    """The id and `Request` of one input line: JSON checks here, the rest by `item_request`.
+class _Unwritable(Exception):
+    """OUT could not be written to (the run stops: a record would be lost)."""
+
+
+def _item_of(raw: bytes, line: int) -> dict[str, Any]:
+    """The batch item of one input line, with its ``id`` (default: the line number).
+
+    Only what identifies a request is checked here; a line whose request cannot be built
+    (no messages, a bad parameter, a lone surrogate) is the batch's: it gets an error record.
 
     Raises:
-        _BadLine: The line is not a JSON object with ``messages`` or ``prompt`` and valid types.
+        _BadLine: The line is not a JSON object, or its id is not a string or an integer.
     """
     try:
         text = raw.rstrip(b"\r\n").decode("utf-8-sig" if line == 1 else "utf-8")
@@ -77,17 +88,10 @@ def _request_of(raw: bytes, line: int, model: str | None) -> tuple[Any, Request]
         raise _BadLine(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
     if not isinstance(item, dict):
         raise _BadLine(f"expected a JSON object, got {type_name(item)}")
-    item_id = item.get("id", line)
+    item_id = item.setdefault("id", line)
     if isinstance(item_id, bool) or not isinstance(item_id, str | int):
         raise _BadLine(f"id must be a string or an integer, not {type_name(item_id)}")
-    if "messages" in item and not isinstance(item["messages"], list):
-        raise _BadLine(f"messages must be a list, not {type_name(item['messages'])}")
-    try:
-        return item_request(item, line, model)
-    except KeyError as exc:
-        raise _BadLine(f"missing field {exc}") from None
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise _BadLine(str(exc)) from None
+    return item
 
 
 def count_lines(path: str) -> int:
@@ -119,9 +123,10 @@ class _Run:
         self.progress = progress
         self.counts = Counts(total=0)
         self.pending: dict[int, Item] = {}  # batch index -> item; at most concurrency + 1
+        self.unwritable: OSError | None = None  # why OUT could not be written, if it could not
 
-    def requests(self) -> Iterator[Request]:
-        """IN's requests, read lazily; reports, counts and skips what cannot run."""
+    def requests(self) -> Iterator[dict[str, Any]]:
+        """IN's requests, read lazily; reports, counts and skips lines that name none."""
         counts, name = self.counts, self.args.input
         seen: dict[Any, int] = {}  # id -> line
         index = 0
@@ -129,7 +134,8 @@ class _Run:
             if raw.isspace():
                 continue
             try:
-                item_id, request = _request_of(raw, line, self.args.model)
+                item = _item_of(raw, line)
+                item_id = item["id"]
                 first = seen.setdefault(item_id, line)
                 if first != line:
                     raise _Duplicate(f"duplicate id {json.dumps(item_id)} (first on line {first})")
@@ -154,9 +160,10 @@ class _Run:
                     counts.resumed_failed += 1
                 self.progress.update(counts)
                 continue
-            self.pending[index] = Item(item_id, request.model)
+            model = item.get("model") or self.args.model
+            self.pending[index] = Item(item_id, model if isinstance(model, str) else None)
             index += 1
-            yield request
+            yield item
 
     def _report(self, message: str) -> None:
         self.progress.note(message)
@@ -164,9 +171,20 @@ class _Run:
 
     @trio.lowlevel.enable_ki_protection
     def finished(self, result: BatchResult, default_model: str | None) -> None:
-        """Write one result's record (KeyboardInterrupt waits until it is written)."""
+        """Write one result's record (KeyboardInterrupt waits until it is written).
+
+        Raises:
+            _Unwritable: OUT refused the record (the reader of a pipe went away, a full disk);
+                every later result is dropped.
+        """
         item = self.pending.pop(result.index)
-        write_line(self.out_fd, record_of(item, result, default_model))
+        if self.unwritable is not None:
+            return
+        try:
+            write_line(self.out_fd, record_of(item, result, default_model))
+        except OSError as exc:
+            self.unwritable = exc
+            raise _Unwritable from exc
         if result.ok:
             self.counts.ok += 1
         else:
@@ -180,7 +198,10 @@ class _Run:
         args = self.args
         async with provider, AsyncClient(provider) as client:
             batch = client.batch(
-                self.requests(), max_concurrency=args.concurrency, ordered=args.ordered
+                self.requests(),
+                max_concurrency=args.concurrency,
+                ordered=args.ordered,
+                model=args.model,
             )
             async with batch as results:
                 try:
@@ -191,11 +212,15 @@ class _Run:
                         self.finished(result, default_model)
 
     async def run_until_interrupted(self, provider: Provider) -> None:
-        """`run`, stopped cleanly by the first Ctrl-C (SIGINT cancels it)."""
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._watch_sigint, nursery.cancel_scope)
-            await self.run(provider)
-            nursery.cancel_scope.cancel()
+        """`run`, stopped cleanly by the first Ctrl-C (SIGINT cancels it), or by a record
+        OUT refused (then `unwritable` says why)."""
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._watch_sigint, nursery.cancel_scope)
+                await self.run(provider)
+                nursery.cancel_scope.cancel()
+        except* _Unwritable:
+            pass
 
     async def _watch_sigint(self, scope: trio.CancelScope) -> None:
         with trio.open_signal_receiver(signal.SIGINT) as signals:
@@ -216,7 +241,6 @@ def run_batch(args: argparse.Namespace, err: TextIO, make_provider: Callable[[],
         if os.path.exists(output_path) and os.path.samefile(input_path, output_path):
             print("eventide: error: IN and OUT are the same file", file=err)
             return 2
-        total = count_lines(input_path)
         source = open(input_path, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
         print(f"eventide: error: {exc.strerror or exc}: {exc.filename or input_path}", file=err)
@@ -225,9 +249,10 @@ def run_batch(args: argparse.Namespace, err: TextIO, make_provider: Callable[[],
         try:
             out_fd, resumed = open_output(output_path)
         except OSError as exc:
-            print(f"eventide: error: {exc.strerror or exc}: {output_path}", file=err)
+            print(f"eventide: error: cannot write to {output_path}: {exc.strerror}", file=err)
             return 2
         try:
+            total = count_lines(input_path)
             return _run_batch(args, err, make_provider, source, out_fd, resumed, total)
         finally:
             os.close(out_fd)
@@ -258,6 +283,11 @@ def _run_batch(
         )
     for number in resumed.bad_lines:
         progress.note(f"eventide: {args.output}:{number}: not a record, ignored")
+    if not resumed.regular:
+        progress.note(
+            f"eventide: {args.output} is not a regular file: every request runs "
+            "(resuming needs a regular file to read back)"
+        )
     start = time.monotonic()
     progress.start(counts)
     failure: Error | None = None
@@ -276,6 +306,10 @@ def _run_batch(
         progress.stop()
     if failure is not None:
         print(f"eventide: error: {failure}", file=err)
+        return EXIT_FAILED
+    if state.unwritable is not None:
+        reason = state.unwritable.strerror or state.unwritable
+        print(f"eventide: error: cannot write to {args.output}: {reason}", file=err)
         return EXIT_FAILED
     print(summary(counts, time.monotonic() - start, args.output), file=err, flush=True)
     if counts.interrupted:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 import trio
 
 from .._errors import Error
+from .._validate import check_text
 from .._version import __version__
 from ..providers import PROVIDER_NAMES, split_model
 from ..providers._registry import default_provider
@@ -39,9 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"eventide {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     chat = commands.add_parser("chat", help="send one prompt and stream the answer")
-    chat.add_argument("prompt", help="the prompt to send")
+    chat.add_argument("prompt", type=_text, help="the prompt to send")
     _provider_arguments(chat)
-    chat.add_argument("--system", help="a system prompt")
+    chat.add_argument("--system", type=_text, help="a system prompt")
     chat.add_argument("--json", action="store_true", help="print every event as a JSON line")
     batch = commands.add_parser(
         "batch",
@@ -50,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
             "Run one request per line of IN.jsonl (an object with messages or prompt, "
             "optionally id, model and OpenAI-style parameters) and append one record per "
             "request to OUT.jsonl. Ids already in OUT are skipped, so re-running the same "
-            "command resumes an interrupted batch."
+            "command resumes an interrupted batch. A request that cannot be built (a bad "
+            "parameter, text that is not valid Unicode) gets an error record like a failed one."
         ),
         epilog="Exit status: 0 when every request succeeded, 1 when any failed or a line "
         "was malformed, 2 on a usage error, 130 on Ctrl-C.",
@@ -70,6 +72,7 @@ def _provider_arguments(
     )
     parser.add_argument(
         "--model",
+        type=_text,
         help=f"{model_help}, or provider:model such as anthropic:claude-sonnet-4-5 "
         "(default: the provider's)",
     )
@@ -83,7 +86,9 @@ def _batch_arguments(parser: argparse.ArgumentParser) -> None:
         "--output",
         metavar="OUT.jsonl",
         required=True,
-        help="where the records go; appended to, and the ids it holds are skipped (resume)",
+        help="where the records go; appended to, and the ids it holds are skipped (resume). "
+        "Resuming needs a regular file: to a pipe or a device such as /dev/stdout the "
+        "records are only written, and every request runs",
     )
     parser.add_argument(
         "--concurrency",
@@ -101,7 +106,8 @@ def _batch_arguments(parser: argparse.ArgumentParser) -> None:
         "--on-error",
         choices=("skip", "stop"),
         default="skip",
-        help="a malformed input line or a duplicate id is reported and skipped (default), "
+        help="a line that is not a JSON object with a valid id, or a duplicate id, is "
+        "reported and skipped (default), "
         "or stops the run after the requests in flight finish",
     )
     parser.add_argument(
@@ -111,6 +117,15 @@ def _batch_arguments(parser: argparse.ArgumentParser) -> None:
         help="a progress bar on stderr (needs rich, the `cli` extra): when stderr is a "
         "terminal (auto, the default), always, or never; a summary line ends every run",
     )
+
+
+def _text(text: str) -> str:
+    """An argument that can be sent: not a byte that is not UTF-8 (Python holds one as a
+    lone surrogate)."""
+    try:
+        return check_text("text", text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (a byte that is not UTF-8?)") from None
 
 
 def _positive_int(text: str) -> int:

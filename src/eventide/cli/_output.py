@@ -10,12 +10,15 @@ kind, message, status, retryability and partial text)::
 
 OUT is opened with ``O_APPEND`` and each record is one ``os.write`` of a complete line, so a
 crash or a kill leaves whole lines only; a torn last line is cut off before appending.
+Resuming needs OUT to be a regular file: a pipe or a device (``-o /dev/stdout``) is only
+written to, never read back, and every request runs.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 from typing import TYPE_CHECKING, Any, final
 
 import attrs
@@ -102,23 +105,34 @@ def write_line(fd: int, record: dict[str, Any]) -> None:
 @final
 @attrs.frozen
 class Resumed:
-    """What OUT already holds: its ids, whether each succeeded, and what was repaired."""
+    """What OUT already holds: its ids, whether each succeeded, and what was repaired.
+
+    ``regular`` is False for an OUT that is not a regular file (a pipe, a terminal,
+    ``/dev/stdout``): it is written to and never read back, so nothing is resumed.
+    """
 
     ok: dict[Any, bool]
     torn_bytes: int = 0
     bad_lines: tuple[int, ...] = ()
+    regular: bool = True
 
 
 def open_output(path: str) -> tuple[int, Resumed]:
-    """Open OUT for appending (made if missing), after reading the ids it holds and cutting
-    off a torn last line; return the file descriptor and what was found."""
+    """Open OUT for appending (made if missing); a regular file is read first, for the ids
+    it holds, and a torn last line is cut off. Return the file descriptor and what was found.
+
+    Raises:
+        OSError: OUT cannot be opened for writing, or (a regular file) read.
+    """
     binary = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | binary, 0o644)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | binary, 0o644)
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return fd, Resumed({}, regular=False)  # a pipe: reading it back would wait forever
         ok: dict[Any, bool] = {}
         bad: list[int] = []
         end = 0  # offset just past the last complete line
-        with os.fdopen(os.dup(fd), "rb") as existing:
+        with open(path, "rb") as existing:
             for number, raw in enumerate(existing, 1):
                 if not raw.endswith(b"\n"):
                     break

@@ -19,7 +19,8 @@ import attrs
 from .._completion import Completion
 from .._errors import BadRequestError, Error
 from .._request import Message, Request
-from ._params import request_from_openai, type_name
+from .._validate import type_name
+from ._params import request_from_openai
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -218,16 +219,14 @@ class Batch:
 
     async def _run(self, index: int, item: BatchItem) -> None:
         assert self._send is not None
+        item_id = item.get("id", index) if isinstance(item, Mapping) else index
         try:
             item_id, request = item_request(item, index, self._model)
-        except (TypeError, ValueError) as exc:
-            error = BadRequestError(f"invalid batch item {index}: {exc}")
-            item_id = item.get("id", index) if isinstance(item, Mapping) else index
-            await self._send.send(BatchResult(item_id, index, error=error))
-            return
-        try:
             completion = await self._client.complete(request)
-        except Error as exc:
+        except Error as exc:  # the request failed, or its provider could not write it
             await self._send.send(BatchResult(item_id, index, error=exc))
+        except (TypeError, ValueError) as exc:  # the request could not be built
+            error = BadRequestError(f"invalid request: {exc}")
+            await self._send.send(BatchResult(item_id, index, error=error))
         else:
             await self._send.send(BatchResult(item_id, index, completion=completion))

@@ -11,30 +11,18 @@ from typing import Any
 
 from .._events import ToolCall
 from .._request import ContentPart, ImagePart, Message, Request, TextPart, ToolSpec
+from .._validate import check_integer, check_number, check_text, type_name
 
 __all__ = ["request_from_openai", "type_name"]
 
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
-_INTEGER: tuple[tuple[type, ...], str] = ((int,), "an integer")
-_NUMBER: tuple[tuple[type, ...], str] = ((int, float), "a number")
-_KINDS = {"model": ((str,), "a string")} | dict.fromkeys(
-    ("max_tokens", "max_completion_tokens", "seed", "n"), _INTEGER
-)
-_KINDS |= dict.fromkeys(("temperature", "top_p", "presence_penalty", "frequency_penalty"), _NUMBER)
-_TYPE_NAMES = {type(None): "null", bool: "a boolean", int: "a number", float: "a number"}
-_TYPE_NAMES |= {str: "a string", list: "an array", dict: "an object"}
+_ROLES |= {"tool": "tool"}
 
 
-def type_name(value: Any) -> str:
-    """What `value` is, in JSON's words (``"a number"``, ``"null"``, ...)."""
-    return _TYPE_NAMES.get(type(value), type(value).__name__)
-
-
-def _check_kinds(values: Mapping[str, Any]) -> None:
-    for name, (kind, wanted) in _KINDS.items():
-        value = values.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
-            raise TypeError(f"{name} must be {wanted}, not {type_name(value)}")
+def _located(where: str, exc: TypeError | ValueError) -> TypeError | ValueError:
+    """`exc` again (as a plain TypeError or ValueError), its message prefixed by `where`."""
+    kind = TypeError if isinstance(exc, TypeError) else ValueError
+    return kind(f"{where}: {exc}")
 
 
 def _parts(content: Any) -> str | list[ContentPart]:
@@ -48,10 +36,10 @@ def _parts(content: Any) -> str | list[ContentPart]:
     for part in content:
         kind = part.get("type") if isinstance(part, Mapping) else None
         if kind == "text":
-            parts.append(TextPart(str(part["text"])))
+            parts.append(TextPart(part["text"]))
         elif kind == "image_url":
             image = part["image_url"]
-            url = image["url"] if isinstance(image, Mapping) else str(image)
+            url = check_text("image_url", image["url"] if isinstance(image, Mapping) else image)
             if url.startswith("data:") and ";base64," in url:
                 media_type, _, data = url[5:].partition(";base64,")
                 parts.append(ImagePart(data=data, media_type=media_type))
@@ -70,23 +58,29 @@ def _message(raw: Message | Mapping[str, Any], position: int) -> Message:
             f"messages[{position}] must be a dict or a Message, not {type(raw).__name__}"
         )
     role = raw.get("role")
-    if role == "tool":
-        call_id = raw.get("tool_call_id")
-        if not call_id:
-            raise ValueError(f"messages[{position}]: a tool message needs tool_call_id")
-        return Message.tool(str(call_id), str(raw.get("content") or ""), name=raw.get("name"))
-    if role not in _ROLES:
-        raise ValueError(f"messages[{position}]: unknown role {role!r}")
-    calls = tuple(
-        ToolCall(
-            i,
-            str(call["id"]),
-            str(call["function"]["name"]),
-            call["function"].get("arguments") or "{}",
+    try:
+        if role not in _ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        if role == "tool" and not raw.get("tool_call_id"):
+            raise ValueError("a tool message needs tool_call_id")
+        calls = tuple(
+            ToolCall(
+                i,
+                check_text("tool call id", call["id"]),
+                check_text("tool call name", call["function"]["name"]),
+                check_text("tool call arguments", call["function"].get("arguments") or "{}"),
+            )
+            for i, call in enumerate(raw.get("tool_calls") or ())
         )
-        for i, call in enumerate(raw.get("tool_calls") or ())
-    )
-    return Message(_ROLES[role], _parts(raw.get("content")), tool_calls=calls, name=raw.get("name"))  # type: ignore[arg-type]
+        return Message(
+            _ROLES[role],  # type: ignore[arg-type]  # one of the roles
+            _parts(raw.get("content")),
+            tool_calls=calls,
+            tool_call_id=raw.get("tool_call_id"),
+            name=raw.get("name"),
+        )
+    except (TypeError, ValueError) as exc:
+        raise _located(f"messages[{position}]", exc) from None
 
 
 def _tool(raw: ToolSpec | Mapping[str, Any]) -> ToolSpec:
@@ -98,17 +92,27 @@ def _tool(raw: ToolSpec | Mapping[str, Any]) -> ToolSpec:
     if not isinstance(function, Mapping) or "name" not in function:
         raise ValueError(f"a tool needs a function name: {raw!r}")
     return ToolSpec(
-        str(function["name"]),
-        str(function.get("description") or ""),
+        function["name"],
+        function.get("description") or "",
         function.get("parameters") or {"type": "object"},
     )
+
+
+def _tools(tools: Iterable[ToolSpec | Mapping[str, Any]]) -> list[ToolSpec]:
+    made: list[ToolSpec] = []
+    for position, raw in enumerate(tools):
+        try:
+            made.append(_tool(raw))
+        except (TypeError, ValueError) as exc:
+            raise _located(f"tools[{position}]", exc) from None
+    return made
 
 
 def _tool_choice(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, Mapping):
-        return str(value["function"]["name"])
+        return check_text("tool_choice", value["function"]["name"])
     raise TypeError(f"tool_choice must be a string or a dict, not {value!r}")
 
 
@@ -139,21 +143,26 @@ def request_from_openai(
     unknown = set(other) - known_extra
     if unknown:
         raise TypeError(f"unexpected arguments: {', '.join(sorted(unknown))} (use extra_body=)")
-    _check_kinds(
-        {"model": model, "max_tokens": max_tokens, "max_completion_tokens": max_completion_tokens}
-        | {"seed": seed, "n": n, "temperature": temperature, "top_p": top_p, **other}
-    )
+    counts = {"max_tokens": max_tokens, "max_completion_tokens": max_completion_tokens, "n": n}
+    for name, count in counts.items():
+        if count is not None:
+            check_integer(name, count, low=0)
+    for name in ("presence_penalty", "frequency_penalty"):
+        if other.get(name) is not None:
+            check_number(name, other[name])
     if n not in (None, 1):
         raise ValueError("n must be 1: eventide streams one choice")
     if isinstance(messages, str):
         messages = [{"role": "user", "content": messages}]
+    elif not isinstance(messages, list | tuple):
+        raise TypeError(f"messages must be a list, not {type_name(messages)}")
     extra = {key: value for key, value in other.items() if value is not None}
     extra.update(extra_body or {})
     try:  # a dict without a needed field fails in here
         return Request(
             messages=[_message(raw, i) for i, raw in enumerate(messages)],
             model=model,
-            tools=[_tool(tool) for tool in tools or ()],
+            tools=_tools(tools or ()),
             tool_choice=_tool_choice(tool_choice),
             temperature=temperature,
             max_tokens=max_completion_tokens if max_completion_tokens is not None else max_tokens,
