@@ -17,6 +17,7 @@ from .._secrets import Redactor, check_key, secret_headers
 from .._stream import EventStream
 from .._timeouts import Timeouts
 from .._transport import USER_AGENT, HTTPRequest, Refusal, transport_slot
+from .._validate import check_positive_int
 from ..wire._sse import DEFAULT_MAX_EVENT_BYTES
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ class HTTPProvider(AsyncResource):
         }
         self._redactor = Redactor(secret_headers(self._headers))
         self.timeouts = timeouts if timeouts is not None else Timeouts()
-        self._max_event_bytes = max_event_bytes
+        self._max_event_bytes = check_positive_int("max_event_bytes", max_event_bytes)
 
     @property
     def name(self) -> str:
@@ -164,14 +165,14 @@ class HTTPProvider(AsyncResource):
         Raises:
             RequestError: The request cannot be written for this API (also a ValueError).
         """
-        request = as_request(request, model=model)
-        chosen = request.model or self.model
         try:
+            request = as_request(request, model=model)
+            chosen = request.model or self.model
             body = json.dumps(
                 self.body(request, model=chosen), ensure_ascii=False, separators=(",", ":")
             )
             content = body.encode()  # a lone surrogate cannot be: UnicodeEncodeError
-        except (ValueError, TypeError) as exc:
+        except ValueError as exc:  # a TypeError (a wrong type passed in) stays one
             raise RequestError(f"cannot send this request: {exc}", provider=self._name) from exc
         sent = HTTPRequest("POST", self._url(chosen), self._headers, content)
 
