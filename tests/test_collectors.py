@@ -69,7 +69,7 @@ def test_collector_builds_the_completion() -> None:
     assert completion.tool_calls == (
         CompletedToolCall("call_1", "get_weather", '{"city":"Paris"}', {"city": "Paris"}, True),
     )
-    assert completion.usage == Usage(3, 5, 8, None, 2)
+    assert completion.usage == Usage(3, 5, 8, reasoning_tokens=2)
     assert completion.finish_reason == "tool_calls"
     assert completion.raw_finish_reason == "tool_calls"
     assert completion.complete

@@ -127,6 +127,9 @@ class Outcome:
         reasoning: Every `ReasoningDelta` joined.
         tool_calls: Each `ToolCall` as (name, arguments parsed as JSON), in order.
         usage: (input_tokens, output_tokens) of the one `Usage`, or None for no `Usage`.
+        cache: (cache_read_tokens, cache_write_tokens) of the `Usage` when either is a
+            positive count (a prompt cache was used), else None.
+        refusal: Every `RefusalDelta` joined.
         finish: (reason, raw_reason) of the `Finish`, or None (a failure has none).
         error: The exact class of the error that ended the stream, or None.
     """
@@ -137,6 +140,8 @@ class Outcome:
     usage: tuple[int | None, int | None] | None = None
     finish: tuple[FinishReason, str | None] | None = None
     error: type[Error] | None = None  # compared by identity: a subclass does not match
+    cache: tuple[int | None, int | None] | None = None
+    refusal: str = ""
 
 
 def complete(
@@ -147,8 +152,10 @@ def complete(
     reasoning: str = "",
     tool_calls: tuple[tuple[str, Any], ...] = (),
     usage: tuple[int | None, int | None] | None = None,
+    cache: tuple[int | None, int | None] | None = None,
+    refusal: str = "",
 ) -> Outcome:
-    return Outcome(text, reasoning, tool_calls, usage, (finish, raw))
+    return Outcome(text, reasoning, tool_calls, usage, (finish, raw), cache=cache, refusal=refusal)
 
 
 def failed(
@@ -301,6 +308,7 @@ _OPENAI_CHAT = _rows(
                 "stop",
                 text="The sky is blue because of Rayleigh scattering.",
                 usage=(1216, 9),
+                cache=(1024, None),
             ),
         ),
         (
@@ -570,6 +578,7 @@ _OPENAI_RESPONSES = _rows(
                 "completed",
                 text="Hold the reset button for 10 seconds.",
                 usage=(2006, 11),
+                cache=(1920, None),
             ),
         ),
         (
@@ -725,8 +734,12 @@ _ANTHROPIC = _rows(
             "claude-sonnet-4-5",
             SONNET,
             "msg_01Cach3dUs4geW9kPq2Zx7Rt",
-            complete(
-                "stop", "end_turn", text="Section 3 says the term is two years.", usage=(12, 27)
+            complete(  # input 12 after the cache breakpoint + 2048 read from the cache
+                "stop",
+                "end_turn",
+                text="Section 3 says the term is two years.",
+                usage=(2060, 27),
+                cache=(2048, 0),
             ),
         ),
         (
@@ -754,7 +767,7 @@ _ANTHROPIC = _rows(
             "claude-sonnet-4-5",
             SONNET,
             "msg_01R3fu5alSt0pQz7Wn4Xk1Vb",
-            complete("content_filter", "refusal", text="Here is how", usage=(40, 5)),
+            complete("refusal", "refusal", text="Here is how", usage=(40, 5)),
         ),
         (
             "finish_pause_turn",
@@ -954,6 +967,7 @@ _GEMINI = _rows(
                 text="Summary of the contract: the lessee pays monthly."
                 " Either party may end it with 30 days' notice.",
                 usage=(2053, 137),
+                cache=(1024, None),
             ),
         ),
         (
