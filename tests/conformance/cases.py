@@ -56,7 +56,15 @@ DATA: Final = TESTS / "data"
 OWN_DATA: Final = Path(__file__).resolve().parent / "data"
 
 Kind: TypeAlias = Literal[
-    "text", "reasoning", "tool_calls", "usage", "finish", "error", "truncated", "unknown"
+    "text",
+    "reasoning",
+    "refusal",
+    "tool_calls",
+    "usage",
+    "finish",
+    "error",
+    "truncated",
+    "unknown",
 ]
 """What a row is there to show (a row may show more: every row checks the whole contract)."""
 
@@ -294,6 +302,17 @@ _OPENAI_CHAT = _rows(
                     ("get_time", {"timezone": "Asia/Tokyo"}),
                 ),
                 usage=(82, 63),
+            ),
+        ),
+        (
+            "refusal",
+            "refusal",
+            "refusal",
+            "gpt-4o",
+            GPT4O,
+            "chatcmpl-BRefu5al7Sx2Qp9Lm4Vt8Nc1",
+            complete(
+                "stop", "stop", refusal="I'm sorry, I can't help with that request.", usage=(86, 10)
             ),
         ),
         (
@@ -567,6 +586,20 @@ _OPENAI_RESPONSES = _rows(
             ),
         ),
         (
+            "refusal",
+            "refusal",
+            "refusal",
+            "gpt-4o",
+            GPT4O,
+            "resp_68b1f7a1c3e58190b2d4f6a8c0e2a4b60e2c4d6f8a0b1c3d",
+            complete(
+                "stop",
+                "completed",
+                refusal="I'm sorry, I can't help with that request.",
+                usage=(74, 10),
+            ),
+        ),
+        (
             "usage",
             "usage",
             "usage_cached",
@@ -740,6 +773,21 @@ _ANTHROPIC = _rows(
                 text="Section 3 says the term is two years.",
                 usage=(2060, 27),
                 cache=(2048, 0),
+            ),
+        ),
+        (
+            "usage_cache_write",
+            "usage",
+            "usage_cache_write",
+            "claude-sonnet-4-5",
+            SONNET,
+            "msg_01Cach3Wr1teHv7Lq2Nx5Pd",
+            complete(  # input 21 after the cache breakpoint + 1830 written to the cache
+                "stop",
+                "end_turn",
+                text="The notice period is 30 days.",
+                usage=(1851, 9),
+                cache=(0, 1830),
             ),
         ),
         (

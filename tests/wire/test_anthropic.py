@@ -264,6 +264,18 @@ TRANSCRIPTS = [
         ],
     ),
     Transcript(
+        # Prompt caching, the first request: 1830 prompt tokens written to the cache
+        # (cache_creation_input_tokens), 21 after the breakpoint; the prompt is 1851.
+        "usage_cache_write",
+        [
+            meta(SONNET, "msg_01Cach3Wr1teHv7Lq2Nx5Pd"),
+            TextDelta("The notice period"),
+            TextDelta(" is 30 days."),
+            Usage(1851, 9, 1860, cache_read_tokens=0, cache_write_tokens=1830),
+            Finish("stop", "end_turn"),
+        ],
+    ),
+    Transcript(
         "finish_max_tokens",
         [
             meta(HAIKU, "msg_01MaxT0k3nsLm8Qw2Xv5Nb7c"),

@@ -40,6 +40,7 @@ from eventide import (
     ProviderError,
     RateLimitError,
     ReasoningDelta,
+    RefusalDelta,
     Request,
     ServerError,
     TextDelta,
@@ -117,6 +118,27 @@ TRANSCRIPTS = [
             Finish("stop", "stop"),
         ],
         extra={"x-request-id": "req_8c1f3a0e"},
+    ),
+    Transcript(
+        # Structured outputs, refused: the role chunk carries "content": null and
+        # "refusal": "", then the refusal streams in delta.refusal (never text); the finish
+        # reason is plain "stop" and the usage chunk follows.
+        "refusal",
+        [
+            Metadata(
+                provider="openai",
+                model="gpt-4o-2024-08-06",
+                requested_model="gpt-4o",
+                response_id="chatcmpl-BRefu5al7Sx2Qp9Lm4Vt8Nc1",
+                extra=FP_4O,
+            ),
+            RefusalDelta("I'm sorry,"),
+            RefusalDelta(" I can't help"),
+            RefusalDelta(" with that request."),
+            Usage(86, 10, 96, **OPENAI_ZERO_DETAILS),
+            Finish("stop", "stop"),
+        ],
+        requested_model="gpt-4o",
     ),
     Transcript(
         # stream_options.include_usage: "usage": null on every chunk, then a last chunk with

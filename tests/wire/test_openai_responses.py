@@ -39,6 +39,7 @@ from eventide import (
     ProviderError,
     RateLimitError,
     ReasoningDelta,
+    RefusalDelta,
     Request,
     ServerError,
     TextDelta,
@@ -219,6 +220,25 @@ TRANSCRIPTS = [
             Finish("tool_calls", "completed"),
         ],
         requested_model="o4-mini",
+    ),
+    Transcript(
+        # Structured outputs, refused: a message item whose content part is a "refusal";
+        # response.refusal.delta pieces are RefusalDelta events (response.refusal.done and
+        # the final response repeat the whole refusal: no more events).
+        "refusal",
+        [
+            meta(
+                "gpt-4o-2024-08-06",
+                "gpt-4o",
+                "resp_68b1f7a1c3e58190b2d4f6a8c0e2a4b60e2c4d6f8a0b1c3d",
+            ),
+            RefusalDelta("I'm sorry,"),
+            RefusalDelta(" I can't help"),
+            RefusalDelta(" with that request."),
+            Usage(74, 10, 84, cache_read_tokens=0, reasoning_tokens=0),
+            STOP,
+        ],
+        requested_model="gpt-4o",
     ),
     Transcript(
         # A long shared prefix read from the prompt cache.
