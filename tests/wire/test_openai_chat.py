@@ -1432,3 +1432,20 @@ def test_normalise_finish_reason_maps_provider_words(raw: str | None, reason: Fi
 
 def _fuzzed() -> OpenAIChatDecoder:
     return OpenAIChatDecoder(provider="fuzz", requested_model="m")
+
+
+def test_openai_encoder_writes_refusals_and_cache_reads_that_decode_back() -> None:
+    """`RefusalDelta` goes on the wire as ``delta.refusal`` (content null), cache reads as
+    ``prompt_tokens_details.cached_tokens``; the decoder reads both back."""
+    metadata = Metadata(provider="openai", model="m", requested_model="m", response_id="c")
+    events: list[Event] = [
+        metadata,
+        RefusalDelta("I can't"),
+        RefusalDelta(" help."),
+        Usage(30, 4, 34, cache_read_tokens=24),
+        Finish("stop", "stop"),
+    ]
+    wire = encode_chat_stream(events)
+    assert b'"delta":{"content":null,"refusal":"I can\'t"}' in wire
+    assert b'"prompt_tokens_details":{"cached_tokens":24}' in wire
+    assert feed_all(OpenAIChatDecoder(provider="openai", requested_model="m"), [wire]) == events
