@@ -29,6 +29,7 @@ from eventide import (
     AuthenticationError,
     BadRequestError,
     Error,
+    Event,
     Finish,
     FinishReason,
     ImagePart,

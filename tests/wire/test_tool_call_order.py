@@ -104,18 +104,17 @@ def _expected_call(call: Call) -> ToolCall:
 
 @given(data=st.data())
 def test_each_call_is_sent_whole_before_the_next_call_begins(data: st.DataObject) -> None:
-    """Each call's fragments together, the calls in any order, cut anywhere: every call is
-    sent exactly once, complete, right before the next call's first fragment."""
-    calls = data.draw(_calls(), label="calls")
-    sequence = data.draw(st.permutations(calls), label="call order")
+    """Each call's fragments together, the calls in index order (as servers number them),
+    cut anywhere: every call is sent exactly once, complete, right before the next call's
+    first fragment."""
+    sequence = calls = data.draw(_calls(), label="calls")
     order = [(call, position) for call in sequence for position in range(len(call.fragments))]
     wire = _body(order, data.draw(st.lists(st.integers(1, 3)), label="fragments per chunk"))
     events, error = _decode(wire, data.draw(st.lists(st.integers(0, len(wire))), label="cuts"))
 
     assert error is None
     sent = [event for event in events if isinstance(event, ToolCall)]
-    assert sorted(sent, key=lambda call: call.index) == [_expected_call(c) for c in calls]
-    assert [call.index for call in sent] == [call.index for call in sequence]
+    assert sent == [_expected_call(call) for call in calls]
     for previous, following in itertools.pairwise(sequence):
         done = events.index(_expected_call(previous))
         begins = next(
@@ -168,13 +167,18 @@ def test_interleaved_calls_are_an_error_or_held_never_lost(
     first_call = held.index(sent[0])
     assert all(not isinstance(event, ToolCallDelta) for event in held[first_call:])
 
-    # By default the first fragment that resumes a call already sent is the error; every
-    # event before it is delivered, and each call sent so far was sent once.
+    # By default a fragment that resumes a call already sent is the error; every event
+    # before it is delivered, and the calls sent so far were sent once, in index order. A
+    # stream that resumes only calls not sent yet (a lower index began meanwhile) decodes
+    # whole.
     events, error = _decode(wire, cuts)
+    if error is None:
+        assert [event for event in events if isinstance(event, ToolCall)] == sent
+        return
     assert isinstance(error, ProtocolError)
     assert "interleaves parallel tool calls" in str(error)
     sent = [event for event in events if isinstance(event, ToolCall)]
-    assert len({call.index for call in sent}) == len(sent)
+    assert [call.index for call in sent] == sorted({call.index for call in sent})
     named = [
         call for call in sent if f"tool call {call.index} ({call.name or call.id})" in str(error)
     ]
@@ -194,6 +198,22 @@ def test_openai_decoder_sends_the_first_call_before_the_second_streams() -> None
         ToolCall(0, "call_a", "search", '{"q":"tea"}'),
         ToolCallDelta(1, "call_b", "open", ""),
     ]
+
+
+def test_openai_decoder_sends_calls_in_index_order_when_a_lower_index_begins_later() -> None:
+    """A call never comes before a call with a lower index: a lower index beginning later
+    sends nothing, and resuming a call not yet sent is no interleaving error; the calls come
+    whole when a higher index begins, or at the finish."""
+    second = Call(1, "call_b", "open", ('{"url":', '"x"}'))
+    first = Call(0, "call_a", "search", ('{"q":', '"tea"}'))
+    third = Call(2, "call_c", "time", ("{}",))
+    order = [(second, 0), (first, 0), (first, 1), (second, 1), (third, 0)]
+    events, error = _decode(_body(order, []), [])
+    assert error is None
+    calls = [_expected_call(first), _expected_call(second), _expected_call(third)]
+    assert [event for event in events if isinstance(event, ToolCall)] == calls
+    begins = events.index(ToolCallDelta(2, "call_c", "time", "{}"))
+    assert events[begins - 2 : begins] == calls[:2]
 
 
 def test_responses_decoder_rejects_arguments_after_the_call_is_done() -> None:

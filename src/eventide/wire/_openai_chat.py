@@ -28,11 +28,12 @@ OpenAI-compatible servers send on top of it:
 
 `Metadata` is sent once, before anything else: at the first chunk that names a model, or
 before the first content event if no chunk names one. A tool call is complete, and sent as a
-`ToolCall`, as soon as the next call starts (the official SDK's stream helper assumes the same:
-each call's fragments come together), and the last one at the finish chunk. A server that
-interleaves the fragments of parallel calls breaks that rule: a fragment for a call already
-sent is a `ProtocolError` naming the call, unless the decoder was made with
-``interleaved_tool_calls=True``, which holds every call to the finish chunk
+`ToolCall`, as soon as a call with a higher index starts (the official SDK's stream helper
+assumes the same: each call's fragments come together), and the last one at the finish chunk;
+calls are always sent in index order. A server that interleaves the fragments of parallel
+calls breaks that rule: a fragment for a call already sent, or a call that begins after a
+call with a higher index was sent, is a `ProtocolError` naming the call, unless the decoder
+was made with ``interleaved_tool_calls=True``, which holds every call to the finish chunk
 (docs/providers.md, "Tool calls"). `Usage` and `Finish` are sent at ``[DONE]``, or at the
 end of a body that ended cleanly after a ``finish_reason`` without ``[DONE]``
 (docs/providers.md, "When a stream is complete").
@@ -110,7 +111,7 @@ class _ToolState:
 class ChatMapper(MapperBase):
     """The `Mapper` of Chat Completions chunks (see the module docstring)."""
 
-    __slots__ = ("_finish", "_open", "_tools", "_tools_done", "_usage", "hold_tool_calls")
+    __slots__ = ("_finish", "_tools", "_tools_done", "_usage", "hold_tool_calls")
 
     sentinel = "[DONE]"
     shape = "Chat Completions"
@@ -120,7 +121,6 @@ class ChatMapper(MapperBase):
     def __init__(self, metadata: Metadata) -> None:
         super().__init__(metadata)
         self._tools: dict[int, _ToolState] = {}
-        self._open: _ToolState | None = None  # the call whose fragments are streaming
         self._tools_done = False
         self.hold_tool_calls = False  # OpenAIChatDecoder(interleaved_tool_calls=True)
         self._finish: str | None = None
@@ -192,23 +192,16 @@ class ChatMapper(MapperBase):
                 index = self._unindexed(call.get("id"))
             state = tools.get(index)
             if state is None:
-                opened = self._open
-                if opened is not None and not self.hold_tool_calls:
-                    _send(opened, out)
+                if not self.hold_tool_calls:
+                    self._send_before(index, out)
                 call_id = str(call.get("id") or f"call_{index}")
                 name = str(function.get("name") or "")
-                state = tools[index] = self._open = _ToolState(index, call_id, name, fragment)
+                tools[index] = _ToolState(index, call_id, name, fragment)
                 out.append(ToolCallDelta(index, call_id, name, fragment))
                 continue
             if state.done:
                 if fragment:
-                    raise ProtocolError(
-                        f"tool call {index} ({state.name or state.id}) got another arguments "
-                        "fragment after the next call began: the server interleaves parallel "
-                        "tool calls (decode with interleaved_tool_calls=True to hold every "
-                        "call to the finish)",
-                        excerpt=fragment[:120],
-                    )
+                    raise _interleaved(state, "got another arguments fragment", fragment)
                 continue  # a repeated id or name, nothing new: the call was already sent
             if not state.name and function.get("name"):
                 state.name = str(function["name"])
@@ -231,11 +224,24 @@ class ChatMapper(MapperBase):
             return max(tools, default=-1) + 1
         return max(tools, default=0)
 
+    def _send_before(self, index: int, out: list[Event]) -> None:
+        """Call `index` begins: every call before it is whole (sent in index order). A call
+        after it already sent means the calls are interleaved."""
+        tools = self._tools
+        for state in tools.values():
+            if state.done and state.index > index:
+                raise _interleaved(state, f"was sent before call {index} began", "")
+        for earlier in sorted(tools):
+            if earlier >= index:
+                return
+            state = tools[earlier]
+            if not state.done:
+                _send(state, out)
+
     def _complete_tools(self, out: list[Event]) -> None:
         if self._tools_done:
             return
         self._tools_done = True
-        self._open = None
         for index in sorted(self._tools):
             state = self._tools[index]
             if not state.done:
@@ -254,6 +260,15 @@ class ChatMapper(MapperBase):
         if self._usage is not None:
             out.append(self._usage)
         out.append(Finish(normalise_finish_reason(self._finish), self._finish))
+
+
+def _interleaved(state: _ToolState, what: str, fragment: str) -> ProtocolError:
+    return ProtocolError(
+        f"tool call {state.index} ({state.name or state.id}) {what}: the server interleaves "
+        "parallel tool calls (decode with interleaved_tool_calls=True to hold every call to "
+        "the finish)",
+        excerpt=fragment[:120],
+    )
 
 
 def _send(state: _ToolState, out: list[Event]) -> None:
