@@ -154,7 +154,8 @@ def test_usage_computes_a_missing_total_and_keeps_the_old_name_read_only() -> No
     assert Usage(10, 4, 99).total_tokens == 99  # the provider's own total is kept
     assert Usage(None, 4).total_tokens is None
     usage = Usage(10, 4, cache_read_tokens=6)
-    assert usage.cached_tokens == 6
+    with pytest.warns(DeprecationWarning, match="cache_read_tokens"):
+        assert usage.cached_tokens == 6
     with pytest.raises(AttributeError):
         usage.cached_tokens = 1  # type: ignore[misc]
 

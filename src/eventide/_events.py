@@ -12,6 +12,7 @@ consumer that misses an event class added later.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar, Literal, TypeAlias, final
 
 import attrs
@@ -181,6 +182,11 @@ class Usage:
     @property
     def cached_tokens(self) -> int | None:
         """Deprecated: `cache_read_tokens` under its old name (read-only)."""
+        warnings.warn(
+            "Usage.cached_tokens is deprecated: use cache_read_tokens",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self.cache_read_tokens
 
 

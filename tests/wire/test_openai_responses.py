@@ -1347,3 +1347,16 @@ def test_openai_responses_error_names_the_code_when_there_is_no_message() -> Non
 
 def _fuzzed() -> OpenAIResponsesDecoder:
     return OpenAIResponsesDecoder(provider="fuzz", requested_model="m")
+
+
+def test_responses_decoder_skips_a_refusal_delta_of_an_unknown_shape() -> None:
+    """A refusal delta that is not a string (a shape the API does not document) carries no
+    event and is no fault; the text around it is kept."""
+    payloads: list[dict[str, Any]] = [
+        {"type": "response.refusal.delta", "delta": {"text": "no"}},
+        {"type": "response.output_text.delta", "delta": "Hi"},
+        {"type": "response.completed", "response": {"model": "m", "output": []}},
+    ]
+    wire = b"".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in payloads)
+    events = feed_all(OpenAIResponsesDecoder(provider="p", requested_model="m"), [wire])
+    assert [type(e) for e in events] == [Metadata, TextDelta, Finish]

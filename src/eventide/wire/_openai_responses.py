@@ -193,8 +193,8 @@ class ResponsesMapper(MapperBase):
             out.append(TextDelta(delta))
 
     def _on_refusal(self, event: dict[str, Any], out: list[Event]) -> None:
-        delta = _string(event, "delta")
-        if delta:
+        delta = event.get("delta")
+        if delta and isinstance(delta, str):  # a shape not documented: skipped, no crash
             out.append(RefusalDelta(delta))
 
     def _on_reasoning(self, event: dict[str, Any], out: list[Event]) -> None:
