@@ -830,8 +830,8 @@ def _usage_metadata(usage: Usage) -> dict[str, Any]:
         "candidatesTokenCount": usage.output_tokens - (thoughts or 0),
         "totalTokenCount": usage.total_tokens,
     }
-    if usage.cached_tokens is not None:
-        metadata["cachedContentTokenCount"] = usage.cached_tokens
+    if usage.cache_read_tokens is not None:
+        metadata["cachedContentTokenCount"] = usage.cache_read_tokens
     if thoughts is not None:
         metadata["thoughtsTokenCount"] = thoughts
     return metadata
