@@ -14,14 +14,18 @@ from eventide import (
     Finish,
     Metadata,
     ReasoningDelta,
+    RefusalDelta,
     TextDelta,
     ToolCall,
     ToolCallDelta,
     Usage,
 )
+from eventide.client._shapes import ChatCompletion, Chunker, CompletionUsage
 
 if TYPE_CHECKING:
     from types import FrameType
+
+    from eventide import Event
 
 META = Metadata(provider="p", model="m-2024", requested_model="m", response_id="r1")
 
@@ -42,6 +46,48 @@ class _ListStream:
         if self._error is not None:
             raise self._error
         raise StopAsyncIteration
+
+
+def test_collector_collects_a_refusal_apart_from_the_text() -> None:
+    """`RefusalDelta` pieces join into `Completion.refusal` (None when there are none),
+    count as content for timing, and reach the OpenAI shapes as ``message.refusal`` and
+    ``delta.refusal``, with ``content`` None as OpenAI's are."""
+    events: list[Event] = [
+        META,
+        RefusalDelta("I can't"),
+        RefusalDelta(" help."),
+        Finish("stop", "stop"),
+    ]
+    collector = CompletionCollector()
+    collector.feed_batch(events)
+    completion = collector.result()
+    assert completion.refusal == "I can't help."
+    assert completion.text == ""
+    assert completion.timing.to_first_content is not None
+    message = ChatCompletion.from_completion(completion).choices[0].message
+    assert (message.content, message.refusal) == (None, "I can't help.")
+    chunker = Chunker()
+    deltas = [chunk.choices[0].delta for e in events if (chunk := chunker(e)) and chunk.choices]
+    assert [d.refusal for d in deltas] == [None, "I can't", " help.", None]
+    assert ChatCompletion.from_completion(completion).to_dict()["choices"][0]["message"][
+        "refusal"
+    ] == ("I can't help.")
+    plain = CompletionCollector()
+    plain.feed_batch([META, TextDelta("Hi"), Finish("stop", "stop")])
+    assert plain.result().refusal is None
+
+
+def test_openai_usage_shape_carries_cache_reads_and_reasoning() -> None:
+    usage = CompletionUsage.from_usage(Usage(30, 8, cache_read_tokens=24, reasoning_tokens=5))
+    assert usage is not None
+    assert usage.total_tokens == 38
+    assert usage.prompt_tokens_details is not None
+    assert usage.prompt_tokens_details.cached_tokens == 24
+    assert usage.completion_tokens_details is not None
+    assert usage.completion_tokens_details.reasoning_tokens == 5
+    bare = CompletionUsage.from_usage(Usage(3, 1))
+    assert bare is not None
+    assert (bare.prompt_tokens_details, bare.completion_tokens_details) == (None, None)
 
 
 def test_collector_builds_the_completion() -> None:
@@ -69,7 +115,7 @@ def test_collector_builds_the_completion() -> None:
     assert completion.tool_calls == (
         CompletedToolCall("call_1", "get_weather", '{"city":"Paris"}', {"city": "Paris"}, True),
     )
-    assert completion.usage == Usage(3, 5, 8, None, 2)
+    assert completion.usage == Usage(3, 5, 8, reasoning_tokens=2)
     assert completion.finish_reason == "tool_calls"
     assert completion.raw_finish_reason == "tool_calls"
     assert completion.complete

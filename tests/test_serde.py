@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import typing
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,10 +17,12 @@ from eventide import (
     Completion,
     Event,
     Finish,
+    FinishReason,
     ImagePart,
     Message,
     Metadata,
     ReasoningDelta,
+    RefusalDelta,
     Request,
     TextDelta,
     TextPart,
@@ -64,22 +68,20 @@ metadata = st.builds(
     attempts=st.lists(attempts, max_size=2).map(tuple),
     extra=json_objects,
 )
-usages = st.builds(Usage, counts, counts, counts, counts, counts)
-finishes = st.builds(
-    Finish,
-    st.sampled_from(["stop", "length", "tool_calls", "content_filter", "error", "other"]),
-    maybe_text,
-)
+usages = st.builds(Usage, counts, counts, counts, counts, counts, counts)
+finishes = st.builds(Finish, st.sampled_from(typing.get_args(FinishReason)), maybe_text)
 tool_calls = st.builds(ToolCall, st.integers(0, 100), text, text, text)
-events: st.SearchStrategy[Event] = st.one_of(
-    metadata,
-    st.builds(TextDelta, text),
-    st.builds(ReasoningDelta, text),
-    st.builds(ToolCallDelta, st.integers(0, 100), maybe_text, maybe_text, text),
-    tool_calls,
-    usages,
-    finishes,
-)
+EVENT_STRATEGIES: dict[type[Any], st.SearchStrategy[Any]] = {
+    Metadata: metadata,
+    TextDelta: st.builds(TextDelta, text),
+    ReasoningDelta: st.builds(ReasoningDelta, text),
+    RefusalDelta: st.builds(RefusalDelta, text),
+    ToolCallDelta: st.builds(ToolCallDelta, st.integers(0, 100), maybe_text, maybe_text, text),
+    ToolCall: tool_calls,
+    Usage: usages,
+    Finish: finishes,
+}
+events: st.SearchStrategy[Event] = st.one_of(*EVENT_STRATEGIES.values())
 parts = st.one_of(
     st.builds(TextPart, text),
     st.builds(ImagePart, url=text),
@@ -113,6 +115,7 @@ completions = st.builds(
     metadata=st.none() | metadata,
     text=text,
     reasoning=text,
+    refusal=st.none() | text,
     tool_calls=st.lists(
         st.builds(CompletedToolCall, text, text, text, json_values, st.booleans()), max_size=2
     ).map(tuple),
@@ -132,6 +135,34 @@ def test_serde_every_event_round_trips_through_json(event: Event) -> None:
     data = _through_json(unstructure(event))
     assert data["kind"] == event.kind
     assert structure(data, Event) == event  # type: ignore[arg-type]
+
+
+def test_serde_round_trip_covers_every_event_class() -> None:
+    assert set(EVENT_STRATEGIES) == set(typing.get_args(Event))
+
+
+def test_serde_usage_reads_the_old_cached_tokens_key() -> None:
+    """Records written before ``cached_tokens`` became ``cache_read_tokens`` stay readable:
+    the old key is the cache reads; the new form has only the new keys."""
+    old = {"kind": "usage", "input_tokens": 30, "output_tokens": 5, "cached_tokens": 24}
+    usage: Event = structure(old, Event)  # type: ignore[arg-type]
+    assert usage == Usage(30, 5, 35, cache_read_tokens=24)
+    assert structure({**old, "cache_read_tokens": 20}, Usage).cache_read_tokens == 20
+    data = unstructure(usage)
+    assert "cached_tokens" not in data
+    assert data["cache_read_tokens"] == 24
+    assert data["cache_write_tokens"] is None
+
+
+def test_usage_computes_a_missing_total_and_keeps_the_old_name_read_only() -> None:
+    assert Usage(10, 4).total_tokens == 14
+    assert Usage(10, 4, 99).total_tokens == 99  # the provider's own total is kept
+    assert Usage(None, 4).total_tokens is None
+    usage = Usage(10, 4, cache_read_tokens=6)
+    with pytest.warns(DeprecationWarning, match="cache_read_tokens"):
+        assert usage.cached_tokens == 6
+    with pytest.raises(AttributeError):
+        usage.cached_tokens = 1  # type: ignore[misc]
 
 
 @given(requests)

@@ -29,6 +29,7 @@ from ._events import Finish as Finish
 from ._events import FinishReason as FinishReason
 from ._events import Metadata as Metadata
 from ._events import ReasoningDelta as ReasoningDelta
+from ._events import RefusalDelta as RefusalDelta
 from ._events import TextDelta as TextDelta
 from ._events import ToolCall as ToolCall
 from ._events import ToolCallDelta as ToolCallDelta
@@ -79,6 +80,7 @@ __all__ = [
     "ProviderError",
     "RateLimitError",
     "ReasoningDelta",
+    "RefusalDelta",
     "Request",
     "RequestError",
     "ServerError",

@@ -51,6 +51,8 @@ class Completion:
         metadata: Who served it (None only in a partial result that failed before metadata).
         text: The answer text.
         reasoning: The reasoning text ("" when the model streamed none).
+        refusal: The refusal text when the model declined to answer (`RefusalDelta`),
+            else None.
         tool_calls: Complete tool calls, their arguments parsed.
         usage: Final token counts, or None when the provider reported none.
         finish_reason: Normalised reason, or None for a partial result.
@@ -62,6 +64,7 @@ class Completion:
     text: str = ""
     reasoning: str = ""
     tool_calls: tuple[CompletedToolCall, ...] = ()
+    refusal: str | None = None
     usage: Usage | None = None
     finish_reason: str | None = None
     raw_finish_reason: str | None = None

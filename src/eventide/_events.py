@@ -1,7 +1,8 @@
 """The event contract: every class a stream can yield, and nothing else.
 
 A stream yields exactly one `Metadata` first, then any number of content deltas
-(`TextDelta`, `ReasoningDelta`, `ToolCallDelta`, `ToolCall`), at most one `Usage`, and
+(`TextDelta`, `ReasoningDelta`, `RefusalDelta`, `ToolCallDelta`, `ToolCall`), at most one
+`Usage`, and
 exactly one `Finish` last when the response is complete. Events are frozen and slotted:
 cheap to build (about 0.3 µs), safe to share, and derived with `attrs.evolve()`.
 
@@ -11,6 +12,7 @@ consumer that misses an event class added later.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar, Literal, TypeAlias, final
 
 import attrs
@@ -22,6 +24,7 @@ __all__ = [
     "FinishReason",
     "Metadata",
     "ReasoningDelta",
+    "RefusalDelta",
     "TextDelta",
     "ToolCall",
     "ToolCallDelta",
@@ -29,7 +32,7 @@ __all__ = [
 ]
 
 FinishReason: TypeAlias = Literal[
-    "stop", "length", "tool_calls", "content_filter", "error", "other"
+    "stop", "length", "tool_calls", "content_filter", "refusal", "error", "other"
 ]
 """Why a response ended, normalised across providers; the provider's own word is kept too."""
 
@@ -101,6 +104,17 @@ class ReasoningDelta:
 
 @final
 @attrs.frozen
+class RefusalDelta:
+    """A piece of a refusal: the model declined to answer, and says why, in place of the
+    answer (OpenAI ``delta.refusal``, Responses ``response.refusal.delta``). Collected into
+    `Completion.refusal`, never into the answer text."""
+
+    kind: ClassVar[str] = "refusal_delta"
+    text: str
+
+
+@final
+@attrs.frozen
 class ToolCallDelta:
     """A fragment of a tool call as it streams.
 
@@ -139,15 +153,41 @@ class ToolCall:
 class Usage:
     """Final token counts as the provider reported them: sent at most once, never a guess.
 
-    Counts the provider did not report are None: unknown is not zero.
+    One meaning for every provider (the mapping per provider is in docs/providers.md):
+    counts the provider did not report are None (unknown is not zero), and `total_tokens`,
+    when the provider leaves it out, is computed from the two parts if both are known.
+
+    Attributes:
+        input_tokens: Every prompt token, the cached ones included.
+        output_tokens: Every generated token, the reasoning ones included.
+        total_tokens: Input plus output, as the provider reported it, else computed.
+        cache_read_tokens: The part of `input_tokens` read from the provider's prompt cache.
+        cache_write_tokens: The part of `input_tokens` written to the prompt cache.
+        reasoning_tokens: The part of `output_tokens` spent reasoning.
     """
 
     kind: ClassVar[str] = "usage"
     input_tokens: int | None
     output_tokens: int | None
     total_tokens: int | None = None
-    cached_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
     reasoning_tokens: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.total_tokens is None and None not in (self.input_tokens, self.output_tokens):
+            total = self.input_tokens + self.output_tokens  # type: ignore[operator]
+            object.__setattr__(self, "total_tokens", total)
+
+    @property
+    def cached_tokens(self) -> int | None:
+        """Deprecated: `cache_read_tokens` under its old name (read-only)."""
+        warnings.warn(
+            "Usage.cached_tokens is deprecated: use cache_read_tokens",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.cache_read_tokens
 
 
 @final
@@ -165,8 +205,16 @@ class Finish:
     raw_reason: str | None = None
 
 
-Event: TypeAlias = Metadata | TextDelta | ReasoningDelta | ToolCallDelta | ToolCall | Usage | Finish
+Event: TypeAlias = (
+    Metadata | TextDelta | ReasoningDelta | RefusalDelta | ToolCallDelta | ToolCall | Usage | Finish
+)
 """Everything a stream yields."""
 
-CONTENT_EVENTS: tuple[type[Event], ...] = (TextDelta, ReasoningDelta, ToolCallDelta, ToolCall)
+CONTENT_EVENTS: tuple[type[Event], ...] = (
+    TextDelta,
+    ReasoningDelta,
+    RefusalDelta,
+    ToolCallDelta,
+    ToolCall,
+)
 """The events that carry answer content (what routers and errors call 'content emitted')."""

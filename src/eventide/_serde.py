@@ -14,7 +14,7 @@ import cattrs
 from cattrs.strategies import configure_tagged_union
 
 from ._completion import Completion
-from ._events import Event
+from ._events import Event, Usage
 from ._request import ContentPart, ImagePart, Request, TextPart
 
 __all__ = ["converter", "dumps", "dumps_event", "json_line", "structure", "unstructure"]
@@ -22,6 +22,22 @@ __all__ = ["converter", "dumps", "dumps_event", "json_line", "structure", "unstr
 T = TypeVar("T")
 
 converter = cattrs.Converter(omit_if_default=False)
+
+_structure_usage = converter.get_structure_hook(Usage)
+
+
+def _structure_old_usage(value: Any, _: Any) -> Usage:
+    """`Usage` data, also as written before ``cached_tokens`` became ``cache_read_tokens``
+    (records and fixtures from then stay readable)."""
+    if isinstance(value, dict) and "cached_tokens" in value:
+        value = dict(value)
+        old = value.pop("cached_tokens")
+        value.setdefault("cache_read_tokens", old)
+    usage: Usage = _structure_usage(value, Usage)
+    return usage
+
+
+converter.register_structure_hook(Usage, _structure_old_usage)
 
 configure_tagged_union(
     Event,

@@ -13,11 +13,20 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, final
+from typing import TYPE_CHECKING, assert_never, final
 
 from ._completion import CompletedToolCall, Completion, Timing
 from ._errors import Error, ProtocolError
-from ._events import Finish, Metadata, ReasoningDelta, TextDelta, ToolCall, ToolCallDelta, Usage
+from ._events import (
+    Finish,
+    Metadata,
+    ReasoningDelta,
+    RefusalDelta,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
 from ._stream import EventStream
 
 if TYPE_CHECKING:
@@ -53,6 +62,7 @@ class CompletionCollector:
         "_first_content_at",
         "_metadata_at",
         "_reasoning",
+        "_refusal",
         "_started",
         "_text",
         "_usage",
@@ -64,6 +74,7 @@ class CompletionCollector:
         self.metadata: Metadata | None = None
         self._text: list[str] = []
         self._reasoning: list[str] = []
+        self._refusal: list[str] = []
         self._calls: dict[int, ToolCall] = {}
         self._arguments: dict[int, tuple[str, str, list[str]]] = {}  # index -> id, name, parts
         self._usage: Usage | None = None
@@ -86,7 +97,9 @@ class CompletionCollector:
                 self._reasoning.append(event.text)  # type: ignore[union-attr]
             else:
                 self._other(event)
-        if self._first_content_at is None and (text or self._reasoning or self._arguments):
+        if self._first_content_at is None and (
+            text or self._reasoning or self._arguments or self._refusal
+        ):
             self._first_content_at = time.perf_counter()
 
     def _other(self, event: Event) -> None:
@@ -106,10 +119,14 @@ class CompletionCollector:
                     self._metadata_at = time.perf_counter()
             case Usage():
                 self._usage = event
+            case RefusalDelta(text=piece):
+                self._refusal.append(piece)
             case Finish():
                 self._finish = event
             case TextDelta() | ReasoningDelta():  # pragma: no cover - handled by feed_batch
                 pass
+            case _:  # pragma: no cover - mypy proves every event class is handled
+                assert_never(event)
 
     def result(self) -> Completion:
         """The `Completion` so far (a partial one while the response is unfinished).
@@ -135,6 +152,7 @@ class CompletionCollector:
             text="".join(self._text),
             reasoning="".join(self._reasoning),
             tool_calls=tuple(calls),
+            refusal="".join(self._refusal) if self._refusal else None,
             usage=self._usage,
             finish_reason=finish.reason if finish is not None else None,
             raw_finish_reason=finish.raw_reason if finish is not None else None,

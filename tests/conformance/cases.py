@@ -56,7 +56,15 @@ DATA: Final = TESTS / "data"
 OWN_DATA: Final = Path(__file__).resolve().parent / "data"
 
 Kind: TypeAlias = Literal[
-    "text", "reasoning", "tool_calls", "usage", "finish", "error", "truncated", "unknown"
+    "text",
+    "reasoning",
+    "refusal",
+    "tool_calls",
+    "usage",
+    "finish",
+    "error",
+    "truncated",
+    "unknown",
 ]
 """What a row is there to show (a row may show more: every row checks the whole contract)."""
 
@@ -127,6 +135,9 @@ class Outcome:
         reasoning: Every `ReasoningDelta` joined.
         tool_calls: Each `ToolCall` as (name, arguments parsed as JSON), in order.
         usage: (input_tokens, output_tokens) of the one `Usage`, or None for no `Usage`.
+        cache: (cache_read_tokens, cache_write_tokens) of the `Usage` when either is a
+            positive count (a prompt cache was used), else None.
+        refusal: Every `RefusalDelta` joined.
         finish: (reason, raw_reason) of the `Finish`, or None (a failure has none).
         error: The exact class of the error that ended the stream, or None.
     """
@@ -137,6 +148,8 @@ class Outcome:
     usage: tuple[int | None, int | None] | None = None
     finish: tuple[FinishReason, str | None] | None = None
     error: type[Error] | None = None  # compared by identity: a subclass does not match
+    cache: tuple[int | None, int | None] | None = None
+    refusal: str = ""
 
 
 def complete(
@@ -147,8 +160,10 @@ def complete(
     reasoning: str = "",
     tool_calls: tuple[tuple[str, Any], ...] = (),
     usage: tuple[int | None, int | None] | None = None,
+    cache: tuple[int | None, int | None] | None = None,
+    refusal: str = "",
 ) -> Outcome:
-    return Outcome(text, reasoning, tool_calls, usage, (finish, raw))
+    return Outcome(text, reasoning, tool_calls, usage, (finish, raw), cache=cache, refusal=refusal)
 
 
 def failed(
@@ -290,6 +305,17 @@ _OPENAI_CHAT = _rows(
             ),
         ),
         (
+            "refusal",
+            "refusal",
+            "refusal",
+            "gpt-4o",
+            GPT4O,
+            "chatcmpl-BRefu5al7Sx2Qp9Lm4Vt8Nc1",
+            complete(
+                "stop", "stop", refusal="I'm sorry, I can't help with that request.", usage=(86, 10)
+            ),
+        ),
+        (
             "usage",
             "usage",
             "include_usage",
@@ -301,6 +327,7 @@ _OPENAI_CHAT = _rows(
                 "stop",
                 text="The sky is blue because of Rayleigh scattering.",
                 usage=(1216, 9),
+                cache=(1024, None),
             ),
         ),
         (
@@ -559,6 +586,20 @@ _OPENAI_RESPONSES = _rows(
             ),
         ),
         (
+            "refusal",
+            "refusal",
+            "refusal",
+            "gpt-4o",
+            GPT4O,
+            "resp_68b1f7a1c3e58190b2d4f6a8c0e2a4b60e2c4d6f8a0b1c3d",
+            complete(
+                "stop",
+                "completed",
+                refusal="I'm sorry, I can't help with that request.",
+                usage=(74, 10),
+            ),
+        ),
+        (
             "usage",
             "usage",
             "usage_cached",
@@ -570,6 +611,7 @@ _OPENAI_RESPONSES = _rows(
                 "completed",
                 text="Hold the reset button for 10 seconds.",
                 usage=(2006, 11),
+                cache=(1920, None),
             ),
         ),
         (
@@ -725,8 +767,27 @@ _ANTHROPIC = _rows(
             "claude-sonnet-4-5",
             SONNET,
             "msg_01Cach3dUs4geW9kPq2Zx7Rt",
-            complete(
-                "stop", "end_turn", text="Section 3 says the term is two years.", usage=(12, 27)
+            complete(  # input 12 after the cache breakpoint + 2048 read from the cache
+                "stop",
+                "end_turn",
+                text="Section 3 says the term is two years.",
+                usage=(2060, 27),
+                cache=(2048, 0),
+            ),
+        ),
+        (
+            "usage_cache_write",
+            "usage",
+            "usage_cache_write",
+            "claude-sonnet-4-5",
+            SONNET,
+            "msg_01Cach3Wr1teHv7Lq2Nx5Pd",
+            complete(  # input 21 after the cache breakpoint + 1830 written to the cache
+                "stop",
+                "end_turn",
+                text="The notice period is 30 days.",
+                usage=(1851, 9),
+                cache=(0, 1830),
             ),
         ),
         (
@@ -754,7 +815,7 @@ _ANTHROPIC = _rows(
             "claude-sonnet-4-5",
             SONNET,
             "msg_01R3fu5alSt0pQz7Wn4Xk1Vb",
-            complete("content_filter", "refusal", text="Here is how", usage=(40, 5)),
+            complete("refusal", "refusal", text="Here is how", usage=(40, 5)),
         ),
         (
             "finish_pause_turn",
@@ -954,6 +1015,7 @@ _GEMINI = _rows(
                 text="Summary of the contract: the lessee pays monthly."
                 " Either party may end it with 30 days' notice.",
                 usage=(2053, 137),
+                cache=(1024, None),
             ),
         ),
         (

@@ -17,6 +17,7 @@ from eventide import (
     FinishReason,
     Metadata,
     ReasoningDelta,
+    RefusalDelta,
     TextDelta,
     ToolCall,
     Usage,
@@ -112,7 +113,16 @@ def outcome_of_events(events: Sequence[Event], error: Error | None) -> Outcome:
         usage=(usages[-1].input_tokens, usages[-1].output_tokens) if usages else None,
         finish=(finishes[-1].reason, finishes[-1].raw_reason) if finishes else None,
         error=type(error) if error is not None else None,
+        cache=cache_of(usages[-1] if usages else None),
+        refusal="".join(event.text for event in events if isinstance(event, RefusalDelta)),
     )
+
+
+def cache_of(usage: Usage | None) -> tuple[int | None, int | None] | None:
+    """(cache reads, cache writes) when a prompt cache was used, else None."""
+    if usage is None or not (usage.cache_read_tokens or usage.cache_write_tokens):
+        return None
+    return usage.cache_read_tokens, usage.cache_write_tokens
 
 
 def outcome_of_completion(completion: Completion, error: Error | None = None) -> Outcome:
@@ -136,6 +146,8 @@ def outcome_of_completion(completion: Completion, error: Error | None = None) ->
         usage=(usage.input_tokens, usage.output_tokens) if usage is not None else None,
         finish=finish,
         error=type(error) if error is not None else None,
+        cache=cache_of(usage),
+        refusal=completion.refusal or "",
     )
 
 

@@ -88,26 +88,45 @@ class Script:
     finish_reason: str
 
 
-def script_events(script: Script, metadata: Metadata) -> list[Event]:
-    """The events of `script`: what decoding its stream must give back."""
+def script_events(
+    script: Script, metadata: Metadata, *, hold_tool_calls: bool = False
+) -> list[Event]:
+    """The events of `script`: what decoding its stream must give back.
+
+    Each `ToolCall` comes as soon as the next call begins, the last ones before `Usage`
+    (docs/providers.md, "Tool calls"); with `hold_tool_calls` (the decoder's
+    ``interleaved_tool_calls=True``) all of them come there. Without it, the script must
+    send each call's fragments together.
+    """
     events: list[Event] = [metadata]
     arguments: dict[int, str] = {}
+    sent: set[int] = set()
+
+    def send(index: int) -> None:
+        call = script.calls[index]
+        events.append(ToolCall(index, call.id, call.name, arguments[index]))
+        sent.add(index)
+
     for step in script.steps:
         if isinstance(step, Text):
             events.append(TextDelta(step.text))
         elif isinstance(step, Reasoning):
             events.append(ReasoningDelta(step.text))
         elif step.index in arguments:
+            if step.index in sent:
+                raise ValueError(f"call {step.index} is interleaved: use hold_tool_calls")
             events.append(ToolCallDelta(step.index, None, None, step.arguments))
             arguments[step.index] += step.arguments
         else:
+            if not hold_tool_calls:
+                for index in arguments.keys() - sent:
+                    send(index)
             call = script.calls[step.index]
             events.append(ToolCallDelta(step.index, call.id, call.name, step.arguments))
             arguments[step.index] = step.arguments
-    events.extend(
-        ToolCall(index, call.id, call.name, arguments[index])
-        for index, call in enumerate(script.calls)
-    )
+    for index in range(len(script.calls)):
+        if index not in sent:
+            send(index)
     if script.usage is not None:
         events.append(script.usage)
     events.append(Finish(normalise_finish_reason(script.finish_reason), script.finish_reason))

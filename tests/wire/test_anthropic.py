@@ -169,7 +169,7 @@ TRANSCRIPTS = [
             TextDelta("Bonjour"),
             TextDelta(" \u00e0 tous \u2014 \u00e7a va ?"),
             TextDelta(" \U0001f44b line\u2028sep"),
-            Usage(25, 15, 40, cached_tokens=0),
+            Usage(25, 15, 40, cache_read_tokens=0, cache_write_tokens=0),
             Finish("stop", "end_turn"),
         ],
         extra={"request_id": "req_011CTxyz"},
@@ -185,7 +185,7 @@ TRANSCRIPTS = [
             ReasoningDelta("\n2. 10800 + 1431 = 12231"),
             TextDelta("27 * 453 = "),
             TextDelta("**12,231**"),
-            Usage(48, 96, 144, cached_tokens=0),
+            Usage(48, 96, 144, cache_read_tokens=0, cache_write_tokens=0),
             Finish("stop", "end_turn"),
         ],
         signatures={0: THINKING_SIGNATURE},
@@ -198,7 +198,7 @@ TRANSCRIPTS = [
             meta("claude-3-7-sonnet-20250219", "msg_01Rdct3dTh1nk1ngQx9Vb2Lm"),
             ReasoningDelta("The user wants a short answer."),
             TextDelta("Yes."),
-            Usage(92, 41, 133, cached_tokens=0),
+            Usage(92, 41, 133, cache_read_tokens=0, cache_write_tokens=0),
             Finish("stop", "end_turn"),
         ],
         signatures={1: "ErUBCkYIBxgCIkB0aW1lc3RhbXBfc2lnbmF0dXJlX2Zvcl90ZXN0cw=="},
@@ -234,7 +234,7 @@ TRANSCRIPTS = [
             ToolCallDelta(2, "toolu_01Nc3aF7wG1hP9xL5jU2dI8q", "get_time", ""),
             ToolCallDelta(2, None, None, '{"timezone": "Asia/Tokyo"}'),
             ToolCall(2, "toolu_01Nc3aF7wG1hP9xL5jU2dI8q", "get_time", '{"timezone": "Asia/Tokyo"}'),
-            Usage(472, 143, 615, cached_tokens=0),
+            Usage(472, 143, 615, cache_read_tokens=0, cache_write_tokens=0),
             Finish("tool_calls", "tool_use"),
         ],
     ),
@@ -246,19 +246,32 @@ TRANSCRIPTS = [
             ToolCallDelta(0, "toolu_01Vq2cR8mZ4tX6wL9nB3pK7j", "get_current_time", ""),
             ToolCallDelta(0, None, None, "{}"),  # so that the fragments join to the arguments
             ToolCall(0, "toolu_01Vq2cR8mZ4tX6wL9nB3pK7j", "get_current_time", "{}"),
-            Usage(388, 36, 424, cached_tokens=0),
+            Usage(388, 36, 424, cache_read_tokens=0, cache_write_tokens=0),
             Finish("tool_calls", "tool_use"),
         ],
     ),
     Transcript(
-        # Prompt caching: cache_read_input_tokens is the cached count. Two message_delta
+        # Prompt caching: the input is input_tokens (12, after the cache breakpoint) plus
+        # cache_read_input_tokens (2048) plus cache_creation_input_tokens. Two message_delta
         # events with cumulative output_tokens 10 then 27: the last one is final (not 37).
         "usage_cache",
         [
             meta(SONNET, "msg_01Cach3dUs4geW9kPq2Zx7Rt"),
             TextDelta("Section 3 says"),
             TextDelta(" the term is two years."),
-            Usage(12, 27, 39, cached_tokens=2048),
+            Usage(2060, 27, 2087, cache_read_tokens=2048, cache_write_tokens=0),
+            Finish("stop", "end_turn"),
+        ],
+    ),
+    Transcript(
+        # Prompt caching, the first request: 1830 prompt tokens written to the cache
+        # (cache_creation_input_tokens), 21 after the breakpoint; the prompt is 1851.
+        "usage_cache_write",
+        [
+            meta(SONNET, "msg_01Cach3Wr1teHv7Lq2Nx5Pd"),
+            TextDelta("The notice period"),
+            TextDelta(" is 30 days."),
+            Usage(1851, 9, 1860, cache_read_tokens=0, cache_write_tokens=1830),
             Finish("stop", "end_turn"),
         ],
     ),
@@ -268,7 +281,7 @@ TRANSCRIPTS = [
             meta(HAIKU, "msg_01MaxT0k3nsLm8Qw2Xv5Nb7c"),
             TextDelta("Once upon a time, in a"),
             TextDelta(" land far"),
-            Usage(14, 8, 22, cached_tokens=0),
+            Usage(14, 8, 22, cache_read_tokens=0, cache_write_tokens=0),
             Finish("length", "max_tokens"),
         ],
     ),
@@ -277,7 +290,7 @@ TRANSCRIPTS = [
         [
             meta(HAIKU, "msg_01St0pS3qu3nc3Hv4Jk9Lw2e"),
             TextDelta("1, 2, 3, 4"),
-            Usage(31, 12, 43, cached_tokens=0),
+            Usage(31, 12, 43, cache_read_tokens=0, cache_write_tokens=0),
             Finish("stop", "stop_sequence"),
         ],
     ),
@@ -287,8 +300,8 @@ TRANSCRIPTS = [
         [
             meta(SONNET, "msg_01R3fu5alSt0pQz7Wn4Xk1Vb"),
             TextDelta("Here is how"),
-            Usage(40, 5, 45, cached_tokens=0),
-            Finish("content_filter", "refusal"),
+            Usage(40, 5, 45, cache_read_tokens=0, cache_write_tokens=0),
+            Finish("refusal", "refusal"),
         ],
     ),
     Transcript(
@@ -296,7 +309,7 @@ TRANSCRIPTS = [
         [
             meta(SONNET, "msg_01C0nt3xtW1nd0wEx9Lp3Qa6"),
             TextDelta("In summary, the"),
-            Usage(199990, 10, 200000, cached_tokens=0),
+            Usage(199990, 10, 200000, cache_read_tokens=0, cache_write_tokens=0),
             Finish("length", "model_context_window_exceeded"),
         ],
     ),
@@ -307,7 +320,7 @@ TRANSCRIPTS = [
         [
             meta(SONNET, "msg_01Pau5eTurnWs8Hq3Mz6Kv2d"),
             TextDelta("I'll search for that."),
-            Usage(2679, 59, 2738, cached_tokens=0),
+            Usage(2679, 59, 2738, cache_read_tokens=0, cache_write_tokens=0),
             Finish("other", "pause_turn"),
         ],
     ),
@@ -319,7 +332,7 @@ TRANSCRIPTS = [
             meta("claude-opus-4-1-20250805", "msg_01Unkn0wnEv3ntsPz5Hq8Wm1"),
             TextDelta("The grass is green"),
             TextDelta(" and the sky is blue."),
-            Usage(1530, 22, 1552, cached_tokens=0),
+            Usage(1530, 22, 1552, cache_read_tokens=0, cache_write_tokens=0),
             Finish("stop", "end_turn"),
         ],
     ),
@@ -331,7 +344,7 @@ TRANSCRIPTS = [
             meta(HAIKU, "msg_01Crlf9Fr4m1ngDe3Wq7Ha2s"),
             TextDelta("Hel"),
             TextDelta("lo\r\nworld"),
-            Usage(8, 4, 12, cached_tokens=0),
+            Usage(8, 4, 12, cache_read_tokens=0, cache_write_tokens=0),
             Finish("stop", "end_turn"),
         ],
     ),
@@ -343,7 +356,7 @@ TRANSCRIPTS = [
         [
             meta(HAIKU, "msg_01Trunc4ted4fterD3lt4Mx"),
             TextDelta("Done"),
-            Usage(11, 2, 13, cached_tokens=0),
+            Usage(11, 2, 13, cache_read_tokens=0, cache_write_tokens=0),
             Finish("stop", "end_turn"),
         ],
     ),
@@ -556,7 +569,7 @@ def test_anthropic_decoder_prefers_cumulative_usage_from_message_delta() -> None
     )
     events = feed_all(decoder(), [wire])
     assert events[-2:] == [
-        Usage(11, 120, 131, cached_tokens=64, reasoning_tokens=90),
+        Usage(75, 120, 195, cache_read_tokens=64, reasoning_tokens=90),  # 11 + 64 read
         Finish("stop", "end_turn"),
     ]
 
@@ -860,7 +873,7 @@ STOP_REASONS: dict[str, FinishReason] = {
     "max_tokens": "length",
     "model_context_window_exceeded": "length",
     "tool_use": "tool_calls",
-    "refusal": "content_filter",
+    "refusal": "refusal",
     "pause_turn": "other",
     "some_future_reason": "other",
 }
@@ -894,7 +907,8 @@ class Script:
     blocks: tuple[Block, ...]
     input_tokens: int | None
     output_tokens: int | None
-    cached_tokens: int | None
+    cache_read_tokens: int | None
+    cache_write_tokens: int | None
     stop_reason: str
 
 
@@ -922,8 +936,10 @@ def encode(script: Script, framing: Framing) -> bytes:
     if script.input_tokens is not None:
         usage["input_tokens"] = script.input_tokens
         usage["output_tokens"] = 1
-    if script.cached_tokens is not None:
-        usage["cache_read_input_tokens"] = script.cached_tokens
+    if script.cache_read_tokens is not None:
+        usage["cache_read_input_tokens"] = script.cache_read_tokens
+    if script.cache_write_tokens is not None:
+        usage["cache_creation_input_tokens"] = script.cache_write_tokens
     out = [event(message_start(script.model, usage or None, script.message_id))]
     for index, block in enumerate(script.blocks):
         if isinstance(block, TextBlock):
@@ -977,12 +993,21 @@ def expected_events(script: Script, requested: str) -> list[Event]:
             events.append(ToolCall(position, block.id, block.name, arguments))
             position += 1
     if script.input_tokens is not None or script.output_tokens is not None:
-        total = (
-            script.input_tokens + script.output_tokens
-            if script.input_tokens is not None and script.output_tokens is not None
-            else None
+        # The whole prompt: the tokens after the cache breakpoint, read and written ones.
+        prompt = script.input_tokens
+        if prompt is not None:
+            prompt += (script.cache_read_tokens or 0) + (script.cache_write_tokens or 0)
+        output = script.output_tokens
+        total = prompt + output if prompt is not None and output is not None else None
+        events.append(
+            Usage(
+                prompt,
+                output,
+                total,
+                script.cache_read_tokens,
+                script.cache_write_tokens,
+            )
         )
-        events.append(Usage(script.input_tokens, script.output_tokens, total, script.cached_tokens))
     events.append(Finish(STOP_REASONS[script.stop_reason], script.stop_reason))
     return events
 
@@ -1021,7 +1046,8 @@ scripts = st.builds(
     ).map(tuple),
     input_tokens=st.none() | st.integers(0, 10**6),
     output_tokens=st.none() | st.integers(0, 10**6),
-    cached_tokens=st.none() | st.integers(0, 10**6),
+    cache_read_tokens=st.none() | st.integers(0, 10**6),
+    cache_write_tokens=st.none() | st.integers(0, 10**6),
     stop_reason=st.sampled_from(sorted(STOP_REASONS)),
 )
 framings = st.builds(
@@ -1041,7 +1067,7 @@ def test_anthropic_decoder_round_trips_encoded_streams(
     """Whatever the model said, and however it was framed and the network cut it, decoding
     gives back exactly what was said, and every thinking signature."""
     if script.input_tokens is None:  # the encoder writes cache counts only beside input ones
-        script = attrs.evolve(script, cached_tokens=None)
+        script = attrs.evolve(script, cache_read_tokens=None)
     wire = encode(script, framing)
     cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=20), label="cuts")
     dec = decoder("requested")

@@ -176,7 +176,7 @@ TRANSCRIPTS = [
             TextDelta("Summary of the contract:"),
             TextDelta(" the lessee pays monthly."),
             TextDelta(" Either party may end it with 30 days' notice."),
-            Usage(2053, 137, 2190, cached_tokens=1024, reasoning_tokens=96),
+            Usage(2053, 137, 2190, cache_read_tokens=1024, reasoning_tokens=96),
             Finish("stop", "STOP"),
         ],
     ),
@@ -585,7 +585,7 @@ def test_gemini_decoder_finishes_a_blocked_prompt_as_content_filter(reason: str)
         ({"thoughtsTokenCount": 5}, Usage(None, 5, None, reasoning_tokens=5)),
         (
             {"candidatesTokenCount": 3, "thoughtsTokenCount": 5, "cachedContentTokenCount": 0},
-            Usage(None, 8, None, cached_tokens=0, reasoning_tokens=5),
+            Usage(None, 8, None, cache_read_tokens=0, reasoning_tokens=5),
         ),
         ({"promptTokenCount": "4", "candidatesTokenCount": True}, Usage(None, None, None)),
     ],
@@ -812,7 +812,7 @@ def scripts(draw: st.DrawFn) -> tuple[list[list[Step]], Usage | None, str]:
             input_tokens=counts,
             output_tokens=counts,
             total_tokens=counts,
-            cached_tokens=st.none() | counts,
+            cache_read_tokens=st.none() | counts,
             reasoning_tokens=st.none() | counts,
         )
     )
@@ -830,8 +830,8 @@ def _usage_metadata(usage: Usage) -> dict[str, Any]:
         "candidatesTokenCount": usage.output_tokens - (thoughts or 0),
         "totalTokenCount": usage.total_tokens,
     }
-    if usage.cached_tokens is not None:
-        metadata["cachedContentTokenCount"] = usage.cached_tokens
+    if usage.cache_read_tokens is not None:
+        metadata["cachedContentTokenCount"] = usage.cache_read_tokens
     if thoughts is not None:
         metadata["thoughtsTokenCount"] = thoughts
     return metadata

@@ -29,6 +29,7 @@ from eventide import (
     AuthenticationError,
     BadRequestError,
     Error,
+    Event,
     Finish,
     FinishReason,
     ImagePart,
@@ -40,6 +41,7 @@ from eventide import (
     ProviderError,
     RateLimitError,
     ReasoningDelta,
+    RefusalDelta,
     Request,
     ServerError,
     TextDelta,
@@ -95,7 +97,7 @@ Transcript = functools.partial(harness.Transcript, OPENAI_CHAT, requested_model=
 
 FP_4O = {"system_fingerprint": "fp_f9f4fb6dbf"}
 FP_MINI = {"system_fingerprint": "fp_06737a9306"}
-OPENAI_ZERO_DETAILS = {"cached_tokens": 0, "reasoning_tokens": 0}
+OPENAI_ZERO_DETAILS = {"cache_read_tokens": 0, "reasoning_tokens": 0}
 
 TRANSCRIPTS = [
     Transcript(
@@ -119,6 +121,27 @@ TRANSCRIPTS = [
         extra={"x-request-id": "req_8c1f3a0e"},
     ),
     Transcript(
+        # Structured outputs, refused: the role chunk carries "content": null and
+        # "refusal": "", then the refusal streams in delta.refusal (never text); the finish
+        # reason is plain "stop" and the usage chunk follows.
+        "refusal",
+        [
+            Metadata(
+                provider="openai",
+                model="gpt-4o-2024-08-06",
+                requested_model="gpt-4o",
+                response_id="chatcmpl-BRefu5al7Sx2Qp9Lm4Vt8Nc1",
+                extra=FP_4O,
+            ),
+            RefusalDelta("I'm sorry,"),
+            RefusalDelta(" I can't help"),
+            RefusalDelta(" with that request."),
+            Usage(86, 10, 96, **OPENAI_ZERO_DETAILS),
+            Finish("stop", "stop"),
+        ],
+        requested_model="gpt-4o",
+    ),
+    Transcript(
         # stream_options.include_usage: "usage": null on every chunk, then a last chunk with
         # "choices": [] and the usage object.
         "include_usage",
@@ -133,7 +156,7 @@ TRANSCRIPTS = [
             TextDelta("The sky"),
             TextDelta(" is blue"),
             TextDelta(" because of Rayleigh scattering."),
-            Usage(1216, 9, 1225, cached_tokens=1024, reasoning_tokens=0),
+            Usage(1216, 9, 1225, cache_read_tokens=1024, reasoning_tokens=0),
             Finish("stop", "stop"),
         ],
         requested_model="gpt-4o",
@@ -159,7 +182,8 @@ TRANSCRIPTS = [
     ),
     Transcript(
         # Three parallel calls: the first fragment of each has id, type, name and
-        # arguments ""; the next ones only index and an arguments piece.
+        # arguments ""; the next ones only index and an arguments piece. Each ToolCall comes as
+        # soon as the next call starts, the last one at the finish chunk.
         "tool_calls_parallel",
         [
             Metadata(
@@ -174,15 +198,15 @@ TRANSCRIPTS = [
             ToolCallDelta(0, None, None, "cation"),
             ToolCallDelta(0, None, None, '": "Pa'),
             ToolCallDelta(0, None, None, 'ris"}'),
+            ToolCall(0, "call_wX1pQ7sRb2cK9mT4vL0aE3nY", "get_weather", '{"location": "Paris"}'),
             ToolCallDelta(1, "call_Hq5tZ0uJe8rD2kV6yB4gS1oM", "get_weather", ""),
             ToolCallDelta(1, None, None, '{"location"'),
             ToolCallDelta(1, None, None, ': "Tok'),
             ToolCallDelta(1, None, None, 'yo"}'),
+            ToolCall(1, "call_Hq5tZ0uJe8rD2kV6yB4gS1oM", "get_weather", '{"location": "Tokyo"}'),
             ToolCallDelta(2, "call_Nc3aF7wG1hP9xL5jU2dI8qR6", "get_time", ""),
             ToolCallDelta(2, None, None, '{"timezone": "Asia/'),
             ToolCallDelta(2, None, None, 'Tokyo"}'),
-            ToolCall(0, "call_wX1pQ7sRb2cK9mT4vL0aE3nY", "get_weather", '{"location": "Paris"}'),
-            ToolCall(1, "call_Hq5tZ0uJe8rD2kV6yB4gS1oM", "get_weather", '{"location": "Tokyo"}'),
             ToolCall(2, "call_Nc3aF7wG1hP9xL5jU2dI8qR6", "get_time", '{"timezone": "Asia/Tokyo"}'),
             Usage(82, 63, 145, **OPENAI_ZERO_DETAILS),
             Finish("tool_calls", "tool_calls"),
@@ -203,11 +227,11 @@ TRANSCRIPTS = [
             ToolCallDelta(0, "chatcmpl-tool-a1b2c3d4", "search_docs", '{"query": '),
             ToolCallDelta(0, None, None, '"sse framing"'),
             ToolCallDelta(0, None, None, ', "limit": 3}'),
-            ToolCallDelta(1, "chatcmpl-tool-e5f6a7b8", "open_page", '{"url": '),
-            ToolCallDelta(1, None, None, '"https://example.org/sse"}'),
             ToolCall(
                 0, "chatcmpl-tool-a1b2c3d4", "search_docs", '{"query": "sse framing", "limit": 3}'
             ),
+            ToolCallDelta(1, "chatcmpl-tool-e5f6a7b8", "open_page", '{"url": '),
+            ToolCallDelta(1, None, None, '"https://example.org/sse"}'),
             ToolCall(
                 1, "chatcmpl-tool-e5f6a7b8", "open_page", '{"url": "https://example.org/sse"}'
             ),
@@ -233,7 +257,7 @@ TRANSCRIPTS = [
             ReasoningDelta(" 0.8 > 0.11."),
             TextDelta("9.8"),
             TextDelta(" is larger."),
-            Usage(15, 120, 135, cached_tokens=0, reasoning_tokens=104),
+            Usage(15, 120, 135, cache_read_tokens=0, reasoning_tokens=104),
             Finish("stop", "stop"),
         ],
         provider="deepseek",
@@ -254,7 +278,7 @@ TRANSCRIPTS = [
             ReasoningDelta(" says hello."),
             TextDelta("Hi"),
             TextDelta("! How can I help?"),
-            Usage(9, 41, 50, cached_tokens=0, reasoning_tokens=33),
+            Usage(9, 41, 50, cache_read_tokens=0, reasoning_tokens=33),
             Finish("stop", "stop"),
         ],
         provider="openrouter",
@@ -429,10 +453,10 @@ TRANSCRIPTS = [
                 provider="gemini", model="gemini-2.5-flash", requested_model="gemini-2.5-flash"
             ),
             ToolCallDelta(0, "function-call-5830192746", "get_weather", '{"location":"Paris"}'),
-            ToolCallDelta(1, "function-call-5830192747", "get_weather", '{"location":"Tokyo"}'),
-            ToolCallDelta(2, "function-call-5830192748", "get_time", '{"timezone":"Asia/Tokyo"}'),
             ToolCall(0, "function-call-5830192746", "get_weather", '{"location":"Paris"}'),
+            ToolCallDelta(1, "function-call-5830192747", "get_weather", '{"location":"Tokyo"}'),
             ToolCall(1, "function-call-5830192747", "get_weather", '{"location":"Tokyo"}'),
+            ToolCallDelta(2, "function-call-5830192748", "get_time", '{"timezone":"Asia/Tokyo"}'),
             ToolCall(2, "function-call-5830192748", "get_time", '{"timezone":"Asia/Tokyo"}'),
             Usage(96, 41, 137),
             Finish("stop", "stop"),
@@ -454,9 +478,9 @@ TRANSCRIPTS = [
             ToolCallDelta(0, "call_a1", "search_docs", '{"query": '),
             ToolCallDelta(0, None, None, '"sse framing"'),
             ToolCallDelta(0, None, None, ', "limit": 3}'),
+            ToolCall(0, "call_a1", "search_docs", '{"query": "sse framing", "limit": 3}'),
             ToolCallDelta(1, "call_b2", "open_page", '{"url": '),
             ToolCallDelta(1, None, None, '"https://example.org/sse"}'),
-            ToolCall(0, "call_a1", "search_docs", '{"query": "sse framing", "limit": 3}'),
             ToolCall(1, "call_b2", "open_page", '{"url": "https://example.org/sse"}'),
             Finish("tool_calls", "tool_calls"),
         ],
@@ -478,9 +502,9 @@ TRANSCRIPTS = [
             ToolCallDelta(0, "call_m1", "memory_save", '{"content":'),
             ToolCallDelta(0, None, None, '"likes tea",'),
             ToolCallDelta(0, None, None, '"tags":"food"}'),
+            ToolCall(0, "call_m1", "memory_save", '{"content":"likes tea","tags":"food"}'),
             ToolCallDelta(1, "call_m2", "memory_save", ""),
             ToolCallDelta(1, None, None, '{"content":"lives in Lyon","tags":"home"}'),
-            ToolCall(0, "call_m1", "memory_save", '{"content":"likes tea","tags":"food"}'),
             ToolCall(1, "call_m2", "memory_save", '{"content":"lives in Lyon","tags":"home"}'),
             Finish("tool_calls", "tool_calls"),
         ],
@@ -674,12 +698,19 @@ def _calls(*fragments: dict[str, Any]) -> bytes:
     )
 
 
-def _tool_calls(wire: bytes) -> list[ToolCall]:
+def _tool_calls(wire: bytes, *, interleaved_tool_calls: bool = False) -> list[ToolCall]:
     """The `ToolCall` events of `wire`, the same whole and one byte at a time."""
     whole, bytewise = (
         [
             e
-            for e in feed_all(OpenAIChatDecoder(provider="p", requested_model="m"), chunks)
+            for e in feed_all(
+                OpenAIChatDecoder(
+                    provider="p",
+                    requested_model="m",
+                    interleaved_tool_calls=interleaved_tool_calls,
+                ),
+                chunks,
+            )
             if isinstance(e, ToolCall)
         ]
         for chunks in ([wire], one_byte_chunks(wire))
@@ -696,12 +727,20 @@ def test_openai_decoder_starts_a_call_from_a_first_fragment_without_index_or_id(
 
 
 def test_openai_decoder_continues_the_call_of_a_known_id_without_index() -> None:
+    """A known id continues its call: with interleaved_tool_calls=True, a fragment for x
+    after y began; by default the same stream is an error naming the call, not a call x
+    whose last fragment is lost."""
     wire = _calls(
         {"id": "x", "function": {"name": "f", "arguments": "{"}},
         {"id": "y", "function": {"name": "g", "arguments": "{}"}},
         {"id": "x", "function": {"name": "f", "arguments": "}"}},
     )
-    assert _tool_calls(wire) == [ToolCall(0, "x", "f", "{}"), ToolCall(1, "y", "g", "{}")]
+    assert _tool_calls(wire, interleaved_tool_calls=True) == [
+        ToolCall(0, "x", "f", "{}"),
+        ToolCall(1, "y", "g", "{}"),
+    ]
+    with pytest.raises(ProtocolError, match=r"tool call 0 \(f\) .* interleaves"):
+        _tool_calls(wire)
 
 
 def test_openai_decoder_continues_the_last_call_from_a_fragment_without_id_or_index() -> None:
@@ -986,6 +1025,10 @@ def scripts(draw: st.DrawFn) -> tuple[Script, list[list[str]]]:
     for index, pieces in enumerate(fragments):
         labels += [str(index)] * len(pieces)
     order = draw(st.permutations(labels))
+    # Each call's fragments together and the calls in index order, as servers send them
+    # (interleaved calls: tests/wire/test_tool_call_order.py); text and reasoning anywhere.
+    calls_in_order = iter(sorted((label for label in order if label not in "tr"), key=int))
+    order = [label if label in "tr" else next(calls_in_order) for label in order]
     text_iter, thought_iter = iter(texts), iter(thoughts)
     fragment_iters = [iter(pieces) for pieces in fragments]
     steps: list[Step] = []
@@ -1004,7 +1047,7 @@ def scripts(draw: st.DrawFn) -> tuple[Script, list[list[str]]]:
             input_tokens=counts,
             output_tokens=counts,
             total_tokens=st.none() | counts,
-            cached_tokens=st.none() | counts,
+            cache_read_tokens=st.none() | counts,
             reasoning_tokens=st.none() | counts,
         )
     )
@@ -1390,3 +1433,20 @@ def test_normalise_finish_reason_maps_provider_words(raw: str | None, reason: Fi
 
 def _fuzzed() -> OpenAIChatDecoder:
     return OpenAIChatDecoder(provider="fuzz", requested_model="m")
+
+
+def test_openai_encoder_writes_refusals_and_cache_reads_that_decode_back() -> None:
+    """`RefusalDelta` goes on the wire as ``delta.refusal`` (content null), cache reads as
+    ``prompt_tokens_details.cached_tokens``; the decoder reads both back."""
+    metadata = Metadata(provider="openai", model="m", requested_model="m", response_id="c")
+    events: list[Event] = [
+        metadata,
+        RefusalDelta("I can't"),
+        RefusalDelta(" help."),
+        Usage(30, 4, 34, cache_read_tokens=24),
+        Finish("stop", "stop"),
+    ]
+    wire = encode_chat_stream(events)
+    assert b'"delta":{"content":null,"refusal":"I can\'t"}' in wire
+    assert b'"prompt_tokens_details":{"cached_tokens":24}' in wire
+    assert feed_all(OpenAIChatDecoder(provider="openai", requested_model="m"), [wire]) == events

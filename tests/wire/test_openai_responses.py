@@ -39,6 +39,7 @@ from eventide import (
     ProviderError,
     RateLimitError,
     ReasoningDelta,
+    RefusalDelta,
     Request,
     ServerError,
     TextDelta,
@@ -147,7 +148,7 @@ TRANSCRIPTS = [
             TextDelta(" \u00e0 tous"),
             TextDelta(" \u2014 \u00e7a va\u2028?"),
             TextDelta(" \U0001f44b"),
-            Usage(18, 9, 27, cached_tokens=0, reasoning_tokens=0),
+            Usage(18, 9, 27, cache_read_tokens=0, reasoning_tokens=0),
             STOP,
         ],
         requested_model="gpt-4.1-mini",
@@ -169,7 +170,7 @@ TRANSCRIPTS = [
             ReasoningDelta(", 9.11 has only 1."),
             TextDelta("9.8"),
             TextDelta(" is larger."),
-            Usage(15, 620, 635, cached_tokens=0, reasoning_tokens=576),
+            Usage(15, 620, 635, cache_read_tokens=0, reasoning_tokens=576),
             STOP,
         ],
         requested_model="o4-mini",
@@ -215,10 +216,29 @@ TRANSCRIPTS = [
             ToolCallDelta(2, "call_Nc3aF7wG1hP9xL5jU2dI8qR6", "get_time", '{"timezone":"Asia/'),
             ToolCallDelta(2, None, None, 'Tokyo"}'),
             ToolCall(2, "call_Nc3aF7wG1hP9xL5jU2dI8qR6", "get_time", '{"timezone":"Asia/Tokyo"}'),
-            Usage(82, 140, 222, cached_tokens=0, reasoning_tokens=64),
+            Usage(82, 140, 222, cache_read_tokens=0, reasoning_tokens=64),
             Finish("tool_calls", "completed"),
         ],
         requested_model="o4-mini",
+    ),
+    Transcript(
+        # Structured outputs, refused: a message item whose content part is a "refusal";
+        # response.refusal.delta pieces are RefusalDelta events (response.refusal.done and
+        # the final response repeat the whole refusal: no more events).
+        "refusal",
+        [
+            meta(
+                "gpt-4o-2024-08-06",
+                "gpt-4o",
+                "resp_68b1f7a1c3e58190b2d4f6a8c0e2a4b60e2c4d6f8a0b1c3d",
+            ),
+            RefusalDelta("I'm sorry,"),
+            RefusalDelta(" I can't help"),
+            RefusalDelta(" with that request."),
+            Usage(74, 10, 84, cache_read_tokens=0, reasoning_tokens=0),
+            STOP,
+        ],
+        requested_model="gpt-4o",
     ),
     Transcript(
         # A long shared prefix read from the prompt cache.
@@ -231,7 +251,7 @@ TRANSCRIPTS = [
             ),
             TextDelta("Hold the reset"),
             TextDelta(" button for 10 seconds."),
-            Usage(2006, 11, 2017, cached_tokens=1920, reasoning_tokens=0),
+            Usage(2006, 11, 2017, cache_read_tokens=1920, reasoning_tokens=0),
             STOP,
         ],
         requested_model="gpt-4o",
@@ -258,7 +278,7 @@ TRANSCRIPTS = [
             ),
             TextDelta("Once upon a time, in a"),
             TextDelta(" land far"),
-            Usage(12, 16, 28, cached_tokens=0, reasoning_tokens=0),
+            Usage(12, 16, 28, cache_read_tokens=0, reasoning_tokens=0),
             Finish("length", "max_output_tokens"),
         ],
         requested_model="gpt-4.1-mini",
@@ -272,7 +292,7 @@ TRANSCRIPTS = [
                 "resp_68b1f5f4c6e88190e1a3c5e7a9b1d3f50e2c4d6f8a0b1c3d",
             ),
             TextDelta("Here is how"),
-            Usage(30, 3, 33, cached_tokens=0, reasoning_tokens=0),
+            Usage(30, 3, 33, cache_read_tokens=0, reasoning_tokens=0),
             Finish("content_filter", "content_filter"),
         ],
         requested_model="gpt-4o",
@@ -290,7 +310,7 @@ TRANSCRIPTS = [
             ),
             TextDelta("It streams events"),
             TextDelta("."),
-            Usage(310, 42, 352, cached_tokens=0, reasoning_tokens=0),
+            Usage(310, 42, 352, cache_read_tokens=0, reasoning_tokens=0),
             STOP,
         ],
         requested_model="gpt-4.1",
@@ -304,7 +324,7 @@ TRANSCRIPTS = [
             TextDelta("Data"),
             TextDelta("-only"),
             TextDelta(" works."),
-            Usage(9, 4, 13, cached_tokens=0, reasoning_tokens=0),
+            Usage(9, 4, 13, cache_read_tokens=0, reasoning_tokens=0),
             STOP,
         ],
         requested_model="gpt-4.1-nano",
@@ -1327,3 +1347,16 @@ def test_openai_responses_error_names_the_code_when_there_is_no_message() -> Non
 
 def _fuzzed() -> OpenAIResponsesDecoder:
     return OpenAIResponsesDecoder(provider="fuzz", requested_model="m")
+
+
+def test_responses_decoder_skips_a_refusal_delta_of_an_unknown_shape() -> None:
+    """A refusal delta that is not a string (a shape the API does not document) carries no
+    event and is no fault; the text around it is kept."""
+    payloads: list[dict[str, Any]] = [
+        {"type": "response.refusal.delta", "delta": {"text": "no"}},
+        {"type": "response.output_text.delta", "delta": "Hi"},
+        {"type": "response.completed", "response": {"model": "m", "output": []}},
+    ]
+    wire = b"".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in payloads)
+    events = feed_all(OpenAIResponsesDecoder(provider="p", requested_model="m"), [wire])
+    assert [type(e) for e in events] == [Metadata, TextDelta, Finish]

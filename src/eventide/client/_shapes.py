@@ -8,13 +8,22 @@ OpenAI JSON shape (with ``provider`` added).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, final
+from typing import TYPE_CHECKING, Any, assert_never, final
 
 import attrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from .._completion import Completion
-from .._events import Finish, Metadata, ReasoningDelta, TextDelta, ToolCall, ToolCallDelta, Usage
+from .._events import (
+    Finish,
+    Metadata,
+    ReasoningDelta,
+    RefusalDelta,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
 from .._serde import converter
 
 if TYPE_CHECKING:
@@ -28,9 +37,11 @@ __all__ = [
     "Choice",
     "ChunkChoice",
     "Chunker",
+    "CompletionTokensDetails",
     "CompletionUsage",
     "Delta",
     "FunctionCall",
+    "PromptTokensDetails",
 ]
 
 
@@ -80,6 +91,7 @@ class ChatMessage(_Reasoning):
     role: str = "assistant"
     reasoning: str | None = None
     tool_calls: tuple[ChatToolCall, ...] | None = None
+    refusal: str | None = None
 
 
 @final
@@ -92,16 +104,40 @@ class Choice(_Dumpable):
 
 @final
 @attrs.define
+class PromptTokensDetails(_Dumpable):
+    cached_tokens: int | None = None
+
+
+@final
+@attrs.define
+class CompletionTokensDetails(_Dumpable):
+    reasoning_tokens: int | None = None
+
+
+@final
+@attrs.define
 class CompletionUsage(_Dumpable):
     prompt_tokens: int | None
     completion_tokens: int | None
     total_tokens: int | None
+    prompt_tokens_details: PromptTokensDetails | None = None
+    completion_tokens_details: CompletionTokensDetails | None = None
 
     @classmethod
     def from_usage(cls, usage: Usage | None) -> CompletionUsage | None:
+        """OpenAI's usage object for `usage`: the cache reads as
+        ``prompt_tokens_details.cached_tokens``, the reasoning tokens as
+        ``completion_tokens_details.reasoning_tokens`` (each only when reported)."""
         if usage is None:
             return None
-        return cls(usage.input_tokens, usage.output_tokens, usage.total_tokens)
+        cached, reasoning = usage.cache_read_tokens, usage.reasoning_tokens
+        return cls(
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.total_tokens,
+            None if cached is None else PromptTokensDetails(cached),
+            None if reasoning is None else CompletionTokensDetails(reasoning),
+        )
 
 
 @final
@@ -147,10 +183,12 @@ class ChatCompletion(_Dumpable):
             ChatToolCall(call.id, FunctionCall(call.name, call.arguments), index=None)
             for call in completion.tool_calls
         )
+        refusal = completion.refusal
         message = ChatMessage(
-            content=completion.text if completion.text or not calls else None,
+            content=completion.text if completion.text or not (calls or refusal) else None,
             reasoning=completion.reasoning or None,
             tool_calls=calls or None,
+            refusal=refusal,
         )
         return cls(
             id=(metadata.response_id if metadata else None) or "chatcmpl-eventide",
@@ -170,6 +208,7 @@ class Delta(_Reasoning):
     role: str | None = None
     reasoning: str | None = None
     tool_calls: tuple[ChatToolCall, ...] | None = None
+    refusal: str | None = None
 
 
 @final
@@ -228,6 +267,8 @@ class Chunker:
                 choices = (ChunkChoice(0, Delta(content="", role="assistant")),)
             case ReasoningDelta(text=text):
                 choices = (ChunkChoice(0, Delta(reasoning=text)),)
+            case RefusalDelta(text=text):
+                choices = (ChunkChoice(0, Delta(refusal=text)),)
             case ToolCallDelta(index=index, id=call_id, name=name, arguments=arguments):
                 call = ChatToolCall(call_id, FunctionCall(name, arguments), index=index)
                 choices = (ChunkChoice(0, Delta(tool_calls=(call,))),)
@@ -238,6 +279,8 @@ class Chunker:
                 choices = (ChunkChoice(0, Delta(), reason),)
             case ToolCall():
                 return None
+            case _:  # pragma: no cover - mypy proves every event class is handled
+                assert_never(event)
         return ChatCompletionChunk(
             self._id, self._model, self._provider, choices, usage, self._created
         )

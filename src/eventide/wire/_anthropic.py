@@ -16,6 +16,10 @@ Python SDK (``anthropic.types``: ``RawMessageStreamEvent``, ``MessageDeltaUsage`
   events (``text_delta``, ``thinking_delta``, ``signature_delta``, ``input_json_delta`` whose
   ``partial_json`` pieces concatenate to the tool input, ``citations_delta``), then
   ``content_block_stop``; ``index`` is the block's position in the message's content;
+- ``usage.input_tokens`` counts only the prompt tokens after the last cache breakpoint: the
+  total prompt is it plus ``cache_read_input_tokens`` plus ``cache_creation_input_tokens``;
+- ``stop_reason: "refusal"`` (the streaming classifiers stopped the answer) is
+  ``Finish(reason="refusal")``;
 - ``message_delta`` carries ``delta.stop_reason`` and a **cumulative** ``usage``: its
   ``output_tokens`` is the running total (the last one is final, never a sum), and newer API
   versions repeat ``input_tokens`` and the cache counts there too (the SDK prefers them);
@@ -95,7 +99,7 @@ _STOP_REASONS: dict[str, FinishReason] = {
     "max_tokens": "length",
     "model_context_window_exceeded": "length",
     "tool_use": "tool_calls",
-    "refusal": "content_filter",
+    "refusal": "refusal",
     "pause_turn": "other",
 }
 
@@ -176,7 +180,8 @@ class AnthropicMapper(MapperBase):
 
     __slots__ = (
         "_blocks",
-        "_cached",
+        "_cache_read",
+        "_cache_write",
         "_input",
         "_output",
         "_reasoning_tokens",
@@ -197,7 +202,8 @@ class AnthropicMapper(MapperBase):
         self._stop: str | None = None
         self._input: int | None = None
         self._output: int | None = None
-        self._cached: int | None = None
+        self._cache_read: int | None = None
+        self._cache_write: int | None = None
         self._reasoning_tokens: int | None = None
         self.signatures: dict[int, str] = {}
 
@@ -309,9 +315,12 @@ class AnthropicMapper(MapperBase):
         input_tokens = _int(usage.get("input_tokens"))
         if input_tokens is not None:
             self._input = input_tokens
-        cached = _int(usage.get("cache_read_input_tokens"))
-        if cached is not None:
-            self._cached = cached
+        cache_read = _int(usage.get("cache_read_input_tokens"))
+        if cache_read is not None:
+            self._cache_read = cache_read
+        cache_write = _int(usage.get("cache_creation_input_tokens"))
+        if cache_write is not None:
+            self._cache_write = cache_write
         if final:  # message_start's output_tokens is a count so far, not the final one
             output = _int(usage.get("output_tokens"))
             if output is not None:
@@ -331,6 +340,20 @@ class AnthropicMapper(MapperBase):
         tool.parts = []
         out.append(ToolCall(tool.position, tool.id, tool.name, arguments))
 
+    def _final_usage(self) -> Usage:
+        """The `Usage`: Anthropic's ``input_tokens`` counts only the prompt tokens after the
+        last cache breakpoint, so the cache reads and writes are added to it."""
+        input_tokens = self._input
+        if input_tokens is not None:
+            input_tokens += (self._cache_read or 0) + (self._cache_write or 0)
+        return Usage(
+            input_tokens=input_tokens,
+            output_tokens=self._output,
+            cache_read_tokens=self._cache_read,
+            cache_write_tokens=self._cache_write,
+            reasoning_tokens=self._reasoning_tokens,
+        )
+
     def on_end(self, out: list[Event]) -> None:
         """A body that ended cleanly after ``message_delta`` gave the ``stop_reason`` is
         complete without ``message_stop``, which carries nothing more (the official SDK reads
@@ -344,20 +367,7 @@ class AnthropicMapper(MapperBase):
             if not tool.done:  # message_stop without the block's stop: complete it anyway
                 self._complete(tool, out)
         if self._input is not None or self._output is not None:
-            total = (
-                self._input + self._output
-                if self._input is not None and self._output is not None
-                else None
-            )
-            out.append(
-                Usage(
-                    input_tokens=self._input,
-                    output_tokens=self._output,
-                    total_tokens=total,
-                    cached_tokens=self._cached,
-                    reasoning_tokens=self._reasoning_tokens,
-                )
-            )
+            out.append(self._final_usage())
         out.append(Finish(_stop_reason(self._stop), self._stop))
 
 

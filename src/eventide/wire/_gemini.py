@@ -14,7 +14,9 @@ Wire format from the Gemini API reference, "models.streamGenerateContent",
   parts carry no event;
 - ``finishReason`` arrives on the last candidate chunk; a prompt that was blocked gets
   ``promptFeedback.blockReason`` and no candidates instead;
-- ``usageMetadata`` rides on many chunks; the last one is the final count;
+- ``usageMetadata`` rides on many chunks; the last one is the final count:
+  ``promptTokenCount`` includes the ``cachedContentTokenCount`` read from a cache, and
+  ``candidatesTokenCount`` excludes the ``thoughtsTokenCount`` (output is their sum);
 - ``modelVersion`` names the model that served, ``responseId`` the response;
 - a failure after the status line is sent as ``data: {"error": {"code", "message", "status"}}``.
 
@@ -299,6 +301,6 @@ def _usage(data: dict[str, Any]) -> Usage:
         input_tokens=int_or_none(data.get("promptTokenCount")),
         output_tokens=output,
         total_tokens=int_or_none(data.get("totalTokenCount")),
-        cached_tokens=int_or_none(data.get("cachedContentTokenCount")),
+        cache_read_tokens=int_or_none(data.get("cachedContentTokenCount")),
         reasoning_tokens=thoughts,
     )

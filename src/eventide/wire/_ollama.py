@@ -241,5 +241,4 @@ def _usage(chunk: dict[str, Any]) -> Usage | None:
     output = int_or_none(chunk.get("eval_count"))
     if prompt is None and output is None:
         return None  # no counts at all (a "load" response): unknown, so no Usage
-    total = prompt + output if prompt is not None and output is not None else None
-    return Usage(input_tokens=prompt, output_tokens=output, total_tokens=total)
+    return Usage(input_tokens=prompt, output_tokens=output)  # total: computed by Usage

@@ -20,17 +20,29 @@ OpenAI-compatible servers send on top of it:
   (``prompt_filter_results``); OpenRouter sends comment keep-alives; both carry no events;
 - a mid-stream ``{"error": {...}}`` payload (or an ``event: error``) is a provider error.
 
+- ``delta.refusal`` (structured outputs) carries the model's refusal in place of content: it
+  becomes `RefusalDelta` events;
+- ``usage.prompt_tokens`` counts every prompt token, ``prompt_tokens_details.cached_tokens``
+  the cache reads among them (DeepSeek: ``prompt_cache_hit_tokens``), and
+  ``completion_tokens_details.reasoning_tokens`` the reasoning part of ``completion_tokens``.
+
 `Metadata` is sent once, before anything else: at the first chunk that names a model, or
-before the first content event if no chunk names one. Tool calls are complete, and sent as
-`ToolCall` events, at the finish chunk; `Usage` and `Finish` at ``[DONE]``, or at the end
-of a body that ended cleanly after a ``finish_reason`` without ``[DONE]`` (docs/providers.md,
-"When a stream is complete").
+before the first content event if no chunk names one. A tool call is complete, and sent as a
+`ToolCall`, as soon as a call with a higher index starts (the official SDK's stream helper
+assumes the same: each call's fragments come together), and the last one at the finish chunk;
+calls are always sent in index order. A server that interleaves the fragments of parallel
+calls breaks that rule: a fragment for a call already sent, or a call that begins after a
+call with a higher index was sent, is a `ProtocolError` naming the call, unless the decoder
+was made with ``interleaved_tool_calls=True``, which holds every call to the finish chunk
+(docs/providers.md, "Tool calls"). `Usage` and `Finish` are sent at ``[DONE]``, or at the
+end of a body that ended cleanly after a ``finish_reason`` without ``[DONE]``
+(docs/providers.md, "When a stream is complete").
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, final
+from typing import Any, cast, final
 
 import attrs
 
@@ -41,6 +53,7 @@ from .._events import (
     FinishReason,
     Metadata,
     ReasoningDelta,
+    RefusalDelta,
     TextDelta,
     ToolCall,
     ToolCallDelta,
@@ -70,6 +83,7 @@ _FINISH_REASONS: dict[str, FinishReason] = {
     "function_call": "tool_calls",
     "tool_use": "tool_calls",
     "content_filter": "content_filter",
+    "refusal": "refusal",
     "error": "error",
 }
 
@@ -83,19 +97,21 @@ def normalise_finish_reason(raw: str | None) -> FinishReason:
 
 @final
 class _ToolState:
-    __slots__ = ("id", "name", "parts")
+    __slots__ = ("done", "id", "index", "name", "parts")
 
-    def __init__(self, id: str, name: str, first: str) -> None:
+    def __init__(self, index: int, id: str, name: str, first: str) -> None:
+        self.index = index
         self.id = id
         self.name = name
         self.parts = [first]
+        self.done = False  # its ToolCall was sent
 
 
 @final
 class ChatMapper(MapperBase):
     """The `Mapper` of Chat Completions chunks (see the module docstring)."""
 
-    __slots__ = ("_finish", "_tools", "_tools_done", "_usage")
+    __slots__ = ("_finish", "_tools", "_tools_done", "_usage", "hold_tool_calls")
 
     sentinel = "[DONE]"
     shape = "Chat Completions"
@@ -106,6 +122,7 @@ class ChatMapper(MapperBase):
         super().__init__(metadata)
         self._tools: dict[int, _ToolState] = {}
         self._tools_done = False
+        self.hold_tool_calls = False  # OpenAIChatDecoder(interleaved_tool_calls=True)
         self._finish: str | None = None
         self._usage: Usage | None = None
 
@@ -144,6 +161,9 @@ class ChatMapper(MapperBase):
                 content = delta.get("content")
                 if content and isinstance(content, str):
                     out.append(TextDelta(content))
+                refusal = delta.get("refusal")
+                if refusal and isinstance(refusal, str):
+                    out.append(RefusalDelta(refusal))
                 calls = delta.get("tool_calls")
                 if calls:
                     self._tool_fragments(calls, out)
@@ -172,11 +192,17 @@ class ChatMapper(MapperBase):
                 index = self._unindexed(call.get("id"))
             state = tools.get(index)
             if state is None:
+                if not self.hold_tool_calls:
+                    self._send_before(index, out)
                 call_id = str(call.get("id") or f"call_{index}")
                 name = str(function.get("name") or "")
-                tools[index] = _ToolState(call_id, name, fragment)
+                tools[index] = _ToolState(index, call_id, name, fragment)
                 out.append(ToolCallDelta(index, call_id, name, fragment))
                 continue
+            if state.done:
+                if fragment:
+                    raise _interleaved(state, "got another arguments fragment", fragment)
+                continue  # a repeated id or name, nothing new: the call was already sent
             if not state.name and function.get("name"):
                 state.name = str(function["name"])
             if fragment:
@@ -198,13 +224,28 @@ class ChatMapper(MapperBase):
             return max(tools, default=-1) + 1
         return max(tools, default=0)
 
+    def _send_before(self, index: int, out: list[Event]) -> None:
+        """Call `index` begins: every call before it is whole (sent in index order). A call
+        after it already sent means the calls are interleaved."""
+        tools = self._tools
+        for state in tools.values():
+            if state.done and state.index > index:
+                raise _interleaved(state, f"was sent before call {index} began", "")
+        for earlier in sorted(tools):
+            if earlier >= index:
+                return
+            state = tools[earlier]
+            if not state.done:
+                _send(state, out)
+
     def _complete_tools(self, out: list[Event]) -> None:
         if self._tools_done:
             return
         self._tools_done = True
         for index in sorted(self._tools):
             state = self._tools[index]
-            out.append(ToolCall(index, state.id, state.name, "".join(state.parts)))
+            if not state.done:
+                _send(state, out)
 
     def on_end(self, out: list[Event]) -> None:
         """A body that ended cleanly after a ``finish_reason`` is complete without
@@ -221,24 +262,54 @@ class ChatMapper(MapperBase):
         out.append(Finish(normalise_finish_reason(self._finish), self._finish))
 
 
+def _interleaved(state: _ToolState, what: str, fragment: str) -> ProtocolError:
+    return ProtocolError(
+        f"tool call {state.index} ({state.name or state.id}) {what}: the server interleaves "
+        "parallel tool calls (decode with interleaved_tool_calls=True to hold every call to "
+        "the finish)",
+        excerpt=fragment[:120],
+    )
+
+
+def _send(state: _ToolState, out: list[Event]) -> None:
+    """Send the `ToolCall` of a complete call (once: it is marked done)."""
+    state.done = True
+    out.append(ToolCall(state.index, state.id, state.name, "".join(state.parts)))
+
+
 @final
 class OpenAIChatDecoder(StreamDecoder):
-    """Turn an OpenAI Chat Completions streaming body into events (a `StreamDecoder`)."""
+    """Turn an OpenAI Chat Completions streaming body into events (a `StreamDecoder`).
+
+    Args:
+        interleaved_tool_calls: For a server that interleaves the fragments of parallel
+            tool calls: hold every `ToolCall` to the finish chunk. By default each call is
+            sent as soon as the next one starts, and a fragment for a call already sent is
+            a `ProtocolError`.
+        **options: The `StreamDecoder` arguments (``provider``, ``requested_model``, ...).
+    """
 
     __slots__ = ()
     mapper_type = ChatMapper
+
+    def __init__(self, *, interleaved_tool_calls: bool = False, **options: Any) -> None:
+        super().__init__(**options)
+        cast("ChatMapper", self._mapper).hold_tool_calls = interleaved_tool_calls
 
 
 def _usage(data: dict[str, Any]) -> Usage:
     prompt_details = data.get("prompt_tokens_details")
     completion_details = data.get("completion_tokens_details")
+    cached = (
+        int_or_none(prompt_details.get("cached_tokens"))
+        if isinstance(prompt_details, dict)
+        else int_or_none(data.get("prompt_cache_hit_tokens"))  # DeepSeek's own name
+    )
     return Usage(
         input_tokens=int_or_none(data.get("prompt_tokens")),
         output_tokens=int_or_none(data.get("completion_tokens")),
         total_tokens=int_or_none(data.get("total_tokens")),
-        cached_tokens=int_or_none(prompt_details.get("cached_tokens"))
-        if isinstance(prompt_details, dict)
-        else None,
+        cache_read_tokens=cached,
         reasoning_tokens=int_or_none(completion_details.get("reasoning_tokens"))
         if isinstance(completion_details, dict)
         else None,

@@ -19,6 +19,7 @@ from .._events import (
     Finish,
     Metadata,
     ReasoningDelta,
+    RefusalDelta,
     TextDelta,
     ToolCall,
     ToolCallDelta,
@@ -119,6 +120,8 @@ class ChatStreamEncoder:
             return head + self._delta({"content": event.text})
         if type(event) is ReasoningDelta:
             return head + self._delta({"content": None, self._style.reasoning_field: event.text})
+        if type(event) is RefusalDelta:
+            return head + self._delta({"content": None, "refusal": event.text})
         if type(event) is ToolCallDelta or (
             type(event) is ToolCall and event.index not in self._calls
         ):
@@ -200,8 +203,8 @@ def _usage_object(usage: Usage) -> dict[str, Any]:
         wire["completion_tokens"] = usage.output_tokens
     if usage.total_tokens is not None:
         wire["total_tokens"] = usage.total_tokens
-    if usage.cached_tokens is not None:
-        wire["prompt_tokens_details"] = {"cached_tokens": usage.cached_tokens}
+    if usage.cache_read_tokens is not None:
+        wire["prompt_tokens_details"] = {"cached_tokens": usage.cache_read_tokens}
     if usage.reasoning_tokens is not None:
         wire["completion_tokens_details"] = {"reasoning_tokens": usage.reasoning_tokens}
     return wire

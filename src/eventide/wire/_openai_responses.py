@@ -16,8 +16,14 @@ checked against the official SDK's generated types (openai-python, src/openai/ty
   (OpenAI's reasoning summaries) and ``response.reasoning_text.delta`` (raw reasoning, from
   open-weight model servers) carry reasoning, a part of it per ``summary_index`` /
   ``content_index``;
+- ``response.refusal.delta`` carries the model's refusal in place of answer text (a
+  ``refusal`` content part): it becomes `RefusalDelta` events (``response.refusal.done``
+  repeats it whole and is skipped);
 - ``response.function_call_arguments.delta`` carries argument fragments and ``.done`` the
   complete arguments (``response.output_item.done`` repeats the whole call);
+- ``usage.input_tokens`` counts every prompt token, ``input_tokens_details.cached_tokens``
+  the cache reads among them, ``output_tokens_details.reasoning_tokens`` the reasoning part
+  of ``output_tokens``;
 - the stream ends at exactly one of ``response.completed``, ``response.incomplete``
   (``incomplete_details.reason``: ``max_output_tokens`` or ``content_filter``; what streamed
   before it is kept) and ``response.failed`` (``response.error``: ``code`` and ``message``);
@@ -26,26 +32,30 @@ checked against the official SDK's generated types (openai-python, src/openai/ty
   but the API has been seen to nest them under ``"error"`` (openai/openai-dotnet#881,
   2025-12), so both shapes are read;
 - everything else (``response.content_part.added``, ``response.output_text.done``,
-  ``response.output_text.annotation.added``, built-in tool progress, ``keepalive``, refusal
-  deltas, event types added later) carries no event here and is skipped.
+  ``response.output_text.annotation.added``, built-in tool progress, ``keepalive``, event
+  types added later) carries no event here and is skipped.
 
 `Metadata` is sent once, first: at ``response.created``, or before the first other event if
-no event carried a response object. Each tool call is sent as a `ToolCall` when its
-arguments are done; `ToolCall.index` counts function calls in the order they appear (the
-``output_index`` also counts messages and reasoning items). `Usage` and `Finish` are sent at
-the terminal event.
+no event carried a response object. Each tool call is sent as a `ToolCall` as soon as its
+arguments are done (``response.function_call_arguments.done``, else
+``response.output_item.done``); an arguments fragment for a call already done is a
+`ProtocolError` naming the call, never dropped. `ToolCall.index` counts function calls in
+the order they appear (the ``output_index`` also counts messages and reasoning items).
+`Usage` and `Finish` are sent at the terminal event.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final, final
 
+from .._errors import ProtocolError
 from .._events import (
     Event,
     Finish,
     FinishReason,
     Metadata,
     ReasoningDelta,
+    RefusalDelta,
     TextDelta,
     ToolCall,
     ToolCallDelta,
@@ -107,7 +117,7 @@ def _usage(data: dict[str, Any]) -> Usage:
         input_tokens=int_or_none(data.get("input_tokens")),
         output_tokens=int_or_none(data.get("output_tokens")),
         total_tokens=int_or_none(data.get("total_tokens")),
-        cached_tokens=int_or_none(input_details.get("cached_tokens"))
+        cache_read_tokens=int_or_none(input_details.get("cached_tokens"))
         if isinstance(input_details, dict)
         else None,
         reasoning_tokens=int_or_none(output_details.get("reasoning_tokens"))
@@ -182,6 +192,11 @@ class ResponsesMapper(MapperBase):
         if delta:
             out.append(TextDelta(delta))
 
+    def _on_refusal(self, event: dict[str, Any], out: list[Event]) -> None:
+        delta = event.get("delta")
+        if delta and isinstance(delta, str):  # a shape not documented: skipped, no crash
+            out.append(RefusalDelta(delta))
+
     def _on_reasoning(self, event: dict[str, Any], out: list[Event]) -> None:
         delta = _string(event, "delta")
         if not delta:
@@ -233,7 +248,13 @@ class ResponsesMapper(MapperBase):
         fragment = _string(event, "delta")
         call = self._call(event)
         if call.complete:
-            return
+            if not fragment:
+                return
+            raise ProtocolError(
+                f"tool call {call.index} ({call.name or call.id}) got an arguments fragment "
+                "after its arguments were done",
+                excerpt=fragment[:120],
+            )
         if not call.parts:
             call.parts.append(fragment)
             out.append(ToolCallDelta(call.index, call.id, call.name, fragment))
@@ -288,6 +309,7 @@ class ResponsesMapper(MapperBase):
 
 _HANDLERS: Final[dict[str, Callable[[ResponsesMapper, dict[str, Any], list[Event]], None]]] = {
     "response.output_text.delta": ResponsesMapper._on_text,
+    "response.refusal.delta": ResponsesMapper._on_refusal,
     "response.function_call_arguments.delta": ResponsesMapper._on_arguments_delta,
     "response.reasoning_summary_text.delta": ResponsesMapper._on_reasoning,
     "response.reasoning_text.delta": ResponsesMapper._on_reasoning,
