@@ -4,7 +4,6 @@ loopback servers (`serve_in_thread`), interrupted for real (SIGKILL, SIGINT) and
 from __future__ import annotations
 
 import json
-import os
 import select
 import signal
 from typing import TYPE_CHECKING, Any
@@ -365,16 +364,12 @@ def test_batch_stops_with_one_line_when_the_pipe_reader_goes_away(tmp_path: Path
         ("folder", "Is a directory"),
         ("missing/out.jsonl", "No such file or directory"),
         ("in.jsonl/out.jsonl", "Not a directory"),
-        ("locked/out.jsonl", "Permission denied"),
     ],
 )
 def test_batch_output_that_cannot_be_written_fails_at_once(
     tmp_path: Path, output: str, reason: str
 ) -> None:
-    if output.startswith("locked") and os.geteuid() == 0:
-        pytest.skip("root may write into a read-only directory")
     (tmp_path / "folder").mkdir()
-    (tmp_path / "locked").mkdir(mode=0o555)
     write_jsonl(tmp_path / "in.jsonl", [{"prompt": "p"}])
     with serve_in_thread(echo) as server:
         result = run_batch("in.jsonl", "-o", output, "--base-url", server.url, cwd=tmp_path)
