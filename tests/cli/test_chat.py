@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from eventide import Event, Finish, Metadata, RefusalDelta
+from eventide.wire import encode_chat_stream
 from tests.cli.script import run
 from tests.http_server import Reply, openai_chunks, serve_in_thread
 
@@ -58,3 +60,16 @@ def test_cli_chat_refuses_arguments_that_are_not_utf8_in_one_line() -> None:
         assert "Traceback" not in result.stderr
         assert result.stderr.splitlines()[-1].startswith("eventide chat: error: argument ")
         assert "text is not valid Unicode: a lone surrogate U+DC" in result.stderr
+
+
+def test_cli_chat_prints_a_refusal_as_the_answer() -> None:
+    events: list[Event] = [
+        Metadata("openai", "gpt-4o", "gpt-4o"),
+        RefusalDelta("I can't help "),
+        RefusalDelta("with that."),
+        Finish("stop", "stop"),
+    ]
+    with serve_in_thread(Reply(body=[encode_chat_stream(events)])) as server:
+        result = run("chat", "Do the bad thing", "--base-url", f"{server.url}/v1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "I can't help with that.\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TextIO
 
-from .._events import Finish, Metadata, ReasoningDelta, TextDelta, Usage
+from .._events import Finish, Metadata, ReasoningDelta, RefusalDelta, TextDelta, Usage
 from .._request import Message, Request
 from .._serde import dumps_event
 from ..client import AsyncClient
@@ -35,7 +35,7 @@ async def run_chat(args: argparse.Namespace, out: TextIO, err: TextIO, provider:
                 out.flush()
                 continue
             match event:
-                case TextDelta(text=text):
+                case TextDelta(text=text) | RefusalDelta(text=text):  # a refusal is the answer
                     if thinking:
                         thinking = False
                         print(file=err, flush=True)
