@@ -181,34 +181,26 @@ def test_anthropic_body_refuses_json_mode() -> None:
         build_anthropic_body(ask(response_format="json"), model="m")
 
 
+def with_tool(choice: str, reasoning: ReasoningConfig) -> Request:
+    return ask(tools=[eventide.ToolSpec("look")], tool_choice=choice, reasoning=reasoning)
+
+
 @pytest.mark.parametrize("choice", ["required", "look"])
 def test_anthropic_body_refuses_a_thinking_budget_with_a_forced_tool(choice: str) -> None:
-    request = ask(
-        tools=[eventide.ToolSpec("look")],
-        tool_choice=choice,
-        reasoning=ReasoningConfig(budget_tokens=2048),
-    )
+    request = with_tool(choice, ReasoningConfig(budget_tokens=2048))
     with pytest.raises(ValueError, match=f"only with tool_choice 'auto' or 'none'.*'{choice}'"):
         build_anthropic_body(request, model="m")
 
 
 @pytest.mark.parametrize("choice", ["auto", "none"])
 def test_anthropic_body_sends_a_thinking_budget_with_a_free_tool_choice(choice: str) -> None:
-    request = ask(
-        tools=[eventide.ToolSpec("look")],
-        tool_choice=choice,
-        reasoning=ReasoningConfig(budget_tokens=2048),
-    )
+    request = with_tool(choice, ReasoningConfig(budget_tokens=2048))
     assert build_anthropic_body(request, model="m")["thinking"]["budget_tokens"] == 2048
 
 
 def test_anthropic_body_lets_an_effort_go_with_a_forced_tool() -> None:
     """Effort is not extended thinking: it has no tool_choice rule."""
-    request = ask(
-        tools=[eventide.ToolSpec("look")],
-        tool_choice="look",
-        reasoning=ReasoningConfig(effort="low"),
-    )
+    request = with_tool("look", ReasoningConfig(effort="low"))
     assert build_anthropic_body(request, model="m")["output_config"] == {"effort": "low"}
 
 
