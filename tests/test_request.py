@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import trio
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from eventide import (
@@ -289,6 +289,7 @@ _BAD: dict[str, st.SearchStrategy[Any]] = {
 
 
 @given(st.sampled_from(sorted(_BAD)).flatmap(lambda name: st.tuples(st.just(name), _BAD[name])))
+@example(("stop", 0))  # a falsy stop was once taken for no stop at all
 def test_bad_arguments_raise_before_any_request_is_sent(bad: tuple[str, Any]) -> None:
     name, value = bad
     handler, _, requests = reply(OK)

@@ -226,7 +226,7 @@ def request_from_openai(
             temperature=temperature,
             max_tokens=max_completion_tokens if max_completion_tokens is not None else max_tokens,
             top_p=top_p,
-            stop=stop or (),
+            stop=() if stop is None else stop,
             seed=seed,
             extra=extra,
             response_format=response_format,
