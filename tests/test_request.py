@@ -12,10 +12,19 @@ from typing import Any
 import httpx
 import pytest
 import trio
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from eventide import AsyncClient, ImagePart, Message, Request, TextPart, ToolSpec
+from eventide import (
+    AsyncClient,
+    ImagePart,
+    JSONSchema,
+    Message,
+    ReasoningConfig,
+    Request,
+    TextPart,
+    ToolSpec,
+)
 from tests.fakes import mock_provider, reply
 
 
@@ -153,6 +162,17 @@ HI = [Message.user("hi")]
         ({"extra": [("a", 1)]}, TypeError, "extra must be a dict, not an array"),
         ({"extra": {"n": math.nan}}, ValueError, "extra\\['n'\\] must be a finite number"),
         ({"extra": {"when": object()}}, TypeError, "extra\\['when'\\] must be JSON data"),
+        (
+            {"response_format": "xml"},
+            ValueError,
+            "response_format must be a JSONSchema or 'json', not 'xml'",
+        ),
+        ({"response_format": {"type": "json_object"}}, TypeError, "must be a JSONSchema or"),
+        (
+            {"reasoning": {"effort": "low"}},
+            TypeError,
+            "reasoning must be a ReasoningConfig, not an object",
+        ),
     ],
 )
 def test_requests_reject_parameters_that_cannot_be_sent(
@@ -160,6 +180,47 @@ def test_requests_reject_parameters_that_cannot_be_sent(
 ) -> None:
     with pytest.raises(error, match=message):
         Request(**{"messages": HI, **fields})
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "message"),
+    [
+        (lambda: JSONSchema("a b", {}), ValueError, "name must be 1 to 64 letters"),
+        (lambda: JSONSchema(_(3), {}), TypeError, "name must be a string, not a number"),
+        (lambda: JSONSchema("s", _([1])), TypeError, "schema must be a dict, not an array"),
+        (lambda: JSONSchema("s", {"n": math.nan}), ValueError, "schema\\['n'\\] must be a finite"),
+        (lambda: JSONSchema("s", {}, strict=_(1)), TypeError, "strict must be a boolean"),
+        (lambda: ReasoningConfig(), ValueError, "needs effort=, budget_tokens= or both"),
+        (lambda: ReasoningConfig(effort=_("max")), ValueError, "effort must be one of 'low'"),
+        (lambda: ReasoningConfig(budget_tokens=0), ValueError, "budget_tokens must be at least 1"),
+        (
+            lambda: ReasoningConfig(budget_tokens=_(True)),
+            TypeError,
+            "budget_tokens must be an integer, not a boolean",
+        ),
+    ],
+)
+def test_structured_output_and_reasoning_options_reject_what_cannot_be_sent(
+    build: Any, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        build()
+
+
+def test_json_schema_copies_the_schema_and_is_strict_by_default() -> None:
+    schema: dict[str, Any] = {"type": "object", "properties": {"a": {"enum": ("x", "y")}}}
+    given = copy.deepcopy(schema)
+    format_ = JSONSchema("answer", schema)
+    format_.schema["properties"]["a"]["enum"].append("z")
+    assert schema == given
+    assert format_.schema == {"type": "object", "properties": {"a": {"enum": ["x", "y", "z"]}}}
+    assert format_.strict is True
+    request = Request(HI, response_format="json", reasoning=ReasoningConfig(budget_tokens=1))
+    assert (request.response_format, request.reasoning) == (
+        "json",
+        ReasoningConfig(budget_tokens=1),
+    )
+    assert ReasoningConfig(effort="high").require_effort("X") == "high"
 
 
 def test_requests_accept_edge_values() -> None:
@@ -228,6 +289,7 @@ _BAD: dict[str, st.SearchStrategy[Any]] = {
 
 
 @given(st.sampled_from(sorted(_BAD)).flatmap(lambda name: st.tuples(st.just(name), _BAD[name])))
+@example(("stop", 0))  # a falsy stop was once taken for no stop at all
 def test_bad_arguments_raise_before_any_request_is_sent(bad: tuple[str, Any]) -> None:
     name, value = bad
     handler, _, requests = reply(OK)

@@ -19,8 +19,10 @@ from eventide import (
     Finish,
     FinishReason,
     ImagePart,
+    JSONSchema,
     Message,
     Metadata,
+    ReasoningConfig,
     ReasoningDelta,
     RefusalDelta,
     Request,
@@ -109,6 +111,21 @@ requests = st.builds(
     stop=st.lists(text, max_size=2),
     seed=counts,
     extra=json_objects,
+    response_format=st.none()
+    | st.just("json")
+    | st.builds(
+        JSONSchema,
+        st.from_regex(r"[a-zA-Z0-9_-]{1,64}", fullmatch=True),
+        json_objects,
+        strict=st.booleans(),
+    ),
+    reasoning=st.none()
+    | st.builds(
+        ReasoningConfig,
+        effort=st.sampled_from(["low", "medium", "high"]),
+        budget_tokens=st.none() | st.integers(1, 10**6),
+    )
+    | st.builds(ReasoningConfig, budget_tokens=st.integers(1, 10**6)),
 )
 completions = st.builds(
     Completion,
@@ -178,6 +195,21 @@ def test_serde_completions_round_trip_through_json(completion: Completion) -> No
 def test_serde_event_json_line_is_tagged_by_kind() -> None:
     assert json.loads(dumps_event(TextDelta("héllo"))) == {"kind": "text_delta", "text": "héllo"}
     assert eventide.converter is not None
+
+
+def test_serde_request_options_read_as_json() -> None:
+    request = Request(
+        [Message.user("hi")],
+        response_format=JSONSchema("a", {"type": "object"}),
+        reasoning=ReasoningConfig(effort="low"),
+    )
+    data = unstructure(request)
+    assert data["response_format"] == {"name": "a", "schema": {"type": "object"}, "strict": True}
+    assert data["reasoning"] == {"effort": "low", "budget_tokens": None}
+    assert (
+        unstructure(Request([Message.user("hi")], response_format="json"))["response_format"]
+        == "json"
+    )
 
 
 def test_serde_content_parts_are_tagged_by_type() -> None:

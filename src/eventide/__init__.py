@@ -35,7 +35,9 @@ from ._events import ToolCall as ToolCall
 from ._events import ToolCallDelta as ToolCallDelta
 from ._events import Usage as Usage
 from ._request import ImagePart as ImagePart
+from ._request import JSONSchema as JSONSchema
 from ._request import Message as Message
+from ._request import ReasoningConfig as ReasoningConfig
 from ._request import Request as Request
 from ._request import TextPart as TextPart
 from ._request import ToolSpec as ToolSpec
@@ -71,6 +73,7 @@ __all__ = [
     "Finish",
     "FinishReason",
     "ImagePart",
+    "JSONSchema",
     "Message",
     "Metadata",
     "NoProviderLeft",
@@ -79,6 +82,7 @@ __all__ = [
     "ProtocolError",
     "ProviderError",
     "RateLimitError",
+    "ReasoningConfig",
     "ReasoningDelta",
     "RefusalDelta",
     "Request",

@@ -15,6 +15,7 @@ import attrs
 
 from ._events import ToolCall
 from ._validate import (
+    check_bool,
     check_integer,
     check_number,
     check_text,
@@ -25,9 +26,13 @@ from ._validate import (
 
 __all__ = [
     "ContentPart",
+    "Effort",
     "ImagePart",
+    "JSONSchema",
     "Message",
+    "ReasoningConfig",
     "Request",
+    "ResponseFormat",
     "Role",
     "TextPart",
     "ToolSpec",
@@ -226,6 +231,91 @@ def _stop(value: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(check_text(f"stop[{index}]", item) for index, item in enumerate(value))
 
 
+def _schema(value: Mapping[str, Any]) -> dict[str, Any]:
+    return _json_dict("schema", value)
+
+
+@final
+@attrs.frozen
+class JSONSchema:
+    """Structured output: the answer is JSON text that matches `schema`.
+
+    Attributes:
+        name: The schema's name (OpenAI requires one): 1 to 64 letters, digits, ``_`` or ``-``.
+        schema: The JSON Schema, a JSON object (copied on the way in).
+        strict: Whether the provider must enforce the schema exactly (OpenAI's strict mode,
+            which needs ``additionalProperties: false`` and every property required).
+            Anthropic, Gemini and Ollama enforce a schema whatever this says.
+    """
+
+    name: str = attrs.field(validator=_checked(check_tool_name))
+    schema: dict[str, Any] = attrs.field(converter=_schema, hash=False)
+    strict: bool = attrs.field(default=True, kw_only=True, validator=_checked(check_bool))
+
+
+ResponseFormat: TypeAlias = JSONSchema | Literal["json"]
+"""A `JSONSchema`, or ``"json"``: JSON mode, any JSON object, no schema."""
+
+Effort: TypeAlias = Literal["low", "medium", "high"]
+_EFFORTS: tuple[str, ...] = get_args(Effort)
+
+
+def _check_effort(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and value not in _EFFORTS:
+        wanted = ", ".join(map(repr, _EFFORTS))
+        raise ValueError(f"effort must be one of {wanted} or None, not {value!r}")
+
+
+@final
+@attrs.frozen(kw_only=True)
+class ReasoningConfig:
+    """How much the model should reason before it answers: an effort, a token budget, or both.
+
+    The two are one wish in two units. Each provider sends the one it takes (OpenAI and
+    Ollama an effort, Gemini a budget before an effort, Anthropic both); a provider given
+    only the one it cannot take refuses the request before any I/O (docs/providers.md,
+    "Structured output and reasoning").
+
+    Attributes:
+        effort: ``"low"``, ``"medium"`` or ``"high"``; None: not set.
+        budget_tokens: The most tokens to spend on reasoning, at least 1; None: not set.
+    """
+
+    effort: Effort | None = attrs.field(default=None, validator=_check_effort)
+    budget_tokens: int | None = attrs.field(default=None, validator=_optional(check_integer, low=1))
+
+    def __attrs_post_init__(self) -> None:
+        if self.effort is None and self.budget_tokens is None:
+            raise ValueError("ReasoningConfig needs effort=, budget_tokens= or both")
+
+    def require_effort(self, api: str) -> Effort:
+        """The effort, for an API that takes no token budget.
+
+        Raises:
+            ValueError: Only a budget is set.
+        """
+        if self.effort is None:
+            raise ValueError(
+                f"{api} takes a reasoning effort, not a token budget: "
+                "set ReasoningConfig(effort='low' | 'medium' | 'high')"
+            )
+        return self.effort
+
+
+def _check_response_format(
+    instance: object, attribute: attrs.Attribute[Any], value: object
+) -> None:
+    if value is None or value == "json" or isinstance(value, JSONSchema):
+        return
+    kind = ValueError if isinstance(value, str) else TypeError
+    raise kind(f"response_format must be a JSONSchema or 'json', not {value!r}")
+
+
+def _check_reasoning(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, ReasoningConfig):
+        raise TypeError(f"reasoning must be a ReasoningConfig, not {type_name(value)}")
+
+
 def _messages(value: Iterable[Message]) -> tuple[Message, ...]:
     return _tuple_of("messages", Message, value)
 
@@ -243,7 +333,11 @@ class Request:
         temperature, max_tokens, top_p, stop, seed: The usual sampling options; None: unset.
             Finite numbers only: temperature at least 0, top_p between 0 and 1, max_tokens
             an integer of at least 0.
-        extra: Provider-specific body fields (JSON data), merged into the wire body last.
+        extra: Provider-specific body fields (JSON data), merged into the wire body last:
+            a key in it replaces the one built from the other fields.
+        response_format: Structured output: a `JSONSchema`, or ``"json"`` for JSON mode;
+            None: text.
+        reasoning: A `ReasoningConfig` (effort and/or token budget); None: provider default.
     """
 
     messages: tuple[Message, ...] = attrs.field(converter=_messages)
@@ -258,6 +352,10 @@ class Request:
     stop: tuple[str, ...] = attrs.field(converter=_stop, default=())
     seed: int | None = attrs.field(default=None, validator=_optional(check_integer))
     extra: dict[str, Any] = attrs.field(factory=dict, converter=_extra, hash=False)
+    response_format: ResponseFormat | None = attrs.field(
+        default=None, validator=_check_response_format
+    )
+    reasoning: ReasoningConfig | None = attrs.field(default=None, validator=_check_reasoning)
 
     @messages.validator
     def _check_messages(self, attribute: attrs.Attribute[Any], value: tuple[Message, ...]) -> None:

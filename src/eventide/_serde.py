@@ -15,7 +15,7 @@ from cattrs.strategies import configure_tagged_union
 
 from ._completion import Completion
 from ._events import Event, Usage
-from ._request import ContentPart, ImagePart, Request, TextPart
+from ._request import ContentPart, ImagePart, JSONSchema, Request, ResponseFormat, TextPart
 
 __all__ = ["converter", "dumps", "dumps_event", "json_line", "structure", "unstructure"]
 
@@ -66,6 +66,16 @@ def _unstructure_content(value: str | tuple[ContentPart, ...]) -> Any:
 
 converter.register_structure_hook(str | tuple[ContentPart, ...], _structure_content)
 converter.register_unstructure_hook(str | tuple[ContentPart, ...], _unstructure_content)
+
+
+def _structure_response_format(value: Any, _: Any) -> ResponseFormat | None:
+    """``"json"``, None, or a `JSONSchema` from its fields: ``Request.response_format``."""
+    if value is None or value == "json":
+        return value  # type: ignore[no-any-return]  # None or "json"
+    return converter.structure(value, JSONSchema)
+
+
+converter.register_structure_hook(ResponseFormat | None, _structure_response_format)
 
 
 def unstructure(value: Event | Request | Completion) -> dict[str, Any]:

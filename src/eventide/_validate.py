@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
+    "check_bool",
     "check_integer",
     "check_number",
     "check_positive_int",
@@ -53,6 +54,17 @@ def check_text(field: str, value: object) -> str:
             raise ValueError(
                 f"{field} is not valid Unicode: a lone surrogate U+{code:04X} at index {exc.start}"
             ) from None
+    return value
+
+
+def check_bool(field: str, value: object) -> bool:
+    """`value`, when it is a boolean (``True`` or ``False``, not ``1`` or ``"true"``).
+
+    Raises:
+        TypeError: Anything but a boolean.
+    """
+    if not isinstance(value, bool):
+        raise TypeError(f"{field} must be a boolean, not {type_name(value)}")
     return value
 
 

@@ -8,8 +8,18 @@ from typing import Any
 
 import pytest
 
-from eventide import ImagePart, Message, TextPart, ToolSpec
+from eventide import (
+    AsyncClient,
+    ImagePart,
+    JSONSchema,
+    Message,
+    ReasoningConfig,
+    TextPart,
+    ToolSpec,
+)
 from eventide.client._params import request_from_openai
+from tests.http_server import Reply, serve
+from tests.kits import KITS, Kit
 
 
 def test_params_content_parts_and_images() -> None:
@@ -153,3 +163,146 @@ def test_params_errors_name_the_field(
 ) -> None:
     with pytest.raises(error, match=message):
         request_from_openai(model=None, **arguments)
+
+
+SCHEMA: dict[str, Any] = {"type": "object", "properties": {"a": {"type": "string"}}}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "response_format", "reasoning", "extra"),
+    [
+        ({"response_format": {"type": "json_object"}}, "json", None, {}),
+        (  # OpenAI's strict defaults to false
+            {
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": "a", "schema": SCHEMA},
+                }
+            },
+            JSONSchema("a", SCHEMA, strict=False),
+            None,
+            {},
+        ),
+        (
+            {
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": "a", "schema": SCHEMA, "strict": True},
+                }
+            },
+            JSONSchema("a", SCHEMA),
+            None,
+            {},
+        ),
+        (  # what the neutral field cannot hold exactly goes on as it is
+            {"response_format": {"type": "text"}},
+            None,
+            None,
+            {"response_format": {"type": "text"}},
+        ),
+        (
+            {
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": "a", "schema": SCHEMA, "description": "d"},
+                }
+            },
+            None,
+            None,
+            {
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": "a", "schema": SCHEMA, "description": "d"},
+                }
+            },
+        ),
+        ({"reasoning_effort": "low"}, None, ReasoningConfig(effort="low"), {}),
+        ({"reasoning_effort": "minimal"}, None, None, {"reasoning_effort": "minimal"}),
+        (
+            {"reasoning_effort": "high", "extra_body": {"reasoning_effort": "xhigh"}},
+            None,
+            ReasoningConfig(effort="high"),
+            {"reasoning_effort": "xhigh"},
+        ),
+    ],
+)
+def test_params_map_response_format_and_reasoning_effort(
+    arguments: dict[str, Any], response_format: Any, reasoning: Any, extra: dict[str, Any]
+) -> None:
+    request = request_from_openai(model="m", messages="hi", **arguments)
+    assert request.response_format == response_format
+    assert request.reasoning == reasoning
+    assert request.extra == extra
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        ({"response_format": "json"}, TypeError, "response_format must be a dict, not a string"),
+        (
+            {
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": "a b", "schema": {}},
+                }
+            },
+            ValueError,
+            "^response_format: name must be 1 to 64 letters",
+        ),
+        (
+            {
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": "a", "schema": []},
+                }
+            },
+            TypeError,
+            "^response_format: schema must be a dict, not an array",
+        ),
+        ({"reasoning_effort": 2}, TypeError, "reasoning_effort must be a string, not a number"),
+    ],
+)
+def test_params_reject_a_bad_response_format_or_reasoning_effort(
+    arguments: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        request_from_openai(model="m", messages="hi", **arguments)
+
+
+STRICT = {"type": "json_schema", "json_schema": {"name": "a", "schema": SCHEMA, "strict": True}}
+WIRE: dict[str, dict[str, Any]] = {
+    "openai": {"response_format": STRICT, "reasoning_effort": "low"},
+    "openai-responses": {
+        "text": {"format": {"type": "json_schema", "name": "a", "schema": SCHEMA, "strict": True}},
+        "reasoning": {"effort": "low"},
+    },
+    "anthropic": {
+        "output_config": {"format": {"type": "json_schema", "schema": SCHEMA}, "effort": "low"}
+    },
+    "gemini": {
+        "generationConfig": {
+            "responseMimeType": "application/json",
+            "responseJsonSchema": SCHEMA,
+            "thinkingConfig": {"thinkingLevel": "low"},
+        }
+    },
+    "ollama": {"format": SCHEMA, "think": "low"},
+}
+
+
+@pytest.mark.parametrize("kit", KITS, ids=str)
+async def test_create_sends_response_format_and_reasoning_effort_in_each_providers_form(
+    kit: Kit,
+) -> None:
+    """OpenAI's create() arguments reach every provider, over a socket, in its own fields."""
+    reply = Reply(body=kit.body(["{}"]), headers=kit.headers)
+    async with (
+        serve(reply) as server,
+        kit.provider(server.url) as provider,
+        AsyncClient(provider) as client,
+    ):
+        await client.chat.completions.create(
+            messages="hi", response_format=STRICT, reasoning_effort="low"
+        )
+    body = server.requests[0].json()
+    assert {key: body[key] for key in WIRE[kit.name]} == WIRE[kit.name]

@@ -6,11 +6,21 @@ at the call, never a half-sent request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from .._events import ToolCall
-from .._request import ContentPart, ImagePart, Message, Request, TextPart, ToolSpec
+from .._request import (
+    ContentPart,
+    ImagePart,
+    JSONSchema,
+    Message,
+    ReasoningConfig,
+    Request,
+    ResponseFormat,
+    TextPart,
+    ToolSpec,
+)
 from .._validate import check_integer, check_number, check_text, type_name
 
 __all__ = ["request_from_openai", "type_name"]
@@ -116,6 +126,47 @@ def _tool_choice(value: Any) -> str | None:
     raise TypeError(f"tool_choice must be a string or a dict, not {value!r}")
 
 
+_T = TypeVar("_T")
+_EFFORTS = ("low", "medium", "high")
+
+
+def _response_format(value: Any) -> ResponseFormat | None:
+    """OpenAI's ``response_format`` as `Request.response_format`; None when the neutral
+    field cannot hold it exactly (``{"type": "text"}``, a schema with a ``description``...),
+    which then goes to the provider as it is, in `Request.extra`."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"response_format must be a dict, not {type_name(value)}")
+    if dict(value) == {"type": "json_object"}:
+        return "json"
+    spec = value.get("json_schema")
+    if (
+        value.get("type") != "json_schema"
+        or set(value) != {"type", "json_schema"}
+        or not isinstance(spec, Mapping)
+        or not {"name", "schema"} <= set(spec) <= {"name", "schema", "strict"}
+    ):
+        return None
+    try:  # OpenAI's strict defaults to false
+        return JSONSchema(spec["name"], spec["schema"], strict=spec.get("strict") or False)
+    except (TypeError, ValueError) as exc:
+        raise _located("response_format", exc) from None
+
+
+def _reasoning(effort: Any) -> ReasoningConfig | None:
+    """OpenAI's ``reasoning_effort`` as `Request.reasoning`; None for the levels that only
+    OpenAI has (``"minimal"``, ``"none"``...), sent as they are in `Request.extra`."""
+    check_text("reasoning_effort", effort)
+    return ReasoningConfig(effort=effort) if effort in _EFFORTS else None
+
+
+def _take(extra: dict[str, Any], key: str, mapping: Callable[[Any], _T | None]) -> _T | None:
+    """``mapping(extra[key])``, taking the key out of `extra` when it maps to a value."""
+    value = mapping(extra[key]) if key in extra else None
+    if value is not None:
+        del extra[key]
+    return value
+
+
 def request_from_openai(
     *,
     messages: Sequence[Message | Mapping[str, Any]] | str,
@@ -134,12 +185,18 @@ def request_from_openai(
 ) -> Request:
     """A `Request` from the arguments of OpenAI's ``chat.completions.create``.
 
+    ``response_format`` (JSON mode, or a JSON schema with a name, the schema and ``strict``)
+    and ``reasoning_effort`` (``low``, ``medium``, ``high``) become `Request.response_format`
+    and `Request.reasoning`, which every provider maps to its own form; other values of
+    them go in `Request.extra`, sent as they are.
+
     Raises:
         TypeError: An argument of the wrong type (``temperature must be a number, not a
             string``), or one this client does not know.
         ValueError: No messages, an unknown role, ``n`` other than 1, ...
     """
     known_extra = {"response_format", "user", "presence_penalty", "frequency_penalty", "logprobs"}
+    known_extra |= {"reasoning_effort"}
     unknown = set(other) - known_extra
     if unknown:
         raise TypeError(f"unexpected arguments: {', '.join(sorted(unknown))} (use extra_body=)")
@@ -157,6 +214,8 @@ def request_from_openai(
     elif not isinstance(messages, list | tuple):
         raise TypeError(f"messages must be a list, not {type_name(messages)}")
     extra = {key: value for key, value in other.items() if value is not None}
+    response_format: ResponseFormat | None = _take(extra, "response_format", _response_format)
+    reasoning = _take(extra, "reasoning_effort", _reasoning)
     extra.update(extra_body or {})
     try:  # a dict without a needed field fails in here
         return Request(
@@ -167,9 +226,11 @@ def request_from_openai(
             temperature=temperature,
             max_tokens=max_completion_tokens if max_completion_tokens is not None else max_tokens,
             top_p=top_p,
-            stop=stop or (),
+            stop=() if stop is None else stop,
             seed=seed,
             extra=extra,
+            response_format=response_format,
+            reasoning=reasoning,
         )
     except (KeyError, AttributeError, IndexError) as exc:
         raise ValueError(f"malformed message or tool: missing or wrong {exc}") from None

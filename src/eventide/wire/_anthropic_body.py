@@ -1,6 +1,14 @@
 """Anthropic Messages, the request side: `Request` -> the streaming request body.
 
 From the Anthropic API reference, "Messages" (docs.anthropic.com/en/api/messages, read 2026-12).
+
+Structured output and reasoning (same reference, ``output_config`` and ``thinking``, read
+2026-12): a `JSONSchema` becomes ``output_config.format`` (``{"type": "json_schema",
+"schema"}``: the API has no name and always enforces the schema); there is no JSON mode, so
+``response_format="json"`` is refused. A reasoning effort becomes ``output_config.effort``
+(Claude's effort parameter, Opus 4.5 and later), a token budget ``thinking: {"type":
+"enabled", "budget_tokens": N}``; both may be sent together. Extended thinking works only
+with ``tool_choice`` ``auto`` or ``none``, and its budget must stay below ``max_tokens``.
 """
 
 from __future__ import annotations
@@ -9,7 +17,7 @@ import copy
 import json
 from typing import Any, Final
 
-from .._request import ImagePart, Message, Request, TextPart
+from .._request import ImagePart, Message, ReasoningConfig, Request, ResponseFormat, TextPart
 from ._text import excerpt
 
 __all__ = ["DEFAULT_MAX_TOKENS", "build_anthropic_body"]
@@ -118,6 +126,31 @@ def _tool_choice(choice: str) -> dict[str, Any]:
     return {"type": "tool", "name": choice}
 
 
+def _output_config(
+    response_format: ResponseFormat | None, reasoning: ReasoningConfig | None
+) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    if response_format == "json":
+        raise ValueError(
+            "the Anthropic Messages API has no JSON mode: give response_format a JSONSchema"
+        )
+    if response_format is not None:
+        schema = copy.deepcopy(response_format.schema)
+        config["format"] = {"type": "json_schema", "schema": schema}
+    if reasoning is not None and reasoning.effort is not None:
+        config["effort"] = reasoning.effort
+    return config
+
+
+def _thinking(request: Request, budget: int) -> dict[str, Any]:
+    if request.tool_choice not in (None, "auto", "none"):
+        raise ValueError(
+            f"extended thinking (reasoning budget_tokens) works only with tool_choice 'auto' "
+            f"or 'none' on Anthropic, not {request.tool_choice!r}"
+        )
+    return {"type": "enabled", "budget_tokens": budget}
+
+
 def build_anthropic_body(request: Request, *, model: str) -> dict[str, Any]:
     """The JSON body of a streaming Messages request (a new dict sharing nothing with
     `request`).
@@ -126,11 +159,15 @@ def build_anthropic_body(request: Request, *, model: str) -> dict[str, Any]:
     are several); consecutive tool results become ``tool_result`` blocks of one user
     message; assistant tool calls become ``tool_use`` blocks with the parsed arguments as
     ``input``. ``max_tokens`` defaults to `DEFAULT_MAX_TOKENS`; ``seed`` has no Messages API
-    equivalent and is not sent. ``Request.extra`` is merged last.
+    equivalent and is not sent. `Request.response_format` and `Request.reasoning` become
+    ``output_config`` and ``thinking`` (module docstring); with a thinking budget and no
+    `Request.max_tokens`, ``max_tokens`` is the budget plus `DEFAULT_MAX_TOKENS`.
+    ``Request.extra`` is merged last.
 
     Raises:
-        ValueError: An assistant tool call whose arguments are not a JSON object, or a tool
-            message without a ``tool_call_id``.
+        ValueError: An assistant tool call whose arguments are not a JSON object, a tool
+            message without a ``tool_call_id``, ``response_format="json"``, or a thinking
+            budget with a ``tool_choice`` that forces a tool.
     """
     system, messages = _messages(request.messages)
     body: dict[str, Any] = {
@@ -158,5 +195,13 @@ def build_anthropic_body(request: Request, *, model: str) -> dict[str, Any]:
         body["top_p"] = request.top_p
     if request.stop:
         body["stop_sequences"] = list(request.stop)
+    budget = request.reasoning.budget_tokens if request.reasoning is not None else None
+    if budget is not None:
+        body["thinking"] = _thinking(request, budget)
+        if request.max_tokens is None:
+            body["max_tokens"] = budget + DEFAULT_MAX_TOKENS
+    output_config = _output_config(request.response_format, request.reasoning)
+    if output_config:
+        body["output_config"] = output_config
     body.update(copy.deepcopy(request.extra))
     return body

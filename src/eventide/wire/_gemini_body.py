@@ -2,6 +2,15 @@
 
 From the Gemini API reference, "models.streamGenerateContent" and "Content"/"Part"
 (ai.google.dev/api/generate-content, read 2026-12).
+
+Structured output and thinking go in ``generationConfig`` ("GenerationConfig" and
+"ThinkingConfig" in the same reference, and the "Structured output" and "Thinking" guides,
+ai.google.dev/gemini-api/docs, read 2026-12): a `JSONSchema` becomes ``responseMimeType:
+"application/json"`` with ``responseJsonSchema`` (the field that takes JSON Schema itself;
+``responseSchema`` takes only an OpenAPI subset), JSON mode the MIME type alone. A
+reasoning budget becomes ``thinkingConfig.thinkingBudget`` (Gemini 2.5 and 3), an effort
+``thinkingConfig.thinkingLevel`` (Gemini 3). The API refuses both in one request, so a
+budget, which every thinking model takes, wins over an effort.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from ._text import excerpt
 
 if TYPE_CHECKING:
     from .._events import ToolCall
-    from .._request import Message, Request
+    from .._request import Message, ReasoningConfig, Request, ResponseFormat
 
 __all__ = ["build_gemini_body"]
 
@@ -108,6 +117,24 @@ def _declaration(name: str, description: str, parameters: dict[str, Any]) -> dic
     return declaration
 
 
+def _output_config(
+    response_format: ResponseFormat | None, reasoning: ReasoningConfig | None
+) -> dict[str, Any]:
+    """The structured-output and thinking fields of ``generationConfig``."""
+    config: dict[str, Any] = {}
+    if response_format is not None:
+        config["responseMimeType"] = "application/json"
+        if response_format != "json":
+            config["responseJsonSchema"] = copy.deepcopy(response_format.schema)
+    if reasoning is not None:
+        config["thinkingConfig"] = (
+            {"thinkingBudget": reasoning.budget_tokens}
+            if reasoning.budget_tokens is not None
+            else {"thinkingLevel": reasoning.effort}
+        )
+    return config
+
+
 def build_gemini_body(request: Request, *, model: str) -> dict[str, Any]:
     """The JSON body of a ``streamGenerateContent`` request (a new dict sharing nothing with
     `request`).
@@ -115,7 +142,8 @@ def build_gemini_body(request: Request, *, model: str) -> dict[str, Any]:
     System messages become ``systemInstruction``; user turns are role ``user``, assistant
     turns role ``model`` (text, then ``functionCall`` parts with ``args`` as an object);
     consecutive tool results become one ``user`` turn of ``functionResponse`` parts, each
-    named after the function of the earlier call with the same id. `Request.extra` is
+    named after the function of the earlier call with the same id. `Request.response_format`
+    and `Request.reasoning` go in ``generationConfig`` (module docstring). `Request.extra` is
     merged last; an object in it (``generationConfig``, ...) is merged into the one built
     here rather than replacing it.
 
@@ -176,6 +204,7 @@ def build_gemini_body(request: Request, *, model: str) -> dict[str, Any]:
         "seed": request.seed,
     }
     config = {key: value for key, value in options.items() if value is not None}
+    config.update(_output_config(request.response_format, request.reasoning))
     if config:
         body["generationConfig"] = config
     for key, value in copy.deepcopy(request.extra).items():

@@ -1,6 +1,12 @@
 """Ollama's native chat API, the request side: `Request` -> the ``/api/chat`` request body.
 
 From the Ollama API reference, "Generate a chat completion" (docs.ollama.com/api, read 2026-08).
+
+Structured output and thinking ("Structured outputs" and "Thinking",
+docs.ollama.com/capabilities, read 2026-12): `Request.response_format` becomes ``format``
+(``"json"``, or the JSON Schema itself) and a reasoning effort becomes ``think`` as its level
+name (``"low"``, ``"medium"``, ``"high"``: GPT-OSS takes exactly these, and a model without
+named levels uses its default). Ollama takes no token budget.
 """
 
 from __future__ import annotations
@@ -85,10 +91,12 @@ def build_ollama_body(request: Request, *, model: str) -> dict[str, Any]:
     ``tool_choice``: ``"none"`` sends no tools, a tool name sends only that tool, and
     ``"auto"``/``"required"`` send them all. `Request.extra` is merged last; its
     ``options``, if a mapping, is merged into the sampling options rather than replacing them.
+    `Request.response_format` becomes ``format``, a reasoning effort ``think``.
 
     Raises:
         ValueError: An image given by URL (Ollama only takes base64 data), assistant tool
-            call arguments that are not a JSON object, or a `tool_choice` naming no tool.
+            call arguments that are not a JSON object, a `tool_choice` naming no tool, or a
+            reasoning token budget without an effort.
     """
     tool_names: dict[str, str] = {}
     body: dict[str, Any] = {
@@ -119,6 +127,11 @@ def build_ollama_body(request: Request, *, model: str) -> dict[str, Any]:
     }
     if request.stop:
         options["stop"] = list(request.stop)
+    response_format = request.response_format
+    if response_format is not None:
+        body["format"] = "json" if response_format == "json" else response_format.schema
+    if request.reasoning is not None:
+        body["think"] = request.reasoning.require_effort("Ollama")
     extra = copy.deepcopy(request.extra)  # the body is the caller's to change
     extra_options = extra.get("options")
     if isinstance(extra_options, dict):

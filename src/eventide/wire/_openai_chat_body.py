@@ -1,7 +1,9 @@
 """OpenAI Chat Completions, the request side: `ChatRequest` -> the streaming request body.
 
 From the OpenAI API reference, "Create chat completion" (platform.openai.com/docs/api-reference/
-chat, read 2026-12).
+chat, read 2026-12): `Request.response_format` becomes ``response_format``
+(``{"type": "json_schema", "json_schema": {"name", "schema", "strict"}}``, or
+``{"type": "json_object"}`` for JSON mode) and `Request.reasoning` becomes ``reasoning_effort``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from .._request import ImagePart, TextPart
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from .._request import Message, Request, ToolSpec
+    from .._request import Message, Request, ResponseFormat, ToolSpec
 
 __all__ = ["build_chat_body", "function_tools"]
 
@@ -67,9 +69,21 @@ def _message(message: Message) -> dict[str, Any]:
     return wire
 
 
+def _response_format(value: ResponseFormat) -> dict[str, Any]:
+    if value == "json":
+        return {"type": "json_object"}
+    schema = {"name": value.name, "schema": value.schema, "strict": value.strict}
+    return {"type": "json_schema", "json_schema": schema}
+
+
 def build_chat_body(request: Request, *, model: str) -> dict[str, Any]:
     """The JSON body of a streaming Chat Completions request (a new dict; nothing is shared
-    with `request` but read-only leaves such as tool parameter schemas)."""
+    with `request` but read-only leaves such as tool parameter and response schemas).
+
+    Raises:
+        ValueError: `Request.reasoning` with a token budget and no effort: Chat Completions
+            takes only ``reasoning_effort``.
+    """
     body: dict[str, Any] = {
         "model": model,
         "messages": [_message(message) for message in request.messages],
@@ -94,5 +108,9 @@ def build_chat_body(request: Request, *, model: str) -> dict[str, Any]:
     body.update((key, value) for key, value in options.items() if value is not None)
     if request.stop:
         body["stop"] = list(request.stop)
+    if request.response_format is not None:
+        body["response_format"] = _response_format(request.response_format)
+    if request.reasoning is not None:
+        body["reasoning_effort"] = request.reasoning.require_effort("OpenAI Chat Completions")
     body.update(request.extra)
     return body

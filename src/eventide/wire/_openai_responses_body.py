@@ -1,7 +1,9 @@
 """OpenAI Responses API, the request side: `Request` -> the streaming request body.
 
 From the OpenAI API reference, "Create a model response" (platform.openai.com/docs/api-reference/
-responses, read 2026-12).
+responses, read 2026-12): `Request.response_format` becomes ``text.format``
+(``{"type": "json_schema", "name", "schema", "strict"}``, or ``{"type": "json_object"}`` for
+JSON mode) and `Request.reasoning` becomes ``reasoning.effort``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .._request import TextPart
 
 if TYPE_CHECKING:
-    from .._request import ImagePart, Message, Request
+    from .._request import ImagePart, Message, Request, ResponseFormat
 
 __all__ = ["build_responses_body"]
 
@@ -66,6 +68,17 @@ def _items(message: Message) -> list[dict[str, Any]]:
     return items
 
 
+def _text_format(value: ResponseFormat) -> dict[str, Any]:
+    if value == "json":
+        return {"type": "json_object"}
+    return {
+        "type": "json_schema",
+        "name": value.name,
+        "schema": value.schema,
+        "strict": value.strict,
+    }
+
+
 def build_responses_body(request: Request, *, model: str) -> dict[str, Any]:
     """The JSON body of a streaming Responses API request (a new dict; nothing is shared
     with `request` but read-only leaves such as tool parameter schemas).
@@ -77,7 +90,12 @@ def build_responses_body(request: Request, *, model: str) -> dict[str, Any]:
     which turns optional parameters into required ones (function calling guide, "Strict
     mode", read 2026-12). `Request.max_tokens` becomes ``max_output_tokens``. The Responses
     API has no ``stop`` and no ``seed``: `Request.stop` and `Request.seed` are not sent.
+    `Request.response_format` becomes ``text.format``, `Request.reasoning` ``reasoning.effort``.
     `Request.extra` is merged last.
+
+    Raises:
+        ValueError: `Request.reasoning` with a token budget and no effort: the Responses API
+            takes only ``reasoning.effort``.
     """
     messages = request.messages
     body: dict[str, Any] = {"model": model}
@@ -111,5 +129,9 @@ def build_responses_body(request: Request, *, model: str) -> dict[str, Any]:
         "top_p": request.top_p,
     }
     body.update((key, value) for key, value in options.items() if value is not None)
+    if request.response_format is not None:
+        body["text"] = {"format": _text_format(request.response_format)}
+    if request.reasoning is not None:
+        body["reasoning"] = {"effort": request.reasoning.require_effort("OpenAI Responses")}
     body.update(request.extra)
     return body
