@@ -320,8 +320,29 @@ def test_ollama_decoder_is_not_done_before_the_done_line() -> None:
     assert not fed.done
 
 
-def test_ollama_decoder_sends_requested_model_when_no_line_names_one() -> None:
+def test_ollama_decoder_sends_requested_model_when_the_first_line_names_none() -> None:
+    """Metadata cannot wait past content: it has the requested model, and the done line,
+    which names the served one, gives Finish.model."""
     wire = b'{"message":{"role":"assistant","content":"Hi"},"done":false}\n' + DONE
+    assert feed_all(decoder("my-model"), [wire]) == [
+        Metadata(provider="ollama", model="my-model", requested_model="my-model"),
+        TextDelta("Hi"),
+        Finish("stop", "stop", model="m"),
+    ]
+
+
+def test_ollama_decoder_waits_for_a_line_that_names_the_model() -> None:
+    """A line without content or model does not send Metadata: the next line names it."""
+    wire = b'{"message":{"role":"assistant","content":""},"done":false}\n' + HI + DONE
+    assert feed_all(decoder("my-model"), [wire]) == [
+        meta("m", "my-model"),
+        TextDelta("hi"),
+        Finish("stop", "stop"),
+    ]
+
+
+def test_ollama_decoder_sends_requested_model_when_no_line_names_one() -> None:
+    wire = b'{"message":{"content":"Hi"},"done":false}\n{"done":true,"done_reason":"stop"}\n'
     assert feed_all(decoder("my-model"), [wire]) == [
         Metadata(provider="ollama", model="my-model", requested_model="my-model"),
         TextDelta("Hi"),
