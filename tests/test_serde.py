@@ -69,9 +69,7 @@ metadata = st.builds(
     extra=json_objects,
 )
 usages = st.builds(Usage, counts, counts, counts, counts, counts, counts)
-finishes = st.builds(
-    Finish, st.sampled_from(typing.get_args(FinishReason)), maybe_text, maybe_text
-)
+finishes = st.builds(Finish, st.sampled_from(typing.get_args(FinishReason)), maybe_text, maybe_text)
 tool_calls = st.builds(ToolCall, st.integers(0, 100), text, text, text)
 EVENT_STRATEGIES: dict[type[Any], st.SearchStrategy[Any]] = {
     Metadata: metadata,

@@ -313,6 +313,24 @@ TRANSCRIPTS = [
             Finish("stop", "STOP"),
         ],
     ),
+    Transcript(
+        # The first chunk carries text but no modelVersion; the later ones name it: Metadata
+        # (which cannot wait past content) has the requested model, Finish.model the served.
+        "model_version_late",
+        [
+            Metadata(
+                provider="gemini",
+                model="gemini-flash-lite-latest",
+                requested_model="gemini-flash-lite-latest",
+                response_id="v2TOaK3fFqGz7M8PpLqB4Qs",
+            ),
+            TextDelta("Hi"),
+            TextDelta(" there."),
+            Usage(4, 3, 7),
+            Finish("stop", "STOP", model="gemini-2.5-flash-lite"),
+        ],
+        requested_model="gemini-flash-lite-latest",
+    ),
 ]
 
 FAILING_TRANSCRIPTS = [

@@ -234,6 +234,19 @@ TRANSCRIPTS = [
         "done_without_newline",
         [meta("llama3.2"), TextDelta("Yes."), Usage(12, 2, 14), Finish("stop", "stop")],
     ),
+    Transcript(
+        # The first line carries text but no model; the later lines name it: Metadata
+        # (which cannot wait past content) has the requested model, Finish.model the served.
+        "model_named_late",
+        [
+            meta("qwen3"),
+            TextDelta("Hi"),
+            TextDelta(" there."),
+            Usage(11, 3, 14),
+            Finish("stop", "stop", model="qwen3:4b"),
+        ],
+        requested_model="qwen3",
+    ),
 ]
 
 FAILING_TRANSCRIPTS = [
