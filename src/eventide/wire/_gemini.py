@@ -28,9 +28,9 @@ reason, or in the middle of an event, is truncated (`ProtocolError`).
 
 `Metadata` is sent once, first: at the first chunk that names a model (every Gemini chunk
 does), else before the first content event, else at the end; a ``modelVersion`` first named
-after `Metadata` (which then has the requested model) is `Finish.model` (see `ServedModel`). Each ``functionCall`` part is a
-complete call: it becomes a `ToolCallDelta` and a `ToolCall` at once, with the part's ``id``
-or a deterministic ``call_<index>``.
+after `Metadata` (which then has the requested model) is `Finish.model` (see `ServedModel`).
+Each ``functionCall`` part is a complete call: it becomes a `ToolCallDelta` and a `ToolCall`
+at once, with the part's ``id`` or a deterministic ``call_<index>``.
 """
 
 from __future__ import annotations
@@ -61,10 +61,10 @@ from .._events import (
 )
 from ._base import ErrorPayload
 from ._driver import MapperBase, StreamDecoder, served
-from ._served import ServedModel
 from ._error_payload import error_from_payload
 from ._gemini_body import build_gemini_body as build_gemini_body
 from ._json import int_or_none
+from ._served import ServedModel
 
 __all__ = ["GeminiDecoder", "build_gemini_body", "gemini_error"]
 

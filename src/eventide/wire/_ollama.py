@@ -21,10 +21,10 @@ read 2026-08), and the server's own types (``api.ChatResponse``, ``api.Message``
   before it, the status says what failed and the body is ``{"error": "..."}`` as JSON.
 
 `Metadata` is sent once, at the first line that names the model (every line does), else
-before the first event (Ollama has no response id); a ``model`` first named after
-`Metadata` (which then has the requested model) is `Finish.model` (see `ServedModel`). Each tool call is
-sent as a `ToolCallDelta` with the whole arguments and its `ToolCall` at once; a call without
-an id gets ``call_<index>``. `Usage` and `Finish` come at the ``done`` line.
+before the first event (Ollama has no response id); a ``model`` first named after `Metadata`
+(which then has the requested model) is `Finish.model` (see `ServedModel`). Each tool call
+is sent as a `ToolCallDelta` with the whole arguments and its `ToolCall` at once; a call
+without an id gets ``call_<index>``. `Usage` and `Finish` come at the ``done`` line.
 """
 
 from __future__ import annotations
@@ -55,11 +55,11 @@ from .._events import (
 )
 from ._base import ErrorPayload
 from ._driver import MapperBase, StreamDecoder, served
-from ._served import ServedModel
 from ._error_payload import error_from_payload, error_message
 from ._json import int_or_none
 from ._ndjson import DEFAULT_MAX_LINE_BYTES
 from ._ollama_body import build_ollama_body as build_ollama_body
+from ._served import ServedModel
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -28,16 +28,18 @@ OpenAI-compatible servers send on top of it:
 
 `Metadata` is sent once, before anything else: at the first chunk that names a model, or
 before the first content event if no chunk names one (then it has the requested model, and
-the first later chunk that names the served one gives `Finish.model`: see `ServedModel`). A tool call is complete, and sent as a
-`ToolCall`, as soon as a call with a higher index starts (the official SDK's stream helper
-assumes the same: each call's fragments come together), and the last one at the finish chunk;
-calls are always sent in index order. A server that interleaves the fragments of parallel
-calls breaks that rule: a fragment for a call already sent, or a call that begins after a
-call with a higher index was sent, is a `ProtocolError` naming the call, unless the decoder
-was made with ``interleaved_tool_calls=True``, which holds every call to the finish chunk
-(docs/providers.md, "Tool calls"). `Usage` and `Finish` are sent at ``[DONE]``, or at the
-end of a body that ended cleanly after a ``finish_reason`` without ``[DONE]``
-(docs/providers.md, "When a stream is complete").
+the first later chunk that names the served one gives `Finish.model`: see `ServedModel`).
+
+A tool call is complete, and sent as a `ToolCall`, as soon as a call with a higher index
+starts (the official SDK's stream helper assumes the same: each call's fragments come
+together), and the last one at the finish chunk; calls are always sent in index order. A
+server that interleaves the fragments of parallel calls breaks that rule: a fragment for a
+call already sent, or a call that begins after a call with a higher index was sent, is a
+`ProtocolError` naming the call, unless the decoder was made with
+``interleaved_tool_calls=True`` (the `OpenAIChat` option of that name), which holds every
+call to the finish chunk (docs/providers.md, "Tool calls"). `Usage` and `Finish` are sent at
+``[DONE]``, or at the end of a body that ended cleanly after a ``finish_reason`` without
+``[DONE]`` (docs/providers.md, "When a stream is complete").
 """
 
 from __future__ import annotations
@@ -271,7 +273,7 @@ class ChatMapper(MapperBase):
 def _interleaved(state: _ToolState, what: str, fragment: str) -> ProtocolError:
     return ProtocolError(
         f"tool call {state.index} ({state.name or state.id}) {what}: the server interleaves "
-        "parallel tool calls (decode with interleaved_tool_calls=True to hold every call to "
+        "parallel tool calls (OpenAIChat(interleaved_tool_calls=True) holds every call to "
         "the finish)",
         excerpt=fragment[:120],
     )

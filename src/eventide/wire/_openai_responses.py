@@ -39,12 +39,13 @@ checked against the official SDK's generated types (openai-python, src/openai/ty
 `Metadata` is sent once, first: at the first ``response.created``, ``response.queued`` or
 ``response.in_progress`` that names the served model, else at the first event after them,
 with the requested model (and the response id); then the final response's model, if named,
-is `Finish.model` (llama-server names it there only; see `ServedModel`). Each tool call is sent as a `ToolCall` as soon as its
-arguments are done (``response.function_call_arguments.done``, else
-``response.output_item.done``); an arguments fragment for a call already done is a
-`ProtocolError` naming the call, never dropped. `ToolCall.index` counts function calls in
-the order they appear (the ``output_index`` also counts messages and reasoning items).
-`Usage` and `Finish` are sent at the terminal event.
+is `Finish.model` (llama-server names it there only; see `ServedModel`). Each tool call is
+sent as a `ToolCall` as soon as its arguments are done
+(``response.function_call_arguments.done``, else ``response.output_item.done``); an
+arguments fragment for a call already done is a `ProtocolError` naming the call, never
+dropped. `ToolCall.index` counts function calls in the order they appear (the
+``output_index`` also counts messages and reasoning items). `Usage` and `Finish` are sent at
+the terminal event.
 """
 
 from __future__ import annotations
@@ -67,9 +68,9 @@ from .._events import (
 from ._base import ErrorPayload
 from ._driver import MapperBase, StreamDecoder, served
 from ._json import int_or_none
-from ._served import ServedModel
 from ._openai_errors import openai_responses_error as openai_responses_error
 from ._openai_responses_body import build_responses_body as build_responses_body
+from ._served import ServedModel
 
 if TYPE_CHECKING:
     from collections.abc import Callable
