@@ -318,12 +318,7 @@ TRANSCRIPTS = [
         # (which cannot wait past content) has the requested model, Finish.model the served.
         "model_version_late",
         [
-            Metadata(
-                provider="gemini",
-                model="gemini-flash-lite-latest",
-                requested_model="gemini-flash-lite-latest",
-                response_id="v2TOaK3fFqGz7M8PpLqB4Qs",
-            ),
+            meta("v2TOaK3fFqGz7M8PpLqB4Qs", "gemini-flash-lite-latest"),
             TextDelta("Hi"),
             TextDelta(" there."),
             Usage(4, 3, 7),
