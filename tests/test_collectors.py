@@ -48,6 +48,24 @@ class _ListStream:
         raise StopAsyncIteration
 
 
+def test_collector_takes_the_served_model_named_after_the_metadata() -> None:
+    """`Finish.model` (the server named the served model only late) is `Completion.model`;
+    the metadata keeps the requested one. Without it, `model` is the metadata's."""
+    early = Metadata(provider="p", model="m", requested_model="m")
+    collector = CompletionCollector()
+    for event in (early, TextDelta("hi"), Finish("stop", "stop", model="m-2024")):
+        collector.feed(event)
+    completion = collector.result()
+    assert completion.model == "m-2024"
+    assert completion.late_model == "m-2024"
+    assert completion.metadata == early
+    plain = CompletionCollector()
+    for event in (META, TextDelta("hi"), Finish("stop", "stop")):
+        plain.feed(event)
+    assert plain.result().model == "m-2024"
+    assert plain.result().late_model is None
+
+
 def test_collector_collects_a_refusal_apart_from_the_text() -> None:
     """`RefusalDelta` pieces join into `Completion.refusal` (None when there are none),
     count as content for timing, and reach the OpenAI shapes as ``message.refusal`` and

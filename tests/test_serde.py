@@ -71,7 +71,7 @@ metadata = st.builds(
     extra=json_objects,
 )
 usages = st.builds(Usage, counts, counts, counts, counts, counts, counts)
-finishes = st.builds(Finish, st.sampled_from(typing.get_args(FinishReason)), maybe_text)
+finishes = st.builds(Finish, st.sampled_from(typing.get_args(FinishReason)), maybe_text, maybe_text)
 tool_calls = st.builds(ToolCall, st.integers(0, 100), text, text, text)
 EVENT_STRATEGIES: dict[type[Any], st.SearchStrategy[Any]] = {
     Metadata: metadata,
@@ -140,6 +140,7 @@ completions = st.builds(
     finish_reason=maybe_text,
     raw_finish_reason=maybe_text,
     timing=st.builds(Timing, st.none() | seconds, st.none() | seconds, st.none() | seconds),
+    late_model=maybe_text,
 )
 
 

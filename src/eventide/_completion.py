@@ -58,6 +58,8 @@ class Completion:
         finish_reason: Normalised reason, or None for a partial result.
         raw_finish_reason: The provider's own reason.
         timing: When the milestones were reached.
+        late_model: The served model when the server named it only after the metadata
+            (`Finish.model`), else None; `model` prefers it.
     """
 
     metadata: Metadata | None
@@ -69,6 +71,7 @@ class Completion:
     finish_reason: str | None = None
     raw_finish_reason: str | None = None
     timing: Timing = Timing()
+    late_model: str | None = None
 
     @property
     def provider(self) -> str | None:
@@ -77,7 +80,10 @@ class Completion:
 
     @property
     def model(self) -> str | None:
-        """The model that served, from the metadata."""
+        """The model that served: as the server named it, after the metadata if it was
+        only named then (`late_model`), else from the metadata."""
+        if self.late_model is not None:
+            return self.late_model
         return self.metadata.model if self.metadata is not None else None
 
     @property

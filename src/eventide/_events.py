@@ -68,7 +68,8 @@ class Metadata:
 
     Attributes:
         provider: The name of the provider that served (``"openai"``, ``"demo"``, ...).
-        model: The model as the provider reports it, else the requested one.
+        model: The model as the provider reports it, else the requested one (when the
+            server names the served model only later, `Finish.model` carries it).
         requested_model: The model that was asked for.
         response_id: The provider's id for this response, when it gives one.
         attempts: Failed attempts before this one (routers fill this in).
@@ -198,11 +199,16 @@ class Finish:
     Attributes:
         reason: Why the response ended, normalised (`FinishReason`).
         raw_reason: The provider's own word for it, or None when it gave none.
+        model: The served model, when the server named it only after `Metadata` was sent
+            (whose `model` then holds the requested one: llama-server's Responses stream
+            names it first in ``response.completed``); None when `Metadata` already had it.
+            `Completion.model` prefers it.
     """
 
     kind: ClassVar[str] = "finish"
     reason: FinishReason
     raw_reason: str | None = None
+    model: str | None = None
 
 
 Event: TypeAlias = (

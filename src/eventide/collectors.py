@@ -156,6 +156,7 @@ class CompletionCollector:
             usage=self._usage,
             finish_reason=finish.reason if finish is not None else None,
             raw_finish_reason=finish.raw_reason if finish is not None else None,
+            late_model=finish.model if finish is not None else None,
             timing=Timing(
                 to_metadata=None if self._metadata_at is None else self._metadata_at - started,
                 to_first_content=None

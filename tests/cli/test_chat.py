@@ -27,7 +27,7 @@ def test_cli_chat_json_prints_every_event_as_a_json_line() -> None:
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines[0]["kind"] == "metadata"
     assert lines[0]["provider"] == "demo"
-    assert lines[-1] == {"kind": "finish", "reason": "stop", "raw_reason": "stop"}
+    assert lines[-1] == {"kind": "finish", "reason": "stop", "raw_reason": "stop", "model": None}
     assert lines[-2]["kind"] == "usage"
     text = "".join(line["text"] for line in lines if line["kind"] == "text_delta")
     assert "You asked: “hi”" in text

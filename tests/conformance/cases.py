@@ -65,6 +65,7 @@ Kind: TypeAlias = Literal[
     "error",
     "truncated",
     "unknown",
+    "served_model",
 ]
 """What a row is there to show (a row may show more: every row checks the whole contract)."""
 
@@ -140,6 +141,8 @@ class Outcome:
         refusal: Every `RefusalDelta` joined.
         finish: (reason, raw_reason) of the `Finish`, or None (a failure has none).
         error: The exact class of the error that ended the stream, or None.
+        late_model: The served model the server named only after `Metadata`: `Finish.model`,
+            `Completion.late_model` (None when `Metadata` named it, or nothing did).
     """
 
     text: str = ""
@@ -150,6 +153,7 @@ class Outcome:
     error: type[Error] | None = None  # compared by identity: a subclass does not match
     cache: tuple[int | None, int | None] | None = None
     refusal: str = ""
+    late_model: str | None = None
 
 
 def complete(
@@ -162,8 +166,18 @@ def complete(
     usage: tuple[int | None, int | None] | None = None,
     cache: tuple[int | None, int | None] | None = None,
     refusal: str = "",
+    late_model: str | None = None,
 ) -> Outcome:
-    return Outcome(text, reasoning, tool_calls, usage, (finish, raw), cache=cache, refusal=refusal)
+    return Outcome(
+        text,
+        reasoning,
+        tool_calls,
+        usage,
+        (finish, raw),
+        cache=cache,
+        refusal=refusal,
+        late_model=late_model,
+    )
 
 
 def failed(
@@ -1330,6 +1344,100 @@ _OLLAMA = _rows(
     ],
 )
 
+# -- The served model, named only after Metadata -----------------------------------------------
+# (docs/providers.md, "The served model"). Anthropic has no row: only message_start names the
+# model, so it is never late.
+
+_SERVED_MODEL = [
+    *_rows(
+        OPENAI_CHAT,
+        [
+            (
+                "served_model_late",
+                "served_model",
+                "model_named_late",
+                "qwen2.5-7b",
+                "qwen2.5-7b",
+                "chatcmpl-9Lt3M0d3lN4m3dL4te",
+                complete(
+                    "stop",
+                    "stop",
+                    text="Hi there.",
+                    usage=(9, 3),
+                    late_model="qwen2.5-7b-instruct-q4_k_m",
+                ),
+            )
+        ],
+    ),
+    *_rows(
+        OPENAI_RESPONSES,
+        [
+            (
+                # llama-server's own bytes: the model is named first in response.completed.
+                "served_model_late_llama_server",
+                "served_model",
+                "llama_server_model_late",
+                "local",
+                "local",
+                "resp_2QTqpims85lDeuv2EzyadIbdbbUDY9Ln",
+                complete(
+                    "stop",
+                    "completed",
+                    text="Hello, world! The sky is blue. \u2728",
+                    reasoning="Let me think briefly",
+                    usage=(21, 21),
+                    cache=(20, None),
+                    late_model="tiny-llama",
+                ),
+            ),
+            (
+                # LiteLLM: the model beside the response object, at response.created.
+                "served_model_beside_response",
+                "served_model",
+                "litellm_model_beside_response",
+                "qwen3-8b",
+                "hosted_vllm/Qwen/Qwen3-8B",
+                "resp_0a7c1e5b9d3f4a8c",
+                complete("stop", "completed", text="Hi there.", usage=(9, 3)),
+            ),
+        ],
+    ),
+    *_rows(
+        GEMINI,
+        [
+            (
+                "served_model_late",
+                "served_model",
+                "model_version_late",
+                "gemini-flash-lite-latest",
+                "gemini-flash-lite-latest",
+                "v2TOaK3fFqGz7M8PpLqB4Qs",
+                complete(
+                    "stop",
+                    "STOP",
+                    text="Hi there.",
+                    usage=(4, 3),
+                    late_model="gemini-2.5-flash-lite",
+                ),
+            )
+        ],
+    ),
+    *_rows(
+        OLLAMA,
+        [
+            (
+                "served_model_late",
+                "served_model",
+                "model_named_late",
+                "qwen3",
+                "qwen3",
+                None,
+                complete("stop", "stop", text="Hi there.", usage=(11, 3), late_model="qwen3:4b"),
+            )
+        ],
+    ),
+]
+
 _AT_END: Final = {
     (OPENAI_CHAT, "finish_without_done"),
     (OPENAI_CHAT, "finish_without_done_transformers_serve"),
@@ -1338,5 +1446,5 @@ _AT_END: Final = {
 
 CASES: Final = tuple(
     attrs.evolve(case, complete_at_end=True) if (case.api, case.scenario) in _AT_END else case
-    for case in (*_OPENAI_CHAT, *_OPENAI_RESPONSES, *_ANTHROPIC, *_GEMINI, *_OLLAMA)
+    for case in (*_OPENAI_CHAT, *_OPENAI_RESPONSES, *_ANTHROPIC, *_GEMINI, *_OLLAMA, *_SERVED_MODEL)
 )

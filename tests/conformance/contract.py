@@ -115,6 +115,7 @@ def outcome_of_events(events: Sequence[Event], error: Error | None) -> Outcome:
         error=type(error) if error is not None else None,
         cache=cache_of(usages[-1] if usages else None),
         refusal="".join(event.text for event in events if isinstance(event, RefusalDelta)),
+        late_model=finishes[-1].model if finishes else None,
     )
 
 
@@ -148,6 +149,7 @@ def outcome_of_completion(completion: Completion, error: Error | None = None) ->
         error=type(error) if error is not None else None,
         cache=cache_of(usage),
         refusal=completion.refusal or "",
+        late_model=completion.late_model,
     )
 
 

@@ -313,6 +313,19 @@ TRANSCRIPTS = [
             Finish("stop", "STOP"),
         ],
     ),
+    Transcript(
+        # The first chunk carries text but no modelVersion; the later ones name it: Metadata
+        # (which cannot wait past content) has the requested model, Finish.model the served.
+        "model_version_late",
+        [
+            meta("v2TOaK3fFqGz7M8PpLqB4Qs", "gemini-flash-lite-latest"),
+            TextDelta("Hi"),
+            TextDelta(" there."),
+            Usage(4, 3, 7),
+            Finish("stop", "STOP", model="gemini-2.5-flash-lite"),
+        ],
+        requested_model="gemini-flash-lite-latest",
+    ),
 ]
 
 FAILING_TRANSCRIPTS = [

@@ -234,6 +234,19 @@ TRANSCRIPTS = [
         "done_without_newline",
         [meta("llama3.2"), TextDelta("Yes."), Usage(12, 2, 14), Finish("stop", "stop")],
     ),
+    Transcript(
+        # The first line carries text but no model; the later lines name it: Metadata
+        # (which cannot wait past content) has the requested model, Finish.model the served.
+        "model_named_late",
+        [
+            meta("qwen3"),
+            TextDelta("Hi"),
+            TextDelta(" there."),
+            Usage(11, 3, 14),
+            Finish("stop", "stop", model="qwen3:4b"),
+        ],
+        requested_model="qwen3",
+    ),
 ]
 
 FAILING_TRANSCRIPTS = [
@@ -320,8 +333,29 @@ def test_ollama_decoder_is_not_done_before_the_done_line() -> None:
     assert not fed.done
 
 
-def test_ollama_decoder_sends_requested_model_when_no_line_names_one() -> None:
+def test_ollama_decoder_sends_requested_model_when_the_first_line_names_none() -> None:
+    """Metadata cannot wait past content: it has the requested model, and the done line,
+    which names the served one, gives Finish.model."""
     wire = b'{"message":{"role":"assistant","content":"Hi"},"done":false}\n' + DONE
+    assert feed_all(decoder("my-model"), [wire]) == [
+        Metadata(provider="ollama", model="my-model", requested_model="my-model"),
+        TextDelta("Hi"),
+        Finish("stop", "stop", model="m"),
+    ]
+
+
+def test_ollama_decoder_waits_for_a_line_that_names_the_model() -> None:
+    """A line without content or model does not send Metadata: the next line names it."""
+    wire = b'{"message":{"role":"assistant","content":""},"done":false}\n' + HI + DONE
+    assert feed_all(decoder("my-model"), [wire]) == [
+        meta("m", "my-model"),
+        TextDelta("hi"),
+        Finish("stop", "stop"),
+    ]
+
+
+def test_ollama_decoder_sends_requested_model_when_no_line_names_one() -> None:
+    wire = b'{"message":{"content":"Hi"},"done":false}\n{"done":true,"done_reason":"stop"}\n'
     assert feed_all(decoder("my-model"), [wire]) == [
         Metadata(provider="ollama", model="my-model", requested_model="my-model"),
         TextDelta("Hi"),

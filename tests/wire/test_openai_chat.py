@@ -511,6 +511,25 @@ TRANSCRIPTS = [
         provider="proxy",
         requested_model="gemini-2.0-flash",
     ),
+    Transcript(
+        # A server whose first content chunk has an empty model, and whose later chunks name
+        # the served one: Metadata (which cannot wait past content) has the requested model,
+        # and Finish.model the served one.
+        "model_named_late",
+        [
+            Metadata(
+                provider="openai",
+                model="qwen2.5-7b",
+                requested_model="qwen2.5-7b",
+                response_id="chatcmpl-9Lt3M0d3lN4m3dL4te",
+            ),
+            TextDelta("Hi"),
+            TextDelta(" there."),
+            Usage(9, 3, 12),
+            Finish("stop", "stop", model="qwen2.5-7b-instruct-q4_k_m"),
+        ],
+        requested_model="qwen2.5-7b",
+    ),
 ]
 
 FAILING_TRANSCRIPTS = [

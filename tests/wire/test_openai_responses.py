@@ -331,6 +331,49 @@ TRANSCRIPTS = [
     ),
 ]
 
+# What real servers sent (not written from the reference: no sequence numbers).
+REAL_SERVER_TRANSCRIPTS = [
+    Transcript(
+        # llama.cpp's llama-server, byte for byte: no payload has a sequence_number, neither
+        # response.created nor response.in_progress names the model, and response.completed
+        # names the served model first. Metadata
+        # has the requested model (llama-server serves whatever it loaded), Finish.model the
+        # served one.
+        "llama_server_model_late",
+        [
+            meta("local", "local", "resp_2QTqpims85lDeuv2EzyadIbdbbUDY9Ln"),
+            ReasoningDelta("Let"),
+            ReasoningDelta(" me"),
+            ReasoningDelta(" think"),
+            ReasoningDelta(" briefly"),
+            *map(
+                TextDelta,
+                ["Hello", ",", " world", "!", " The", " sky", " is", " blue", ".", " ", "\u2728"],
+            ),
+            Usage(21, 21, 42, cache_read_tokens=20),
+            Finish("stop", "completed", model="tiny-llama"),
+        ],
+        requested_model="local",
+    ),
+]
+
+TRANSCRIPTS += [
+    *REAL_SERVER_TRANSCRIPTS,
+    Transcript(
+        # The LiteLLM proxy: the served model beside the response object, not in it (the
+        # rest as OpenAI sends it). Metadata names it at response.created.
+        "litellm_model_beside_response",
+        [
+            meta("hosted_vllm/Qwen/Qwen3-8B", "qwen3-8b", "resp_0a7c1e5b9d3f4a8c"),
+            TextDelta("Hi"),
+            TextDelta(" there."),
+            Usage(9, 3, 12),
+            STOP,
+        ],
+        requested_model="qwen3-8b",
+    ),
+]
+
 FAILING_TRANSCRIPTS = [
     Transcript(
         # response.failed after two deltas: response.error.code "server_error".
@@ -433,6 +476,8 @@ def _failure(name: str) -> Error:
 def test_openai_responses_transcripts_carry_sequence_numbers() -> None:
     """The transcripts are in the API's shape: every payload numbered, in order from 0."""
     for transcript in TRANSCRIPTS:
+        if transcript in REAL_SERVER_TRANSCRIPTS:
+            continue
         numbers = [
             json.loads(line[6:])["sequence_number"]
             for line in transcript.wire.splitlines()  # bytes: U+2028 is no line break
@@ -544,6 +589,40 @@ def test_openai_responses_decoder_sends_metadata_once_across_created_and_in_prog
     in_progress = {"type": "response.in_progress", "response": {"id": "resp_2", "model": "other"}}
     wire = sse(created(), in_progress, text("a"), completed(model="late"))
     assert feed_all(decoder(), [wire]) == [METADATA, TextDelta("a"), STOP]
+
+
+def test_openai_responses_decoder_takes_the_model_from_in_progress_if_created_has_none() -> None:
+    """Metadata waits through the response events for one that names the model."""
+    bare = {"type": "response.created", "response": {"id": "resp_1", "object": "response"}}
+    wire = sse(bare, created(model="served-model") | {"type": "response.in_progress"})
+    wire += sse(text("a"), completed(model="served-model"))
+    decoded = decoder()
+    assert decoded.feed(sse(bare)) == []
+    assert decoded.feed(wire[len(sse(bare)) :]) + decoded.end() == [
+        METADATA,
+        TextDelta("a"),
+        STOP,
+    ]
+
+
+def test_openai_responses_decoder_waits_for_the_model_only_through_response_events() -> None:
+    """After the response events, the first other event sends Metadata (the requested model,
+    the response id) even if it carries nothing; the final response's model is then
+    Finish.model. A keep-alive before any response event does not send it."""
+    bare = {"type": "response.created", "response": {"id": "resp_1"}}
+    added = {
+        "type": "response.output_item.added",
+        "output_index": 0,
+        "item": {"id": "msg_1", "type": "message", "content": []},
+    }
+    decoded = decoder()
+    assert decoded.feed(sse({"type": "keepalive"}, bare)) == []
+    late = Metadata(provider="p", model="m", requested_model="m", response_id="resp_1")
+    assert decoded.feed(sse(added)) == [late]
+    assert decoded.feed(sse(text("a"), completed(model="served-model"))) == [
+        TextDelta("a"),
+        Finish("stop", "completed", model="served-model"),
+    ]
 
 
 def test_openai_responses_decoder_reads_incomplete_without_a_reason_as_other() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 from urllib.parse import urlsplit, urlunsplit
 
 from .._errors import AuthenticationError, RequestError
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .._transport import ErrorFactory, HTTPClientOption, Transport
     from ..wire import Decoder, StreamDecoder
 
-__all__ = ["HTTPProvider", "join_url"]
+__all__ = ["HTTPProvider", "ProviderOptions", "join_url"]
 
 
 def join_url(base_url: str, path: str, query: str = "") -> str:
@@ -39,6 +39,22 @@ def join_url(base_url: str, path: str, query: str = "") -> str:
 
 def _environment(names: tuple[str, ...]) -> str | None:
     return next((os.environ[name] for name in names if os.environ.get(name)), None)
+
+
+class ProviderOptions(TypedDict, total=False):
+    """The keyword options every `HTTPProvider` takes, for a subclass that adds its own and
+    passes the rest on: ``**options: Unpack[ProviderOptions]`` (a test keeps it equal to the
+    constructor's)."""
+
+    base_url: str | None
+    api_key: str | None
+    model: str | None
+    name: str | None
+    http_client: HTTPClientOption
+    transport: Transport | None
+    headers: Mapping[str, str] | None
+    timeouts: Timeouts | None
+    max_event_bytes: int
 
 
 class HTTPProvider(AsyncResource):
@@ -213,6 +229,10 @@ class HTTPProvider(AsyncResource):
         """The request URL for `model` (default: `path` under the base URL)."""
         return join_url(self.base_url, self.path)
 
+    def _decoder_options(self) -> Mapping[str, Any]:
+        """Options of this provider's own for its decoder's constructor (default: none)."""
+        return {}
+
     def _decoder(self, headers: Mapping[str, str], model: str) -> Decoder:
         """The decoder of a response, given its headers."""
         extra = {key: headers[name] for name, key in self.metadata_headers if name in headers}
@@ -221,4 +241,5 @@ class HTTPProvider(AsyncResource):
             requested_model=model,
             extra=extra,
             max_event_bytes=self._max_event_bytes,
+            **self._decoder_options(),
         )

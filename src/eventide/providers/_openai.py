@@ -3,10 +3,15 @@ DeepSeek, vLLM, llama.cpp, LM Studio, LiteLLM, ...)."""
 
 from __future__ import annotations
 
-from typing import final
+from typing import TYPE_CHECKING, Any, Unpack, final
 
 from ..wire import OpenAIChatDecoder, build_chat_body, openai_error
 from ._http import HTTPProvider
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ._http import ProviderOptions
 
 __all__ = ["OpenAIChat", "OpenAIProvider"]
 
@@ -37,6 +42,13 @@ class OpenAIChat(OpenAIProvider):
     Authorization header: local servers need none); ``model`` to ``OPENAI_MODEL``, else
     ``gpt-4o-mini``; ``name`` to ``"openai"`` (``"groq"``, ...); ``headers`` adds request
     headers (OpenRouter's ``HTTP-Referer``, ...).
+
+    Args:
+        interleaved_tool_calls: For a server that interleaves the fragments of parallel
+            tool calls: hold every `ToolCall` to the finish chunk. By default each call is
+            sent as soon as the next one starts, and a fragment for a call already sent is
+            a `ProtocolError` (docs/providers.md, "Tool calls").
+        **options: The options of every provider.
     """
 
     default_name = "openai"
@@ -44,3 +56,12 @@ class OpenAIChat(OpenAIProvider):
     decoder = OpenAIChatDecoder
     body = staticmethod(build_chat_body)
     error_factory = staticmethod(openai_error)
+
+    def __init__(
+        self, *, interleaved_tool_calls: bool = False, **options: Unpack[ProviderOptions]
+    ) -> None:
+        super().__init__(**options)
+        self.interleaved_tool_calls = interleaved_tool_calls
+
+    def _decoder_options(self) -> Mapping[str, Any]:
+        return {"interleaved_tool_calls": self.interleaved_tool_calls}

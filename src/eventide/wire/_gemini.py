@@ -27,9 +27,10 @@ event boundary". `end()` then emits `Usage` and `Finish`; a body that ends witho
 reason, or in the middle of an event, is truncated (`ProtocolError`).
 
 `Metadata` is sent once, first: at the first chunk that names a model (every Gemini chunk
-does), else before the first content event, else at the end. Each ``functionCall`` part is a
-complete call: it becomes a `ToolCallDelta` and a `ToolCall` at once, with the part's ``id``
-or a deterministic ``call_<index>``.
+does), else before the first content event, else at the end; a ``modelVersion`` first named
+after `Metadata` (which then has the requested model) is `Finish.model` (see `ServedModel`).
+Each ``functionCall`` part is a complete call: it becomes a `ToolCallDelta` and a `ToolCall`
+at once, with the part's ``id`` or a deterministic ``call_<index>``.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ from ._driver import MapperBase, StreamDecoder, served
 from ._error_payload import error_from_payload
 from ._gemini_body import build_gemini_body as build_gemini_body
 from ._json import int_or_none
+from ._served import ServedModel
 
 __all__ = ["GeminiDecoder", "build_gemini_body", "gemini_error"]
 
@@ -185,7 +187,7 @@ def gemini_error(
 class GeminiMapper(MapperBase):
     """The `Mapper` of ``GenerateContentResponse`` chunks (see the module docstring)."""
 
-    __slots__ = ("_blocked", "_finish", "_tool_calls", "_usage")
+    __slots__ = ("_blocked", "_finish", "_served", "_tool_calls", "_usage")
 
     shape = "GenerateContentResponse"
     terminal = "a finishReason"
@@ -197,16 +199,20 @@ class GeminiMapper(MapperBase):
         self._blocked: str | None = None
         self._tool_calls = 0
         self._usage: Usage | None = None
+        self._served = ServedModel()
 
     def metadata(self, payload: dict[str, Any], *, needed: bool) -> Metadata | None:
         model = payload.get("modelVersion")
         if not ((isinstance(model, str) and model) or needed) or "error" in payload:
             return None
+        self._served.sent(model)
         return served(self._base, model, payload.get("responseId"))
 
     def on_payload(self, kind: str, payload: dict[str, Any], out: list[Event]) -> None:
         if payload.get("error") or kind == "error":
             raise ErrorPayload(payload)
+        if self._served.looking:
+            self._served.see(payload.get("modelVersion"))
         candidates = _typed(payload.get("candidates"), list, "candidates")
         candidate = _first_candidate(candidates) if candidates else None
         if candidate is not None:
@@ -232,10 +238,12 @@ class GeminiMapper(MapperBase):
         self.done = True
         if self._usage is not None:
             out.append(self._usage)
+        late = self._served.late
         if self._finish is not None:
-            out.append(Finish(_finish_reason(self._finish, self._tool_calls > 0), self._finish))
+            reason = _finish_reason(self._finish, self._tool_calls > 0)
+            out.append(Finish(reason, self._finish, late))
         else:
-            out.append(Finish("content_filter", self._blocked))
+            out.append(Finish("content_filter", self._blocked, late))
 
     def _part(self, part: Any, out: list[Event]) -> None:
         if type(part) is not dict:

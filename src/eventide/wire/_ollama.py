@@ -20,9 +20,11 @@ read 2026-08), and the server's own types (``api.ChatResponse``, ``api.Message``
 - an error after the stream started is a line ``{"error": "..."}`` (the status stays 200);
   before it, the status says what failed and the body is ``{"error": "..."}`` as JSON.
 
-`Metadata` is sent once, at the first line (Ollama has no response id). Each tool call is
-sent as a `ToolCallDelta` with the whole arguments and its `ToolCall` at once; a call without
-an id gets ``call_<index>``. `Usage` and `Finish` come at the ``done`` line.
+`Metadata` is sent once, at the first line that names the model (every line does), else
+before the first event (Ollama has no response id); a ``model`` first named after `Metadata`
+(which then has the requested model) is `Finish.model` (see `ServedModel`). Each tool call
+is sent as a `ToolCallDelta` with the whole arguments and its `ToolCall` at once; a call
+without an id gets ``call_<index>``. `Usage` and `Finish` come at the ``done`` line.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from ._error_payload import error_from_payload, error_message
 from ._json import int_or_none
 from ._ndjson import DEFAULT_MAX_LINE_BYTES
 from ._ollama_body import build_ollama_body as build_ollama_body
+from ._served import ServedModel
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -128,7 +131,7 @@ def ollama_error(
 class OllamaMapper(MapperBase):
     """The `Mapper` of ``/api/chat`` NDJSON lines (see the module docstring)."""
 
-    __slots__ = ("_tool_count",)
+    __slots__ = ("_served", "_tool_count")
 
     framing = "ndjson"
     events = frozenset({"message"})
@@ -139,18 +142,23 @@ class OllamaMapper(MapperBase):
     def __init__(self, metadata: Metadata) -> None:
         super().__init__(metadata)
         self._tool_count = 0
+        self._served = ServedModel()
 
     def metadata(self, payload: dict[str, Any], *, needed: bool) -> Metadata | None:
-        if payload.get("error"):
+        model = payload.get("model")
+        if payload.get("error") or not ((isinstance(model, str) and model) or needed):
             return None
+        self._served.sent(model)
         remote = {
             key: payload[key] for key in _METADATA_FIELDS if isinstance(payload.get(key), str)
         }
-        return served(self._base, payload.get("model"), **remote)
+        return served(self._base, model, **remote)
 
     def on_payload(self, kind: str, payload: dict[str, Any], out: list[Event]) -> None:
         if payload.get("error"):
             raise ErrorPayload(payload)
+        if self._served.looking:
+            self._served.see(payload.get("model"))
         message = payload.get("message")
         if message is not None:
             if type(message) is not dict:
@@ -209,7 +217,7 @@ class OllamaMapper(MapperBase):
         normalised = _FINISH_REASONS.get(reason, "other") if reason is not None else "other"
         if normalised == "stop" and self._tool_count:
             normalised = "tool_calls"
-        out.append(Finish(normalised, reason))
+        out.append(Finish(normalised, reason, self._served.late))
 
 
 @final

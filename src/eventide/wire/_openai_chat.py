@@ -27,16 +27,19 @@ OpenAI-compatible servers send on top of it:
   ``completion_tokens_details.reasoning_tokens`` the reasoning part of ``completion_tokens``.
 
 `Metadata` is sent once, before anything else: at the first chunk that names a model, or
-before the first content event if no chunk names one. A tool call is complete, and sent as a
-`ToolCall`, as soon as a call with a higher index starts (the official SDK's stream helper
-assumes the same: each call's fragments come together), and the last one at the finish chunk;
-calls are always sent in index order. A server that interleaves the fragments of parallel
-calls breaks that rule: a fragment for a call already sent, or a call that begins after a
-call with a higher index was sent, is a `ProtocolError` naming the call, unless the decoder
-was made with ``interleaved_tool_calls=True``, which holds every call to the finish chunk
-(docs/providers.md, "Tool calls"). `Usage` and `Finish` are sent at ``[DONE]``, or at the
-end of a body that ended cleanly after a ``finish_reason`` without ``[DONE]``
-(docs/providers.md, "When a stream is complete").
+before the first content event if no chunk names one (then it has the requested model, and
+the first later chunk that names the served one gives `Finish.model`: see `ServedModel`).
+
+A tool call is complete, and sent as a `ToolCall`, as soon as a call with a higher index
+starts (the official SDK's stream helper assumes the same: each call's fragments come
+together), and the last one at the finish chunk; calls are always sent in index order. A
+server that interleaves the fragments of parallel calls breaks that rule: a fragment for a
+call already sent, or a call that begins after a call with a higher index was sent, is a
+`ProtocolError` naming the call, unless the decoder was made with
+``interleaved_tool_calls=True`` (the `OpenAIChat` option of that name), which holds every
+call to the finish chunk (docs/providers.md, "Tool calls"). `Usage` and `Finish` are sent at
+``[DONE]``, or at the end of a body that ended cleanly after a ``finish_reason`` without
+``[DONE]`` (docs/providers.md, "When a stream is complete").
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ from ._driver import MapperBase, StreamDecoder
 from ._json import int_or_none
 from ._openai_chat_body import build_chat_body as build_chat_body
 from ._openai_errors import openai_error as openai_error
+from ._served import ServedModel
 
 __all__ = [
     "OpenAIChatDecoder",
@@ -111,7 +115,7 @@ class _ToolState:
 class ChatMapper(MapperBase):
     """The `Mapper` of Chat Completions chunks (see the module docstring)."""
 
-    __slots__ = ("_finish", "_tools", "_tools_done", "_usage", "hold_tool_calls")
+    __slots__ = ("_finish", "_served", "_tools", "_tools_done", "_usage", "hold_tool_calls")
 
     sentinel = "[DONE]"
     shape = "Chat Completions"
@@ -125,6 +129,7 @@ class ChatMapper(MapperBase):
         self.hold_tool_calls = False  # OpenAIChatDecoder(interleaved_tool_calls=True)
         self._finish: str | None = None
         self._usage: Usage | None = None
+        self._served = ServedModel()
 
     def metadata(self, payload: dict[str, Any], *, needed: bool) -> Metadata | None:
         model = payload.get("model")
@@ -135,6 +140,7 @@ class ChatMapper(MapperBase):
         if fingerprint:
             extra = {**extra, "system_fingerprint": fingerprint}
         response_id = payload.get("id")
+        self._served.sent(model)
         return attrs.evolve(
             self._base,
             model=str(model or self._base.model),
@@ -148,6 +154,8 @@ class ChatMapper(MapperBase):
             return
         if payload.get("error") or kind == "error":
             raise ErrorPayload(payload)
+        if self._served.looking:
+            self._served.see(payload.get("model"))
         choices = payload.get("choices")
         if choices:
             choice = choices[0]
@@ -259,13 +267,13 @@ class ChatMapper(MapperBase):
         self._complete_tools(out)
         if self._usage is not None:
             out.append(self._usage)
-        out.append(Finish(normalise_finish_reason(self._finish), self._finish))
+        out.append(Finish(normalise_finish_reason(self._finish), self._finish, self._served.late))
 
 
 def _interleaved(state: _ToolState, what: str, fragment: str) -> ProtocolError:
     return ProtocolError(
         f"tool call {state.index} ({state.name or state.id}) {what}: the server interleaves "
-        "parallel tool calls (decode with interleaved_tool_calls=True to hold every call to "
+        "parallel tool calls (OpenAIChat(interleaved_tool_calls=True) holds every call to "
         "the finish)",
         excerpt=fragment[:120],
     )

@@ -9,7 +9,8 @@ checked against the official SDK's generated types (openai-python, src/openai/ty
   ``"type"`` with a ``sequence_number``; some gateways send data-only events, so the decoder
   dispatches on the JSON ``"type"``, never on the SSE event name; there is no ``[DONE]``;
 - ``response.created`` (then ``response.in_progress``) carries the response object: its ``id``
-  and the served ``model``;
+  and the served ``model``; llama-server leaves the ``model`` out of both, and the LiteLLM
+  proxy puts it beside the response object (a top-level ``"model"``), which is read too;
 - ``response.output_item.added`` opens an output item; for a ``function_call`` item it gives
   ``call_id`` and ``name``, and its ``output_index`` ties the argument events to it;
 - ``response.output_text.delta`` carries answer text; ``response.reasoning_summary_text.delta``
@@ -35,13 +36,16 @@ checked against the official SDK's generated types (openai-python, src/openai/ty
   ``response.output_text.annotation.added``, built-in tool progress, ``keepalive``, event
   types added later) carries no event here and is skipped.
 
-`Metadata` is sent once, first: at ``response.created``, or before the first other event if
-no event carried a response object. Each tool call is sent as a `ToolCall` as soon as its
-arguments are done (``response.function_call_arguments.done``, else
-``response.output_item.done``); an arguments fragment for a call already done is a
-`ProtocolError` naming the call, never dropped. `ToolCall.index` counts function calls in
-the order they appear (the ``output_index`` also counts messages and reasoning items).
-`Usage` and `Finish` are sent at the terminal event.
+`Metadata` is sent once, first: at the first ``response.created``, ``response.queued`` or
+``response.in_progress`` that names the served model, else at the first event after them,
+with the requested model (and the response id); then the final response's model, if named,
+is `Finish.model` (llama-server names it there only; see `ServedModel`). Each tool call is
+sent as a `ToolCall` as soon as its arguments are done
+(``response.function_call_arguments.done``, else ``response.output_item.done``); an
+arguments fragment for a call already done is a `ProtocolError` naming the call, never
+dropped. `ToolCall.index` counts function calls in the order they appear (the
+``output_index`` also counts messages and reasoning items). `Usage` and `Finish` are sent at
+the terminal event.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ from ._driver import MapperBase, StreamDecoder, served
 from ._json import int_or_none
 from ._openai_errors import openai_responses_error as openai_responses_error
 from ._openai_responses_body import build_responses_body as build_responses_body
+from ._served import ServedModel
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -126,6 +131,14 @@ def _usage(data: dict[str, Any]) -> Usage:
     )
 
 
+def _model(event: dict[str, Any], response: dict[str, Any]) -> str | None:
+    """The served model a response event names: the response's, else beside it (LiteLLM)."""
+    for model in (response.get("model"), event.get("model")):
+        if isinstance(model, str) and model:
+            return model
+    return None
+
+
 _RESPONSE_EVENTS: Final = frozenset(
     {
         "response.created",
@@ -141,7 +154,15 @@ _RESPONSE_EVENTS: Final = frozenset(
 class ResponsesMapper(MapperBase):
     """The `Mapper` of Responses API stream events (see the module docstring)."""
 
-    __slots__ = ("_by_item", "_calls", "_order", "_reasoning_part")
+    __slots__ = (
+        "_by_item",
+        "_calls",
+        "_order",
+        "_reasoning_part",
+        "_response_id",
+        "_served",
+        "_started",
+    )
 
     prefixes = ("response.",)  # the API's namespace: other event types are skipped unread
     sentinel = "[DONE]"  # a gateway's Chat Completions habit; the terminal event decides
@@ -155,12 +176,25 @@ class ResponsesMapper(MapperBase):
         self._by_item: dict[str, _Call] = {}  # by item id, for events without output_index
         self._order: list[_Call] = []  # every function call, in the order they appeared
         self._reasoning_part: tuple[str, int | None, int | None] | None = None
+        self._served = ServedModel()
+        self._started = False  # a response event came: Metadata waits no longer than them
+        self._response_id: str | None = None
 
     def metadata(self, payload: dict[str, Any], *, needed: bool) -> Metadata | None:
         response, name = payload.get("response"), payload.get("type")
-        if type(response) is not dict or type(name) is not str or name not in _RESPONSE_EVENTS:
-            return None
-        return served(self._base, response.get("model"), response.get("id"))
+        model = None
+        if type(response) is dict and type(name) is str and name in _RESPONSE_EVENTS:
+            self._started = True
+            response_id = response.get("id")
+            if isinstance(response_id, str) and response_id:
+                self._response_id = response_id
+            model = _model(payload, response)
+            if not (model or needed):
+                return None  # the next response event (in_progress) may name it
+        elif not (needed or self._started):
+            return None  # nothing says a response began yet (a keep-alive, say)
+        self._served.sent(model)
+        return served(self._base, model, self._response_id)
 
     def on_payload(self, kind: str, payload: dict[str, Any], out: list[Event]) -> None:
         if kind == "[DONE]":
@@ -287,6 +321,9 @@ class ResponsesMapper(MapperBase):
 
     def _terminal(self, event: dict[str, Any], out: list[Event]) -> None:
         response = _object(event, "response")
+        served_model = self._served
+        if served_model.looking:
+            served_model.see(_model(event, response))
         output = response.get("output")
         if isinstance(output, list):  # calls only the final response shows (a gateway's)
             for position, item in enumerate(output):
@@ -297,13 +334,15 @@ class ResponsesMapper(MapperBase):
         usage = response.get("usage")
         if isinstance(usage, dict) and usage:
             out.append(_usage(usage))
+        reason: FinishReason
         if event["type"] == "response.incomplete":
             details = response.get("incomplete_details")
             raw = details.get("reason") if isinstance(details, dict) else None
             raw = raw if isinstance(raw, str) else None
-            out.append(Finish(_INCOMPLETE_REASONS.get(raw or "", "other"), raw))
+            reason = _INCOMPLETE_REASONS.get(raw or "", "other")
         else:
-            out.append(Finish("tool_calls" if self._order else "stop", "completed"))
+            reason, raw = ("tool_calls" if self._order else "stop"), "completed"
+        out.append(Finish(reason, raw, served_model.late))
         self.done = True
 
 
