@@ -11,6 +11,7 @@ import eventide
 from eventide import AsyncClient, ChatCompletion, ChatCompletionChunk, Message
 from eventide.providers import OpenAIChat
 from tests.environment import PROVIDER_VARIABLES
+from tests.fakes import mock_provider, reply
 from tests.http_server import Pause, Reply, ScriptedServer, openai_chunks, serve
 
 if TYPE_CHECKING:
@@ -218,3 +219,19 @@ async def test_a_closed_client_raises_and_opens_nothing(server: ScriptedServer) 
                 await call()  # type: ignore[misc]  # raises before there is anything to await
         await client.aclose()  # idempotent
     assert len(server.requests) == 1
+
+
+async def test_chat_completion_names_the_model_a_server_named_late() -> None:
+    """A server that names the served model only after the answer began: the OpenAI-shaped
+    result says the served model, as `Completion.model` does, not the requested one."""
+    body = [
+        b'data: {"id":"c1","model":"","choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n',
+        b'data: {"id":"c1","model":"served-7b","choices":[{"index":0,"delta":{},'
+        b'"finish_reason":"stop"}]}\n\n',
+        b"data: [DONE]\n\n",
+    ]
+    handler, _, _ = reply(body)
+    async with AsyncClient(mock_provider(handler, model="alias")) as client:
+        response = await client.chat.completions.create(messages="hi")
+    assert response.model == "served-7b"
+    assert response.choices[0].message.content == "hi"

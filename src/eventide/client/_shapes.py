@@ -192,7 +192,7 @@ class ChatCompletion(_Dumpable):
         )
         return cls(
             id=(metadata.response_id if metadata else None) or "chatcmpl-eventide",
-            model=metadata.model if metadata else "",
+            model=completion.model or "",
             provider=metadata.provider if metadata else "",
             choices=(Choice(0, message, completion.finish_reason),),
             usage=CompletionUsage.from_usage(completion.usage),
