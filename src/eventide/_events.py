@@ -1,8 +1,8 @@
 """The event contract: every class a stream can yield, and nothing else.
 
 A stream yields exactly one `Metadata` first, then any number of content deltas
-(`TextDelta`, `ReasoningDelta`, `RefusalDelta`, `ToolCallDelta`, `ToolCall`), at most one
-`Usage`, and
+(`TextDelta`, `ReasoningDelta`, `Reasoning`, `RefusalDelta`, `ToolCallDelta`, `ToolCall`), at
+most one `Usage`, and
 exactly one `Finish` last when the response is complete. Events are frozen and slotted:
 cheap to build (about 0.3 µs), safe to share, and derived with `attrs.evolve()`.
 
@@ -23,6 +23,8 @@ __all__ = [
     "Finish",
     "FinishReason",
     "Metadata",
+    "Reasoning",
+    "ReasoningApi",
     "ReasoningDelta",
     "RefusalDelta",
     "TextDelta",
@@ -101,6 +103,42 @@ class ReasoningDelta:
 
     kind: ClassVar[str] = "reasoning_delta"
     text: str
+
+
+ReasoningApi: TypeAlias = Literal["anthropic", "gemini", "openai_responses"]
+"""The wire APIs whose reasoning must be sent back as it came (the `Reasoning.api` values)."""
+
+
+@final
+@attrs.frozen
+class Reasoning:
+    """A whole reasoning block, sent once at its end, with the opaque data that continuing
+    the conversation needs back.
+
+    Why a separate event: `ReasoningDelta` stays the one piece of reasoning text that text
+    consumers read, so they are unaffected; the opaque part (a signature, encrypted data) is
+    only whole at the block's end, and only the next request needs it. `Completion` keeps
+    these events (`Completion.reasoning_blocks`), `Completion.to_message()` puts them on the
+    assistant `Message`, and the body builder of the same `api` writes them back as that
+    API wants them; a body builder of another API drops them (another provider's signature
+    is meaningless to it and would get the whole request rejected). It counts as content
+    (`CONTENT_EVENTS`): a router that has delivered it does not fail over.
+
+    Attributes:
+        api: The wire API that made the block (`ReasoningApi`): only that API gets it back.
+        text: The block's whole reasoning text, as its `ReasoningDelta` pieces gave it
+            ("" for a redacted block).
+        signature: The opaque signature to send back with the text (Anthropic thinking
+            ``signature``), or None.
+        redacted: The encrypted data of a block whose reasoning is hidden (Anthropic
+            ``redacted_thinking``'s ``data``), or None.
+    """
+
+    kind: ClassVar[str] = "reasoning"
+    api: ReasoningApi
+    text: str = ""
+    signature: str | None = None
+    redacted: str | None = None
 
 
 @final
@@ -212,13 +250,22 @@ class Finish:
 
 
 Event: TypeAlias = (
-    Metadata | TextDelta | ReasoningDelta | RefusalDelta | ToolCallDelta | ToolCall | Usage | Finish
+    Metadata
+    | TextDelta
+    | ReasoningDelta
+    | Reasoning
+    | RefusalDelta
+    | ToolCallDelta
+    | ToolCall
+    | Usage
+    | Finish
 )
 """Everything a stream yields."""
 
 CONTENT_EVENTS: tuple[type[Event], ...] = (
     TextDelta,
     ReasoningDelta,
+    Reasoning,
     RefusalDelta,
     ToolCallDelta,
     ToolCall,

@@ -1,0 +1,166 @@
+"""Reasoning that round-trips: a collected reasoning + tool-call response, appended with
+`Completion.to_message()` and a tool result, is the next request body the provider's
+documentation shows; reasoning made by another API is dropped from it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from eventide import (
+    CompletionCollector,
+    Message,
+    Reasoning,
+    ReasoningConfig,
+    Request,
+    ToolCall,
+    ToolSpec,
+)
+from eventide.wire import AnthropicDecoder
+from eventide.wire._anthropic import build_anthropic_body
+from tests.strategies import chunked
+from tests.wire.harness import DATA, feed_all
+from tests.wire.test_anthropic import REDACTED_DATA, THINKING_SIGNATURE
+
+SIGNATURE = THINKING_SIGNATURE
+REDACTED = REDACTED_DATA
+CALL_ID = "toolu_01CaThnkWx8rLp2Vb7Yq3Zs9"
+WEATHER = ToolSpec(
+    "get_weather",
+    "Get the current weather in a given city",
+    {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+)
+QUESTION = Message.user("What's the weather in Paris?")
+
+# "Extended thinking" > "Preserving thinking blocks" (docs.anthropic.com, read 2026-12): the
+# assistant turn goes back with its thinking (signature included) and redacted_thinking
+# blocks unchanged, then its text and tool_use, and the tool result follows as a user turn.
+ANTHROPIC_NEXT_BODY: dict[str, Any] = {
+    "model": "claude-sonnet-4-5",
+    "max_tokens": 16000,
+    "messages": [
+        {"role": "user", "content": "What's the weather in Paris?"},
+        {
+            "role": "assistant",
+            "content": [
+                {
+                    "type": "thinking",
+                    "thinking": "The user wants the weather in Paris. I should call get_weather.",
+                    "signature": SIGNATURE,
+                },
+                {"type": "redacted_thinking", "data": REDACTED},
+                {"type": "text", "text": "Let me check."},
+                {
+                    "type": "tool_use",
+                    "id": CALL_ID,
+                    "name": "get_weather",
+                    "input": {"city": "Paris"},
+                },
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": CALL_ID, "content": "15 degrees, cloudy"}
+            ],
+        },
+    ],
+    "stream": True,
+    "tools": [
+        {
+            "name": "get_weather",
+            "description": "Get the current weather in a given city",
+            "input_schema": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}},
+                "required": ["city"],
+            },
+        }
+    ],
+    "thinking": {"type": "enabled", "budget_tokens": 10000},
+}
+
+
+def _anthropic_completion(cuts: list[int]) -> Any:
+    wire = (DATA / "anthropic" / "reasoning_tool_use.sse").read_bytes()
+    decoder = AnthropicDecoder(provider="anthropic", requested_model="claude-sonnet-4-5")
+    collector = CompletionCollector()
+    collector.feed_batch(feed_all(decoder, chunked(wire, cuts)))
+    return collector.result()
+
+
+def _next_anthropic_body(messages: list[Message]) -> dict[str, Any]:
+    request = Request(
+        messages,
+        max_tokens=16000,
+        tools=[WEATHER],
+        reasoning=ReasoningConfig(budget_tokens=10000),
+    )
+    body: dict[str, Any] = json.loads(
+        json.dumps(build_anthropic_body(request, model="claude-sonnet-4-5"))
+    )
+    return body
+
+
+@given(cuts=st.lists(st.integers(0, 4000), max_size=12))
+def test_anthropic_reasoning_and_tool_call_round_trip_to_the_documented_body(
+    cuts: list[int],
+) -> None:
+    completion = _anthropic_completion(cuts)
+    assert completion.reasoning_blocks == (
+        Reasoning(
+            "anthropic",
+            "The user wants the weather in Paris. I should call get_weather.",
+            SIGNATURE,
+        ),
+        Reasoning("anthropic", redacted=REDACTED),
+    )
+    result = Message.tool(CALL_ID, "15 degrees, cloudy")
+    body = _next_anthropic_body([QUESTION, completion.to_message(), result])
+    assert body == ANTHROPIC_NEXT_BODY
+
+
+def test_completion_to_message_carries_text_reasoning_and_tool_calls() -> None:
+    completion = _anthropic_completion([])
+    message = completion.to_message()
+    assert message.role == "assistant"
+    assert message.text == "Let me check."
+    assert message.reasoning == completion.reasoning_blocks
+    assert [(call.id, call.name, call.arguments) for call in message.tool_calls] == [
+        (CALL_ID, "get_weather", '{"city": "Paris"}')
+    ]
+
+
+def test_anthropic_body_drops_reasoning_of_another_api_and_unsigned_thinking() -> None:
+    """Only blocks made by the Messages API go back to it: a Gemini or Responses block, or
+    thinking without a signature, would get the whole request rejected."""
+    assistant = Message.assistant(
+        "Let me check.",
+        tool_calls=[ToolCall(0, CALL_ID, "get_weather", '{"city": "Paris"}')],
+        reasoning=[
+            Reasoning("gemini", "thinking elsewhere", "gemini-thought-signature"),
+            Reasoning("openai_responses", "", redacted="gAAAAencrypted"),
+            Reasoning("anthropic", "no signature streamed"),
+            Reasoning("anthropic", "signed", SIGNATURE),
+        ],
+    )
+    body = _next_anthropic_body([QUESTION, assistant, Message.tool(CALL_ID, "15 degrees")])
+    assert body["messages"][1]["content"][0] == {
+        "type": "thinking",
+        "thinking": "signed",
+        "signature": SIGNATURE,
+    }
+    assert [block["type"] for block in body["messages"][1]["content"]] == [
+        "thinking",
+        "text",
+        "tool_use",
+    ]
+
+
+def test_anthropic_body_of_a_message_with_only_foreign_reasoning_is_plain_text() -> None:
+    assistant = Message.assistant("Hi.", reasoning=[Reasoning("gemini", "x", "sig")])
+    body = _next_anthropic_body([QUESTION, assistant])
+    assert body["messages"][1] == {"role": "assistant", "content": "Hi."}
