@@ -24,6 +24,7 @@ class CompletedToolCall:
         parsed: `arguments` parsed as JSON, or None when it is not valid JSON
             (`arguments_valid` tells that apart from a literal ``null``).
         arguments_valid: Whether `arguments` parsed as JSON.
+        signature: The call's opaque signature to send back (`ToolCall.signature`), or None.
     """
 
     id: str
@@ -31,6 +32,7 @@ class CompletedToolCall:
     arguments: str
     parsed: Any = attrs.field(default=None, hash=False)
     arguments_valid: bool = True
+    signature: str | None = None
 
 
 @final

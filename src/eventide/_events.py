@@ -178,6 +178,9 @@ class ToolCall:
         id: The provider's id for the call (synthesised where the provider gives none).
         name: The function name.
         arguments: The complete JSON arguments text, exactly as the model wrote it.
+        signature: Gemini's ``thoughtSignature`` on the call's ``functionCall`` part, which
+            the next request must send back on that same call; None elsewhere (only the
+            Gemini body builder reads it).
     """
 
     kind: ClassVar[str] = "tool_call"
@@ -185,6 +188,7 @@ class ToolCall:
     id: str
     name: str
     arguments: str
+    signature: str | None = None
 
 
 @final

@@ -185,10 +185,11 @@ class Message:
         tool_calls: Iterable[_ToolCallLike] = (),
         reasoning: Iterable[Reasoning] = (),
     ) -> Message:
-        """An assistant turn, with the tool calls it made (from a `Completion`, say) and the
-        reasoning blocks to send back (`Completion.to_message()` fills in both)."""
+        """An assistant turn, with the tool calls it made (from a `Completion`, say: their
+        ``signature`` too, when they have one) and the reasoning blocks to send back
+        (`Completion.to_message()` fills in both)."""
         calls = tuple(
-            ToolCall(index=i, id=call.id, name=call.name, arguments=call.arguments)
+            ToolCall(i, call.id, call.name, call.arguments, getattr(call, "signature", None))
             for i, call in enumerate(tool_calls)
         )
         return cls("assistant", text, tool_calls=calls, reasoning=reasoning)

@@ -142,13 +142,15 @@ class CompletionCollector:
         calls = []
         for index in sorted(self._arguments):
             complete = self._calls.get(index)
+            signature = None
             if complete is not None:
                 call_id, name, arguments = complete.id, complete.name, complete.arguments
+                signature = complete.signature
             else:
                 call_id, name, parts = self._arguments[index]
                 arguments = "".join(parts)
             parsed, valid = _parse_arguments(arguments)
-            calls.append(CompletedToolCall(call_id, name, arguments, parsed, valid))
+            calls.append(CompletedToolCall(call_id, name, arguments, parsed, valid, signature))
         finish = self._finish
         now = time.perf_counter()
         started = self._started

@@ -19,8 +19,9 @@ from eventide import (
     ToolCall,
     ToolSpec,
 )
-from eventide.wire import AnthropicDecoder
+from eventide.wire import AnthropicDecoder, GeminiDecoder
 from eventide.wire._anthropic import build_anthropic_body
+from eventide.wire._gemini_body import build_gemini_body
 from tests.strategies import chunked
 from tests.wire.harness import DATA, feed_all
 from tests.wire.test_anthropic import REDACTED_DATA, THINKING_SIGNATURE
@@ -139,7 +140,7 @@ def test_anthropic_body_drops_reasoning_of_another_api_and_unsigned_thinking() -
     thinking without a signature, would get the whole request rejected."""
     assistant = Message.assistant(
         "Let me check.",
-        tool_calls=[ToolCall(0, CALL_ID, "get_weather", '{"city": "Paris"}')],
+        tool_calls=[ToolCall(0, CALL_ID, "get_weather", '{"city": "Paris"}', "gemini-sig")],
         reasoning=[
             Reasoning("gemini", "thinking elsewhere", "gemini-thought-signature"),
             Reasoning("openai_responses", "", redacted="gAAAAencrypted"),
@@ -158,9 +159,70 @@ def test_anthropic_body_drops_reasoning_of_another_api_and_unsigned_thinking() -
         "text",
         "tool_use",
     ]
+    assert body["messages"][1]["content"][2] == {  # a Gemini call signature is not sent
+        "type": "tool_use",
+        "id": CALL_ID,
+        "name": "get_weather",
+        "input": {"city": "Paris"},
+    }
 
 
 def test_anthropic_body_of_a_message_with_only_foreign_reasoning_is_plain_text() -> None:
     assistant = Message.assistant("Hi.", reasoning=[Reasoning("gemini", "x", "sig")])
     body = _next_anthropic_body([QUESTION, assistant])
     assert body["messages"][1] == {"role": "assistant", "content": "Hi."}
+
+
+# "Thought signatures" > "Parallel function calls" (ai.google.dev/gemini-api/docs, read
+# 2026-12): the model turn goes back as it came, the signature on the first functionCall
+# part only, and the function responses follow in one user turn.
+GEMINI_SIGNATURE = "CiQBVKhc7hN3m2X0t9YkR4aQz1PpL8sV6uW2e5f7g0h1i2j3k4="
+GEMINI_NEXT_BODY: dict[str, Any] = {
+    "contents": [
+        {"role": "user", "parts": [{"text": "Weather in Paris and Tokyo, and the time there?"}]},
+        {
+            "role": "model",
+            "parts": [
+                {"text": "Let me check both cities."},
+                {
+                    "functionCall": {"name": "get_weather", "args": {"city": "Paris"}},
+                    "thoughtSignature": GEMINI_SIGNATURE,
+                },
+                {"functionCall": {"name": "get_weather", "args": {"city": "Tokyo"}}},
+                {"functionCall": {"name": "get_time", "args": {"timezone": "Asia/Tokyo"}}},
+            ],
+        },
+        {
+            "role": "user",
+            "parts": [
+                {"functionResponse": {"name": "get_weather", "response": {"temp": 15}}},
+                {"functionResponse": {"name": "get_weather", "response": {"temp": 22}}},
+                {"functionResponse": {"name": "get_time", "response": {"time": "21:04"}}},
+            ],
+        },
+    ],
+}
+
+
+@given(cuts=st.lists(st.integers(0, 3000), max_size=12))
+def test_gemini_signed_function_calls_round_trip_to_the_documented_body(
+    cuts: list[int],
+) -> None:
+    wire = (DATA / "gemini" / "tool_calls_parallel.sse").read_bytes()
+    decoder = GeminiDecoder(provider="gemini", requested_model="gemini-2.5-flash")
+    collector = CompletionCollector()
+    collector.feed_batch(feed_all(decoder, chunked(wire, cuts)))
+    completion = collector.result()
+    assert [call.signature for call in completion.tool_calls] == [GEMINI_SIGNATURE, None, None]
+    results = [
+        Message.tool(call.id, answer)
+        for call, answer in zip(
+            completion.tool_calls,
+            ['{"temp": 15}', '{"temp": 22}', '{"time": "21:04"}'],
+            strict=True,
+        )
+    ]
+    question = Message.user("Weather in Paris and Tokyo, and the time there?")
+    request = Request([question, completion.to_message(), *results])
+    body = json.loads(json.dumps(build_gemini_body(request, model="gemini-2.5-flash")))
+    assert body == GEMINI_NEXT_BODY
