@@ -74,9 +74,15 @@ metadata = st.builds(
 )
 usages = st.builds(Usage, counts, counts, counts, counts, counts, counts)
 finishes = st.builds(Finish, st.sampled_from(typing.get_args(FinishReason)), maybe_text, maybe_text)
-tool_calls = st.builds(ToolCall, st.integers(0, 100), text, text, text)
+tool_calls = st.builds(ToolCall, st.integers(0, 100), text, text, text, maybe_text)
 reasonings = st.builds(
-    Reasoning, st.sampled_from(typing.get_args(ReasoningApi)), text, maybe_text, maybe_text
+    Reasoning,
+    st.sampled_from(typing.get_args(ReasoningApi)),
+    text,
+    maybe_text,
+    maybe_text,
+    maybe_text,
+    st.lists(text, max_size=2).map(tuple),
 )
 EVENT_STRATEGIES: dict[type[Any], st.SearchStrategy[Any]] = {
     Metadata: metadata,
@@ -145,7 +151,8 @@ completions = st.builds(
     reasoning=text,
     refusal=st.none() | text,
     tool_calls=st.lists(
-        st.builds(CompletedToolCall, text, text, text, json_values, st.booleans()), max_size=2
+        st.builds(CompletedToolCall, text, text, text, json_values, st.booleans(), maybe_text),
+        max_size=2,
     ).map(tuple),
     usage=st.none() | usages,
     finish_reason=maybe_text,

@@ -13,9 +13,12 @@ consumer that misses an event class added later.
 from __future__ import annotations
 
 import warnings
-from typing import Any, ClassVar, Literal, TypeAlias, final
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, final
 
 import attrs
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = [
     "Attempt",
@@ -105,6 +108,10 @@ class ReasoningDelta:
     text: str
 
 
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 ReasoningApi: TypeAlias = Literal["anthropic", "gemini", "openai_responses"]
 """The wire APIs whose reasoning must be sent back as it came (the `Reasoning.api` values)."""
 
@@ -130,8 +137,12 @@ class Reasoning:
             ("" for a redacted block).
         signature: The opaque signature to send back with the text (Anthropic thinking
             ``signature``), or None.
-        redacted: The encrypted data of a block whose reasoning is hidden (Anthropic
-            ``redacted_thinking``'s ``data``), or None.
+        redacted: The encrypted reasoning to send back as it came (Anthropic
+            ``redacted_thinking``'s ``data``, Responses ``encrypted_content``), or None.
+        id: The provider's id for the block (the Responses reasoning item ``id``), or None.
+        summary: The block's text in the parts the provider gave it (the Responses
+            reasoning item's ``summary`` texts; `text` joins them with a blank line), so that
+            it goes back as it came; () when the provider has no parts.
     """
 
     kind: ClassVar[str] = "reasoning"
@@ -139,6 +150,8 @@ class Reasoning:
     text: str = ""
     signature: str | None = None
     redacted: str | None = None
+    id: str | None = None
+    summary: tuple[str, ...] = attrs.field(default=(), converter=_strings)
 
 
 @final

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eventide import (
+    Completion,
     CompletionCollector,
     Message,
     Reasoning,
@@ -19,14 +20,16 @@ from eventide import (
     ToolCall,
     ToolSpec,
 )
-from eventide.wire import AnthropicDecoder, GeminiDecoder
+from eventide.wire import AnthropicDecoder, GeminiDecoder, OpenAIResponsesDecoder
 from eventide.wire._anthropic import build_anthropic_body
 from eventide.wire._gemini_body import build_gemini_body
+from eventide.wire._openai_responses_body import build_responses_body
 from tests.strategies import chunked
 from tests.wire.harness import DATA, feed_all
 from tests.wire.test_anthropic import REDACTED_DATA, THINKING_SIGNATURE
 
 SIGNATURE = THINKING_SIGNATURE
+CUTS = st.lists(st.integers(0, 6000), max_size=12)  # where the network cuts a transcript
 REDACTED = REDACTED_DATA
 CALL_ID = "toolu_01CaThnkWx8rLp2Vb7Yq3Zs9"
 WEATHER = ToolSpec(
@@ -85,12 +88,17 @@ ANTHROPIC_NEXT_BODY: dict[str, Any] = {
 }
 
 
-def _anthropic_completion(cuts: list[int]) -> Any:
-    wire = (DATA / "anthropic" / "reasoning_tool_use.sse").read_bytes()
-    decoder = AnthropicDecoder(provider="anthropic", requested_model="claude-sonnet-4-5")
+def _collected(decoder: Any, transcript: str, cuts: list[int]) -> Completion:
+    """The `Completion` of a transcript (``<api>/<name>.sse``) cut at `cuts`."""
+    wire = (DATA / f"{transcript}.sse").read_bytes()
     collector = CompletionCollector()
     collector.feed_batch(feed_all(decoder, chunked(wire, cuts)))
     return collector.result()
+
+
+def _anthropic_completion(cuts: list[int]) -> Completion:
+    decoder = AnthropicDecoder(provider="anthropic", requested_model="claude-sonnet-4-5")
+    return _collected(decoder, "anthropic/reasoning_tool_use", cuts)
 
 
 def _next_anthropic_body(messages: list[Message]) -> dict[str, Any]:
@@ -106,7 +114,7 @@ def _next_anthropic_body(messages: list[Message]) -> dict[str, Any]:
     return body
 
 
-@given(cuts=st.lists(st.integers(0, 4000), max_size=12))
+@given(cuts=CUTS)
 def test_anthropic_reasoning_and_tool_call_round_trip_to_the_documented_body(
     cuts: list[int],
 ) -> None:
@@ -204,15 +212,12 @@ GEMINI_NEXT_BODY: dict[str, Any] = {
 }
 
 
-@given(cuts=st.lists(st.integers(0, 3000), max_size=12))
+@given(cuts=CUTS)
 def test_gemini_signed_function_calls_round_trip_to_the_documented_body(
     cuts: list[int],
 ) -> None:
-    wire = (DATA / "gemini" / "tool_calls_parallel.sse").read_bytes()
     decoder = GeminiDecoder(provider="gemini", requested_model="gemini-2.5-flash")
-    collector = CompletionCollector()
-    collector.feed_batch(feed_all(decoder, chunked(wire, cuts)))
-    completion = collector.result()
+    completion = _collected(decoder, "gemini/tool_calls_parallel", cuts)
     assert [call.signature for call in completion.tool_calls] == [GEMINI_SIGNATURE, None, None]
     results = [
         Message.tool(call.id, answer)
@@ -226,3 +231,71 @@ def test_gemini_signed_function_calls_round_trip_to_the_documented_body(
     request = Request([question, completion.to_message(), *results])
     body = json.loads(json.dumps(build_gemini_body(request, model="gemini-2.5-flash")))
     assert body == GEMINI_NEXT_BODY
+
+
+# "Reasoning" guide, "Encrypted reasoning items" (platform.openai.com/docs, read 2026-12), and
+# the ``reasoning`` input item of "Create a model response": with store=false, the reasoning
+# item goes back as it came (id, summary, encrypted_content) before the function call, and
+# the call's output follows.
+RESPONSES_CALL_ID = "call_W7pQ2mXk9LrT4vB1nZ8yDc3s"
+RESPONSES_NEXT_BODY: dict[str, Any] = {
+    "model": "o4-mini",
+    "input": [
+        {"type": "message", "role": "user", "content": "What's the weather in Paris?"},
+        {
+            "type": "reasoning",
+            "id": "rs_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+            "summary": [
+                {
+                    "type": "summary_text",
+                    "text": "**Looking up the weather**\n\nI should call get_weather.",
+                }
+            ],
+            "encrypted_content": "gAAAAABoZ2VuY3J5cHRlZF9yZWFzb25pbmdfZm9yX3Rlc3Rz==",
+        },
+        {
+            "type": "function_call",
+            "call_id": RESPONSES_CALL_ID,
+            "name": "get_weather",
+            "arguments": '{"location":"Paris"}',
+        },
+        {"type": "function_call_output", "call_id": RESPONSES_CALL_ID, "output": "15 degrees"},
+    ],
+    "stream": True,
+    "store": False,
+    "include": ["reasoning.encrypted_content"],
+}
+
+
+@given(cuts=CUTS)
+def test_responses_encrypted_reasoning_round_trips_to_the_documented_body(
+    cuts: list[int],
+) -> None:
+    decoder = OpenAIResponsesDecoder(provider="openai-responses", requested_model="o4-mini")
+    completion = _collected(decoder, "openai_responses/reasoning_encrypted", cuts)
+    request = Request(
+        [QUESTION, completion.to_message(), Message.tool(RESPONSES_CALL_ID, "15 degrees")],
+        extra={"store": False, "include": ["reasoning.encrypted_content"]},
+    )
+    body = json.loads(json.dumps(build_responses_body(request, model="o4-mini")))
+    assert body == RESPONSES_NEXT_BODY
+
+
+def test_responses_body_drops_reasoning_of_another_api_or_without_an_id() -> None:
+    assistant = Message.assistant(
+        "Hi.",
+        reasoning=[
+            Reasoning("anthropic", "thinking", SIGNATURE),
+            Reasoning("openai_responses", "no id"),
+            Reasoning("openai_responses", id="rs_1"),
+        ],
+    )
+    body = build_responses_body(Request([QUESTION, assistant]), model="o4-mini")
+    assert body["input"][1:] == [
+        {"type": "reasoning", "id": "rs_1", "summary": []},
+        {
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": "Hi."}],
+        },
+    ]
