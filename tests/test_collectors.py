@@ -13,6 +13,7 @@ from eventide import (
     CompletionCollector,
     Finish,
     Metadata,
+    Reasoning,
     ReasoningDelta,
     RefusalDelta,
     TextDelta,
@@ -93,6 +94,38 @@ def test_collector_collects_a_refusal_apart_from_the_text() -> None:
     plain = CompletionCollector()
     plain.feed_batch([META, TextDelta("Hi"), Finish("stop", "stop")])
     assert plain.result().refusal is None
+
+
+def test_collector_keeps_reasoning_blocks_in_order_for_the_next_request() -> None:
+    """`Reasoning` events are kept whole, in order, apart from the reasoning text; they
+    count as content; `to_message()` puts them on the assistant turn with the text and
+    tool calls; the OpenAI chunk shapes skip them."""
+    thought = Reasoning("anthropic", "Think.", "sig")
+    hidden = Reasoning("anthropic", redacted="opaque")
+    events: list[Event] = [
+        META,
+        hidden,
+        ReasoningDelta("Think."),
+        thought,
+        TextDelta("Calling."),
+        ToolCall(0, "c1", "f", "{}"),
+        Finish("tool_calls", "tool_use"),
+    ]
+    collector = CompletionCollector()
+    collector.feed_batch(events[:2])
+    assert collector.result().timing.to_first_content is not None
+    collector.feed_batch(events[2:])
+    completion = collector.result()
+    assert completion.reasoning_blocks == (hidden, thought)
+    assert completion.reasoning == "Think."
+    message = completion.to_message()
+    assert (message.role, message.text, message.reasoning) == (
+        "assistant",
+        "Calling.",
+        (hidden, thought),
+    )
+    assert message.tool_calls == (ToolCall(0, "c1", "f", "{}"),)
+    assert Chunker()(thought) is None
 
 
 def test_openai_usage_shape_carries_cache_reads_and_reasoning() -> None:

@@ -38,6 +38,7 @@ def test_public_event_classes_are_final_and_frozen() -> None:
         eventide.Metadata,
         eventide.TextDelta,
         eventide.ReasoningDelta,
+        eventide.Reasoning,
         eventide.RefusalDelta,
         eventide.ToolCallDelta,
         eventide.ToolCall,

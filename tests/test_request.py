@@ -85,6 +85,11 @@ async def test_message_user_with_a_list_of_strings_sends_them() -> None:
             TypeError,
             "tool_calls must be ToolCall objects: tool_calls\\[0\\] is a string",
         ),
+        (
+            lambda: Message.assistant("x", reasoning=_([{"signature": "s"}])),
+            TypeError,
+            "reasoning must be Reasoning objects: reasoning\\[0\\] is",
+        ),
         (lambda: TextPart(_(None)), TypeError, "text must be a string, not null"),
         (lambda: TextPart("\ud800"), ValueError, "text is not valid Unicode"),
         (lambda: ImagePart(), ValueError, "exactly one of url= or data="),

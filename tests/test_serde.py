@@ -22,6 +22,8 @@ from eventide import (
     JSONSchema,
     Message,
     Metadata,
+    Reasoning,
+    ReasoningApi,
     ReasoningConfig,
     ReasoningDelta,
     RefusalDelta,
@@ -72,11 +74,21 @@ metadata = st.builds(
 )
 usages = st.builds(Usage, counts, counts, counts, counts, counts, counts)
 finishes = st.builds(Finish, st.sampled_from(typing.get_args(FinishReason)), maybe_text, maybe_text)
-tool_calls = st.builds(ToolCall, st.integers(0, 100), text, text, text)
+tool_calls = st.builds(ToolCall, st.integers(0, 100), text, text, text, maybe_text)
+reasonings = st.builds(
+    Reasoning,
+    st.sampled_from(typing.get_args(ReasoningApi)),
+    text,
+    maybe_text,
+    maybe_text,
+    maybe_text,
+    st.lists(text, max_size=2).map(tuple),
+)
 EVENT_STRATEGIES: dict[type[Any], st.SearchStrategy[Any]] = {
     Metadata: metadata,
     TextDelta: st.builds(TextDelta, text),
     ReasoningDelta: st.builds(ReasoningDelta, text),
+    Reasoning: reasonings,
     RefusalDelta: st.builds(RefusalDelta, text),
     ToolCallDelta: st.builds(ToolCallDelta, st.integers(0, 100), maybe_text, maybe_text, text),
     ToolCall: tool_calls,
@@ -92,7 +104,12 @@ parts = st.one_of(
 messages = st.one_of(
     st.builds(Message.system, text),
     st.builds(Message.user, text | st.lists(parts, max_size=3)),
-    st.builds(Message.assistant, text, tool_calls=st.lists(tool_calls, max_size=2)),
+    st.builds(
+        Message.assistant,
+        text,
+        tool_calls=st.lists(tool_calls, max_size=2),
+        reasoning=st.lists(reasonings, max_size=2),
+    ),
     st.builds(Message.tool, text, text),
 )
 requests = st.builds(
@@ -134,13 +151,15 @@ completions = st.builds(
     reasoning=text,
     refusal=st.none() | text,
     tool_calls=st.lists(
-        st.builds(CompletedToolCall, text, text, text, json_values, st.booleans()), max_size=2
+        st.builds(CompletedToolCall, text, text, text, json_values, st.booleans(), maybe_text),
+        max_size=2,
     ).map(tuple),
     usage=st.none() | usages,
     finish_reason=maybe_text,
     raw_finish_reason=maybe_text,
     timing=st.builds(Timing, st.none() | seconds, st.none() | seconds, st.none() | seconds),
     late_model=maybe_text,
+    reasoning_blocks=st.lists(reasonings, max_size=2).map(tuple),
 )
 
 

@@ -28,6 +28,8 @@ from ._events import Event as Event
 from ._events import Finish as Finish
 from ._events import FinishReason as FinishReason
 from ._events import Metadata as Metadata
+from ._events import Reasoning as Reasoning
+from ._events import ReasoningApi as ReasoningApi
 from ._events import ReasoningDelta as ReasoningDelta
 from ._events import RefusalDelta as RefusalDelta
 from ._events import TextDelta as TextDelta
@@ -82,6 +84,8 @@ __all__ = [
     "ProtocolError",
     "ProviderError",
     "RateLimitError",
+    "Reasoning",
+    "ReasoningApi",
     "ReasoningConfig",
     "ReasoningDelta",
     "RefusalDelta",

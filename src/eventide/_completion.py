@@ -6,7 +6,8 @@ from typing import Any, final
 
 import attrs
 
-from ._events import Metadata, Usage
+from ._events import Metadata, Reasoning, Usage
+from ._request import Message
 
 __all__ = ["CompletedToolCall", "Completion", "Timing"]
 
@@ -23,6 +24,7 @@ class CompletedToolCall:
         parsed: `arguments` parsed as JSON, or None when it is not valid JSON
             (`arguments_valid` tells that apart from a literal ``null``).
         arguments_valid: Whether `arguments` parsed as JSON.
+        signature: The call's opaque signature to send back (`ToolCall.signature`), or None.
     """
 
     id: str
@@ -30,6 +32,7 @@ class CompletedToolCall:
     arguments: str
     parsed: Any = attrs.field(default=None, hash=False)
     arguments_valid: bool = True
+    signature: str | None = None
 
 
 @final
@@ -60,6 +63,8 @@ class Completion:
         timing: When the milestones were reached.
         late_model: The served model when the server named it only after the metadata
             (`Finish.model`), else None; `model` prefers it.
+        reasoning_blocks: The whole reasoning blocks (`Reasoning` events) with the opaque
+            data the next request must send back, in order.
     """
 
     metadata: Metadata | None
@@ -72,6 +77,15 @@ class Completion:
     raw_finish_reason: str | None = None
     timing: Timing = Timing()
     late_model: str | None = None
+    reasoning_blocks: tuple[Reasoning, ...] = ()
+
+    def to_message(self) -> Message:
+        """The assistant `Message` of this response, to append to the conversation (with
+        the tool results) for the next request: its text, its reasoning blocks with their
+        signatures, and its tool calls."""
+        return Message.assistant(
+            self.text, tool_calls=self.tool_calls, reasoning=self.reasoning_blocks
+        )
 
     @property
     def provider(self) -> str | None:

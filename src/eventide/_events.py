@@ -1,8 +1,8 @@
 """The event contract: every class a stream can yield, and nothing else.
 
 A stream yields exactly one `Metadata` first, then any number of content deltas
-(`TextDelta`, `ReasoningDelta`, `RefusalDelta`, `ToolCallDelta`, `ToolCall`), at most one
-`Usage`, and
+(`TextDelta`, `ReasoningDelta`, `Reasoning`, `RefusalDelta`, `ToolCallDelta`, `ToolCall`), at
+most one `Usage`, and
 exactly one `Finish` last when the response is complete. Events are frozen and slotted:
 cheap to build (about 0.3 µs), safe to share, and derived with `attrs.evolve()`.
 
@@ -13,9 +13,12 @@ consumer that misses an event class added later.
 from __future__ import annotations
 
 import warnings
-from typing import Any, ClassVar, Literal, TypeAlias, final
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, final
 
 import attrs
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = [
     "Attempt",
@@ -23,6 +26,8 @@ __all__ = [
     "Finish",
     "FinishReason",
     "Metadata",
+    "Reasoning",
+    "ReasoningApi",
     "ReasoningDelta",
     "RefusalDelta",
     "TextDelta",
@@ -103,6 +108,52 @@ class ReasoningDelta:
     text: str
 
 
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+ReasoningApi: TypeAlias = Literal["anthropic", "gemini", "openai_responses"]
+"""The wire APIs whose reasoning must be sent back as it came (the `Reasoning.api` values)."""
+
+
+@final
+@attrs.frozen
+class Reasoning:
+    """A whole reasoning block, sent once at its end, with the opaque data that continuing
+    the conversation needs back.
+
+    Why a separate event: `ReasoningDelta` stays the one piece of reasoning text that text
+    consumers read, so they are unaffected; the opaque part (a signature, encrypted data) is
+    only whole at the block's end, and only the next request needs it. `Completion` keeps
+    these events (`Completion.reasoning_blocks`), `Completion.to_message()` puts them on the
+    assistant `Message`, and the body builder of the same `api` writes them back as that
+    API wants them; a body builder of another API drops them (another provider's signature
+    is meaningless to it and would get the whole request rejected). It counts as content
+    (`CONTENT_EVENTS`): a router that has delivered it does not fail over.
+
+    Attributes:
+        api: The wire API that made the block (`ReasoningApi`): only that API gets it back.
+        text: The block's whole reasoning text, as its `ReasoningDelta` pieces gave it
+            ("" for a redacted block).
+        signature: The opaque signature to send back with the text (Anthropic thinking
+            ``signature``), or None.
+        redacted: The encrypted reasoning to send back as it came (Anthropic
+            ``redacted_thinking``'s ``data``, Responses ``encrypted_content``), or None.
+        id: The provider's id for the block (the Responses reasoning item ``id``), or None.
+        summary: The block's text in the parts the provider gave it (the Responses
+            reasoning item's ``summary`` texts; `text` joins them with a blank line), so that
+            it goes back as it came; () when the provider has no parts.
+    """
+
+    kind: ClassVar[str] = "reasoning"
+    api: ReasoningApi
+    text: str = ""
+    signature: str | None = None
+    redacted: str | None = None
+    id: str | None = None
+    summary: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+
+
 @final
 @attrs.frozen
 class RefusalDelta:
@@ -140,6 +191,9 @@ class ToolCall:
         id: The provider's id for the call (synthesised where the provider gives none).
         name: The function name.
         arguments: The complete JSON arguments text, exactly as the model wrote it.
+        signature: Gemini's ``thoughtSignature`` on the call's ``functionCall`` part, which
+            the next request must send back on that same call; None elsewhere (only the
+            Gemini body builder reads it).
     """
 
     kind: ClassVar[str] = "tool_call"
@@ -147,6 +201,7 @@ class ToolCall:
     id: str
     name: str
     arguments: str
+    signature: str | None = None
 
 
 @final
@@ -212,13 +267,22 @@ class Finish:
 
 
 Event: TypeAlias = (
-    Metadata | TextDelta | ReasoningDelta | RefusalDelta | ToolCallDelta | ToolCall | Usage | Finish
+    Metadata
+    | TextDelta
+    | ReasoningDelta
+    | Reasoning
+    | RefusalDelta
+    | ToolCallDelta
+    | ToolCall
+    | Usage
+    | Finish
 )
 """Everything a stream yields."""
 
 CONTENT_EVENTS: tuple[type[Event], ...] = (
     TextDelta,
     ReasoningDelta,
+    Reasoning,
     RefusalDelta,
     ToolCallDelta,
     ToolCall,

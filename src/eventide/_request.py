@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol, TypeAlias, TypeVar, final, get_args
 
 import attrs
 
-from ._events import ToolCall
+from ._events import Reasoning, ToolCall
 from ._validate import (
     check_bool,
     check_integer,
@@ -138,6 +138,10 @@ def _tool_calls(value: Iterable[ToolCall]) -> tuple[ToolCall, ...]:
     return _tuple_of("tool_calls", ToolCall, value)
 
 
+def _reasoning(value: Iterable[Reasoning]) -> tuple[Reasoning, ...]:
+    return _tuple_of("reasoning", Reasoning, value)
+
+
 @final
 @attrs.frozen
 class Message:
@@ -150,6 +154,9 @@ class Message:
         tool_calls: For assistant messages, the tool calls the model made.
         tool_call_id: For tool messages, the id of the call this is the result of.
         name: An optional participant or tool name.
+        reasoning: For assistant messages, the model's reasoning blocks (`Reasoning`
+            events, from `Completion.to_message()`), sent back before the text and tool
+            calls to the API that made them and dropped for any other API.
     """
 
     role: Role = attrs.field(validator=_check_role)
@@ -157,6 +164,7 @@ class Message:
     tool_calls: tuple[ToolCall, ...] = attrs.field(converter=_tool_calls, default=())
     tool_call_id: str | None = attrs.field(default=None, validator=_optional(check_text))
     name: str | None = attrs.field(default=None, validator=_optional(check_text))
+    reasoning: tuple[Reasoning, ...] = attrs.field(converter=_reasoning, default=())
 
     @classmethod
     def system(cls, text: str) -> Message:
@@ -170,13 +178,21 @@ class Message:
         return cls("user", content)
 
     @classmethod
-    def assistant(cls, text: str = "", *, tool_calls: Iterable[_ToolCallLike] = ()) -> Message:
-        """An assistant turn, with the tool calls it made (from a `Completion`, say)."""
+    def assistant(
+        cls,
+        text: str = "",
+        *,
+        tool_calls: Iterable[_ToolCallLike] = (),
+        reasoning: Iterable[Reasoning] = (),
+    ) -> Message:
+        """An assistant turn, with the tool calls it made (from a `Completion`, say: their
+        ``signature`` too, when they have one) and the reasoning blocks to send back
+        (`Completion.to_message()` fills in both)."""
         calls = tuple(
-            ToolCall(index=i, id=call.id, name=call.name, arguments=call.arguments)
+            ToolCall(i, call.id, call.name, call.arguments, getattr(call, "signature", None))
             for i, call in enumerate(tool_calls)
         )
-        return cls("assistant", text, tool_calls=calls)
+        return cls("assistant", text, tool_calls=calls, reasoning=reasoning)
 
     @classmethod
     def tool(cls, tool_call_id: str, content: str, *, name: str | None = None) -> Message:

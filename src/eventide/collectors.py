@@ -20,6 +20,7 @@ from ._errors import Error, ProtocolError
 from ._events import (
     Finish,
     Metadata,
+    Reasoning,
     ReasoningDelta,
     RefusalDelta,
     TextDelta,
@@ -57,6 +58,7 @@ class CompletionCollector:
 
     __slots__ = (
         "_arguments",
+        "_blocks",
         "_calls",
         "_finish",
         "_first_content_at",
@@ -75,6 +77,7 @@ class CompletionCollector:
         self._text: list[str] = []
         self._reasoning: list[str] = []
         self._refusal: list[str] = []
+        self._blocks: list[Reasoning] = []
         self._calls: dict[int, ToolCall] = {}
         self._arguments: dict[int, tuple[str, str, list[str]]] = {}  # index -> id, name, parts
         self._usage: Usage | None = None
@@ -98,7 +101,7 @@ class CompletionCollector:
             else:
                 self._other(event)
         if self._first_content_at is None and (
-            text or self._reasoning or self._arguments or self._refusal
+            text or self._reasoning or self._arguments or self._refusal or self._blocks
         ):
             self._first_content_at = time.perf_counter()
 
@@ -121,6 +124,8 @@ class CompletionCollector:
                 self._usage = event
             case RefusalDelta(text=piece):
                 self._refusal.append(piece)
+            case Reasoning():
+                self._blocks.append(event)
             case Finish():
                 self._finish = event
             case TextDelta() | ReasoningDelta():  # pragma: no cover - handled by feed_batch
@@ -137,13 +142,15 @@ class CompletionCollector:
         calls = []
         for index in sorted(self._arguments):
             complete = self._calls.get(index)
+            signature = None
             if complete is not None:
                 call_id, name, arguments = complete.id, complete.name, complete.arguments
+                signature = complete.signature
             else:
                 call_id, name, parts = self._arguments[index]
                 arguments = "".join(parts)
             parsed, valid = _parse_arguments(arguments)
-            calls.append(CompletedToolCall(call_id, name, arguments, parsed, valid))
+            calls.append(CompletedToolCall(call_id, name, arguments, parsed, valid, signature))
         finish = self._finish
         now = time.perf_counter()
         started = self._started
@@ -157,6 +164,7 @@ class CompletionCollector:
             finish_reason=finish.reason if finish is not None else None,
             raw_finish_reason=finish.raw_reason if finish is not None else None,
             late_model=finish.model if finish is not None else None,
+            reasoning_blocks=tuple(self._blocks),
             timing=Timing(
                 to_metadata=None if self._metadata_at is None else self._metadata_at - started,
                 to_first_content=None

@@ -41,6 +41,7 @@ from eventide import (
     ProtocolError,
     ProviderError,
     RateLimitError,
+    Reasoning,
     ReasoningDelta,
     Request,
     ServerError,
@@ -151,6 +152,9 @@ THINKING_SIGNATURE = (
     "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"
     "7r0NvFmkSIuwS9Kx2wGyFXeUb4o0dZkaJ0pBqk4bJf9"
 )
+REDACTED_DATA = (
+    "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDxH4mPnZ5sQ7vB4URj"
+)
 
 TRANSCRIPTS = [
     Transcript(
@@ -175,14 +179,20 @@ TRANSCRIPTS = [
         extra={"request_id": "req_011CTxyz"},
     ),
     Transcript(
-        # Extended thinking: thinking_delta pieces are reasoning; the signature_delta is kept
-        # on the decoder, not sent as an event; then the text block.
+        # Extended thinking: thinking_delta pieces are reasoning; at the block's stop, the
+        # whole block with its signature_delta is one Reasoning; then the text block.
         "reasoning",
         [
             meta(SONNET, "msg_01Thnk8Rs4sQv2LmN7pWx3Yz"),
             ReasoningDelta("Let me solve this step by step:\n\n1. 27 * 453"),
             ReasoningDelta(" = 27 * 400 + 27 * 53"),
             ReasoningDelta("\n2. 10800 + 1431 = 12231"),
+            Reasoning(
+                "anthropic",
+                "Let me solve this step by step:\n\n1. 27 * 453 = 27 * 400 + 27 * 53"
+                "\n2. 10800 + 1431 = 12231",
+                THINKING_SIGNATURE,
+            ),
             TextDelta("27 * 453 = "),
             TextDelta("**12,231**"),
             Usage(48, 96, 144, cache_read_tokens=0, cache_write_tokens=0),
@@ -191,17 +201,47 @@ TRANSCRIPTS = [
         signatures={0: THINKING_SIGNATURE},
     ),
     Transcript(
-        # A redacted_thinking block (encrypted: nothing to show) before a thinking block;
-        # the signature is kept under the thinking block's own index, 1.
+        # A redacted_thinking block (encrypted: no text, a Reasoning with its data) before a
+        # thinking block; the signature is kept under the thinking block's own index, 1.
         "reasoning_redacted",
         [
             meta("claude-3-7-sonnet-20250219", "msg_01Rdct3dTh1nk1ngQx9Vb2Lm"),
+            Reasoning("anthropic", redacted=REDACTED_DATA),
             ReasoningDelta("The user wants a short answer."),
+            Reasoning(
+                "anthropic",
+                "The user wants a short answer.",
+                "ErUBCkYIBxgCIkB0aW1lc3RhbXBfc2lnbmF0dXJlX2Zvcl90ZXN0cw==",
+            ),
             TextDelta("Yes."),
             Usage(92, 41, 133, cache_read_tokens=0, cache_write_tokens=0),
             Finish("stop", "end_turn"),
         ],
         signatures={1: "ErUBCkYIBxgCIkB0aW1lc3RhbXBfc2lnbmF0dXJlX2Zvcl90ZXN0cw=="},
+    ),
+    Transcript(
+        # Thinking with its signature, a redacted_thinking block, text, then a tool call:
+        # everything the next turn of a tool loop must send back.
+        "reasoning_tool_use",
+        [
+            meta(SONNET, "msg_01ThnkT00lUse4xQ9Lm2Vb7Z"),
+            ReasoningDelta("The user wants the weather in Paris."),
+            ReasoningDelta(" I should call get_weather."),
+            Reasoning(
+                "anthropic",
+                "The user wants the weather in Paris. I should call get_weather.",
+                THINKING_SIGNATURE,
+            ),
+            Reasoning("anthropic", redacted=REDACTED_DATA),
+            TextDelta("Let me check."),
+            ToolCallDelta(0, "toolu_01CaThnkWx8rLp2Vb7Yq3Zs9", "get_weather", ""),
+            ToolCallDelta(0, None, None, '{"city": "Pa'),
+            ToolCallDelta(0, None, None, 'ris"}'),
+            ToolCall(0, "toolu_01CaThnkWx8rLp2Vb7Yq3Zs9", "get_weather", '{"city": "Paris"}'),
+            Usage(412, 138, 550, cache_read_tokens=0, cache_write_tokens=0),
+            Finish("tool_calls", "tool_use"),
+        ],
+        signatures={0: THINKING_SIGNATURE},
     ),
     Transcript(
         # A text block, then three tool_use blocks (content indices 1..3 are tool calls
@@ -639,6 +679,24 @@ def test_anthropic_decoder_keeps_signature_from_thinking_block_start() -> None:
     assert dec.signatures == {2: "sig-at-start"}
 
 
+def test_anthropic_decoder_completes_reasoning_blocks_left_open_at_message_stop() -> None:
+    """A thinking or redacted_thinking block whose content_block_stop never came is sent
+    whole at message_stop, before the Finish, as an open tool call is."""
+    wire = sse(
+        message_start(),
+        block_start(0, {"type": "redacted_thinking", "data": "opaque"}),
+        block_start(1, {"type": "thinking", "thinking": "Hm.", "signature": "sig"}),
+        MESSAGE_STOP,
+    )
+    events = feed_all(decoder(), [wire])
+    assert events[1:] == [
+        ReasoningDelta("Hm."),
+        Reasoning("anthropic", redacted="opaque"),
+        Reasoning("anthropic", "Hm.", "sig"),
+        Finish("other", None),
+    ]
+
+
 @pytest.mark.parametrize(
     "events",
     [
@@ -986,6 +1044,8 @@ def expected_events(script: Script, requested: str) -> list[Event]:
             events.extend(TextDelta(p) for p in block.pieces if p)
         elif isinstance(block, ThinkingBlock):
             events.extend(ReasoningDelta(p) for p in block.pieces if p)
+            text = "".join(block.pieces)
+            events.append(Reasoning("anthropic", text, block.signature or None))
         else:
             events.append(ToolCallDelta(position, block.id, block.name, ""))
             events.extend(ToolCallDelta(position, None, None, f) for f in block.fragments if f)

@@ -103,6 +103,7 @@ Transcript = functools.partial(harness.Transcript, GEMINI, requested_model=FLASH
 CALL_ARGS = (
     '{"query":"caf\u00e9 \u2014 menus","filters":{"lang":["fr","en"],"limit":3,"exact":false}}'
 )
+SEARCH_SIGNATURE = "EtQBCtEBAdHtim8xLwq0VY3kF0o2H1yJ5mT8p6rN4dC9bZ2aX7sQ1wE3="
 
 TRANSCRIPTS = [
     Transcript(
@@ -137,13 +138,20 @@ TRANSCRIPTS = [
     ),
     Transcript(
         # Three whole functionCall parts in one chunk, without ids: call_0, call_1, call_2.
-        # STOP after function calls is "tool_calls".
+        # STOP after function calls is "tool_calls". Only the first call has a
+        # thoughtSignature (as the API sends parallel calls): it is that call's signature.
         "tool_calls_parallel",
         [
             meta("b4hLaZ3vBJqa1MkPvsbIqAw"),
             TextDelta("Let me check both cities."),
             ToolCallDelta(0, "call_0", "get_weather", '{"city":"Paris"}'),
-            ToolCall(0, "call_0", "get_weather", '{"city":"Paris"}'),
+            ToolCall(
+                0,
+                "call_0",
+                "get_weather",
+                '{"city":"Paris"}',
+                "CiQBVKhc7hN3m2X0t9YkR4aQz1PpL8sV6uW2e5f7g0h1i2j3k4=",
+            ),
             ToolCallDelta(1, "call_1", "get_weather", '{"city":"Tokyo"}'),
             ToolCall(1, "call_1", "get_weather", '{"city":"Tokyo"}'),
             ToolCallDelta(2, "call_2", "get_time", '{"timezone":"Asia/Tokyo"}'),
@@ -153,13 +161,14 @@ TRANSCRIPTS = [
         ],
     ),
     Transcript(
-        # Calls with their own ids, nested and non-ASCII arguments (kept as they are, key
-        # order too), and a call without args ("{}"); two chunks, so two index counters.
+        # Calls with their own ids (the first with its thoughtSignature), nested and
+        # non-ASCII arguments (kept as they are, key order too), and a call without args
+        # ("{}"); two chunks, so two index counters.
         "tool_call_ids",
         [
             meta("kV5MaYm0D6-Bz7IP9p_Y0Ak", "gemini-3-flash-preview"),
             ToolCallDelta(0, "fc_9x3k2m1q", "search_docs", CALL_ARGS),
-            ToolCall(0, "fc_9x3k2m1q", "search_docs", CALL_ARGS),
+            ToolCall(0, "fc_9x3k2m1q", "search_docs", CALL_ARGS, SEARCH_SIGNATURE),
             ToolCallDelta(1, "fc_4b7n8p2r", "list_open_tabs", "{}"),
             ToolCall(1, "fc_4b7n8p2r", "list_open_tabs", "{}"),
             Usage(140, 248, 388, reasoning_tokens=212),

@@ -38,6 +38,7 @@ from eventide import (
     ProtocolError,
     ProviderError,
     RateLimitError,
+    Reasoning,
     ReasoningDelta,
     RefusalDelta,
     Request,
@@ -156,7 +157,8 @@ TRANSCRIPTS = [
     ),
     Transcript(
         # A reasoning item with two summary parts, then the message: each part is its own
-        # paragraph, so the second starts after a blank line.
+        # paragraph, so the second starts after a blank line; at the item's
+        # output_item.done, the whole item is a Reasoning (id and summary parts kept).
         "reasoning_summary",
         [
             meta(
@@ -168,6 +170,16 @@ TRANSCRIPTS = [
             ReasoningDelta(" asks which number is larger."),
             ReasoningDelta("\n\n**Checking tenths**\n\n9.8 has 8 tenths"),
             ReasoningDelta(", 9.11 has only 1."),
+            Reasoning(
+                "openai_responses",
+                "**Comparing decimals**\n\nThe user asks which number is larger.\n\n"
+                "**Checking tenths**\n\n9.8 has 8 tenths, 9.11 has only 1.",
+                id="rs_68b1f1b15c6a8190a1b3c5d7e9f1a3b50e2c4d6f8a0b1c3d",
+                summary=(
+                    "**Comparing decimals**\n\nThe user asks which number is larger.",
+                    "**Checking tenths**\n\n9.8 has 8 tenths, 9.11 has only 1.",
+                ),
+            ),
             TextDelta("9.8"),
             TextDelta(" is larger."),
             Usage(15, 620, 635, cache_read_tokens=0, reasoning_tokens=576),
@@ -186,6 +198,11 @@ TRANSCRIPTS = [
             ReasoningDelta("We need"),
             ReasoningDelta(" to answer"),
             ReasoningDelta(" the capital of France."),
+            Reasoning(  # no summary: the raw reasoning content is the text
+                "openai_responses",
+                "We need to answer the capital of France.",
+                id="rs_4b8e2d6f1a9c4c7e",
+            ),
             TextDelta("Paris"),
             TextDelta("."),
             Usage(71, 19, 90),
@@ -196,7 +213,8 @@ TRANSCRIPTS = [
     Transcript(
         # A reasoning item at output_index 0, then three function calls at output_index 1-3:
         # the ToolCall index counts the calls (0-2). Each call's first fragment carries its
-        # call_id and name; its ToolCall comes at function_call_arguments.done.
+        # call_id and name; its ToolCall comes at function_call_arguments.done. The reasoning
+        # item has no summary: a Reasoning with its id alone.
         "tool_calls_parallel",
         [
             meta(
@@ -204,6 +222,7 @@ TRANSCRIPTS = [
                 "o4-mini",
                 "resp_68b1f2c4a6b88190e1f3a5c7e9b1d3f50e2c4d6f8a0b1c3d",
             ),
+            Reasoning("openai_responses", id="rs_68b1f2c5b7d98190f2a4c6e8a0b2c4d60e2c4d6f8a0b1c3d"),
             ToolCallDelta(0, "call_Vd3kQ8mRb1xT5nZ2pL7wYc0s", "get_weather", '{"lo'),
             ToolCallDelta(0, None, None, "cation"),
             ToolCallDelta(0, None, None, '":"Pa'),
@@ -217,6 +236,30 @@ TRANSCRIPTS = [
             ToolCallDelta(2, None, None, 'Tokyo"}'),
             ToolCall(2, "call_Nc3aF7wG1hP9xL5jU2dI8qR6", "get_time", '{"timezone":"Asia/Tokyo"}'),
             Usage(82, 140, 222, cache_read_tokens=0, reasoning_tokens=64),
+            Finish("tool_calls", "completed"),
+        ],
+        requested_model="o4-mini",
+    ),
+    Transcript(
+        # store=false with include=["reasoning.encrypted_content"]: the reasoning item's
+        # encrypted_content (whole only at output_item.done) and summary are one Reasoning,
+        # then the function call.
+        "reasoning_encrypted",
+        [
+            meta("o4-mini-2025-04-16", "o4-mini", "resp_0a1b2c3d4e5f60718293a4b5c6d7e8f9"),
+            ReasoningDelta("**Looking up the weather**\n\nI should call get_weather."),
+            Reasoning(
+                "openai_responses",
+                "**Looking up the weather**\n\nI should call get_weather.",
+                redacted="gAAAAABoZ2VuY3J5cHRlZF9yZWFzb25pbmdfZm9yX3Rlc3Rz==",
+                id="rs_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+                summary=("**Looking up the weather**\n\nI should call get_weather.",),
+            ),
+            ToolCallDelta(
+                0, "call_W7pQ2mXk9LrT4vB1nZ8yDc3s", "get_weather", '{"location":"Paris"}'
+            ),
+            ToolCall(0, "call_W7pQ2mXk9LrT4vB1nZ8yDc3s", "get_weather", '{"location":"Paris"}'),
+            Usage(64, 90, 154, cache_read_tokens=0, reasoning_tokens=64),
             Finish("tool_calls", "completed"),
         ],
         requested_model="o4-mini",
@@ -349,6 +392,9 @@ REAL_SERVER_TRANSCRIPTS = [
             *map(
                 TextDelta,
                 ["Hello", ",", " world", "!", " The", " sky", " is", " blue", ".", " ", "\u2728"],
+            ),
+            Reasoning(  # llama-server closes the reasoning item last
+                "openai_responses", "Let me think briefly", id="rs_LcksF3zaD0iqktNPplEurmaotDF8yZUt"
             ),
             Usage(21, 21, 42, cache_read_tokens=20),
             Finish("stop", "completed", model="tiny-llama"),

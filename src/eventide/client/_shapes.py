@@ -17,6 +17,7 @@ from .._completion import Completion
 from .._events import (
     Finish,
     Metadata,
+    Reasoning,
     ReasoningDelta,
     RefusalDelta,
     TextDelta,
@@ -277,7 +278,7 @@ class Chunker:
                 usage = CompletionUsage.from_usage(event)
             case Finish(reason=reason):
                 choices = (ChunkChoice(0, Delta(), reason),)
-            case ToolCall():
+            case ToolCall() | Reasoning():  # already sent as deltas; opaque data: no chunk
                 return None
             case _:  # pragma: no cover - mypy proves every event class is handled
                 assert_never(event)

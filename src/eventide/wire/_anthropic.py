@@ -33,8 +33,11 @@ it). Each client tool call is sent as `ToolCallDelta` pieces and, at its
 `Usage` and `Finish` at ``message_stop``, or at the end of a body that ended cleanly after
 ``message_delta`` gave the ``stop_reason`` (docs/providers.md, "When a stream is
 complete"). ``server_tool_use`` blocks are run by Anthropic, not by the caller, so they are
-not tool calls. Thinking signatures are kept on the decoder (`AnthropicDecoder.signatures`),
-not in events.
+not tool calls. Each ``thinking`` block is sent as `ReasoningDelta` pieces and, at its
+``content_block_stop``, once as a `Reasoning` with its whole text and ``signature``; each
+``redacted_thinking`` block as a `Reasoning` with its ``data`` in ``redacted`` (a block left
+open when the message stops is completed there, as tool calls are). The signatures are also
+on the decoder (`AnthropicDecoder.signatures`).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from .._events import (
     Finish,
     FinishReason,
     Metadata,
+    Reasoning,
     ReasoningDelta,
     TextDelta,
     ToolCall,
@@ -175,6 +179,16 @@ class _ToolState:
 
 
 @final
+class _ThinkingState:
+    __slots__ = ("done", "parts", "redacted")
+
+    def __init__(self, redacted: str | None = None) -> None:
+        self.parts: list[str] = []  # the thinking text so far
+        self.redacted = redacted  # a redacted_thinking block's data
+        self.done = False
+
+
+@final
 class AnthropicMapper(MapperBase):
     """The `Mapper` of Messages API stream events (see the module docstring)."""
 
@@ -186,6 +200,7 @@ class AnthropicMapper(MapperBase):
         "_output",
         "_reasoning_tokens",
         "_stop",
+        "_thinking",
         "_tools",
         "signatures",
     )
@@ -199,6 +214,7 @@ class AnthropicMapper(MapperBase):
         super().__init__(metadata)
         self._blocks: set[int] = set()  # indices of the content blocks started
         self._tools: dict[int, _ToolState] = {}  # by content block index: tool_use only
+        self._thinking: dict[int, _ThinkingState] = {}  # by block index: (redacted_)thinking
         self._stop: str | None = None
         self._input: int | None = None
         self._output: int | None = None
@@ -229,9 +245,13 @@ class AnthropicMapper(MapperBase):
         elif kind == "content_block_start":
             self._block_start(_index(event), event["content_block"], out)
         elif kind == "content_block_stop":
-            tool = self._tools.get(_index(event))
+            index = _index(event)
+            tool = self._tools.get(index)
             if tool is not None and not tool.done:
                 self._complete(tool, out)
+            thinking = self._thinking.get(index)
+            if thinking is not None and not thinking.done:
+                self._reasoned(index, thinking, out)
         elif kind == "message_delta":
             delta = event.get("delta")
             if delta is not None:
@@ -264,12 +284,16 @@ class AnthropicMapper(MapperBase):
             if text:
                 out.append(TextDelta(_str(text)))
         elif kind == "thinking":
+            state = self._thinking[index] = _ThinkingState()
             thinking = block.get("thinking")
             if thinking:
+                state.parts.append(_str(thinking))
                 out.append(ReasoningDelta(_str(thinking)))
             signature = block.get("signature")
             if signature:
                 self.signatures[index] = _str(signature)
+        elif kind == "redacted_thinking":
+            self._thinking[index] = _ThinkingState(_str(block["data"]))
         elif kind == "tool_use":
             tool = _ToolState(len(self._tools), _str(block["id"]), _str(block["name"]))
             self._tools[index] = tool
@@ -281,8 +305,8 @@ class AnthropicMapper(MapperBase):
                 first = json.dumps(initial, ensure_ascii=False, separators=(",", ":"))
                 tool.parts.append(first)
             out.append(ToolCallDelta(tool.position, tool.id, tool.name, first))
-        # redacted_thinking (encrypted, nothing to show), server_tool_use, *_tool_result,
-        # and block types this decoder does not know: no events
+        # server_tool_use, *_tool_result, and block types this decoder does not know: no
+        # events
 
     def _delta(self, index: int, delta: dict[str, Any], out: list[Event]) -> None:
         kind = delta["type"]
@@ -303,6 +327,9 @@ class AnthropicMapper(MapperBase):
         elif kind == "thinking_delta":
             thinking = _str(delta["thinking"])
             if thinking:
+                state = self._thinking.get(index)
+                if state is not None:
+                    state.parts.append(thinking)
                 out.append(ReasoningDelta(thinking))
         elif kind == "signature_delta":
             self.signatures[index] = _str(delta["signature"])
@@ -340,6 +367,13 @@ class AnthropicMapper(MapperBase):
         tool.parts = []
         out.append(ToolCall(tool.position, tool.id, tool.name, arguments))
 
+    def _reasoned(self, index: int, state: _ThinkingState, out: list[Event]) -> None:
+        state.done = True
+        text = "".join(state.parts)
+        state.parts = []
+        signature = self.signatures.get(index) or None  # "" (none streamed yet) is None
+        out.append(Reasoning("anthropic", text, signature, state.redacted))
+
     def _final_usage(self) -> Usage:
         """The `Usage`: Anthropic's ``input_tokens`` counts only the prompt tokens after the
         last cache breakpoint, so the cache reads and writes are added to it."""
@@ -363,6 +397,9 @@ class AnthropicMapper(MapperBase):
 
     def _terminal(self, out: list[Event]) -> None:
         self.done = True
+        for index, thinking in self._thinking.items():  # a block without its stop
+            if not thinking.done:
+                self._reasoned(index, thinking, out)
         for tool in self._tools.values():  # in block order, which is call order
             if not tool.done:  # message_stop without the block's stop: complete it anyway
                 self._complete(tool, out)

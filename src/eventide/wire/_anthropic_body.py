@@ -9,16 +9,26 @@ Structured output and reasoning (same reference, ``output_config`` and ``thinkin
 (Claude's effort parameter, Opus 4.5 and later), a token budget ``thinking: {"type":
 "enabled", "budget_tokens": N}``; both may be sent together. Extended thinking works only
 with ``tool_choice`` ``auto`` or ``none``, and its budget must stay below ``max_tokens``.
+
+Reasoning sent back (same reference, "Extended thinking", "Preserving thinking blocks", read
+2026-12): an assistant turn's thinking must go back unchanged, ``thinking`` blocks with their
+``signature`` and ``redacted_thinking`` blocks with their ``data``, before its ``tool_use``
+blocks. Only `Message.reasoning` blocks made by this API (``api == "anthropic"``) are sent;
+one from another API, or a thinking block without a signature (the API rejects unsigned
+thinking), is dropped: another provider's signature would get the whole request rejected.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .._request import ImagePart, Message, ReasoningConfig, Request, ResponseFormat, TextPart
 from ._text import excerpt
+
+if TYPE_CHECKING:
+    from .._events import Reasoning
 
 __all__ = ["DEFAULT_MAX_TOKENS", "build_anthropic_body"]
 
@@ -68,10 +78,27 @@ def _tool_input(arguments: str, name: str) -> dict[str, Any]:
     return value
 
 
+def _thinking_blocks(reasoning: tuple[Reasoning, ...]) -> list[dict[str, Any]]:
+    """The blocks of `reasoning` this API can take back (module docstring), in order."""
+    blocks: list[dict[str, Any]] = []
+    for block in reasoning:
+        if block.api != "anthropic":
+            continue
+        if block.redacted is not None:
+            blocks.append({"type": "redacted_thinking", "data": block.redacted})
+        elif block.signature is not None:
+            blocks.append(
+                {"type": "thinking", "thinking": block.text, "signature": block.signature}
+            )
+    return blocks
+
+
 def _assistant(message: Message) -> dict[str, Any]:
-    if not message.tool_calls:
+    thinking = _thinking_blocks(message.reasoning)
+    if not message.tool_calls and not thinking:
         return {"role": "assistant", "content": _content(message.content)}
-    blocks = _blocks(message.content)  # an empty text block is rejected: none is sent
+    blocks = thinking
+    blocks.extend(_blocks(message.content))  # an empty text block is rejected: none is sent
     blocks.extend(
         {
             "type": "tool_use",
@@ -158,7 +185,8 @@ def build_anthropic_body(request: Request, *, model: str) -> dict[str, Any]:
     System messages go in the top-level ``system`` field (joined by a blank line when there
     are several); consecutive tool results become ``tool_result`` blocks of one user
     message; assistant tool calls become ``tool_use`` blocks with the parsed arguments as
-    ``input``. ``max_tokens`` defaults to `DEFAULT_MAX_TOKENS`; ``seed`` has no Messages API
+    ``input``, after the message's own thinking blocks (module docstring: those of another
+    API are dropped). ``max_tokens`` defaults to `DEFAULT_MAX_TOKENS`; ``seed`` has no Messages API
     equivalent and is not sent. `Request.response_format` and `Request.reasoning` become
     ``output_config`` and ``thinking`` (module docstring); with a thinking budget and no
     `Request.max_tokens`, ``max_tokens`` is the budget plus `DEFAULT_MAX_TOKENS`.

@@ -30,7 +30,9 @@ reason, or in the middle of an event, is truncated (`ProtocolError`).
 does), else before the first content event, else at the end; a ``modelVersion`` first named
 after `Metadata` (which then has the requested model) is `Finish.model` (see `ServedModel`).
 Each ``functionCall`` part is a complete call: it becomes a `ToolCallDelta` and a `ToolCall`
-at once, with the part's ``id`` or a deterministic ``call_<index>``.
+at once, with the part's ``id`` or a deterministic ``call_<index>``, and the part's
+``thoughtSignature`` as `ToolCall.signature` (the next request sends it back on that call).
+The ``thoughtSignature`` of a text or thought part is not kept yet.
 """
 
 from __future__ import annotations
@@ -263,8 +265,9 @@ class GeminiMapper(MapperBase):
                 call_id = f"call_{index}"
             arguments = json.dumps(args, ensure_ascii=False, separators=(",", ":"))
             self._tool_calls = index + 1
+            signature = _typed(part.get("thoughtSignature"), str, "thoughtSignature") or None
             out.append(ToolCallDelta(index, call_id, name, arguments))
-            out.append(ToolCall(index, call_id, name, arguments))
+            out.append(ToolCall(index, call_id, name, arguments, signature))
 
 
 @final

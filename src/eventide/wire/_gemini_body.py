@@ -31,9 +31,11 @@ __all__ = ["build_gemini_body"]
 
 _loads = loads
 # Gemini 3 models reject a replayed functionCall without the thoughtSignature the model sent
-# with it; `ToolCall` has no field to carry it, so replayed calls get the dummy signature the
-# Gemini API documents for calls it did not generate ("Thought signatures",
-# ai.google.dev/gemini-api/docs/thought-signatures, read 2026-12). Older models ignore it.
+# with it ("Thought signatures", ai.google.dev/gemini-api/docs/thought-signatures, read
+# 2026-12): each signature goes back on the very call it came with (`ToolCall.signature`; of
+# parallel calls, only the first has one). A turn none of whose calls has a signature (made
+# by another provider, or by hand) gets on its first call the dummy signature the same page
+# documents for calls the model did not generate. Older models ignore both.
 _SKIP_SIGNATURE: Final = "skip_thought_signature_validator"
 _DATA_URL: Final = re.compile(r"data:([^;,]+);base64,(.*)", re.DOTALL)
 
@@ -90,9 +92,12 @@ def _response(text: str) -> dict[str, Any]:
 
 def _assistant(message: Message) -> dict[str, Any]:
     parts = [part for part in _parts(message) if part.get("text") != ""]
+    signed = any(call.signature is not None for call in message.tool_calls)
     for number, call in enumerate(message.tool_calls):
         part: dict[str, Any] = {"functionCall": {"name": call.name, "args": _arguments(call)}}
-        if number == 0:  # the first call of a step carries the step's signature
+        if call.signature is not None:
+            part["thoughtSignature"] = call.signature
+        elif number == 0 and not signed:  # the first call of a step carries its signature
             part["thoughtSignature"] = _SKIP_SIGNATURE
         parts.append(part)
     return {"role": "model", "parts": parts or [{"text": ""}]}

@@ -44,8 +44,10 @@ sent as a `ToolCall` as soon as its arguments are done
 (``response.function_call_arguments.done``, else ``response.output_item.done``); an
 arguments fragment for a call already done is a `ProtocolError` naming the call, never
 dropped. `ToolCall.index` counts function calls in the order they appear (the
-``output_index`` also counts messages and reasoning items). `Usage` and `Finish` are sent at
-the terminal event.
+``output_index`` also counts messages and reasoning items). A reasoning item's
+``response.output_item.done`` is a `Reasoning` with its ``id``, ``summary`` texts and
+``encrypted_content`` (whole only there), for the next request to send back. `Usage` and
+`Finish` are sent at the terminal event.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from .._events import (
     Finish,
     FinishReason,
     Metadata,
+    Reasoning,
     ReasoningDelta,
     RefusalDelta,
     TextDelta,
@@ -128,6 +131,36 @@ def _usage(data: dict[str, Any]) -> Usage:
         reasoning_tokens=int_or_none(output_details.get("reasoning_tokens"))
         if isinstance(output_details, dict)
         else None,
+    )
+
+
+def _texts(parts: Any) -> tuple[str, ...]:
+    """The ``text`` of each part of a list of parts (anything else: none)."""
+    if not isinstance(parts, list):
+        return ()
+    return tuple(
+        part["text"]
+        for part in parts
+        if isinstance(part, dict) and isinstance(part.get("text"), str)
+    )
+
+
+def _reasoning(item: dict[str, Any]) -> Reasoning | None:
+    """The `Reasoning` of a whole reasoning item: its ``id``, ``summary`` texts (else, from
+    open-weight model servers, its ``content`` texts, as the text) and ``encrypted_content``;
+    None for an item without an id, which cannot be sent back. Parts of shapes not
+    documented are skipped."""
+    item_id = item.get("id")
+    if not isinstance(item_id, str) or not item_id:
+        return None
+    summary = _texts(item.get("summary"))
+    encrypted = item.get("encrypted_content")
+    return Reasoning(
+        "openai_responses",
+        "\n\n".join(summary or _texts(item.get("content"))),
+        redacted=encrypted if isinstance(encrypted, str) and encrypted else None,  # "": none
+        id=item_id,
+        summary=summary,
     )
 
 
@@ -309,6 +342,11 @@ class ResponsesMapper(MapperBase):
 
     def _on_item_done(self, event: dict[str, Any], out: list[Event]) -> None:
         item = _object(event, "item")
+        if item.get("type") == "reasoning":
+            reasoning = _reasoning(item)
+            if reasoning is not None:
+                out.append(reasoning)
+            return
         if item.get("type") != "function_call":
             return
         call = self._call(event, item)

@@ -4,6 +4,13 @@ From the OpenAI API reference, "Create a model response" (platform.openai.com/do
 responses, read 2026-12): `Request.response_format` becomes ``text.format``
 (``{"type": "json_schema", "name", "schema", "strict"}``, or ``{"type": "json_object"}`` for
 JSON mode) and `Request.reasoning` becomes ``reasoning.effort``.
+
+Reasoning sent back (same reference, the ``reasoning`` input item, and the "Reasoning" guide,
+"Encrypted reasoning items", read 2026-12): an assistant turn's reasoning items go back first,
+as they came (``id``, ``summary`` parts, and ``encrypted_content`` when the response had it:
+ask for it with ``extra={"include": ["reasoning.encrypted_content"]}``), then its message and
+``function_call`` items. Only `Message.reasoning` blocks made by this API with an ``id`` are
+sent; others are dropped (another provider's data would get the request rejected).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .._request import TextPart
 
 if TYPE_CHECKING:
+    from .._events import Reasoning
     from .._request import ImagePart, Message, Request, ResponseFormat
 
 __all__ = ["build_responses_body"]
@@ -34,6 +42,21 @@ def _input_content(message: Message) -> str | list[dict[str, Any]]:
     return content if isinstance(content, str) else _input_parts(content)
 
 
+def _is_ours(block: Reasoning) -> bool:
+    return block.api == "openai_responses" and block.id is not None
+
+
+def _reasoning_item(block: Reasoning) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "type": "reasoning",
+        "id": block.id,
+        "summary": [{"type": "summary_text", "text": text} for text in block.summary],
+    }
+    if block.redacted is not None:
+        item["encrypted_content"] = block.redacted
+    return item
+
+
 def _items(message: Message) -> list[dict[str, Any]]:
     """The input items of one message (an assistant turn with tool calls makes several)."""
     if message.role == "tool":
@@ -46,7 +69,7 @@ def _items(message: Message) -> list[dict[str, Any]]:
         ]
     if message.role != "assistant":
         return [{"type": "message", "role": message.role, "content": _input_content(message)}]
-    items: list[dict[str, Any]] = []
+    items = [_reasoning_item(block) for block in message.reasoning if _is_ours(block)]
     text = message.text
     if text or not message.tool_calls:
         items.append(
