@@ -39,6 +39,7 @@ from eventide import (
     ProtocolError,
     ProviderError,
     RateLimitError,
+    Reasoning,
     ReasoningDelta,
     Request,
     ServerError,
@@ -122,15 +123,17 @@ TRANSCRIPTS = [
         requested_model="gemini-flash-latest",
     ),
     Transcript(
-        # includeThoughts: thought summaries (thought: true) come as reasoning; the signed
-        # parts and the last, empty, signature-only part carry no event of their own.
+        # includeThoughts: thought summaries (thought: true) come as reasoning; each part's
+        # thoughtSignature (the last, on an empty, signature-only part) as a Reasoning event.
         "reasoning",
         [
             meta("Xq0BafG2LNqUz7IP4NCSgAk", "gemini-2.5-pro"),
             ReasoningDelta("**Comparing decimals**\n\nThe user asks which is larger: 9.11 or 9.8."),
             ReasoningDelta(" Compare the tenths: 8 > 1, so 9.8 is larger."),
             TextDelta("9.8 is larger"),
+            Reasoning("gemini", signature="CiIBVKhc7vB0kdLq2mW1YqZmM5A1hVxEwQ7rEo6nBf0xJj8yEmQ="),
             TextDelta(" than 9.11."),
+            Reasoning("gemini", signature="CjwBVKhc7tKx3s0Hq1Zl9cO8wS2Y4NfU6rP1a0mX5bQ7dE2="),
             Usage(12, 91, 103, reasoning_tokens=84),
             Finish("stop", "STOP"),
         ],

@@ -233,6 +233,41 @@ def test_gemini_signed_function_calls_round_trip_to_the_documented_body(
     assert body == GEMINI_NEXT_BODY
 
 
+# "Thought signatures" > "Signatures in non-function-call responses" (ai.google.dev/gemini-api/
+# docs, read 2026-12): the last signature of a text answer goes back in the last part of the
+# model's turn; thought summaries are not sent back.
+GEMINI_TEXT_SIGNATURE = "CjwBVKhc7tKx3s0Hq1Zl9cO8wS2Y4NfU6rP1a0mX5bQ7dE2="
+
+
+@given(cuts=CUTS)
+def test_gemini_signed_text_round_trips_with_its_last_signature(cuts: list[int]) -> None:
+    decoder = GeminiDecoder(provider="gemini", requested_model="gemini-2.5-pro")
+    completion = _collected(decoder, "gemini/reasoning", cuts)
+    assert [block.signature for block in completion.reasoning_blocks][-1] == GEMINI_TEXT_SIGNATURE
+    question, follow_up = Message.user("9.11 or 9.8?"), Message.user("And 9.9?")
+    request = Request([question, completion.to_message(), follow_up])
+    body = json.loads(json.dumps(build_gemini_body(request, model="gemini-2.5-pro")))
+    assert body["contents"] == [
+        {"role": "user", "parts": [{"text": "9.11 or 9.8?"}]},
+        {
+            "role": "model",
+            "parts": [
+                {"text": "9.8 is larger than 9.11.", "thoughtSignature": GEMINI_TEXT_SIGNATURE}
+            ],
+        },
+        {"role": "user", "parts": [{"text": "And 9.9?"}]},
+    ]
+
+
+def test_gemini_body_sends_a_signature_without_text_on_a_part_of_its_own() -> None:
+    turn = Message.assistant("", reasoning=[Reasoning("gemini", signature="s1")])
+    body = build_gemini_body(Request([Message.user("hi"), turn]), model="gemini-2.5-pro")
+    assert body["contents"][1] == {
+        "role": "model",
+        "parts": [{"text": "", "thoughtSignature": "s1"}],
+    }
+
+
 # "Reasoning" guide, "Encrypted reasoning items" (platform.openai.com/docs, read 2026-12), and
 # the ``reasoning`` input item of "Create a model response": with store=false, the reasoning
 # item goes back as it came (id, summary, encrypted_content) before the function call, and

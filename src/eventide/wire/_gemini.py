@@ -31,8 +31,9 @@ does), else before the first content event, else at the end; a ``modelVersion`` 
 after `Metadata` (which then has the requested model) is `Finish.model` (see `ServedModel`).
 Each ``functionCall`` part is a complete call: it becomes a `ToolCallDelta` and a `ToolCall`
 at once, with the part's ``id`` or a deterministic ``call_<index>``, and the part's
-``thoughtSignature`` as `ToolCall.signature` (the next request sends it back on that call).
-The ``thoughtSignature`` of a text or thought part is not kept yet.
+``thoughtSignature`` as `ToolCall.signature` (the next request sends it back on that call);
+the ``thoughtSignature`` of a text, thought or signature-only part as a `Reasoning` event
+(``api="gemini"``, the signature alone) right after that part's text.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from .._events import (
     Finish,
     FinishReason,
     Metadata,
+    Reasoning,
     ReasoningDelta,
     TextDelta,
     ToolCall,
@@ -254,6 +256,10 @@ class GeminiMapper(MapperBase):
         if text:  # a thoughtSignature-only part has empty text
             out.append(ReasoningDelta(text) if part.get("thought") is True else TextDelta(text))
         call = _typed(part.get("functionCall"), dict, "functionCall")
+        if call is None:  # a text, thought or signature-only part's signature: sent back too
+            signature = _typed(part.get("thoughtSignature"), str, "thoughtSignature")
+            if signature:
+                out.append(Reasoning("gemini", signature=signature))
         if call is not None:
             name = call.get("name")
             if type(name) is not str or not name:

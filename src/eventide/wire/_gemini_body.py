@@ -92,6 +92,20 @@ def _response(text: str) -> dict[str, Any]:
 
 def _assistant(message: Message) -> dict[str, Any]:
     parts = [part for part in _parts(message) if part.get("text") != ""]
+    # The signatures of text and thought parts: Gemini puts the last one on the last part of
+    # a turn without function calls ("Thought signatures", ai.google.dev/gemini-api/docs/
+    # thought-signatures, read 2026-12). The turn's text is one part here, so the last one
+    # goes back on it (or on an empty part of its own), where Gemini reads it.
+    signatures = [
+        block.signature
+        for block in message.reasoning
+        if block.api == "gemini" and block.signature is not None
+    ]
+    if signatures and not message.tool_calls:
+        if parts and "text" in parts[-1]:
+            parts[-1]["thoughtSignature"] = signatures[-1]
+        else:
+            parts.append({"text": "", "thoughtSignature": signatures[-1]})
     signed = any(call.signature is not None for call in message.tool_calls)
     for number, call in enumerate(message.tool_calls):
         part: dict[str, Any] = {"functionCall": {"name": call.name, "args": _arguments(call)}}
