@@ -20,7 +20,15 @@ from eventide import (
     ToolCall,
     ToolSpec,
 )
-from eventide.wire import AnthropicDecoder, GeminiDecoder, OpenAIResponsesDecoder
+from eventide.wire import (
+    AnthropicDecoder,
+    GeminiDecoder,
+    OllamaDecoder,
+    OpenAIChatDecoder,
+    OpenAIResponsesDecoder,
+    build_chat_body,
+    build_ollama_body,
+)
 from eventide.wire._anthropic import build_anthropic_body
 from eventide.wire._gemini_body import build_gemini_body
 from eventide.wire._openai_responses_body import build_responses_body
@@ -334,3 +342,55 @@ def test_responses_body_drops_reasoning_of_another_api_or_without_an_id() -> Non
             "content": [{"type": "output_text", "text": "Hi."}],
         },
     ]
+
+
+# The APIs with no reasoning to send back still round-trip the turn: OpenAI's
+# "Function calling" guide (platform.openai.com/docs/guides/function-calling, read 2026-12)
+# appends the assistant message with its tool_calls as it came, then one "tool" message per
+# call; Ollama's chat API ("Chat request (with history, with tools)", docs/api.md, read
+# 2026-12) takes the calls' arguments as objects and each result with its tool_name.
+@given(cuts=CUTS)
+def test_openai_chat_tool_calls_round_trip_to_the_documented_messages(cuts: list[int]) -> None:
+    decoder = OpenAIChatDecoder(provider="openai", requested_model="gpt-4o")
+    completion = _collected(decoder, "openai_chat/tool_calls_parallel", cuts)
+    first = completion.tool_calls[0]
+    turn = [completion.to_message(), Message.tool(first.id, '{"temp": 15}')]
+    body = build_chat_body(Request([Message.user("Weather?"), *turn]), model="gpt-4o")
+    assert body["messages"][1:] == [
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                }
+                for call in completion.tool_calls
+            ],
+        },
+        {"role": "tool", "content": '{"temp": 15}', "tool_call_id": first.id},
+    ]
+    assert [call.name for call in completion.tool_calls] == [
+        "get_weather",
+        "get_weather",
+        "get_time",
+    ]
+
+
+def test_ollama_tool_calls_round_trip_to_the_documented_messages() -> None:
+    decoder = OllamaDecoder(provider="ollama", requested_model="llama3.2")
+    wire = (DATA / "ollama/tool_calls_parallel.ndjson").read_bytes()
+    collector = CompletionCollector()
+    collector.feed_batch(feed_all(decoder, [wire]))
+    completion = collector.result()
+    first = completion.tool_calls[0]
+    turn = [completion.to_message(), Message.tool(first.id, "22", name=first.name)]
+    body = build_ollama_body(Request([Message.user("Weather?"), *turn]), model="llama3.2")
+    assistant, result = body["messages"][1:]
+    assert assistant["role"] == "assistant"
+    assert [call["function"] for call in assistant["tool_calls"]] == [
+        {"name": call.name, "arguments": json.loads(call.arguments)}
+        for call in completion.tool_calls
+    ]
+    assert (result["role"], result["content"], result["tool_name"]) == ("tool", "22", first.name)
