@@ -67,9 +67,18 @@ async def test_provider_with_a_malformed_key_fails_when_built(kit: Kit) -> None:
     assert sent == []
 
 
-def test_a_credential_in_extra_headers_is_checked_too() -> None:
-    with pytest.raises(AuthenticationError, match="control character"):
-        eventide.providers.OpenAIChat(base_url="http://t", headers={"api-key": "abc\x01def"})
+@pytest.mark.parametrize(
+    ("header", "value", "problem"),
+    [
+        ("api-key", "abc\x01def", "control character"),
+        ("authorization", "Bearer abc-def\n", "whitespace"),  # checked as given, not split
+    ],
+)
+def test_a_credential_in_extra_headers_is_checked_too(
+    header: str, value: str, problem: str
+) -> None:
+    with pytest.raises(AuthenticationError, match=problem):
+        eventide.providers.OpenAIChat(base_url="http://t", headers={header: value})
 
 
 # -- redaction -------------------------------------------------------------------------------

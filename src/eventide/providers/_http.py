@@ -13,7 +13,7 @@ from .._errors import AuthenticationError, RequestError
 from .._http_source import HTTPSource
 from .._request import Request, as_request
 from .._resource import AsyncResource
-from .._secrets import Redactor, check_key, secret_headers
+from .._secrets import Redactor, check_key, is_credential, secret_headers
 from .._stream import EventStream
 from .._timeouts import Timeouts
 from .._transport import USER_AGENT, HTTPRequest, Refusal, transport_slot
@@ -126,7 +126,8 @@ class HTTPProvider(AsyncResource):
         key = api_key if api_key is not None else _environment(self.key_env)
         self._secret = key or None
         self._name = name or self.default_name
-        for secret in ([key] if key else []) + secret_headers(headers or {}):
+        given = [value for name, value in (headers or {}).items() if is_credential(name)]
+        for secret in ([key] if key else []) + given:  # as given: a newline is a fault too
             check_key(secret, provider=self._name)
         self.base_url = self._base_url(
             base_url or _environment(self.base_url_env) or self.default_base_url
