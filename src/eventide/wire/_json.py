@@ -52,3 +52,10 @@ def loads(text: str) -> Any:
 def int_or_none(value: Any) -> int | None:
     """`value` if it is a JSON integer (not a bool), else None: a count as it was reported."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def nested_int(data: dict[str, Any], outer: str, key: str) -> int | None:
+    """``data[outer][key]`` as `int_or_none` reads it; None when `outer` is not an object
+    (``usage.prompt_tokens_details.cached_tokens`` and the like)."""
+    inner = data.get(outer)
+    return int_or_none(inner.get(key)) if isinstance(inner, dict) else None

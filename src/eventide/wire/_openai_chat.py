@@ -64,7 +64,7 @@ from .._events import (
 )
 from ._base import ErrorPayload
 from ._driver import MapperBase, StreamDecoder
-from ._json import int_or_none
+from ._json import int_or_none, nested_int
 from ._openai_chat_body import build_chat_body as build_chat_body
 from ._openai_errors import openai_error as openai_error
 from ._served import ServedModel
@@ -306,19 +306,14 @@ class OpenAIChatDecoder(StreamDecoder):
 
 
 def _usage(data: dict[str, Any]) -> Usage:
-    prompt_details = data.get("prompt_tokens_details")
-    completion_details = data.get("completion_tokens_details")
-    cached = (
-        int_or_none(prompt_details.get("cached_tokens"))
-        if isinstance(prompt_details, dict)
-        else int_or_none(data.get("prompt_cache_hit_tokens"))  # DeepSeek's own name
-    )
+    if isinstance(data.get("prompt_tokens_details"), dict):
+        cached = nested_int(data, "prompt_tokens_details", "cached_tokens")
+    else:
+        cached = int_or_none(data.get("prompt_cache_hit_tokens"))  # DeepSeek's own name
     return Usage(
         input_tokens=int_or_none(data.get("prompt_tokens")),
         output_tokens=int_or_none(data.get("completion_tokens")),
         total_tokens=int_or_none(data.get("total_tokens")),
         cache_read_tokens=cached,
-        reasoning_tokens=int_or_none(completion_details.get("reasoning_tokens"))
-        if isinstance(completion_details, dict)
-        else None,
+        reasoning_tokens=nested_int(data, "completion_tokens_details", "reasoning_tokens"),
     )

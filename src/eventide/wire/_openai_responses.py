@@ -70,7 +70,7 @@ from .._events import (
 )
 from ._base import ErrorPayload
 from ._driver import MapperBase, StreamDecoder, served
-from ._json import int_or_none
+from ._json import int_or_none, nested_int
 from ._openai_errors import openai_responses_error as openai_responses_error
 from ._openai_responses_body import build_responses_body as build_responses_body
 from ._served import ServedModel
@@ -119,18 +119,12 @@ def _object(event: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def _usage(data: dict[str, Any]) -> Usage:
-    input_details = data.get("input_tokens_details")
-    output_details = data.get("output_tokens_details")
     return Usage(
         input_tokens=int_or_none(data.get("input_tokens")),
         output_tokens=int_or_none(data.get("output_tokens")),
         total_tokens=int_or_none(data.get("total_tokens")),
-        cache_read_tokens=int_or_none(input_details.get("cached_tokens"))
-        if isinstance(input_details, dict)
-        else None,
-        reasoning_tokens=int_or_none(output_details.get("reasoning_tokens"))
-        if isinstance(output_details, dict)
-        else None,
+        cache_read_tokens=nested_int(data, "input_tokens_details", "cached_tokens"),
+        reasoning_tokens=nested_int(data, "output_tokens_details", "reasoning_tokens"),
     )
 
 
