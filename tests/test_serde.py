@@ -236,5 +236,11 @@ def test_serde_content_parts_are_tagged_by_type() -> None:
     data = unstructure(Request([Message.user([TextPart("a"), ImagePart(url="http://i/x.png")])]))
     assert data["messages"][0]["content"] == [
         {"type": "text", "text": "a"},
-        {"type": "image", "url": "http://i/x.png", "data": None, "media_type": None},
+        {
+            "type": "image",
+            "url": "http://i/x.png",
+            "data": None,
+            "media_type": None,
+            "detail": None,
+        },
     ]

@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol, TypeAlias, TypeVar, final, get_args
 import attrs
 
 from ._events import Reasoning, ToolCall
+from ._secrets import REDACTED, is_credential
 from ._validate import (
     check_bool,
     check_integer,
@@ -26,6 +27,7 @@ from ._validate import (
 
 __all__ = [
     "ContentPart",
+    "Detail",
     "Effort",
     "ImagePart",
     "JSONSchema",
@@ -61,6 +63,16 @@ Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
 _ROLES: tuple[str, ...] = get_args(Role)
 
 
+Detail: TypeAlias = Literal["auto", "low", "high"]
+_DETAILS: tuple[str, ...] = get_args(Detail)
+
+
+def _check_detail(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and value not in _DETAILS:
+        wanted = ", ".join(map(repr, _DETAILS))
+        raise ValueError(f"detail must be one of {wanted} or None, not {value!r}")
+
+
 @final
 @attrs.frozen
 class TextPart:
@@ -77,6 +89,9 @@ class ImagePart:
     url: str | None = attrs.field(default=None, validator=_optional(check_text))
     data: str | None = attrs.field(default=None, validator=_optional(check_text))
     media_type: str | None = attrs.field(default=None, validator=_optional(check_text))
+    detail: Detail | None = attrs.field(default=None, kw_only=True, validator=_check_detail)
+    """How closely the model looks (OpenAI's ``"auto"``, ``"low"``, ``"high"``); None:
+    the provider's default. APIs without the setting leave it out."""
 
     def __attrs_post_init__(self) -> None:
         if (self.url is None) == (self.data is None):
@@ -233,6 +248,9 @@ class ToolSpec:
     parameters: dict[str, Any] = attrs.field(
         factory=lambda: {"type": "object"}, converter=_parameters, hash=False
     )
+    strict: bool | None = attrs.field(default=None, kw_only=True, validator=_optional(check_bool))
+    """Whether the provider must hold the arguments to the schema exactly (OpenAI's
+    ``strict``); None: the provider's default."""
 
 
 def _tools(value: Iterable[ToolSpec]) -> tuple[ToolSpec, ...]:
@@ -332,6 +350,33 @@ def _check_reasoning(instance: object, attribute: attrs.Attribute[Any], value: o
         raise TypeError(f"reasoning must be a ReasoningConfig, not {type_name(value)}")
 
 
+def _params(value: Mapping[str, Any]) -> dict[str, Any]:
+    return _json_dict("openai_params", value)
+
+
+def _strings(field: str, value: Mapping[str, str]) -> dict[str, str]:
+    """A copy of a dict of strings (HTTP headers, query parameters), each checked."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{field} must be a dict, not {type_name(value)}")
+    return {
+        check_text(f"{field} name", name): check_text(f"{field}[{name!r}]", item)
+        for name, item in value.items()
+    }
+
+
+def _header_dict(value: Mapping[str, str]) -> dict[str, str]:
+    return _strings("headers", value)
+
+
+def _query_dict(value: Mapping[str, str]) -> dict[str, str]:
+    return _strings("query", value)
+
+
+def _headers_repr(headers: Mapping[str, str]) -> str:
+    """The headers, a credential's value hidden."""
+    return repr({k: REDACTED if is_credential(k) else v for k, v in headers.items()})
+
+
 def _messages(value: Iterable[Message]) -> tuple[Message, ...]:
     return _tuple_of("messages", Message, value)
 
@@ -354,6 +399,13 @@ class Request:
         response_format: Structured output: a `JSONSchema`, or ``"json"`` for JSON mode;
             None: text.
         reasoning: A `ReasoningConfig` (effort and/or token budget); None: provider default.
+        openai_params: Chat Completions parameters that have no neutral field, in OpenAI's
+            form (``logit_bias``, ``store``, ``metadata``, ``service_tier``, ``user``, ...).
+            The OpenAI chat API sends them as they are; every other API maps those it has
+            an equivalent for and refuses the rest before any I/O (`RequestError`).
+        headers: Extra HTTP headers of this request (over the provider's own); a
+            credential's value never appears in the repr.
+        query: Extra URL query parameters of this request.
     """
 
     messages: tuple[Message, ...] = attrs.field(converter=_messages)
@@ -372,6 +424,11 @@ class Request:
         default=None, validator=_check_response_format
     )
     reasoning: ReasoningConfig | None = attrs.field(default=None, validator=_check_reasoning)
+    openai_params: dict[str, Any] = attrs.field(factory=dict, converter=_params, hash=False)
+    headers: dict[str, str] = attrs.field(
+        factory=dict, converter=_header_dict, hash=False, repr=_headers_repr
+    )
+    query: dict[str, str] = attrs.field(factory=dict, converter=_query_dict, hash=False)
 
     @messages.validator
     def _check_messages(self, attribute: attrs.Attribute[Any], value: tuple[Message, ...]) -> None:

@@ -1,10 +1,10 @@
 """Client facades: `AsyncClient`, `Client` and the OpenAI/g4f-shaped surface, on one pipeline."""
 
 from ._async import AsyncClient as AsyncClient
-from ._async import ChunkStream as ChunkStream
 from ._batch import Batch as Batch
 from ._batch import BatchItem as BatchItem
 from ._batch import BatchResult as BatchResult
+from ._chunks import ChunkStream as ChunkStream
 from ._shapes import ChatCompletion as ChatCompletion
 from ._shapes import ChatCompletionChunk as ChatCompletionChunk
 from ._sync import Client as Client

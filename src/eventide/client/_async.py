@@ -8,8 +8,7 @@ each reports the same text, reasoning, tool calls, usage, finish reason, provide
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterable, Awaitable, Generator, Iterable, Sequence
+from collections.abc import AsyncIterable, Awaitable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, final
 
 from .._errors import Error
@@ -19,8 +18,8 @@ from ..collectors import collect, first_metadata
 from ..providers._registry import default_provider
 from ..routing import Fallback
 from ._batch import Batch, BatchItem
-from ._chat import Chat
-from ._shapes import ChatCompletion, ChatCompletionChunk, Chunker
+from ._chat import CallOptions, Chat
+from ._chunks import ChunkStream, chat_completion
 
 if TYPE_CHECKING:
     from .._completion import Completion
@@ -28,8 +27,9 @@ if TYPE_CHECKING:
     from .._stream import EventStream
     from .._timeouts import Timeouts
     from ..providers import Provider
+    from ._shapes import ChatCompletion
 
-__all__ = ["AsyncClient", "ChunkStream", "chat_completion", "closed_error"]
+__all__ = ["AsyncClient", "closed_error"]
 
 
 def closed_error(client: object) -> Error:
@@ -76,8 +76,10 @@ class AsyncClient(AsyncResource):
         self.timeouts = timeouts
         self.closed = False
         self.chat: Chat[Awaitable[ChatCompletion], ChunkStream] = Chat(
-            complete=lambda request: chat_completion(self.stream(request)),
-            stream=lambda request: ChunkStream(self.stream(request)),
+            complete=lambda request, options: chat_completion(self._chat_events(request, options)),
+            stream=lambda request, options: ChunkStream(
+                self._chat_events(request, options), options
+            ),
         )
 
     def __repr__(self) -> str:
@@ -102,6 +104,14 @@ class AsyncClient(AsyncResource):
         named = request.model if isinstance(request, Request) else None
         chosen = model or named or self.model
         return self.provider.stream(request, model=chosen, timeouts=self.timeouts)
+
+    def _chat_events(self, request: Request, options: CallOptions) -> EventStream:
+        """The events behind one ``chat.completions.create`` call."""
+        if self.closed:
+            raise closed_error(self)
+        chosen = request.model or self.model
+        timeouts = options.timeouts if options.timeouts is not None else self.timeouts
+        return self.provider.stream(request, model=chosen, timeouts=timeouts)
 
     async def complete(self, request: Request | str, *, model: str | None = None) -> Completion:
         """The whole response. Raises the stream's `eventide.Error`, ``partial`` set."""
@@ -135,49 +145,3 @@ class AsyncClient(AsyncResource):
         if self.closed:
             raise closed_error(self)
         return Batch(self, items, max_concurrency=max_concurrency, ordered=ordered, model=model)
-
-
-async def chat_completion(events: EventStream) -> ChatCompletion:
-    """The `ChatCompletion` of a whole stream (closed after)."""
-    return ChatCompletion.from_completion(await collect(events), created=int(time.time()))
-
-
-@final
-class ChunkStream(AsyncResource):
-    """`ChatCompletionChunk` objects, one per event; awaitable (to itself) and iterable."""
-
-    __slots__ = ("__weakref__", "_chunk", "_events")
-
-    def __init__(self, events: EventStream) -> None:
-        self._events = events
-        self._chunk = Chunker(created=int(time.time()))
-
-    def __await__(self) -> Generator[Any, None, ChunkStream]:
-        async def itself() -> ChunkStream:
-            return self
-
-        return itself().__await__()
-
-    def __aiter__(self) -> ChunkStream:
-        return self
-
-    async def __anext__(self) -> ChatCompletionChunk:
-        while True:
-            chunk = self._chunk(await self._events.__anext__())
-            if chunk is not None:
-                return chunk
-
-    async def receive_batch(self) -> list[ChatCompletionChunk]:
-        """The chunks of the next network read (never empty); `StopAsyncIteration` at the end.
-
-        The sync `Client` pulls these, one thread crossing per read rather than per chunk.
-        """
-        while True:
-            chunk = self._chunk
-            kept = [c for c in map(chunk, await self._events.receive_batch()) if c is not None]
-            if kept:
-                return kept
-
-    async def aclose(self) -> None:
-        """Close the underlying stream (and its connection)."""
-        await self._events.aclose()

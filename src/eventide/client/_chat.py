@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, final, overload
 
+import attrs
+
+from .._timeouts import Timeouts
 from ._params import request_from_openai
 
 if TYPE_CHECKING:
@@ -13,10 +16,26 @@ if TYPE_CHECKING:
 
     from .._request import Message, Request, ToolSpec
 
-__all__ = ["Chat", "Completions"]
+__all__ = ["CallOptions", "Chat", "Completions"]
 
 CompletionT = TypeVar("CompletionT")
 StreamT = TypeVar("StreamT")
+
+
+@final
+@attrs.frozen
+class CallOptions:
+    """What one ``create`` call asks of the client, beside the `Request` itself.
+
+    Attributes:
+        timeouts: This call's time budgets (OpenAI's per-call ``timeout=``); None: the
+            client's.
+        include_usage: ``stream_options={"include_usage": True}``: the chunk stream ends
+            with OpenAI's usage chunk (empty ``choices``), after the finish chunk.
+    """
+
+    timeouts: Timeouts | None = None
+    include_usage: bool = False
 
 
 @final
@@ -28,8 +47,8 @@ class Chat(Generic[CompletionT, StreamT]):
     def __init__(
         self,
         *,
-        complete: Callable[[Request], CompletionT],
-        stream: Callable[[Request], StreamT],
+        complete: Callable[[Request, CallOptions], CompletionT],
+        stream: Callable[[Request, CallOptions], StreamT],
     ) -> None:
         self.completions = Completions(complete=complete, stream=stream)
 
@@ -43,8 +62,8 @@ class Completions(Generic[CompletionT, StreamT]):
     def __init__(
         self,
         *,
-        complete: Callable[[Request], CompletionT],
-        stream: Callable[[Request], StreamT],
+        complete: Callable[[Request, CallOptions], CompletionT],
+        stream: Callable[[Request, CallOptions], StreamT],
     ) -> None:
         self._complete = complete
         self._stream = stream
@@ -106,4 +125,5 @@ class Completions(Generic[CompletionT, StreamT]):
         if not isinstance(stream, bool):
             raise TypeError(f"stream must be True or False, not {stream!r}")
         request = request_from_openai(messages=messages, model=model, tools=tools, **params)
-        return self._stream(request) if stream else self._complete(request)
+        options = CallOptions()
+        return self._stream(request, options) if stream else self._complete(request, options)

@@ -60,9 +60,13 @@ def _parts(content: Any) -> str | list[ContentPart]:
     return parts
 
 
-def _message(raw: Message | Mapping[str, Any], position: int) -> Message:
-    if isinstance(raw, Message):
-        return raw
+def _message(given: object, position: int) -> Message:
+    if isinstance(given, Message):
+        return given
+    raw: object = given
+    dump: Any = getattr(given, "model_dump", None)
+    if callable(dump) and not isinstance(given, Mapping):
+        raw = dump(exclude_none=True)  # a result's message (OpenAI-shaped), appended as-is
     if not isinstance(raw, Mapping):
         raise TypeError(
             f"messages[{position}] must be a dict or a Message, not {type(raw).__name__}"

@@ -39,8 +39,9 @@ from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, final
 import trio
 
 from .._errors import Error
-from ._async import AsyncClient, ChunkStream, chat_completion, closed_error
-from ._chat import Chat
+from ._async import AsyncClient, closed_error
+from ._chat import CallOptions, Chat
+from ._chunks import ChunkStream, chat_completion
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
@@ -156,12 +157,13 @@ class Client:
         events = self._async.stream(request, model=model)
         return self._pull(events, events.receive_batch)
 
-    def _chat_completion(self, request: Request) -> ChatCompletion:
-        return self._loop_thread().call(chat_completion, self._async.stream(request))
+    def _chat_completion(self, request: Request, options: CallOptions) -> ChatCompletion:
+        events = self._async._chat_events(request, options)
+        return self._loop_thread().call(chat_completion, events)
 
-    def _chat_chunks(self, request: Request) -> Iterator[ChatCompletionChunk]:
+    def _chat_chunks(self, request: Request, options: CallOptions) -> Iterator[ChatCompletionChunk]:
         self._loop_thread()
-        chunks = ChunkStream(self._async.stream(request))
+        chunks = ChunkStream(self._async._chat_events(request, options), options)
         return self._pull(chunks, chunks.receive_batch)
 
     def batch(

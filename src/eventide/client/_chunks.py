@@ -1,0 +1,66 @@
+"""The OpenAI-shaped views of one `EventStream`: `ChunkStream` (chunks, as they come) and
+`chat_completion` (the whole `ChatCompletion`)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, final
+
+from .._resource import AsyncResource
+from ..collectors import collect
+from ._chat import CallOptions
+from ._shapes import ChatCompletion, ChatCompletionChunk, Chunker
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+    from .._stream import EventStream
+
+__all__ = ["ChunkStream", "chat_completion"]
+
+
+async def chat_completion(events: EventStream) -> ChatCompletion:
+    """The `ChatCompletion` of a whole stream (closed after)."""
+    return ChatCompletion.from_completion(await collect(events), created=int(time.time()))
+
+
+@final
+class ChunkStream(AsyncResource):
+    """`ChatCompletionChunk` objects, one per event; awaitable (to itself) and iterable."""
+
+    __slots__ = ("__weakref__", "_chunk", "_events", "options")
+
+    def __init__(self, events: EventStream, options: CallOptions | None = None) -> None:
+        self._events = events
+        self.options = options if options is not None else CallOptions()
+        self._chunk = Chunker(created=int(time.time()))
+
+    def __await__(self) -> Generator[Any, None, ChunkStream]:
+        async def itself() -> ChunkStream:
+            return self
+
+        return itself().__await__()
+
+    def __aiter__(self) -> ChunkStream:
+        return self
+
+    async def __anext__(self) -> ChatCompletionChunk:
+        while True:
+            chunk = self._chunk(await self._events.__anext__())
+            if chunk is not None:
+                return chunk
+
+    async def receive_batch(self) -> list[ChatCompletionChunk]:
+        """The chunks of the next network read (never empty); `StopAsyncIteration` at the end.
+
+        The sync `Client` pulls these, one thread crossing per read rather than per chunk.
+        """
+        while True:
+            chunk = self._chunk
+            kept = [c for c in map(chunk, await self._events.receive_batch()) if c is not None]
+            if kept:
+                return kept
+
+    async def aclose(self) -> None:
+        """Close the underlying stream (and its connection)."""
+        await self._events.aclose()
