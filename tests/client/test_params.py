@@ -169,7 +169,7 @@ SCHEMA: dict[str, Any] = {"type": "object", "properties": {"a": {"type": "string
 
 
 @pytest.mark.parametrize(
-    ("arguments", "response_format", "reasoning", "extra"),
+    ("arguments", "response_format", "reasoning", "sent"),
     [
         ({"response_format": {"type": "json_object"}}, "json", None, {}),
         (  # OpenAI's strict defaults to false
@@ -194,7 +194,7 @@ SCHEMA: dict[str, Any] = {"type": "object", "properties": {"a": {"type": "string
             None,
             {},
         ),
-        (  # what the neutral field cannot hold exactly goes on as it is
+        (  # what the neutral field cannot hold exactly goes on as it is, an OpenAI parameter
             {"response_format": {"type": "text"}},
             None,
             None,
@@ -222,17 +222,18 @@ SCHEMA: dict[str, Any] = {"type": "object", "properties": {"a": {"type": "string
             {"reasoning_effort": "high", "extra_body": {"reasoning_effort": "xhigh"}},
             None,
             ReasoningConfig(effort="high"),
-            {"reasoning_effort": "xhigh"},
+            {},
         ),
     ],
 )
 def test_params_map_response_format_and_reasoning_effort(
-    arguments: dict[str, Any], response_format: Any, reasoning: Any, extra: dict[str, Any]
+    arguments: dict[str, Any], response_format: Any, reasoning: Any, sent: dict[str, Any]
 ) -> None:
     request = request_from_openai(model="m", messages="hi", **arguments)
     assert request.response_format == response_format
     assert request.reasoning == reasoning
-    assert request.extra == extra
+    assert request.openai_params == sent
+    assert request.extra == arguments.get("extra_body", {})
 
 
 @pytest.mark.parametrize(
