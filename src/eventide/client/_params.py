@@ -261,8 +261,9 @@ _CHECKS: Final[Mapping[str, Callable[[str, Any], object]]] = {
     "web_search_options": _checked_dict,
 }
 OPENAI_PARAMS: Final = frozenset(_CHECKS) | {"reasoning_effort", "response_format"}
-"""Every name `Request.openai_params` may hold (besides ``max_completion_tokens`` and
-``max_tokens``, which say which name the caller used for `Request.max_tokens`)."""
+"""Every name `Request.openai_params` may hold besides ``max_completion_tokens`` and
+``max_tokens`` (which say which name the caller used for `Request.max_tokens`) and ``n``
+(always 1)."""
 
 _DEPRECATED = ("functions", "function_call")
 
@@ -391,6 +392,8 @@ def request_from_openai(
                 f"n must be 1, not {n}: eventide streams one choice (make {n} calls instead)"
             )
     params = {key: value for key, value in other.items() if value is not None}
+    if n is not None:
+        params["n"] = n  # 1: sent as given, to OpenAI
     for name, value in params.items():
         if name in _CHECKS:
             _CHECKS[name](name, value)

@@ -41,7 +41,8 @@ values; ``{}``: nothing to send), or None when this value has no equivalent."""
 
 
 def _consumed(value: object) -> Mapping[str, Any]:
-    """Already sent: the value is in a neutral `Request` field too (``max_tokens``)."""
+    """Already sent: the value is in a neutral `Request` field too (``max_tokens``), or is
+    every API's default (``n``, always 1)."""
     return {}
 
 
@@ -75,15 +76,17 @@ def _responses_stream_options(value: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 _ANTHROPIC_TIERS: Final = {"auto": "auto", "default": "standard_only"}
-_TOKENS: Final[Mapping[str, Rule]] = {"max_tokens": _consumed, "max_completion_tokens": _consumed}
+_NEUTRAL: Final[Mapping[str, Rule]] = dict.fromkeys(
+    ("max_tokens", "max_completion_tokens", "n"), _consumed
+)
 _COMMON: Final[Mapping[str, Rule]] = {
-    **_TOKENS,
+    **_NEUTRAL,
     "response_format": _text_only,
     "stream_options": _usage_only,
 }
 
 RESPONSES_PARAMS: Final[Mapping[str, Rule]] = {
-    **_TOKENS,
+    **_NEUTRAL,
     "logprobs": lambda on: {"include": ["message.output_text.logprobs"]} if on else {},
     "metadata": "metadata",
     "moderation": "moderation",
