@@ -105,34 +105,21 @@ def test_chat_body_sends_tool_strict_and_image_detail_only_when_set() -> None:
 
 # -- the other APIs: one table each --------------------------------------------------------------
 
+# The parameters the Responses API has under the same name and in the same form.
+RESPONSES_AS_GIVEN: dict[str, Any] = {
+    "store": False,
+    "metadata": {"team": "docs"},
+    "service_tier": "flex",
+    "parallel_tool_calls": False,
+    "user": "u",
+    "safety_identifier": "h",
+    "prompt_cache_key": "k",
+    "prompt_cache_retention": "24h",
+    "top_logprobs": 2,
+    "moderation": {"model": "omni-moderation-latest"},
+}
 MAPPED: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
-    (
-        "openai-responses",
-        {
-            "store": False,
-            "metadata": {"team": "docs"},
-            "service_tier": "flex",
-            "parallel_tool_calls": False,
-            "user": "u",
-            "safety_identifier": "h",
-            "prompt_cache_key": "k",
-            "prompt_cache_retention": "24h",
-            "top_logprobs": 2,
-            "moderation": {"model": "omni-moderation-latest"},
-        },
-        {
-            "store": False,
-            "metadata": {"team": "docs"},
-            "service_tier": "flex",
-            "parallel_tool_calls": False,
-            "user": "u",
-            "safety_identifier": "h",
-            "prompt_cache_key": "k",
-            "prompt_cache_retention": "24h",
-            "top_logprobs": 2,
-            "moderation": {"model": "omni-moderation-latest"},
-        },
-    ),
+    ("openai-responses", RESPONSES_AS_GIVEN, RESPONSES_AS_GIVEN),
     (
         "openai-responses",
         {"logprobs": True, "verbosity": "low", "reasoning_effort": "minimal"},
