@@ -317,3 +317,8 @@ def test_apply_params_copies_values_and_writes_nothing_when_it_refuses() -> None
     with pytest.raises(ValueError, match=r"^store=True has no equivalent in the Test API"):
         apply_params(made, {"user": "u", "store": True}, table, api="Test API")
     assert made == untouched
+
+
+def test_chat_body_takes_a_hand_built_max_completion_tokens_alone() -> None:
+    made = body(build_chat_body, openai_params={"max_completion_tokens": 9})
+    assert (made["max_completion_tokens"], "max_tokens" in made) == (9, False)

@@ -126,7 +126,7 @@ def build_chat_body(request: Request, *, model: str) -> dict[str, Any]:
         body["reasoning_effort"] = request.reasoning.require_effort("OpenAI Chat Completions")
     params = request.openai_params
     if "max_completion_tokens" in params:
-        del body["max_tokens"]
+        body.pop("max_tokens", None)
     body.update(params)
     body["stream_options"] = {**params.get("stream_options", {}), "include_usage": True}
     body.update(request.extra)
