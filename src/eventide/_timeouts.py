@@ -6,7 +6,9 @@ from typing import final
 
 import attrs
 
-__all__ = ["Timeouts"]
+from ._validate import check_number
+
+__all__ = ["Timeouts", "as_timeouts"]
 
 
 def _budget(value: float | None) -> float | None:
@@ -45,3 +47,32 @@ class Timeouts:
     first_event: float | None = attrs.field(default=None, converter=_budget)
     idle: float | None = attrs.field(default=None, converter=_budget)
     total: float | None = attrs.field(default=None, converter=_budget)
+
+    @classmethod
+    def from_seconds(cls, seconds: float) -> Timeouts:
+        """One budget for every HTTP operation, as OpenAI's ``timeout=60.0`` means it.
+
+        openai-python hands a float to ``httpx.Timeout(seconds)``, which sets connect, read,
+        write and pool to that number and has no budget for the whole response: so does
+        this (``first_event``, ``idle`` and ``total`` stay None).
+
+        Raises:
+            TypeError: `seconds` is not a number.
+            ValueError: It is not positive and finite.
+        """
+        check_number("timeout", seconds, low=0)
+        return cls(connect=seconds, read=seconds, write=seconds, pool=seconds)
+
+
+def as_timeouts(value: float | Timeouts | None) -> Timeouts | None:
+    """A ``timeout=`` argument (a number of seconds, a `Timeouts`, or None) as `Timeouts`.
+
+    None stays None (the caller's default applies); a number is `Timeouts.from_seconds`.
+
+    Raises:
+        TypeError: Anything else (the message names ``timeout``).
+        ValueError: A number that is not positive and finite.
+    """
+    if value is None or isinstance(value, Timeouts):
+        return value
+    return Timeouts.from_seconds(value)

@@ -140,7 +140,7 @@ async def test_create_sends_openai_style_arguments(
     assert [m["role"] for m in body["messages"]] == ["system", "user", "assistant", "tool"]
     assert body["messages"][2]["tool_calls"][0]["function"]["name"] == "look"
     assert body["tools"][0]["function"]["name"] == "look"
-    assert (body["temperature"], body["max_tokens"], body["stop"]) == (0.2, 50, ["END"])
+    assert (body["temperature"], body["max_completion_tokens"], body["stop"]) == (0.2, 50, ["END"])
     assert (body["response_format"], body["top_k"]) == ({"type": "text"}, 3)
 
 

@@ -4,17 +4,18 @@ only in what a call returns, so one generic namespace checks the arguments, buil
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, final, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Unpack, final, overload
 
 import attrs
 
-from .._timeouts import Timeouts
-from ._params import request_from_openai
+from .._timeouts import Timeouts, as_timeouts
+from ._params import include_usage, request_from_openai
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Sequence
 
-    from .._request import Message, Request, ToolSpec
+    from .._request import Request
+    from ._params import CreateParams, MessageLike
 
 __all__ = ["CallOptions", "Chat", "Completions"]
 
@@ -72,42 +73,38 @@ class Completions(Generic[CompletionT, StreamT]):
     def create(
         self,
         *,
-        messages: Sequence[Message | Mapping[str, Any]] | str,
+        messages: Sequence[MessageLike] | str,
         model: str | None = ...,
-        stream: Literal[False] = ...,
-        tools: Sequence[ToolSpec | Mapping[str, Any]] | None = ...,
-        **params: Any,
+        stream: Literal[False] | None = ...,
+        **params: Unpack[CreateParams],
     ) -> CompletionT: ...
 
     @overload
     def create(
         self,
         *,
-        messages: Sequence[Message | Mapping[str, Any]] | str,
+        messages: Sequence[MessageLike] | str,
         model: str | None = ...,
         stream: Literal[True],
-        tools: Sequence[ToolSpec | Mapping[str, Any]] | None = ...,
-        **params: Any,
+        **params: Unpack[CreateParams],
     ) -> StreamT: ...
 
     @overload
     def create(
         self,
         *,
-        messages: Sequence[Message | Mapping[str, Any]] | str,
+        messages: Sequence[MessageLike] | str,
         model: str | None = ...,
         stream: bool,
-        tools: Sequence[ToolSpec | Mapping[str, Any]] | None = ...,
-        **params: Any,
+        **params: Unpack[CreateParams],
     ) -> CompletionT | StreamT: ...
 
     def create(
         self,
         *,
-        messages: Sequence[Message | Mapping[str, Any]] | str,
+        messages: Sequence[MessageLike] | str,
         model: str | None = None,
-        stream: bool = False,
-        tools: Sequence[ToolSpec | Mapping[str, Any]] | None = None,
+        stream: bool | None = False,
         **params: Any,
     ) -> CompletionT | StreamT:
         """OpenAI's ``chat.completions.create``, on eventide's stream.
@@ -118,12 +115,26 @@ class Completions(Generic[CompletionT, StreamT]):
         ``.provider`` and ``.model``, the first is the metadata chunk, and leaving the loop
         closes the connection. `Client`: the same without ``await``, and with ``for``.
 
+        Takes every keyword of openai-python's ``create`` (`CreateParams`, typed as it types
+        them): those with a neutral `Request` field go there, the rest to
+        `Request.openai_params`, which the OpenAI chat API sends as they are and every other
+        API maps or refuses before any I/O (docs/providers.md, "OpenAI parameters").
+        ``extra_body`` is merged into the body last, ``extra_headers`` and ``extra_query``
+        go with this request, ``timeout`` (seconds, or `Timeouts`) replaces the client's
+        budgets for this call, and ``stream_options={"include_usage": True}`` ends the chunk
+        stream with OpenAI's usage chunk.
+
         Raises:
-            TypeError, ValueError: Invalid arguments, before any I/O.
+            TypeError, ValueError: Invalid arguments, before any I/O: an unknown keyword
+                (the message names ``extra_body=``), ``n`` other than 1, OpenAI's deprecated
+                ``functions``/``function_call`` (it names ``tools=``).
             Error: The client is closed.
         """
-        if not isinstance(stream, bool):
+        if stream is not None and not isinstance(stream, bool):
             raise TypeError(f"stream must be True or False, not {stream!r}")
-        request = request_from_openai(messages=messages, model=model, tools=tools, **params)
-        options = CallOptions()
+        options = CallOptions(
+            timeouts=as_timeouts(params.pop("timeout", None)),
+            include_usage=include_usage(params.get("stream_options")),
+        )
+        request = request_from_openai(messages=messages, model=model, **params)
         return self._stream(request, options) if stream else self._complete(request, options)

@@ -25,6 +25,7 @@ import json
 from typing import TYPE_CHECKING, Any, Final
 
 from .._request import ImagePart, Message, ReasoningConfig, Request, ResponseFormat, TextPart
+from ._params_body import ANTHROPIC_PARAMS, apply_params
 from ._text import excerpt
 
 if TYPE_CHECKING:
@@ -189,13 +190,16 @@ def build_anthropic_body(request: Request, *, model: str) -> dict[str, Any]:
     API are dropped). ``max_tokens`` defaults to `DEFAULT_MAX_TOKENS`; ``seed`` has no Messages API
     equivalent and is not sent. `Request.response_format` and `Request.reasoning` become
     ``output_config`` and ``thinking`` (module docstring); with a thinking budget and no
-    `Request.max_tokens`, ``max_tokens`` is the budget plus `DEFAULT_MAX_TOKENS`.
-    ``Request.extra`` is merged last.
+    `Request.max_tokens`, ``max_tokens`` is the budget plus `DEFAULT_MAX_TOKENS`. A strict
+    tool is sent with ``"strict": true``. `Request.openai_params` go to their Messages API
+    fields (`ANTHROPIC_PARAMS`: ``user`` as ``metadata.user_id``, ``parallel_tool_calls``
+    as ``tool_choice.disable_parallel_tool_use``...). ``Request.extra`` is merged last.
 
     Raises:
         ValueError: An assistant tool call whose arguments are not a JSON object, a tool
             message without a ``tool_call_id``, ``response_format="json"``, or a thinking
-            budget with a ``tool_choice`` that forces a tool.
+            budget with a ``tool_choice`` that forces a tool; an OpenAI parameter the
+            Messages API has no equivalent of.
     """
     system, messages = _messages(request.messages)
     body: dict[str, Any] = {
@@ -213,6 +217,8 @@ def build_anthropic_body(request: Request, *, model: str) -> dict[str, Any]:
             if tool.description:
                 spec["description"] = tool.description
             spec["input_schema"] = copy.deepcopy(tool.parameters)
+            if tool.strict:  # "Strict tool use" (structured outputs guide, read 2026-12)
+                spec["strict"] = True
             tools.append(spec)
         body["tools"] = tools
     if request.tool_choice is not None:
@@ -231,5 +237,8 @@ def build_anthropic_body(request: Request, *, model: str) -> dict[str, Any]:
     output_config = _output_config(request.response_format, request.reasoning)
     if output_config:
         body["output_config"] = output_config
+    apply_params(body, request.openai_params, ANTHROPIC_PARAMS, api="Anthropic Messages API")
+    if "tool_choice" in body:  # disable_parallel_tool_use alone: on the default choice
+        body["tool_choice"].setdefault("type", "auto")
     body.update(copy.deepcopy(request.extra))
     return body

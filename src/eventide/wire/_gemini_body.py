@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .._request import ImagePart, TextPart
 from ._json import loads
+from ._params_body import GEMINI_PARAMS, apply_params, refuse_strict
 from ._text import excerpt
 
 if TYPE_CHECKING:
@@ -162,18 +163,21 @@ def build_gemini_body(request: Request, *, model: str) -> dict[str, Any]:
     turns role ``model`` (text, then ``functionCall`` parts with ``args`` as an object);
     consecutive tool results become one ``user`` turn of ``functionResponse`` parts, each
     named after the function of the earlier call with the same id. `Request.response_format`
-    and `Request.reasoning` go in ``generationConfig`` (module docstring). `Request.extra` is
-    merged last; an object in it (``generationConfig``, ...) is merged into the one built
-    here rather than replacing it.
+    and `Request.reasoning` go in ``generationConfig`` (module docstring), and so do most of
+    `Request.openai_params` (`GEMINI_PARAMS`). `Request.extra` is merged last; an object in
+    it (``generationConfig``, ...) is merged into the one built here rather than replacing
+    it.
 
     Args:
         request: The request.
         model: The model; it goes in the URL, not in the body.
 
     Raises:
-        ValueError: A tool call whose arguments are not a JSON object, or a tool result
-            whose call is not in the conversation (and that names no function).
+        ValueError: A tool call whose arguments are not a JSON object, a tool result
+            whose call is not in the conversation (and that names no function), a strict
+            tool, or an OpenAI parameter the API has no equivalent of.
     """
+    refuse_strict(request.tools, api="Gemini API")
     system: list[dict[str, Any]] = []
     contents: list[dict[str, Any]] = []
     functions: dict[str, str] = {}  # tool call id -> function name
@@ -226,6 +230,7 @@ def build_gemini_body(request: Request, *, model: str) -> dict[str, Any]:
     config.update(_output_config(request.response_format, request.reasoning))
     if config:
         body["generationConfig"] = config
+    apply_params(body, request.openai_params, GEMINI_PARAMS, api="Gemini API")
     for key, value in copy.deepcopy(request.extra).items():
         current = body.get(key)
         if isinstance(value, dict) and isinstance(current, dict):

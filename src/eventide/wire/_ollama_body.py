@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._request import ImagePart, TextPart
 from ._openai_chat_body import function_tools
+from ._params_body import OLLAMA_PARAMS, apply_params, refuse_strict
 from ._text import excerpt
 
 if TYPE_CHECKING:
@@ -92,12 +93,15 @@ def build_ollama_body(request: Request, *, model: str) -> dict[str, Any]:
     ``"auto"``/``"required"`` send them all. `Request.extra` is merged last; its
     ``options``, if a mapping, is merged into the sampling options rather than replacing them.
     `Request.response_format` becomes ``format``, a reasoning effort ``think``.
+    `Request.openai_params` go by `OLLAMA_PARAMS` (penalties under ``options``).
 
     Raises:
         ValueError: An image given by URL (Ollama only takes base64 data), assistant tool
-            call arguments that are not a JSON object, a `tool_choice` naming no tool, or a
-            reasoning token budget without an effort.
+            call arguments that are not a JSON object, a `tool_choice` naming no tool, a
+            reasoning token budget without an effort, a strict tool, or an OpenAI parameter
+            Ollama has no equivalent of.
     """
+    refuse_strict(request.tools, api="Ollama API")
     tool_names: dict[str, str] = {}
     body: dict[str, Any] = {
         "model": model,
@@ -114,7 +118,7 @@ def build_ollama_body(request: Request, *, model: str) -> dict[str, Any]:
                 f"tool_choice {request.tool_choice!r} is not one of the request's tools"
             )
     if tools:
-        body["tools"] = function_tools(tools)
+        body["tools"] = function_tools(tools, strict=False)
     options: dict[str, Any] = {
         key: value
         for key, value in (
@@ -132,11 +136,12 @@ def build_ollama_body(request: Request, *, model: str) -> dict[str, Any]:
         body["format"] = "json" if response_format == "json" else response_format.schema
     if request.reasoning is not None:
         body["think"] = request.reasoning.require_effort("Ollama")
+    if options:
+        body["options"] = options
+    apply_params(body, request.openai_params, OLLAMA_PARAMS, api="Ollama API")
     extra = copy.deepcopy(request.extra)  # the body is the caller's to change
     extra_options = extra.get("options")
     if isinstance(extra_options, dict):
-        extra["options"] = {**options, **extra_options}
-    elif options:
-        body["options"] = options
+        extra["options"] = {**body.get("options", {}), **extra_options}
     body.update(extra)
     return body

@@ -4,6 +4,9 @@ From the OpenAI API reference, "Create chat completion" (platform.openai.com/doc
 chat, read 2026-12): `Request.response_format` becomes ``response_format``
 (``{"type": "json_schema", "json_schema": {"name", "schema", "strict"}}``, or
 ``{"type": "json_object"}`` for JSON mode) and `Request.reasoning` becomes ``reasoning_effort``.
+`Request.openai_params` go as they are (``stream_options`` merged into the ``include_usage``
+the decoder needs), a tool's ``strict`` into its function and an image's ``detail`` into its
+``image_url``.
 """
 
 from __future__ import annotations
@@ -20,19 +23,21 @@ if TYPE_CHECKING:
 __all__ = ["build_chat_body", "function_tools"]
 
 
-def function_tools(tools: Iterable[ToolSpec]) -> list[dict[str, Any]]:
-    """Tools as Chat Completions ``function`` tools (Ollama takes the same shape)."""
-    return [
-        {
-            "type": "function",
-            "function": {
-                "name": tool.name,
-                "description": tool.description,
-                "parameters": tool.parameters,
-            },
-        }
-        for tool in tools
-    ]
+def _function(tool: ToolSpec, *, strict: bool) -> dict[str, Any]:
+    function: dict[str, Any] = {
+        "name": tool.name,
+        "description": tool.description,
+        "parameters": tool.parameters,
+    }
+    if strict and tool.strict is not None:
+        function["strict"] = tool.strict
+    return {"type": "function", "function": function}
+
+
+def function_tools(tools: Iterable[ToolSpec], *, strict: bool = True) -> list[dict[str, Any]]:
+    """Tools as Chat Completions ``function`` tools (Ollama takes the same shape, without
+    ``strict``: ``strict=False`` leaves it out)."""
+    return [_function(tool, strict=strict) for tool in tools]
 
 
 def _content(message: Message) -> str | list[dict[str, Any]]:
@@ -44,7 +49,8 @@ def _content(message: Message) -> str | list[dict[str, Any]]:
             parts.append({"type": "text", "text": part.text})
         elif isinstance(part, ImagePart):
             url = part.url if part.url is not None else f"data:{part.media_type};base64,{part.data}"
-            parts.append({"type": "image_url", "image_url": {"url": url}})
+            image = {"url": url} if part.detail is None else {"url": url, "detail": part.detail}
+            parts.append({"type": "image_url", "image_url": image})
     return parts
 
 
@@ -80,6 +86,12 @@ def build_chat_body(request: Request, *, model: str) -> dict[str, Any]:
     """The JSON body of a streaming Chat Completions request (a new dict; nothing is shared
     with `request` but read-only leaves such as tool parameter and response schemas).
 
+    `Request.openai_params` are sent as they are, after the neutral fields: with
+    ``max_completion_tokens`` among them, the token limit goes under the name(s) the caller
+    gave. ``stream_options`` always asks ``include_usage`` (the `Usage` event needs it; the
+    client's chunk stream shows the usage chunk only when the caller asked) and keeps the
+    caller's other options. `Request.extra` is merged last.
+
     Raises:
         ValueError: `Request.reasoning` with a token budget and no effort: Chat Completions
             takes only ``reasoning_effort``.
@@ -112,5 +124,10 @@ def build_chat_body(request: Request, *, model: str) -> dict[str, Any]:
         body["response_format"] = _response_format(request.response_format)
     if request.reasoning is not None:
         body["reasoning_effort"] = request.reasoning.require_effort("OpenAI Chat Completions")
+    params = request.openai_params
+    if "max_completion_tokens" in params:
+        body.pop("max_tokens", None)
+    body.update(params)
+    body["stream_options"] = {**params.get("stream_options", {}), "include_usage": True}
     body.update(request.extra)
     return body

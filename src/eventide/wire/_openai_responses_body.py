@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._request import TextPart
+from ._params_body import RESPONSES_PARAMS, apply_params
 
 if TYPE_CHECKING:
     from .._events import Reasoning
@@ -33,7 +34,8 @@ def _input_parts(content: tuple[TextPart | ImagePart, ...]) -> list[dict[str, An
             parts.append({"type": "input_text", "text": part.text})
         else:
             url = part.url if part.url is not None else f"data:{part.media_type};base64,{part.data}"
-            parts.append({"type": "input_image", "image_url": url, "detail": "auto"})
+            detail = part.detail or "auto"
+            parts.append({"type": "input_image", "image_url": url, "detail": detail})
     return parts
 
 
@@ -109,16 +111,18 @@ def build_responses_body(request: Request, *, model: str) -> dict[str, Any]:
     A first system message with plain text becomes ``instructions``; other system messages
     stay in ``input``, in place. Assistant text is sent as ``output_text``, the assistant's
     tool calls as ``function_call`` items and tool results as ``function_call_output`` items.
-    Function tools are sent with ``"strict": false``: left out, the API makes them strict,
-    which turns optional parameters into required ones (function calling guide, "Strict
-    mode", read 2026-12). `Request.max_tokens` becomes ``max_output_tokens``. The Responses
+    Function tools are sent with ``"strict": false`` unless `ToolSpec.strict` is true: left
+    out, the API makes them strict, which turns optional parameters into required ones
+    (function calling guide, "Strict mode", read 2026-12). An image's ``detail`` defaults
+    to ``"auto"``. `Request.max_tokens` becomes ``max_output_tokens``. The Responses
     API has no ``stop`` and no ``seed``: `Request.stop` and `Request.seed` are not sent.
     `Request.response_format` becomes ``text.format``, `Request.reasoning` ``reasoning.effort``.
-    `Request.extra` is merged last.
+    `Request.openai_params` go to their Responses names (`RESPONSES_PARAMS`). `Request.extra`
+    is merged last.
 
     Raises:
         ValueError: `Request.reasoning` with a token budget and no effort: the Responses API
-            takes only ``reasoning.effort``.
+            takes only ``reasoning.effort``; an OpenAI parameter it has no equivalent of.
     """
     messages = request.messages
     body: dict[str, Any] = {"model": model}
@@ -135,7 +139,7 @@ def build_responses_body(request: Request, *, model: str) -> dict[str, Any]:
                 "name": tool.name,
                 "description": tool.description,
                 "parameters": tool.parameters,
-                "strict": False,
+                "strict": bool(tool.strict),
             }
             for tool in request.tools
         ]
@@ -156,5 +160,6 @@ def build_responses_body(request: Request, *, model: str) -> dict[str, Any]:
         body["text"] = {"format": _text_format(request.response_format)}
     if request.reasoning is not None:
         body["reasoning"] = {"effort": request.reasoning.require_effort("OpenAI Responses")}
+    apply_params(body, request.openai_params, RESPONSES_PARAMS, api="OpenAI Responses API")
     body.update(request.extra)
     return body
