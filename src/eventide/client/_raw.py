@@ -26,6 +26,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, cast, final, overload
 
+from .._resource import AsyncResource
 from ..wire import ChatStreamEncoder, ChatStyle
 
 if TYPE_CHECKING:
@@ -273,7 +274,7 @@ class RawResponse(_Head, Generic[R]):
 
 
 @final
-class AsyncStreamingResponse(_Head, Generic[R]):
+class AsyncStreamingResponse(_Head, AsyncResource, Generic[R]):
     """The response of ``AsyncClient``'s ``with_streaming_response.create(...)``: entering
     ``async with`` sends the request and waits for the response's head; leaving it closes the
     connection (openai's ``AsyncAPIResponse``).
@@ -296,14 +297,6 @@ class AsyncStreamingResponse(_Head, Generic[R]):
     async def __aenter__(self) -> Self:
         await self._call.events.open()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def parse(self) -> R:
         """What ``create`` would have returned: the `ChatCompletion` (the body read to its
@@ -340,9 +333,13 @@ class AsyncStreamingResponse(_Head, Generic[R]):
         """The body parsed as JSON (a whole completion's; a stream's is no JSON document)."""
         return json.loads(await self.read())
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Release the connection (at once, unless the body has been read to its end)."""
         await self._call.events.aclose()
+
+    async def close(self) -> None:
+        """`aclose`, under openai's name."""
+        await self.aclose()
 
 
 @final
@@ -423,14 +420,25 @@ class StreamingResponse(_Head, Generic[R]):
 # -- the namespaces ------------------------------------------------------------------------
 
 
-@final
-class AsyncRawCompletions:
-    """``AsyncClient.chat.completions.with_raw_response``."""
-
+class _OnAsyncClient:
     __slots__ = ("_completions",)
 
     def __init__(self, completions: AsyncCompletions) -> None:
         self._completions = completions
+
+
+class _OnClient:
+    __slots__ = ("_client",)
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+
+@final
+class AsyncRawCompletions(_OnAsyncClient):
+    """``AsyncClient.chat.completions.with_raw_response``."""
+
+    __slots__ = ()
 
     @overload
     async def create(
@@ -461,13 +469,10 @@ class AsyncRawCompletions:
 
 
 @final
-class RawCompletions:
+class RawCompletions(_OnClient):
     """`Client`'s ``chat.completions.with_raw_response``."""
 
-    __slots__ = ("_client",)
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    __slots__ = ()
 
     @overload
     def create(
@@ -495,13 +500,10 @@ class RawCompletions:
 
 
 @final
-class AsyncStreamingCompletions:
+class AsyncStreamingCompletions(_OnAsyncClient):
     """``AsyncClient.chat.completions.with_streaming_response``."""
 
-    __slots__ = ("_completions",)
-
-    def __init__(self, completions: AsyncCompletions) -> None:
-        self._completions = completions
+    __slots__ = ()
 
     @overload
     def create(
@@ -523,13 +525,10 @@ class AsyncStreamingCompletions:
 
 
 @final
-class StreamingCompletions:
+class StreamingCompletions(_OnClient):
     """`Client`'s ``chat.completions.with_streaming_response``."""
 
-    __slots__ = ("_client",)
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    __slots__ = ()
 
     @overload
     def create(
