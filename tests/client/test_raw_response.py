@@ -8,7 +8,9 @@ import json
 import time
 from typing import TYPE_CHECKING
 
+import attrs
 import pytest
+import trio
 
 import eventide
 from eventide import (
@@ -16,14 +18,23 @@ from eventide import (
     ChatCompletion,
     ChatCompletionChunk,
     Client,
+    Event,
+    EventStream,
+    Finish,
+    Metadata,
     RateLimitError,
+    Request,
+    TextDelta,
 )
+from eventide._resource import AsyncResource
 from eventide.client import ChunkStream
 from eventide.providers import OpenAIChat
 from tests.http_server import Pause, Reply, ScriptedServer, openai_chunks, serve, serve_in_thread
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator, Sequence
+
+    from eventide import Timeouts
 
 HEADERS = (("content-type", "text/event-stream"), ("X-Request-ID", "req-raw-1"))
 HI = [{"role": "user", "content": "Why is the sky blue?"}]
@@ -219,6 +230,59 @@ async def test_raw_response_of_a_fallback_has_the_served_attempts_headers(
     assert raw.request_id == "req-raw-1"
     assert raw.parse().choices[0].message.content == "The sky is blue."
     assert len(server.requests) == 2
+
+
+@attrs.define
+class InProcessSource:
+    """A source with no HTTP response: one answer, from memory."""
+
+    batches: list[list[Event]] = attrs.Factory(
+        lambda: [[Metadata("local", "m", "m")], [TextDelta("From memory."), Finish("stop")]]
+    )
+    provider: str = "local"
+    model: str = "m"
+
+    async def open(self) -> None:
+        await trio.lowlevel.checkpoint()
+
+    async def receive(self) -> list[Event]:
+        await trio.lowlevel.checkpoint()
+        return self.batches.pop(0) if self.batches else []
+
+    async def aclose(self) -> None:
+        self.batches.clear()
+
+    def abandon(self) -> None:
+        self.batches.clear()
+
+
+class InProcess(AsyncResource):
+    name = "local"
+
+    def stream(
+        self, request: Request | str, *, model: str | None = None, timeouts: Timeouts | None = None
+    ) -> EventStream:
+        return EventStream(InProcessSource())
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_raw_response_of_a_provider_without_http_has_no_headers() -> None:
+    async with AsyncClient(InProcess()) as client:
+        stream = client.stream("hi")
+        await stream.open()
+        assert (stream.headers, stream.status_code) == (None, None)
+        await stream.aclose()
+        raw = await client.chat.completions.with_raw_response.create(messages=HI)
+        assert raw.parse().choices[0].message.content == "From memory."
+        async with client.chat.completions.with_streaming_response.create(
+            messages=HI, stream=True
+        ) as response:
+            lines = [line async for line in response.iter_lines()]
+    assert (dict(raw.headers), raw.request_id, raw.status_code) == ({}, None, 200)
+    assert (dict(response.headers), response.status_code) == ({}, 200)
+    assert sse_text(lines) == "From memory."
 
 
 # -- Client (sync) -----------------------------------------------------------------------------

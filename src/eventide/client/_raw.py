@@ -24,8 +24,20 @@ import codecs
 import json
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, cast, final, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Final,
+    Generic,
+    Literal,
+    Self,
+    TypeVar,
+    cast,
+    final,
+    overload,
+)
 
+from .._http_source import ResponseHeaders
 from .._resource import AsyncResource
 from ..wire import ChatStreamEncoder, ChatStyle
 
@@ -57,6 +69,8 @@ __all__ = [
 R = TypeVar("R")
 T = TypeVar("T")
 
+_NO_HEADERS: Final = ResponseHeaders({})
+
 
 # -- one call ------------------------------------------------------------------------------
 
@@ -79,7 +93,7 @@ def _arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Request, 
 class _Call:
     """One call's stream: its events, and its chunk view (no I/O yet)."""
 
-    __slots__ = ("chunks", "events", "stream")
+    __slots__ = ("chunks", "events", "opened", "stream")
 
     def __init__(
         self, completions: AsyncCompletions, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -87,12 +101,20 @@ class _Call:
         request, options, self.stream = _arguments(args, kwargs)
         self.chunks = completions._stream(request, options)  # what create(stream=True) gives
         self.events: EventStream = self.chunks._events
+        self.opened = False
+
+    async def open(self) -> None:
+        """Send the request and wait for the response's head."""
+        await self.events.open()
+        self.opened = True
 
     async def completion(self) -> ChatCompletion:
         """The whole `ChatCompletion` (the stream is closed after)."""
         from ._chunks import chat_completion  # here: _chunks imports _chat
 
-        return await chat_completion(self.events)
+        completion = await chat_completion(self.events)
+        self.opened = True
+        return completion
 
     def body(self, parsed: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[list[bytes]]]:
         """The body's bytes, a list per network read: the chunks as OpenAI server-sent
@@ -228,7 +250,9 @@ class _Head:
         """
         headers = self._call.events.headers
         if headers is None:
-            raise RuntimeError("the response is not in yet: enter the with block first")
+            if not self._call.opened:
+                raise RuntimeError("the response is not in yet: enter the with block first")
+            return _NO_HEADERS  # a provider that is not served over HTTP
         return headers
 
     @property
@@ -295,7 +319,7 @@ class AsyncStreamingResponse(_Head, AsyncResource, Generic[R]):
         self._completion: ChatCompletion | None = None
 
     async def __aenter__(self) -> Self:
-        await self._call.events.open()
+        await self._call.open()
         return self
 
     async def parse(self) -> R:
@@ -357,7 +381,7 @@ class StreamingResponse(_Head, Generic[R]):
         self._completion: ChatCompletion | None = None
 
     def __enter__(self) -> Self:
-        self._client._loop_thread().call(self._call.events.open)
+        self._client._loop_thread().call(self._call.open)
         return self
 
     def __exit__(
@@ -463,7 +487,7 @@ class AsyncRawCompletions(_OnAsyncClient):
         """
         call = _Call(self._completions, args, kwargs)
         if call.stream:
-            await call.events.open()
+            await call.open()
             return RawResponse(call, call.chunks)
         return RawResponse(call, await call.completion())
 
@@ -494,7 +518,7 @@ class RawCompletions(_OnClient):
         loop = client._loop_thread()  # a closed client raises here, before anything is built
         call = _Call(client._async.chat.completions, args, kwargs)
         if call.stream:
-            loop.call(call.events.open)
+            loop.call(call.open)
             return RawResponse(call, client._pull(call.chunks, call.chunks.receive_batch))
         return RawResponse(call, loop.call(call.completion))
 
