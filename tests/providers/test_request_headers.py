@@ -4,17 +4,21 @@ and the response's headers on the stream, over a real server on 127.0.0.1, once 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 import eventide
 from eventide import AuthenticationError, Message, Request
+from eventide._transport import InMemoryTransport
+from eventide.providers import OpenAIChat
 from eventide.routing import Fallback
-from tests.http_server import Reply
+from tests.http_server import Reply, openai_chunks
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Mapping
+
     from eventide.providers import Provider
     from tests.http_server import ScriptedServer
     from tests.kits import Kit
@@ -62,7 +66,8 @@ async def test_request_credential_echoed_in_an_error_is_redacted(
     kit: Kit, server: ScriptedServer, provider: Provider, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    body = kit.error_body(401, "invalid_api_key", f"bad token {TOKEN}, key {kit.key}")
+    echoed = f"bad token {TOKEN}, key {kit.key}, session q-secret-value-42"
+    body = kit.error_body(401, "invalid_api_key", echoed)
     server.reply(Reply(status=401, headers=(("content-type", "application/json"),), body=[body]))
     request = asking(headers={"X-Custom-Token": TOKEN}, query={"session": "q-secret-value-42"})
     with pytest.raises(AuthenticationError) as info:
@@ -70,6 +75,7 @@ async def test_request_credential_echoed_in_an_error_is_redacted(
     shown = f"{info.value} {info.value.body} {info.value!r}"
     assert TOKEN not in shown
     assert kit.key not in shown
+    assert "q-secret-value-42" not in shown  # a credential-like query parameter too
     assert "[redacted]" in info.value.message
     assert TOKEN not in repr(request)
     assert TOKEN not in caplog.text
@@ -125,3 +131,19 @@ async def test_fallback_stream_has_the_headers_of_the_attempt_that_served(
     assert stream.headers is not None
     assert stream.headers["x-served-by"] == "served"
     assert stream.status_code == 200
+
+
+async def test_request_key_satisfies_the_official_apis_key_check() -> None:
+    """Without a key of its own, a provider refuses to send to its official API; a request
+    carrying its own credential header is sent all the same."""
+
+    async def body(payload: Mapping[str, Any]) -> AsyncIterator[bytes]:
+        for piece in openai_chunks(["Keyed"]):
+            yield piece
+
+    transport = InMemoryTransport(body)
+    provider = OpenAIChat(base_url="https://api.openai.com/v1", api_key="", transport=transport)
+    with pytest.raises(AuthenticationError, match="no API key"):
+        await eventide.collect(provider.stream("hi"))
+    keyed = asking(headers={"Authorization": f"Bearer {TOKEN}"})
+    assert await eventide.collect_text(provider.stream(keyed)) == "Keyed"
