@@ -241,9 +241,13 @@ class HTTPProvider(AsyncResource):
             },
             **own,
         }
-        query = [value for name, value in request.query.items() if is_credential(name)]
-        secrets = [*secret_headers(self._headers), *secret_headers(own), *query]
-        return headers, Redactor(secrets)
+        added = [
+            *secret_headers(own),
+            *(value for name, value in request.query.items() if is_credential(name)),
+        ]
+        if not added:
+            return headers, self._redactor
+        return headers, Redactor([*secret_headers(self._headers), *added])
 
     def _preflight(self) -> AuthenticationError | None:
         """The error that stops a request before it is sent: no key for the official API."""
