@@ -4,6 +4,7 @@ and `Client`, over a real server on 127.0.0.1: the provider's headers and status
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import TYPE_CHECKING
@@ -369,3 +370,26 @@ def test_sync_raw_response_on_a_closed_client_sends_nothing(
     with pytest.raises(eventide.Error, match="closed"):
         sync_client.chat.completions.with_streaming_response.create(messages=HI)
     assert sync_server.requests == []
+
+
+def test_raw_and_streaming_responses_under_asyncio(sync_server: ScriptedServer) -> None:
+    sync_server.reply(slow())
+
+    async def main() -> tuple[str | None, str | None, float]:
+        provider = OpenAIChat(base_url=f"{sync_server.url}/v1", api_key="k")
+        async with provider, AsyncClient(provider) as client:
+            raw = await client.chat.completions.with_raw_response.create(messages=HI, stream=True)
+            async with raw.parse() as chunks:
+                async for _ in chunks:
+                    break
+            create = client.chat.completions.with_streaming_response.create
+            async with create(messages=HI, stream=True) as response:
+                async for _ in response.iter_bytes():
+                    break
+            return raw.request_id, response.request_id, time.monotonic()
+
+    first, second, left_at = asyncio.run(main())
+    assert (first, second) == ("req-raw-1", "req-raw-1")
+    for _ in range(2):  # both connections were closed on leaving their blocks
+        assert sync_server.wait_disconnect_sync(timeout=2) - left_at < 0.1
+    assert sync_server.completed == 0
