@@ -20,7 +20,7 @@ from ._errors import Error, StreamTimeout
 from ._transport import read_at_most
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterator
 
     from ._errors import TimeoutPhase
     from ._events import Event
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ._transport import HTTPRequest, Refusal, Response, Transport
     from .wire import Decoder
 
-__all__ = ["HTTPSource", "MakeDecoder"]
+__all__ = ["HTTPSource", "MakeDecoder", "ResponseHeaders"]
 
 DRAIN_BYTES: Final = 64 * 1024
 DRAIN_SECONDS: Final = 0.25
@@ -60,12 +60,14 @@ class HTTPSource:
         "_decoder",
         "_failed",
         "_failure",
+        "_head",
         "_make_decoder",
         "_redactor",
         "_refusal",
         "_request",
         "_response",
         "_started",
+        "_status",
         "_timeouts",
         "_transport",
         "_waited",
@@ -98,11 +100,28 @@ class HTTPSource:
         self._started: float | None = None
         self._waited = False  # a batch was delivered: later waits are "idle" waits
         self._failed = False
+        self._head: Mapping[str, str] | None = None  # the response's headers, once open
+        self._status: int | None = None
 
     @property
     def provider(self) -> str:
         """The provider's name."""
         return self._refusal.provider
+
+    @property
+    def headers(self) -> ResponseHeaders | None:
+        """The response's headers once it has been accepted (they stay after `aclose`);
+        None before."""
+        head = self._head
+        if head is None or isinstance(head, ResponseHeaders):
+            return head
+        view = self._head = ResponseHeaders(head)  # made once, when first asked for
+        return view
+
+    @property
+    def status_code(self) -> int | None:
+        """The response's HTTP status once it has been accepted; None before."""
+        return self._status
 
     @property
     def opened(self) -> bool:
@@ -190,6 +209,7 @@ class HTTPSource:
             raise await self._refusal.error(response)
         self._response = response
         self._chunks = response.chunks
+        self._head, self._status = response.headers, response.status
         decoder = self._decoder = self._make_decoder(response.headers)
         return decoder
 
@@ -209,6 +229,36 @@ class HTTPSource:
             events = decoder.feed(chunk)
             if events or decoder.done:
                 return events
+
+
+@final
+class ResponseHeaders(Mapping[str, str]):
+    """A response's headers, read-only: names are lower-case, and a lookup finds a name
+    in any case (``headers["X-Request-ID"]``, ``headers.get("x-request-id")``).
+
+    Args:
+        headers: The headers as the transport gave them (copied, names lower-cased).
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        self._items = {name.lower(): value for name, value in headers.items()}
+
+    def __getitem__(self, name: str) -> str:
+        try:
+            return self._items[name.lower()]
+        except AttributeError:  # not a string: no such header
+            raise KeyError(name) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"ResponseHeaders({self._items!r})"
 
 
 async def _drain(response: Response) -> None:

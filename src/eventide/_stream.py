@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any, Final, NoReturn, Protocol, final
+from typing import TYPE_CHECKING, Any, Final, NoReturn, Protocol, final
 
 import trio
 
 from ._errors import Error, ProtocolError
 from ._events import CONTENT_EVENTS, Event, Metadata
 from ._resource import AsyncResource
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ["EventStream", "Source"]
 
@@ -47,6 +50,10 @@ class Source(Protocol):
 
     def abandon(self) -> Any:
         """Detach what needs closing, without awaiting, for `_close_later` (or None)."""
+
+    # A source with an HTTP response also has ``headers`` (a ``Mapping[str, str]``, or None
+    # before the response is accepted) and ``status_code`` (``int | None``): `EventStream`
+    # reads them when asked, so a source without them (an in-process one) needs neither.
 
 
 @final
@@ -114,6 +121,22 @@ class EventStream(AsyncResource):
     def model(self) -> str:
         """The requested model."""
         return self._source.model
+
+    @property
+    def headers(self) -> Mapping[str, str] | None:
+        """The response's HTTP headers once the stream has opened (the provider accepted the
+        request), read-only and found by name in any case (``headers["X-Request-ID"]``); they
+        stay readable after the stream is closed. None before the stream opens, and for a
+        source with no HTTP response. For a router: the headers of the attempt that served."""
+        headers: Mapping[str, str] | None = getattr(self._source, "headers", None)
+        return headers
+
+    @property
+    def status_code(self) -> int | None:
+        """The response's HTTP status once the stream has opened; None before, and for a
+        source with no HTTP response. For a router: the status of the attempt that served."""
+        status: int | None = getattr(self._source, "status_code", None)
+        return status
 
     @property
     def content_emitted(self) -> bool:

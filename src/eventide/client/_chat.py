@@ -10,6 +10,7 @@ import attrs
 
 from .._timeouts import Timeouts, as_timeouts
 from ._params import include_usage, request_from_openai
+from ._raw import WithRawResponse, WithStreamingResponse
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -138,3 +139,9 @@ class Completions(Generic[CompletionT, StreamT]):
         )
         request = request_from_openai(messages=messages, model=model, **params)
         return self._stream(request, options) if stream else self._complete(request, options)
+
+    with_raw_response = WithRawResponse()
+    """``create``, answered with the response's headers and status beside what ``create``
+    returns (``.parse()``); see `eventide.client._raw`."""
+    with_streaming_response = WithStreamingResponse()
+    """``create`` as a ``with`` block: the headers first, the body read only when asked."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from .._errors import AuthenticationError, RequestError
 from .._http_source import HTTPSource
@@ -179,8 +179,14 @@ class HTTPProvider(AsyncResource):
             model: Overrides the request's model and the provider's default.
             timeouts: Replaces the provider's `timeouts` for this stream.
 
+        The request's own `Request.headers` go over the provider's (a credential among them
+        is checked before any I/O and hidden in errors, like the provider's key), and its
+        `Request.query` is added to the URL's query string.
+
         Raises:
             RequestError: The request cannot be written for this API (also a ValueError).
+            AuthenticationError: A credential in the request's headers cannot be sent (a
+                trailing newline, a control character...).
         """
         try:
             request = as_request(request, model=model)
@@ -191,7 +197,12 @@ class HTTPProvider(AsyncResource):
             content = body.encode()  # a lone surrogate cannot be: UnicodeEncodeError
         except ValueError as exc:  # a TypeError (a wrong type passed in) stays one
             raise RequestError(f"cannot send this request: {exc}", provider=self._name) from exc
-        sent = HTTPRequest("POST", self._url(chosen), self._headers, content)
+        headers, redactor = self._request_headers(request)
+        keyed = any(is_credential(name) for name in request.headers)  # a key of its own
+        url = self._url(chosen)
+        if request.query:
+            url = join_url(url, "", urlencode(request.query))
+        sent = HTTPRequest("POST", url, headers, content)
 
         def decoder(headers: Mapping[str, str]) -> Decoder:
             return self._decoder(headers, chosen)
@@ -202,12 +213,41 @@ class HTTPProvider(AsyncResource):
                 sent,
                 decoder,
                 self._refusal,
-                self._redactor,
+                redactor,
                 model=chosen,
                 timeouts=timeouts if timeouts is not None else self.timeouts,
-                failure=self._preflight(),
+                failure=None if keyed else self._preflight(),
             )
         )
+
+    def _request_headers(self, request: Request) -> tuple[Mapping[str, str], Redactor]:
+        """The headers of one request: the request's own over the provider's (a name in
+        any case replaces the provider's), and the redactor that hides every secret in them
+        and in the request's query.
+
+        Raises:
+            AuthenticationError: A credential in the request's headers cannot be sent.
+        """
+        if not request.headers and not request.query:
+            return self._headers, self._redactor
+        own = request.headers
+        for name, value in own.items():
+            if is_credential(name):
+                check_key(value, provider=self._name)  # as given: a newline is a fault too
+        replaced = {name.lower() for name in own}
+        headers = {
+            **{
+                name: value for name, value in self._headers.items() if name.lower() not in replaced
+            },
+            **own,
+        }
+        added = [
+            *secret_headers(own),
+            *(value for name, value in request.query.items() if is_credential(name)),
+        ]
+        if not added:
+            return headers, self._redactor
+        return headers, Redactor([*secret_headers(self._headers), *added])
 
     def _preflight(self) -> AuthenticationError | None:
         """The error that stops a request before it is sent: no key for the official API."""

@@ -35,7 +35,7 @@ from ._limits import Limiter, Limits, Permit
 from ._policy import BreakerState, CircuitBreaker, Commit, RetryPolicy
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from .._timeouts import Timeouts
 
@@ -164,6 +164,7 @@ class _FallbackSource:
         self._errors: list[Error] = []
         self._tries = 0
         self._winner: EventStream | None = None
+        self._served: EventStream | None = None
         self._permit: Permit | None = None
         self._held: list[Event] = []
         self._stamp = True  # the next Metadata still needs the attempts written in
@@ -180,6 +181,18 @@ class _FallbackSource:
             return self._winner.model
         first = self._router.candidates[0]
         return first.model or self._request.model or ""
+
+    @property
+    def headers(self) -> Mapping[str, str] | None:
+        """The response headers of the attempt that committed; None until one has."""
+        served = self._served
+        return served.headers if served is not None else None
+
+    @property
+    def status_code(self) -> int | None:
+        """The HTTP status of the attempt that committed; None until one has."""
+        served = self._served
+        return served.status_code if served is not None else None
 
     async def open(self) -> None:
         if self._winner is None:
@@ -256,6 +269,7 @@ class _FallbackSource:
                     stream, held, permit = won
                     if self._winner is None:
                         self._winner, self._held, self._permit = stream, held, permit
+                        self._served = stream  # kept after close, for its headers
                         tg.cancel_scope.cancel()
                     else:  # lost a photo finish
                         permit.release()
