@@ -5,7 +5,7 @@
 
     chunks = await g4f.ChatCompletion.create_async(model=..., messages=..., stream=True)
     async for chunk in chunks:
-        print(chunk.name)       # the first chunk is a ProviderInfo: who serves the request
+        print(chunk.name)       # the first chunk (empty) names who serves the request
         break                   # the connection is closed
 
 Both go to the g4f-style client of `eventide.compat.g4f.client`, and so to eventide's one
@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal, final, overload
 
 from ._arguments import openai_arguments
-from ._legacy import AsyncTextStream, ProviderInfo, TextStream, text_of
+from ._legacy import AsyncTextStream, TextChunk, TextStream, text_of
 from .client import AsyncClient, Client
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ._providers import ProviderChoice
     from .client import Messages
 
-__all__ = ["AsyncTextStream", "ChatCompletion", "ProviderInfo", "TextStream"]
+__all__ = ["AsyncTextStream", "ChatCompletion", "TextChunk", "TextStream"]
 
 
 def _legacy_arguments(
@@ -86,8 +86,8 @@ class ChatCompletion:
         image: bytes | str | None = None,
         **kwargs: Any,
     ) -> str | TextStream:
-        """The answer text; with ``stream=True``, a `TextStream`: a `ProviderInfo`, then
-        the text in ``str`` pieces.
+        """The answer text; with ``stream=True``, a `TextStream` of `TextChunk` pieces (``str``
+        naming the provider), the first empty.
 
         Args:
             model: The model; ``""``: the provider's default.
@@ -106,13 +106,14 @@ class ChatCompletion:
             raise TypeError(f"stream must be True or False, not {stream!r}")
         arguments, proxy = _legacy_arguments(model, messages, image, kwargs)
         client = Client(provider, proxies=proxy)
+        if not stream:
+            with client:
+                return text_of(client.chat.completions.create(**arguments))
         try:
-            if stream:
-                return TextStream(client, client.chat.completions.stream(**arguments))
-            return text_of(client.chat.completions.create(**arguments))
-        finally:
-            if not stream:
-                client.close()
+            return TextStream(client, client.chat.completions.stream(**arguments))
+        except BaseException:
+            client.close()
+            raise
 
     @overload
     @staticmethod
@@ -172,9 +173,10 @@ class ChatCompletion:
         client = AsyncClient(provider, proxies=proxy)
         if stream:
             return AsyncTextStream(client, client.chat.completions.stream(**arguments))
+        pending = client.chat.completions.create(**arguments)  # checks them, sends nothing
 
         async def answer() -> str:
             async with client:
-                return text_of(await client.chat.completions.create(**arguments))
+                return text_of(await pending)
 
         return answer()

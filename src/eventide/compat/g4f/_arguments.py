@@ -5,7 +5,9 @@ has no meaning here is refused with the replacement named, before any I/O."""
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Final
 
 __all__ = ["REFUSED", "openai_arguments"]
@@ -35,7 +37,12 @@ _SIGNATURES: Final = (
 
 
 def _image_url(image: object) -> str:
-    """An image as an OpenAI ``image_url``: a URL as it is, bytes as a base64 data URL."""
+    """An image as an OpenAI ``image_url``: a URL as it is; bytes, an open binary file or a
+    path (read here, as g4f reads them) as a base64 data URL."""
+    if isinstance(image, os.PathLike):
+        image = Path(image).read_bytes()
+    elif hasattr(image, "read"):
+        image = image.read()
     if isinstance(image, str):
         if image.startswith(("http://", "https://", "data:")):
             return image
@@ -50,7 +57,7 @@ def _image_url(image: object) -> str:
         return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
     raise TypeError(
         f"image must be bytes or a URL, not {type(image).__name__} "
-        "(read a file first: image=path.read_bytes())"
+        "(or an open binary file, or a path)"
     )
 
 

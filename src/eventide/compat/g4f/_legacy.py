@@ -1,17 +1,15 @@
 """g4f's legacy API (``g4f.ChatCompletion.create`` / ``create_async``): answers as text.
 
 A call makes a g4f-style client for its provider, asks it, and closes it when the answer
-is read (or the stream is closed, or left and collected). A stream yields a `ProviderInfo`
-first, as g4f's providers do, so the provider is read from the first chunk; then the text,
-piece by piece, as ``str``.
+is read (or the stream is closed, or left and collected). A stream yields `TextChunk`
+pieces (``str`` that name the provider): an empty one first, where g4f's providers send
+their ``ProviderInfo``, so the provider is read from the first chunk; then the text.
 """
 
 from __future__ import annotations
 
 import weakref
 from typing import TYPE_CHECKING, Any, Self, final
-
-import attrs
 
 from ..._resource import AsyncResource
 
@@ -22,43 +20,52 @@ if TYPE_CHECKING:
     from ...client import ChatCompletion, ChatCompletionChunk, ChunkStream
     from .client import AsyncClient, Client
 
-__all__ = ["AsyncTextStream", "ProviderInfo", "TextStream", "text_of"]
+__all__ = ["AsyncTextStream", "TextChunk", "TextStream", "text_of"]
 
 
 @final
-@attrs.frozen
-class ProviderInfo:
-    """The first chunk of a legacy stream: who serves it. ``str()`` of it is ``""``, as in
-    g4f, so joining every chunk gives the text.
+class TextChunk(str):
+    """A piece of a legacy stream's answer: a ``str``, that also says who serves it.
+
+    The first piece is empty and comes before any text, where g4f's providers send their
+    ``ProviderInfo`` (whose ``str()`` is ``""`` too): read the provider from it, then break
+    or read on. Joining every piece gives the answer.
 
     Attributes:
-        name: The provider that serves the request (as `eventide.Metadata.provider`).
-        model: The model it serves (as the provider reports it).
+        provider: The provider that serves the request (`eventide.Metadata.provider`).
+        model: The model it serves, as the provider reports it.
     """
 
-    name: str
+    provider: str
     model: str
 
-    def __str__(self) -> str:
-        return ""
+    def __new__(cls, text: str, *, provider: str, model: str) -> Self:
+        chunk = super().__new__(cls, text)
+        chunk.provider = provider
+        chunk.model = model
+        return chunk
+
+    @property
+    def name(self) -> str:
+        """The provider, under the name g4f's ``ProviderInfo`` gives it."""
+        return self.provider
 
     def get_dict(self) -> dict[str, str]:
         """``{"name": ..., "model": ...}``, as g4f's ``ProviderInfo.get_dict()``."""
-        return {"name": self.name, "model": self.model}
+        return {"name": self.provider, "model": self.model}
 
 
-def _piece(chunk: ChatCompletionChunk, first: bool) -> ProviderInfo | str | None:
-    """What a legacy stream yields for one chunk: its provider, its text, or nothing."""
-    if first:
-        return ProviderInfo(chunk.provider, chunk.model)
-    if not chunk.choices:
+def _piece(chunk: ChatCompletionChunk, first: bool) -> TextChunk | None:
+    """What a legacy stream yields for one chunk: its text, the first always, or nothing."""
+    text = chunk.choices[0].delta.content if chunk.choices else None
+    if not (text or first):
         return None
-    return chunk.choices[0].delta.content or None
+    return TextChunk(text or "", provider=chunk.provider, model=chunk.model)
 
 
 @final
 class TextStream:
-    """A legacy stream, blocking: `ProviderInfo`, then ``str`` pieces. Closing it (or
+    """A legacy stream, blocking: `TextChunk` pieces, the first empty. Closing it (or
     leaving it to be collected) closes the connection and the client behind it."""
 
     __slots__ = ("__weakref__", "_chunks", "_client", "_first")
@@ -72,7 +79,7 @@ class TextStream:
     def __iter__(self) -> Self:
         return self
 
-    def __next__(self) -> ProviderInfo | str:
+    def __next__(self) -> TextChunk:
         try:
             while True:
                 piece = _piece(next(self._chunks), self._first)
@@ -101,7 +108,7 @@ class TextStream:
 
 @final
 class AsyncTextStream(AsyncResource):
-    """A legacy stream: `ProviderInfo`, then ``str`` pieces; ``async for`` over it, or
+    """A legacy stream: `TextChunk` pieces, the first empty; ``async for`` over it, or
     over ``await`` of it. Leaving the loop closes the connection (at once with
     ``async with`` or `aclose()`, else when the stream is collected)."""
 
@@ -121,7 +128,7 @@ class AsyncTextStream(AsyncResource):
     def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> ProviderInfo | str:
+    async def __anext__(self) -> TextChunk:
         try:
             while True:
                 piece = _piece(await self._chunks.__anext__(), self._first)
