@@ -56,7 +56,7 @@ from .._transport import InMemoryTransport
 from ..client import AsyncClient, ChatCompletion, ChatCompletionChunk, Client
 from ..collectors import CompletionCollector
 from ..providers import OpenAIChat, Provider, provider_from_name
-from ..routing import RetryPolicy
+from ..routing import RetryPolicy, Router
 from ..wire import ChatStreamEncoder
 
 if TYPE_CHECKING:
@@ -296,17 +296,38 @@ def _timeouts(timeout: float | Timeouts | None) -> Timeouts | None:
 @final
 @attrs.frozen
 class _Call:
-    """One litellm call, checked and ready: what to build the eventide client from."""
+    """One litellm call, checked and ready.
 
-    candidates: tuple[tuple[Provider, str], ...]
-    options: Mapping[str, Any]
+    Attributes:
+        provider: The one provider, or a `Router` over the model and its fallbacks (which
+            closes the providers it was given).
+        model: The model of the one provider (None for the router: its default alias).
+        arguments: ``chat.completions.create``'s keywords.
+    """
+
+    provider: Provider
+    model: str | None
     arguments: Mapping[str, Any]
 
-    def client_arguments(self) -> tuple[Any, dict[str, Any]]:
-        """The eventide client's provider argument and options."""
-        if len(self.candidates) == 1 and not self.options:
-            return self.candidates[0][0], {"model": self.candidates[0][1]}
-        return list(self.candidates), dict(self.options)
+
+def _route(
+    candidates: list[tuple[Provider, str]], retries: int | None
+) -> tuple[Provider, str | None]:
+    """The one provider, or a `Router` whose default alias tries the candidates in turn
+    (litellm moves on at once, unless ``num_retries`` asks for retries)."""
+    if len(candidates) == 1 and retries is None:
+        return candidates[0]
+    names = {f"candidate{index}": made for index, (made, _) in enumerate(candidates)}
+    entries = [f"{name}:{model}" for name, (_, model) in zip(names, candidates, strict=True)]
+    router = Router(
+        names,
+        {"litellm": entries},
+        default="litellm",
+        owned=list(names.values()),
+        name="litellm",
+        retry=RetryPolicy(attempts=(retries or 0) + 1),
+    )
+    return router, None
 
 
 def _prepare(
@@ -333,6 +354,10 @@ def _prepare(
             raise TypeError(f"{name}= has no meaning in eventide: use {replacement}")
     max_retries = params.pop("max_retries", None)
     retries = num_retries if num_retries is not None else max_retries
+    if retries is not None and (
+        isinstance(retries, bool) or not isinstance(retries, int) or retries < 0
+    ):
+        raise ValueError(f"num_retries must be an integer >= 0, not {retries!r}")
     timeouts = _timeouts(timeout)
     prefix, name = split_model(model, has_base=api_base is not None)
     if isinstance(mock_response, Exception):
@@ -357,16 +382,10 @@ def _prepare(
                 timeouts=timeouts,
             )
             candidates.append((made, other_name))
-    options: dict[str, Any] = {}
-    if retries is not None:
-        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise ValueError(f"num_retries must be an integer >= 0, not {retries!r}")
-        options["retry"] = RetryPolicy(attempts=retries + 1)
-    elif len(candidates) > 1:
-        options["retry"] = RetryPolicy(attempts=1)  # litellm moves on at once
     if isinstance(messages, str):
         messages = [{"role": "user", "content": messages}]
-    return _Call(tuple(candidates), options, {"messages": messages, **params})
+    provider, routed_model = _route(candidates, retries)
+    return _Call(provider, routed_model, {"messages": messages, **params})
 
 
 # -- streams ---------------------------------------------------------------------------------
@@ -419,14 +438,12 @@ class AsyncCompletionStream(AsyncResource):
     `aclose()` or ``async with`` closes the connection and the providers; leaving the loop
     early closes the connection when the stream is collected."""
 
-    __slots__ = ("_chunks", "_client", "_providers")
+    __slots__ = ("_chunks", "_client", "_provider")
 
-    def __init__(
-        self, client: AsyncClient, chunks: ChunkStream, providers: Sequence[Provider]
-    ) -> None:
+    def __init__(self, client: AsyncClient, chunks: ChunkStream, provider: Provider) -> None:
         self._client = client
         self._chunks = chunks
-        self._providers = providers
+        self._provider = provider
 
     def __aiter__(self) -> Self:
         return self
@@ -442,19 +459,20 @@ class AsyncCompletionStream(AsyncResource):
             _raise_as_litellm(exc)
 
     async def aclose(self) -> None:
-        """Close the connection, the client and its providers. Idempotent.
+        """Close the connection, the client and the provider. Idempotent.
 
         Cancellation: shielded where it matters, as `EventStream.aclose` is.
         """
         try:
             await self._chunks.aclose()
         finally:
-            await _close(self._client, self._providers)
+            await _close(self._client, self._provider)
 
 
-async def _close(client: AsyncClient, providers: Sequence[Provider]) -> None:
-    await client.aclose()
-    for provider in providers:
+async def _close(client: AsyncClient, provider: Provider) -> None:
+    try:
+        await client.aclose()
+    finally:
         await provider.aclose()
 
 
@@ -562,8 +580,7 @@ def completion(
         mock_response=mock_response,
         params=params,
     )
-    provider, options = call.client_arguments()
-    client = Client(provider, **options)
+    client = Client(call.provider, model=call.model)
     if stream:
         try:
             chunks = client.chat.completions.create(stream=True, **call.arguments)
@@ -663,22 +680,20 @@ async def acompletion(
         mock_response=mock_response,
         params=params,
     )
-    provider, options = call.client_arguments()
-    providers = [made for made, _ in call.candidates]
-    client = AsyncClient(provider, **options)
+    client = AsyncClient(call.provider, model=call.model)
     if stream:
         try:
             chunks = client.chat.completions.create(stream=True, **call.arguments)
         except BaseException:
-            await _close(client, providers)
+            await _close(client, call.provider)
             raise
-        return AsyncCompletionStream(client, chunks, providers)
+        return AsyncCompletionStream(client, chunks, call.provider)
     try:
         completed: ChatCompletion = await client.chat.completions.create(**call.arguments)
     except Error as exc:
         _raise_as_litellm(exc)
     finally:
-        await _close(client, providers)
+        await _close(client, call.provider)
     return completed
 
 
