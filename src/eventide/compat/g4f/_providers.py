@@ -4,6 +4,7 @@ environment's; with g4f's ``api_key``, ``base_url`` and ``proxy``/``proxies`` se
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, final
 from urllib.parse import urlsplit
 
@@ -13,6 +14,7 @@ from ...providers._registry import PROVIDER_NAMES, configured_provider_name, pro
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ..._timeouts import Timeouts
     from ...providers import Provider
 
 __all__ = ["ClientPool", "ProviderChoice", "choose_proxy", "make_provider"]
@@ -90,30 +92,45 @@ class ClientPool(Generic[InnerT]):
     for, made on first use. Providers made here are listed in `owned`, for closing.
 
     Args:
-        make: An eventide client around a provider (None: eventide's default).
+        make: eventide's `AsyncClient` or `Client` (called with a provider, or None for
+            eventide's default, and ``model=``, ``timeouts=``).
         provider: The g4f client's ``provider=``.
-        api_key, base_url, proxy: The g4f client's settings, given to providers made by name.
+        media_provider: g4f's images provider: out of scope, must be None.
+        api_key, base_url: The g4f client's settings, given to providers made by name.
+        proxies: g4f's ``proxies=`` (see `choose_proxy`).
+        model, timeouts: Options of every eventide client.
 
     Raises:
-        TypeError, ValueError: As `make_provider`, for the client's own provider.
+        TypeError, ValueError: As `make_provider`, for the client's own provider; a
+            ``media_provider``.
     """
 
     __slots__ = ("_api_key", "_base_url", "_make", "_provider", "_proxy", "clients", "owned")
 
     def __init__(
         self,
-        make: Callable[[Provider | None], InnerT],
-        *,
+        make: Callable[..., InnerT],
         provider: ProviderChoice,
+        *,
+        media_provider: object,
         api_key: str | None,
         base_url: str | None,
-        proxy: str | None,
+        proxies: str | Mapping[str, str] | None,
+        model: str | None,
+        timeouts: Timeouts | None,
     ) -> None:
-        self._make = make
+        if media_provider is not None:
+            raise TypeError(
+                "media_provider= is for g4f's images and media APIs, which are out of scope "
+                "(eventide streams chat); drop it"
+            )
+        self._make: Callable[[Provider | None], InnerT] = partial(
+            make, model=model, timeouts=timeouts
+        )
         self._provider = provider
         self._api_key = api_key
         self._base_url = base_url
-        self._proxy = proxy
+        self._proxy = choose_proxy(proxies)
         self.clients: dict[tuple[object, str | None], InnerT] = {}
         self.owned: list[Provider] = []
         self.get(None, None)  # a misconfigured client fails here, not at its first call

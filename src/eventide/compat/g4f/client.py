@@ -18,54 +18,78 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Self, cast, final, overload
+from os import PathLike
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    BinaryIO,
+    Generic,
+    Literal,
+    Protocol,
+    Self,
+    TypeAlias,
+    TypeVar,
+    cast,
+    final,
+    overload,
+)
 
 from ..._resource import AsyncResource
 from ...client import AsyncClient as EventideAsyncClient
 from ...client import Client as EventideClient
 from ._arguments import openai_arguments
-from ._providers import ClientPool, ProviderChoice, choose_proxy
+from ._providers import ClientPool, ProviderChoice
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable
+    from collections.abc import Awaitable, Callable
     from types import TracebackType
 
     from ..._timeouts import Timeouts
     from ...client import ChatCompletion, ChatCompletionChunk, ChunkStream
-    from ...providers import Provider
+    from ...client._chat import Chat as EventideChat
 
-__all__ = ["AsyncClient", "Client", "Messages"]
+__all__ = ["AsyncClient", "Chat", "Client", "Completions", "Image", "Messages"]
 
 Messages = Sequence[Mapping[str, Any]] | str
 """A prompt string (one user message) or OpenAI-style messages."""
 
+Image = bytes | str | BinaryIO | PathLike[str] | None
+"""g4f's ``image=``: bytes, an http(s) or data: URL, an open binary file, or a path."""
 
-def _refuse_media_provider(media_provider: object) -> None:
-    if media_provider is not None:
-        raise TypeError(
-            "media_provider= is for g4f's images and media APIs, which are out of scope "
-            "(eventide streams chat); drop it"
-        )
+CompletionT = TypeVar("CompletionT")
+StreamT = TypeVar("StreamT")
+
+
+class _Inner(Protocol[CompletionT, StreamT]):
+    """eventide's `AsyncClient` or `Client`, as far as this module uses them."""
+
+    @property
+    def chat(self) -> EventideChat[CompletionT, StreamT]: ...
+
+
+InnerFor: TypeAlias = "Callable[[ProviderChoice, str | None], _Inner[CompletionT, StreamT]]"
+"""The eventide client for a call's ``provider=`` and ``proxy=`` (`ClientPool.get`)."""
 
 
 @final
-class AsyncChat:
-    """``client.chat`` of `AsyncClient`."""
+class Chat(Generic[CompletionT, StreamT]):
+    """``client.chat``."""
 
     __slots__ = ("completions",)
 
-    def __init__(self, pool: ClientPool[EventideAsyncClient]) -> None:
-        self.completions = AsyncCompletions(pool)
+    def __init__(self, inner: InnerFor[CompletionT, StreamT]) -> None:
+        self.completions = Completions(inner)
 
 
 @final
-class AsyncCompletions:
-    """``client.chat.completions`` of `AsyncClient`."""
+class Completions(Generic[CompletionT, StreamT]):
+    """``client.chat.completions``, for `AsyncClient` and `Client` alike: the clients differ
+    only in what eventide's client under them returns."""
 
-    __slots__ = ("_pool",)
+    __slots__ = ("_inner",)
 
-    def __init__(self, pool: ClientPool[EventideAsyncClient]) -> None:
-        self._pool = pool
+    def __init__(self, inner: InnerFor[CompletionT, StreamT]) -> None:
+        self._inner = inner
 
     @overload
     def create(
@@ -75,13 +99,13 @@ class AsyncCompletions:
         provider: ProviderChoice = ...,
         stream: Literal[False] = ...,
         proxy: str | None = ...,
-        image: bytes | str | None = ...,
+        image: Image = ...,
         image_name: str | None = ...,
         response_format: Mapping[str, Any] | None = ...,
         max_tokens: int | None = ...,
         stop: str | list[str] | None = ...,
         **kwargs: Any,
-    ) -> Awaitable[ChatCompletion]: ...
+    ) -> CompletionT: ...
 
     @overload
     def create(
@@ -92,13 +116,13 @@ class AsyncCompletions:
         *,
         stream: Literal[True],
         proxy: str | None = ...,
-        image: bytes | str | None = ...,
+        image: Image = ...,
         image_name: str | None = ...,
         response_format: Mapping[str, Any] | None = ...,
         max_tokens: int | None = ...,
         stop: str | list[str] | None = ...,
         **kwargs: Any,
-    ) -> ChunkStream: ...
+    ) -> StreamT: ...
 
     @overload
     def create(
@@ -109,13 +133,13 @@ class AsyncCompletions:
         *,
         stream: bool,
         proxy: str | None = ...,
-        image: bytes | str | None = ...,
+        image: Image = ...,
         image_name: str | None = ...,
         response_format: Mapping[str, Any] | None = ...,
         max_tokens: int | None = ...,
         stop: str | list[str] | None = ...,
         **kwargs: Any,
-    ) -> Awaitable[ChatCompletion] | ChunkStream: ...
+    ) -> CompletionT | StreamT: ...
 
     def create(
         self,
@@ -124,16 +148,18 @@ class AsyncCompletions:
         provider: ProviderChoice = None,
         stream: bool = False,
         proxy: str | None = None,
-        image: bytes | str | None = None,
+        image: Image = None,
         image_name: str | None = None,
         response_format: Mapping[str, Any] | None = None,
         max_tokens: int | None = None,
         stop: str | list[str] | None = None,
         **kwargs: Any,
-    ) -> Awaitable[ChatCompletion] | ChunkStream:
-        """g4f's ``create``: await it for a `ChatCompletion`; with ``stream=True``, iterate
-        it (``async for chunk in create(...)``) for `ChatCompletionChunk` objects, the first
-        of which already names the provider; leaving the loop closes the connection.
+    ) -> CompletionT | StreamT:
+        """g4f's ``create``. `AsyncClient`: await it for a `ChatCompletion`; with
+        ``stream=True``, iterate it (``async for chunk in create(...)``) for
+        `ChatCompletionChunk` objects, the first of which already names the provider.
+        `Client`: the `ChatCompletion`, or an iterator of chunks. Leaving a stream's loop
+        closes the connection.
 
         Args:
             messages: A prompt string or OpenAI-style messages.
@@ -141,8 +167,8 @@ class AsyncCompletions:
             provider: An eventide provider or a provider name, for this call.
             stream: Whether to stream chunks.
             proxy: A proxy URL for this call (a provider made by name only).
-            image: An image (bytes, or an http(s) or data: URL) added to the last user
-                message; g4f's ``media=[...]`` adds several.
+            image: An image (bytes, an open binary file, a path, or an http(s) or data:
+                URL) added to the last user message; g4f's ``media=[...]`` adds several.
             image_name: Accepted and unused (image parts have no file name).
             response_format: OpenAI's ``response_format`` dict.
             max_tokens, stop: As OpenAI's.
@@ -160,12 +186,12 @@ class AsyncCompletions:
             response_format=response_format,
             options={"image_name": image_name, "max_tokens": max_tokens, "stop": stop, **kwargs},
         )
-        inner = self._pool.get(provider, proxy)
-        return inner.chat.completions.create(stream=stream, **arguments)
+        completions = self._inner(provider, proxy).chat.completions
+        return completions.create(stream=stream, **arguments)
 
-    def stream(self, messages: Messages, model: str = "", **kwargs: Any) -> ChunkStream:
+    def stream(self, messages: Messages, model: str = "", **kwargs: Any) -> StreamT:
         """``create(messages, model, stream=True, ...)``."""
-        return cast("ChunkStream", self.create(messages, model, stream=True, **kwargs))
+        return cast("StreamT", self.create(messages, model, stream=True, **kwargs))
 
 
 @final
@@ -204,20 +230,18 @@ class AsyncClient(AsyncResource):
         model: str | None = None,
         timeouts: Timeouts | None = None,
     ) -> None:
-        _refuse_media_provider(media_provider)
-
-        def make(chosen: Provider | None) -> EventideAsyncClient:
-            return EventideAsyncClient(chosen, model=model, timeouts=timeouts)
-
         self._pool = ClientPool(
-            make,
-            provider=provider,
+            EventideAsyncClient,
+            provider,
+            media_provider=media_provider,
             api_key=api_key,
             base_url=base_url,
-            proxy=choose_proxy(proxies),
+            proxies=proxies,
+            model=model,
+            timeouts=timeouts,
         )
         self._closed = False
-        self.chat = AsyncChat(self._pool)
+        self.chat: Chat[Awaitable[ChatCompletion], ChunkStream] = Chat(self._pool.get)
 
     def __repr__(self) -> str:
         return f"AsyncClient(provider={self._pool.get(None, None).provider!r})"
@@ -231,113 +255,6 @@ class AsyncClient(AsyncResource):
             await inner.aclose()
         for provider in self._pool.owned:
             await provider.aclose()
-
-
-@final
-class Chat:
-    """``client.chat`` of `Client`."""
-
-    __slots__ = ("completions",)
-
-    def __init__(self, pool: ClientPool[EventideClient]) -> None:
-        self.completions = Completions(pool)
-
-
-@final
-class Completions:
-    """``client.chat.completions`` of `Client`."""
-
-    __slots__ = ("_pool",)
-
-    def __init__(self, pool: ClientPool[EventideClient]) -> None:
-        self._pool = pool
-
-    @overload
-    def create(
-        self,
-        messages: Messages,
-        model: str = ...,
-        provider: ProviderChoice = ...,
-        stream: Literal[False] = ...,
-        proxy: str | None = ...,
-        image: bytes | str | None = ...,
-        image_name: str | None = ...,
-        response_format: Mapping[str, Any] | None = ...,
-        max_tokens: int | None = ...,
-        stop: str | list[str] | None = ...,
-        **kwargs: Any,
-    ) -> ChatCompletion: ...
-
-    @overload
-    def create(
-        self,
-        messages: Messages,
-        model: str = ...,
-        provider: ProviderChoice = ...,
-        *,
-        stream: Literal[True],
-        proxy: str | None = ...,
-        image: bytes | str | None = ...,
-        image_name: str | None = ...,
-        response_format: Mapping[str, Any] | None = ...,
-        max_tokens: int | None = ...,
-        stop: str | list[str] | None = ...,
-        **kwargs: Any,
-    ) -> Iterator[ChatCompletionChunk]: ...
-
-    @overload
-    def create(
-        self,
-        messages: Messages,
-        model: str = ...,
-        provider: ProviderChoice = ...,
-        *,
-        stream: bool,
-        proxy: str | None = ...,
-        image: bytes | str | None = ...,
-        image_name: str | None = ...,
-        response_format: Mapping[str, Any] | None = ...,
-        max_tokens: int | None = ...,
-        stop: str | list[str] | None = ...,
-        **kwargs: Any,
-    ) -> ChatCompletion | Iterator[ChatCompletionChunk]: ...
-
-    def create(
-        self,
-        messages: Messages,
-        model: str = "",
-        provider: ProviderChoice = None,
-        stream: bool = False,
-        proxy: str | None = None,
-        image: bytes | str | None = None,
-        image_name: str | None = None,
-        response_format: Mapping[str, Any] | None = None,
-        max_tokens: int | None = None,
-        stop: str | list[str] | None = None,
-        **kwargs: Any,
-    ) -> ChatCompletion | Iterator[ChatCompletionChunk]:
-        """`AsyncCompletions.create`, blocking: a `ChatCompletion`, or with ``stream=True`` an
-        iterator of `ChatCompletionChunk` (leaving the ``for`` loop closes the connection).
-
-        Raises:
-            TypeError, ValueError: As `AsyncCompletions.create`, before any I/O.
-        """
-        arguments = openai_arguments(
-            messages,
-            model,
-            image=image,
-            response_format=response_format,
-            options={"image_name": image_name, "max_tokens": max_tokens, "stop": stop, **kwargs},
-        )
-        inner = self._pool.get(provider, proxy)
-        return inner.chat.completions.create(stream=stream, **arguments)
-
-    def stream(
-        self, messages: Messages, model: str = "", **kwargs: Any
-    ) -> Iterator[ChatCompletionChunk]:
-        """``create(messages, model, stream=True, ...)``."""
-        chunks = self.create(messages, model, stream=True, **kwargs)
-        return cast("Iterator[ChatCompletionChunk]", chunks)
 
 
 def _close_all(clients: Mapping[Any, EventideClient]) -> None:
@@ -368,20 +285,18 @@ class Client:
         model: str | None = None,
         timeouts: Timeouts | None = None,
     ) -> None:
-        _refuse_media_provider(media_provider)
-
-        def make(chosen: Provider | None) -> EventideClient:
-            return EventideClient(chosen, model=model, timeouts=timeouts)
-
         self._pool = ClientPool(
-            make,
-            provider=provider,
+            EventideClient,
+            provider,
+            media_provider=media_provider,
             api_key=api_key,
             base_url=base_url,
-            proxy=choose_proxy(proxies),
+            proxies=proxies,
+            model=model,
+            timeouts=timeouts,
         )
         weakref.finalize(self, _close_all, self._pool.clients)
-        self.chat = Chat(self._pool)
+        self.chat: Chat[ChatCompletion, Iterator[ChatCompletionChunk]] = Chat(self._pool.get)
 
     def __repr__(self) -> str:
         return f"Client(provider={self._pool.get(None, None).provider!r})"
