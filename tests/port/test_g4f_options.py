@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from eventide.compat import g4f
-from eventide.compat.g4f.client import AsyncClient
+from eventide.compat.g4f.client import AsyncClient, Client
 from eventide.providers import OpenAIChat
 from tests.environment import PROVIDER_VARIABLES
-from tests.http_server import Reply, ScriptedServer, openai_chunks, serve
+from tests.http_server import Reply, ScriptedServer, openai_chunks, serve, serve_in_thread, slow
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -175,3 +175,18 @@ def test_client_arguments_of_g4f_that_are_out_of_scope_are_refused() -> None:
         AsyncClient("openai", media_provider="PollinationsImage")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         AsyncClient("openai", image_provider="x")  # type: ignore[call-arg]
+
+
+def test_leaving_a_sync_stream_closes_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in PROVIDER_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    body = slow(openai_chunks([f"w{i} " for i in range(100)]))
+    with serve_in_thread(Reply(body=body)) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", f"{server.url}/v1")
+        with Client() as client:
+            for chunk in client.chat.completions.create("Hello", stream=True):
+                assert chunk.provider == "openai"
+                break
+            server.wait_disconnect_sync(timeout=2)
+
+        assert server.completed == 0

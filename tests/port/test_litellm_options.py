@@ -11,7 +11,7 @@ import pytest
 import eventide
 import eventide.compat.litellm as litellm
 from tests.environment import PROVIDER_VARIABLES
-from tests.http_server import Reply, ScriptedServer, openai_chunks, serve, slow
+from tests.http_server import Reply, ScriptedServer, openai_chunks, serve, serve_in_thread, slow
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -132,3 +132,21 @@ async def test_leaving_a_stream_early_closes_the_connection(server: ScriptedServ
 
 def test_stream_chunk_builder_of_no_chunks_is_none() -> None:
     assert litellm.stream_chunk_builder([]) is None
+
+
+def test_closing_a_sync_stream_early_closes_the_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for variable in PROVIDER_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    body = slow(openai_chunks([f"w{i} " for i in range(100)]))
+    with serve_in_thread(Reply(body=body)) as server:
+        with litellm.completion(
+            model="openai/gpt-4o", messages=HI, base_url=f"{server.url}/v1", stream=True
+        ) as response:
+            for chunk in response:
+                assert chunk.provider == "openai"
+                break
+
+        server.wait_disconnect_sync(timeout=2)
+        assert server.completed == 0
