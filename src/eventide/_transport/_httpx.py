@@ -42,6 +42,7 @@ __all__ = [
     "HTTPClientOption",
     "HTTPXTransport",
     "default_transport",
+    "proxied_client",
     "transport_slot",
 ]
 
@@ -81,6 +82,13 @@ def transport_slot(http_client: HTTPClientOption, transport: Transport | None) -
         return TransportSlot(HTTPXTransport(http_client))
     make = http_client
     return TransportSlot(factory=lambda: HTTPXTransport(make(), owned=True))
+
+
+def proxied_client(proxy: str) -> Callable[[], httpx.AsyncClient]:
+    """An ``http_client=`` factory: an httpx client that sends every request through `proxy`
+    (an ``http://``, ``https://`` or ``socks5://`` URL); made on first use, closed with the
+    provider."""
+    return lambda: httpx.AsyncClient(proxy=proxy, timeout=None, follow_redirects=False)
 
 
 def _unsendable(exc: UnicodeError | httpx.InvalidURL) -> RequestError:

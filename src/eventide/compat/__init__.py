@@ -1,0 +1,1 @@
+"""Drop-in surfaces: modules shaped like other libraries, so porting is an import change."""
