@@ -20,9 +20,9 @@ from ._reply import Cut as Cut
 from ._reply import Disconnect as Disconnect
 from ._reply import Failure as Failure
 from ._reply import Reply as Reply
-from ._reply import ScriptError as ScriptError
 from ._reply import StreamError as StreamError
-from ._reply import ToolCallLike as ToolCallLike
+from ._script import ScriptError as ScriptError
+from ._script import ToolCallLike as ToolCallLike
 from ._wire import SentRequest as SentRequest
 
 __all__ = [
