@@ -224,3 +224,22 @@ async def test_an_event_script_gives_what_a_real_chat_server_sending_it_gives() 
     assert isinstance(events[0], Metadata)
     assert events[0].model == "gpt-4o-mini-2024-07-18"
     assert events[-2:] == [Usage(12, 7), Finish("tool_calls", "tool_calls")]
+
+
+@pytest.mark.parametrize(("api", "path"), RECORDED[::2], ids=[path for _, path in RECORDED[::2]])
+async def test_replay_cuts_a_recorded_transcript_between_its_events(api: Api, path: str) -> None:
+    """A transcript given as bytes counts its frames (server-sent events, NDJSON lines) for
+    `Cut`: cut after two, it gives what a server sending only those two gives."""
+    kit = KIT[api]
+    body = (DATA / path).read_bytes()
+    reply = Reply.transcript(body, api=api, headers=dict(kit.headers), fail=Cut(after=2))
+    assert b"".join(reply.frames) == body
+    if api == "ollama":
+        assert len(reply.frames) == body.count(b"\n")
+    else:
+        assert len(reply.frames) == body.count(b"data:")  # one data line per event here
+        assert all(frame.endswith((b"\n\n", b"\r\n\r\n")) for frame in reply.frames)
+    served = Served(headers=kit.headers, body=list(reply.frames[:2]))
+    async with serve() as server:
+        _, error = await compare(kit, server, served, reply)
+    assert isinstance(error, ProtocolError)

@@ -29,7 +29,7 @@ from eventide import (
     Usage,
     collect,
 )
-from eventide._transport import TransportClosed
+from eventide._transport import HTTPRequest, TransportClosed
 from eventide.providers import Provider
 from eventide.testing import (
     Cut,
@@ -40,6 +40,7 @@ from eventide.testing import (
     SentRequest,
     StreamError,
 )
+from eventide.testing._wire import sent_request
 
 HI = Metadata("scripted", "scripted-model", "scripted-model")
 
@@ -329,3 +330,20 @@ def test_testing_is_its_own_module_and_its_classes_are_final() -> None:
     assert not {"Reply", "ScriptedProvider"} & set(eventide.__all__)
     for cls in (Cut, Disconnect, Reply, ScriptedProvider, SentRequest, StreamError):
         assert vars(cls).get("__final__") is True, cls
+
+
+def test_sent_request_redacts_credentials_wherever_they_are() -> None:
+    key = "sk-live-0123456789abcdef"
+    request = HTTPRequest(
+        "POST",
+        f"http://h.invalid/v1/{key}/chat?api_key={key}&page=2&token=short",
+        {"Authorization": f"Bearer {key}", "X-Trace": "t"},
+        f'{{"echo": "{key}"}}'.encode(),
+    )
+    sent = sent_request(request)
+    assert key not in repr(sent)
+    assert sent.url == (
+        "http://h.invalid/v1/[redacted]/chat?api_key=[redacted]&page=2&token=[redacted]"
+    )
+    assert sent.headers == {"authorization": "[redacted]", "x-trace": "t"}
+    assert sent.json == {"echo": "[redacted]"}
