@@ -347,3 +347,8 @@ def test_sent_request_redacts_credentials_wherever_they_are() -> None:
     )
     assert sent.headers == {"authorization": "[redacted]", "x-trace": "t"}
     assert sent.json == {"echo": "[redacted]"}
+
+
+def test_reply_refuses_unknown_options() -> None:
+    with pytest.raises(TypeError, match="unexpected keyword arguments: dealy"):
+        Reply.text("x", dealy=1)  # type: ignore[call-arg]

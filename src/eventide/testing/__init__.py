@@ -21,6 +21,7 @@ from ._reply import Disconnect as Disconnect
 from ._reply import Failure as Failure
 from ._reply import Reply as Reply
 from ._reply import StreamError as StreamError
+from ._reply import StreamOptions as StreamOptions
 from ._script import ScriptError as ScriptError
 from ._script import ToolCallLike as ToolCallLike
 from ._wire import SentRequest as SentRequest
@@ -37,5 +38,6 @@ __all__ = [
     "ScriptedProvider",
     "SentRequest",
     "StreamError",
+    "StreamOptions",
     "ToolCallLike",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, final, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypedDict, Unpack, final, get_args
 
 import attrs
 
@@ -22,7 +22,7 @@ from ._script import ScriptError, ToolCallLike, checked_script, text_events
 if TYPE_CHECKING:
     from .._events import FinishReason, Usage
 
-__all__ = ["Api", "Cut", "Disconnect", "Failure", "Reply", "StreamError"]
+__all__ = ["Api", "Cut", "Disconnect", "Failure", "Reply", "StreamError", "StreamOptions"]
 
 Api: TypeAlias = Literal["openai", "openai-responses", "anthropic", "gemini", "ollama"]
 """The wire APIs a transcript can be in: OpenAI Chat Completions, OpenAI Responses,
@@ -87,6 +87,24 @@ class StreamError:
 
 Failure: TypeAlias = Cut | Disconnect | StreamError
 """A failure a reply injects part-way through its body."""
+
+
+class StreamOptions(TypedDict, total=False):
+    """How a streamed reply (`Reply.events`, `Reply.text`) is sent; every key is optional.
+
+    Attributes:
+        fail: A failure part-way through the body (`Cut`, `Disconnect`, `StreamError`).
+        headers: More response headers (``x-request-id`` lands in `Metadata.extra`).
+        chunk_size: Network reads of this many bytes (default: one read per event).
+        delay: Seconds before each network read (default 0).
+        latency: Seconds before the response head (default 0).
+    """
+
+    fail: Failure | None
+    headers: Mapping[str, str] | None
+    chunk_size: int | None
+    delay: float
+    latency: float
 
 
 def _check_api(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -160,16 +178,7 @@ class Reply:
             _check_failure(self)
 
     @classmethod
-    def events(
-        cls,
-        events: Iterable[Event],
-        *,
-        fail: Failure | None = None,
-        headers: Mapping[str, str] | None = None,
-        chunk_size: int | None = None,
-        delay: float = 0.0,
-        latency: float = 0.0,
-    ) -> Reply:
+    def events(cls, events: Iterable[Event], **options: Unpack[StreamOptions]) -> Reply:
         """A response that streams `events`, checked against the event contract when the
         reply is made.
 
@@ -183,12 +192,10 @@ class Reply:
 
         Args:
             events: The events, in order.
-            fail: A failure after some of them (`Cut`, `Disconnect`, `StreamError`).
-            headers: More response headers (``x-request-id`` lands in `Metadata.extra`).
-            chunk_size: Deliver the body in network reads of this many bytes.
-            delay: Seconds before each network read (`anyio.sleep`: virtual time under
-                trio's ``autojump_clock``).
-            latency: Seconds before the response head.
+            **options: `StreamOptions`: ``fail`` (a failure after some of the events),
+                ``headers``, ``chunk_size``, ``delay`` (seconds before each network read,
+                with `anyio.sleep`: virtual time under trio's ``autojump_clock``) and
+                ``latency`` (seconds before the response head).
 
         Raises:
             TypeError: An item is not an event.
@@ -196,13 +203,16 @@ class Reply:
                 `Metadata` not first, ...), carries what the chat wire cannot (a
                 `Reasoning` block, `Finish.model`, ...), or `fail` is past its end.
         """
+        unknown = sorted(set(options) - StreamOptions.__optional_keys__)
+        if unknown:
+            raise TypeError(f"unexpected keyword arguments: {', '.join(unknown)}")
         return cls(
             script=tuple(events),
-            fail=fail,
-            headers={"content-type": "text/event-stream", **_headers(headers)},
-            chunk_size=chunk_size,
-            delay=delay,
-            latency=latency,
+            headers={"content-type": "text/event-stream", **_headers(options.get("headers"))},
+            fail=options.get("fail"),
+            chunk_size=options.get("chunk_size"),
+            delay=options.get("delay", 0.0),
+            latency=options.get("latency", 0.0),
         )
 
     @classmethod
@@ -216,11 +226,7 @@ class Reply:
         finish: FinishReason | None = None,
         model: str | None = None,
         response_id: str | None = None,
-        fail: Failure | None = None,
-        headers: Mapping[str, str] | None = None,
-        chunk_size: int | None = None,
-        delay: float = 0.0,
-        latency: float = 0.0,
+        **options: Unpack[StreamOptions],
     ) -> Reply:
         """A text answer: `Metadata`, reasoning, text, tool calls, `Usage`, `Finish`.
 
@@ -235,7 +241,7 @@ class Reply:
                 ``"stop"``.
             model: The served model (default: the requested one).
             response_id: The response id.
-            fail, headers, chunk_size, delay, latency: As for `Reply.events`.
+            **options: `StreamOptions`, as for `Reply.events`.
         """
         events = text_events(
             text,
@@ -246,14 +252,7 @@ class Reply:
             model=model,
             response_id=response_id,
         )
-        return cls.events(
-            events,
-            fail=fail,
-            headers=headers,
-            chunk_size=chunk_size,
-            delay=delay,
-            latency=latency,
-        )
+        return cls.events(events, **options)
 
     @classmethod
     def transcript(
