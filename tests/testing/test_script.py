@@ -13,6 +13,7 @@ import pytest
 import eventide
 from eventide import (
     Attempt,
+    AuthenticationError,
     Error,
     Event,
     Finish,
@@ -352,3 +353,15 @@ def test_sent_request_redacts_credentials_wherever_they_are() -> None:
 def test_reply_refuses_unknown_options() -> None:
     with pytest.raises(TypeError, match="unexpected keyword arguments: dealy"):
         Reply.text("x", dealy=1)  # type: ignore[call-arg]
+
+
+def test_provider_options_are_checked_before_any_request() -> None:
+    with pytest.raises(TypeError, match="respond must be a function"):
+        ScriptedProvider(respond="hi")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="name must be a string"):
+        ScriptedProvider("a", name=None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="model must be a string"):
+        ScriptedProvider("a", model=3)  # type: ignore[arg-type]
+    with pytest.raises(AuthenticationError, match="trailing newline") as caught:
+        ScriptedProvider("a", api_key="sk-secret-value\n")
+    assert "sk-secret-value" not in str(caught.value)

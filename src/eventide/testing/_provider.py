@@ -17,7 +17,8 @@ import attrs
 from .._events import Event, Metadata
 from .._request import Request, as_request
 from .._resource import AsyncResource
-from .._secrets import REDACTED, is_credential
+from .._secrets import REDACTED, check_key, is_credential
+from .._validate import check_text
 from ..providers import Anthropic, Gemini, Ollama, OpenAIChat, OpenAIResponses
 from ._reply import Reply
 from ._wire import ScriptedTransport, SentRequest
@@ -99,7 +100,8 @@ class ScriptedProvider(AsyncResource):
 
     Raises:
         TypeError: A reply is not one of the forms above, or both or neither of `replies`
-            and `respond` are given.
+            and `respond` are given, or `name` or `model` is not a string.
+        AuthenticationError: `api_key` cannot be sent in a header (a trailing newline...).
         ScriptError: A script breaks the event contract (see `Reply.events`).
     """
 
@@ -126,6 +128,12 @@ class ScriptedProvider(AsyncResource):
     ) -> None:
         if bool(replies) == (respond is not None):
             raise TypeError("give the replies, or respond= (a function of the request), not both")
+        if respond is not None and not callable(respond):
+            raise TypeError(f"respond must be a function of the request, not {respond!r}")
+        check_text("name", name)
+        check_text("model", model)
+        if api_key:
+            check_key(api_key, provider=name)
         self._replies = [as_reply(reply) for reply in replies]
         self._respond = respond
         self._name = name
