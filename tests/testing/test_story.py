@@ -139,8 +139,13 @@ async def test_story_a_batch_with_a_function_of_the_request() -> None:
     assert [r.messages[0].content for r in provider.requests] == ["a", "b", "c"]
 
 
-async def test_story_an_error_the_users_code_must_handle() -> None:
-    provider = ScriptedProvider(Reply.http_error(503, headers={"retry-after": "3"}))
+async def test_story_an_error_the_users_code_must_handle(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A reply per try: a client that retries 5xx asks again (the virtual clock skips the
+    waits), and gives up with the last typed error."""
+    busy = Reply.http_error(503, headers={"retry-after": "3"})
+    provider = ScriptedProvider(busy, busy, busy)
     async with AsyncClient(provider) as client:
         with pytest.raises(OverloadedError) as caught:
             await capital_of(client, "France")
