@@ -102,6 +102,7 @@ async def test_script_metadata_names_the_provider_and_model() -> None:
         ([ToolCall(0, "c", "f", "{}", signature="sig")], "signature"),
         ([Usage(1, 1, cache_write_tokens=1)], "cache_write_tokens"),
         ([Finish("stop", model="m")], "Finish.model"),
+        ([Finish("other", "end_turn")], "reads as 'stop'"),
         ([attrs.evolve(HI, attempts=(Attempt("p", None, "x"),))], "attempts"),
         ([attrs.evolve(HI, extra={"request_id": "r"})], "Metadata.extra"),
     ],
@@ -365,3 +366,10 @@ def test_provider_options_are_checked_before_any_request() -> None:
     with pytest.raises(AuthenticationError, match="trailing newline") as caught:
         ScriptedProvider("a", api_key="sk-secret-value\n")
     assert "sk-secret-value" not in str(caught.value)
+
+
+async def test_response_headers_reach_metadata_as_a_servers_do() -> None:
+    provider = ScriptedProvider(Reply.text("x", headers={"X-Request-ID": "req_1"}))
+    [metadata, *_] = await events_of(provider)
+    assert isinstance(metadata, Metadata)
+    assert metadata.extra == {"request_id": "req_1"}

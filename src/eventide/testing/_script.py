@@ -26,6 +26,7 @@ from .._events import (
     ToolCallDelta,
     Usage,
 )
+from ..wire import normalise_finish_reason
 
 __all__ = ["ScriptError", "ToolCallLike", "checked_script", "text_events"]
 
@@ -94,11 +95,21 @@ def _check_carried(position: int, event: Event) -> None:
         problem = "Usage.cache_write_tokens"
     elif type(event) is Finish and event.model is not None:
         problem = "Finish.model"
+    elif type(event) is Finish and event.raw_reason is not None:  # None: reason is sent
+        read = normalise_finish_reason(event.raw_reason)
+        if read != event.reason:
+            problem = (
+                f"Finish(reason={event.reason!r}, raw_reason={event.raw_reason!r}), whose raw "
+                f"reason the chat decoder reads as {read!r},"
+            )
     elif type(event) is Metadata:
         if event.attempts:
             problem = "Metadata.attempts (routers fill them in)"
         elif set(event.extra) - {"system_fingerprint"}:
-            problem = "Metadata.extra other than system_fingerprint"
+            problem = (
+                "Metadata.extra other than system_fingerprint (request_id comes from an "
+                "x-request-id response header: Reply.events(..., headers=...))"
+            )
     if problem is not None:
         raise ScriptError(f"event script item {position}: {problem} {_LOST}")
 
