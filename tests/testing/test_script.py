@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from typing import Any
+from typing import Any, get_args
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import eventide
 from eventide import (
@@ -17,11 +19,13 @@ from eventide import (
     Error,
     Event,
     Finish,
+    FinishReason,
     Message,
     Metadata,
     ProtocolError,
     Reasoning,
     ReasoningDelta,
+    RefusalDelta,
     Request,
     ServerError,
     TextDelta,
@@ -103,6 +107,8 @@ async def test_script_metadata_names_the_provider_and_model() -> None:
         ([Usage(1, 1, cache_write_tokens=1)], "cache_write_tokens"),
         ([Finish("stop", model="m")], "Finish.model"),
         ([Finish("other", "end_turn")], "reads as 'stop'"),
+        ([TextDelta("")], "an empty TextDelta"),
+        ([Usage(None, None)], "a Usage with no counts"),
         ([attrs.evolve(HI, attempts=(Attempt("p", None, "x"),))], "attempts"),
         ([attrs.evolve(HI, extra={"request_id": "r"})], "Metadata.extra"),
     ],
@@ -373,3 +379,38 @@ async def test_response_headers_reach_metadata_as_a_servers_do() -> None:
     [metadata, *_] = await events_of(provider)
     assert isinstance(metadata, Metadata)
     assert metadata.extra == {"request_id": "req_1"}
+
+
+_TEXT = st.text(min_size=1, max_size=12)
+
+
+@st.composite
+def scripts(draw: st.DrawFn) -> list[Event]:
+    """Valid event scripts: reasoning, text and refusal pieces in any order, then whole
+    tool calls (in pieces), maybe `Usage`, and a `Finish`."""
+    piece = st.one_of(_TEXT.map(TextDelta), _TEXT.map(ReasoningDelta), _TEXT.map(RefusalDelta))
+    script: list[Event] = draw(st.lists(piece, max_size=8))
+    for index in range(draw(st.integers(0, 2))):
+        arguments = draw(st.lists(_TEXT, min_size=1, max_size=3))
+        name = draw(st.from_regex(r"[a-z_]{1,10}", fullmatch=True))
+        script.append(ToolCallDelta(index, f"call_{index}", name, arguments[0]))
+        script += [ToolCallDelta(index, None, None, part) for part in arguments[1:]]
+        script.append(ToolCall(index, f"call_{index}", name, "".join(arguments)))
+    counts = st.none() | st.integers(0, 10**6)
+    usage = draw(st.none() | st.builds(Usage, counts, counts, reasoning_tokens=counts))
+    if usage is not None and usage != Usage(None, None):
+        script.append(usage)
+    reason = draw(st.sampled_from(get_args(FinishReason)))
+    script.append(Finish(reason, reason))
+    return script
+
+
+@given(script=scripts(), size=st.none() | st.integers(1, 40))
+async def test_any_valid_script_comes_out_as_scripted(
+    script: list[Event], size: int | None
+) -> None:
+    """Whatever the script and the network reads, the stream is the script after
+    `Metadata`."""
+    events = await events_of(ScriptedProvider(Reply.events(script, chunk_size=size)))
+    assert events[0] == HI
+    assert events[1:] == script
