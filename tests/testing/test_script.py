@@ -414,3 +414,16 @@ async def test_any_valid_script_comes_out_as_scripted(
     events = await events_of(ScriptedProvider(Reply.events(script, chunk_size=size)))
     assert events[0] == HI
     assert events[1:] == script
+
+
+async def test_transcript_bodies_in_every_form() -> None:
+    text = 'data: {"choices":[{"delta":{"content":"hé"}}]}\n\ndata: [DONE]\n\n'
+    for body in (text, text.encode(), [text.encode()[:9], text.encode()[9:]]):
+        completion = await collect(ScriptedProvider(Reply.transcript(body)).stream("x"))
+        assert completion.text == "hé"
+    with pytest.raises(TypeError, match="a transcript is bytes, text, or a sequence of bytes"):
+        Reply.transcript(["data: x\n\n"])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match=r"HTTP status \(100-599\)"):
+        Reply.transcript(b"", status=600)
+    with pytest.raises(TypeError, match="headers must map strings to strings"):
+        Reply.transcript(b"", headers={"retry-after": 3})  # type: ignore[dict-item]

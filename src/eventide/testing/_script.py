@@ -21,6 +21,7 @@ from .._events import (
     Metadata,
     Reasoning,
     ReasoningDelta,
+    RefusalDelta,
     TextDelta,
     ToolCall,
     ToolCallDelta,
@@ -87,6 +88,16 @@ def checked_script(events: Iterable[Event]) -> tuple[Event, ...]:
 
 def _check_carried(position: int, event: Event) -> None:
     problem = None
+    if isinstance(event, TextDelta | ReasoningDelta | RefusalDelta) and not event.text:
+        raise ScriptError(
+            f"event script item {position}: an empty {type(event).__name__}: no decoder "
+            "sends one (a server's empty delta is dropped)"
+        )
+    if type(event) is Usage and attrs.astuple(event) == (None,) * len(attrs.fields(Usage)):
+        raise ScriptError(
+            f"event script item {position}: a Usage with no counts: a stream whose "
+            "provider reports none has no Usage (unknown is not zero)"
+        )
     if type(event) is Reasoning:
         problem = "a Reasoning block"
     elif type(event) is ToolCall and event.signature is not None:
