@@ -7,6 +7,7 @@ shows.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 import trio
@@ -23,8 +24,10 @@ from eventide import (
     Usage,
     collect,
 )
-from eventide.routing import Fallback, RetryPolicy
+from eventide.routing import Fallback, RetryPolicy, Router
 from eventide.testing import Reply, ScriptedProvider, ScriptExhausted
+
+ANTHROPIC = (Path(__file__).resolve().parents[1] / "data" / "anthropic" / "text.sse").read_bytes()
 
 # -- the user's code ---------------------------------------------------------------------------
 
@@ -123,6 +126,30 @@ async def test_story_the_router_records_the_failed_attempts(
     [attempt] = completion.metadata.attempts
     assert (attempt.provider, attempt.error, attempt.status_code) == ("primary", "overloaded", 503)
     assert primary.last_request == backup.last_request
+
+
+async def test_story_a_router_alias_falls_back_across_apis() -> None:
+    """An alias over two providers of different APIs: the OpenAI one answers 503 (not
+    retried here), the Anthropic one from a recorded stream; each is asked for its model."""
+    openai = ScriptedProvider(Reply.http_error(503), name="openai")
+    anthropic = ScriptedProvider(
+        Reply.transcript(ANTHROPIC, api="anthropic"), name="anthropic", api_key="sk-ant-x"
+    )
+    router = Router(
+        {"openai": openai, "anthropic": anthropic},
+        {"smart": ["openai:gpt-4o", "anthropic:claude-sonnet-4-5"]},
+        retry=RetryPolicy(attempts=1),
+    )
+    async with AsyncClient(router) as client:
+        completion = await client.chat.completions.create(model="smart", messages="Salut !")
+    assert completion.provider == "anthropic"
+    assert (completion.choices[0].message.content or "").startswith("Bonjour à tous")
+    assert (openai.last_request.model, anthropic.last_request.model) == (
+        "gpt-4o",
+        "claude-sonnet-4-5",
+    )
+    assert anthropic.last_http_request.url.endswith("/v1/messages")
+    assert anthropic.last_http_request.json["model"] == "claude-sonnet-4-5"
 
 
 async def test_story_a_batch_with_a_function_of_the_request() -> None:
