@@ -252,7 +252,8 @@ class ScriptedProvider(AsyncResource):
         else:
             raise ScriptExhausted(
                 f"{self._name} received request {len(self._requests)}, and its script has "
-                "no reply left for it"
+                "no reply left for it: script a reply per request (a client or a router "
+                "that retries asks again), or answer with respond="
             )
         provider = self._provider(reply)
         return provider.stream(request, timeouts=timeouts)
