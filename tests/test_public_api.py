@@ -13,11 +13,12 @@ import pytest
 
 import eventide
 import eventide.providers
+import eventide.testing
 import eventide.wire
 from eventide import Message, Request, ToolSpec
 
 
-@pytest.mark.parametrize("module", [eventide, eventide.providers, eventide.wire])
+@pytest.mark.parametrize("module", [eventide, eventide.providers, eventide.testing, eventide.wire])
 def test_public_all_matches_the_exports(module: types.ModuleType) -> None:
     """`__all__` lists exactly the public names (ruff's RUF022 keeps it sorted)."""
     exported = module.__all__
@@ -81,7 +82,7 @@ def test_import_has_no_side_effects() -> None:
         builtins.open = forbidden
         socket.socket.connect = forbidden
         os.environ.__class__ = Environ
-        import eventide, eventide.providers, eventide.wire, eventide.collectors
+        import eventide, eventide.providers, eventide.wire, eventide.collectors, eventide.testing
         print("ok")
         """
     )
