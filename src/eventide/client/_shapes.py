@@ -330,8 +330,9 @@ class Delta(OpenAIModel, _Reasoning, gc=False):
     role: str | None = None
     tool_calls: list[ChoiceDeltaToolCall] | None = None
     reasoning: str | None = None
+    audio: ClassVar[None] = None
     function_call: ClassVar[None] = None
-    _fields = _names("content function_call refusal role tool_calls")
+    _fields = _names("audio content function_call refusal role tool_calls")
     _extras = ("reasoning",)
 
 
@@ -343,7 +344,7 @@ class ChunkChoice(OpenAIModel, gc=False):
     finish_reason: str | None = None
     index: ClassVar[int] = 0
     logprobs: ClassVar[None] = None
-    _fields = _names("delta finish_reason index logprobs")
+    _fields = _names("delta index finish_reason logprobs")
     _required = frozenset({"delta", "index"})
     _sent = frozenset({"finish_reason", "logprobs"})
 
