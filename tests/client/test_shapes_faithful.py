@@ -38,13 +38,13 @@ from eventide.client import ChunkStream
 from eventide.client._chat import CallOptions
 from eventide.client._params import request_from_openai
 from eventide.client._shapes import Chunker
-from eventide.providers import OpenAIChat
 from tests.http_server import Received, Reply, serve, sse
-from tests.kits import ANTHROPIC, ANTHROPIC_MODEL
+from tests.kits import ANTHROPIC, ANTHROPIC_MODEL, OPENAI, kit_fixture
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
+    from eventide.providers import Provider
     from tests.http_server import ScriptedServer
 
 # The SDK stops reading at [DONE] and leaves its SSE generators (and those of the httpx2 it
@@ -170,19 +170,15 @@ ANSWERS = [
         usage=USAGE | {"completion_tokens_details": {"reasoning_tokens": 6}},
         head={},  # no service_tier nor system_fingerprint: not in any dump
     ),
-    Answer(
-        "length",
-        [{"content": "Once upon"}],
-        {"role": "assistant", "content": "Once upon", "refusal": None},
-        finish="length",
-        usage=USAGE,
-    ),
-    Answer(
-        "content_filter",
-        [{"content": "I"}],
-        {"role": "assistant", "content": "I", "refusal": None},
-        finish="content_filter",
-        usage=USAGE,
+    *(
+        Answer(
+            reason,
+            [{"content": "Once upon"}],
+            {"role": "assistant", "content": "Once upon", "refusal": None},
+            finish=reason,
+            usage=USAGE,
+        )
+        for reason in ("length", "content_filter")
     ),
 ]
 
@@ -199,16 +195,12 @@ def reply_with(answer: Answer, *, include_usage: bool) -> Callable[[Received], R
     return reply
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[ScriptedServer]:
-    async with serve() as made:
-        yield made
+kit = kit_fixture(OPENAI)  # the `server` and `provider` fixtures: tests/conftest.py
 
 
 @pytest.fixture
-async def client(server: ScriptedServer) -> AsyncIterator[AsyncClient]:
-    provider = OpenAIChat(base_url=f"{server.url}/v1", api_key="sk-test", model="gpt-4o")
-    async with provider, AsyncClient(provider) as made:
+async def client(provider: Provider) -> AsyncIterator[AsyncClient]:
+    async with AsyncClient(provider) as made:
         yield made
 
 

@@ -96,8 +96,7 @@ class OpenAIModel(msgspec.Struct):
             TypeError: `include` or `exclude` is not a set or a dict.
         """
         del by_alias, round_trip, warnings
-        if mode not in ("python", "json"):
-            raise ValueError(f"mode must be 'python' or 'json', not {mode!r}")
+        _check_mode(mode)
         flags = (exclude_unset, exclude_defaults, exclude_none)
         return self._dump(_spec(include, "include"), _spec(exclude, "exclude"), flags)
 
@@ -115,17 +114,9 @@ class OpenAIModel(msgspec.Struct):
         warnings: bool | Literal["none", "warn", "error"] = True,
     ) -> str:
         """pydantic's ``model_dump_json``: `model_dump` as JSON text."""
-        data = self.model_dump(
-            mode="json",
-            include=include,
-            exclude=exclude,
-            by_alias=by_alias,
-            exclude_unset=exclude_unset,
-            exclude_defaults=exclude_defaults,
-            exclude_none=exclude_none,
-            round_trip=round_trip,
-            warnings=warnings,
-        )
+        del by_alias, round_trip, warnings
+        flags = (exclude_unset, exclude_defaults, exclude_none)
+        data = self._dump(_spec(include, "include"), _spec(exclude, "exclude"), flags)
         return _json(data, indent)
 
     def to_dict(
@@ -139,15 +130,10 @@ class OpenAIModel(msgspec.Struct):
         warnings: bool = True,
     ) -> dict[str, Any]:
         """openai-python's ``to_dict``: by default only the fields the server sent, and
-        ``provider``."""
-        return self.model_dump(
-            mode=mode,
-            by_alias=use_api_names,
-            exclude_unset=exclude_unset,
-            exclude_defaults=exclude_defaults,
-            exclude_none=exclude_none,
-            warnings=warnings,
-        )
+        ``provider``. ``use_api_names`` and ``warnings`` change nothing here."""
+        del use_api_names, warnings
+        _check_mode(mode)
+        return self._dump(None, None, (exclude_unset, exclude_defaults, exclude_none))
 
     def to_json(
         self,
@@ -160,14 +146,8 @@ class OpenAIModel(msgspec.Struct):
         warnings: bool = True,
     ) -> str:
         """openai-python's ``to_json``: `to_dict` as JSON text, indented by 2 by default."""
-        data = self.to_dict(
-            mode="json",
-            use_api_names=use_api_names,
-            exclude_unset=exclude_unset,
-            exclude_defaults=exclude_defaults,
-            exclude_none=exclude_none,
-            warnings=warnings,
-        )
+        del use_api_names, warnings
+        data = self._dump(None, None, (exclude_unset, exclude_defaults, exclude_none))
         return _json(data, indent)
 
     def _dump(
@@ -217,6 +197,11 @@ def _value(value: object, include: object, exclude: object, flags: tuple[bool, b
             out.append(_value(item, _child(inner, i), below, flags))
         return out
     return value
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in ("python", "json"):
+        raise ValueError(f"mode must be 'python' or 'json', not {mode!r}")
 
 
 def _json(data: dict[str, Any], indent: int | None) -> str:
