@@ -304,18 +304,20 @@ def _created(extra: dict[str, Any], default: int) -> int:
 class ChoiceDeltaToolCallFunction(OpenAIModel):
     """The function of a tool-call fragment: the name on the first, arguments pieces."""
 
-    arguments: str | None = None
+    arguments: str
     name: str | None = None
     _fields = _names("arguments name")
 
 
 @final
 class ChoiceDeltaToolCall(OpenAIModel):
-    """A tool-call fragment: ``index`` on each; ``id``, ``type`` and the name on the first."""
+    """A tool-call fragment: ``index`` on each; ``id``, ``type`` and the name on the first.
+    ``function`` and its ``arguments`` (maybe "") are always there, where OpenAI's types
+    allow None."""
 
     index: int
-    id: str | None = None
-    function: ChoiceDeltaToolCallFunction | None = None
+    id: str | None
+    function: ChoiceDeltaToolCallFunction
     type: str | None = None
     _fields = _names("index id function type")
     _required = frozenset({"index"})
