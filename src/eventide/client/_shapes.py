@@ -324,7 +324,7 @@ class ChoiceDeltaToolCall(OpenAIModel):
 
 
 @final
-class Delta(OpenAIModel, _Reasoning, gc=False):
+class Delta(OpenAIModel, _Reasoning):
     """``choices[0].delta``: what one chunk adds."""
 
     content: str | None = None
@@ -339,7 +339,7 @@ class Delta(OpenAIModel, _Reasoning, gc=False):
 
 
 @final
-class ChunkChoice(OpenAIModel, gc=False):
+class ChunkChoice(OpenAIModel):
     """One of a chunk's ``choices`` (index 0: eventide streams one choice)."""
 
     delta: Delta
@@ -352,7 +352,7 @@ class ChunkChoice(OpenAIModel, gc=False):
 
 
 @final
-class _Stream(msgspec.Struct, frozen=True, gc=False):
+class _Stream(msgspec.Struct, frozen=True):
     """What every chunk of one stream shares (from its `Metadata`): a chunk holds this
     rather than seven fields of its own, so that it is cheap to build."""
 
@@ -370,7 +370,7 @@ _STREAM_SENT = frozenset({"usage"})
 
 
 @final
-class ChatCompletionChunk(OpenAIModel, gc=False):
+class ChatCompletionChunk(OpenAIModel):
     """One streamed piece in OpenAI's ``chat.completion.chunk`` shape; every chunk carries
     ``provider`` and ``model``, and the first one is the metadata chunk."""
 
