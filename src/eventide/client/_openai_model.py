@@ -1,8 +1,8 @@
 """`OpenAIModel`: the base of the OpenAI-shaped results, and their dumps.
 
-The shapes are msgspec Structs (built in C: a chunk's four objects cost about a third of
-what attrs classes did), and they dump as openai-python's pydantic models do (read in
-openai-python 3.63.0, ``_models.py`` and ``types/chat/``):
+The shapes are msgspec Structs (built in C: a chunk's three objects cost about half what
+attrs classes did; docs/performance.md), and they dump as openai-python's pydantic models do
+(read in openai-python 3.63.0, ``_models.py`` and ``types/chat/``):
 
 - ``model_dump()`` has every field OpenAI's model declares, in its order, ``None`` where
   unknown; ``to_dict()`` / ``to_json()`` default to ``exclude_unset=True``: only the fields

@@ -17,6 +17,11 @@ What eventide does not carry is never invented: ``logprobs`` is ``null`` (as Ope
 when not asked for), ``annotations``, ``audio``, ``obfuscation``, ``moderation`` are None,
 and the usage details are the cached, cache-write and reasoning token counts only.
 
+Chunks follow eventide's events, one chunk per delta event: a server chunk that carries two
+things (the role and the first text, text and the finish reason, two tool-call fragments)
+is two chunks here, as OpenAI itself sends them; the finish reason is the server's own when
+it is one of OpenAI's five, else eventide's (``end_turn`` is ``stop``).
+
 A result's message is an assistant message in OpenAI's form: ``messages.append(
 completion.choices[0].message)`` continues the conversation (its ``model_dump(
 exclude_none=True)`` is ``{"content": ..., "role": "assistant", "tool_calls": [...]}``).
@@ -435,7 +440,8 @@ class Chunker:
     were already streamed, or they are opaque); the finish chunk has an empty delta. `Usage`
     makes no chunk here: with ``include_usage`` its chunk (empty ``choices``) is held and
     `end` gives it, after the finish chunk, as OpenAI sends it last; without, there is
-    none. Text deltas, nearly every event, take a short path.
+    none (nor when the provider reported no usage: unknown is not zero). Text deltas,
+    nearly every event, take a short path.
     """
 
     __slots__ = ("_include_usage", "_stream", "_tail")
