@@ -18,9 +18,9 @@ when not asked for), ``annotations``, ``audio``, ``obfuscation``, ``moderation``
 and the usage details are the cached, cache-write and reasoning token counts only.
 
 Chunks follow eventide's events, one chunk per delta event: a server chunk that carries two
-things (the role and the first text, text and the finish reason, two tool-call fragments)
-is two chunks here, as OpenAI itself sends them; the finish reason is the server's own when
-it is one of OpenAI's five, else eventide's (``end_turn`` is ``stop``).
+things (the role and the first text or tool-call fragment, text and the finish reason, two
+fragments) is two chunks here; the finish reason is the server's own when it is one of
+OpenAI's five, else eventide's (``end_turn`` is ``stop``).
 
 A result's message is an assistant message in OpenAI's form: ``messages.append(
 completion.choices[0].message)`` continues the conversation (its ``model_dump(
