@@ -117,7 +117,11 @@ OPENAI = Kit(
         model="gpt-4o-mini",
         requested_model="gpt-4o-mini",
         response_id="chatcmpl-BkRv7hQy3uTnZpXa2LcE9sWmD4fGj",
-        extra={"system_fingerprint": "fp_34a54ae93c"},
+        extra={
+            "created": 1750000000,
+            "system_fingerprint": "fp_34a54ae93c",
+            "service_tier": "default",
+        },
     ),
     usage=Usage(12, 3, 15, cache_read_tokens=0, reasoning_tokens=0),
     raw_finish="stop",

@@ -218,6 +218,9 @@ def cli_style(url: str) -> Record:
     return from_completion(collector.result(), error)
 
 
+CHUNK_STYLES = (3, 4, 7)  # the positions of the chunk streams' records: async (twice), sync
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[ScriptedServer]:
     with serve_in_thread() as running:
@@ -251,7 +254,10 @@ def test_every_call_style_reports_the_same(
     records = [*trio.run(async_styles, url), *sync_styles(url)]
     cli = cli_style(url)
     reference = records[0]
-    for record in records[1:]:
+    for position, record in enumerate(records):
+        if position in CHUNK_STYLES:  # no usage chunk without stream_options.include_usage
+            assert record.usage is None
+            record = attrs.evolve(record, usage=reference.usage)
         assert record == reference
     assert attrs.evolve(cli, provider="parity") == reference  # the CLI names its provider openai
     assert reference.provider == "parity"

@@ -26,14 +26,16 @@ async def chat_completion(events: EventStream) -> ChatCompletion:
 
 @final
 class ChunkStream(AsyncResource):
-    """`ChatCompletionChunk` objects, one per event; awaitable (to itself) and iterable."""
+    """`ChatCompletionChunk` objects, one per event, as OpenAI streams them (see `Chunker`:
+    OpenAI's usage chunk, last, only with ``options.include_usage``); awaitable (to itself)
+    and iterable."""
 
     __slots__ = ("__weakref__", "_chunk", "_events", "options")
 
     def __init__(self, events: EventStream, options: CallOptions | None = None) -> None:
         self._events = events
-        self.options = options if options is not None else CallOptions()
-        self._chunk = Chunker(created=int(time.time()))
+        self.options = options = options if options is not None else CallOptions()
+        self._chunk = Chunker(created=int(time.time()), include_usage=options.include_usage)
 
     def __await__(self) -> Generator[Any, None, ChunkStream]:
         async def itself() -> ChunkStream:
@@ -46,7 +48,11 @@ class ChunkStream(AsyncResource):
 
     async def __anext__(self) -> ChatCompletionChunk:
         while True:
-            chunk = self._chunk(await self._events.__anext__())
+            try:
+                event = await self._events.__anext__()
+            except StopAsyncIteration:
+                return self._end()
+            chunk = self._chunk(event)
             if chunk is not None:
                 return chunk
 
@@ -57,9 +63,21 @@ class ChunkStream(AsyncResource):
         """
         while True:
             chunk = self._chunk
-            kept = [c for c in map(chunk, await self._events.receive_batch()) if c is not None]
+            try:
+                events = await self._events.receive_batch()
+            except StopAsyncIteration:
+                return [self._end()]
+            kept = [c for c in map(chunk, events) if c is not None]
             if kept:
                 return kept
+
+    def _end(self) -> ChatCompletionChunk:
+        """The chunk after the stream's last event (OpenAI's usage chunk, with
+        ``include_usage``), else `StopAsyncIteration`."""
+        tail = self._chunk.end()
+        if tail is None:
+            raise StopAsyncIteration
+        return tail
 
     async def aclose(self) -> None:
         """Close the underlying stream (and its connection)."""

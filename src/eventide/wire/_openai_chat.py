@@ -29,6 +29,8 @@ OpenAI-compatible servers send on top of it:
 `Metadata` is sent once, before anything else: at the first chunk that names a model, or
 before the first content event if no chunk names one (then it has the requested model, and
 the first later chunk that names the served one gives `Finish.model`: see `ServedModel`).
+Its ``extra`` keeps that chunk's ``created``, ``system_fingerprint`` and ``service_tier``
+(each when the server gave one: not 0, not ""), which the OpenAI-shaped results give back.
 
 A tool call is complete, and sent as a `ToolCall`, as soon as a call with a higher index
 starts (the official SDK's stream helper assumes the same: each call's fragments come
@@ -92,6 +94,12 @@ _FINISH_REASONS: dict[str, FinishReason] = {
 }
 
 
+_KEPT = ("created", "system_fingerprint", "service_tier")
+"""The chunk's fields that `Metadata.extra` keeps, read once from the payload that makes the
+`Metadata`, when given (0 and "" are not: the OpenAI-shaped results then use their own); the
+OpenAI-shaped results give them back (``ChatCompletion.created``, ...)."""
+
+
 def normalise_finish_reason(raw: str | None) -> FinishReason:
     """Map a provider's finish reason onto eventide's `FinishReason` ("other" if unknown)."""
     if raw is None:
@@ -136,9 +144,9 @@ class ChatMapper(MapperBase):
         if not (model or needed) or "error" in payload:
             return None
         extra = self._base.extra
-        fingerprint = payload.get("system_fingerprint")
-        if fingerprint:
-            extra = {**extra, "system_fingerprint": fingerprint}
+        kept = {key: payload[key] for key in _KEPT if payload.get(key)}
+        if kept:
+            extra = {**extra, **kept}
         response_id = payload.get("id")
         self._served.sent(model)
         return attrs.evolve(
