@@ -60,12 +60,6 @@ def test_readme_synchronous_text_example(
     assert threaded_server.requests[0].json()["model"] == "gpt-4o-mini"
 
 
-@pytest.mark.xfail(
-    reason="needs the faithful chunk stream of issue 12 item 3 (no usage chunk with empty "
-    "choices unless stream_options asks for it); remove this mark when it lands",
-    raises=IndexError,
-    strict=True,
-)
 def test_example_synchronous_streaming(
     threaded_server: ScriptedServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
