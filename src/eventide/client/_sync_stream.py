@@ -42,7 +42,7 @@ __all__ = ["EventIterator", "Loop", "Reader", "Stream", "closed_during_call"]
 
 T = TypeVar("T")
 
-READ_AHEAD: Final = 8
+READ_AHEAD: Final = 16
 """Network reads a sync stream reads ahead of its consumer (bounded memory, few crossings)."""
 
 
