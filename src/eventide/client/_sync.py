@@ -35,7 +35,7 @@ import os
 import threading
 import warnings
 import weakref
-from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, final
+from typing import TYPE_CHECKING, Any, Final, TypeVar, final
 
 import trio
 
@@ -43,11 +43,10 @@ from .._errors import Error
 from ._async import AsyncClient, closed_error
 from ._chat import CallOptions, Chat
 from ._chunks import ChunkStream, chat_completion
-from ._sync_stream import EventIterator, Reader, Stream, closed_during_call
+from ._sync_stream import EventIterator, Reader, Stream, SyncResource, closed_during_call
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable, Sequence
-    from types import TracebackType
 
     from .._completion import Completion
     from .._events import Metadata
@@ -75,7 +74,7 @@ def _forked() -> Error:
 
 
 @final
-class Client:
+class Client(SyncResource):
     """`AsyncClient`, synchronously. Same arguments; use it in ``with`` or call `close()`.
 
     Every call blocks the calling thread until the answer (or the next chunk) is there.
@@ -111,17 +110,6 @@ class Client:
 
     def __repr__(self) -> str:
         return f"Client(provider={self.provider!r})"
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Cancel every call still running (their threads get `eventide.Error`), close the

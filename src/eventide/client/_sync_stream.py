@@ -4,8 +4,9 @@ Both are objects, not bare generators, after openai-python's ``Stream``: an iter
 (``for``, ``next()``), a context manager (``with ... as stream``) and an idempotent
 `close()`. A task on the client's event loop reads the async stream a few network reads
 ahead of the consumer into a queue, one list per read (a `Reader`); the consumer takes one
-list at a time and hands out its items from a plain list iterator, so it crosses threads
-only when it has caught up with the network and pays no generator frame per item.
+list at a time and hands out its items through a C iterator over the lists
+(`itertools.chain`), so it crosses threads only when it has caught up with the network and
+pays no Python frame per item in a ``for`` loop.
 
 What ends a stream, and what comes after:
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
 
-__all__ = ["EventIterator", "Loop", "Reader", "Stream", "closed_during_call"]
+__all__ = ["EventIterator", "Loop", "Reader", "Stream", "SyncResource", "closed_during_call"]
 
 T = TypeVar("T")
 
@@ -242,7 +243,27 @@ class Reader(Generic[T]):
             self._loop.abandon(pump.scope, pump.finished.wait)
 
 
-class _SyncStream(Generic[T]):
+class SyncResource:
+    """Adds ``with`` to a class with a `close()`: leaving the block closes it."""
+
+    __slots__ = ()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class _SyncStream(SyncResource, Generic[T]):
     """The items of a `Reader`'s lists, with ``with`` and `close()`.
 
     ``for`` iterates a C iterator over the lists (`itertools.chain`): no Python frame per
@@ -280,17 +301,6 @@ class _SyncStream(Generic[T]):
         """Close the stream: the connection is closed when this returns. Idempotent; from
         any thread. Reading on afterwards raises `eventide.Error` (unless it had ended)."""
         self._reader.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 @final
