@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from .._completion import Completion
     from .._events import Metadata
     from .._request import Request
+    from .._stream import EventStream
     from ..providers import Provider
     from ._batch import BatchItem, BatchResult
     from ._shapes import ChatCompletion, ChatCompletionChunk
@@ -151,9 +152,9 @@ class Client(SyncResource):
         return self._loop_thread().call(chat_completion, events)
 
     def _chat_chunks(self, request: Request, options: CallOptions) -> Stream[ChatCompletionChunk]:
-        loop = self._loop_thread()
+        self._loop_thread()
         chunks = ChunkStream(self._async._chat_events(request, options), options)
-        return Stream(Reader(loop, chunks.receive_batch, chunks.aclose, owner=self))
+        return self._pull(chunks, chunks.receive_batch)
 
     def batch(
         self,
@@ -173,6 +174,16 @@ class Client(SyncResource):
                 return [result async for result in results]
 
         return self._call(run)
+
+    def _pull(
+        self,
+        closable: EventStream | ChunkStream,
+        receive: Callable[[], Awaitable[list[T]]],
+    ) -> Stream[T]:
+        """The items `receive` reads, as a `Stream` in this thread (its lists are read
+        ahead on the loop); closing it, or its end, closes `closable`. It keeps the client
+        alive."""
+        return Stream(Reader(self._loop_thread(), receive, closable.aclose, owner=self))
 
 
 _LIFETIMES: weakref.WeakSet[_Lifetime] = weakref.WeakSet()
