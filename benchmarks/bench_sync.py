@@ -6,10 +6,10 @@ All three read the same OpenAI Chat Completions streaming body (N chunks of real
 - async: ``async for event in provider.stream(...)``, on trio, in this thread;
 - async OpenAI-shaped: ``async for chunk in AsyncClient.chat.completions.create(stream=True)``
   (the same stream, plus a `ChatCompletionChunk` per event: what the shape itself costs);
-- sync stream: ``for event in Client.stream(...)``: the same stream, driven on the client's
-  own event loop thread, one list of events per network read;
-- sync OpenAI-shaped: ``for chunk in Client.chat.completions.create(stream=True)``: the
-  same, plus a `ChatCompletionChunk` per event.
+- sync stream: ``for event in Client.stream(...)`` (an `EventIterator`): the same stream,
+  driven on the client's own event loop thread, one list of events per network read;
+- sync OpenAI-shaped: ``for chunk in Client.chat.completions.create(stream=True)`` (a
+  `Stream`): the same, plus a `ChatCompletionChunk` per event.
 
 Run:  python benchmarks/bench_sync.py [--sizes 1000,10000,100000] [--repeat 5]
 

@@ -52,6 +52,8 @@ from .client import BatchResult as BatchResult
 from .client import ChatCompletion as ChatCompletion
 from .client import ChatCompletionChunk as ChatCompletionChunk
 from .client import Client as Client
+from .client import EventIterator as EventIterator
+from .client import Stream as Stream
 from .collectors import CompletionCollector as CompletionCollector
 from .collectors import collect as collect
 from .collectors import collect_text as collect_text
@@ -71,6 +73,7 @@ __all__ = [
     "CompletionCollector",
     "Error",
     "Event",
+    "EventIterator",
     "EventStream",
     "Finish",
     "FinishReason",
@@ -92,6 +95,7 @@ __all__ = [
     "Request",
     "RequestError",
     "ServerError",
+    "Stream",
     "StreamTimeout",
     "TextDelta",
     "TextPart",

@@ -256,3 +256,61 @@ async def test_batch_items_that_cannot_be_built_are_error_results_and_the_rest_r
     assert "tools[0]: name must be 1 to 64 letters" in str(failed[3].error)
     assert "cannot encode" in str(failed[4].error)
     assert len(server.requests) == 1
+
+
+class Stop(Exception):
+    """The caller's own exception."""
+
+
+async def test_an_exception_raised_in_the_batch_block_comes_out_unwrapped(
+    client: AsyncClient, server: ScriptedServer
+) -> None:
+    """Not an ExceptionGroup: ``except Stop`` catches it, and the open streams are closed."""
+    server.reply(Reply(body=[*openai_chunks(["x"])[:2], Stall()]))
+    server.queue(Reply(body=openai_chunks(["done"])))
+    cause = KeyError("why")
+
+    async def stop_at_the_first_result() -> None:
+        async with client.batch(["a", "b", "c"], max_concurrency=3) as results:
+            async for _ in results:
+                raise Stop("mine") from cause
+
+    with pytest.raises(Stop) as info:
+        await stop_at_the_first_result()
+    assert type(info.value) is Stop
+    assert info.value.__cause__ is cause  # the caller's chaining is kept
+    assert not isinstance(info.value.__context__, BaseExceptionGroup)
+    await server.wait_for(lambda: len(server.disconnects) == 2, 5, "the open streams closed")
+
+
+async def test_an_exception_raised_by_the_items_comes_out_unwrapped(client: AsyncClient) -> None:
+    def items() -> Iterator[str]:
+        yield "a"
+        raise Stop("no more items")
+
+    async def read_all() -> None:
+        async with client.batch(items()) as results:
+            async for _ in results:
+                pass
+
+    with pytest.raises(Stop, match="no more items"):
+        await read_all()
+
+
+async def test_batch_result_has_what_the_batch_docs_show(
+    client: AsyncClient, server: ScriptedServer
+) -> None:
+    """``print(result.id, result.provider, result.text or result.error)``, plus usage."""
+    server.queue(Reply(status=429, headers=(("content-type", "application/json"),), body=[b"{}"]))
+    async with client.batch(["fails", "works"], max_concurrency=1, ordered=True) as results:
+        failed, ok = [result async for result in results]
+    assert (ok.id, ok.provider, ok.model, ok.text or ok.error) == (
+        1,
+        "upstream",
+        "m-served",
+        "batched",
+    )
+    assert ok.usage is not None
+    assert ok.usage.input_tokens == 12
+    assert (failed.text, failed.usage, failed.ok) == (None, None, False)
+    assert (failed.text or failed.error) is failed.error

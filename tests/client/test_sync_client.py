@@ -115,3 +115,25 @@ def test_a_closed_client_raises_and_starts_no_loop(server: ScriptedServer) -> No
     assert client._lifetime._loop is None
     client.close()  # idempotent
     assert len(server.requests) == 1
+
+
+class Stop(Exception):
+    """The caller's own exception."""
+
+
+def test_sync_client_batch_raises_the_items_exception_unwrapped(server: ScriptedServer) -> None:
+    def items() -> Iterator[str]:
+        yield "one"
+        raise Stop("no more items")
+
+    with make_client(server) as client, pytest.raises(Stop, match="no more items") as info:
+        client.batch(items())
+    assert type(info.value) is Stop
+
+
+def test_sync_client_batch_results_have_text_and_usage(server: ScriptedServer) -> None:
+    with make_client(server) as client:
+        (result,) = client.batch(["one"])
+    assert (result.provider, result.model, result.text) == ("upstream", "m-1", "Sync works.")
+    assert result.usage is not None
+    assert result.usage.input_tokens == 12

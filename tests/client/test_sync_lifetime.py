@@ -15,6 +15,7 @@ import pytest
 
 import eventide
 from eventide import Client
+from eventide.client._sync_stream import EventIterator, Reader
 from eventide.providers import OpenAIChat
 from tests.http_server import Reply, ScriptedServer, Stall, openai_chunks, serve_in_thread
 
@@ -97,8 +98,9 @@ def test_calls_handed_over_while_the_client_closes_are_refused(server: ScriptedS
     client.close()
     with pytest.raises(eventide.Error, match="closed while this call"):
         loop.call(client._async.complete, "hi")
+    events = client._async.stream("hi")
     with pytest.raises(eventide.Error, match="closed while this call"):
-        list(loop.iterate(client._async.stream("hi").receive_batch, client._async.aclose))
+        list(EventIterator(Reader(loop, events.receive_batch, events.aclose)))
     assert server.requests == []
 
 

@@ -8,6 +8,8 @@ from ._chunks import ChunkStream as ChunkStream
 from ._shapes import ChatCompletion as ChatCompletion
 from ._shapes import ChatCompletionChunk as ChatCompletionChunk
 from ._sync import Client as Client
+from ._sync_stream import EventIterator as EventIterator
+from ._sync_stream import Stream as Stream
 
 __all__ = [
     "AsyncClient",
@@ -18,4 +20,6 @@ __all__ = [
     "ChatCompletionChunk",
     "ChunkStream",
     "Client",
+    "EventIterator",
+    "Stream",
 ]

@@ -4,7 +4,9 @@ A feeder task reads the items lazily and waits for a slot before taking the next
 slot is freed only when its result has been handed to the consumer. So at most
 `max_concurrency` items are ever held (running, or finished and not yet read), whatever
 the length of the input. The tasks live in a task group owned by the ``async with`` block:
-leaving the block, or cancelling it, cancels every request and closes its stream.
+leaving the block, or cancelling it, cancels every request and closes its stream. An
+exception raised in the block (or by the items' iterator) comes out of it as it is, not
+wrapped in an `ExceptionGroup`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+    from .._events import Usage
     from ._async import AsyncClient
 
 __all__ = ["Batch", "BatchItem", "BatchResult", "item_request"]
@@ -44,6 +47,13 @@ class BatchResult:
         index: Its position in the input.
         completion: The whole response, when it succeeded.
         error: The typed error (its ``partial`` holds what arrived), when it failed.
+
+    Read a result as the batch docs show it::
+
+        print(result.id, result.provider, result.text or result.error)
+
+    ``text``, ``usage``: the completion's (None for a failure); ``provider``, ``model``: who
+    served it, also for a failure after the provider answered; ``ok``: no error.
     """
 
     id: Any
@@ -71,8 +81,30 @@ class BatchResult:
         return result.model if result is not None else None
 
     @property
+    def text(self) -> str | None:
+        """The answer text, when the request succeeded (None when it failed: see
+        ``error.partial`` for what arrived)."""
+        return self.completion.text if self.completion is not None else None
+
+    @property
+    def usage(self) -> Usage | None:
+        """The completion's token counts (None when it failed or none were reported)."""
+        return self.completion.usage if self.completion is not None else None
+
+    @property
     def _partial(self) -> Completion | None:
         return self.error.partial if self.error is not None else None
+
+
+def sole_exception(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
+    """The one exception inside `group` (through nested groups of one), else None: a batch's
+    task group wraps what it raises, and the caller's own exception goes out unwrapped."""
+    inner: BaseException = group
+    while isinstance(inner, BaseExceptionGroup):
+        if len(inner.exceptions) != 1:
+            return None
+        inner = inner.exceptions[0]
+    return inner
 
 
 def item_request(item: BatchItem, index: int, model: str | None) -> tuple[Any, Request]:
@@ -151,11 +183,17 @@ class Batch:
             return None
         if not self._finished:
             group.cancel_scope.cancel()  # left early: stop every request, close every stream
+        sole: BaseException | None = None
         try:
             return await group.__aexit__(exc_type, exc, tb)
+        except BaseExceptionGroup as raised:
+            sole = sole_exception(raised)
+            if sole is None:
+                raise
         finally:
             assert self._receive is not None
             self._receive.close()
+        raise sole  # outside the handler: not chained to the group it came in
 
     def __aiter__(self) -> AsyncIterator[BatchResult]:
         return self

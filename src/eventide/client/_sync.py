@@ -4,22 +4,24 @@ A `Client` runs one trio event loop in a thread of its own and sends every call 
 there is no second, synchronous code path, and it works inside a thread that already runs
 an event loop (Jupyter, an asyncio or trio application) without patching that loop, since
 it only hands work over with `TrioToken.run_sync_soon` and waits on a plain future. Streams,
-of events or of OpenAI-shaped chunks, are read on the loop a few network reads ahead of the
-consumer into a queue, a list per read: the consumer waits on the loop thread only when it
-has caught up with the network, so the thread handoff is paid per wait, not per item.
+of events (`EventIterator`) or of OpenAI-shaped chunks (`Stream`), are objects with `close()`
+and ``with``; they are read on the loop a few network reads ahead of the consumer into a
+queue, a list per read: the consumer waits on the loop thread only when it has caught up
+with the network, so the thread handoff is paid per wait, not per item (see `_sync_stream`).
 
 Lifetime. Every call runs on the loop as a job with a cancel scope of its own, and the job
 closes what it opened before it reports. So:
 
 - a calling thread that stops waiting (``KeyboardInterrupt``, or any exception raised in
-  it) or leaves a ``for`` loop cancels its job and waits for the job to close its
-  connection before the exception goes on (at most `CANCEL_WAIT` seconds);
+  it), leaves a ``for`` loop over a stream it holds no other reference to, or closes a
+  stream (`close()`, the end of its ``with`` block) cancels its job and waits for the job
+  to close its connection before going on (at most `CANCEL_WAIT` seconds);
 - `Client.close()` cancels every job, then closes the provider and ends the loop thread; a
   thread still waiting on a job gets an `eventide.Error` saying the client was closed;
 - a `Client` garbage-collected unclosed does the same, with a `ResourceWarning` (as the
   standard library does for unclosed files and sockets) if it had started its loop; the
-  loop thread holds no reference to the `Client`, and an unfinished stream iterator keeps
-  its `Client` alive;
+  loop thread holds no reference to the `Client`, and an unfinished stream keeps its
+  `Client` alive;
 - after ``os.fork()``, a `Client` whose loop was started in the parent raises a clear
   `eventide.Error` in the child (its pooled connections belong to the parent, and its loop
   thread did not survive the fork); one that had not started its loop works in the child.
@@ -30,11 +32,10 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import os
-import queue
 import threading
 import warnings
 import weakref
-from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, final
+from typing import TYPE_CHECKING, Any, Final, TypeVar, final
 
 import trio
 
@@ -42,13 +43,13 @@ from .._errors import Error
 from ._async import AsyncClient, closed_error
 from ._chat import CallOptions, Chat
 from ._chunks import ChunkStream, chat_completion
+from ._sync_stream import EventIterator, Reader, Stream, SyncResource, closed_during_call
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
-    from types import TracebackType
+    from collections.abc import Awaitable, Callable, Iterable, Sequence
 
     from .._completion import Completion
-    from .._events import Event, Metadata
+    from .._events import Metadata
     from .._request import Request
     from .._stream import EventStream
     from ..providers import Provider
@@ -59,18 +60,11 @@ __all__ = ["Client"]
 
 T = TypeVar("T")
 
-READ_AHEAD: Final = 8
-"""Network reads a sync stream reads ahead of its consumer (bounded memory, few crossings)."""
-
 CANCEL_WAIT: Final = 5.0
 """Seconds a calling thread that stopped waiting gives its job to cancel and close."""
 
 COLLECT_WAIT: Final = 1.0
 """Seconds the finaliser of an unclosed `Client` waits for its loop thread to end."""
-
-
-def _closed_during_call() -> Error:
-    return Error("the Client was closed while this call was running")
 
 
 def _forked() -> Error:
@@ -81,7 +75,7 @@ def _forked() -> Error:
 
 
 @final
-class Client:
+class Client(SyncResource):
     """`AsyncClient`, synchronously. Same arguments; use it in ``with`` or call `close()`.
 
     Every call blocks the calling thread until the answer (or the next chunk) is there.
@@ -101,7 +95,7 @@ class Client:
         self._async = AsyncClient(provider, model=model, **options)
         self._lifetime = _Lifetime(self._async.provider)
         weakref.finalize(self, self._lifetime.collected)
-        self.chat: Chat[ChatCompletion, Iterator[ChatCompletionChunk]] = Chat(
+        self.chat: Chat[ChatCompletion, Stream[ChatCompletionChunk]] = Chat(
             complete=self._chat_completion, stream=self._chat_chunks
         )
 
@@ -117,17 +111,6 @@ class Client:
 
     def __repr__(self) -> str:
         return f"Client(provider={self.provider!r})"
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Cancel every call still running (their threads get `eventide.Error`), close the
@@ -151,17 +134,24 @@ class Client:
         """Who serves this request; the connection is closed right after."""
         return self._call(lambda: self._async.first_metadata(request, model=model))
 
-    def stream(self, request: Request | str, *, model: str | None = None) -> Iterator[Event]:
-        """The events of the response; leaving the loop closes the stream."""
-        self._loop_thread()  # a closed client raises here, at the call
+    def stream(self, request: Request | str, *, model: str | None = None) -> EventIterator:
+        """The events of the response, as an `EventIterator`; the request is sent at once.
+
+        Use it in ``with``: leaving the block (or `EventIterator.close`) closes the
+        connection at once.
+
+        Raises:
+            Error: The client is closed (at the call); what the stream raises, as it is read.
+        """
+        loop = self._loop_thread()  # a closed client raises here, at the call
         events = self._async.stream(request, model=model)
-        return self._pull(events, events.receive_batch)
+        return EventIterator(Reader(loop, events.receive_batch, events.aclose, owner=self))
 
     def _chat_completion(self, request: Request, options: CallOptions) -> ChatCompletion:
         events = self._async._chat_events(request, options)
         return self._loop_thread().call(chat_completion, events)
 
-    def _chat_chunks(self, request: Request, options: CallOptions) -> Iterator[ChatCompletionChunk]:
+    def _chat_chunks(self, request: Request, options: CallOptions) -> Stream[ChatCompletionChunk]:
         self._loop_thread()
         chunks = ChunkStream(self._async._chat_events(request, options), options)
         return self._pull(chunks, chunks.receive_batch)
@@ -189,10 +179,11 @@ class Client:
         self,
         closable: EventStream | ChunkStream,
         receive: Callable[[], Awaitable[list[T]]],
-    ) -> Iterator[T]:
-        """Iterate an async stream from this thread; closing the iterator, or leaving a
-        ``for`` loop over it, closes the stream. The iterator keeps the client alive."""
-        return self._loop_thread().iterate(receive, closable.aclose, owner=self)
+    ) -> Stream[T]:
+        """The items `receive` reads, as a `Stream` in this thread (its lists are read
+        ahead on the loop); closing it, or its end, closes `closable`. It keeps the client
+        alive."""
+        return Stream(Reader(self._loop_thread(), receive, closable.aclose, owner=self))
 
 
 _LIFETIMES: weakref.WeakSet[_Lifetime] = weakref.WeakSet()
@@ -286,7 +277,7 @@ class _LoopThread:
         self._token: trio.lowlevel.TrioToken | None = None
         self._nursery: trio.Nursery | None = None
         self._stopping: trio.Event | None = None
-        self._streams: set[Callable[[Exception | None], None]] = set()  # their `end`s
+        self.streams: set[Callable[[Exception | None], None]] = set()  # their `end`s
         self._thread = threading.Thread(
             target=trio.run, args=(self._main, started), name="eventide-client", daemon=True
         )
@@ -307,7 +298,7 @@ class _LoopThread:
         except Exception as exc:  # raised to the thread that stops the loop
             self._stop_error = exc
 
-    def _soon(self, function: Callable[[], object]) -> bool:
+    def soon(self, function: Callable[[], object]) -> bool:
         """Run `function` on the loop soon; False if the loop has ended."""
         assert self._token is not None
         try:
@@ -316,7 +307,7 @@ class _LoopThread:
             return False
         return True
 
-    def _start(self, job: Callable[[], Awaitable[None]], refuse: Callable[[], None]) -> None:
+    def start(self, job: Callable[[], Awaitable[None]], refuse: Callable[[], None]) -> None:
         """Start `job` on the loop, or call `refuse` (in either thread) if it is stopping."""
 
         def start() -> None:
@@ -325,13 +316,13 @@ class _LoopThread:
             else:
                 self._nursery.start_soon(job)
 
-        if not self._soon(start):
+        if not self.soon(start):
             refuse()
 
-    def _abandon(self, scope: trio.CancelScope, finished: Callable[[float], object]) -> None:
+    def abandon(self, scope: trio.CancelScope, finished: Callable[[float], object]) -> None:
         """The caller left before its job ended: cancel the job, and wait (a bounded time)
         until it has closed what it opened."""
-        if self._soon(scope.cancel) and threading.current_thread() is not self._thread:
+        if self.soon(scope.cancel) and threading.current_thread() is not self._thread:
             finished(CANCEL_WAIT)
 
     def call(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
@@ -351,97 +342,26 @@ class _LoopThread:
             except Exception as exc:
                 future.set_exception(exc)
             except BaseException:  # the loop is stopping: the client was closed
-                future.set_exception(_closed_during_call())
+                future.set_exception(closed_during_call())
                 raise
             finally:
                 finished.set()
 
         def refuse() -> None:
-            future.set_exception(_closed_during_call())
+            future.set_exception(closed_during_call())
             finished.set()
 
         try:
-            self._start(job, refuse)
+            self.start(job, refuse)
             return future.result()
         finally:
             if not future.done():  # this thread stopped waiting: the job is still running
-                self._abandon(scope, finished.wait)
-
-    def iterate(
-        self,
-        receive: Callable[[], Awaitable[list[T]]],
-        aclose: Callable[[], Awaitable[None]],
-        *,
-        owner: object = None,
-        ahead: int = READ_AHEAD,
-    ) -> Iterator[T]:
-        """The items of an async stream, in this thread: a task on the loop reads up to
-        `ahead` lists (network reads) ahead into a queue, so that a consumer crosses threads
-        only when it has caught up with the network. Leaving the loop cancels that task and
-        closes the stream (`aclose`) before it returns, on an exception or interrupt too.
-        `owner` is kept alive as long as the iterator is."""
-        batches: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
-        credits = trio.Semaphore(ahead)
-        consumed = 0
-        handback = max(ahead // 2, 1)  # credits go back in groups: fewer wake-ups of the loop
-        scope = trio.CancelScope()
-        finished = threading.Event()
-
-        def release() -> None:
-            for _ in range(handback):
-                credits.release()
-
-        def end(failure: Exception | None) -> None:
-            batches.put((False, failure))
-            finished.set()
-
-        async def pump() -> None:
-            failure: Exception | None = None
-            try:
-                with scope:
-                    while True:
-                        await credits.acquire()
-                        batches.put((True, await receive()))
-            except StopAsyncIteration:
-                pass
-            except Exception as exc:
-                failure = exc
-            except BaseException:  # the loop is stopping: the client was closed
-                failure = _closed_during_call()
-                raise
-            finally:
-                try:
-                    with trio.CancelScope(shield=True):
-                        await aclose()
-                except Exception as exc:
-                    failure = failure or exc
-                finally:
-                    end(failure)
-
-        self._streams.add(end)
-        try:
-            self._start(pump, lambda: end(_closed_during_call()))
-            while True:
-                more, got = batches.get()
-                if not more:
-                    if got is not None:
-                        raise got
-                    return
-                consumed += 1
-                if consumed == handback:
-                    consumed = 0
-                    self._soon(release)
-                yield from got
-        finally:
-            self._streams.discard(end)
-            if not finished.is_set():
-                self._abandon(scope, finished.wait)
-            del owner
+                self.abandon(scope, finished.wait)
 
     def forked(self) -> None:
         """In a forked child, where this loop's thread is gone: end the streams being read
         (with a clear error, rather than waiting for ever on a loop that is not there)."""
-        for end in list(self._streams):
+        for end in list(self.streams):
             end(_forked())
 
     def stop(self, *, wait: float | None = None) -> None:
@@ -452,7 +372,7 @@ class _LoopThread:
             Exception: What closing the provider raised.
         """
         assert self._stopping is not None
-        self._soon(self._stopping.set)
+        self.soon(self._stopping.set)
         if threading.current_thread() is not self._thread:
             self._thread.join(wait)
         error, self._stop_error = self._stop_error, None

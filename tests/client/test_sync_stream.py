@@ -1,0 +1,262 @@
+"""The sync Client's stream objects, `Stream` (chunks) and `EventIterator` (events): iterators
+with ``with`` and `close()`, as openai-python's ``Stream``; every close is checked by a real
+loopback server seeing the client hang up."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+import eventide
+from eventide import ChatCompletionChunk, Client, EventIterator, Metadata, Stream, TextDelta
+from eventide.providers import OpenAIChat
+from tests.http_server import (
+    DISCONNECT_BUDGET,
+    Cut,
+    Pause,
+    Reply,
+    ScriptedServer,
+    Stall,
+    openai_chunks,
+    serve_in_thread,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+ROOT = Path(__file__).resolve().parents[2]
+WORDS = [f"w{i} " for i in range(20)]
+ANSWER = openai_chunks(WORDS, model="m-1")
+BURST_THEN_STALL = Reply(body=[b"".join(ANSWER[:12]), Stall()])  # many chunks in one read
+SLOW = Reply(body=[p for chunk in ANSWER for p in (Pause(0.05), chunk)])
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    with serve_in_thread(Reply(body=ANSWER)) as s:
+        yield s
+
+
+@pytest.fixture
+def client(server: ScriptedServer) -> Iterator[Client]:
+    with Client(OpenAIChat(base_url=f"{server.url}/v1", api_key="k", name="upstream")) as c:
+        yield c
+
+
+def chunks(client: Client) -> Stream[ChatCompletionChunk]:
+    return client.chat.completions.create(messages="hi", stream=True)
+
+
+def events(client: Client) -> EventIterator:
+    return client.stream("hi")
+
+
+OPENERS: list[Callable[[Client], Stream[Any] | EventIterator]] = [chunks, events]
+
+
+def text_of(items: list[Any]) -> str:
+    return "".join(
+        item.text
+        if isinstance(item, TextDelta)
+        else (item.choices[0].delta.content or "")
+        if isinstance(item, ChatCompletionChunk) and item.choices
+        else ""
+        for item in items
+    )
+
+
+def test_create_stream_is_a_stream_object_that_iterates_and_ends(client: Client) -> None:
+    stream = chunks(client)
+    assert type(stream) is Stream
+    assert repr(stream) == "<Stream open>"
+    first = next(stream)
+    assert (first.provider, first.model) == ("upstream", "m-1")
+    rest = list(stream)
+    assert text_of([first, *rest]) == "".join(WORDS)
+    assert stream.closed
+    with pytest.raises(StopIteration):  # after its end: StopIteration, as a generator
+        next(stream)
+    stream.close()  # after the end: nothing to do, no error
+    with pytest.raises(StopIteration):
+        next(stream)
+
+
+def test_client_stream_is_an_event_iterator_usable_in_with(client: Client) -> None:
+    with events(client) as stream:
+        assert type(stream) is EventIterator
+        items = list(stream)
+    assert isinstance(items[0], Metadata)
+    assert text_of(items) == "".join(WORDS)
+    assert repr(stream) == "<EventIterator ended>"
+
+
+@pytest.mark.parametrize("open_stream", OPENERS, ids=["create", "stream"])
+@pytest.mark.parametrize("how", ["close", "with"])
+def test_closing_mid_stream_closes_the_connection_and_reading_on_raises(
+    client: Client, server: ScriptedServer, open_stream: Callable[[Client], Any], how: str
+) -> None:
+    server.reply(SLOW)
+    stream = open_stream(client)
+    if how == "with":
+        with stream:
+            next(stream)
+            next(stream)
+    else:
+        next(stream)
+        next(stream)
+        stream.close()
+    closed_at = time.monotonic()
+    assert server.wait_disconnect_sync(timeout=2) - closed_at < DISCONNECT_BUDGET
+    assert stream.closed
+    stream.close()  # idempotent
+    for _ in range(2):
+        with pytest.raises(eventide.Error, match="closed before its end"):
+            next(stream)
+    assert server.completed == 0
+
+
+@pytest.mark.parametrize("open_stream", OPENERS, ids=["create", "stream"])
+def test_close_inside_the_loop_drops_what_was_read_ahead(
+    client: Client, server: ScriptedServer, open_stream: Callable[[Client], Any]
+) -> None:
+    """The first network read holds a dozen chunks: none of them comes after close()."""
+    server.reply(BURST_THEN_STALL)
+    seen = []
+    stream = open_stream(client)
+
+    def read_and_close_after_two() -> None:
+        for item in stream:
+            seen.append(item)
+            if len(seen) == 2:
+                stream.close()
+
+    with pytest.raises(eventide.Error, match="closed before its end"):
+        read_and_close_after_two()
+    assert len(seen) == 2
+    server.wait_disconnect_sync(timeout=2)
+
+
+def test_close_from_another_thread_wakes_the_waiting_reader(
+    client: Client, server: ScriptedServer
+) -> None:
+    server.reply(BURST_THEN_STALL)
+    stream = chunks(client)
+    outcome: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            for _ in stream:
+                pass
+        except BaseException as exc:
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    server.wait_for_sync(lambda: len(server.requests) == 1, 5, "the request")
+    time.sleep(0.3)  # the reader has caught up and waits on the stall
+    stream.close()
+    reader.join(5)
+    assert not reader.is_alive()
+    (error,) = outcome
+    assert type(error) is eventide.Error
+    assert "closed before its end" in str(error)
+    server.wait_disconnect_sync(timeout=2)
+
+
+@pytest.mark.parametrize("open_stream", OPENERS, ids=["create", "stream"])
+def test_a_stream_dropped_unread_closes_its_connection(
+    client: Client, server: ScriptedServer, open_stream: Callable[[Client], Any]
+) -> None:
+    """The request goes out at the call; dropping the stream object hangs up."""
+    server.reply(Reply(body=[ANSWER[0], Stall()]))
+    stream = open_stream(client)
+    server.wait_for_sync(lambda: len(server.requests) == 1, 5, "the request")
+    del stream
+    gc.collect()
+    dropped_at = time.monotonic()
+    assert server.wait_disconnect_sync(timeout=2) - dropped_at < DISCONNECT_BUDGET
+
+
+def test_leaving_a_for_loop_over_the_call_closes_the_connection(
+    client: Client, server: ScriptedServer
+) -> None:
+    server.reply(SLOW)
+    for event in client.stream("hi"):
+        assert isinstance(event, Metadata)
+        break
+    left_at = time.monotonic()
+    assert server.wait_disconnect_sync(timeout=2) - left_at < DISCONNECT_BUDGET
+
+
+@pytest.mark.parametrize("open_stream", OPENERS, ids=["create", "stream"])
+def test_an_error_mid_stream_is_raised_after_what_arrived_then_the_stream_is_over(
+    client: Client, server: ScriptedServer, open_stream: Callable[[Client], Any]
+) -> None:
+    server.reply(Reply(body=[*ANSWER[:3], Cut()]))
+    seen: list[Any] = []
+    stream = open_stream(client)
+    with pytest.raises(eventide.ProtocolError):
+        seen.extend(stream)
+    assert text_of(seen) == "w0 w1 "
+    assert stream.closed
+    with pytest.raises(StopIteration):
+        next(stream)
+
+
+TYPED = """
+from typing import assert_type
+
+from eventide import (
+    AsyncClient, ChatCompletion, ChatCompletionChunk, Client, Event, EventIterator, Stream,
+)
+from eventide.client import ChunkStream
+
+
+def sync(client: Client, flag: bool) -> None:
+    either = client.chat.completions.create(messages="hi", stream=flag)
+    assert_type(either, ChatCompletion | Stream[ChatCompletionChunk])
+    if isinstance(either, Stream):
+        with either as stream:
+            for chunk in stream:
+                assert_type(chunk, ChatCompletionChunk)
+    assert_type(client.chat.completions.create(messages="hi"), ChatCompletion)
+    stream = client.chat.completions.create(messages="hi", stream=True)
+    assert_type(stream, Stream[ChatCompletionChunk])
+    assert_type(next(stream), ChatCompletionChunk)
+    stream.close()
+    with client.stream("hi") as events:
+        assert_type(events, EventIterator)
+        for event in events:
+            assert_type(event, Event)
+
+
+async def asynchronous(client: AsyncClient, flag: bool) -> None:
+    either = client.chat.completions.create(messages="hi", stream=flag)
+    if isinstance(either, ChunkStream):
+        async for chunk in either:
+            assert_type(chunk, ChatCompletionChunk)
+    else:
+        assert_type(await either, ChatCompletion)
+"""
+
+
+def test_create_with_a_bool_variable_and_the_streams_type_check_strictly(tmp_path: Path) -> None:
+    program = tmp_path / "user_program.py"
+    program.write_text(textwrap.dedent(TYPED))
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", str(program)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
