@@ -1,4 +1,5 @@
-"""`AsyncResource`: the ``async with`` protocol, for every class that has an `aclose()`."""
+"""`AsyncResource` and `SyncResource`: the ``async with`` and ``with`` protocols, for every
+class that has an `aclose()` or a `close()`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING, Self
 if TYPE_CHECKING:
     from types import TracebackType
 
-__all__ = ["AsyncResource"]
+__all__ = ["AsyncResource", "SyncResource"]
 
 
 class AsyncResource:
@@ -28,3 +29,23 @@ class AsyncResource:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+class SyncResource:
+    """Adds ``with`` to a class with a ``close()``: leaving the block closes it."""
+
+    __slots__ = ()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

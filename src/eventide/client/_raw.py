@@ -38,12 +38,11 @@ from typing import (
 )
 
 from .._http_source import ResponseHeaders
-from .._resource import AsyncResource
+from .._resource import AsyncResource, SyncResource
 from ..wire import ChatStreamEncoder, ChatStyle
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-    from types import TracebackType
 
     from .._request import Request
     from .._stream import EventStream
@@ -367,7 +366,7 @@ class AsyncStreamingResponse(_Head, AsyncResource, Generic[R]):
 
 
 @final
-class StreamingResponse(_Head, Generic[R]):
+class StreamingResponse(_Head, SyncResource, Generic[R]):
     """The response of `Client`'s ``with_streaming_response.create(...)``: entering ``with``
     sends the request and waits for the response's head; leaving it closes the connection
     (openai's ``APIResponse``). As `AsyncStreamingResponse`, without ``await``.
@@ -383,14 +382,6 @@ class StreamingResponse(_Head, Generic[R]):
     def __enter__(self) -> Self:
         self._client._loop_thread().call(self._call.open)
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def parse(self) -> R:
         """What ``create`` would have returned: the `ChatCompletion`, or with

@@ -40,10 +40,11 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, final
 import trio
 
 from .._errors import Error
+from .._resource import SyncResource
 from ._async import AsyncClient, closed_error
 from ._chat import CallOptions, Chat
 from ._chunks import ChunkStream, chat_completion
-from ._sync_stream import EventIterator, Reader, Stream, SyncResource, closed_during_call
+from ._sync_stream import EventIterator, Reader, Stream, closed_during_call
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable, Sequence

@@ -33,13 +33,13 @@ import trio
 
 from .._errors import Error
 from .._events import Event
+from .._resource import SyncResource
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
-    from types import TracebackType
 
 
-__all__ = ["EventIterator", "Loop", "Reader", "Stream", "SyncResource", "closed_during_call"]
+__all__ = ["EventIterator", "Loop", "Reader", "Stream", "closed_during_call"]
 
 T = TypeVar("T")
 
@@ -241,26 +241,6 @@ class Reader(Generic[T]):
         self._loop.streams.discard(pump.end)
         if not pump.finished.is_set():
             self._loop.abandon(pump.scope, pump.finished.wait)
-
-
-class SyncResource:
-    """Adds ``with`` to a class with a `close()`: leaving the block closes it."""
-
-    __slots__ = ()
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class _SyncStream(SyncResource, Generic[T]):

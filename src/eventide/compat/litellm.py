@@ -50,7 +50,7 @@ from .._events import (
     ToolCallDelta,
     Usage,
 )
-from .._resource import AsyncResource
+from .._resource import AsyncResource, SyncResource
 from .._timeouts import Timeouts
 from .._transport import InMemoryTransport
 from ..client import AsyncClient, ChatCompletion, ChatCompletionChunk, Client
@@ -60,8 +60,6 @@ from ..routing import RetryPolicy, Router
 from ..wire import ChatStreamEncoder
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from .._events import Event
     from ..client import ChunkStream
 
@@ -392,7 +390,7 @@ def _prepare(
 
 
 @final
-class CompletionStream:
+class CompletionStream(SyncResource):
     """litellm's sync ``stream=True`` result: `ChatCompletionChunk` objects; ``for`` over
     it. Reaching the end, `close()`, ``with`` or collection closes the connection."""
 
@@ -419,17 +417,6 @@ class CompletionStream:
     def close(self) -> None:
         """Close the connection and the client. Idempotent."""
         self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 @final

@@ -4,11 +4,11 @@ included. Not run: type-checked only."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable
 from typing import assert_type
 
 from eventide import ChatCompletion, ChatCompletionChunk
-from eventide.client import ChunkStream
+from eventide.client import ChunkStream, Stream
 from eventide.compat import g4f
 from eventide.compat.g4f import AsyncTextStream, TextChunk, TextStream
 from eventide.compat.g4f.client import AsyncClient, Client
@@ -40,9 +40,9 @@ def sync_client(flag: bool) -> str | None:
         assert_type(response, ChatCompletion)
         for chunk in client.chat.completions.create(MESSAGES, stream=True):
             assert_type(chunk, ChatCompletionChunk)
-        assert_type(client.chat.completions.stream(MESSAGES), Iterator[ChatCompletionChunk])
+        assert_type(client.chat.completions.stream(MESSAGES), Stream[ChatCompletionChunk])
         either = client.chat.completions.create(MESSAGES, stream=flag)
-        assert_type(either, ChatCompletion | Iterator[ChatCompletionChunk])
+        assert_type(either, ChatCompletion | Stream[ChatCompletionChunk])
         return response.choices[0].message.content
 
 

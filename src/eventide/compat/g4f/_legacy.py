@@ -11,11 +11,10 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Any, Self, final
 
-from ..._resource import AsyncResource
+from ..._resource import AsyncResource, SyncResource
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator
-    from types import TracebackType
 
     from ...client import ChatCompletion, ChatCompletionChunk, ChunkStream
     from .client import AsyncClient, Client
@@ -64,7 +63,7 @@ def _piece(chunk: ChatCompletionChunk, first: bool) -> TextChunk | None:
 
 
 @final
-class TextStream:
+class TextStream(SyncResource):
     """A legacy stream, blocking: `TextChunk` pieces, the first empty. Closing it (or
     leaving it to be collected) closes the connection and the client behind it."""
 
@@ -93,17 +92,6 @@ class TextStream:
     def close(self) -> None:
         """Close the connection and the client. Idempotent."""
         self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 @final

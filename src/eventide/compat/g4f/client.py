@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from os import PathLike
 from typing import (
     TYPE_CHECKING,
@@ -26,7 +26,6 @@ from typing import (
     Generic,
     Literal,
     Protocol,
-    Self,
     TypeAlias,
     TypeVar,
     cast,
@@ -34,7 +33,7 @@ from typing import (
     overload,
 )
 
-from ..._resource import AsyncResource
+from ..._resource import AsyncResource, SyncResource
 from ...client import AsyncClient as EventideAsyncClient
 from ...client import Client as EventideClient
 from ._arguments import openai_arguments
@@ -42,10 +41,9 @@ from ._providers import ClientPool, ProviderChoice
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
-    from types import TracebackType
 
     from ..._timeouts import Timeouts
-    from ...client import ChatCompletion, ChatCompletionChunk, ChunkStream
+    from ...client import ChatCompletion, ChatCompletionChunk, ChunkStream, Stream
     from ...client._chat import Chat as EventideChat
 
 __all__ = ["AsyncClient", "Chat", "Client", "Completions", "Image", "Messages"]
@@ -264,7 +262,7 @@ def _close_all(clients: Mapping[Any, EventideClient]) -> None:
 
 
 @final
-class Client:
+class Client(SyncResource):
     """g4f's ``Client`` on eventide: `AsyncClient`'s arguments, blocking calls.
 
     g4f clients are never closed: this one closes its eventide clients (their event loop
@@ -296,21 +294,10 @@ class Client:
             timeouts=timeouts,
         )
         weakref.finalize(self, _close_all, self._pool.clients)
-        self.chat: Chat[ChatCompletion, Iterator[ChatCompletionChunk]] = Chat(self._pool.get)
+        self.chat: Chat[ChatCompletion, Stream[ChatCompletionChunk]] = Chat(self._pool.get)
 
     def __repr__(self) -> str:
         return f"Client(provider={self._pool.get(None, None).provider!r})"
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close every eventide client (and so every provider) this client made."""
