@@ -21,6 +21,7 @@ from ._errors import ProviderError as ProviderError
 from ._errors import RateLimitError as RateLimitError
 from ._errors import RequestError as RequestError
 from ._errors import ServerError as ServerError
+from ._errors import StageError as StageError
 from ._errors import StreamTimeout as StreamTimeout
 from ._errors import TransportError as TransportError
 from ._events import Attempt as Attempt
@@ -95,6 +96,7 @@ __all__ = [
     "Request",
     "RequestError",
     "ServerError",
+    "StageError",
     "Stream",
     "StreamTimeout",
     "TextDelta",

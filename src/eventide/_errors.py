@@ -13,7 +13,8 @@
     │                           ValueError (found before any I/O)
     ├── TransportError          the connection failed (chained from the HTTP library)
     │   └── StreamTimeout           a time budget ran out; `phase` says which
-    └── NoProviderLeft          every candidate failed (routers)
+    ├── NoProviderLeft          every candidate failed (routers)
+    └── StageError              a stage between the provider and the consumer raised
 
 An error raised by a stream comes after every event received before it was delivered.
 Collectors attach `partial`, the `Completion` of everything received, before re-raising.
@@ -42,6 +43,7 @@ __all__ = [
     "RateLimitError",
     "RequestError",
     "ServerError",
+    "StageError",
     "StreamTimeout",
     "TimeoutPhase",
     "TransportError",
@@ -225,6 +227,13 @@ class NoProviderLeft(Error):
         self.attempts = tuple(attempts)
         """Each attempt's record (provider, model, error kind, status, ...), in order."""
         self.retryable = any(error.retryable for error in self.errors)
+
+
+class StageError(Error):
+    """A stage (`eventide.stages`) raised: the stream ends with this error, chained from
+    what the stage raised, after the events handed on before it."""
+
+    kind = "stage"
 
 
 _STATUS_CLASSES: dict[int, type[ProviderError]] = {
