@@ -84,6 +84,9 @@ class Fallback(AsyncResource):
             `NoProviderLeft` raised lists every attempt and says the deadline cut them off.
         name: The router's name (errors and `repr`; `Metadata` names the real provider).
         seed: Seeds the retry jitter (tests).
+        raise_last: When every attempt failed, raise the last attempt's own typed error
+            (a `RateLimitError` with its status, ...) instead of `NoProviderLeft`: for one
+            provider retried, whose caller expects that provider's errors.
 
     Raises:
         ValueError: No candidates, or an unknown commit point.
@@ -102,6 +105,7 @@ class Fallback(AsyncResource):
         deadline: float | None = None,
         name: str = "fallback",
         seed: int | None = None,
+        raise_last: bool = False,
     ) -> None:
         self.candidates = tuple(_candidate(value) for value in candidates)
         if not self.candidates:
@@ -117,6 +121,7 @@ class Fallback(AsyncResource):
         self.max_attempts = max_attempts
         self.deadline = deadline
         self._name = name
+        self.raise_last = raise_last
         self._states = [BreakerState() for _ in self.candidates]
         self._limiter = Limiter(limits if limits is not None else Limits())
         self._rng = random.Random(seed)
@@ -384,7 +389,9 @@ class _FallbackSource:
             f"cut off by the router's deadline of {deadline} s", phase="total", timeout=deadline
         )
 
-    def _exhausted(self, *, cut_off: bool) -> NoProviderLeft:
+    def _exhausted(self, *, cut_off: bool) -> Error:
+        if self._router.raise_last and self._errors:
+            return self._errors[-1]
         tried = "; ".join(
             f"{a.provider}/{a.model}: {a.error}" if a.model else f"{a.provider}: {a.error}"
             for a in self._attempts
