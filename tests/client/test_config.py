@@ -7,6 +7,7 @@ import inspect
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import trio
 
 import eventide
 from eventide import AsyncClient, Client, ConfigurationError, Timeouts
@@ -172,7 +173,7 @@ def test_connection_arguments_beside_a_provider_object_are_refused() -> None:
 
 @pytest.mark.parametrize("kind", ["anthropic", "gemini", "ollama"])
 def test_organization_and_project_are_openai_only(kind: str) -> None:
-    with pytest.raises(ConfigurationError, match=f"organization= are OpenAI's.*'{kind}'"):
+    with pytest.raises(ConfigurationError, match=rf"organization= are OpenAI's.*'{kind}'"):
         AsyncClient(kind, base_url="http://127.0.0.1:9", organization="org")
     with pytest.raises(ConfigurationError, match="project= are OpenAI's"):
         AsyncClient(kind, base_url="http://127.0.0.1:9", project="proj")
@@ -194,7 +195,12 @@ def test_timeout_as_seconds_is_each_http_budget_as_in_httpx() -> None:
         AsyncClient("demo", timeout=0)
 
 
-async def test_a_float_timeout_limits_a_read(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_float_timeout_limits_a_read() -> None:
+    with trio.fail_after(5):  # a timeout that did not apply would otherwise hang
+        await _read_with_timeout()
+
+
+async def _read_with_timeout() -> None:
     async with (
         serve(Reply(stall_before_headers=True)) as server,
         AsyncClient(base_url=f"{server.url}/v1", timeout=0.2, max_retries=0) as client,
@@ -341,9 +347,9 @@ async def test_a_prefix_whose_provider_has_no_key_fails_before_any_io(
     server: ScriptedServer,
 ) -> None:
     async with AsyncClient(base_url=f"{server.url}/v1") as client:
-        with pytest.raises(ConfigurationError, match="'anthropic'.*ANTHROPIC_API_KEY"):
+        with pytest.raises(ConfigurationError, match=r"'anthropic'.*ANTHROPIC_API_KEY"):
             await client.complete("hi", model="anthropic:claude-x")
-        with pytest.raises(ConfigurationError, match="'gemini'.*GEMINI_API_KEY"):
+        with pytest.raises(ConfigurationError, match=r"'gemini'.*GEMINI_API_KEY"):
             await client.chat.completions.create(messages="hi", model="gemini:gemini-pro")
     assert server.requests == []
 
