@@ -130,6 +130,8 @@ def test_router_from_toml_builds_providers_with_keys_from_the_environment(tmp_pa
         Router.from_toml("[aliases", environ={})
     with pytest.raises(ValueError, match="unknown provider 'nope'"):
         Router.from_toml('[providers.x]\nkind = "nope"\n', environ={})
+    with pytest.raises(ValueError, match=r"provider 'x'.*'colour'"):
+        Router.from_toml('[providers.x]\nkind = "openai"\ncolour = "blue"\n', environ={})
 
 
 async def test_router_from_toml_streams_through_its_providers() -> None:

@@ -112,24 +112,30 @@ def client_provider(
             project for a provider that is not OpenAI; a key for another provider's API.
         TypeError: Fallback options without a list of providers.
     """
-    if isinstance(provider, str) or provider is None:
-        if fallback:
-            raise TypeError(f"fallback options need a list of providers: {', '.join(fallback)}")
-        kind = provider or _configured_kind(connection)
-        return _made(kind, connection), kind
-    given = connection.given()
-    if given:
-        names = ", ".join(f"{name}=" for name in given)
-        raise ConfigurationError(
-            f"{names} would be ignored beside a provider object: pass them to the provider "
-            "you make (OpenAIChat(api_key=..., base_url=...)), or name the provider "
-            "(provider='openai') and let the client make it"
-        )
-    if isinstance(provider, Sequence):
+    if isinstance(provider, Sequence) and not isinstance(provider, str):
+        _refuse_connection(connection)
         return Fallback(provider, **fallback), None
     if fallback:
         raise TypeError(f"fallback options need a list of providers: {', '.join(fallback)}")
+    if provider is None or isinstance(provider, str):
+        kind = provider or _configured_kind(connection)
+        return _made(kind, connection), kind
+    _refuse_connection(connection)
     return provider, None
+
+
+def _arguments(names: list[str]) -> str:
+    return ", ".join(f"{name}=" for name in names)
+
+
+def _refuse_connection(connection: Connection) -> None:
+    given = connection.given()
+    if given:
+        raise ConfigurationError(
+            f"{_arguments(given)} would be ignored beside a provider object: pass them to the "
+            "provider you make (OpenAIChat(api_key=..., base_url=...)), or name the provider "
+            "(provider='openai') and let the client make it"
+        )
 
 
 def _configured_kind(connection: Connection) -> str:
@@ -148,8 +154,9 @@ def _made(kind: str, connection: Connection) -> Provider:
     if kind not in PROVIDER_NAMES:
         raise ConfigurationError(f"unknown provider {kind!r}: choose one of {_NAMES} or 'demo'")
     if kind == "demo" and connection.given():
-        names = ", ".join(f"{name}=" for name in connection.given())
-        raise ConfigurationError(f"the offline demo provider takes no {names}")
+        raise ConfigurationError(
+            f"the offline demo provider takes no {_arguments(connection.given())}"
+        )
     if kind not in _OPENAI_KINDS:
         openai_only = [n for n in ("organization", "project") if getattr(connection, n) is not None]
         if openai_only:

@@ -109,7 +109,10 @@ class Router(AsyncResource):
                 if key_variable not in env:
                     raise ValueError(f"provider {name!r}: ${key_variable} is not set")
                 settings["api_key"] = env[key_variable]
-            providers[name] = provider_from_name(kind, name=name, **settings)
+            try:
+                providers[name] = provider_from_name(kind, name=name, **settings)
+            except TypeError as exc:  # a setting in the file that the kind does not take
+                raise ValueError(f"provider {name!r}: {exc}") from None
         return cls(
             providers,
             table.get("aliases", {}),
