@@ -156,15 +156,30 @@ class Fallback(AsyncResource):
         """
         return EventStream(_FallbackSource(self, as_request(request, model=model), timeouts))
 
+    def _stream_from(
+        self, first: EventStream, request: Request, timeouts: Timeouts | None
+    ) -> EventStream:
+        """As `stream`, with `first` as the first candidate's first attempt: a stream the
+        caller already asked of it (so that a request it cannot build raised at once)."""
+        return EventStream(_FallbackSource(self, request, timeouts, first=first))
+
 
 @final
 class _FallbackSource:
     """The attempts of one routed stream, and then the one that committed."""
 
-    def __init__(self, router: Fallback, request: Request, timeouts: Timeouts | None) -> None:
+    def __init__(
+        self,
+        router: Fallback,
+        request: Request,
+        timeouts: Timeouts | None,
+        *,
+        first: EventStream | None = None,
+    ) -> None:
         self._router = router
         self._request = request
         self._timeouts = timeouts
+        self._first = first  # the first candidate's first attempt, already asked for
         self._attempts: list[Attempt] = []
         self._errors: list[Error] = []
         self._tries = 0
@@ -214,9 +229,11 @@ class _FallbackSource:
     async def aclose(self) -> None:
         self._closed = True
         winner, self._winner = self._winner, None
+        first, self._first = self._first, None
         try:
-            if winner is not None:
-                await winner.aclose()
+            for stream in (winner, first):
+                if stream is not None:
+                    await stream.aclose()
         finally:
             self._release()
 
@@ -250,6 +267,9 @@ class _FallbackSource:
     async def _race(self) -> None:
         router = self._router
         queue = list(range(len(router.candidates)))
+        if router.hedge_after is None:  # one attempt at a time: no task group needed
+            await self._in_turn(queue)
+            return
         changed = anyio.Event()
         running = 0
 
@@ -286,6 +306,14 @@ class _FallbackSource:
                     await changed.wait()
                 # a lane ended (failed, or won) or the hedge timer fired: start the next one
                 start_next = timer.cancelled_caught or self._winner is None
+
+    async def _in_turn(self, queue: list[int]) -> None:
+        """Try the candidates one after the other, in this task, until one commits."""
+        while (index := self._next_allowed(queue)) is not None:
+            won = await self._try_candidate(index)
+            if won is not None:
+                self._winner, self._held, self._permit = won
+                return
 
     def _next_allowed(self, queue: list[int]) -> int | None:
         now = anyio.current_time()
@@ -325,9 +353,12 @@ class _FallbackSource:
             stream: EventStream | None = None
             try:
                 permit = await router._limiter.acquire(candidate.provider)
-                stream = candidate.provider.stream(
-                    self._request, model=candidate.model, timeouts=self._timeouts
-                )
+                if index == 0 and self._first is not None:
+                    stream, self._first = self._first, None
+                else:
+                    stream = candidate.provider.stream(
+                        self._request, model=candidate.model, timeouts=self._timeouts
+                    )
                 held = await self._until_commit(stream)
             except Exception as exc:
                 doing = "building the request" if stream is None else "opening the response"

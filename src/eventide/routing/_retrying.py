@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, final
 
+from .._request import as_request
 from .._resource import AsyncResource
 from ._fallback import Fallback
 from ._policy import CircuitBreaker, Commit, RetryPolicy
@@ -50,10 +51,20 @@ class Retrying(AsyncResource):
         seed: int | None = None,
     ) -> None:
         self.provider = provider
-        self.retry = retry if retry is not None else RetryPolicy()
-        self.commit: Commit = commit
-        self._seed = seed
-        Fallback([provider], commit=commit)  # the same checks, now
+        self._fallback = Fallback(
+            [provider],
+            commit=commit,
+            retry=retry,
+            breaker=_NEVER_OPEN,
+            name=provider.name,
+            seed=seed,
+            raise_last=True,
+        )
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy."""
+        return self._fallback.retry
 
     @property
     def name(self) -> str:
@@ -84,41 +95,4 @@ class Retrying(AsyncResource):
                 answer that came after them).
         """
         first = self.provider.stream(request, model=model, timeouts=timeouts)
-        router = Fallback(
-            [_FirstThen(self.provider, first)],
-            commit=self.commit,
-            retry=self.retry,
-            breaker=_NEVER_OPEN,
-            name=self.provider.name,
-            seed=self._seed,
-            raise_last=True,
-        )
-        return router.stream(request, model=model, timeouts=timeouts)
-
-
-@final
-class _FirstThen(AsyncResource):
-    """A provider whose first stream is one already asked for; the next ones are new."""
-
-    def __init__(self, provider: Provider, first: EventStream) -> None:
-        self._provider = provider
-        self._first: EventStream | None = first
-
-    @property
-    def name(self) -> str:
-        return self._provider.name
-
-    async def aclose(self) -> None:
-        """Nothing to release: the provider is the caller's."""
-
-    def stream(
-        self,
-        request: Request | str,
-        *,
-        model: str | None = None,
-        timeouts: Timeouts | None = None,
-    ) -> EventStream:
-        first, self._first = self._first, None
-        if first is not None:
-            return first
-        return self._provider.stream(request, model=model, timeouts=timeouts)
+        return self._fallback._stream_from(first, as_request(request, model=model), timeouts)
