@@ -140,3 +140,18 @@ def test_openai_retry_policy_backs_off_from_half_a_second_to_eight() -> None:
     assert policy.delay(late, 1, rng) is None
     soon = eventide.RateLimitError("slow down", status_code=429, retry_after=120.0)
     assert policy.delay(soon, 1, rng) == 120.0
+
+
+async def test_the_last_try_ends_as_it_went_with_the_tries_before_it_recorded() -> None:
+    """Every try sends its first chunk and breaks: the answer is the last try's, Metadata
+    (naming the two tries before it) then its error, as with no retries."""
+    async with serve(Reply(body=[openai_chunks(["never"])[0], Cut()])) as server:
+        async with AsyncClient(base_url=f"{server.url}/v1") as client:
+            async with client.stream("hi") as events:
+                first = await events.__anext__()
+                with pytest.raises(eventide.ProtocolError):
+                    await events.__anext__()
+        assert len(server.requests) == 3
+    assert isinstance(first, eventide.Metadata)
+    assert first.provider == "openai"
+    assert [attempt.error for attempt in first.attempts] == ["protocol", "protocol"]

@@ -84,9 +84,10 @@ class Fallback(AsyncResource):
             `NoProviderLeft` raised lists every attempt and says the deadline cut them off.
         name: The router's name (errors and `repr`; `Metadata` names the real provider).
         seed: Seeds the retry jitter (tests).
-        raise_last: When every attempt failed, raise the last attempt's own typed error
-            (a `RateLimitError` with its status, ...) instead of `NoProviderLeft`: for one
-            provider retried, whose caller expects that provider's errors.
+        raise_last: When every attempt failed, end as the last attempt did: the events it
+            had read (its `Metadata`, with the attempts before it), then its own typed error
+            (a `RateLimitError` with its status, ...), instead of `NoProviderLeft`: for one
+            provider retried, whose caller expects that provider's answers and errors.
 
     Raises:
         ValueError: No candidates, or an unknown commit point.
@@ -186,6 +187,8 @@ class _FallbackSource:
         self._winner: EventStream | None = None
         self._permit: Permit | None = None
         self._held: list[Event] = []
+        self._last_held: list[Event] = []  # what the last failed attempt read before failing
+        self._failure: Error | None = None  # raise_last: raised once `_held` is delivered
         self._stamp = True  # the next Metadata still needs the attempts written in
         self._closed = False
         self._deadline: anyio.CancelScope | None = None  # the router's deadline, while choosing
@@ -202,14 +205,16 @@ class _FallbackSource:
         return first.model or self._request.model or ""
 
     async def open(self) -> None:
-        if self._winner is None:
+        if self._winner is None and self._failure is None:
             await self._choose()
 
     async def receive(self) -> list[Event]:
-        if self._winner is None:
+        if self._winner is None and self._failure is None:
             await self._choose()
         if self._held:
             events, self._held = self._held, []
+        elif self._failure is not None:
+            raise self._failure
         else:
             winner = self._winner
             assert winner is not None
@@ -262,7 +267,14 @@ class _FallbackSource:
             self._deadline = scope
             await self._race()
         if self._winner is None:
-            raise self._exhausted(cut_off=scope.cancelled_caught)
+            error = self._exhausted(cut_off=scope.cancelled_caught)
+            if self._router.raise_last and self._last_held:
+                # the last try as it went: its events, then its error (which is no attempt
+                # before it)
+                self._held, self._failure = self._last_held, error
+                self._attempts.pop()
+                return
+            raise error
 
     async def _race(self) -> None:
         router = self._router
@@ -351,6 +363,8 @@ class _FallbackSource:
             started = anyio.current_time()
             permit: Permit | None = None
             stream: EventStream | None = None
+            held: list[Event] = []
+            self._last_held = held
             try:
                 permit = await router._limiter.acquire(candidate.provider)
                 if index == 0 and self._first is not None:
@@ -359,7 +373,7 @@ class _FallbackSource:
                     stream = candidate.provider.stream(
                         self._request, model=candidate.model, timeouts=self._timeouts
                     )
-                held = await self._until_commit(stream)
+                await self._until_commit(stream, held)
             except Exception as exc:
                 doing = "building the request" if stream is None else "opening the response"
                 error = as_error(exc, doing=doing, provider=candidate.provider.name)
@@ -380,22 +394,22 @@ class _FallbackSource:
                 return None
             await anyio.sleep(delay)
 
-    async def _until_commit(self, stream: EventStream) -> list[Event]:
+    async def _until_commit(self, stream: EventStream, held: list[Event]) -> None:
+        """Read `stream` into `held` until it commits (a failure leaves what was read)."""
         commit = self._router.commit
         if commit == "headers":
             await stream.open()
-            return []
-        held: list[Event] = []
+            return
         while True:
             try:
                 batch = await stream.receive_batch()
             except StopAsyncIteration:
-                return held  # a complete response before any content: it is the answer
+                return  # a complete response before any content: it is the answer
             held.extend(batch)
             if commit == "first_event":
-                return held
+                return
             if any(type(event) in _CONTENT or type(event) is Finish for event in batch):
-                return held
+                return
 
     def _record(
         self, candidate: Candidate, stream: EventStream | None, error: Error, elapsed: float
