@@ -146,11 +146,13 @@ async def test_the_last_try_ends_as_it_went_with_the_tries_before_it_recorded() 
     """Every try sends its first chunk and breaks: the answer is the last try's, Metadata
     (naming the two tries before it) then its error, as with no retries."""
     async with serve(Reply(body=[openai_chunks(["never"])[0], Cut()])) as server:
-        async with AsyncClient(base_url=f"{server.url}/v1") as client:
-            async with client.stream("hi") as events:
-                first = await events.__anext__()
-                with pytest.raises(eventide.ProtocolError):
-                    await events.__anext__()
+        async with (
+            AsyncClient(base_url=f"{server.url}/v1") as client,
+            client.stream("hi") as events,
+        ):
+            first = await events.__anext__()
+            with pytest.raises(eventide.ProtocolError):
+                await events.__anext__()
         assert len(server.requests) == 3
     assert isinstance(first, eventide.Metadata)
     assert first.provider == "openai"
