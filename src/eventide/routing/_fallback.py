@@ -290,11 +290,11 @@ class _FallbackSource:
             try:
                 won = await self._try_candidate(index)
                 if won is not None:
-                    stream, held, permit = won
                     if self._winner is None:
-                        self._winner, self._held, self._permit = stream, held, permit
+                        self._commit(won)
                         tg.cancel_scope.cancel()
                     else:  # lost a photo finish
+                        stream, _, permit = won
                         permit.release()
                         await stream.aclose()
             finally:
@@ -324,8 +324,12 @@ class _FallbackSource:
         while (index := self._next_allowed(queue)) is not None:
             won = await self._try_candidate(index)
             if won is not None:
-                self._winner, self._held, self._permit = won
+                self._commit(won)
                 return
+
+    def _commit(self, won: tuple[EventStream, list[Event], Permit]) -> None:
+        """`won` is the answer: its stream, the events it held back, its limiter permit."""
+        self._winner, self._held, self._permit = won
 
     def _next_allowed(self, queue: list[int]) -> int | None:
         now = anyio.current_time()
