@@ -55,8 +55,9 @@ class AsyncClient(AsyncResource):
             answers silently, the demo is only ever asked for by name.
         model: The model for requests that name none. A model string that starts with a
             provider name and ``:`` (``"anthropic:claude-sonnet-4-5"``) sends the model after
-            it to that provider, made once from its environment; any other string is a model
-            name, verbatim (``"llama3:8b"``, ``"anthropic/claude-3.5-sonnet"``).
+            it to that provider, made once from its environment (with no key for its own
+            API: `ConfigurationError` at the call, before any I/O); any other string is a
+            model name, verbatim (``"llama3:8b"``, ``"anthropic/claude-3.5-sonnet"``).
         api_key: The key (default: the provider's variable, ``OPENAI_API_KEY`` ...).
         base_url: The API root (default: the provider's variable, ``OPENAI_BASE_URL`` ...).
         organization: OpenAI's ``OpenAI-Organization`` header (default: ``OPENAI_ORG_ID``).

@@ -308,8 +308,9 @@ class Routes(AsyncResource):
         if kind in self._own_names:
             return self._sender, bare
         made = self._made.get(kind)
-        if made is None:
-            made = self._made[kind] = self._make(kind, model)
+        if made is None:  # two threads of a sync client may race here: one is kept (a
+            # provider holds nothing until it is read, so the other needs no closing)
+            made = self._made.setdefault(kind, self._make(kind, model))
         return made[1], bare
 
     def _make(self, kind: str, model: str) -> tuple[Provider, Provider]:
