@@ -369,3 +369,28 @@ async def test_the_clients_own_provider_prefix_is_stripped(server: ScriptedServe
         await client.complete("hi", model="openai:gpt-4o")
         assert client._routes._made == {}
     assert server.requests[0].json()["model"] == "gpt-4o"
+
+
+def test_a_sync_client_routes_model_strings_and_closes_what_it_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with (
+        serve_in_thread(Reply(body=openai_chunks(["own"]))) as own,
+        serve_in_thread(Reply(headers=ANTHROPIC.headers, body=ANTHROPIC.body(["routed"]))) as other,
+    ):
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", other.url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-env")
+        with Client(base_url=f"{own.url}/v1") as client:
+            assert client.complete("hi", model="anthropic:claude-x").text == "routed"
+            assert client.complete("hi", model="openai:gpt-4o").text == "own"
+            with pytest.raises(ConfigurationError, match="'gemini'"):
+                client.complete("hi", model="gemini:gemini-pro")
+            made = client._async._routes._made["anthropic"][0]
+        assert [sent.json()["model"] for sent in other.requests] == ["claude-x"]
+        assert [sent.json()["model"] for sent in own.requests] == ["gpt-4o"]
+
+        async def closed() -> None:
+            with pytest.raises(eventide.TransportError):
+                await made.stream("hi").open()
+
+        trio.run(closed)
