@@ -147,3 +147,8 @@ async def test_router_from_toml_streams_through_its_providers() -> None:
         ("groq", "llama-3.1-8b-instant", "transport"),
         ("local", "llama3.2:3b", "transport"),
     ]
+
+
+def test_router_refuses_an_unknown_fallback_option_at_once() -> None:
+    with pytest.raises(TypeError, match="colour"):
+        Router({}, colour="blue")

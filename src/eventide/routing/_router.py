@@ -22,6 +22,7 @@ A TOML file describes the whole table::
 
 from __future__ import annotations
 
+import inspect
 import os
 import tomllib
 from pathlib import Path
@@ -58,6 +59,7 @@ class Router(AsyncResource):
     Raises:
         ValueError: An alias with no candidates, or naming an unknown provider; an unknown
             default.
+        TypeError: An option `Fallback` does not take.
     """
 
     def __init__(
@@ -70,6 +72,7 @@ class Router(AsyncResource):
         name: str = "router",
         **fallback: Any,
     ) -> None:
+        inspect.signature(Fallback).bind((), **fallback)  # an unknown option: TypeError now
         self._providers = dict(providers)
         self._owned = tuple(owned)
         self._name = name
