@@ -12,6 +12,7 @@ from ._completion import Completion as Completion
 from ._completion import Timing as Timing
 from ._errors import AuthenticationError as AuthenticationError
 from ._errors import BadRequestError as BadRequestError
+from ._errors import ConfigurationError as ConfigurationError
 from ._errors import Error as Error
 from ._errors import NoProviderLeft as NoProviderLeft
 from ._errors import NotFoundError as NotFoundError
@@ -72,6 +73,7 @@ __all__ = [
     "CompletedToolCall",
     "Completion",
     "CompletionCollector",
+    "ConfigurationError",
     "Error",
     "Event",
     "EventIterator",

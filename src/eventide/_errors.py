@@ -11,6 +11,8 @@
     │   └── ServerError             other 5xx: retry
     ├── RequestError            the request cannot be sent to this provider as it is; also a
     │                           ValueError (found before any I/O)
+    ├── ConfigurationError      no provider configured, a key for another provider, an unknown
+    │                           provider name...; also a ValueError (found before any I/O)
     ├── TransportError          the connection failed (chained from the HTTP library)
     │   └── StreamTimeout           a time budget ran out; `phase` says which
     ├── NoProviderLeft          every candidate failed (routers)
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
     "Error",
     "NoProviderLeft",
     "NotFoundError",
@@ -180,6 +183,15 @@ class RequestError(Error, ValueError):
     encoded, ...). Raised before any I/O; another provider may still take the request."""
 
     kind = "request"
+
+
+class ConfigurationError(Error, ValueError):
+    """The client or provider is not configured to send anything: no provider configured, a
+    key that belongs to another provider, a ``provider:model`` prefix whose provider has no
+    key, options that would be ignored. Raised before any I/O; the message names what to set
+    and never contains a key."""
+
+    kind = "configuration"
 
 
 class TransportError(Error):
