@@ -50,11 +50,12 @@ def test_openai_error_names_catch_what_the_sdk_names_catch(
     openai_server: ScriptedServer, status: int
 ) -> None:
     openai_server.reply(error_reply(status))
-    messages = [{"role": "user", "content": "Hi"}]
     with sdk.OpenAI(max_retries=0) as reference, pytest.raises(sdk.APIStatusError) as expected:
-        reference.chat.completions.create(model="gpt-4o", messages=messages)  # type: ignore[list-item]
+        reference.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "Hi"}]
+        )
     with compat.OpenAI(max_retries=0) as client, pytest.raises(eventide.Error) as raised:
-        client.chat.completions.create(model="gpt-4o", messages=messages)
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
 
     assert caught_by(raised.value) == sdk_names(expected.value) | SUPERSETS.get(status, set())
     error = raised.value

@@ -230,7 +230,8 @@ def test_openai_readme_raw_response_headers(
     from eventide.compat.openai import OpenAI
 
     client = OpenAI()
-    response = client.chat.completions.with_raw_response.create(
+    # (the ignore goes when with_raw_response is typed on eventide's Completions)
+    response = client.chat.completions.with_raw_response.create(  # type: ignore[attr-defined,unused-ignore]
         messages=[
             {
                 "role": "user",
@@ -241,9 +242,8 @@ def test_openai_readme_raw_response_headers(
     )
     print(response.headers.get("X-My-Header"))
 
-    completion = (
-        response.parse()
-    )  # get the object that `chat.completions.create()` would have returned
+    # get the object that `chat.completions.create()` would have returned
+    completion = response.parse()
     print(completion.choices[0].message.content)
     # ----------------------------------------------------------------------------------------
 

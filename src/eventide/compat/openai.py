@@ -36,6 +36,7 @@ from .._errors import NotFoundError as NotFoundError
 from .._errors import PermissionDeniedError as PermissionDeniedError
 from .._errors import RateLimitError as RateLimitError
 from .._errors import UnprocessableEntityError as UnprocessableEntityError
+from .._resource import AsyncResource
 from .._timeouts import Timeouts
 from ..client import AsyncClient, Client
 
@@ -147,8 +148,16 @@ def _settings(options: ClientOptions) -> dict[str, Any]:
 
     Raises:
         Error: No API key: neither ``api_key=`` nor ``OPENAI_API_KEY`` (as the SDK).
-        TypeError: A ``timeout`` that is neither seconds, `Timeouts` nor `TimeoutLike`.
+        TypeError: An argument the SDK's client does not take, or that eventide does not
+            (``webhook_secret``, ...); a ``timeout`` that is neither seconds, `Timeouts` nor
+            `TimeoutLike`.
     """
+    unknown = sorted(set(options) - ClientOptions.__optional_keys__)
+    if unknown:
+        raise TypeError(
+            f"unexpected keyword arguments: {', '.join(unknown)} (eventide.compat.openai "
+            "takes the SDK's chat client options only: docs/porting.md)"
+        )
     api_key = options.get("api_key") or os.environ.get("OPENAI_API_KEY")
     if not api_key:
         raise Error(
@@ -257,34 +266,8 @@ class OpenAI(_Base):
         OpenAIError: No API key (``api_key=`` or ``OPENAI_API_KEY``).
     """
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        organization: str | None = None,
-        project: str | None = None,
-        base_url: str | None = None,
-        websocket_base_url: str | None = None,
-        timeout: float | Timeouts | TimeoutLike | None = None,
-        max_retries: int = 2,
-        default_headers: Mapping[str, str] | None = None,
-        default_query: Mapping[str, object] | None = None,
-        http_client: HTTPClientOption = None,
-    ) -> None:
-        super().__init__(
-            ClientOptions(
-                api_key=api_key,
-                organization=organization,
-                project=project,
-                base_url=base_url,
-                websocket_base_url=websocket_base_url,
-                timeout=timeout,
-                max_retries=max_retries,
-                default_headers=default_headers,
-                default_query=default_query,
-                http_client=http_client,
-            )
-        )
+    def __init__(self, **options: Unpack[ClientOptions]) -> None:
+        super().__init__(options)
         client = Client("openai", **self._settings)
         self.eventide = client
         """The `eventide.Client` behind this one."""
@@ -319,7 +302,7 @@ class OpenAI(_Base):
 
 
 @final
-class AsyncOpenAI(_Base):
+class AsyncOpenAI(_Base, AsyncResource):
     """The SDK's ``openai.AsyncOpenAI``: `OpenAI`'s arguments, on `eventide.AsyncClient`.
 
     ``await client.chat.completions.create(...)`` is `eventide.AsyncClient`'s. Use it in
@@ -329,34 +312,8 @@ class AsyncOpenAI(_Base):
         OpenAIError: No API key (``api_key=`` or ``OPENAI_API_KEY``).
     """
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        organization: str | None = None,
-        project: str | None = None,
-        base_url: str | None = None,
-        websocket_base_url: str | None = None,
-        timeout: float | Timeouts | TimeoutLike | None = None,
-        max_retries: int = 2,
-        default_headers: Mapping[str, str] | None = None,
-        default_query: Mapping[str, object] | None = None,
-        http_client: HTTPClientOption = None,
-    ) -> None:
-        super().__init__(
-            ClientOptions(
-                api_key=api_key,
-                organization=organization,
-                project=project,
-                base_url=base_url,
-                websocket_base_url=websocket_base_url,
-                timeout=timeout,
-                max_retries=max_retries,
-                default_headers=default_headers,
-                default_query=default_query,
-                http_client=http_client,
-            )
-        )
+    def __init__(self, **options: Unpack[ClientOptions]) -> None:
+        super().__init__(options)
         client = AsyncClient("openai", **self._settings)
         self.eventide = client
         """The `eventide.AsyncClient` behind this one."""
@@ -369,23 +326,12 @@ class AsyncOpenAI(_Base):
 
     copy = with_options
 
-    async def close(self) -> None:
-        """Close the connections (and those of the copies made by `with_options`).
-
-        Cancellation:
-            Closing completes even when cancelled (eventide's ``aclose`` is shielded).
-        """
+    async def aclose(self) -> None:
+        """Close the connections (and those of the copies made by `with_options`)."""
         for made in self._copies.values():
-            await made.close()
+            await made.aclose()
         await self.eventide.aclose()
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
+    async def close(self) -> None:
+        """`aclose`, under the SDK's name."""
+        await self.aclose()
