@@ -11,6 +11,7 @@ import pytest
 
 import eventide
 import eventide.compat.openai as compat
+from eventide._errors import provider_error_for_status
 from tests.http_server import Reply, refused_url
 
 if TYPE_CHECKING:
@@ -117,3 +118,25 @@ def test_openai_error_names_are_eventide_classes() -> None:
     assert issubclass(eventide.OverloadedError, compat.InternalServerError)
     for name in ERROR_NAMES:
         assert issubclass(getattr(compat, name), eventide.Error), name
+
+
+@pytest.mark.parametrize(
+    ("status", "name", "old", "retryable"),
+    [
+        (403, "PermissionDeniedError", eventide.AuthenticationError, False),
+        (409, "ConflictError", eventide.ServerError, True),
+        (422, "UnprocessableEntityError", eventide.BadRequestError, False),
+        (503, "OverloadedError", eventide.OverloadedError, True),
+        (500, "ServerError", eventide.ServerError, True),
+    ],
+)
+def test_openai_finer_status_classes_keep_the_old_ones(
+    status: int, name: str, old: type[eventide.ProviderError], retryable: bool
+) -> None:
+    """eventide raises the SDK's finer class for the status, still an instance of the class
+    it raised before (and as retryable as before)."""
+    cls = provider_error_for_status(status)
+    assert cls.__name__ == name
+    assert issubclass(cls, old)
+    assert cls("x", status_code=status).retryable is retryable
+    assert issubclass(cls, compat.APIStatusError)
