@@ -5,7 +5,8 @@ through ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL``, as the SDK's does), against 
 on 127.0.0.1 speaking OpenAI's wire format, then checks what the README says it prints or
 raises, and what the server received. Where the README shows a resource eventide does not
 offer (``client.fine_tuning`` in "Handling errors"), the example calls
-``chat.completions.create`` instead; a wait of seconds becomes a fraction of one.
+``chat.completions.create`` instead, and it does not print ``e.response`` (eventide's errors
+keep no HTTP response: docs/porting.md); a wait of seconds becomes a fraction of one.
 """
 
 from __future__ import annotations
