@@ -232,7 +232,7 @@ def test_openai_readme_raw_response_headers(
 
     client = OpenAI()
     # (the ignore goes when with_raw_response is typed on eventide's Completions)
-    response = client.chat.completions.with_raw_response.create(  # type: ignore[attr-defined,unused-ignore]
+    response = client.chat.completions.with_raw_response.create(
         messages=[
             {
                 "role": "user",

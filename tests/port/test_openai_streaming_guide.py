@@ -85,7 +85,7 @@ def test_openai_streaming_guide_closing_the_stream_closes_the_connection(
             break
     # The SDK's Stream.close(): "Close the response and release the connection". (The
     # ignore goes when eventide's sync stream type has close(); a generator has it already.)
-    stream.close()  # type: ignore[attr-defined,unused-ignore]
+    stream.close()
     closed_at = time.monotonic()
 
     assert openai_server.wait_disconnect_sync(timeout=2) - closed_at < 0.1
