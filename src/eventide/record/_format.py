@@ -25,6 +25,7 @@ import re
 from typing import TYPE_CHECKING, Any, Final, final
 
 import attrs
+import cattrs
 
 from .._events import Event
 from .._request import Request
@@ -140,6 +141,13 @@ class Record:
         return None if self.error is None else error_from_data(self.error)
 
 
+def _reason(exc: Exception) -> str:
+    """What is wrong with a line, in words (cattrs: each field's problem and path)."""
+    if isinstance(exc, cattrs.BaseValidationError):
+        return "; ".join(cattrs.transform_error(exc, path="line"))
+    return str(exc) or type(exc).__name__
+
+
 @final
 class _Reader:
     """Builds a `Record` from its lines, naming the line of any fault."""
@@ -175,8 +183,8 @@ class _Reader:
             raise self.fail("corrupted line: no time offset 't'", number)
         try:
             self._body(data, float(t))
-        except (ValueError, TypeError, KeyError) as exc:
-            raise self.fail(f"corrupted line: {exc}", number) from None
+        except Exception as exc:  # cattrs raises groups of any error a field may give
+            raise self.fail(f"corrupted line: {_reason(exc)}", number) from None
         if self.error is not None or self.abandoned:
             self.ended_at = number
 
@@ -194,7 +202,7 @@ class _Reader:
             structure(data["request"], Request)
             str(data["provider"])
         except Exception as exc:
-            raise self.fail(f"corrupted header: {exc!r}", number) from None
+            raise self.fail(f"corrupted header: {_reason(exc)}", number) from None
         self.header = data
 
     def _body(self, data: dict[str, Any], t: float) -> None:

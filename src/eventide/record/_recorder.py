@@ -31,12 +31,11 @@ class _Target:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
-        self.is_dir = os.path.isdir(self.path) or self.path.endswith(os.sep)
         self.used = False
 
     def open(self, request: Request) -> tuple[str, BinaryIO]:
-        """A new file for one stream's record."""
-        if not self.is_dir:
+        """A new file for one stream's record (a directory: whether it is one now)."""
+        if not (self.path.endswith(os.sep) or os.path.isdir(self.path)):
             if self.used:
                 raise ValueError(
                     f"record({self.path!r}) records one stream and has recorded one: "
