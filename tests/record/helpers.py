@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from eventide import Completion, Error, Request
-from eventide._request import as_request
+from eventide import Completion, Error, Event, Request
 from eventide._completion import Timing
+from eventide._request import as_request
 from eventide.collectors import collect
 from eventide.record._errors import error_data
 
 if TYPE_CHECKING:
-    from eventide import Event
     from eventide.providers import Provider
 
 __all__ = ["DATA", "REQUEST", "Outcome", "completion_of", "events_of"]
@@ -46,12 +45,16 @@ async def events_of(provider: Provider, request: Request | str, *, stop_after: i
     return Outcome(events, None, None)
 
 
-async def completion_of(provider: Provider, request: Request | str) -> tuple[Completion, type | None]:
+async def completion_of(
+    provider: Provider, request: Request | str
+) -> tuple[Completion, type | None]:
     """`collect()` of one stream, timings cleared: the completion, or the failure's partial."""
     try:
         completion = await collect(provider.stream(request))
         error_type = None
     except Error as exc:
-        assert exc.partial is not None
-        completion, error_type = exc.partial, type(exc)
+        partial, error_type = exc.partial, type(exc)
+        if partial is None:
+            raise AssertionError("collect() raised without a partial result") from exc
+        completion = partial
     return attrs.evolve(completion, timing=Timing()), error_type

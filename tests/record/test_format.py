@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import pytest
 
@@ -20,6 +19,9 @@ from eventide.record import (
 from eventide.testing import ScriptedProvider
 from tests.record.helpers import DATA, REQUEST, events_of
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 KEY: Final = "sk-proj-verysecret-0123456789abcdef"
 
 
@@ -34,7 +36,7 @@ async def test_header_names_version_request_provider_model(tmp_path: Path) -> No
     assert header["started"].endswith("+00:00")
     assert header["request"]["messages"][0]["content"] == "Why is the sky blue?"
     lines = [json.loads(line) for line in path.read_bytes().splitlines()[1:]]
-    assert [line["event"]["kind"] for line in lines][0] == "metadata"
+    assert next(line["event"]["kind"] for line in lines) == "metadata"
     offsets = [line["t"] for line in lines]
     assert offsets == sorted(offsets)
     assert all(isinstance(t, float) and t >= 0 for t in offsets)
@@ -153,6 +155,8 @@ async def test_checked_in_v1_records_keep_replaying(name: str) -> None:
     outcome = await events_of(ReplayProvider(path), REQUEST)
     golden = json.loads((DATA / "records" / (name + ".expected.json")).read_text())
     assert [event.kind for event in outcome.events] == golden["kinds"]
-    text = "".join(getattr(event, "text", "") for event in outcome.events if event.kind == "text_delta")
+    text = "".join(
+        getattr(event, "text", "") for event in outcome.events if event.kind == "text_delta"
+    )
     assert text == golden["text"]
     assert (outcome.error or {}).get("kind") == golden["error_kind"]

@@ -53,9 +53,7 @@ def test_transcripts_found() -> None:
 
 
 async def test_record_replays_an_error_mid_stream(tmp_path: Path) -> None:
-    reply = Reply.text(
-        "one two three four", fail=StreamError(after=3, code="rate_limit_exceeded")
-    )
+    reply = Reply.text("one two three four", fail=StreamError(after=3, code="rate_limit_exceeded"))
     path = tmp_path / "r.jsonl"
     live = await events_of(record(ScriptedProvider(reply), path), REQUEST)
     assert live.error_type is RateLimitError
@@ -80,9 +78,7 @@ async def test_record_replays_a_failure_before_any_event(tmp_path: Path) -> None
 
 async def test_record_replays_a_stream_abandoned_after_metadata(tmp_path: Path) -> None:
     path = tmp_path / "r.jsonl"
-    live = await events_of(
-        record(ScriptedProvider("a b c d e f"), path), REQUEST, stop_after=1
-    )
+    live = await events_of(record(ScriptedProvider("a b c d e f"), path), REQUEST, stop_after=1)
     assert [type(event) for event in live.events] == [Metadata]
     assert read_record(path).abandoned
     assert await events_of(ReplayProvider(path), REQUEST, stop_after=1) == live

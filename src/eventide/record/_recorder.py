@@ -33,15 +33,27 @@ class _Target:
         self.path = os.fspath(path)
         self.used = False
 
+    def claim(self) -> None:
+        """Take the target for one more stream (no I/O).
+
+        Raises:
+            ValueError: A file target that has had its stream.
+        """
+        if self._is_dir():
+            return
+        if self.used:
+            raise ValueError(
+                f"record({self.path!r}) records one stream and has recorded one: "
+                "give a directory to record every stream"
+            )
+        self.used = True
+
+    def _is_dir(self) -> bool:
+        return self.path.endswith(os.sep) or os.path.isdir(self.path)
+
     def open(self, request: Request) -> tuple[str, BinaryIO]:
         """A new file for one stream's record (a directory: whether it is one now)."""
-        if not (self.path.endswith(os.sep) or os.path.isdir(self.path)):
-            if self.used:
-                raise ValueError(
-                    f"record({self.path!r}) records one stream and has recorded one: "
-                    "give a directory to record every stream"
-                )
-            self.used = True
+        if not self._is_dir():
             return self.path, open(self.path, "wb")
         os.makedirs(self.path, exist_ok=True)
         stem = os.path.join(self.path, request_key(request)[:16])
@@ -56,9 +68,10 @@ class _Target:
 
 @final
 class RecordStage:
-    """The `Stage` of one recorded stream: the header when the first line is written, then
+    """The `Stage` of one recorded stream: the header with the first line written, then
     each network read's events in one write and flush (a crash loses at most the read in
-    hand), then the error or the ``abandoned`` line, and the file is closed.
+    hand), then the error or the ``abandoned`` line, and the file is closed. The file is
+    made at the first write: a stream that is never read leaves none.
 
     Writing is synchronous and small (a line per event), in the consumer's task.
     """
@@ -80,27 +93,32 @@ class RecordStage:
         return self._name
 
     def start(self, request: Request) -> Request:
+        self._target.claim()
         self._request = request
         self._start = time.monotonic()
         self._started = datetime.datetime.now(datetime.UTC).isoformat()
-        self._name, self._file = self._target.open(request)
-        self._file.write(
-            header_line(
+        return request
+
+    def _write(self, data: bytes) -> None:
+        """Write and flush `data`, after the header when it is the first write (a stream
+        that is never read leaves no file)."""
+        file = self._file
+        if file is None:
+            request = self._request
+            if request is None:  # ended already
+                return
+            self._name, file = self._target.open(request)
+            self._file = file
+            header = header_line(
                 request,
                 provider=self._provider,
                 model=request.model,
                 started=self._started,
                 version=__version__,
             )
-        )
-        self._file.flush()
-        return request
-
-    def _write(self, data: bytes) -> None:
-        file = self._file
-        if file is not None:
-            file.write(data)
-            file.flush()
+            data = header + data
+        file.write(data)
+        file.flush()
 
     def _offset(self) -> float:
         return time.monotonic() - self._start
@@ -110,6 +128,7 @@ class RecordStage:
         return events
 
     def end(self) -> list[Event]:
+        self._write(b"")  # a stream with no event still leaves its record
         self._close()
         return []
 
@@ -123,6 +142,7 @@ class RecordStage:
         self._close()
 
     def _close(self) -> None:
+        self._request = None
         file, self._file = self._file, None
         if file is not None:
             file.close()
