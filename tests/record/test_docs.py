@@ -6,11 +6,13 @@ from __future__ import annotations
 import inspect
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import trio
-import trio.testing
+
+if TYPE_CHECKING:
+    import trio.testing
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "recording.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", PAGE.read_text("utf-8"), flags=re.DOTALL)
