@@ -16,7 +16,7 @@ from eventide.record import ReplayProvider, record
 from eventide.testing import Cut, Disconnect, Reply, ScriptedProvider, StreamError
 from tests.record.helpers import REQUEST, events_of
 
-_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=8)
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=8)
 
 
 @st.composite
@@ -36,7 +36,7 @@ def replies(draw: st.DrawFn) -> Reply:
             StreamError, after=after, code=st.sampled_from(["rate_limit_exceeded", "server_error"])
         )
     )
-    chunk_size = draw(st.none() | st.integers(1, 64))
+    chunk_size = draw(st.none() | st.integers(1, 4096))
     return Reply.text(text, reasoning=reasoning, usage=usage, fail=fail, chunk_size=chunk_size)
 
 
