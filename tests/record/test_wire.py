@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import trio
 
 from eventide import TransportError
 from eventide._transport import FastTransport, InMemoryTransport
@@ -126,3 +127,21 @@ def test_wire_cassette_bad_lines_are_named(tmp_path: Path, text: str, line: int)
     with pytest.raises(RecordFormatError, match=rf"wire\.jsonl:{line}: corrupted line") as info:
         WireCassette(path)
     assert info.value.line == line
+
+
+async def test_wire_cassette_replays_a_refused_connection(tmp_path: Path) -> None:
+    listener = trio.socket.socket()
+    await listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    listener.close()  # nobody listens there now: the connection is refused
+    path = tmp_path / "wire.jsonl"
+    transport = FastTransport()
+    recorder = WireRecorder(transport, path)
+    provider = OpenAIChat(base_url=f"http://127.0.0.1:{port}/v1", api_key=KEY, transport=recorder)
+    live = await events_of(provider, REQUEST)
+    await recorder.aclose()
+    await transport.aclose()
+    assert live.error_type is TransportError
+    [exchange] = read_wire(path)
+    assert exchange.status is None
+    assert await events_of(_provider(WireCassette(path)), REQUEST) == live

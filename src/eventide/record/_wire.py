@@ -7,6 +7,9 @@ flushed as it arrives::
     {"chunk": "<base64 of one network read>"}
     {"end": "complete"}          # or {"end": "closed"}, or {"error": {...}}
 
+A request that failed before its response (refused connection, timeout) has ``"status":
+null`` and its error line.
+
 Credential headers (request and response) and credential query parameters are left out.
 `WireCassette` is a `Transport` that answers request N with exchange N, chunk for chunk,
 then raises the recorded transport error, if any.
@@ -127,20 +130,28 @@ class WireRecorder(AsyncResource):
         self._file: BinaryIO | None = None
 
     async def open(self, request: HTTPRequest, timeouts: Timeouts) -> Response:
-        """Send `request` through the wrapped transport, recording the response."""
-        response = await self._transport.open(request, timeouts)
+        """Send `request` through the wrapped transport, recording the response (or the
+        error that kept it from coming: replayed as the same error)."""
         if self._file is None:
             self._file = open(self._path, "wb")  # noqa: ASYNC230, SIM115 - small local writes; aclose closes it
-        head = {
+        file = self._file
+        head: dict[str, Any] = {
             "eventide_wire": WIRE_VERSION,
             "method": request.method,
             "url": _safe_url(request.url),
-            "status": response.status,
-            "headers": _safe_headers(response.headers),
         }
-        self._file.write(json_line(head))
-        self._file.flush()
-        return _RecordingResponse(response, self._file)
+        try:
+            response = await self._transport.open(request, timeouts)
+        except Error as exc:
+            file.write(json_line({**head, "status": None, "headers": {}}))
+            file.write(json_line({"error": error_data(exc)}))
+            file.flush()
+            raise
+        head["status"] = response.status
+        head["headers"] = _safe_headers(response.headers)
+        file.write(json_line(head))
+        file.flush()
+        return _RecordingResponse(response, file)
 
     async def aclose(self) -> None:
         """Close the cassette file (the wrapped transport stays the caller's)."""
@@ -158,7 +169,7 @@ class WireExchange:
     def __init__(self, head: dict[str, Any]) -> None:
         self.method = str(head["method"])
         self.url = str(head["url"])
-        self.status = int(head["status"])
+        self.status: int | None = None if head["status"] is None else int(head["status"])
         self.headers: dict[str, str] = {str(k): str(v) for k, v in dict(head["headers"]).items()}
         self.chunks: list[bytes] = []
         self.end: str | None = None
@@ -238,6 +249,8 @@ class WireCassette(AsyncResource):
         if self._closed or not self._exchanges:
             raise TransportClosed("the wire cassette is closed or has no exchange left")
         exchange = self._exchanges.pop(0)
+        if exchange.status is None:  # the request failed before a response
+            raise error_from_data(exchange.error)
         return MemoryResponse(exchange.status, exchange.headers, _body(exchange))
 
     async def aclose(self) -> None:
