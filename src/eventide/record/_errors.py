@@ -32,16 +32,16 @@ class RecordFormatError(ValueError):
         self.line = line
 
 
-def _error_classes() -> dict[str, type[Error]]:
-    classes: dict[str, type[Error]] = {TransportClosed.kind: TransportClosed}
-    for name in _errors.__all__:
-        value = getattr(_errors, name)
-        if isinstance(value, type) and issubclass(value, Error):
-            classes.setdefault(value.kind, value)
-    return classes
+def _error_classes() -> tuple[dict[str, type[Error]], dict[str, type[Error]]]:
+    """eventide's error classes by name, and by kind (the class that names the kind: a
+    subclass sharing its parent's kind is found by name)."""
+    classes = [getattr(_errors, name) for name in _errors.__all__] + [TransportClosed]
+    errors = [cls for cls in classes if isinstance(cls, type) and issubclass(cls, Error)]
+    by_kind = {cls.kind: cls for cls in errors if "kind" in vars(cls)}
+    return {cls.__name__: cls for cls in errors}, by_kind
 
 
-_CLASSES: Final = _error_classes()
+_BY_NAME, _BY_KIND = _error_classes()
 _FIELDS: Final = (
     "status_code",
     "body",
@@ -71,15 +71,16 @@ def error_data(error: Error) -> dict[str, Any]:
 
 
 def error_from_data(data: Any) -> Error:
-    """The typed error `error_data` made `data` from (an unknown kind: a plain `Error`
-    keeping the kind).
+    """The typed error `error_data` made `data` from: its class by name, else the class of
+    its kind (a record from a version with other classes), else a plain `Error` keeping
+    the kind.
 
     Raises:
         ValueError: `data` is not an error's data.
     """
     if not isinstance(data, dict) or not isinstance(data.get("message"), str):
         raise ValueError(f"not an error: {data!r}")
-    cls = _CLASSES.get(data.get("kind", ""), Error)
+    cls = _BY_NAME.get(data.get("class", "")) or _BY_KIND.get(data.get("kind", ""), Error)
     fields = {field: data[field] for field in _FIELDS if field in data}
     message, provider = data["message"], data.get("provider")
     error: Error
