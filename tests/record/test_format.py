@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING, Final
 
 import pytest
@@ -160,3 +161,14 @@ async def test_checked_in_v1_records_keep_replaying(name: str) -> None:
     )
     assert text == golden["text"]
     assert (outcome.error or {}).get("kind") == golden["error_kind"]
+
+
+async def test_a_stream_never_read_leaves_no_record(tmp_path: Path) -> None:
+    provider = record(ScriptedProvider("a", "b", "c"), tmp_path)
+    async with provider.stream("closed unread"):
+        pass
+    provider.stream("dropped unread")
+    assert os.listdir(tmp_path) == []
+    await events_of(provider, "read")
+    [name] = os.listdir(tmp_path)
+    assert read_record(tmp_path / name).request.messages[-1].content == "read"

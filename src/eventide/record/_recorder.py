@@ -138,7 +138,8 @@ class RecordStage:
         return error
 
     def close(self) -> None:
-        self._write(json_line({"t": round(self._offset(), 6), "abandoned": True}))
+        if self._file is not None:  # closed before any event: nothing was received to keep
+            self._write(json_line({"t": round(self._offset(), 6), "abandoned": True}))
         self._close()
 
     def _close(self) -> None:
