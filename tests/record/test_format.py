@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Final
 
 import pytest
 
-from eventide import Message, Request, StageError
+from eventide import Finish, Message, Request, StageError, TextDelta
+from eventide._serde import json_line, unstructure
 from eventide.record import (
     FORMAT_VERSION,
     RecordFormatError,
@@ -17,6 +18,7 @@ from eventide.record import (
     record,
     request_key,
 )
+from eventide.record._format import event_lines
 from eventide.testing import ScriptedProvider
 from tests.record.helpers import DATA, REQUEST, events_of
 
@@ -172,3 +174,11 @@ async def test_a_stream_never_read_leaves_no_record(tmp_path: Path) -> None:
     await events_of(provider, "read")
     [name] = os.listdir(tmp_path)
     assert read_record(tmp_path / name).request.messages[-1].content == "read"
+
+
+def test_event_lines_are_json_lines_even_with_a_lone_surrogate() -> None:
+    events = [TextDelta('quote " é\n'), TextDelta("\udcff"), Finish("stop")]
+    for batch in ([events[0]], events):
+        expected = b"".join(json_line({"t": 0.5, "event": unstructure(e)}) for e in batch)
+        assert event_lines(batch, 0.5) == expected
+    assert b"\\udcff" in event_lines(events, 0.5)
