@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Final
 
 import pytest
 
-from eventide import Finish, Message, Request, StageError, TextDelta
+from eventide import Event, Finish, Message, Request, StageError, TextDelta
 from eventide._serde import json_line, unstructure
 from eventide.record import (
     FORMAT_VERSION,
@@ -177,7 +177,7 @@ async def test_a_stream_never_read_leaves_no_record(tmp_path: Path) -> None:
 
 
 def test_event_lines_are_json_lines_even_with_a_lone_surrogate() -> None:
-    events = [TextDelta('quote " é\n'), TextDelta("\udcff"), Finish("stop")]
+    events: list[Event] = [TextDelta('quote " é\n'), TextDelta("\udcff"), Finish("stop")]
     for batch in ([events[0]], events):
         expected = b"".join(json_line({"t": 0.5, "event": unstructure(e)}) for e in batch)
         assert event_lines(batch, 0.5) == expected

@@ -122,7 +122,8 @@ class Record:
         started: When the stream started (ISO 8601, UTC).
         batches: The events, one ``(t, events)`` pair per network read, ``t`` in seconds
             since the start.
-        error: The error data of a failed stream, else None (`failure()` raises it).
+        error: The error data of a failed stream, else None (`failure()` makes the error).
+        error_at: When the stream failed or was abandoned (seconds since the start).
         abandoned: Whether the consumer closed the stream before its end.
         version: The format version it was written in.
         eventide: The eventide version that wrote it.
