@@ -17,15 +17,23 @@ if TYPE_CHECKING:
 __all__ = ["run_chat"]
 
 
-async def run_chat(args: argparse.Namespace, out: TextIO, err: TextIO, provider: Provider) -> int:
+async def run_chat(
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    provider: Provider,
+    request: Request | None = None,
+) -> int:
     """Stream the answer to `out` (the metadata, reasoning and summary to `err`), or every
     event as a JSON line with ``--json``; return the exit status. The provider is closed after.
+    The request is made from the arguments unless given (a replay gives the recorded one).
 
     Raises:
         Error: The request failed.
     """
-    messages = [Message.system(args.system)] if args.system else []
-    request = Request([*messages, Message.user(args.prompt)], model=args.model)
+    if request is None:
+        messages = [Message.system(args.system)] if args.system else []
+        request = Request([*messages, Message.user(args.prompt)], model=args.model)
     thinking = False  # reasoning is being printed: end its line before the answer
     tokens = ""
     async with provider, AsyncClient(provider) as client, client.stream(request) as events:

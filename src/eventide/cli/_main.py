@@ -16,6 +16,7 @@ from ..providers import PROVIDER_NAMES, split_model
 from ..providers._registry import default_provider
 from ._batch import run_batch
 from ._chat import run_chat
+from ._replay import recording, run_replay
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -44,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     _provider_arguments(chat)
     chat.add_argument("--system", type=_text, help="a system prompt")
     chat.add_argument("--json", action="store_true", help="print every event as a JSON line")
+    chat.add_argument(
+        "--record", metavar="OUT.jsonl", help="also record the stream to this file (replay it)"
+    )
     batch = commands.add_parser(
         "batch",
         help="run one request per line of a JSONL file, resumably",
@@ -59,6 +63,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     _batch_arguments(batch)
     _provider_arguments(batch, model_help="model for requests that name none")
+    replay = commands.add_parser(
+        "replay",
+        help="print a recorded stream as chat printed it",
+        epilog="Exit status: 0 for a complete record, 1 when the recorded stream failed "
+        "(its error is printed as chat prints it) or the file is not a record.",
+    )
+    replay.add_argument("record", metavar="RECORD.jsonl", help="a record (chat --record)")
+    replay.add_argument("--json", action="store_true", help="print every event as a JSON line")
+    replay.add_argument(
+        "--timing",
+        choices=("compressed", "preserved"),
+        default="compressed",
+        help="print at once (default), or with the recorded pauses",
+    )
+    replay.set_defaults(model=None, provider=None)
     return parser
 
 
@@ -111,6 +130,11 @@ def _batch_arguments(parser: argparse.ArgumentParser) -> None:
         "or stops the run after the requests in flight finish",
     )
     parser.add_argument(
+        "--record-dir",
+        metavar="DIR",
+        help="also record every request's stream into DIR, one file per stream",
+    )
+    parser.add_argument(
         "--progress",
         choices=("auto", "always", "never"),
         default="auto",
@@ -158,9 +182,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.provider, args.model = prefix, model
     out, err = sys.stdout, sys.stderr
     try:
+        if args.command == "replay":
+            return run_replay(args, out, err)
         if args.command == "batch":  # no one watches a batch stream: no demo delay
-            return run_batch(args, err, lambda: _provider(args, err, demo_delay=0.0))
-        return trio.run(run_chat, args, out, err, _provider(args, err, demo_delay=DEMO_DELAY))
+            return run_batch(
+                args,
+                err,
+                lambda: recording(
+                    _provider(args, err, demo_delay=0.0), args.record_dir, directory=True
+                ),
+            )
+        provider = recording(_provider(args, err, demo_delay=DEMO_DELAY), args.record)
+        return trio.run(run_chat, args, out, err, provider)
     except Error as exc:
         print(f"eventide: error: {exc}", file=err)
         return 1
