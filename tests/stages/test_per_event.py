@@ -22,7 +22,7 @@ from eventide.stages import (
 )
 from eventide.testing import Reply, ScriptedProvider
 
-SCRIPT = [ReasoningDelta("hm"), TextDelta("Hel"), TextDelta("lo")]
+SCRIPT: list[Event] = [ReasoningDelta("hm"), TextDelta("Hel"), TextDelta("lo")]
 
 
 async def test_tap_sees_every_event_in_order_and_changes_nothing() -> None:

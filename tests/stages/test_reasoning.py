@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -29,10 +31,15 @@ def whole(text: str, *, start_with_reasoning: bool = False) -> tuple[str, str]:
         inside = not inside
 
 
-def run(pieces: list[str], **options: bool) -> list[Event]:
-    stage = ExtractReasoning(**options)
+def run(pieces: list[str], *, start_with_reasoning: bool) -> list[Event]:
+    stage = ExtractReasoning(start_with_reasoning=start_with_reasoning)
     out: list[Event] = []
-    for batch in [[METADATA], *[[TextDelta(piece)] for piece in pieces], [Finish("stop")]]:
+    batches: list[list[Event]] = [
+        [METADATA],
+        *(list[Event]([TextDelta(p)]) for p in pieces),
+        [Finish("stop")],
+    ]
+    for batch in batches:
         out += stage.feed(batch)
     return out + stage.end()
 
@@ -48,7 +55,7 @@ def test_extract_reasoning_ignores_delta_boundaries(
 ) -> None:
     text = "".join(parts)
     bounds = sorted({0, len(text), *(min(cut, len(text)) for cut in cuts)})
-    pieces = [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    pieces = [text[a:b] for a, b in itertools.pairwise(bounds) if b > a]
     out = run(pieces, start_with_reasoning=start_with_reasoning)
     answer = "".join(event.text for event in out if type(event) is TextDelta)
     reasoning = "".join(event.text for event in out if type(event) is ReasoningDelta)
@@ -79,7 +86,7 @@ async def test_extract_reasoning_over_a_stream(
 
 
 async def test_extract_reasoning_flushes_a_held_tag_start_before_other_events() -> None:
-    script = [TextDelta("<think>why</th"), Usage(input_tokens=3, output_tokens=4)]
+    script: list[Event] = [TextDelta("<think>why</th"), Usage(input_tokens=3, output_tokens=4)]
     events = [event async for event in extract_reasoning(ScriptedProvider(script)).stream("q")]
     assert events[1:] == [
         ReasoningDelta("why"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -34,8 +35,12 @@ def text_of(events: list[Event]) -> str:
 )
 def test_redact_ignores_delta_boundaries(text: str, cuts: list[int]) -> None:
     bounds = sorted({0, len(text), *(min(cut, len(text)) for cut in cuts)})
-    pieces = [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
-    batches: list[list[Event]] = [[METADATA], *[[TextDelta(p)] for p in pieces], [Finish("stop")]]
+    pieces = [text[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+    batches: list[list[Event]] = [
+        [METADATA],
+        *(list[Event]([TextDelta(p)]) for p in pieces),
+        [Finish("stop")],
+    ]
     out = run(Redact(REDACTOR), batches)
     whole = re.sub(f"{KEY}|secret", "#", text)
     assert text_of(out) == whole

@@ -100,7 +100,8 @@ async def test_tee_hands_the_error_to_each_consumer_with_its_own_partial() -> No
         await collect(second)
     assert one.value is not two.value
     assert type(one.value) is type(two.value)
-    assert one.value.partial is not None and two.value.partial is not None
+    assert one.value.partial is not None
+    assert two.value.partial is not None
     assert one.value.partial.text == two.value.partial.text == "w0 w1 w2 "
 
 
@@ -109,9 +110,10 @@ async def test_tee_closing_every_consumer_closes_the_stream() -> None:
     first, second = tee(stream)
     await first.__anext__()
     await first.aclose()
-    assert not stream.closed
+    closed = [stream.closed]
     await second.aclose()
-    assert stream.closed
+    closed.append(stream.closed)
+    assert closed == [False, True]
     with pytest.raises(StopAsyncIteration):
         await first.__anext__()
 

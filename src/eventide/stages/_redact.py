@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, final
 
 import attrs
 
-from .._events import TextDelta, ToolCall, ToolCallDelta
+from .._events import ReasoningDelta, TextDelta, ToolCall, ToolCallDelta
 from ._base import StageBase
 from ._staged import Staged
 
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Redact", "Redactor", "redact"]
 
-_TEXT = -1  # the channel key of the answer text; tool calls use their index (>= 0)
+_TEXT = -1  # the channel keys of the answer text and of the reasoning text; a tool call's
+_REASONING = -2  # arguments use the call's index (>= 0)
 
 
 @final
@@ -115,8 +116,8 @@ class Redactor:
 
 @final
 class Redact(StageBase):
-    """The stage of `redact`: one stream's held-back tails, one per channel (the text, and
-    each tool call's arguments)."""
+    """The stage of `redact`: one stream's held-back tails, one per channel (the text, the
+    reasoning text, and each tool call's arguments)."""
 
     __slots__ = ("_held", "_redactor")
 
@@ -134,6 +135,11 @@ class Redact(StageBase):
                     shown = self._through(_TEXT, text)
                     if shown:
                         out.append(TextDelta(shown))
+                case ReasoningDelta(text=text):
+                    self._flush(out, keep=_REASONING)
+                    shown = self._through(_REASONING, text)
+                    if shown:
+                        out.append(ReasoningDelta(shown))
                 case ToolCallDelta(index=index, arguments=arguments):
                     self._flush(out, keep=index)
                     shown = self._through(index, arguments)
@@ -167,6 +173,8 @@ class Redact(StageBase):
                 continue
             if channel == _TEXT:
                 out.append(TextDelta(shown))
+            elif channel == _REASONING:
+                out.append(ReasoningDelta(shown))
             else:
                 out.append(ToolCallDelta(channel, None, None, shown))
 
@@ -184,16 +192,17 @@ def redact(
     replacement: str = "[redacted]",
     max_match: int = 256,
 ) -> Staged:
-    """`provider`, with every match of `patterns` replaced in the answer text and in the
-    tool calls' arguments (their deltas and the complete `ToolCall`), so the `Completion`'s
-    text and arguments come out redacted too.
+    """`provider`, with every match of `patterns` replaced in the answer text, the
+    reasoning text and the tool calls' arguments (their deltas and the complete
+    `ToolCall`), so the `Completion`'s text, reasoning and arguments come out redacted too.
 
-    A match split across deltas is still redacted: each channel (the text, each tool
-    call's arguments) holds back its last ``max_match - 1`` characters until more of it
+    A match split across deltas is still redacted: each channel (the text, the reasoning,
+    each tool call's arguments) holds back its last ``max_match - 1`` characters until more of it
     comes, and hands them on, redacted, before any event of another kind (at the latest
     before `Finish`). Matches up to `max_match` characters long are found exactly as in the
     whole text; a longer one may be redacted only in part. Look-behind assertions see only
-    the held-back text. Reasoning, refusals and `Metadata` pass unchanged. If the stream
+    the held-back text. Refusals, `Metadata` and whole `Reasoning` blocks (whose
+    signature must go back with the very text it signs) pass unchanged. If the stream
     fails, the held-back tail (at most ``max_match - 1`` characters per channel, possibly
     the start of a secret) is not handed on.
 
