@@ -65,6 +65,33 @@ STAGES: dict[str, tuple[Callable[[Provider], Provider], bool]] = {
 }
 
 FRAGMENTS = ["a", " b", "\n", "<think>", "</think>", "<th", "</", "<", "secret", "sec", "ret"]
+
+
+def chained(reply: Reply, before: list[str], after: list[str] | None = None) -> Provider:
+    """A scripted provider through the named stages; a raising tap between `before` and
+    `after` when `after` is given."""
+    provider: Provider = ScriptedProvider(reply)
+    for name in before:
+        provider = STAGES[name][0](provider)
+    if after is not None:
+        provider = _raise_on_third()(provider)
+        for name in after:
+            provider = STAGES[name][0](provider)
+    return provider
+
+
+async def read_all(provider: Provider) -> tuple[list[Event], eventide.Error | None]:
+    """The events a consumer gets, one by one, and the error that ended them, if any."""
+    events: list[Event] = []
+    try:
+        async with provider.stream("hi") as stream:
+            async for event in stream:  # a loop: keep what came before a failure
+                events.append(event)  # noqa: PERF401
+    except eventide.Error as exc:
+        return events, exc
+    return events, None
+
+
 TEXT = st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=4).map("".join)
 
 
@@ -105,19 +132,9 @@ async def test_any_stage_composition_keeps_the_contract(
     reply = Reply.events(script, fail=fail, chunk_size=chunk_size)
 
     def staged() -> Provider:
-        provider: Provider = ScriptedProvider(reply)
-        for name in chain:
-            provider = STAGES[name][0](provider)
-        return provider
+        return chained(reply, chain)
 
-    events: list[Event] = []
-    error: eventide.Error | None = None
-    try:
-        async with staged().stream("hi") as stream:
-            async for event in stream:  # a loop: keep what came before a failure
-                events.append(event)  # noqa: PERF401
-    except eventide.Error as exc:
-        error = exc
+    events, error = await read_all(staged())
     assert (error is None) == (fail is None)
     assert_keeps_contract(events, complete=fail is None)
 
@@ -148,32 +165,14 @@ async def test_any_stage_composition_keeps_the_contract(
 async def test_a_raising_stage_anywhere_in_a_chain_gives_stage_error_with_partial(
     script: list[Event], before: list[str], after: list[str]
 ) -> None:
-    provider: Provider = ScriptedProvider(Reply.events(script))
-    for name in before:
-        provider = STAGES[name][0](provider)
-    provider = _raise_on_third()(provider)
-    for name in after:
-        provider = STAGES[name][0](provider)
-    events: list[Event] = []
-    failure: StageError | None = None
-    try:
-        async with provider.stream("hi") as stream:
-            async for event in stream:  # a loop: keep what came before a failure
-                events.append(event)  # noqa: PERF401
-    except StageError as exc:
-        failure = exc
+    events, failure = await read_all(chained(Reply.events(script), before, after))
     if failure is None:  # the stages before it left fewer than three events in all
         assert_keeps_contract(events)
         return
+    assert type(failure) is StageError
     assert isinstance(failure.__cause__, RuntimeError)
     assert_keeps_contract(events, complete=False)
-    provider_again: Provider = ScriptedProvider(Reply.events(script))
-    for name in before:
-        provider_again = STAGES[name][0](provider_again)
-    provider_again = _raise_on_third()(provider_again)
-    for name in after:
-        provider_again = STAGES[name][0](provider_again)
     with pytest.raises(StageError) as caught:
-        await collect(provider_again.stream("hi"))
+        await collect(chained(Reply.events(script), before, after).stream("hi"))
     assert caught.value.partial is not None
     assert caught.value.partial.metadata is not None
