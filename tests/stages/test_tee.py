@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import trio
+import trio.testing
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -133,3 +134,18 @@ def test_tee_refuses_bad_input() -> None:
         tee(stream, 0)
     with pytest.raises(ValueError, match="max_buffer must"):
         Tee(stream, max_buffer=0)
+
+
+async def test_tee_copies_errors_whose_class_needs_more_than_a_message(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    reply = Reply.events([TextDelta("a"), TextDelta("b")], delay=5)
+    stream = ScriptedProvider(reply).stream("hi", timeouts=eventide.Timeouts(idle=1))
+    first, second = tee(stream)
+    with pytest.raises(eventide.StreamTimeout) as one:
+        await collect(first)
+    with pytest.raises(eventide.StreamTimeout) as two:
+        await collect(second)
+    assert one.value is not two.value
+    assert one.value.phase == two.value.phase == "idle"
+    assert one.value.partial is not two.value.partial

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, final
 
 import anyio
@@ -98,7 +97,7 @@ class Tee(AsyncResource):
                 self._positions[index] = position + 1
                 return self._buffer[offset]
             if self._error is not None:
-                raise copy.copy(self._error)
+                raise _twin(self._error)
             if self._ended:
                 raise StopAsyncIteration
             if self._broken:
@@ -139,6 +138,18 @@ class Tee(AsyncResource):
     async def _release(self, index: int) -> None:
         if self._positions.pop(index, None) is not None and not self._positions:
             await self._stream.aclose()
+
+
+def _twin(error: Error) -> Error:
+    """A copy of `error` for one consumer, so that each gets its own ``partial``. Built
+    without calling ``__init__``: error classes differ in what theirs requires."""
+    twin = type(error).__new__(type(error), *error.args)
+    twin.args = error.args
+    twin.__dict__.update(error.__dict__)
+    twin.__cause__ = error.__cause__
+    twin.__suppress_context__ = error.__suppress_context__
+    twin.partial = None
+    return twin
 
 
 @final
