@@ -143,7 +143,8 @@ class _StagedSource:
         try:
             await self._inner.open()
         except Error as exc:
-            raise self._failed(exc) from None
+            failure = self._failed(exc)
+            raise failure from failure.__cause__  # keep the cause; drop the context
 
     async def receive(self) -> list[Event]:
         stage = self._stage
@@ -154,7 +155,8 @@ class _StagedSource:
                 self._done = True
                 return self._call(stage.end)
             except Error as exc:
-                raise self._failed(exc) from None
+                failure = self._failed(exc)
+                raise failure from failure.__cause__
             events = self._call(stage.feed, batch)
             if events:
                 return events
@@ -166,7 +168,8 @@ class _StagedSource:
         except Exception as exc:
             error = _stage_error(self._stage, exc, self.provider)
             error.__cause__ = exc
-            raise self._failed(error) from None
+            failure = self._failed(error)
+            raise failure from failure.__cause__
 
     def _failed(self, error: Error) -> Error:
         if self._done:
