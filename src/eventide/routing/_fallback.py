@@ -156,6 +156,8 @@ class Fallback(AsyncResource):
 class _FallbackSource:
     """The attempts of one routed stream, and then the one that committed."""
 
+    routes = True  # telemetry: the streams opened while choosing are attempts (child spans)
+
     def __init__(self, router: Fallback, request: Request, timeouts: Timeouts | None) -> None:
         self._router = router
         self._request = request
