@@ -46,7 +46,7 @@ def _block_opentelemetry() -> None:
             if name.split(".")[0] == "opentelemetry":
                 raise ImportError(name)
 
-    sys.meta_path.insert(0, Missing())  # type: ignore[arg-type]
+    sys.meta_path.insert(0, Missing())
 
 
 def _configure(setting: str) -> None:
