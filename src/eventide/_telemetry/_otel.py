@@ -29,10 +29,27 @@ if TYPE_CHECKING:
 __all__ = ["Instruments", "current"]
 
 SCOPE: Final = "eventide"
-# The bucket boundaries the conventions give for each histogram.
-_SECONDS: Final = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48)
-_CHUNK_SECONDS: Final = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0)
+# The bucket boundaries the conventions give: operation durations (0.01 s doubling to
+# 81.92 s), token counts, and per-chunk times (those of gen_ai.server.time_per_output_token).
+_SECONDS: Final = tuple(round(0.01 * 2.0**i, 2) for i in range(14))
+_CHUNK_SECONDS: Final = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5)
 _TOKENS: Final = tuple(4.0**i for i in range(14))  # 1, 4, 16, ... 67108864
+_HISTOGRAMS: Final = (
+    ("gen_ai.client.operation.duration", "s", "GenAI operation duration.", _SECONDS),
+    ("gen_ai.client.token.usage", "{token}", "Number of input and output tokens used.", _TOKENS),
+    (
+        "gen_ai.client.operation.time_to_first_chunk",
+        "s",
+        "Time from the request to the first response chunk.",
+        _SECONDS,
+    ),
+    (
+        "gen_ai.client.operation.time_per_output_chunk",
+        "s",
+        "Time per response chunk after the first.",
+        _CHUNK_SECONDS,
+    ),
+)
 
 
 @final
@@ -42,36 +59,20 @@ class Instruments:
     def __init__(
         self, tracer_provider: trace.TracerProvider, meter_provider: metrics.MeterProvider
     ) -> None:
+        """Get the tracer and make the histograms from the given providers."""
         self.tracer_provider = tracer_provider
         self.meter_provider = meter_provider
         self.tracer = tracer_provider.get_tracer(SCOPE, __version__)
         meter = meter_provider.get_meter(SCOPE, __version__)
-        self.duration = meter.create_histogram(
-            "gen_ai.client.operation.duration",
-            unit="s",
-            description="GenAI operation duration.",
-            explicit_bucket_boundaries_advisory=_SECONDS,
-        )
-        self.tokens = meter.create_histogram(
-            "gen_ai.client.token.usage",
-            unit="{token}",
-            description="Number of input and output tokens used.",
-            explicit_bucket_boundaries_advisory=_TOKENS,
-        )
         opt_in = os.environ.get("OTEL_SEMCONV_STABILITY_OPT_IN", "")
         self.latest = "gen_ai_latest_experimental" in {s.strip() for s in opt_in.split(",")}
-        self.first_chunk = meter.create_histogram(
-            "gen_ai.client.operation.time_to_first_chunk",
-            unit="s",
-            description="Time from the request to the first response chunk.",
-            explicit_bucket_boundaries_advisory=_SECONDS,
-        )
-        self.per_chunk = meter.create_histogram(
-            "gen_ai.client.operation.time_per_output_chunk",
-            unit="s",
-            description="Time per response chunk after the first.",
-            explicit_bucket_boundaries_advisory=_CHUNK_SECONDS,
-        )
+        made = [
+            meter.create_histogram(
+                name, unit=unit, description=text, explicit_bucket_boundaries_advisory=buckets
+            )
+            for name, unit, text, buckets in _HISTOGRAMS
+        ]
+        self.duration, self.tokens, self.first_chunk, self.per_chunk = made
 
     def start(self, name: str, attributes: Mapping[str, Any], parent: Span | None) -> Span:
         """Start a CLIENT span, under ``parent`` when given (else the current context's)."""
