@@ -4,6 +4,7 @@ exporter and metric reader: one span per request, one per routed attempt, each e
 from __future__ import annotations
 
 import gc
+import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -192,3 +193,31 @@ async def test_off_makes_no_span(otel: Otel, monkeypatch: pytest.MonkeyPatch) ->
     await collect(ScriptedProvider(_answer()).stream("hi"))
     assert otel.spans() == []
     assert otel.metrics() == {}
+
+
+async def test_content_is_captured_only_when_opted_in(
+    otel: Otel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reply = Reply.text(["The weather", " is"], tool_calls=[("get_weather", {"city": "Paris"})])
+    await collect(ScriptedProvider(reply).stream("hi"))
+    assert "gen_ai.output.messages" not in _attributes(_only(otel))  # off by default
+
+    otel.exporter.clear()
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true")
+    await collect(ScriptedProvider(reply).stream("hi"))
+    messages = json.loads(_attributes(_only(otel))["gen_ai.output.messages"])
+    assert messages == [
+        {
+            "role": "assistant",
+            "parts": [
+                {"type": "text", "content": "The weather is"},
+                {
+                    "type": "tool_call",
+                    "id": "call_0",
+                    "name": "get_weather",
+                    "arguments": {"city": "Paris"},
+                },
+            ],
+            "finish_reason": "tool_calls",
+        }
+    ]

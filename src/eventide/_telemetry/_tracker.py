@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import json
 import logging
+import os
 import time
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any, Final, final
@@ -30,7 +32,7 @@ from urllib.parse import urlsplit
 import trio
 
 from .._errors import Error
-from .._events import CONTENT_EVENTS, Finish, Metadata, Usage
+from .._events import CONTENT_EVENTS, Finish, Metadata, TextDelta, ToolCall, Usage
 from ._sinks import LOGGER, instruments
 
 if TYPE_CHECKING:
@@ -44,6 +46,8 @@ if TYPE_CHECKING:
 __all__ = ["Outcome", "Tracker", "outcome_of", "watch"]
 
 _CONTENT: Final = frozenset(CONTENT_EVENTS)
+_CAPTURED: Final = frozenset({TextDelta, ToolCall})
+_CAPTURE_ENV: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 _INFO: Final = logging.INFO
 _DEBUG: Final = logging.DEBUG
 
@@ -119,6 +123,7 @@ class Tracker:
         "_log",
         "_meta",
         "_otel",
+        "_output",
         "_parent",
         "_provider",
         "_relay",
@@ -158,6 +163,7 @@ class Tracker:
         self._batches = 0
         self._ended = False
         self._span: Span | None = None
+        self._output: list[Event] | None = None
         if otel is not None:
             attributes: dict[str, Any] = {
                 "gen_ai.operation.name": "chat",
@@ -171,6 +177,8 @@ class Tracker:
                 attributes["eventide.attempt"] = True
             under = parent._span if parent is not None else None
             self._span = otel.start(f"chat {self.model}".rstrip(), attributes, under)
+            if self._span.is_recording() and _capturing():
+                self._output = []
 
     @classmethod
     def relay(cls, outer: Tracker) -> Tracker:
@@ -216,6 +224,9 @@ class Tracker:
                 self._finish = events[i]  # type: ignore[assignment]
             elif kind in _CONTENT:
                 break
+        output = self._output
+        if output is not None:  # content capture was opted in
+            output.extend(event for event in events if type(event) in _CAPTURED)
         if self._debug:
             for event in events:
                 LOGGER.debug("%s %s event %r", self._provider, self.model, event)
@@ -297,6 +308,8 @@ class Tracker:
                 attributes["gen_ai.usage.output_tokens"] = usage.output_tokens
         if self._finish is not None:
             attributes["gen_ai.response.finish_reasons"] = (self._finish.reason,)
+        if self._output is not None:
+            attributes["gen_ai.output.messages"] = _output_messages(self._output, self._finish)
         span.set_attributes(attributes)
         if outcome is Outcome.ERROR or outcome is Outcome.CANCELLED:
             from ._otel import error_status
@@ -337,6 +350,43 @@ class Tracker:
                 "eventide_outcome": outcome.value,
             },
         )
+
+
+def _capturing() -> bool:
+    """Whether message content may be recorded: only when the application opts in."""
+    return os.environ.get(_CAPTURE_ENV, "").strip().lower() == "true"
+
+
+def _output_messages(output: Sequence[Event], finish: Finish | None) -> str:
+    """``gen_ai.output.messages`` as the conventions shape it (JSON): one assistant message
+    with its text and tool calls, in the order they came."""
+    parts: list[dict[str, Any]] = []
+    text: list[str] = []
+    for event in output:
+        if type(event) is TextDelta:
+            text.append(event.text)
+            continue
+        if text:
+            parts.append({"type": "text", "content": "".join(text)})
+            text = []
+        if type(event) is ToolCall:
+            parts.append(
+                {"type": "tool_call", "id": event.id, "name": event.name, "arguments": _json(event)}
+            )
+    if text:
+        parts.append({"type": "text", "content": "".join(text)})
+    message: dict[str, Any] = {"role": "assistant", "parts": parts}
+    if finish is not None:
+        message["finish_reason"] = finish.reason
+    return json.dumps([message], ensure_ascii=False)
+
+
+def _json(call: ToolCall) -> Any:
+    """A tool call's arguments as JSON, or as their text when they are not JSON."""
+    try:
+        return json.loads(call.arguments)
+    except ValueError:
+        return call.arguments
 
 
 def _server(source: Any) -> tuple[str, int] | None:
