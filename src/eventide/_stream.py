@@ -108,7 +108,8 @@ class EventStream(AsyncResource):
         # Abandoned without aclose() (a plain `async for ... break`): close the response in
         # the background, on the event loop that is running us.
         if not self._closed:
-            self._end(Outcome.ABANDONED)
+            with contextlib.suppress(Exception):  # a finaliser must not raise
+                self._end(Outcome.ABANDONED)
             body = self._source.abandon()
             if body is not None:
                 _close_later(body)
