@@ -157,7 +157,7 @@ async def _iterate(provider: Provider) -> Outcome:
 
 async def _complete(provider: Provider) -> Outcome:
     try:
-        async with AsyncClient(provider) as client:
+        async with AsyncClient(provider, max_retries=0) as client:
             completion = await client.complete("hi")
     except Error as error:
         return _outcome(error, _partial_text(error))
@@ -167,7 +167,7 @@ async def _complete(provider: Provider) -> Outcome:
 async def _chunks(provider: Provider) -> Outcome:
     texts: list[str] = []
     try:
-        async with AsyncClient(provider) as client:
+        async with AsyncClient(provider, max_retries=0) as client:
             stream = client.chat.completions.create(messages="hi", stream=True)
             async with stream as chunks:
                 async for chunk in chunks:
@@ -190,7 +190,7 @@ def _async(style: Callable[[Provider], Awaitable[Outcome]]) -> Callable[[Provide
 
 
 def _sync_complete(provider: Provider) -> Outcome:
-    with Client(provider) as client:
+    with Client(provider, max_retries=0) as client:
         try:
             completion = client.complete("hi")
         except Error as error:
@@ -200,7 +200,7 @@ def _sync_complete(provider: Provider) -> Outcome:
 
 def _sync_stream(provider: Provider) -> Outcome:
     texts: list[str] = []
-    with Client(provider) as client:
+    with Client(provider, max_retries=0) as client:
         try:
             for event in client.stream("hi"):
                 if isinstance(event, TextDelta):  # a loop: a comprehension would lose them

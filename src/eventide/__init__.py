@@ -12,18 +12,23 @@ from ._completion import Completion as Completion
 from ._completion import Timing as Timing
 from ._errors import AuthenticationError as AuthenticationError
 from ._errors import BadRequestError as BadRequestError
+from ._errors import ConfigurationError as ConfigurationError
+from ._errors import ConflictError as ConflictError
 from ._errors import Error as Error
 from ._errors import NoProviderLeft as NoProviderLeft
 from ._errors import NotFoundError as NotFoundError
 from ._errors import OverloadedError as OverloadedError
+from ._errors import PermissionDeniedError as PermissionDeniedError
 from ._errors import ProtocolError as ProtocolError
 from ._errors import ProviderError as ProviderError
 from ._errors import RateLimitError as RateLimitError
 from ._errors import RequestError as RequestError
 from ._errors import ServerError as ServerError
+from ._errors import ServerSideError as ServerSideError
 from ._errors import StageError as StageError
 from ._errors import StreamTimeout as StreamTimeout
 from ._errors import TransportError as TransportError
+from ._errors import UnprocessableEntityError as UnprocessableEntityError
 from ._events import Attempt as Attempt
 from ._events import Event as Event
 from ._events import Finish as Finish
@@ -72,6 +77,8 @@ __all__ = [
     "CompletedToolCall",
     "Completion",
     "CompletionCollector",
+    "ConfigurationError",
+    "ConflictError",
     "Error",
     "Event",
     "EventIterator",
@@ -85,6 +92,7 @@ __all__ = [
     "NoProviderLeft",
     "NotFoundError",
     "OverloadedError",
+    "PermissionDeniedError",
     "ProtocolError",
     "ProviderError",
     "RateLimitError",
@@ -96,6 +104,7 @@ __all__ = [
     "Request",
     "RequestError",
     "ServerError",
+    "ServerSideError",
     "StageError",
     "Stream",
     "StreamTimeout",
@@ -107,6 +116,7 @@ __all__ = [
     "ToolCallDelta",
     "ToolSpec",
     "TransportError",
+    "UnprocessableEntityError",
     "Usage",
     "__version__",
     "collect",

@@ -3,14 +3,20 @@
     Error                       base: provider, kind, retryable, content_emitted, partial
     ├── ProtocolError           bytes we cannot parse, or a body cut before its terminal event
     ├── ProviderError           the provider said no: HTTP status or an API error payload
-    │   ├── BadRequestError         400, 413, 422: fix the request, do not retry
-    │   ├── AuthenticationError     401, 403: key missing, wrong or not allowed
+    │   ├── BadRequestError         400, 413, other 4xx: fix the request, do not retry
+    │   │   └── UnprocessableEntityError    422
+    │   ├── AuthenticationError     401: key missing or wrong
+    │   │   └── PermissionDeniedError       403: the key may not do this
     │   ├── NotFoundError           404: unknown model or endpoint
     │   ├── RateLimitError          429: retry after `retry_after`
-    │   ├── OverloadedError         503, 529, "overloaded": retry later
-    │   └── ServerError             other 5xx: retry
+    │   └── ServerSideError         the provider failed on its side: retry
+    │       ├── OverloadedError         503, 529, "overloaded": retry later
+    │       └── ServerError             other 5xx, 408: retry
+    │           └── ConflictError           409
     ├── RequestError            the request cannot be sent to this provider as it is; also a
     │                           ValueError (found before any I/O)
+    ├── ConfigurationError      no provider configured, a key for another provider, an unknown
+    │                           provider name...; also a ValueError (found before any I/O)
     ├── TransportError          the connection failed (chained from the HTTP library)
     │   └── StreamTimeout           a time budget ran out; `phase` says which
     ├── NoProviderLeft          every candidate failed (routers)
@@ -34,19 +40,24 @@ if TYPE_CHECKING:
 __all__ = [
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
     "Error",
     "NoProviderLeft",
     "NotFoundError",
     "OverloadedError",
+    "PermissionDeniedError",
     "ProtocolError",
     "ProviderError",
     "RateLimitError",
     "RequestError",
     "ServerError",
+    "ServerSideError",
     "StageError",
     "StreamTimeout",
     "TimeoutPhase",
     "TransportError",
+    "UnprocessableEntityError",
     "provider_error_for_status",
 ]
 
@@ -141,10 +152,19 @@ class BadRequestError(ProviderError):
     kind = "bad_request"
 
 
+class UnprocessableEntityError(BadRequestError):
+    """The request was well formed but could not be processed (422)."""
+
+
 class AuthenticationError(ProviderError):
     """The API key is missing, wrong, or not allowed to do this (401, 403)."""
 
     kind = "authentication"
+
+
+class PermissionDeniedError(AuthenticationError):
+    """The key is valid but not allowed to do this (403): a model, region or project it may
+    not use."""
 
 
 class NotFoundError(ProviderError):
@@ -160,18 +180,26 @@ class RateLimitError(ProviderError):
     retryable = True
 
 
-class OverloadedError(ProviderError):
-    """The provider is overloaded (503, 529, or an "overloaded" error payload)."""
-
-    kind = "overloaded"
-    retryable = True
-
-
-class ServerError(ProviderError):
-    """The provider failed (5xx, or an in-stream server error payload)."""
+class ServerSideError(ProviderError):
+    """The provider failed on its side (5xx, overloaded, an in-stream server error): the
+    request may succeed later or elsewhere. Raised as one of its subclasses."""
 
     kind = "server"
     retryable = True
+
+
+class OverloadedError(ServerSideError):
+    """The provider is overloaded (503, 529, or an "overloaded" error payload)."""
+
+    kind = "overloaded"
+
+
+class ServerError(ServerSideError):
+    """The provider failed (5xx, or an in-stream server error payload)."""
+
+
+class ConflictError(ServerError):
+    """The request conflicted with another one in flight (409); retried as a server error."""
 
 
 class RequestError(Error, ValueError):
@@ -180,6 +208,15 @@ class RequestError(Error, ValueError):
     encoded, ...). Raised before any I/O; another provider may still take the request."""
 
     kind = "request"
+
+
+class ConfigurationError(Error, ValueError):
+    """The client or provider is not configured to send anything: no provider configured, a
+    key that belongs to another provider, a ``provider:model`` prefix whose provider has no
+    key, options that would be ignored. Raised before any I/O; the message names what to set
+    and never contains a key."""
+
+    kind = "configuration"
 
 
 class TransportError(Error):
@@ -239,10 +276,11 @@ class StageError(Error):
 _STATUS_CLASSES: dict[int, type[ProviderError]] = {
     400: BadRequestError,
     401: AuthenticationError,
-    403: AuthenticationError,
+    403: PermissionDeniedError,
     404: NotFoundError,
+    409: ConflictError,
     413: BadRequestError,
-    422: BadRequestError,
+    422: UnprocessableEntityError,
     429: RateLimitError,
     503: OverloadedError,
     529: OverloadedError,
@@ -256,7 +294,7 @@ def provider_error_for_status(status_code: int | None) -> type[ProviderError]:
     cls = _STATUS_CLASSES.get(status_code)
     if cls is not None:
         return cls
-    if status_code >= 500 or status_code in (408, 409):
+    if status_code >= 500 or status_code == 408:
         return ServerError
     if status_code >= 400:
         return BadRequestError

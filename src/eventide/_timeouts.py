@@ -6,7 +6,7 @@ from typing import final
 
 import attrs
 
-from ._validate import check_number
+from ._validate import check_number, type_name
 
 __all__ = ["Timeouts", "as_timeouts"]
 
@@ -75,4 +75,6 @@ def as_timeouts(value: float | Timeouts | None) -> Timeouts | None:
     """
     if value is None or isinstance(value, Timeouts):
         return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"timeout must be seconds or Timeouts, not {type_name(value)}")
     return Timeouts.from_seconds(value)

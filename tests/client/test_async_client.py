@@ -188,14 +188,19 @@ async def test_client_over_a_list_of_providers_falls_back(server: ScriptedServer
     assert response.completion.metadata.attempts[0].provider == "down"
 
 
-async def test_client_without_a_provider_uses_the_environment_or_the_demo(
+async def test_client_without_a_provider_uses_the_environment_or_the_named_demo(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for variable in PROVIDER_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
-    async with AsyncClient() as client:
+    with pytest.raises(eventide.ConfigurationError, match="no provider configured"):
+        AsyncClient()
+    async with AsyncClient(provider="demo") as client:
         response = await client.chat.completions.create(messages="hi")
     assert response.provider == "demo"
+    monkeypatch.setenv("EVENTIDE_PROVIDER", "demo")
+    async with AsyncClient() as client:
+        assert (await client.complete("hi")).provider == "demo"
     monkeypatch.setenv("EVENTIDE_PROVIDER", "anthropic")
     assert AsyncClient().provider.name == "anthropic"
 

@@ -37,7 +37,7 @@ async def server() -> AsyncIterator[ScriptedServer]:
 @pytest.fixture
 async def client(server: ScriptedServer) -> AsyncIterator[AsyncClient]:
     provider = OpenAIChat(base_url=f"{server.url}/v1", api_key="k", name="upstream")
-    async with provider, AsyncClient(provider) as made:
+    async with provider, AsyncClient(provider, max_retries=0) as made:
         yield made
 
 

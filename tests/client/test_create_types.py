@@ -87,5 +87,5 @@ def test_mypy_refuses_what_openai_python_refuses() -> None:
         create(messages="hi", stream="yes")  # type: ignore[call-overload]
     with pytest.raises(TypeError, match="temperature must be a number"):
         create(messages="hi", temperature="hot")  # type: ignore[call-overload]
-    with pytest.raises(TypeError, match="timeout must be a number"):
+    with pytest.raises(TypeError, match="timeout must be seconds or Timeouts, not a string"):
         create(messages="hi", timeout="60")  # type: ignore[call-overload]

@@ -502,7 +502,7 @@ async def test_create_turns_timeout_and_stream_options_into_call_options() -> No
     assert second == CallOptions(include_usage=True)
     assert request.openai_params == {"stream_options": {"include_usage": True}}
     assert third == CallOptions(timeouts=Timeouts(total=9))
-    with pytest.raises(TypeError, match="timeout must be a number, not a string"):
+    with pytest.raises(TypeError, match="timeout must be seconds or Timeouts, not a string"):
         completions.create(messages="hi", timeout="5")  # type: ignore[call-overload]
     with pytest.raises(TypeError, match=r"unexpected arguments: temprature \(.*extra_body="):
         completions.create(messages="hi", temprature=1)  # type: ignore[call-overload]

@@ -23,6 +23,7 @@ from eventide import (
     ServerError,
     TextDelta,
 )
+from eventide._errors import PermissionDeniedError
 from eventide.providers import (
     Anthropic,
     Gemini,
@@ -207,7 +208,7 @@ async def test_provider_mid_stream_error_keeps_the_partial_result(
     [
         (400, "INVALID_ARGUMENT", BadRequestError),
         (401, "UNAUTHENTICATED", AuthenticationError),
-        (403, "PERMISSION_DENIED", AuthenticationError),
+        (403, "PERMISSION_DENIED", PermissionDeniedError),
         (404, "NOT_FOUND", NotFoundError),
         (429, "RESOURCE_EXHAUSTED", RateLimitError),
         (500, "INTERNAL", ServerError),

@@ -50,8 +50,10 @@ def test_provider_names_cover_every_kind() -> None:
 def test_provider_from_name_rejects_unknown_kinds_and_settings() -> None:
     with pytest.raises(ValueError, match="unknown provider 'nope'"):
         provider_from_name("nope")
-    with pytest.raises(ValueError, match="provider 'openai'"):
+    with pytest.raises(TypeError, match=r"provider 'openai'.*'colour'"):
         provider_from_name("openai", colour="blue")
+    with pytest.raises(TypeError, match=r"provider 'demo'.*'base_url'"):
+        provider_from_name("demo", base_url="http://127.0.0.1:9/v1")
 
 
 @pytest.mark.parametrize(

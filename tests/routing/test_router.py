@@ -130,6 +130,8 @@ def test_router_from_toml_builds_providers_with_keys_from_the_environment(tmp_pa
         Router.from_toml("[aliases", environ={})
     with pytest.raises(ValueError, match="unknown provider 'nope'"):
         Router.from_toml('[providers.x]\nkind = "nope"\n', environ={})
+    with pytest.raises(ValueError, match=r"provider 'x'.*'colour'"):
+        Router.from_toml('[providers.x]\nkind = "openai"\ncolour = "blue"\n', environ={})
 
 
 async def test_router_from_toml_streams_through_its_providers() -> None:
@@ -145,3 +147,8 @@ async def test_router_from_toml_streams_through_its_providers() -> None:
         ("groq", "llama-3.1-8b-instant", "transport"),
         ("local", "llama3.2:3b", "transport"),
     ]
+
+
+def test_router_refuses_an_unknown_fallback_option_at_once() -> None:
+    with pytest.raises(TypeError, match="colour"):
+        Router({}, colour="blue")

@@ -52,6 +52,7 @@ from eventide import (
     ToolSpec,
     Usage,
 )
+from eventide._errors import PermissionDeniedError
 from eventide.wire._anthropic import (
     DEFAULT_MAX_TOKENS,
     AnthropicDecoder,
@@ -1400,7 +1401,7 @@ def _payload(kind: str, message: str, request_id: str | None = None) -> dict[str
         (400, "invalid_request_error", BadRequestError, False),
         (401, "authentication_error", AuthenticationError, False),
         (402, "billing_error", AuthenticationError, False),
-        (403, "permission_error", AuthenticationError, False),
+        (403, "permission_error", PermissionDeniedError, False),
         (404, "not_found_error", NotFoundError, False),
         (413, "request_too_large", BadRequestError, False),
         (429, "rate_limit_error", RateLimitError, True),

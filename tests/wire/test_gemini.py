@@ -50,6 +50,7 @@ from eventide import (
     ToolSpec,
     Usage,
 )
+from eventide._errors import PermissionDeniedError
 from eventide.wire._gemini import GeminiDecoder, build_gemini_body, gemini_error
 from tests.conformance.cases import GEMINI
 from tests.contract import assert_keeps_contract
@@ -1279,7 +1280,7 @@ API_KEY_INVALID = {
         (
             403,
             _status(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers."),
-            AuthenticationError,
+            PermissionDeniedError,
         ),
         (
             404,

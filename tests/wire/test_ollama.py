@@ -46,6 +46,7 @@ from eventide import (
     ToolSpec,
     Usage,
 )
+from eventide._errors import PermissionDeniedError
 from eventide.wire._ollama import OllamaDecoder, build_ollama_body, ollama_error
 from tests.conformance.cases import OLLAMA
 from tests.contract import assert_keeps_contract
@@ -801,7 +802,7 @@ def test_build_ollama_body_is_json_serialisable() -> None:
         (400, "invalid character 'x' looking for beginning of value", BadRequestError),
         (400, "registry.ollama.ai/library/gemma:2b does not support tools", BadRequestError),
         (401, "unauthorized", AuthenticationError),
-        (403, "forbidden", AuthenticationError),
+        (403, "forbidden", PermissionDeniedError),
         (404, 'model "llama9" not found, try pulling it first', NotFoundError),
         (429, "you have reached your hourly usage limit", RateLimitError),
         (500, "llama runner process has terminated: exit status 2", ServerError),

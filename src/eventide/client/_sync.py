@@ -47,12 +47,14 @@ from ._chunks import ChunkStream, chat_completion
 from ._sync_stream import EventIterator, Reader, Stream, closed_during_call
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterable, Sequence
+    from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 
     from .._completion import Completion
     from .._events import Metadata
     from .._request import Request
     from .._stream import EventStream
+    from .._timeouts import Timeouts
+    from .._transport import HTTPClientOption
     from ..providers import Provider
     from ._batch import BatchItem, BatchResult
     from ._shapes import ChatCompletion, ChatCompletionChunk
@@ -88,13 +90,39 @@ class Client(SyncResource):
 
     def __init__(
         self,
-        provider: Provider | Sequence[Any] | None = None,
+        provider: Provider | Sequence[Any] | str | None = None,
         *,
         model: str | None = None,
-        **options: Any,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        timeout: float | Timeouts | None = None,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, str] | None = None,
+        http_client: HTTPClientOption = None,
+        timeouts: Timeouts | None = None,
+        **fallback: Any,
     ) -> None:
-        self._async = AsyncClient(provider, model=model, **options)
-        self._lifetime = _Lifetime(self._async.provider)
+        self._async = AsyncClient(
+            provider,
+            model=model,
+            api_key=api_key,
+            base_url=base_url,
+            organization=organization,
+            project=project,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            default_query=default_query,
+            http_client=http_client,
+            timeouts=timeouts,
+            **fallback,
+        )
+        routes = self._async._routes
+        routes.owned = True  # its connections live on this client's loop, which ends with it
+        self._lifetime = _Lifetime(routes)
         weakref.finalize(self, self._lifetime.collected)
         self.chat: Chat[ChatCompletion, Stream[ChatCompletionChunk]] = Chat(
             complete=self._chat_completion, stream=self._chat_chunks

@@ -47,6 +47,5 @@ class Gemini(HTTPProvider):
 
     def _url(self, model: str) -> str:
         resource = model if "/" in model else f"models/{model}"
-        return join_url(
-            self.base_url, f"/{quote(resource, safe='/')}:streamGenerateContent", "alt=sse"
-        )
+        query = "&".join(q for q in ("alt=sse", self._query) if q)
+        return join_url(self.base_url, f"/{quote(resource, safe='/')}:streamGenerateContent", query)

@@ -19,6 +19,7 @@ from .._timeouts import Timeouts
 from .._transport import USER_AGENT, HTTPRequest, Refusal, transport_slot
 from .._validate import check_positive_int
 from ..wire._sse import DEFAULT_MAX_EVENT_BYTES
+from ._keys import check_key_host
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -53,6 +54,7 @@ class ProviderOptions(TypedDict, total=False):
     http_client: HTTPClientOption
     transport: Transport | None
     headers: Mapping[str, str] | None
+    query: Mapping[str, str] | None
     timeouts: Timeouts | None
     max_event_bytes: int
 
@@ -78,11 +80,18 @@ class HTTPProvider(AsyncResource):
             closed by `aclose()`. Default: eventide's own transport, made on first use.
         transport: A `Transport` to send through instead (the caller's to close).
         headers: Extra request headers.
+        query: Extra URL query parameters, added to every request URL (after the base
+            URL's own, such as Azure's ``api-version``).
         timeouts: Default time budgets of every stream (override per call).
         max_event_bytes: The longest event (server-sent event line or data, NDJSON line).
 
     Nothing is sent until a stream is read. The API key never appears in the repr, in
     errors or in logs.
+
+    Raises:
+        ConfigurationError: The key surely belongs to another provider than the official API
+            the base URL points at (an Anthropic key for api.openai.com, ...).
+        ValueError: A key or credential header that cannot be sent (whitespace, ...).
     """
 
     default_name: ClassVar[str]
@@ -120,6 +129,7 @@ class HTTPProvider(AsyncResource):
         http_client: HTTPClientOption = None,
         transport: Transport | None = None,
         headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | None = None,
         timeouts: Timeouts | None = None,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
@@ -132,6 +142,9 @@ class HTTPProvider(AsyncResource):
         self.base_url = self._base_url(
             base_url or _environment(self.base_url_env) or self.default_base_url
         )
+        if key:
+            check_key_host(key, self.base_url, provider=self._name)
+        self._query = urlencode(dict(query or {}))
         self.model = model or _environment(self.model_env) or self.default_model
         self._transport = transport_slot(http_client, transport)
         self._refusal = Refusal(
@@ -267,8 +280,8 @@ class HTTPProvider(AsyncResource):
         return {"authorization": f"Bearer {key}"}
 
     def _url(self, model: str) -> str:
-        """The request URL for `model` (default: `path` under the base URL)."""
-        return join_url(self.base_url, self.path)
+        """The request URL for `model` (default: `path` under the base URL, with `query`)."""
+        return join_url(self.base_url, self.path, self._query)
 
     def _decoder_options(self) -> Mapping[str, Any]:
         """Options of this provider's own for its decoder's constructor (default: none)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from .._errors import ConfigurationError
 from ._anthropic import Anthropic
 from ._demo import demo
 from ._gemini import Gemini
@@ -27,8 +28,8 @@ __all__ = [
 ]
 
 
-def _demo(**settings: Any) -> Provider:
-    return demo(**{key: settings[key] for key in ("name", "delay") if key in settings})
+def _demo(*, name: str = "demo", delay: float = 0.0) -> Provider:
+    return demo(name=name, delay=delay)
 
 
 _FACTORIES: dict[str, Callable[..., Provider]] = {
@@ -54,16 +55,20 @@ def provider_from_name(kind: str, /, **settings: Any) -> Provider:
             None values are left out.
 
     Raises:
-        ValueError: An unknown kind, or a setting that kind does not take.
+        ConfigurationError: An unknown kind (also a ValueError), or a key for another
+            provider's API.
+        TypeError: A setting that kind does not take.
     """
     factory = _FACTORIES.get(kind)
     if factory is None:
-        raise ValueError(f"unknown provider {kind!r}: choose one of {', '.join(PROVIDER_NAMES)}")
+        raise ConfigurationError(
+            f"unknown provider {kind!r}: choose one of {', '.join(PROVIDER_NAMES)}"
+        )
     given = {key: value for key, value in settings.items() if value is not None}
     try:
         return factory(**given)
     except TypeError as exc:
-        raise ValueError(f"provider {kind!r}: {exc}") from None
+        raise TypeError(f"provider {kind!r}: {exc}") from None
 
 
 def split_model(

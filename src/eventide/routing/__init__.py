@@ -11,6 +11,7 @@ from ._limits import Limits as Limits
 from ._policy import CircuitBreaker as CircuitBreaker
 from ._policy import Commit as Commit
 from ._policy import RetryPolicy as RetryPolicy
+from ._retrying import Retrying as Retrying
 from ._router import Router as Router
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "Fallback",
     "Limits",
     "RetryPolicy",
+    "Retrying",
     "Router",
 ]

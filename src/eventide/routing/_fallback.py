@@ -84,6 +84,10 @@ class Fallback(AsyncResource):
             `NoProviderLeft` raised lists every attempt and says the deadline cut them off.
         name: The router's name (errors and `repr`; `Metadata` names the real provider).
         seed: Seeds the retry jitter (tests).
+        raise_last: When every attempt failed, end as the last attempt did: the events it
+            had read (its `Metadata`, with the attempts before it), then its own typed error
+            (a `RateLimitError` with its status, ...), instead of `NoProviderLeft`: for one
+            provider retried, whose caller expects that provider's answers and errors.
 
     Raises:
         ValueError: No candidates, or an unknown commit point.
@@ -102,6 +106,7 @@ class Fallback(AsyncResource):
         deadline: float | None = None,
         name: str = "fallback",
         seed: int | None = None,
+        raise_last: bool = False,
     ) -> None:
         self.candidates = tuple(_candidate(value) for value in candidates)
         if not self.candidates:
@@ -117,6 +122,7 @@ class Fallback(AsyncResource):
         self.max_attempts = max_attempts
         self.deadline = deadline
         self._name = name
+        self.raise_last = raise_last
         self._states = [BreakerState() for _ in self.candidates]
         self._limiter = Limiter(limits if limits is not None else Limits())
         self._rng = random.Random(seed)
@@ -151,6 +157,13 @@ class Fallback(AsyncResource):
         """
         return EventStream(_FallbackSource(self, as_request(request, model=model), timeouts))
 
+    def _stream_from(
+        self, first: EventStream, request: Request, timeouts: Timeouts | None
+    ) -> EventStream:
+        """As `stream`, with `first` as the first candidate's first attempt: a stream the
+        caller already asked of it (so that a request it cannot build raised at once)."""
+        return EventStream(_FallbackSource(self, request, timeouts, first=first))
+
 
 @final
 class _FallbackSource:
@@ -158,10 +171,18 @@ class _FallbackSource:
 
     routes = True  # telemetry: the streams opened while choosing are attempts (child spans)
 
-    def __init__(self, router: Fallback, request: Request, timeouts: Timeouts | None) -> None:
+    def __init__(
+        self,
+        router: Fallback,
+        request: Request,
+        timeouts: Timeouts | None,
+        *,
+        first: EventStream | None = None,
+    ) -> None:
         self._router = router
         self._request = request
         self._timeouts = timeouts
+        self._first = first  # the first candidate's first attempt, already asked for
         self._attempts: list[Attempt] = []
         self._errors: list[Error] = []
         self._tries = 0
@@ -169,6 +190,8 @@ class _FallbackSource:
         self._served: EventStream | None = None
         self._permit: Permit | None = None
         self._held: list[Event] = []
+        self._last_held: list[Event] = []  # what the last failed attempt read before failing
+        self._failure: Error | None = None  # raise_last: raised once `_held` is delivered
         self._stamp = True  # the next Metadata still needs the attempts written in
         self._closed = False
         self._deadline: anyio.CancelScope | None = None  # the router's deadline, while choosing
@@ -197,14 +220,16 @@ class _FallbackSource:
         return served.status_code if served is not None else None
 
     async def open(self) -> None:
-        if self._winner is None:
+        if self._winner is None and self._failure is None:
             await self._choose()
 
     async def receive(self) -> list[Event]:
-        if self._winner is None:
+        if self._winner is None and self._failure is None:
             await self._choose()
         if self._held:
             events, self._held = self._held, []
+        elif self._failure is not None:
+            raise self._failure
         else:
             winner = self._winner
             assert winner is not None
@@ -224,9 +249,11 @@ class _FallbackSource:
     async def aclose(self) -> None:
         self._closed = True
         winner, self._winner = self._winner, None
+        first, self._first = self._first, None
         try:
-            if winner is not None:
-                await winner.aclose()
+            for stream in (winner, first):
+                if stream is not None:
+                    await stream.aclose()
         finally:
             self._release()
 
@@ -255,11 +282,21 @@ class _FallbackSource:
             self._deadline = scope
             await self._race()
         if self._winner is None:
-            raise self._exhausted(cut_off=scope.cancelled_caught)
+            error = self._exhausted(cut_off=scope.cancelled_caught)
+            if self._router.raise_last and self._last_held:
+                # the last try as it went: its events, then its error (which is no attempt
+                # before it)
+                self._held, self._failure = self._last_held, error
+                self._attempts.pop()
+                return
+            raise error
 
     async def _race(self) -> None:
         router = self._router
         queue = list(range(len(router.candidates)))
+        if router.hedge_after is None:  # one attempt at a time: no task group needed
+            await self._in_turn(queue)
+            return
         changed = anyio.Event()
         running = 0
 
@@ -268,12 +305,11 @@ class _FallbackSource:
             try:
                 won = await self._try_candidate(index)
                 if won is not None:
-                    stream, held, permit = won
                     if self._winner is None:
-                        self._winner, self._held, self._permit = stream, held, permit
-                        self._served = stream  # kept after close, for its headers
+                        self._commit(won)
                         tg.cancel_scope.cancel()
                     else:  # lost a photo finish
+                        stream, _, permit = won
                         permit.release()
                         await stream.aclose()
             finally:
@@ -297,6 +333,19 @@ class _FallbackSource:
                     await changed.wait()
                 # a lane ended (failed, or won) or the hedge timer fired: start the next one
                 start_next = timer.cancelled_caught or self._winner is None
+
+    async def _in_turn(self, queue: list[int]) -> None:
+        """Try the candidates one after the other, in this task, until one commits."""
+        while (index := self._next_allowed(queue)) is not None:
+            won = await self._try_candidate(index)
+            if won is not None:
+                self._commit(won)
+                return
+
+    def _commit(self, won: tuple[EventStream, list[Event], Permit]) -> None:
+        """`won` is the answer: its stream, the events it held back, its limiter permit."""
+        self._winner, self._held, self._permit = won
+        self._served = won[0]  # kept after close, for its headers
 
     def _next_allowed(self, queue: list[int]) -> int | None:
         now = anyio.current_time()
@@ -334,12 +383,17 @@ class _FallbackSource:
             started = anyio.current_time()
             permit: Permit | None = None
             stream: EventStream | None = None
+            held: list[Event] = []
+            self._last_held = held
             try:
                 permit = await router._limiter.acquire(candidate.provider)
-                stream = candidate.provider.stream(
-                    self._request, model=candidate.model, timeouts=self._timeouts
-                )
-                held = await self._until_commit(stream)
+                if index == 0 and self._first is not None:
+                    stream, self._first = self._first, None
+                else:
+                    stream = candidate.provider.stream(
+                        self._request, model=candidate.model, timeouts=self._timeouts
+                    )
+                await self._until_commit(stream, held)
             except Exception as exc:
                 doing = "building the request" if stream is None else "opening the response"
                 error = as_error(exc, doing=doing, provider=candidate.provider.name)
@@ -360,22 +414,22 @@ class _FallbackSource:
                 return None
             await anyio.sleep(delay)
 
-    async def _until_commit(self, stream: EventStream) -> list[Event]:
+    async def _until_commit(self, stream: EventStream, held: list[Event]) -> None:
+        """Read `stream` into `held` until it commits (a failure leaves what was read)."""
         commit = self._router.commit
         if commit == "headers":
             await stream.open()
-            return []
-        held: list[Event] = []
+            return
         while True:
             try:
                 batch = await stream.receive_batch()
             except StopAsyncIteration:
-                return held  # a complete response before any content: it is the answer
+                return  # a complete response before any content: it is the answer
             held.extend(batch)
             if commit == "first_event":
-                return held
+                return
             if any(type(event) in _CONTENT or type(event) is Finish for event in batch):
-                return held
+                return
 
     def _record(
         self, candidate: Candidate, stream: EventStream | None, error: Error, elapsed: float
@@ -400,7 +454,9 @@ class _FallbackSource:
             f"cut off by the router's deadline of {deadline} s", phase="total", timeout=deadline
         )
 
-    def _exhausted(self, *, cut_off: bool) -> NoProviderLeft:
+    def _exhausted(self, *, cut_off: bool) -> Error:
+        if self._router.raise_last and self._errors:
+            return self._errors[-1]
         tried = "; ".join(
             f"{a.provider}/{a.model}: {a.error}" if a.model else f"{a.provider}: {a.error}"
             for a in self._attempts

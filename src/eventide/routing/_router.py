@@ -22,6 +22,7 @@ A TOML file describes the whole table::
 
 from __future__ import annotations
 
+import inspect
 import os
 import tomllib
 from pathlib import Path
@@ -58,6 +59,7 @@ class Router(AsyncResource):
     Raises:
         ValueError: An alias with no candidates, or naming an unknown provider; an unknown
             default.
+        TypeError: An option `Fallback` does not take.
     """
 
     def __init__(
@@ -70,6 +72,7 @@ class Router(AsyncResource):
         name: str = "router",
         **fallback: Any,
     ) -> None:
+        inspect.signature(Fallback).bind((), **fallback)  # an unknown option: TypeError now
         self._providers = dict(providers)
         self._owned = tuple(owned)
         self._name = name
@@ -109,7 +112,10 @@ class Router(AsyncResource):
                 if key_variable not in env:
                     raise ValueError(f"provider {name!r}: ${key_variable} is not set")
                 settings["api_key"] = env[key_variable]
-            providers[name] = provider_from_name(kind, name=name, **settings)
+            try:
+                providers[name] = provider_from_name(kind, name=name, **settings)
+            except TypeError as exc:  # a setting in the file that the kind does not take
+                raise ValueError(f"provider {name!r}: {exc}") from None
         return cls(
             providers,
             table.get("aliases", {}),

@@ -50,6 +50,7 @@ from .._errors import (
     BadRequestError,
     NotFoundError,
     OverloadedError,
+    PermissionDeniedError,
     ProviderError,
     RateLimitError,
     ServerError,
@@ -112,7 +113,7 @@ _ERROR_TYPES: dict[str, type[ProviderError]] = {
     "invalid_request_error": BadRequestError,
     "request_too_large": BadRequestError,
     "authentication_error": AuthenticationError,
-    "permission_error": AuthenticationError,
+    "permission_error": PermissionDeniedError,
     # No credit: retrying will not help, another provider might (as with a bad key).
     "billing_error": AuthenticationError,
     "not_found_error": NotFoundError,
