@@ -12,7 +12,7 @@ import trio
 import trio.testing
 from opentelemetry.trace import SpanKind, StatusCode
 
-from eventide import OverloadedError, TextDelta, Usage, collect
+from eventide import AsyncClient, OverloadedError, TextDelta, Usage, collect
 from eventide.routing import Fallback
 from eventide.testing import Reply, ScriptedProvider
 
@@ -221,3 +221,25 @@ async def test_content_is_captured_only_when_opted_in(
             "finish_reason": "tool_calls",
         }
     ]
+
+
+async def test_client_retries_are_attempt_spans(
+    otel: Otel, autojump_clock: trio.testing.MockClock
+) -> None:
+    provider = ScriptedProvider(Reply.http_error(503, "busy"), _answer())
+    async with AsyncClient(provider, max_retries=1) as client:
+        await client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+        )
+    spans = otel.spans()
+    _ended_once(otel, 3)
+    [request] = [s for s in spans if s.parent is None]
+    failed, served = sorted(
+        (s for s in spans if s.parent is not None), key=lambda s: s.start_time or 0
+    )
+    assert request.name == "chat gpt-4o-mini"
+    assert _attributes(request)["eventide.outcome"] == "complete"
+    assert _attributes(failed)["error.type"] == "overloaded"
+    assert _attributes(served)["eventide.outcome"] == "complete"
+    assert failed.parent is not None
+    assert failed.parent.span_id == request.context.span_id
