@@ -12,7 +12,7 @@ import trio
 import trio.testing
 from opentelemetry.trace import SpanKind, StatusCode
 
-from eventide import AsyncClient, OverloadedError, TextDelta, Usage, collect
+from eventide import AsyncClient, AuthenticationError, OverloadedError, TextDelta, Usage, collect
 from eventide.routing import Fallback
 from eventide.testing import Reply, ScriptedProvider
 
@@ -243,3 +243,15 @@ async def test_client_retries_are_attempt_spans(
     assert _attributes(served)["eventide.outcome"] == "complete"
     assert failed.parent is not None
     assert failed.parent.span_id == request.context.span_id
+
+
+async def test_no_secret_in_a_span(otel: Otel) -> None:
+    key = "sk-test-0123456789abcdefSECRET"
+    echo = f"Incorrect API key provided: {key}."
+    provider = ScriptedProvider(Reply.http_error(401, echo), api_key=key)
+    with pytest.raises(AuthenticationError):
+        await collect(provider.stream("hi"))
+    span = _only(otel)
+    assert "Incorrect API key" in (span.status.description or "")  # the echo, key hidden
+    texts = [span.name, span.status.description or "", *map(str, _attributes(span).values())]
+    assert all(key not in text for text in texts)
