@@ -4,7 +4,9 @@ A stream is created without I/O, over a `Source` (one HTTP response, or a router
 attempts). It hands out the source's events one batch at a time, in the consumer's own task,
 with no per-event work beyond a list index. It guarantees `Metadata` first, tracks whether
 content has been handed out, and raises every failure as an `eventide.Error` after all the
-events received before it were delivered.
+events received before it were delivered. Its telemetry (`eventide._telemetry`: a span, metrics,
+a log record) starts on the first read and ends exactly once, on whichever path ends the
+stream: complete, failed, cancelled, or closed (or dropped) early.
 """
 
 from __future__ import annotations
