@@ -4,27 +4,31 @@ A stream is created without I/O, over a `Source` (one HTTP response, or a router
 attempts). It hands out the source's events one batch at a time, in the consumer's own task,
 with no per-event work beyond a list index. It guarantees `Metadata` first, tracks whether
 content has been handed out, and raises every failure as an `eventide.Error` after all the
-events received before it were delivered.
+events received before it were delivered. Its telemetry (`eventide._telemetry`: a span, metrics,
+a log record) starts on the first read and ends exactly once, on whichever path ends the
+stream: complete, failed, cancelled, or closed (or dropped) early.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING, Any, Final, NoReturn, Protocol, final
+from typing import TYPE_CHECKING, Any, Final, Literal, NoReturn, Protocol, TypeVar, final
 
 import trio
 
 from ._errors import Error, ProtocolError
 from ._events import CONTENT_EVENTS, Event, Metadata
 from ._resource import AsyncResource
+from ._telemetry import Outcome, Tracker, outcome_of, watch
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Awaitable, Callable, Mapping
 
 __all__ = ["EventStream", "Source"]
 
 _CONTENT: Final = frozenset(CONTENT_EVENTS)
+_T = TypeVar("_T")
 
 
 class Source(Protocol):
@@ -89,6 +93,7 @@ class EventStream(AsyncResource):
         "_failure",
         "_pos",
         "_source",
+        "_tracker",
     )
 
     def __init__(self, source: Source) -> None:
@@ -99,11 +104,14 @@ class EventStream(AsyncResource):
         self._closed = False
         self._content_emitted = False
         self._delivered = False
+        self._tracker: Tracker | Literal[False] | None = False  # False: not looked for yet
 
     def __del__(self) -> None:
         # Abandoned without aclose() (a plain `async for ... break`): close the response in
         # the background, on the event loop that is running us.
         if not self._closed:
+            with contextlib.suppress(Exception):  # a finaliser must not raise
+                self._end(Outcome.ABANDONED)
             body = self._source.abandon()
             if body is not None:
                 _close_later(body)
@@ -171,7 +179,7 @@ class EventStream(AsyncResource):
         if self._failure is not None:
             raise self._failure
         try:
-            await self._source.open()
+            await self._first(self._source.open)
         except Error as exc:
             await self._fail(exc)
         except BaseException:
@@ -194,20 +202,29 @@ class EventStream(AsyncResource):
         if self._closed:
             raise StopAsyncIteration
         try:
-            events = await self._source.receive()
+            if self._delivered:
+                events = await self._source.receive()
+            else:
+                events = await self._first(self._source.receive)
+                if events and type(events[0]) is not Metadata:
+                    raise ProtocolError(f"{type(events[0]).__name__} came before Metadata")
             if not events:  # the end of the response
+                self._end(Outcome.COMPLETE)
                 await self.aclose()
                 raise StopAsyncIteration
-            if not self._delivered and type(events[0]) is not Metadata:
-                raise ProtocolError(f"{type(events[0]).__name__} came before Metadata")
         except Error as exc:
             await self._fail(exc)
-        except BaseException:
+        except BaseException as exc:
+            if type(exc) is not StopAsyncIteration:
+                self._end(outcome_of(exc), exc)
             await self.aclose()
             raise
         if not self._content_emitted:
             self._content_emitted = any(type(event) in _CONTENT for event in events)
         self._delivered = True
+        tracker = self._tracker
+        if tracker:
+            tracker.batch(events)
         return events
 
     async def aclose(self) -> None:
@@ -217,14 +234,36 @@ class EventStream(AsyncResource):
         that the connection can go back to the pool; otherwise the connection is closed.
         """
         self._closed = True
+        self._end(Outcome.ABANDONED)
         await self._source.aclose()
+
+    async def _first(self, read: Callable[[], Awaitable[_T]]) -> _T:
+        """A read before any event was delivered: telemetry starts here (on the first), and
+        the streams it opens (a router's attempts) see this stream as their parent."""
+        tracker = self._tracker
+        if tracker is False:
+            tracker = self._tracker = watch(self._source)
+        if tracker is None:
+            return await read()
+        token = tracker.enter()
+        try:
+            return await read()
+        finally:
+            tracker.leave(token)
+
+    def _end(self, outcome: Outcome, error: BaseException | None = None) -> None:
+        """End the telemetry of this stream (only the first call counts)."""
+        tracker = self._tracker
+        if tracker:
+            tracker.end(outcome, error)
 
     async def _fail(self, exc: Error) -> NoReturn:
         if exc.provider is None:
             exc.provider = self.provider
         self._failure = exc
-        await self.aclose()
         exc.content_emitted = self._content_emitted
+        self._end(Outcome.ERROR, exc)
+        await self.aclose()
         raise exc
 
 

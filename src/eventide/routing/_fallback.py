@@ -169,6 +169,8 @@ class Fallback(AsyncResource):
 class _FallbackSource:
     """The attempts of one routed stream, and then the one that committed."""
 
+    routes = True  # telemetry: the streams opened while choosing are attempts (child spans)
+
     def __init__(
         self,
         router: Fallback,
