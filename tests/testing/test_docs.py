@@ -3,40 +3,24 @@ own, and each ``test_*`` function it defines is run (under trio's autojump clock
 
 from __future__ import annotations
 
-import functools
-import inspect
-import re
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
-import trio
-import trio.testing
 
-PAGE = Path(__file__).resolve().parents[2] / "docs" / "testing.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", PAGE.read_text("utf-8"), flags=re.DOTALL)
+from tests.docs_examples import python_blocks, run_example, test_name
 
+if TYPE_CHECKING:
+    import trio.testing
 
-def _name(block: str) -> str:
-    found = re.search(r"^(?:async )?def (test_\w+)", block, flags=re.MULTILINE)
-    return found.group(1) if found else "no-test"
+PAGE = "testing.md"
+BLOCKS = python_blocks(PAGE)
 
 
 def test_docs_page_has_examples() -> None:
     assert len(BLOCKS) >= 8
-    assert all(_name(block) != "no-test" for block in BLOCKS)
+    assert all(test_name(block) != "no-test" for block in BLOCKS)
 
 
-@pytest.mark.parametrize("block", BLOCKS, ids=[_name(block) for block in BLOCKS])
+@pytest.mark.parametrize("block", BLOCKS, ids=[test_name(block) for block in BLOCKS])
 async def test_docs_example_runs(block: str, autojump_clock: trio.testing.MockClock) -> None:
-    namespace: dict[str, Any] = {"__name__": "docs_testing_example"}
-    exec(compile(block, str(PAGE), "exec"), namespace)
-    tests = [value for name, value in namespace.items() if name.startswith("test_")]
-    assert tests
-    for test in tests:
-        wanted = inspect.signature(test).parameters
-        arguments = {"autojump_clock": autojump_clock} if "autojump_clock" in wanted else {}
-        if inspect.iscoroutinefunction(test):
-            await test(**arguments)
-        else:
-            await trio.to_thread.run_sync(functools.partial(test, **arguments))
+    await run_example(PAGE, block, autojump_clock=autojump_clock)
