@@ -48,3 +48,11 @@ async def run_example(page: str, block: str, **fixtures: Any) -> None:
             await test(**arguments)
         else:
             await trio.to_thread.run_sync(functools.partial(test, **arguments))
+
+
+async def run_script(page: str, block: str) -> None:
+    """Execute `block` of ``docs/<page>`` as a reader would run it, as a script (in a worker
+    thread, so that it may call ``trio.run`` itself)."""
+    code = compile(block, str(DOCS / page), "exec")
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    await trio.to_thread.run_sync(exec, code, namespace)

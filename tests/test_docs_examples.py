@@ -1,0 +1,116 @@
+"""Every ``python`` block of README.md and of every page under docs/ is run by a test, or
+marked as not runnable with its reason.
+
+The convention: a block fenced as plain ``python`` runs. One that defines ``test_*``
+functions has them called (tests/docs_examples.py); one that does not runs as a script, as a
+reader would paste it. A block that cannot run offline is fenced
+``python title="Not run: <reason>"`` (Material shows the title above it). Pages whose blocks
+need a test of their own (a fresh interpreter, their own fixtures) are listed in `OWN_TESTS`,
+with the test module that runs them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.docs_examples import DOCS, python_blocks, run_example, run_script, test_name
+
+if TYPE_CHECKING:
+    import trio.testing
+
+ROOT = DOCS.parent
+README = "../README.md"
+NOT_RUN = re.compile(r'python title="Not run: [^"]{8,}"')
+FENCE = re.compile(r"^\s*```+\s*(\S*)(.*)$", flags=re.MULTILINE)
+PYTHON_WORDS = {"python", "py", "python3", "pycon", "pyi"}
+
+# pages whose examples another test module runs: page -> that module
+OWN_TESTS = {
+    "observability.md": "tests/telemetry/test_docs.py",
+    "recording.md": "tests/record/test_docs.py",
+    "stages.md": "tests/stages/test_docs.py",
+    "testing.md": "tests/testing/test_docs.py",
+}
+# pages whose test functions run under trio's autojump clock (retries, backoff, timeouts)
+CLOCK_PAGES = {"routing.md", "how-to/fallback.md"}
+
+
+def _pages() -> list[str]:
+    found = sorted(
+        path.relative_to(DOCS).as_posix()
+        for path in DOCS.rglob("*.md")
+        if "_hooks" not in path.parts
+    )
+    return [README, *found]
+
+
+PAGES = _pages()
+RUN = [(page, block) for page in PAGES if page not in OWN_TESTS for block in python_blocks(page)]
+
+
+def _id(page: str, block: str) -> str:
+    name = test_name(block)
+    return f"{Path(page).stem}:{name if name != 'no-test' else 'script'}"
+
+
+def test_every_python_block_runs_or_says_why_not() -> None:
+    wrong = []
+    for page in PAGES:
+        for match in FENCE.finditer((DOCS / page).read_text("utf-8")):
+            word, rest = match.group(1), match.group(2)
+            language = word.split("{")[0].lower()
+            if language not in PYTHON_WORDS:
+                continue
+            if word == "python" and not rest.strip():
+                continue  # runs
+            if word == "python" and NOT_RUN.fullmatch("python" + rest.rstrip()):
+                continue  # marked, with a reason
+            wrong.append(f"{page}: ```{word}{rest}")
+    assert not wrong, "a python block neither runs nor says why not:\n" + "\n".join(wrong)
+
+
+def test_pages_with_their_own_example_tests_are_run_there() -> None:
+    for page, module in OWN_TESTS.items():
+        assert python_blocks(page), page
+        assert page in (ROOT / module).read_text("utf-8"), (page, module)
+
+
+def test_the_examples_include_the_tutorial_and_the_guides() -> None:
+    pages = {page for page, _ in RUN}
+    assert {README, "routing.md", "tutorial/first-stream.md", "how-to/tools.md"} <= pages
+    assert len(RUN) >= 25
+
+
+@pytest.mark.parametrize(
+    ("page", "block"),
+    [(p, b) for p, b in RUN if p not in CLOCK_PAGES],
+    ids=[_id(p, b) for p, b in RUN if p not in CLOCK_PAGES],
+)
+async def test_docs_example_runs(
+    page: str, block: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if test_name(block) == "no-test":
+        await run_script(page, block)
+    else:
+        await run_example(page, block, tmp_path=tmp_path, monkeypatch=monkeypatch)
+
+
+@pytest.mark.parametrize(
+    ("page", "block"),
+    [(p, b) for p, b in RUN if p in CLOCK_PAGES],
+    ids=[_id(p, b) for p, b in RUN if p in CLOCK_PAGES],
+)
+async def test_docs_example_runs_on_a_virtual_clock(
+    page: str,
+    block: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    await run_example(
+        page, block, tmp_path=tmp_path, monkeypatch=monkeypatch, autojump_clock=autojump_clock
+    )
