@@ -11,16 +11,22 @@ with the test module that runs them.
 
 from __future__ import annotations
 
+import inspect
+import itertools
 import re
+import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from eventide import AsyncClient, BatchResult
 from tests.docs_examples import DOCS, python_blocks, run_example, run_script, test_name
 
 if TYPE_CHECKING:
     import trio.testing
+
+    from eventide.client import BatchItem
 
 ROOT = DOCS.parent
 README = "../README.md"
@@ -114,3 +120,34 @@ async def test_docs_example_runs_on_a_virtual_clock(
     await run_example(
         page, block, tmp_path=tmp_path, monkeypatch=monkeypatch, autojump_clock=autojump_clock
     )
+
+
+def _docstring_examples(obj: object) -> list[str]:
+    """The literal blocks (after a line ending in ``::``) of `obj`'s docstring, dedented."""
+    lines = inspect.cleandoc(obj.__doc__ or "").splitlines()
+    blocks: list[str] = []
+    for number, line in enumerate(lines):
+        if not line.endswith("::"):
+            continue
+        body = list(
+            itertools.takewhile(lambda text: not text or text[0] == " ", lines[number + 2 :])
+        )
+        blocks.append(textwrap.dedent("\n".join(body)).strip())
+    return blocks
+
+
+async def test_batch_docstring_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
+    [batch_example] = _docstring_examples(AsyncClient.batch)
+    [result_example] = _docstring_examples(BatchResult)
+    requests: list[BatchItem] = ["one", {"id": "b", "prompt": "two"}]
+    async with AsyncClient("demo") as client:
+        namespace: dict[str, Any] = {"client": client, "requests": requests}
+        exec("async def example():\n" + textwrap.indent(batch_example, "    "), namespace)
+        await namespace["example"]()
+        async with client.batch(requests) as results:
+            async for result in results:
+                exec(result_example, {"result": result})
+    printed = sorted(capsys.readouterr().out.splitlines())
+    assert len(printed) == 4
+    assert all(line.split()[1] == "demo" for line in printed)
+    assert {line.split()[0] for line in printed} == {"0", "b"}
