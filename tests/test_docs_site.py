@@ -112,32 +112,35 @@ def test_reference_has_every_public_name(site: Path) -> None:
     assert not missing, f"public names without a reference entry: {missing}"
 
 
-def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    found = {"eventide": parser}
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            found.update({f"eventide {name}": sub for name, sub in action.choices.items()})
-    return found
-
-
 def test_cli_reference_matches_the_parser(site: Path) -> None:
     page = _text(site / "reference/cli/index.html")
     sections = re.split(r"\n\s*(?=eventide[\w ]*¶)", page)
     by_heading = {section.split("¶")[0].strip(): section for section in sections if "¶" in section}
-    commands = _commands(_parser())
+    parser = _parser()
+    commands = _command_tree(parser)
+    assert {"eventide", "eventide chat", "eventide batch", "eventide replay"} <= set(commands)
     assert set(commands) <= set(by_heading), sorted(by_heading)
-    for heading, parser in commands.items():
-        section = by_heading[heading]
-        for action in parser._actions:
-            if isinstance(action, argparse._HelpAction):
+    for heading, command in commands.items():
+        section = " ".join(by_heading[heading].split())
+        for action in command._actions:
+            if isinstance(action, argparse._HelpAction) or action.help == argparse.SUPPRESS:
                 continue  # -h/--help: every command has it
             for option in action.option_strings:
                 assert option in section, (heading, option)
-            if action.help and action.help != argparse.SUPPRESS:
-                assert " ".join(action.help.split())[:40] in " ".join(section.split()), (
-                    heading,
-                    action.help,
-                )
+            if action.help:
+                meaning = " ".join(command._get_formatter()._expand_help(action).split())
+                assert meaning[:40] in section, (heading, meaning)
+
+
+def _command_tree(
+    parser: argparse.ArgumentParser, heading: str = "eventide"
+) -> dict[str, argparse.ArgumentParser]:
+    found = {heading: parser}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found.update(_command_tree(sub, f"{heading} {name}"))
+    return found
 
 
 def test_environment_page_names_every_provider_variable() -> None:

@@ -21,13 +21,21 @@ def on_page_markdown(markdown: str, **_: Any) -> str:
 
 
 def cli_reference(parser: argparse.ArgumentParser) -> str:
-    """Markdown for `parser` and each of its subcommands, in the order they were added."""
-    sections = [_section(parser, heading="eventide")]
+    """Markdown for `parser` and each of its subcommands (and theirs), in the order they
+    were added."""
+    return "\n\n".join(_section(command, heading=heading) for heading, command in commands(parser))
+
+
+def commands(
+    parser: argparse.ArgumentParser, heading: str = "eventide"
+) -> list[tuple[str, argparse.ArgumentParser]]:
+    """`parser` and every subcommand under it, depth first, each with its full name."""
+    found = [(heading, parser)]
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for name, sub in action.choices.items():
-                sections.append(_section(sub, heading=f"eventide {name}"))
-    return "\n\n".join(sections)
+                found += commands(sub, f"{heading} {name}")
+    return found
 
 
 def _section(parser: argparse.ArgumentParser, *, heading: str) -> str:
@@ -35,7 +43,8 @@ def _section(parser: argparse.ArgumentParser, *, heading: str) -> str:
     lines = [f"## `{heading}`", "", "```text", parser.format_usage().strip(), "```", ""]
     if parser.description:
         lines += [parser.description, ""]
-    rows = [_row(action) for action in parser._actions if not _is_help(action)]
+    formatter = parser._get_formatter()
+    rows = [_row(action, formatter) for action in parser._actions if not _is_help(action)]
     if rows:
         lines += ["| argument | meaning |", "|---|---|", *rows, ""]
     if parser.epilog:
@@ -44,10 +53,10 @@ def _section(parser: argparse.ArgumentParser, *, heading: str) -> str:
 
 
 def _is_help(action: argparse.Action) -> bool:
-    return isinstance(action, argparse._HelpAction)
+    return isinstance(action, argparse._HelpAction) or action.help == argparse.SUPPRESS
 
 
-def _row(action: argparse.Action) -> str:
+def _row(action: argparse.Action, formatter: argparse.HelpFormatter) -> str:
     if isinstance(action, argparse._SubParsersAction):
         names = ", ".join(f"`{name}`" for name in action.choices)
         return f"| `{action.metavar or 'COMMAND'}` | one of {names} |"
@@ -57,7 +66,7 @@ def _row(action: argparse.Action) -> str:
             shown += f" `{_metavar(action)}`"
     else:
         shown = f"`{_metavar(action)}`"
-    meaning = action.help or ""
+    meaning = formatter._expand_help(action) if action.help else ""  # %(default)s and co.
     if action.choices is not None:
         meaning += " (one of " + ", ".join(f"`{choice}`" for choice in action.choices) + ")"
     if action.required and action.option_strings:
@@ -74,7 +83,7 @@ def _metavar(action: argparse.Action) -> str:
 
 
 def _cell(text: str) -> str:
-    return html.escape(text.replace("%%", "%"), quote=False).replace("|", "\\|").replace("\n", " ")
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 class _Wide(argparse.HelpFormatter):
