@@ -11,6 +11,7 @@ with the test module that runs them.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import itertools
 import re
@@ -124,16 +125,7 @@ async def test_docs_example_runs_on_a_virtual_clock(
 
 def _docstring_examples(obj: object) -> list[str]:
     """The literal blocks (after a line ending in ``::``) of `obj`'s docstring, dedented."""
-    lines = inspect.cleandoc(obj.__doc__ or "").splitlines()
-    blocks: list[str] = []
-    for number, line in enumerate(lines):
-        if not line.endswith("::"):
-            continue
-        body = list(
-            itertools.takewhile(lambda text: not text or text[0] == " ", lines[number + 2 :])
-        )
-        blocks.append(textwrap.dedent("\n".join(body)).strip())
-    return blocks
+    return _literal_blocks(inspect.cleandoc(obj.__doc__ or ""))
 
 
 async def test_batch_docstring_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
@@ -151,3 +143,45 @@ async def test_batch_docstring_examples_run(capsys: pytest.CaptureFixture[str]) 
     assert len(printed) == 4
     assert all(line.split()[1] == "demo" for line in printed)
     assert {line.split()[0] for line in printed} == {"0", "b"}
+
+
+# literal blocks in docstrings that are not Python: module -> the block's first line
+NOT_PYTHON = {
+    "eventide/_errors.py": "Error ",  # the exception tree, drawn
+    "eventide/cli/_output.py": '{"id", "provider"',  # the shape of a JSON record
+}
+
+
+def _source_docstring_blocks() -> list[tuple[str, str]]:
+    found = []
+    for path in sorted((ROOT / "src").rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+                where = path.relative_to(ROOT / "src").as_posix()
+                found += [(where, block) for block in _literal_blocks(ast.get_docstring(node))]
+    return found
+
+
+def _literal_blocks(doc: str | None) -> list[str]:
+    lines = (doc or "").splitlines()
+    blocks = []
+    for number, line in enumerate(lines):
+        if line.endswith("::"):
+            body = itertools.takewhile(lambda text: not text or text[0] == " ", lines[number + 2 :])
+            blocks.append(textwrap.dedent("\n".join(body)).strip())
+    return blocks
+
+
+def test_docstring_examples_are_python() -> None:
+    """Every literal block of a docstring in src/ parses as Python (awaits allowed, as in a
+    coroutine), except the drawings `NOT_PYTHON` names."""
+    blocks = _source_docstring_blocks()
+    assert len(blocks) >= 10
+    for where, block in blocks:
+        if block.startswith(NOT_PYTHON.get(where, "\0")):
+            continue
+        try:
+            compile(block, where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        except SyntaxError as exc:
+            raise AssertionError(f"{where}: a docstring example is not Python:\n{block}") from exc
