@@ -185,3 +185,18 @@ def test_docstring_examples_are_python() -> None:
             compile(block, where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
         except SyntaxError as exc:
             raise AssertionError(f"{where}: a docstring example is not Python:\n{block}") from exc
+
+
+def test_blocks_marked_not_run_are_still_python() -> None:
+    marked = [
+        (page, block)
+        for page in PAGES
+        for block in re.findall(
+            r'```python title="Not run: [^"]*"\n(.*?)```',
+            (DOCS / page).read_text("utf-8"),
+            flags=re.DOTALL,
+        )
+    ]
+    assert len(marked) >= 4
+    for page, block in marked:
+        compile(block, page, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
