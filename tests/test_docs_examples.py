@@ -6,7 +6,7 @@ functions has them called (tests/docs_examples.py); one that does not runs as a 
 reader would paste it. A block that cannot run offline is fenced
 ``python title="Not run: <reason>"`` (Material shows the title above it). Pages whose blocks
 need a test of their own (a fresh interpreter, their own fixtures) are listed in `OWN_TESTS`,
-with the test module that runs them.
+found by the test modules that read them.
 """
 
 from __future__ import annotations
@@ -35,13 +35,24 @@ NOT_RUN = re.compile(r'python title="Not run: [^"]{8,}"')
 FENCE = re.compile(r"^\s*```+\s*(\S*)(.*)$", flags=re.MULTILINE)
 PYTHON_WORDS = {"python", "py", "python3", "pycon", "pyi"}
 
-# pages whose examples another test module runs: page -> that module
-OWN_TESTS = {
-    "observability.md": "tests/telemetry/test_docs.py",
-    "recording.md": "tests/record/test_docs.py",
-    "stages.md": "tests/stages/test_docs.py",
-    "testing.md": "tests/testing/test_docs.py",
-}
+
+def _own_tests() -> dict[str, str]:
+    """The pages whose examples another test module runs (it reads their python blocks),
+    each with that module: page -> module."""
+    owned: dict[str, str] = {}
+    for module in sorted((ROOT / "tests").rglob("*.py")):
+        if module.name in {"test_docs_examples.py", "docs_examples.py"}:
+            continue
+        text = module.read_text("utf-8")
+        if "python_blocks" not in text and "```python" not in text:
+            continue
+        for page in re.findall(r"[\"/]([\w/-]+\.md)\"", text):
+            if (DOCS / page).is_file():
+                owned.setdefault(page, module.relative_to(ROOT).as_posix())
+    return owned
+
+
+OWN_TESTS = _own_tests()
 # pages whose test functions run under trio's autojump clock (retries, backoff, timeouts)
 CLOCK_PAGES = {"routing.md", "how-to/fallback.md"}
 
@@ -81,6 +92,7 @@ def test_every_python_block_runs_or_says_why_not() -> None:
 
 
 def test_pages_with_their_own_example_tests_are_run_there() -> None:
+    assert {"observability.md", "recording.md", "stages.md", "testing.md"} <= set(OWN_TESTS)
     for page, module in OWN_TESTS.items():
         assert python_blocks(page), page
         assert page in (ROOT / module).read_text("utf-8"), (page, module)
