@@ -7,15 +7,15 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import subprocess
 from typing import TYPE_CHECKING, Any
 
 from eventide import Event, Metadata
 from eventide._serde import structure
-from tests.cli.script import run
+from tests.cli.script import SCRIPT, environment, run
 from tests.http_server import Reply, openai_chunks, serve_in_thread
 
 if TYPE_CHECKING:
-    import subprocess
     from pathlib import Path
 
     from tests.http_server import ScriptedServer
@@ -30,17 +30,23 @@ def _answers(*texts: str) -> list[Reply]:
     ]
 
 
+def _eventide(db: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``eventide ARGS`` with its log at `db`."""
+    return subprocess.run(
+        [str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment(EVENTIDE_LOGS_PATH=str(db), **env),
+        check=False,
+    )
+
+
 def _chat(
     server: ScriptedServer, db: Path, *args: str, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    return run(
-        "chat",
-        *args,
-        OPENAI_BASE_URL=f"{server.url}/v1",
-        OPENAI_API_KEY=KEY,
-        EVENTIDE_LOGS_PATH=str(db),
-        **env,
-    )
+    url = f"{server.url}/v1"
+    return _eventide(db, "chat", *args, OPENAI_BASE_URL=url, OPENAI_API_KEY=KEY, **env)
 
 
 def _rows(db: Path) -> list[dict[str, Any]]:
@@ -180,29 +186,28 @@ def test_an_unwritable_log_is_warned_about_once_and_the_answer_goes_on(tmp_path:
 
 def test_logs_lists_searches_and_shows_one_conversation(tmp_path: Path) -> None:
     db = tmp_path / "logs.db"
-    env = {"EVENTIDE_LOGS_PATH": str(db)}
-    assert run("logs", "--json", **env).stdout.strip() == "[]"  # no log yet: none
+    assert _eventide(db, "logs", "--json").stdout.strip() == "[]"  # no log yet: none
     with serve_in_thread() as server:
         server.queue(*_answers("Blue sky.", "Ciel bleu.", "Red 100%."))
         _chat(server, db, "Why is the sky?")
         _chat(server, db, "-c", "And in French?")
         _chat(server, db, "Mars?")
-    text = run("logs", **env)
+    text = _eventide(db, "logs")
     assert text.returncode == 0, text.stderr
     assert text.stdout.count("## Prompt") == 3
     assert text.stdout.index("Why is the sky?") < text.stdout.index("Mars?")  # oldest first
     assert "[finish: stop · 12 in / 2 out tokens · " in text.stdout
-    latest = json.loads(run("logs", "-n", "1", "--json", **env).stdout)
+    latest = json.loads(_eventide(db, "logs", "-n", "1", "--json").stdout)
     assert [row["prompt"] for row in latest] == ["Mars?"]
     assert latest[0]["events"][0]["event"]["kind"] == "metadata"
-    found = json.loads(run("logs", "-q", "FRENCH", "-n", "0", "--json", **env).stdout)
+    found = json.loads(_eventide(db, "logs", "-q", "FRENCH", "-n", "0", "--json").stdout)
     assert [row["prompt"] for row in found] == ["And in French?"]
-    assert json.loads(run("logs", "-q", "100%", "--json", **env).stdout)[0]["prompt"] == "Mars?"
-    assert json.loads(run("logs", "-q", "1_0", "--json", **env).stdout) == []  # _ is no wildcard
+    assert json.loads(_eventide(db, "logs", "-q", "100%", "--json").stdout)[0]["prompt"] == "Mars?"
+    assert json.loads(_eventide(db, "logs", "-q", "1_0", "--json").stdout) == []  # _ is no wildcard
     cid = found[0]["conversation_id"]
-    talk = json.loads(run("logs", "--cid", cid, "--json", **env).stdout)
+    talk = json.loads(_eventide(db, "logs", "--cid", cid, "--json").stdout)
     assert [row["prompt"] for row in talk] == ["Why is the sky?", "And in French?"]
-    assert run("logs", "--path", **env).stdout == f"{db}\n"
+    assert _eventide(db, "logs", "--path").stdout == f"{db}\n"
 
 
 def test_logs_refuses_a_negative_count_in_one_line() -> None:
