@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import sqlite3
@@ -17,9 +16,12 @@ from .._resource import AsyncResource
 from ..collectors import CompletionCollector
 from ..record._format import event_lines
 from ..stages import StageBase, Staged
+from ._arguments import number
 from ._logstore import LogStore, logging_on, logs_path
 
 if TYPE_CHECKING:
+    import argparse
+
     from .._events import Event
     from .._request import Request
     from .._stream import EventStream
@@ -289,16 +291,6 @@ def chat_log_arguments(chat: argparse.ArgumentParser) -> None:
     )
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (all) or more, not {value}")
-    return value
-
-
 def add_logs_parser(commands: Any) -> None:
     """The ``eventide logs`` subcommand."""
     logs = commands.add_parser(
@@ -311,7 +303,7 @@ def add_logs_parser(commands: Any) -> None:
     logs.add_argument(
         "-n",
         "--count",
-        type=_count,
+        type=number(int, low=0, inclusive=True, rule="must be 0 (all) or more"),
         default=3,
         metavar="N",
         help="how many of the latest exchanges (default: 3; 0: all)",

@@ -10,11 +10,10 @@ printed: only whether one is set.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import tomllib
-from typing import Any, TextIO, final
+from typing import TYPE_CHECKING, Any, TextIO, final
 from urllib.parse import urlsplit, urlunsplit
 
 import attrs
@@ -24,6 +23,10 @@ from .._errors import ConfigurationError, Error
 from ..providers import provider_from_name
 from ..providers._demo import DEMO_MODEL
 from ..providers._http import HTTPProvider
+from ._arguments import number
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["ProviderModels", "list_providers", "run_models"]
 
@@ -179,16 +182,6 @@ def run_models(args: argparse.Namespace, out: TextIO) -> int:
     return trio.run(_run, args, out)
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
-    return value
-
-
 def add_models_parser(commands: Any) -> None:
     """The ``eventide models`` subcommand."""
     models = commands.add_parser(
@@ -201,7 +194,7 @@ def add_models_parser(commands: Any) -> None:
     models.add_argument("--json", action="store_true", help="print the listing as JSON")
     models.add_argument(
         "--timeout",
-        type=_seconds,
+        type=number(float, low=0.0, inclusive=False, rule="must be a positive number of seconds"),
         default=5.0,
         metavar="SECONDS",
         help="how long to wait for each provider's model list (default: 5)",
