@@ -5,7 +5,9 @@ against a loopback OpenAI-compatible server."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import sqlite3
 import subprocess
 from typing import TYPE_CHECKING, Any
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from eventide import Event, Metadata
 from eventide._serde import structure
 from tests.cli.script import SCRIPT, environment, run
-from tests.http_server import Reply, openai_chunks, serve_in_thread
+from tests.http_server import Reply, Stall, openai_chunks, serve_in_thread
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -216,3 +218,31 @@ def test_logs_refuses_a_negative_count_in_one_line() -> None:
     assert result.stderr.splitlines()[-1] == (
         "eventide logs: error: argument -n/--count: must be 0 (all) or more, not -1"
     )
+
+
+def test_an_interrupted_chat_is_logged_with_what_arrived(tmp_path: Path) -> None:
+    """Ctrl-C mid-answer: the exchange is kept, its text so far and an ``abandoned`` error."""
+    db = tmp_path / "logs.db"
+    chunks = openai_chunks(["Half ", "an ", "answer"], model="llama-3")
+    with serve_in_thread(Reply(body=[*chunks[:3], Stall()])) as server:
+        process = subprocess.Popen(
+            [str(SCRIPT), "chat", "hi"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environment(
+                EVENTIDE_LOGS_PATH=str(db), OPENAI_BASE_URL=f"{server.url}/v1", OPENAI_API_KEY=KEY
+            ),
+        )
+        assert process.stdout is not None
+        seen = b""
+        while b"Half an " not in seen:  # the answer so far has been printed
+            piece = os.read(process.stdout.fileno(), 1024)
+            assert piece, "the command ended before the answer started"
+            seen += piece
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    (row,) = _rows(db)
+    assert row["response"] == "Half an "
+    assert json.loads(row["error"])["kind"] == "abandoned"
+    assert row["finish_reason"] is None
