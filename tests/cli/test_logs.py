@@ -246,3 +246,20 @@ def test_an_interrupted_chat_is_logged_with_what_arrived(tmp_path: Path) -> None
     assert row["response"] == "Half an "
     assert json.loads(row["error"])["kind"] == "abandoned"
     assert row["finish_reason"] is None
+
+
+def test_a_log_that_is_not_a_database_is_one_line_for_logs_and_a_warning_for_chat(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "logs.db"
+    db.write_bytes(b"not a database, " * 100)
+    listed = _eventide(db, "logs")
+    assert listed.returncode == 1
+    assert listed.stderr.startswith(f"eventide: error: cannot read the log {db}: ")
+    assert "Traceback" not in listed.stderr
+    with serve_in_thread() as server:
+        server.queue(*_answers("Fine."))
+        chat = _chat(server, db, "hi")
+    assert chat.returncode == 0, chat.stderr
+    assert chat.stdout == "Fine.\n"
+    assert chat.stderr.count("eventide: warning: cannot open the log at ") == 1
