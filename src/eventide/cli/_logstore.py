@@ -201,6 +201,24 @@ class LogStore:
     ) -> None:
         """Log one exchange: its request (credentials removed), its events (the record
         format's lines), what it came to, and its error (or the stream's abandonment)."""
+        self._db.execute("BEGIN IMMEDIATE")  # both rows in one commit (one sync to disk)
+        try:
+            self._insert(conversation_id, request, provider, started, completion, events, error)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _insert(
+        self,
+        conversation_id: str,
+        request: Request,
+        provider: str,
+        started: str,
+        completion: Completion,
+        events: list[bytes],
+        error: Error | None,
+    ) -> None:
         system = "\n".join(_text_of(m) for m in request.messages if m.role == "system")
         prompts = [m for m in request.messages if m.role == "user"]
         usage = completion.usage
