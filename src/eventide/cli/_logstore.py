@@ -22,6 +22,7 @@ the last exchange and its answer are the history the next one sends.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -40,6 +41,8 @@ from ..record._errors import error_data
 from ..record._format import safe_request
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .._completion import Completion
     from .._errors import Error
 
@@ -188,6 +191,16 @@ class LogStore:
             messages = (*request.messages, Message.assistant(answered["response"] or ""))
         return Conversation(conversation_id, last["provider"], last["requested_model"], messages)
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def add(
         self,
         conversation_id: str,
@@ -201,60 +214,43 @@ class LogStore:
     ) -> None:
         """Log one exchange: its request (credentials removed), its events (the record
         format's lines), what it came to, and its error (or the stream's abandonment)."""
-        self._db.execute("BEGIN IMMEDIATE")  # both rows in one commit (one sync to disk)
-        try:
-            self._insert(conversation_id, request, provider, started, completion, events, error)
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-
-    def _insert(
-        self,
-        conversation_id: str,
-        request: Request,
-        provider: str,
-        started: str,
-        completion: Completion,
-        events: list[bytes],
-        error: Error | None,
-    ) -> None:
         system = "\n".join(_text_of(m) for m in request.messages if m.role == "system")
         prompts = [m for m in request.messages if m.role == "user"]
         usage = completion.usage
         metadata = completion.metadata
-        self._db.execute(
-            "INSERT OR IGNORE INTO conversations (id, started, provider, model)"
-            " VALUES (?, ?, ?, ?)",
-            (conversation_id, started, provider, request.model),
-        )
-        self._db.execute(
-            "INSERT INTO exchanges (conversation_id, started, provider, model, requested_model,"
-            " system, prompt, response, reasoning, finish_reason, input_tokens, output_tokens,"
-            " usage, to_first_token, duration, error, request, events, eventide)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                conversation_id,
-                started,
-                metadata.provider if metadata is not None else provider,
-                completion.model if metadata is not None else request.model,
-                request.model,
-                system or None,
-                _text_of(prompts[-1]) if prompts else "",
-                completion.text or completion.refusal or "",
-                completion.reasoning or None,
-                completion.finish_reason,
-                usage.input_tokens if usage is not None else None,
-                usage.output_tokens if usage is not None else None,
-                dumps(unstructure(usage)) if usage is not None else None,
-                completion.timing.to_first_content,
-                completion.timing.total,
-                None if error is None else dumps(error_data(error)),
-                dumps(safe_request(request)),
-                b"".join(events).decode(),
-                __version__,
-            ),
-        )
+        with self._transaction():  # both rows in one commit: one sync to disk
+            self._db.execute(
+                "INSERT OR IGNORE INTO conversations (id, started, provider, model)"
+                " VALUES (?, ?, ?, ?)",
+                (conversation_id, started, provider, request.model),
+            )
+            self._db.execute(
+                "INSERT INTO exchanges (conversation_id, started, provider, model, requested_model,"
+                " system, prompt, response, reasoning, finish_reason, input_tokens, output_tokens,"
+                " usage, to_first_token, duration, error, request, events, eventide)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    conversation_id,
+                    started,
+                    metadata.provider if metadata is not None else provider,
+                    completion.model if metadata is not None else request.model,
+                    request.model,
+                    system or None,
+                    _text_of(prompts[-1]) if prompts else "",
+                    completion.text or completion.refusal or "",
+                    completion.reasoning or None,
+                    completion.finish_reason,
+                    usage.input_tokens if usage is not None else None,
+                    usage.output_tokens if usage is not None else None,
+                    dumps(unstructure(usage)) if usage is not None else None,
+                    completion.timing.to_first_content,
+                    completion.timing.total,
+                    None if error is None else dumps(error_data(error)),
+                    dumps(safe_request(request)),
+                    b"".join(events).decode(),
+                    __version__,
+                ),
+            )
 
     def exchanges(
         self, *, limit: int, query: str | None = None, conversation_id: str | None = None
