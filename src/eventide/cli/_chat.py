@@ -8,6 +8,7 @@ from .._events import Finish, Metadata, ReasoningDelta, RefusalDelta, TextDelta,
 from .._request import Message, Request
 from .._serde import dumps_event
 from ..client import AsyncClient
+from ._logs import conversation_log
 
 if TYPE_CHECKING:
     import argparse
@@ -34,6 +35,7 @@ async def run_chat(
     if request is None:
         messages = [Message.system(args.system)] if args.system else []
         request = Request([*messages, Message.user(args.prompt)], model=args.model)
+    provider, request = conversation_log(args, err, provider, request)  # -c, --cid, the log
     thinking = False  # reasoning is being printed: end its line before the answer
     tokens = ""
     async with provider, AsyncClient(provider) as client, client.stream(request) as events:

@@ -16,6 +16,8 @@ from ..providers import PROVIDER_NAMES, split_model
 from ..providers._registry import default_provider
 from ._batch import run_batch
 from ._chat import run_chat
+from ._logs import add_logs_parser, chat_log_arguments, run_logs
+from ._models import add_models_parser, run_models
 from ._replay import recording, run_replay
 
 if TYPE_CHECKING:
@@ -48,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument(
         "--record", metavar="OUT.jsonl", help="also record the stream to this file (replay it)"
     )
+    chat_log_arguments(chat)  # -c/--continue, --cid, --no-log
     batch = commands.add_parser(
         "batch",
         help="run one request per line of a JSONL file, resumably",
@@ -78,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
         help="print at once (default), or with the recorded pauses",
     )
     replay.set_defaults(model=None, provider=None)
+    add_models_parser(commands)
+    add_logs_parser(commands)
     return parser
 
 
@@ -184,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "replay":
             return run_replay(args, out, err)
+        if args.command in ("models", "logs"):
+            return (run_models if args.command == "models" else run_logs)(args, out)
         if args.command == "batch":  # no one watches a batch stream: no demo delay
             return run_batch(
                 args,
