@@ -161,6 +161,7 @@ async def test_batch_docstring_examples_run(capsys: pytest.CaptureFixture[str]) 
 NOT_PYTHON = {
     "eventide/_errors.py": "Error ",  # the exception tree, drawn
     "eventide/cli/_output.py": '{"id", "provider"',  # the shape of a JSON record
+    "eventide/cli/_logstore.py": "conversations (",  # the tables, drawn
 }
 
 
