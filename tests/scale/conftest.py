@@ -1,0 +1,38 @@
+"""A real local Dask cluster (two worker processes, one thread each, on 127.0.0.1) and a
+loopback OpenAI-compatible upstream in a thread of the test process, shared by the module."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from distributed import Client as DaskClient
+from distributed import LocalCluster
+
+from tests.http_server import ScriptedServer, serve_in_thread
+from tests.scale.upstream import Upstream
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@pytest.fixture(scope="session")
+def dask_client() -> Iterator[DaskClient]:
+    with (
+        LocalCluster(  # type: ignore[no-untyped-call]
+            processes=True,
+            n_workers=2,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        DaskClient(cluster) as client,  # type: ignore[no-untyped-call]
+    ):
+        yield client
+
+
+@pytest.fixture
+def upstream() -> Iterator[tuple[ScriptedServer, Upstream]]:
+    script = Upstream()
+    with serve_in_thread(script) as server:
+        yield server, script
