@@ -27,8 +27,10 @@ HEADER_FORMAT: Final = "eventide.scale/1"
 """The ``format`` of a run header."""
 
 
-def _parameters(value: Mapping[str, Any] | None) -> tuple[tuple[str, Any], ...]:
-    if value is None:
+def _parameters(
+    value: Mapping[str, Any] | tuple[tuple[str, Any], ...] | None,
+) -> tuple[tuple[str, Any], ...]:
+    if value is None or value == ():
         return ()
     if not isinstance(value, Mapping):
         raise TypeError(f"parameters must be a mapping, not {type(value).__name__}")
