@@ -1,5 +1,6 @@
-"""Scale a batch out over Dask (``eventide[dask]``): the engine partitions and schedules, each
-worker runs its partitions through one reused client and writes ``eventide batch`` records.
+"""Scale a batch out over Dask (``eventide[dask]``) or Ray Data (``eventide[ray]``): the engine
+partitions and schedules, each worker runs its partitions (or batches) through one reused
+client and writes ``eventide batch`` records.
 
     import dask.bag as db
     from eventide.scale import read_rows, run_partition
@@ -15,5 +16,14 @@ from ._clients import close_clients as close_clients
 from ._files import RunMismatchError as RunMismatchError
 from ._files import read_rows as read_rows
 from ._partition import run_partition as run_partition
+from ._ray import RECORD_COLUMNS as RECORD_COLUMNS
+from ._ray import RayBatchRunner as RayBatchRunner
 
-__all__ = ["RunMismatchError", "close_clients", "read_rows", "run_partition"]
+__all__ = [
+    "RECORD_COLUMNS",
+    "RayBatchRunner",
+    "RunMismatchError",
+    "close_clients",
+    "read_rows",
+    "run_partition",
+]

@@ -38,15 +38,7 @@ def client_for(config: RunConfig) -> Client:
             _owner["pid"] = os.getpid()
         client = _clients.get(config)
         if client is None or client.closed:
-            provider = config.provider() if callable(config.provider) else config.provider
-            client = Client(
-                provider,
-                model=config.model,
-                base_url=config.base_url,
-                api_key=config.api_key,
-                max_retries=config.max_retries,
-                timeout=config.timeout,
-            )
+            client = Client(**config.client_arguments())
             _clients[config] = client
             if not _owner["registered"]:
                 atexit.register(close_clients)

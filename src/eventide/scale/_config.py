@@ -65,6 +65,18 @@ class RunConfig:
     timeout: float | None = None
     parameters: tuple[tuple[str, Any], ...] = attrs.field(default=(), converter=_parameters)
 
+    def client_arguments(self) -> dict[str, Any]:
+        """The client's arguments (a factory is called: a new provider or router)."""
+        provider = self.provider() if callable(self.provider) else self.provider
+        return {
+            "provider": provider,
+            "model": self.model,
+            "base_url": self.base_url,
+            "api_key": self.api_key,
+            "max_retries": self.max_retries,
+            "timeout": self.timeout,
+        }
+
     def header(self, provider_name: str, prompts: str) -> dict[str, Any]:
         """The run header: what the rows depend on (no key, no address)."""
         return {

@@ -20,7 +20,7 @@ from .._errors import ConfigurationError
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-__all__ = ["RunMismatchError", "check_header", "partition_paths", "read_rows"]
+__all__ = ["RunMismatchError", "check_header", "check_run", "partition_paths", "read_rows"]
 
 
 @final
@@ -53,10 +53,18 @@ def check_header(path: Path, header: dict[str, Any]) -> None:
         return
     except ValueError:
         existing = {}
-    if existing != header:
-        fields = sorted(
-            key for key in header.keys() | existing.keys() if existing.get(key) != header.get(key)
-        )
+    _refuse_other(path, existing, header, ())
+
+
+def _refuse_other(
+    path: Path, existing: dict[str, Any], header: dict[str, Any], ignored: tuple[str, ...]
+) -> None:
+    fields = sorted(
+        key
+        for key in header.keys() | existing.keys()
+        if key not in ignored and existing.get(key) != header.get(key)
+    )
+    if fields:
         shown = ", ".join(
             f"{key}: {existing.get(key)!r} there, {header.get(key)!r} now" for key in fields
         )
@@ -64,6 +72,20 @@ def check_header(path: Path, header: dict[str, Any]) -> None:
             f"{path.parent} holds the rows of a different run ({shown}); "
             "write to a new out_dir, or run with the same configuration to resume"
         )
+
+
+def check_run(out_dir: str | os.PathLike[str], header: dict[str, Any]) -> None:
+    """Check that every header in `out_dir` is `header`, prompts aside (each file has its own).
+
+    Raises:
+        RunMismatchError: One differs (it says which fields).
+    """
+    for path in sorted(Path(out_dir).glob("part-*.run.json")):
+        try:
+            existing = json.loads(path.read_text("utf-8"))
+        except ValueError:
+            existing = {}
+        _refuse_other(path, existing, header, ("prompts",))
 
 
 def read_rows(out_dir: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:

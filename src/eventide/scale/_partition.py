@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import trio
@@ -28,7 +28,15 @@ if TYPE_CHECKING:
     from ..client import BatchResult
     from ._config import ProviderFactory
 
-__all__ = ["run_partition"]
+__all__ = [
+    "bad_record",
+    "check_options",
+    "run_partition",
+    "run_requests",
+    "split_rows",
+    "worker_name",
+    "write_partition",
+]
 
 Errors = Literal["record", "raise"]
 
@@ -63,7 +71,8 @@ def _bad_row(row: object, seen: set[Any]) -> str | None:
     return None
 
 
-def _bad_record(message: str, worker: str) -> dict[str, Any]:
+def bad_record(message: str, worker: str) -> dict[str, Any]:
+    """The error row of an input row that names no request (id None, a ``bad_request``)."""
     error = BadRequestError(message)
     record = record_of(Item(None, None), _failed(error), None)
     return {**record, "attempts": 0, "worker": worker}
@@ -75,18 +84,9 @@ def _failed(error: Error) -> BatchResult:
     return BatchResult(None, 0, error=error)
 
 
-async def write_partition(
-    client: AsyncClient,
-    config: RunConfig,
-    rows: Iterable[Any],
-    *,
-    out_dir: str | os.PathLike[str],
-    max_concurrency: int,
-    errors: Errors,
-) -> int:
-    """Run the rows not yet in their partition's file and append their records; return how
-    many were written (see `run_partition`)."""
-    worker = worker_name()
+def split_rows(config: RunConfig, rows: Iterable[Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The requests of `rows` (the run's parameters under each row's own), and why each row
+    that names no resumable request does not (``offset N: ...``)."""
     requests: list[dict[str, Any]] = []
     bad: list[str] = []
     seen: set[Any] = set()
@@ -96,39 +96,83 @@ async def write_partition(
             requests.append({**dict(config.parameters), **row})
         else:
             bad.append(f"offset {offset}: {problem}")
+    return requests, bad
+
+
+async def run_requests(
+    client: AsyncClient,
+    config: RunConfig,
+    requests: list[dict[str, Any]],
+    put: Callable[[dict[str, Any]], None],
+    *,
+    max_concurrency: int,
+    errors: Errors,
+) -> None:
+    """Run `requests` through `client`'s batch (a sliding window of `max_concurrency`) and
+    `put` each record as it finishes; with ``errors="raise"``, raise the first failure after
+    its record is put."""
+    worker = worker_name()
+    models = {row["id"]: row.get("model") or config.model for row in requests}
+    default = getattr(client.provider, "model", None)
+    default = default if isinstance(default, str) else None
+    batch = client.batch(requests, max_concurrency=max_concurrency, model=config.model)
+    async with batch as results:
+        async for result in results:
+            model = models[result.id]
+            item = Item(result.id, model if isinstance(model, str) else None)
+            record = record_of(item, result, default)
+            record["attempts"] = attempts_of(result, config.max_retries)
+            record["worker"] = worker
+            put(record)
+            if errors == "raise" and result.error is not None:
+                raise result.error
+
+
+async def write_partition(
+    client: AsyncClient,
+    config: RunConfig,
+    rows: Iterable[Any],
+    *,
+    out_dir: str | os.PathLike[str],
+    max_concurrency: int,
+    errors: Errors,
+    put: Callable[[dict[str, Any]], None] | None = None,
+) -> int:
+    """Run the rows not yet in their partition's file and append their records (also handed
+    to `put`); return how many were written (see `run_partition`)."""
+    requests, bad = split_rows(config, rows)
     rows_path, header_path = partition_paths(out_dir, [row["id"] for row in requests])
-    provider = client.provider
-    check_header(header_path, config.header(provider.name, prompt_set_hash(requests)))
+    check_header(header_path, config.header(client.provider.name, prompt_set_hash(requests)))
     fd, resumed = open_output(str(rows_path))
     written = 0
+
+    def write(record: dict[str, Any]) -> None:
+        nonlocal written
+        write_line(fd, record)
+        written += 1
+        if put is not None:
+            put(record)
+
     try:
         if None not in resumed.ok:  # a re-run: the bad rows are already there
+            worker = worker_name()
             for message in bad:
-                write_line(fd, _bad_record(f"{rows_path.name}: {message}", worker))
-                written += 1
+                write(bad_record(f"{rows_path.name}: {message}", worker))
         todo = [row for row in requests if row["id"] not in resumed.ok]
-        models = {row["id"]: row.get("model") or config.model for row in todo}
-        default = getattr(provider, "model", None)
-        default = default if isinstance(default, str) else None
-        batch = client.batch(todo, max_concurrency=max_concurrency, model=config.model)
-        async with batch as results:
-            async for result in results:
-                model = models[result.id]
-                record = record_of(
-                    Item(result.id, model if isinstance(model, str) else None), result, default
-                )
-                record["attempts"] = attempts_of(result, config.max_retries)
-                record["worker"] = worker
-                write_line(fd, record)
-                written += 1
-                if errors == "raise" and result.error is not None:
-                    raise result.error
+        await run_requests(
+            client, config, todo, write, max_concurrency=max_concurrency, errors=errors
+        )
     finally:
         os.close(fd)
     return written
 
 
-def _check_options(max_concurrency: int, errors: str) -> None:
+def check_options(max_concurrency: int, errors: str) -> None:
+    """Refuse a `max_concurrency` or `errors` that is not one.
+
+    Raises:
+        TypeError, ValueError: Not a positive integer, or not ``"record"``/``"raise"``.
+    """
     if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
         raise TypeError(f"max_concurrency must be an integer, not {type(max_concurrency).__name__}")
     if max_concurrency < 1:
@@ -180,7 +224,7 @@ def run_partition(
         eventide.ConfigurationError: No provider is configured on the worker.
         eventide.Error: The first failure, with ``errors="raise"``.
     """
-    _check_options(max_concurrency, errors)
+    check_options(max_concurrency, errors)
     config = RunConfig(
         provider=provider,
         model=model,
@@ -212,15 +256,7 @@ def run_partition_fresh(
     config = RunConfig(**options)
 
     async def run() -> int:
-        provider = config.provider() if callable(config.provider) else config.provider
-        async with AsyncClient(
-            provider,
-            model=config.model,
-            base_url=config.base_url,
-            api_key=config.api_key,
-            max_retries=config.max_retries,
-            timeout=config.timeout,
-        ) as client:
+        async with AsyncClient(**config.client_arguments()) as client:
             return await write_partition(
                 client,
                 config,
