@@ -30,3 +30,9 @@ def upstream() -> Iterator[tuple[ScriptedServer, Upstream]]:
     script = Upstream()
     with serve_in_thread(script) as server:
         yield server, script
+
+
+@pytest.fixture
+def base_url(upstream: tuple[ScriptedServer, Upstream]) -> str:
+    """The upstream's OpenAI API root."""
+    return f"{upstream[0].url}/v1"
