@@ -9,8 +9,8 @@ import pytest
 from distributed import Client as DaskClient
 from distributed import LocalCluster
 
-from tests.http_server import ScriptedServer, serve_in_thread
-from tests.scale.upstream import Upstream
+from tests.scale.upstream import base_url as base_url
+from tests.scale.upstream import upstream as upstream
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -29,16 +29,3 @@ def dask_client() -> Iterator[DaskClient]:
         DaskClient(cluster) as client,  # type: ignore[no-untyped-call]
     ):
         yield client
-
-
-@pytest.fixture
-def upstream() -> Iterator[tuple[ScriptedServer, Upstream]]:
-    script = Upstream()
-    with serve_in_thread(script) as server:
-        yield server, script
-
-
-@pytest.fixture
-def base_url(upstream: tuple[ScriptedServer, Upstream]) -> str:
-    """The upstream's OpenAI API root."""
-    return f"{upstream[0].url}/v1"

@@ -4,19 +4,15 @@ a partial run resumes, a different configuration is refused, each worker reuses 
 
 from __future__ import annotations
 
-import io
-import json
 import os
-from contextlib import redirect_stderr
 from typing import TYPE_CHECKING, Any
 
 import dask.bag as db
 import pytest
 
 import eventide
-from eventide.cli._main import main
 from eventide.scale import RunMismatchError, read_rows, run_partition
-from tests.scale.upstream import rows_of
+from tests.scale.upstream import KEY, local_batch, rows_of, stable
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -25,9 +21,6 @@ if TYPE_CHECKING:
 
     from tests.http_server import ScriptedServer
     from tests.scale.upstream import Upstream
-
-KEY = "sk-scale-test"
-VOLATILE = ("timing", "worker", "attempts")
 
 
 def options(server: ScriptedServer, **more: Any) -> dict[str, Any]:
@@ -49,28 +42,6 @@ def run(
     job = bag.map_partitions(run_partition, **kwargs)
     result: list[int] = client.compute(job).result()  # type: ignore[no-untyped-call]
     return result
-
-
-def stable(rows: Any) -> dict[Any, dict[str, Any]]:
-    """Rows by id, without what differs from run to run (timing, worker, attempts)."""
-    by_id: dict[Any, dict[str, Any]] = {}
-    for row in rows:
-        assert row["id"] not in by_id, f"id {row['id']!r} twice"
-        by_id[row["id"]] = {key: value for key, value in row.items() if key not in VOLATILE}
-    return by_id
-
-
-def local_batch(
-    rows: list[dict[str, Any]], server: ScriptedServer, tmp_path: Path, monkeypatch: Any
-) -> list[dict[str, Any]]:
-    """The records of ``eventide batch`` run in this process on the same input."""
-    source, out = tmp_path / "in.jsonl", tmp_path / "local.jsonl"
-    source.write_text("".join(json.dumps(row) + "\n" for row in rows), "utf-8")
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    argv = ["batch", str(source), "-o", str(out), "--base-url", f"{server.url}/v1"]
-    with redirect_stderr(io.StringIO()):
-        main([*argv, "--model", "gpt-4o-mini", "--progress", "never"])
-    return [json.loads(line) for line in out.read_text("utf-8").splitlines()]
 
 
 def test_rows_are_the_batch_records_of_a_local_run(

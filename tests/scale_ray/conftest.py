@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 import ray
 
-from tests.http_server import ScriptedServer, serve_in_thread
-from tests.scale.upstream import Upstream
+from tests.scale.upstream import base_url as base_url
+from tests.scale.upstream import upstream as upstream
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -23,16 +23,3 @@ def ray_cluster() -> Iterator[None]:
         yield
     finally:
         ray.shutdown()
-
-
-@pytest.fixture
-def upstream() -> Iterator[tuple[ScriptedServer, Upstream]]:
-    script = Upstream()
-    with serve_in_thread(script) as server:
-        yield server, script
-
-
-@pytest.fixture
-def base_url(upstream: tuple[ScriptedServer, Upstream]) -> str:
-    """The upstream's OpenAI API root."""
-    return f"{upstream[0].url}/v1"

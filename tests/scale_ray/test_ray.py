@@ -11,8 +11,7 @@ import pytest
 import ray.data
 
 from eventide.scale import RayBatchRunner, read_rows
-from tests.scale.test_dask import KEY, local_batch, stable
-from tests.scale.upstream import rows_of
+from tests.scale.upstream import KEY, local_batch, rows_of, stable
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -15,12 +15,14 @@ See docs/scale-out.md.
 from ._clients import close_clients as close_clients
 from ._files import RunMismatchError as RunMismatchError
 from ._files import read_rows as read_rows
+from ._partition import Options as Options
 from ._partition import run_partition as run_partition
 from ._ray import RECORD_COLUMNS as RECORD_COLUMNS
 from ._ray import RayBatchRunner as RayBatchRunner
 
 __all__ = [
     "RECORD_COLUMNS",
+    "Options",
     "RayBatchRunner",
     "RunMismatchError",
     "close_clients",

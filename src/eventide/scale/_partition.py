@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
 import trio
 
@@ -29,8 +29,10 @@ if TYPE_CHECKING:
     from ._config import ProviderFactory
 
 __all__ = [
+    "Options",
     "bad_record",
     "check_options",
+    "prepare",
     "run_partition",
     "run_requests",
     "split_rows",
@@ -181,19 +183,49 @@ def check_options(max_concurrency: int, errors: str) -> None:
         raise ValueError(f"errors must be 'record' or 'raise', not {errors!r}")
 
 
+class Options(TypedDict, total=False):
+    """The options of `run_partition` and `RayBatchRunner`.
+
+    Attributes:
+        provider: A provider name, a factory of a provider or router importable on the workers,
+            or None for the environment's.
+        model: The model of rows that name none.
+        base_url: API root of an OpenAI-compatible server.
+        api_key: The key (default: the provider's environment variable on the worker).
+        max_retries: Retries of a retryable failure (default: the client's, 2).
+        timeout: Seconds per request (default: the client's).
+        parameters: OpenAI-style parameters for rows that do not set them.
+        max_concurrency: Requests in flight at once in this worker (default 16).
+        errors: ``"record"`` (default): a failure is an error row; ``"raise"``: the first
+            failure is raised after its row is written (the engine then fails the task).
+    """
+
+    provider: str | ProviderFactory | None
+    model: str | None
+    base_url: str | None
+    api_key: str | None
+    max_retries: int | None
+    timeout: float | None
+    parameters: Mapping[str, Any] | None
+    max_concurrency: int
+    errors: Errors
+
+
+def prepare(options: Options) -> tuple[RunConfig, int, Errors]:
+    """The run configuration, window size and error mode `options` give.
+
+    Raises:
+        TypeError, ValueError: An unknown option, or a bad value.
+    """
+    settings: dict[str, Any] = dict(options)
+    max_concurrency = settings.pop("max_concurrency", 16)
+    errors = settings.pop("errors", "record")
+    check_options(max_concurrency, errors)
+    return RunConfig(**settings), max_concurrency, errors
+
+
 def run_partition(
-    rows: Iterable[Any],
-    *,
-    out_dir: str | os.PathLike[str],
-    provider: str | ProviderFactory | None = None,
-    model: str | None = None,
-    base_url: str | None = None,
-    api_key: str | None = None,
-    max_retries: int | None = None,
-    timeout: float | None = None,
-    parameters: Mapping[str, Any] | None = None,
-    max_concurrency: int = 16,
-    errors: Errors = "record",
+    rows: Iterable[Any], *, out_dir: str | os.PathLike[str], **options: Unpack[Options]
 ) -> list[int]:
     """Run one partition of batch rows (for ``bag.map_partitions``) and write its records to
     its own file in `out_dir`; return ``[rows written]`` (a one-element partition).
@@ -207,33 +239,15 @@ def run_partition(
     Args:
         rows: ``eventide batch`` input lines as dicts, each with a unique ``id``.
         out_dir: The run's directory (see `read_rows`); made if missing.
-        provider: A provider name, a factory of a provider or router importable on the workers,
-            or None for the environment's.
-        model: The model of rows that name none.
-        base_url: API root of an OpenAI-compatible server.
-        api_key: The key (default: the provider's environment variable on the worker).
-        max_retries: Retries of a retryable failure (default: the client's, 2).
-        timeout: Seconds per request (default: the client's).
-        parameters: OpenAI-style parameters for rows that do not set them.
-        max_concurrency: Requests in flight at once in this worker.
-        errors: ``"record"`` (default): a failure is an error row; ``"raise"``: the first
-            failure is raised after its row is written (Dask then fails the task).
+        **options: See `Options`.
 
     Raises:
         RunMismatchError: `out_dir` holds this partition's rows from another configuration.
         eventide.ConfigurationError: No provider is configured on the worker.
         eventide.Error: The first failure, with ``errors="raise"``.
+        TypeError, ValueError: An unknown option, or a bad value.
     """
-    check_options(max_concurrency, errors)
-    config = RunConfig(
-        provider=provider,
-        model=model,
-        base_url=base_url,
-        api_key=api_key,
-        max_retries=max_retries,
-        timeout=timeout,
-        parameters=parameters,
-    )
+    config, max_concurrency, errors = prepare(options)
     client = client_for(config)
     written = client._call(
         lambda: write_partition(

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, Unpack, final
 
 from ._clients import client_for
-from ._config import RunConfig
 from ._files import check_run, read_rows
 from ._partition import (
     bad_record,
-    check_options,
+    prepare,
     run_requests,
     split_rows,
     worker_name,
@@ -29,8 +28,7 @@ from ._partition import (
 if TYPE_CHECKING:
     import os
 
-    from ._config import ProviderFactory
-    from ._partition import Errors
+    from ._partition import Options
 
 __all__ = ["RECORD_COLUMNS", "RayBatchRunner"]
 
@@ -97,7 +95,7 @@ class RayBatchRunner:
             batch_size=64,
         )
 
-    Every argument is `run_partition`'s (``out_dir`` optional here): a sliding window of
+    Its options are `run_partition`'s (`Options`; ``out_dir`` optional here): a sliding window of
     `max_concurrency` requests per actor, retryable failures retried honouring
     ``Retry-After``, errors as rows (or raised, ``errors="raise"``). Returned columns:
     `RECORD_COLUMNS`, one row per input row (a malformed row's record has id None).
@@ -107,31 +105,9 @@ class RayBatchRunner:
     """
 
     def __init__(
-        self,
-        *,
-        provider: str | ProviderFactory | None = None,
-        model: str | None = None,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        max_retries: int | None = None,
-        timeout: float | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        max_concurrency: int = 16,
-        errors: Errors = "record",
-        out_dir: str | os.PathLike[str] | None = None,
+        self, *, out_dir: str | os.PathLike[str] | None = None, **options: Unpack[Options]
     ) -> None:
-        check_options(max_concurrency, errors)
-        self._config = RunConfig(
-            provider=provider,
-            model=model,
-            base_url=base_url,
-            api_key=api_key,
-            max_retries=max_retries,
-            timeout=timeout,
-            parameters=parameters,
-        )
-        self._max_concurrency = max_concurrency
-        self._errors: Errors = errors
+        self._config, self._max_concurrency, self._errors = prepare(options)
         self._out_dir = out_dir
         self._client = client_for(self._config)
         self._done: dict[Any, dict[str, Any]] = {}
