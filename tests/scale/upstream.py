@@ -37,10 +37,12 @@ VOLATILE = ("timing", "worker", "attempts")
 
 
 class Upstream:
-    """The reply script (call it with a request); counts the tries of every prompt."""
+    """The reply script (call it with a request); counts the tries of every prompt. A prompt
+    starting with ``slow`` is answered `latency` seconds late."""
 
     def __init__(self) -> None:
         self.tries: Counter[str] = Counter()
+        self.latency = 0.05
         self._lock = threading.Lock()
 
     def __call__(self, received: Received) -> Reply:
@@ -53,7 +55,9 @@ class Upstream:
             return _error(400, "invalid_request_error", f"refused: {prompt}")
         if prompt.startswith("flaky") and tries == 1:
             return _error(429, "rate_limit_exceeded", "slow down", retry_after="0")
-        return Reply(body=openai_chunks([f"echo {prompt}"], model=body["model"]))
+        pause = self.latency if prompt.startswith("slow") else 0.0
+        body = openai_chunks([f"echo {prompt}"], model=body["model"])
+        return Reply(body=body, pause_before_headers=pause)
 
 
 def _error(status: int, code: str, message: str, *, retry_after: str | None = None) -> Reply:
