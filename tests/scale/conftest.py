@@ -24,7 +24,7 @@ def dask_client() -> Iterator[DaskClient]:
             n_workers=2,
             threads_per_worker=1,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",
         ) as cluster,
         DaskClient(cluster) as client,  # type: ignore[no-untyped-call]
     ):

@@ -33,7 +33,7 @@ def cluster() -> Iterator[DaskClient]:
             n_workers=2,
             threads_per_worker=1,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",
         ) as local,
         DaskClient(local) as client,  # type: ignore[no-untyped-call]
     ):

@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
 import trio
 
-from .._errors import BadRequestError, Error
+from .._errors import BadRequestError
 from ..cli._output import Item, open_output, record_of, write_line
-from ..client import AsyncClient
+from ..client import AsyncClient, BatchResult
+from ..client._config import DEFAULT_MAX_RETRIES
 from ._clients import client_for
 from ._config import RunConfig, prompt_set_hash
 from ._files import check_header, partition_paths
 
 if TYPE_CHECKING:
-    from ..client import BatchResult
     from ._config import ProviderFactory
 
 __all__ = [
@@ -56,7 +56,8 @@ def attempts_of(result: BatchResult, max_retries: int | None) -> int:
     if completion is not None and completion.metadata is not None:
         listed = len(completion.metadata.attempts)
     if result.error is not None and result.error.retryable:
-        return max(listed + 1, (2 if max_retries is None else max_retries) + 1)
+        retries = DEFAULT_MAX_RETRIES if max_retries is None else max_retries
+        return max(listed + 1, retries + 1)
     return listed + 1
 
 
@@ -76,14 +77,8 @@ def _bad_row(row: object, seen: set[Any]) -> str | None:
 def bad_record(message: str, worker: str) -> dict[str, Any]:
     """The error row of an input row that names no request (id None, a ``bad_request``)."""
     error = BadRequestError(message)
-    record = record_of(Item(None, None), _failed(error), None)
+    record = record_of(Item(None, None), BatchResult(None, 0, error=error), None)
     return {**record, "attempts": 0, "worker": worker}
-
-
-def _failed(error: Error) -> BatchResult:
-    from ..client import BatchResult
-
-    return BatchResult(None, 0, error=error)
 
 
 def split_rows(config: RunConfig, rows: Iterable[Any]) -> tuple[list[dict[str, Any]], list[str]]:
