@@ -43,7 +43,8 @@ def cluster() -> Iterator[DaskClient]:
 def test_a_killed_worker_loses_and_duplicates_nothing(
     cluster: DaskClient, upstream: tuple[ScriptedServer, Upstream], tmp_path: Path
 ) -> None:
-    server, _ = upstream
+    server, script = upstream
+    script.latency = 0.2  # a partition takes 2 s: the kill lands well inside it
     rows = [{"id": number, "prompt": f"slow {number}"} for number in range(40)]
     options: dict[str, Any] = {
         "provider": "openai",
@@ -69,8 +70,9 @@ def test_a_killed_worker_loses_and_duplicates_nothing(
     future.result(timeout=60)
     killed = list(read_rows(tmp_path / "killed"))
     by_victim = [row for row in killed if row["worker"].endswith(f":{pid}")]
-    assert 4 <= len(by_victim) < len(rows) // 2  # it died mid-partition; its rows were kept
+    assert 0 < len(by_victim) < len(rows) // 2  # it died mid-partition; its rows were kept
     assert len(server.requests) < 2 * len(rows)  # the rerun resumed: not all sent again
 
+    script.latency = 0.0
     bag.map_partitions(run_partition, out_dir=tmp_path / "whole", **options).compute()
     assert stable(killed) == stable(read_rows(tmp_path / "whole"))  # each id once, same rows
