@@ -14,6 +14,8 @@ import os
 import threading
 from typing import TYPE_CHECKING
 
+import attrs
+
 from ..client import Client
 
 if TYPE_CHECKING:
@@ -36,10 +38,11 @@ def client_for(config: RunConfig) -> Client:
         if _owner["pid"] != os.getpid():  # first use, or a forked child: start afresh
             _clients.clear()
             _owner["pid"] = os.getpid()
-        client = _clients.get(config)
+        key = attrs.evolve(config, parameters=())  # requests' defaults: not the client's
+        client = _clients.get(key)
         if client is None or client.closed:
             client = Client(**config.client_arguments())
-            _clients[config] = client
+            _clients[key] = client
             if not _owner["registered"]:
                 atexit.register(close_clients)
                 _owner["registered"] = 1

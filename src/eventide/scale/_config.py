@@ -34,11 +34,11 @@ def _parameters(
         return ()
     if not isinstance(value, Mapping):
         raise TypeError(f"parameters must be a mapping, not {type(value).__name__}")
-    try:
-        json.dumps(dict(value))
+    try:  # as JSON gives them back (a tuple is a list): the header compares equal on resume
+        canonical: dict[str, Any] = json.loads(json.dumps(dict(value)))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"parameters must be JSON values: {exc}") from None
-    return tuple(sorted(value.items()))
+    return tuple(sorted(canonical.items()))
 
 
 @final
