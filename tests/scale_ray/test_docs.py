@@ -1,5 +1,6 @@
-"""The Ray example of docs/scale-out.md (its ``py`` block: the main suite does not import ray)
-runs as it is, on the local Ray cluster, against the loopback upstream."""
+"""The Ray example of docs/scale-out.md (fenced ``python title="Not run: needs the ray
+extra..."``: the main suite does not import ray) runs here as it is, on the local Ray cluster,
+against the loopback upstream."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 PAGE = "scale-out.md"
-BLOCKS = re.findall(r"```py\n(.*?)```", (DOCS / PAGE).read_text("utf-8"), flags=re.DOTALL)
+BLOCKS = re.findall(
+    r'```python title="Not run: needs the ray extra[^"]*"\n(.*?)```',
+    (DOCS / PAGE).read_text("utf-8"),
+    flags=re.DOTALL,
+)
 
 pytestmark = [
     pytest.mark.usefixtures("ray_cluster"),
