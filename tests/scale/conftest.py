@@ -3,6 +3,7 @@ loopback OpenAI-compatible upstream in a thread of the test process, shared by t
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import pytest
@@ -16,8 +17,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 
-@pytest.fixture(scope="session")
-def dask_client() -> Iterator[DaskClient]:
+@contextmanager
+def local_dask() -> Iterator[DaskClient]:
+    """A client of a new local cluster: two worker processes, one thread each, all on
+    127.0.0.1 (the dashboard on a free port)."""
     with (
         LocalCluster(  # type: ignore[no-untyped-call]
             processes=True,
@@ -28,4 +31,10 @@ def dask_client() -> Iterator[DaskClient]:
         ) as cluster,
         DaskClient(cluster) as client,  # type: ignore[no-untyped-call]
     ):
+        yield client
+
+
+@pytest.fixture(scope="session")
+def dask_client() -> Iterator[DaskClient]:
+    with local_dask() as client:
         yield client

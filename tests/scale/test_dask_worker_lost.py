@@ -11,15 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 import dask.bag as db
 import pytest
-from distributed import Client as DaskClient
-from distributed import LocalCluster
 
 from eventide.scale import read_rows, run_partition
+from tests.scale.conftest import local_dask
 from tests.scale.upstream import KEY, stable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+
+    from distributed import Client as DaskClient
 
     from tests.http_server import ScriptedServer
     from tests.scale.upstream import Upstream
@@ -27,16 +28,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def cluster() -> Iterator[DaskClient]:
-    with (
-        LocalCluster(  # type: ignore[no-untyped-call]
-            processes=True,
-            n_workers=2,
-            threads_per_worker=1,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-        ) as local,
-        DaskClient(local) as client,  # type: ignore[no-untyped-call]
-    ):
+    with local_dask() as client:
         yield client
 
 
