@@ -1,0 +1,25 @@
+"""A real local Ray cluster (``ray.init(num_cpus=2)``, no dashboard) and the loopback upstream of
+tests/scale, for `eventide.scale.RayBatchRunner`. These tests need the ``ray`` extra and run as
+their own step (``.ci/run``): the main suite neither collects nor imports them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+import ray
+
+from tests.scale.upstream import base_url as base_url
+from tests.scale.upstream import upstream as upstream
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[None]:
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
