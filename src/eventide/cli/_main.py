@@ -12,6 +12,7 @@ import trio
 from .._errors import Error
 from .._validate import check_text
 from .._version import __version__
+from ..gateway._serve import add_serve_parser, run_serve
 from ..providers import PROVIDER_NAMES, split_model
 from ..providers._registry import default_provider
 from ._batch import run_batch
@@ -78,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
         help="print at once (default), or with the recorded pauses",
     )
     replay.set_defaults(model=None, provider=None)
+    add_serve_parser(commands, _provider_arguments)
     return parser
 
 
@@ -182,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.provider, args.model = prefix, model
     out, err = sys.stdout, sys.stderr
     try:
+        if args.command == "serve":
+            return run_serve(args, err, lambda: _provider(args, err, demo_delay=DEMO_DELAY))
         if args.command == "replay":
             return run_replay(args, out, err)
         if args.command == "batch":  # no one watches a batch stream: no demo delay
