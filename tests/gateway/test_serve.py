@@ -39,8 +39,9 @@ def test_serve_subprocess_answers_the_openai_sdk() -> None:
         assert answer.choices[0].message.content
         assert answer.provider == "demo"  # type: ignore[attr-defined]
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
         _, errors = process.communicate(timeout=20)
+    assert process.returncode == 0
     log = [entry for entry in errors.splitlines() if entry.startswith("eventide: chat ")]
     assert len(log) == 1
     assert "provider=demo" in log[0]

@@ -9,9 +9,10 @@ import uuid
 from typing import TYPE_CHECKING, Any, final
 
 from ._asgi import ClientGone, HTTPProblem, header, read_body, send_json
-from ._chat import chat_completions, parse_chat
+from ._chat import OpenAIChatDialect, parse_chat
 from ._errors import error_body
 from ._settings import Settings
+from ._streaming import serve_events
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -105,16 +106,16 @@ class Gateway:
             await send_json(send, 200, {"object": "list", "data": self._models()})
             return
         body = await self._json_body(scope, receive)
-        request, stream, usage = parse_chat(body, self._settings)
-        await chat_completions(
+        request, stream, usage = parse_chat(body, usage=self._settings.include_usage)
+        await serve_events(
             self._provider,
             request,
             stream=stream,
-            usage=usage,
+            dialect=OpenAIChatDialect(usage=usage),
             receive=receive,
             send=send,
             request_id=request_id,
-            settings=self._settings,
+            keepalive=self._settings.keepalive,
         )
 
     def _check_key(self, scope: Scope) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import signal
 import socket
+import threading
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
@@ -64,10 +66,19 @@ async def _hypercorn(
     config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
     config.accesslog = None
     config.errorlog = None
+    trigger = _stop_signal if threading.current_thread() is threading.main_thread() else None
     async with provider, trio.open_nursery() as nursery:
         app = create_app(provider, **options)
-        binds: list[str] = await nursery.start(partial(hypercorn_serve, app, config))  # type: ignore[arg-type]
+        serving = partial(hypercorn_serve, app, config, shutdown_trigger=trigger)  # type: ignore[arg-type]
+        binds: list[str] = await nursery.start(serving)
         ready(binds[0])
+
+
+async def _stop_signal() -> None:
+    """Return at the first SIGINT or SIGTERM (hypercorn then shuts down gracefully)."""
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            return
 
 
 def _uvicorn(
