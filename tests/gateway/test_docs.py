@@ -11,7 +11,8 @@ PAGE = "gateway.md"
 BLOCKS = python_blocks(PAGE)
 
 pytestmark = pytest.mark.filterwarnings(  # the SDK's stream generators (see test_chat.py)
-    "ignore:Async generator '(openai\\._streaming|httpx2|httpcore2)\\.:ResourceWarning"
+    "ignore:Async generator '(openai\\._streaming|anthropic\\._streaming|httpx2|httpcore2)\\."
+    ":ResourceWarning"
 )
 
 

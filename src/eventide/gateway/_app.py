@@ -8,9 +8,11 @@ import os
 import uuid
 from typing import TYPE_CHECKING, Any, final
 
+from ._anthropic_request import request_from_anthropic
 from ._asgi import ClientGone, HTTPProblem, header, read_body, send_json
 from ._chat import OpenAIChatDialect, parse_chat
 from ._errors import error_body
+from ._messages import AnthropicDialect, anthropic_error_body
 from ._settings import Settings
 from ._streaming import serve_events
 
@@ -27,6 +29,7 @@ KEYS_ENV = "EVENTIDE_GATEWAY_KEYS"
 
 _ROUTES = {
     "/chat/completions": "POST",
+    "/messages": "POST",
     "/models": "GET",
     "/health": "GET",
 }
@@ -87,7 +90,9 @@ class Gateway:
             headers = [(b"x-request-id", request_id.encode())]
             if problem.status == 401:
                 headers.append((b"www-authenticate", b"Bearer"))
-            await send_json(send, problem.status, error_body(problem), headers=headers)
+            anthropic = _route(scope["path"]) == "/messages"
+            body = anthropic_error_body(problem) if anthropic else error_body(problem)
+            await send_json(send, problem.status, body, headers=headers)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         route = _route(scope["path"])
@@ -106,12 +111,18 @@ class Gateway:
             await send_json(send, 200, {"object": "list", "data": self._models()})
             return
         body = await self._json_body(scope, receive)
-        request, stream, usage = parse_chat(body, usage=self._settings.include_usage)
+        dialect: OpenAIChatDialect | AnthropicDialect
+        if route == "/messages":
+            request, stream = request_from_anthropic(body)
+            dialect = AnthropicDialect()
+        else:
+            request, stream, usage = parse_chat(body, usage=self._settings.include_usage)
+            dialect = OpenAIChatDialect(usage=usage)
         await serve_events(
             self._provider,
             request,
             stream=stream,
-            dialect=OpenAIChatDialect(usage=usage),
+            dialect=dialect,
             receive=receive,
             send=send,
             request_id=request_id,
@@ -128,7 +139,7 @@ class Gateway:
         if given is None or not any(matched):
             raise HTTPProblem(
                 401,
-                "missing or wrong API key (send Authorization: Bearer <key>)",
+                "missing or wrong API key (send Authorization: Bearer <key>, or x-api-key)",
                 kind="invalid_request_error",
                 code="invalid_api_key",
             )
