@@ -13,6 +13,8 @@ from ._asgi import ClientGone, HTTPProblem, header, read_body, send_json
 from ._chat import OpenAIChatDialect, parse_chat
 from ._errors import error_body
 from ._messages import AnthropicDialect, anthropic_error_body
+from ._responses import ResponsesDialect
+from ._responses_request import request_from_responses
 from ._settings import Settings
 from ._streaming import serve_events
 
@@ -30,6 +32,7 @@ KEYS_ENV = "EVENTIDE_GATEWAY_KEYS"
 _ROUTES = {
     "/chat/completions": "POST",
     "/messages": "POST",
+    "/responses": "POST",
     "/models": "GET",
     "/health": "GET",
 }
@@ -111,10 +114,13 @@ class Gateway:
             await send_json(send, 200, {"object": "list", "data": self._models()})
             return
         body = await self._json_body(scope, receive)
-        dialect: OpenAIChatDialect | AnthropicDialect
+        dialect: OpenAIChatDialect | AnthropicDialect | ResponsesDialect
         if route == "/messages":
             request, stream = request_from_anthropic(body)
             dialect = AnthropicDialect()
+        elif route == "/responses":
+            request, stream = request_from_responses(body)
+            dialect = ResponsesDialect()
         else:
             request, stream, usage = parse_chat(body, usage=self._settings.include_usage)
             dialect = OpenAIChatDialect(usage=usage)
