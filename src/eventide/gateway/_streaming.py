@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, Protocol, final
 
 import anyio
 
-from .._errors import Error, ProtocolError
+from .._errors import Error, ProtocolError, RequestError
 from .._events import Finish
 from ..collectors import collect
+from ..routing._failures import as_error
 from ._asgi import HTTPProblem, send_json
 from ._errors import problem_for
 from ._log import RequestLog
@@ -148,7 +149,8 @@ async def _stream(
         group.start_soon(writer.keep_alive)
         try:
             await _relay(events, dialect, writer, line)
-        except Error as exc:
+        except Exception as raised:  # a provider's own exception too: the client hears of it
+            exc = as_error(raised, doing="streaming", provider=events.provider)
             if not writer.head_sent:
                 await _send_problem(send, exc, request_id, dialect, line)
             else:
@@ -164,7 +166,8 @@ async def _whole(
 ) -> None:
     try:
         completion = await collect(events)
-    except Error as exc:
+    except Exception as raised:
+        exc = as_error(raised, doing="streaming", provider=events.provider)
         await _send_problem(send, exc, request_id, dialect, line)
         return
     line.metadata, line.usage = completion.metadata, completion.usage
@@ -193,11 +196,17 @@ async def serve_events(
     Raises:
         HTTPProblem: 404 when the provider knows no such model (before any I/O).
     """
+    line = RequestLog(dialect.api)
     try:
         events = provider.stream(request)
-    except ValueError as exc:
-        raise HTTPProblem(404, str(exc), kind="not_found_error", code="model_not_found") from None
-    line = RequestLog(dialect.api)
+    except Exception as raised:
+        if isinstance(raised, ValueError) and not isinstance(raised, RequestError):
+            raise HTTPProblem(
+                404, str(raised), kind="not_found_error", code="model_not_found"
+            ) from None
+        exc = as_error(raised, doing="opening the stream", provider=provider.name)
+        await _send_problem(send, exc, request_id, dialect, line)
+        return
 
     async def handler(watch: Watch) -> None:
         if stream:
