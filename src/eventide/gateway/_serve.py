@@ -27,6 +27,8 @@ __all__ = ["add_serve_parser", "check_bind", "run_serve", "serve"]
 
 Server = Literal["hypercorn", "uvicorn"]
 
+_BACKLOG = 4096
+
 
 def check_bind(host: str, *, api_keys: tuple[str, ...], insecure_no_auth: bool = False) -> None:
     """Refuse to listen beyond this machine without API keys.
@@ -66,6 +68,7 @@ async def _hypercorn(
     config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
     config.accesslog = None
     config.errorlog = None
+    config.backlog = _BACKLOG  # hypercorn's 100 resets connections in a burst of clients
     trigger = _stop_signal if threading.current_thread() is threading.main_thread() else None
     async with provider, trio.open_nursery() as nursery:
         app = create_app(provider, **options)
@@ -97,7 +100,9 @@ def _uvicorn(
     async def main() -> None:
         async with provider:
             app = create_app(provider, **options)
-            config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+            config = uvicorn.Config(
+                app, log_level="warning", lifespan="on", access_log=False, backlog=_BACKLOG
+            )
             server = uvicorn.Server(config)
             ready(f"http://{host}:{bound}")
             await server.serve(sockets=[sock])
