@@ -85,3 +85,25 @@ async def test_a_provider_that_raises_gets_a_500_and_the_server_goes_on() -> Non
         second = await http.post(f"{url}/v1/chat/completions", json=QUESTION)
     assert (first.status_code, second.status_code) == (500, 500)
     assert "KeyError" in first.json()["error"]["message"]
+
+
+async def test_cors_only_for_listed_origins() -> None:
+    provider = ScriptedProvider(Reply.text("a"))
+    page = "http://localhost:3000"
+    ask = {"origin": page, "access-control-request-method": "POST"}
+    async with gateway(provider, cors_origins=[page]) as url, httpx.AsyncClient() as http:
+        allowed = await http.options(f"{url}/v1/chat/completions", headers=ask)
+        other = await http.options(
+            f"{url}/v1/chat/completions", headers={**ask, "origin": "http://evil.example"}
+        )
+        listed = await http.get(f"{url}/v1/models", headers={"origin": page})
+    async with gateway(ScriptedProvider(Reply.text("a"))) as url, httpx.AsyncClient() as http:
+        off = await http.get(f"{url}/v1/models", headers={"origin": page})
+    assert allowed.status_code == 204
+    assert allowed.headers["access-control-allow-origin"] == page
+    assert "authorization" in allowed.headers["access-control-allow-headers"]
+    assert other.status_code == 405
+    assert "access-control-allow-origin" not in other.headers
+    assert listed.headers["access-control-allow-origin"] == page
+    assert "x-eventide-provider" in listed.headers["access-control-expose-headers"]
+    assert "access-control-allow-origin" not in off.headers

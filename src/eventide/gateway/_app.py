@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, final
 from ._anthropic_request import request_from_anthropic
 from ._asgi import ClientGone, HTTPProblem, header, read_body, send_json
 from ._chat import OpenAIChatDialect, parse_chat
+from ._cors import allowed_origin, preflight, with_cors
 from ._errors import error_body
 from ._messages import AnthropicDialect, anthropic_error_body
 from ._responses import ResponsesDialect
@@ -85,6 +86,12 @@ class Gateway:
         if scope["type"] != "http":
             return  # websockets are not served: the server refuses the handshake
         request_id = f"req_{uuid.uuid4().hex}"
+        origin = allowed_origin(scope, self._settings.cors_origins)
+        if origin is not None:
+            if scope["method"] == "OPTIONS":
+                await preflight(send, origin)
+                return
+            send = with_cors(send, origin)
         try:
             await self._http(scope, receive, send, request_id)
         except ClientGone:
@@ -204,6 +211,7 @@ def create_app(
     body_timeout: float = 30.0,
     keepalive: float = 15.0,
     include_usage: bool = False,
+    cors_origins: Iterable[str] = (),
 ) -> Gateway:
     """An ASGI 3 application serving OpenAI's Chat Completions API from `provider`.
 
@@ -217,6 +225,8 @@ def create_app(
         body_timeout: Seconds a client has to send its whole body (else 408).
         keepalive: Seconds of silence on a stream before a ``: ping`` comment.
         include_usage: Send the usage chunk even when the client did not ask for it.
+        cors_origins: Browser origins allowed to call the gateway (``"*"``: any); none:
+            CORS is off.
 
     Raises:
         ValueError: An empty key, or a limit that is not positive.
@@ -233,5 +243,6 @@ def create_app(
         body_timeout=body_timeout,
         keepalive=keepalive,
         include_usage=include_usage,
+        cors_origins=frozenset(cors_origins),
     )
     return Gateway(provider, settings)

@@ -160,6 +160,13 @@ def add_serve_parser(
     parser.add_argument("--router", metavar="ROUTER.toml", help="serve a router's aliases")
     parser.add_argument("--api-key", action="append", default=[], help="a key clients must send")
     parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a browser origin allowed to call the API (repeatable; '*': any); default: none",
+    )
+    parser.add_argument(
         "--insecure-no-auth", action="store_true", help="allow a public --host without keys"
     )
 
@@ -194,6 +201,7 @@ def run_serve(args: argparse.Namespace, err: TextIO, make_provider: Callable[[],
             insecure_no_auth=args.insecure_no_auth,
             api_keys=keys,
             models=models,
+            cors_origins=args.cors_origin,
         )
     finally:
         logger.removeHandler(handler)

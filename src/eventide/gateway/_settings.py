@@ -24,3 +24,4 @@ class Settings:
     body_timeout: float = 30.0
     keepalive: float = 15.0
     include_usage: bool = False
+    cors_origins: frozenset[str] = frozenset()
