@@ -12,6 +12,7 @@ import trio
 from .._errors import Error
 from .._validate import check_text
 from .._version import __version__
+from ..gateway._serve import add_serve_parser, run_serve
 from ..providers import PROVIDER_NAMES, split_model
 from ..providers._registry import default_provider
 from ._batch import run_batch
@@ -83,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.set_defaults(model=None, provider=None)
     add_models_parser(commands)
     add_logs_parser(commands)
+    add_serve_parser(commands, _provider_arguments)
     return parser
 
 
@@ -187,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.provider, args.model = prefix, model
     out, err = sys.stdout, sys.stderr
     try:
+        if args.command == "serve":
+            return run_serve(args, err, lambda: _provider(args, err, demo_delay=DEMO_DELAY))
         if args.command == "replay":
             return run_replay(args, out, err)
         if args.command in ("models", "logs"):

@@ -54,6 +54,8 @@ class ChatStyle:
         reasoning_field: ``"reasoning_content"`` (DeepSeek, vLLM) or ``"reasoning"``.
         repeat_name: Repeat the function name in every tool-call fragment.
         created: The ``created`` timestamp of every chunk.
+        provider: A top-level ``provider`` (`Metadata.provider`) on every chunk, as g4f and
+            OpenRouter send it (openai-python reads it as ``chunk.provider``).
     """
 
     newline: str = "\n"
@@ -68,6 +70,7 @@ class ChatStyle:
     reasoning_field: str = "reasoning_content"
     repeat_name: bool = False
     created: int = 0
+    provider: bool = False
 
 
 _AZURE_PLACEHOLDER = {
@@ -114,6 +117,8 @@ class ChatStreamEncoder:
             fingerprint = event.extra.get("system_fingerprint")
             if fingerprint is not None:
                 self._chunk["system_fingerprint"] = fingerprint
+            if self._style.provider:
+                self._chunk["provider"] = event.provider
             return self._start()
         head = b"" if self._started else self._start()
         if type(event) is TextDelta:

@@ -1,0 +1,186 @@
+"""An Anthropic Messages request body -> an eventide `Request`.
+
+The fields of Anthropic's "Create a Message" reference (docs.anthropic.com/en/api/messages,
+read 2026-12): ``system`` (text or text blocks), ``messages`` whose content is text or blocks
+(``text``, ``image``, ``tool_use``, ``tool_result``, ``thinking``, ``redacted_thinking``),
+``tools`` with ``input_schema``, ``tool_choice``, ``max_tokens`` (required), ``temperature``,
+``top_p``, ``stop_sequences``, ``thinking`` and ``stream``. ``metadata`` and
+``service_tier`` are accepted and not forwarded; any other field is refused, as Anthropic
+refuses it. Everything is checked before any upstream request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+from .._events import Reasoning, ToolCall
+from .._request import ImagePart, Message, ReasoningConfig, Request, TextPart, ToolSpec
+from ._asgi import HTTPProblem
+
+__all__ = ["request_from_anthropic"]
+
+_FIELDS: Final = frozenset(
+    {
+        "model",
+        "messages",
+        "max_tokens",
+        "system",
+        "tools",
+        "tool_choice",
+        "temperature",
+        "top_p",
+        "stop_sequences",
+        "stream",
+        "thinking",
+        "metadata",
+        "service_tier",
+    }
+)
+
+
+def _text(blocks: Any, where: str) -> str:
+    """Text, or a list of text blocks, as one string."""
+    if isinstance(blocks, str):
+        return blocks
+    if not isinstance(blocks, list):
+        raise TypeError(f"{where} must be a string or a list of blocks")
+    parts = []
+    for block in blocks:
+        if not isinstance(block, Mapping) or block.get("type") != "text":
+            raise ValueError(f"{where} may hold only text blocks, not {block!r}")
+        parts.append(block["text"])
+    return "".join(parts)
+
+
+def _image(block: Mapping[str, Any]) -> ImagePart:
+    source = block["source"]
+    if source.get("type") == "base64":
+        return ImagePart(data=source["data"], media_type=source["media_type"])
+    if source.get("type") == "url":
+        return ImagePart(url=source["url"])
+    raise ValueError(f"unsupported image source {source.get('type')!r}")
+
+
+def _user(content: Any) -> list[Message]:
+    """A user turn: its tool results (each a tool message) first, then its other parts."""
+    if isinstance(content, str):
+        return [Message("user", content)]
+    results: list[Message] = []
+    parts: list[TextPart | ImagePart] = []
+    for block in content:
+        kind = block.get("type")
+        if kind == "text":
+            parts.append(TextPart(block["text"]))
+        elif kind == "image":
+            parts.append(_image(block))
+        elif kind == "tool_result":
+            text = _text(block.get("content", ""), "tool_result content")
+            results.append(Message("tool", text, tool_call_id=block["tool_use_id"]))
+        else:
+            raise ValueError(f"unsupported block type {kind!r} in a user message")
+    return results + ([Message("user", parts)] if parts else [])
+
+
+def _assistant(content: Any) -> Message:
+    if isinstance(content, str):
+        return Message("assistant", content)
+    text: list[str] = []
+    calls: list[ToolCall] = []
+    reasoning: list[Reasoning] = []
+    for block in content:
+        kind = block.get("type")
+        if kind == "text":
+            text.append(block["text"])
+        elif kind == "tool_use":
+            arguments = json.dumps(block.get("input") or {})
+            calls.append(ToolCall(len(calls), block["id"], block["name"], arguments))
+        elif kind == "thinking":
+            reasoning.append(
+                Reasoning("anthropic", block["thinking"], signature=block.get("signature"))
+            )
+        elif kind == "redacted_thinking":
+            reasoning.append(Reasoning("anthropic", redacted=block["data"]))
+        else:
+            raise ValueError(f"unsupported block type {kind!r} in an assistant message")
+    return Message("assistant", "".join(text), tool_calls=calls, reasoning=reasoning)
+
+
+def _messages(body: Mapping[str, Any]) -> list[Message]:
+    messages: list[Message] = []
+    if body.get("system"):
+        messages.append(Message("system", _text(body["system"], "system")))
+    turns = body.get("messages")
+    if not isinstance(turns, list) or not turns:
+        raise ValueError("messages must be a non-empty list")
+    for position, turn in enumerate(turns):
+        role = turn.get("role") if isinstance(turn, Mapping) else None
+        try:
+            if role == "user":
+                messages.extend(_user(turn.get("content", "")))
+            elif role == "assistant":
+                messages.append(_assistant(turn.get("content", "")))
+            else:
+                raise ValueError(f"role must be user or assistant, not {role!r}")
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise ValueError(f"messages[{position}]: {exc}") from None
+    return messages
+
+
+def _tool_choice(choice: Any) -> str | None:
+    if choice is None:
+        return None
+    kind = choice.get("type") if isinstance(choice, Mapping) else None
+    if kind == "tool":
+        return str(choice["name"])
+    names = {"auto": "auto", "any": "required", "none": "none"}
+    if kind not in names:
+        raise ValueError(f"tool_choice type must be auto, any, tool or none, not {kind!r}")
+    return names[kind]
+
+
+def _reasoning(thinking: Any) -> ReasoningConfig | None:
+    if thinking is None:
+        return None
+    if not isinstance(thinking, Mapping):
+        raise TypeError("thinking must be an object")
+    if thinking.get("type") == "enabled":
+        return ReasoningConfig(budget_tokens=thinking["budget_tokens"])
+    return None
+
+
+def request_from_anthropic(body: Mapping[str, Any]) -> tuple[Request, bool]:
+    """The `Request` of a Messages body, and whether to stream.
+
+    Raises:
+        HTTPProblem: 400 for a body Anthropic's API would refuse (an unknown field, no
+            ``max_tokens``, a malformed message...).
+    """
+    try:
+        unknown = sorted(set(body) - _FIELDS)
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)}: extra inputs are not permitted")
+        if "max_tokens" not in body:
+            raise ValueError("max_tokens: field required")
+        stream = body.get("stream", False)
+        if not isinstance(stream, bool):
+            raise TypeError("stream must be a boolean")
+        tools = [
+            ToolSpec(tool["name"], tool.get("description") or "", tool["input_schema"])
+            for tool in body.get("tools") or ()
+        ]
+        request = Request(
+            messages=_messages(body),
+            model=body.get("model"),
+            tools=tools,
+            tool_choice=_tool_choice(body.get("tool_choice")),
+            temperature=body.get("temperature"),
+            max_tokens=body["max_tokens"],
+            top_p=body.get("top_p"),
+            stop=body.get("stop_sequences") or (),
+            reasoning=_reasoning(body.get("thinking")),
+        )
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise HTTPProblem(400, str(exc), kind="invalid_request_error") from None
+    return request, stream

@@ -1,0 +1,88 @@
+"""OpenAI's Chat Completions dialect: ``POST /v1/chat/completions`` in, chunks or a
+``chat.completion`` out.
+
+The request is parsed by the client's own OpenAI parameter handling (`request_from_openai`),
+so the gateway accepts and refuses exactly what eventide's OpenAI-style client does. A stream
+is written with the OpenAI chat encoder (`ChatStreamEncoder`), a whole answer with the OpenAI
+shapes (`ChatCompletion`): one encoding of each, shared with the library. A failure after
+the head is OpenAI's in-band ``data: {"error": ...}`` frame, with no ``[DONE]``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any, final
+
+from .._events import Usage
+from ..client._params import include_usage, request_from_openai
+from ..client._shapes import ChatCompletion
+from ..wire import ChatStreamEncoder, ChatStyle
+from ._asgi import HTTPProblem
+from ._errors import error_body
+
+if TYPE_CHECKING:
+    from .._completion import Completion
+    from .._events import Event
+    from .._request import Request
+
+__all__ = ["OpenAIChatDialect", "parse_chat"]
+
+
+def parse_chat(body: dict[str, Any], *, usage: bool = False) -> tuple[Request, bool, bool]:
+    """The `Request` of a Chat Completions body, whether to stream, and whether to send the
+    usage chunk (asked for, or `usage`).
+
+    Raises:
+        HTTPProblem: 400 for a body ``chat.completions.create`` would refuse.
+    """
+    params = dict(body)
+    stream = params.pop("stream", False)
+    try:
+        if stream is not None and not isinstance(stream, bool):
+            raise TypeError(f"stream must be a boolean, not {type(stream).__name__}")
+        if "messages" not in params:
+            raise ValueError("messages is required")
+        usage = include_usage(params.get("stream_options")) or usage
+        request = request_from_openai(**params)
+    except (TypeError, ValueError) as exc:
+        raise HTTPProblem(400, str(exc), kind="invalid_request_error") from None
+    return request, bool(stream), usage
+
+
+@final
+class OpenAIChatDialect:
+    """Chat Completions on the wire: chunks with ``provider``, usage only when asked.
+
+    Args:
+        usage: Send the usage chunk.
+    """
+
+    __slots__ = ("_encoder", "_usage")
+
+    api = "chat"
+    ping = b": ping\n\n"
+
+    def __init__(self, *, usage: bool) -> None:
+        self._usage = usage
+        created = int(time.time())
+        self._encoder = ChatStreamEncoder(style=ChatStyle(provider=True, created=created))
+
+    def encode(self, event: Event) -> bytes:
+        """The chunk bytes for one event (`ChatStreamEncoder`)."""
+        if type(event) is Usage and not self._usage:
+            return b""
+        return self._encoder.encode(event)
+
+    def error_frame(self, problem: HTTPProblem) -> bytes:
+        """``data: {"error": {...}}``: the openai SDK raises it as ``APIError``."""
+        return b"data: " + json.dumps(error_body(problem)).encode() + b"\n\n"
+
+    def error_body(self, problem: HTTPProblem) -> dict[str, Any]:
+        """OpenAI's error body."""
+        return error_body(problem)
+
+    def whole(self, completion: Completion) -> dict[str, Any]:
+        """The ``chat.completion`` object, with ``provider``."""
+        shaped = ChatCompletion.from_completion(completion, created=int(time.time()))
+        return shaped.to_dict()
