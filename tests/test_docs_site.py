@@ -45,6 +45,8 @@ MODULES = [
     "eventide.compat.openai",
     "eventide.compat.litellm",
     "eventide.compat.g4f",
+    "eventide.gateway",
+    "eventide.scale",
 ]
 
 
