@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import trio
 
-from .._errors import Error
+from .._errors import (
+    AuthenticationError,
+    ConfigurationError,
+    Error,
+    NotFoundError,
+    StreamTimeout,
+    TransportError,
+)
+from .._serde import json_line
 from .._validate import check_text
 from .._version import __version__
 from ..providers import PROVIDER_NAMES, split_model
 from ..providers._registry import default_provider
+from ..record._errors import error_data
 from ._batch import run_batch
 from ._chat import run_chat
+from ._input import UsageError
+from ._options import load_config
 from ._replay import recording, run_replay
+from ._setup import chat_request, resolve_model, router_for
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -40,14 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"eventide {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    chat = commands.add_parser("chat", help="send one prompt and stream the answer")
-    chat.add_argument("prompt", type=_text, help="the prompt to send")
-    _provider_arguments(chat)
-    chat.add_argument("--system", type=_text, help="a system prompt")
-    chat.add_argument("--json", action="store_true", help="print every event as a JSON line")
-    chat.add_argument(
-        "--record", metavar="OUT.jsonl", help="also record the stream to this file (replay it)"
-    )
+    _chat_arguments(commands)
     batch = commands.add_parser(
         "batch",
         help="run one request per line of a JSONL file, resumably",
@@ -77,8 +83,89 @@ def _parser() -> argparse.ArgumentParser:
         default="compressed",
         help="print at once (default), or with the recorded pauses",
     )
-    replay.set_defaults(model=None, provider=None)
+    replay.set_defaults(model=None, provider=None, no_stream=False, timeout=None)
     return parser
+
+
+def _chat_arguments(commands: Any) -> None:
+    chat = commands.add_parser(
+        "chat",
+        help="send one prompt and stream the answer",
+        description=(
+            "Send one prompt and stream the answer to stdout; the metadata line, the "
+            "reasoning, tool calls and the closing line (finish reason, tokens, time to "
+            "first token) go to stderr, dimmed on a terminal (never with NO_COLOR). The "
+            "prompt is the argument, else stdin; piped stdin goes before a prompt argument."
+        ),
+        epilog=_CHAT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    chat.add_argument(
+        "prompt",
+        nargs="?",
+        type=_text,
+        help="the prompt; omitted or -: read from stdin (eventide chat < question.txt)",
+    )
+    _provider_arguments(chat)
+    chat.add_argument(
+        "--key", help="API key for the provider (default: its variable, OPENAI_API_KEY ...)"
+    )
+    chat.add_argument("-s", "--system", type=_text, help="a system prompt (-s 'Answer in French.')")
+    chat.add_argument(
+        "-a",
+        "--attachment",
+        action="append",
+        default=[],
+        metavar="PATH|URL",
+        help="attach an image, a file (sent inline) or a URL; repeatable (-a photo.png)",
+    )
+    chat.add_argument(
+        "-o",
+        "--option",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("KEY", "VALUE"),
+        help="a request parameter, typed as Chat Completions types it; repeatable "
+        "(-o temperature 0.2 -o max_tokens 200)",
+    )
+    chat.add_argument(
+        "--no-stream",
+        action="store_true",
+        help="print the answer once it is complete, not as it streams",
+    )
+    chat.add_argument(
+        "--timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="a budget for the whole answer (--timeout 60; default: EVENTIDE_TIMEOUT, "
+        "the config file, else none)",
+    )
+    chat.add_argument(
+        "--config",
+        metavar="FILE.toml",
+        help="the config file (default: EVENTIDE_CONFIG, else config.toml in the user "
+        "config directory when it exists): the router's providers and aliases, [chat] defaults",
+    )
+    chat.add_argument(
+        "--json",
+        action="store_true",
+        help="print every event as a JSON line; a failure ends with an error record",
+    )
+    chat.add_argument(
+        "--record", metavar="OUT.jsonl", help="also record the stream to this file (replay it)"
+    )
+
+
+_CHAT_EPILOG = """\
+examples:
+  eventide chat "Why is the sky blue?"
+  cat main.py | eventide chat "explain this" -m anthropic:claude-sonnet-4-5
+  eventide chat -m fast -s "Be brief." -o temperature 0.2 "Name a colour"
+  eventide chat "What is in this picture?" -a photo.png --json
+
+exit status: 0 answered; 1 the provider or the connection failed; 2 a usage or
+configuration error; 130 interrupted (Ctrl-C: what arrived is printed, the stream closed)."""
 
 
 def _provider_arguments(
@@ -90,6 +177,7 @@ def _provider_arguments(
         help="provider to use (default: from the environment, else the offline demo)",
     )
     parser.add_argument(
+        "-m",
         "--model",
         type=_text,
         help=f"{model_help}, or provider:model such as anthropic:claude-sonnet-4-5 "
@@ -162,44 +250,105 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return value
+
+
 def _provider(args: argparse.Namespace, err: TextIO, *, demo_delay: float) -> Provider:
     """The provider the options name, else the environment's, else the demo (said on `err`)."""
     kind = args.provider or ("openai" if args.base_url else None)
+    key = getattr(args, "key", None)
     provider, fallback = default_provider(
-        kind, demo_delay=demo_delay, base_url=args.base_url, model=args.model
+        kind, demo_delay=demo_delay, base_url=args.base_url, model=args.model, api_key=key
     )
     if fallback:
         print(_NOT_CONFIGURED, file=err)
     return provider
 
 
+def _chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    config = load_config(args.config)
+    resolve_model(args, config)
+    stdin = sys.stdin
+    request = chat_request(
+        args,
+        config,
+        stdin.buffer if stdin is not None else io.BytesIO(),
+        stdin_is_terminal=stdin is None or stdin.isatty(),
+    )
+    routed = router_for(args, config)
+    provider = routed or _provider(args, err, demo_delay=DEMO_DELAY)
+    return trio.run(run_chat, args, out, err, recording(provider, args.record), request)
+
+
+def _hint(error: BaseException) -> str:
+    """What to do about `error`, for its one line."""
+    for kind, hint in _HINTS:
+        if isinstance(error, kind):
+            return f" ({hint})"
+    return ""
+
+
+_HINTS: tuple[tuple[type[Exception], str], ...] = (
+    (AuthenticationError, "pass --key, or set the provider's key variable"),
+    (NotFoundError, "check -m/--model and --base-url"),
+    (StreamTimeout, "--timeout sets the budget for the whole answer"),
+    (TransportError, "check --base-url, and that the server is running"),
+    (ConfigurationError, "check --provider, -m, EVENTIDE_PROVIDER and the config file"),
+)
+
+
+def _fail(args: argparse.Namespace, out: TextIO, err: TextIO, error: BaseException, status: int) -> int:
+    """Say `error` in one line (``--json``: and as the last record on stdout); `status`."""
+    if getattr(args, "json", False):
+        data = (
+            error_data(error)
+            if isinstance(error, Error)
+            else {"kind": "usage" if status == 2 else "interrupted", "message": str(error)}
+        )
+        out.write(json_line({"kind": "error", "error": data}).decode("utf-8"))
+        out.flush()
+    print(f"eventide: error: {error}{_hint(error)}", file=err)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status: 0 done, 1 a provider or connection
+    error, 2 a usage or configuration error, 130 interrupted."""
     args = _parser().parse_args(argv)
-    if args.model and not args.provider:  # --model anthropic:claude-... names its provider
-        prefix, model = split_model(args.model)
-        if prefix in PROVIDER_NAMES:
-            args.provider, args.model = prefix, model
     out, err = sys.stdout, sys.stderr
     try:
+        if args.command == "chat":
+            return _chat(args, out, err)
+        if args.model and not args.provider:  # --model anthropic:claude-... names its provider
+            prefix, model = split_model(args.model)
+            if prefix in PROVIDER_NAMES:
+                args.provider, args.model = prefix, model
         if args.command == "replay":
             return run_replay(args, out, err)
-        if args.command == "batch":  # no one watches a batch stream: no demo delay
-            return run_batch(
-                args,
-                err,
-                lambda: recording(
-                    _provider(args, err, demo_delay=0.0), args.record_dir, directory=True
-                ),
-            )
-        provider = recording(_provider(args, err, demo_delay=DEMO_DELAY), args.record)
-        return trio.run(run_chat, args, out, err, provider)
+        # batch: no one watches a batch stream, so no demo delay
+        return run_batch(
+            args,
+            err,
+            lambda: recording(
+                _provider(args, err, demo_delay=0.0), args.record_dir, directory=True
+            ),
+        )
+    except (UsageError, ConfigurationError) as exc:
+        return _fail(args, out, err, exc, 2)
     except Error as exc:
-        print(f"eventide: error: {exc}", file=err)
-        return 1
+        return _fail(args, out, err, exc, 1)
+    except ValueError as exc:  # found before any I/O: a model the router cannot route...
+        return _fail(args, out, err, exc, 2)
     except KeyboardInterrupt:
-        print("\neventide: interrupted", file=err)
-        return 130
+        print(file=err)
+        return _fail(args, out, err, KeyboardInterrupt("interrupted"), 130)
     except BrokenPipeError:
         # The reader went away (eventide chat ... | head): stop quietly.
         devnull = os.open(os.devnull, os.O_WRONLY)
