@@ -25,17 +25,28 @@ def environment(**extra: str) -> dict[str, str]:
 
 
 def run(
-    *args: str, cwd: Path | None = None, timeout: float = 60, **env: str
+    *args: str,
+    cwd: Path | None = None,
+    timeout: float = 60,
+    stdin: bytes | str = b"",
+    **env: str,
 ) -> subprocess.CompletedProcess[str]:
-    """``eventide ARGS``, to its end (its stdout and stderr are pipes)."""
-    return subprocess.run(
+    """``eventide ARGS``, to its end (its stdin a pipe holding `stdin`, its stdout and
+    stderr pipes)."""
+    result = subprocess.run(
         [str(SCRIPT), *args],
         capture_output=True,
-        text=True,
+        input=stdin.encode() if isinstance(stdin, str) else stdin,
         timeout=timeout,
         cwd=cwd,
         env=environment(**env),
         check=False,
+    )
+    return subprocess.CompletedProcess(
+        result.args,
+        result.returncode,
+        result.stdout.decode("utf-8", "surrogateescape"),
+        result.stderr.decode("utf-8", "surrogateescape"),
     )
 
 

@@ -20,13 +20,16 @@ def test_cli_errors_are_one_line_and_exit_non_zero() -> None:
         result = run("chat", "hi", OPENAI_BASE_URL=url, OPENAI_API_KEY="sk-cli-secret")
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        "eventide: error: openai: HTTP 401: Invalid API key"
+        "eventide: error: openai: HTTP 401: Invalid API key "
+        "(pass --key, or set the provider's key variable)"
     )
     assert "sk-cli-secret" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("args", [["chat"], ["chat", "hi", "--provider", "nope"], []])
+@pytest.mark.parametrize(
+    "args", [["chat", "hi", "--provider", "nope"], ["chat", "hi", "--unknown"], []]
+)
 def test_cli_usage_errors_exit_2(args: list[str]) -> None:
     result = run(*args)
     assert result.returncode == 2

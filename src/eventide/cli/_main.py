@@ -304,7 +304,9 @@ _HINTS: tuple[tuple[type[Exception], str], ...] = (
 )
 
 
-def _fail(args: argparse.Namespace, out: TextIO, err: TextIO, error: BaseException, status: int) -> int:
+def _fail(
+    args: argparse.Namespace, out: TextIO, err: TextIO, error: BaseException, status: int
+) -> int:
     """Say `error` in one line (``--json``: and as the last record on stdout); `status`."""
     if getattr(args, "json", False):
         data = (
