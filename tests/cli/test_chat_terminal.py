@@ -5,17 +5,13 @@ call line, ``--no-stream``, ``--json``'s error record, and Ctrl-C."""
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
 import signal
 import subprocess
-import time
 from typing import TYPE_CHECKING
 
 from eventide import Finish, Metadata, ReasoningDelta, TextDelta, ToolCall, Usage
 from eventide.wire import encode_chat_stream
-from tests.cli.script import SCRIPT, environment, run
+from tests.cli.script import SCRIPT, environment, run, run_on_terminal
 from tests.http_server import Cut, Pause, Piece, Reply, Stall, openai_chunks, serve_in_thread
 
 if TYPE_CHECKING:
@@ -37,41 +33,11 @@ THINKING: Sequence[Event] = [
 ]
 
 
-def _on_a_terminal(*args: str, **env: str) -> tuple[int, str]:
-    """``eventide chat ARGS`` with stdout and stderr on a pseudo-terminal (stdin empty):
-    its exit status and everything the terminal received."""
-    controller, terminal = pty.openpty()
-    try:
-        process = subprocess.Popen(
-            [str(SCRIPT), "chat", *args],
-            stdin=subprocess.DEVNULL,
-            stdout=terminal,
-            stderr=terminal,
-            env=environment(TERM="xterm", **env),
-        )
-        os.close(terminal)
-        screen = b""
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([controller], [], [], 1)
-            if not ready:
-                continue
-            try:
-                data = os.read(controller, 65536)
-            except OSError:  # EIO: the last writer closed the terminal
-                break
-            if not data:
-                break
-            screen += data
-        status = process.wait(timeout=60)
-    finally:
-        os.close(controller)
-    return status, screen.decode("utf-8").replace("\r\n", "\n")
-
-
 def test_chat_on_a_terminal_dims_all_but_the_answer() -> None:
     with serve_in_thread(Reply(body=[encode_chat_stream(THINKING)])) as server:
-        status, screen = _on_a_terminal("Why is the sky blue?", "--base-url", f"{server.url}/v1")
+        status, screen = run_on_terminal(
+            "chat", "Why is the sky blue?", "--base-url", f"{server.url}/v1"
+        )
     assert status == 0, screen
     assert f"{DIM}[openai · o-think]{RESET}\n" in screen
     assert f"{DIM}Rayleigh scattering.{RESET}\n\n" in screen  # its own block
@@ -85,7 +51,7 @@ def test_chat_on_a_terminal_dims_all_but_the_answer() -> None:
 def test_chat_never_styles_with_no_color_or_without_a_terminal() -> None:
     with serve_in_thread(Reply(body=[encode_chat_stream(THINKING)])) as server:
         url = f"{server.url}/v1"
-        status, screen = _on_a_terminal("hi", "--base-url", url, NO_COLOR="1")
+        status, screen = run_on_terminal("chat", "hi", "--base-url", url, NO_COLOR="1")
         piped = run("chat", "hi", "--base-url", url)
     assert status == 0, screen
     assert "\x1b[" not in screen
