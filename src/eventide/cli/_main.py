@@ -92,10 +92,12 @@ def _chat_arguments(commands: Any) -> None:
         "chat",
         help="send one prompt and stream the answer",
         description=(
-            "Send one prompt and stream the answer to stdout; the metadata line, the "
-            "reasoning, tool calls and the closing line (finish reason, tokens, time to "
-            "first token) go to stderr, dimmed on a terminal (never with NO_COLOR). The "
-            "prompt is the argument, else stdin; piped stdin goes before a prompt argument."
+            "Send one prompt and stream the answer to stdout. The metadata line, the\n"
+            "reasoning, tool calls and the closing line (finish reason, tokens, time to\n"
+            "first token) go to stderr, dimmed on a terminal (never with NO_COLOR).\n"
+            "The prompt is the argument, else stdin; piped stdin goes before a prompt.\n"
+            "Settings also come from the environment (EVENTIDE_MODEL, EVENTIDE_SYSTEM,\n"
+            "EVENTIDE_TIMEOUT, EVENTIDE_PROVIDER, OPENAI_API_KEY ...) and the config file."
         ),
         epilog=_CHAT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -106,7 +108,9 @@ def _chat_arguments(commands: Any) -> None:
         type=_text,
         help="the prompt; omitted or -: read from stdin (eventide chat < question.txt)",
     )
-    _provider_arguments(chat)
+    _provider_arguments(
+        chat, model_help="model: an alias of the config file, a model name (-m gpt-4o)"
+    )
     chat.add_argument(
         "--key", help="API key for the provider (default: its variable, OPENAI_API_KEY ...)"
     )
@@ -117,7 +121,7 @@ def _chat_arguments(commands: Any) -> None:
         action="append",
         default=[],
         metavar="PATH|URL",
-        help="attach an image, a file (sent inline) or a URL; repeatable (-a photo.png)",
+        help="attach an image: a file (sent inline) or a URL; repeatable (-a photo.png)",
     )
     chat.add_argument(
         "-o",
