@@ -52,7 +52,13 @@ def read_prompt(prompt: str | None, stdin: BinaryIO, *, stdin_is_terminal: bool)
     from_stdin = prompt is None or prompt == "-"
     piped = ""
     if from_stdin or not stdin_is_terminal:
-        piped = _decoded(stdin.read())
+        try:
+            data = stdin.read()
+        except OSError as exc:  # closed, or a host's stand-in that refuses reads
+            if from_stdin:
+                raise UsageError(f"cannot read the prompt from stdin: {exc}") from None
+            data = b""
+        piped = _decoded(data)
     if from_stdin:
         text = piped
     elif piped.strip():
