@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.cli.script import run
-from tests.http_server import Reply, openai_chunks, serve_in_thread
+from tests.http_server import Reply, openai_chunks, refused_url, serve_in_thread
 
 if TYPE_CHECKING:
     import subprocess
@@ -226,6 +226,8 @@ def test_chat_says_what_is_wrong_with_the_config_file(tmp_path: Path) -> None:
         ({"EVENTIDE_PROVIDER": "foo"}, [], "unknown provider 'foo'"),
         ({"EVENTIDE_TIMEOUT": "soon"}, [], "EVENTIDE_TIMEOUT='soon' is not a number"),
         ({"OPENAI_API_KEY": "sk-ant-api03-abc"}, ["--provider", "openai"], "anthropic"),
+        ({}, ["--provider", "anthropic"], "no API key: set ANTHROPIC_API_KEY"),
+        ({}, ["-m", "anthropic:claude-sonnet-4-5"], "(pass --key, or set the provider's key"),
     ],
 )
 def test_chat_misconfiguration_is_one_line_and_exit_2(
@@ -234,3 +236,11 @@ def test_chat_misconfiguration_is_one_line_and_exit_2(
     line = _one_line_error(run("chat", "hi", *args, cwd=None, timeout=60, stdin=b"", **env), 2)
     assert message in line.lower() or message in line
     assert "sk-ant-api03-abc" not in line
+
+
+def test_chat_unreachable_base_url_is_one_line_and_exit_1() -> None:
+    url = f"{refused_url()}/v1"
+    result = run("chat", "hi", "--base-url", url, "--timeout", "20")
+    line = _one_line_error(result, 1)
+    assert "cannot connect to 127.0.0.1:" in line
+    assert line.endswith("(check --base-url, and that the server is running)")

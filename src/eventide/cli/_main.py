@@ -50,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="eventide",
         description="Stream LLM chat responses as typed events.",
+        epilog="examples:\n"
+        '  eventide chat "Why is the sky blue?"\n'
+        '  cat main.py | eventide chat "explain this" -m anthropic:claude-sonnet-4-5\n'
+        "  eventide batch in.jsonl -o out.jsonl --concurrency 8\n"
+        "  eventide replay out.jsonl --timing preserved\n\n"
+        "`eventide COMMAND --help` lists the options of each command.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"eventide {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -64,7 +71,8 @@ def _parser() -> argparse.ArgumentParser:
             "command resumes an interrupted batch. A request that cannot be built (a bad "
             "parameter, text that is not valid Unicode) gets an error record like a failed one."
         ),
-        epilog="Exit status: 0 when every request succeeded, 1 when any failed or a line "
+        epilog="example: eventide batch in.jsonl -o out.jsonl --concurrency 8 -m gpt-4o-mini\n\n"
+        "Exit status: 0 when every request succeeded, 1 when any failed or a line "
         "was malformed, 2 on a usage error, 130 on Ctrl-C.",
     )
     _batch_arguments(batch)
@@ -72,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     replay = commands.add_parser(
         "replay",
         help="print a recorded stream as chat printed it",
-        epilog="Exit status: 0 for a complete record, 1 when the recorded stream failed "
+        epilog="example: eventide chat hi --record out.jsonl && eventide replay out.jsonl\n\n"
+        "Exit status: 0 for a complete record, 1 when the recorded stream failed "
         "(its error is printed as chat prints it) or the file is not a record.",
     )
     replay.add_argument("record", metavar="RECORD.jsonl", help="a record (chat --record)")
@@ -348,6 +357,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except (UsageError, ConfigurationError) as exc:
         return _fail(args, out, err, exc, 2)
+    except AuthenticationError as exc:  # no status: no key, found before sending
+        return _fail(args, out, err, exc, 2 if getattr(exc, "status_code", None) is None else 1)
     except Error as exc:
         return _fail(args, out, err, exc, 1)
     except ValueError as exc:  # found before any I/O: a model the router cannot route...
