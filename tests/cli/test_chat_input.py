@@ -227,6 +227,7 @@ def test_chat_says_what_is_wrong_with_the_config_file(tmp_path: Path) -> None:
         ({"EVENTIDE_TIMEOUT": "soon"}, [], "EVENTIDE_TIMEOUT='soon' is not a number"),
         ({"OPENAI_API_KEY": "sk-ant-api03-abc"}, ["--provider", "openai"], "anthropic"),
         ({}, ["--provider", "anthropic"], "no API key: set ANTHROPIC_API_KEY"),
+        ({}, ["--key", "sk-ant-api03-abc"], "anthropic"),  # --key alone means OpenAI's API
         ({}, ["-m", "anthropic:claude-sonnet-4-5"], "(pass --key, or set the provider's key"),
     ],
 )

@@ -21,7 +21,7 @@ from .._errors import (
 from .._serde import json_line
 from .._validate import check_text
 from .._version import __version__
-from ..providers import PROVIDER_NAMES, split_model
+from ..providers import PROVIDER_NAMES, configured_provider_name, split_model
 from ..providers._registry import default_provider
 from ..record._errors import error_data
 from ._batch import run_batch
@@ -275,8 +275,10 @@ def _positive_float(text: str) -> float:
 
 def _provider(args: argparse.Namespace, err: TextIO, *, demo_delay: float) -> Provider:
     """The provider the options name, else the environment's, else the demo (said on `err`)."""
-    kind = args.provider or ("openai" if args.base_url else None)
     key = getattr(args, "key", None)
+    kind = args.provider or ("openai" if args.base_url else None)
+    if key and kind is None:  # a key is for a real provider: the configured one, else OpenAI
+        kind = configured_provider_name() or "openai"
     provider, fallback = default_provider(
         kind, demo_delay=demo_delay, base_url=args.base_url, model=args.model, api_key=key
     )
