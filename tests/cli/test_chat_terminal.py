@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import time
 from typing import TYPE_CHECKING
 
 from eventide import Finish, Metadata, ReasoningDelta, TextDelta, ToolCall, Usage
@@ -134,6 +135,20 @@ def test_chat_ctrl_c_prints_what_arrived_closes_the_stream_and_exits_130() -> No
         out, err = process.communicate(timeout=30)
         server.wait_disconnect_sync(timeout=5)
     assert process.returncode == 130, err
-    assert out == b""  # "Partial answer" was read above
+    assert out == b"\n"  # "Partial answer" was read above; its line is ended
     assert b"Traceback" not in err
     assert err.decode().strip().splitlines()[-1] == "eventide: error: interrupted"
+
+
+def test_chat_timeout_is_a_budget_for_the_whole_answer() -> None:
+    with serve_in_thread(Reply(body=[*openai_chunks(["Half"])[:2], Stall()])) as server:
+        started = time.monotonic()
+        result = run("chat", "hi", "--base-url", f"{server.url}/v1", "--timeout", "0.5")
+        took = time.monotonic() - started
+    assert result.returncode == 1
+    assert result.stdout == "Half\n"  # what arrived, its line ended
+    assert result.stderr.splitlines()[-1] == (
+        "eventide: error: openai: no event within the total timeout of 0.5 s "
+        "(--timeout sets the budget for the whole answer)"
+    )
+    assert took < 20

@@ -65,6 +65,7 @@ class Screen:
         self._started = started
         self._first: float | None = None  # clock reading at the first content event
         self._thinking = False  # inside the reasoning block
+        self._answering = False  # the answer's line is open (no newline after it yet)
         self._tokens = ""
 
     def _note(self, text: str) -> None:
@@ -86,6 +87,7 @@ class Screen:
         match event:
             case TextDelta(text=text) | RefusalDelta(text=text):  # a refusal is the answer
                 self._end_reasoning()
+                self._answering = True
                 self._out.write(text)
                 self._out.flush()
             case ReasoningDelta(text=text):
@@ -102,6 +104,7 @@ class Screen:
                 self._tokens = f" · {used_in} in / {used_out} out tokens"
             case Finish(reason=reason):
                 self._end_reasoning()
+                self._answering = False
                 self._out.write("\n")
                 self._out.flush()
                 first = (
@@ -114,6 +117,10 @@ class Screen:
                 pass
 
     def stop(self) -> None:
-        """End what is open (the reasoning block, the answer's line) after a failure."""
+        """End what is open (the reasoning block, the answer's line) after a failure, so
+        that the error line starts a line of its own."""
         self._end_reasoning()
+        if self._answering:
+            self._answering = False
+            self._out.write("\n")
         self._out.flush()
