@@ -20,7 +20,7 @@ from tests.http_server import Reply, ScriptedServer, serve
 from tests.kits import KITS, Kit
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterator
 
     from eventide.providers import Provider
 
@@ -48,3 +48,11 @@ async def server(kit: Kit) -> AsyncIterator[ScriptedServer]:
 async def provider(kit: Kit, server: ScriptedServer) -> AsyncIterator[Provider]:
     async with kit.provider(server.url) as made:
         yield made
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _chat_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """`eventide chat` logs every exchange: into a test directory, never the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EVENTIDE_LOGS_PATH", str(tmp_path_factory.mktemp("logs") / "logs.db"))
+        yield

@@ -8,9 +8,12 @@ import functools
 import inspect
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
+
+if TYPE_CHECKING:
+    from types import CodeType
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -38,7 +41,7 @@ async def run_example(page: str, block: str, **fixtures: Any) -> None:
         AssertionError: The block defines no test function.
     """
     namespace: dict[str, Any] = {"__name__": f"docs_{Path(page).stem}_example"}
-    exec(compile(block, str(DOCS / page), "exec"), namespace)
+    exec(_compiled(page, block), namespace)
     tests = [value for name, value in namespace.items() if name.startswith("test_")]
     assert tests, f"an example of docs/{page} defines no test_* function"
     for test in tests:
@@ -48,3 +51,20 @@ async def run_example(page: str, block: str, **fixtures: Any) -> None:
             await test(**arguments)
         else:
             await trio.to_thread.run_sync(functools.partial(test, **arguments))
+
+
+async def run_script(page: str, block: str) -> None:
+    """Execute `block` of ``docs/<page>`` as a reader would run it, as a script (in a worker
+    thread, so that it may call ``trio.run`` itself)."""
+    code = _compiled(page, block)
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    await trio.to_thread.run_sync(exec, code, namespace)
+
+
+def _compiled(page: str, block: str) -> CodeType:
+    """`block` compiled with the page's line numbers, so that a traceback points at the
+    page's own line."""
+    text = (DOCS / page).read_text("utf-8")
+    start = text.find(block)
+    lines_before = text.count("\n", 0, start) if start >= 0 else 0
+    return compile("\n" * lines_before + block, str(DOCS / page), "exec")

@@ -10,6 +10,7 @@ import trio
 from .._serde import dumps_event
 from .._timeouts import Timeouts
 from ..client import AsyncClient
+from ._logs import conversation_log
 from ._render import Screen, use_color
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ async def run_chat(
     Raises:
         Error: The request failed (after what arrived was printed).
     """
+    provider, request = conversation_log(args, err, provider, request)  # -c, --cid, the log
     as_json = bool(args.json)
     held: list[tuple[Event, float]] | None = [] if getattr(args, "no_stream", False) else None
     screen = Screen(out, err, color=use_color(err), started=trio.current_time())

@@ -27,6 +27,8 @@ from ..record._errors import error_data
 from ._batch import run_batch
 from ._chat import run_chat
 from ._input import UsageError
+from ._logs import add_logs_parser, chat_log_arguments, run_logs
+from ._models import add_models_parser, run_models
 from ._options import load_config
 from ._replay import recording, run_replay
 from ._setup import chat_request, resolve_model, router_for
@@ -93,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
         help="print at once (default), or with the recorded pauses",
     )
     replay.set_defaults(model=None, provider=None, no_stream=False, timeout=None)
+    add_models_parser(commands)
+    add_logs_parser(commands)
     return parser
 
 
@@ -168,6 +172,7 @@ def _chat_arguments(commands: Any) -> None:
     chat.add_argument(
         "--record", metavar="OUT.jsonl", help="also record the stream to this file (replay it)"
     )
+    chat_log_arguments(chat)  # -c/--continue, --cid, --no-log
 
 
 _CHAT_EPILOG = """\
@@ -276,6 +281,12 @@ def _positive_float(text: str) -> float:
 def _provider(args: argparse.Namespace, err: TextIO, *, demo_delay: float) -> Provider:
     """The provider the options name, else the environment's, else the demo (said on `err`)."""
     key = getattr(args, "key", None)
+    named = os.environ.get("EVENTIDE_PROVIDER")
+    if named and named not in PROVIDER_NAMES:
+        raise ConfigurationError(
+            f"EVENTIDE_PROVIDER={named!r} is not a provider: choose one of "
+            f"{', '.join(PROVIDER_NAMES)}, or unset it"
+        )
     kind = args.provider or ("openai" if args.base_url else None)
     if key and kind is None:  # a key is for a real provider: the configured one, else OpenAI
         kind = configured_provider_name() or "openai"
@@ -315,7 +326,6 @@ _HINTS: tuple[tuple[type[Exception], str], ...] = (
     (NotFoundError, "check -m/--model and --base-url"),
     (StreamTimeout, "--timeout sets the budget for the whole answer"),
     (TransportError, "check --base-url, and that the server is running"),
-    (ConfigurationError, "check --provider, -m, EVENTIDE_PROVIDER and the config file"),
 )
 
 
@@ -349,6 +359,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.provider, args.model = prefix, model
         if args.command == "replay":
             return run_replay(args, out, err)
+        if args.command in ("models", "logs"):
+            return (run_models if args.command == "models" else run_logs)(args, out)
         # batch: no one watches a batch stream, so no demo delay
         return run_batch(
             args,

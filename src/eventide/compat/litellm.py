@@ -654,7 +654,7 @@ async def acompletion(
     Cancellation: cancelling the call closes the connection and the providers.
 
     Raises:
-        As `completion`.
+        Error: As `completion`.
     """
     call = _prepare(
         model,

@@ -40,6 +40,8 @@ class Anthropic(HTTPProvider):
     official_host = "api.anthropic.com"
     missing_key = "set ANTHROPIC_API_KEY or pass api_key="
     fixed_headers = (("anthropic-version", ANTHROPIC_VERSION),)
+    models_path = "/v1/models"
+    models_query = "limit=1000"  # the most one page holds (default 20)
 
     @staticmethod
     def _auth(key: str) -> dict[str, str]:

@@ -40,6 +40,8 @@ class Gemini(HTTPProvider):
     error_factory = staticmethod(gemini_error)
     official_host = "generativelanguage.googleapis.com"
     missing_key = "set GEMINI_API_KEY (or GOOGLE_API_KEY) or pass api_key="
+    models_field = ("models", "name")  # names are "models/gemini-..."
+    models_query = "pageSize=1000"  # the most one page holds (default 50)
 
     @staticmethod
     def _auth(key: str) -> dict[str, str]:

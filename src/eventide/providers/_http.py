@@ -9,14 +9,16 @@ import os
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from .._errors import AuthenticationError, RequestError
+import anyio
+
+from .._errors import AuthenticationError, Error, ProtocolError, RequestError, StreamTimeout
 from .._http_source import HTTPSource
 from .._request import Request, as_request
 from .._resource import AsyncResource
 from .._secrets import Redactor, check_key, is_credential, secret_headers
 from .._stream import EventStream
 from .._timeouts import Timeouts
-from .._transport import USER_AGENT, HTTPRequest, Refusal, transport_slot
+from .._transport import USER_AGENT, HTTPRequest, Refusal, read_at_most, transport_slot
 from .._validate import check_positive_int
 from ..wire._sse import DEFAULT_MAX_EVENT_BYTES
 from ._keys import check_key_host
@@ -118,6 +120,12 @@ class HTTPProvider(AsyncResource):
     content_type: ClassVar[str] = "application/json"
     accept: ClassVar[str] = "text/event-stream"
     reject_content_types: ClassVar[tuple[str, ...]] = ("text/html", "application/json")
+    models_path: ClassVar[str] = "/models"
+    """Appended to the base URL's path to list the models (`list_models`)."""
+    models_field: ClassVar[tuple[str, str]] = ("data", "id")
+    """Where the model names are in that answer: the list's key, and each item's name key."""
+    models_query: ClassVar[str] = ""
+    """Query parameters of that request (the largest page, where the API pages)."""
 
     def __init__(
         self,
@@ -166,6 +174,11 @@ class HTTPProvider(AsyncResource):
     def name(self) -> str:
         """The provider name reported in `Metadata` and errors."""
         return self._name
+
+    @property
+    def has_key(self) -> bool:
+        """Whether a key is configured (the key itself is never shown)."""
+        return self._secret is not None
 
     def __repr__(self) -> str:
         key = "set" if self._secret else "unset"
@@ -232,6 +245,69 @@ class HTTPProvider(AsyncResource):
                 failure=None if keyed else self._preflight(),
             )
         )
+
+    async def list_models(self, *, timeout: float = 5.0) -> list[str]:
+        """The model names the API lists (``GET`` its `models_path`), in its order; a name
+        such as Gemini's ``models/gemini-2.5-flash`` without its ``models/``.
+
+        Args:
+            timeout: Seconds for the whole exchange.
+
+        Raises:
+            AuthenticationError: No key for the provider's own API (nothing is sent).
+            ProviderError: The API answered with an error.
+            TransportError: The server cannot be reached; `StreamTimeout` after `timeout`.
+            ProtocolError: The answer is not a model list.
+
+        Cancellation:
+            Safe to cancel: the response is closed.
+        """
+        failure = self._preflight()
+        if failure is not None:
+            raise failure
+        headers = {**self._headers, "accept": "application/json"}
+        del headers["content-type"]
+        url = join_url(
+            self.base_url,
+            self.models_path,
+            "&".join(q for q in (self.models_query, self._query) if q),
+        )
+        sent = HTTPRequest("GET", url, headers)
+        try:
+            with anyio.fail_after(timeout):
+                response = await self._transport.open(sent, Timeouts.from_seconds(timeout))
+                if not 200 <= response.status < 300:
+                    raise await self._refusal.error(response)
+                try:
+                    body = await read_at_most(response.chunks, 16 << 20)
+                finally:
+                    await response.aclose()
+            return self._model_names(body)
+        except TimeoutError:
+            error: Error = StreamTimeout(
+                f"no model list within {timeout} s", phase="total", timeout=timeout
+            )
+        except Error as exc:
+            error = exc
+        if error.provider is None:
+            error.provider = self._name
+        raise self._redactor.error(error) from None
+
+    def _model_names(self, body: bytes) -> list[str]:
+        """The names in a model list answer.
+
+        Raises:
+            ProtocolError: It is not one.
+        """
+        key, name = self.models_field
+        try:
+            items = json.loads(body)[key]
+            return [str(item[name]).removeprefix("models/") for item in items]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ProtocolError(
+                f"not a model list ({type(exc).__name__}: {exc})",
+                excerpt=" ".join(body.decode("utf-8", "replace").split())[:200],
+            ) from None
 
     def _request_headers(self, request: Request) -> tuple[Mapping[str, str], Redactor]:
         """The headers of one request: the request's own over the provider's (a name in

@@ -105,6 +105,8 @@ class Ollama(HTTPProvider):
     # content type is looked at; a 200 application/json body is one whole JSON object, which
     # the NDJSON decoder reads as a one-line stream. Only an HTML page is surely wrong.
     reject_content_types = ("text/html",)
+    models_path = "/api/tags"  # the models pulled to this server
+    models_field = ("models", "name")
 
     @staticmethod
     def _base_url(value: str) -> str:

@@ -119,8 +119,8 @@ class StreamDecoder:
         Raises:
             ProtocolError: Bytes that are not a valid stream of this API.
             ProviderError: The stream carried an error payload.
-            Either names the provider; it is raised at once if this call completed no
-            event, else held for the next call (`failed` turns True).
+                Either names the provider; it is raised at once if this call completed no
+                event, else held for the next call (`failed` turns True).
         """
         if self._held is not None:
             self._raise_held()
@@ -145,7 +145,7 @@ class StreamDecoder:
         Raises:
             ProtocolError: The body ended before the terminal event (it was truncated).
             ProviderError: A held error payload. Like `feed()`, a fault met after events
-            (in an NDJSON body's last line) is held for the next call.
+                (in an NDJSON body's last line) is held for the next call.
         """
         if self._held is not None:
             self._raise_held()
