@@ -223,7 +223,7 @@ def test_chat_says_what_is_wrong_with_the_config_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("env", "args", "message"),
     [
-        ({"EVENTIDE_PROVIDER": "foo"}, [], "unknown provider 'foo'"),
+        ({"EVENTIDE_PROVIDER": "foo"}, [], "EVENTIDE_PROVIDER='foo' is not a provider"),
         ({"EVENTIDE_TIMEOUT": "soon"}, [], "EVENTIDE_TIMEOUT='soon' is not a number"),
         ({"OPENAI_API_KEY": "sk-ant-api03-abc"}, ["--provider", "openai"], "anthropic"),
         ({}, ["--provider", "anthropic"], "no API key: set ANTHROPIC_API_KEY"),

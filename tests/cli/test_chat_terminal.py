@@ -116,7 +116,7 @@ def test_chat_json_records_a_configuration_error_too() -> None:
     record = json.loads(result.stdout)
     assert record["kind"] == "error"
     assert record["error"]["kind"] == "configuration"
-    assert "unknown provider 'foo'" in record["error"]["message"]
+    assert "EVENTIDE_PROVIDER='foo' is not a provider" in record["error"]["message"]
 
 
 def test_chat_ctrl_c_prints_what_arrived_closes_the_stream_and_exits_130() -> None:

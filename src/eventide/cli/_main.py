@@ -276,6 +276,12 @@ def _positive_float(text: str) -> float:
 def _provider(args: argparse.Namespace, err: TextIO, *, demo_delay: float) -> Provider:
     """The provider the options name, else the environment's, else the demo (said on `err`)."""
     key = getattr(args, "key", None)
+    named = os.environ.get("EVENTIDE_PROVIDER")
+    if named and named not in PROVIDER_NAMES:
+        raise ConfigurationError(
+            f"EVENTIDE_PROVIDER={named!r} is not a provider: choose one of "
+            f"{', '.join(PROVIDER_NAMES)}, or unset it"
+        )
     kind = args.provider or ("openai" if args.base_url else None)
     if key and kind is None:  # a key is for a real provider: the configured one, else OpenAI
         kind = configured_provider_name() or "openai"
@@ -315,7 +321,6 @@ _HINTS: tuple[tuple[type[Exception], str], ...] = (
     (NotFoundError, "check -m/--model and --base-url"),
     (StreamTimeout, "--timeout sets the budget for the whole answer"),
     (TransportError, "check --base-url, and that the server is running"),
-    (ConfigurationError, "check --provider, -m, EVENTIDE_PROVIDER and the config file"),
 )
 
 
