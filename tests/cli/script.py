@@ -4,8 +4,12 @@ helpers the batch tests share."""
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,18 +29,61 @@ def environment(**extra: str) -> dict[str, str]:
 
 
 def run(
-    *args: str, cwd: Path | None = None, timeout: float = 60, **env: str
+    *args: str,
+    cwd: Path | None = None,
+    timeout: float = 60,
+    stdin: bytes | str = b"",
+    **env: str,
 ) -> subprocess.CompletedProcess[str]:
-    """``eventide ARGS``, to its end (its stdout and stderr are pipes)."""
-    return subprocess.run(
+    """``eventide ARGS``, to its end (its stdin a pipe holding `stdin`, its stdout and
+    stderr pipes)."""
+    result = subprocess.run(
         [str(SCRIPT), *args],
         capture_output=True,
-        text=True,
+        input=stdin.encode() if isinstance(stdin, str) else stdin,
         timeout=timeout,
         cwd=cwd,
         env=environment(**env),
         check=False,
     )
+    return subprocess.CompletedProcess(
+        result.args,
+        result.returncode,
+        result.stdout.decode("utf-8", "surrogateescape"),
+        result.stderr.decode("utf-8", "surrogateescape"),
+    )
+
+
+def run_on_terminal(
+    *args: str, cwd: Path | None = None, answer_too: bool = True, **env: str
+) -> tuple[int, str]:
+    """``eventide ARGS`` with stderr (and stdout, `answer_too`) on a pseudo-terminal and an
+    empty stdin: its exit status, and everything the terminal received (CRLF read as LF)."""
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [str(SCRIPT), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=terminal if answer_too else subprocess.DEVNULL,
+            stderr=terminal,
+            cwd=cwd,
+            env=environment(TERM="xterm", **env),
+        )
+        os.close(terminal)
+        screen = b""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and select.select([controller], [], [], 60)[0]:
+            try:
+                data = os.read(controller, 65536)
+            except OSError:  # EIO: the process closed the terminal
+                break
+            if not data:
+                break
+            screen += data
+        status = process.wait(timeout=60)
+    finally:
+        os.close(controller)
+    return status, screen.decode("utf-8").replace("\r\n", "\n")
 
 
 def run_batch(

@@ -20,13 +20,16 @@ def test_cli_errors_are_one_line_and_exit_non_zero() -> None:
         result = run("chat", "hi", OPENAI_BASE_URL=url, OPENAI_API_KEY="sk-cli-secret")
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        "eventide: error: openai: HTTP 401: Invalid API key"
+        "eventide: error: openai: HTTP 401: Invalid API key "
+        "(pass --key, or set the provider's key variable)"
     )
     assert "sk-cli-secret" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("args", [["chat"], ["chat", "hi", "--provider", "nope"], []])
+@pytest.mark.parametrize(
+    "args", [["chat", "hi", "--provider", "nope"], ["chat", "hi", "--unknown"], []]
+)
 def test_cli_usage_errors_exit_2(args: list[str]) -> None:
     result = run(*args)
     assert result.returncode == 2
@@ -53,3 +56,16 @@ def test_cli_model_string_can_name_its_provider() -> None:
     assert result.returncode == 0, result.stderr
     assert "[openai · llama3.2:3b]" in result.stderr
     assert server.requests[0].json()["model"] == "llama3.2:3b"
+
+
+@pytest.mark.parametrize("command", [[], ["chat"], ["batch"], ["replay"]])
+def test_cli_help_describes_every_option_and_gives_an_example(command: list[str]) -> None:
+    result = run(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "example" in result.stdout
+    options = [line for line in result.stdout.splitlines() if line.startswith("  -")]
+    assert options
+    for line in options:  # a description on the option's line, or on the next one
+        described = len(line.split("  ", 2)) == 3 and line.split("  ", 2)[2].strip()
+        following = result.stdout.split(line, 1)[1].splitlines()[1:2]
+        assert described or (following and following[0].startswith(" " * 20)), line

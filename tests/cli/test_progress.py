@@ -3,9 +3,11 @@ plain summary line otherwise, and a note when rich is missing."""
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
-from tests.cli.script import read_records, run_batch, write_jsonl
+from eventide.cli._progress import Counts, Lines
+from tests.cli.script import read_records, run_batch, run_on_terminal, write_jsonl
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -55,6 +57,74 @@ def test_batch_without_rich_prints_a_summary(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
-    assert lines[0] == "eventide: no progress bar: rich is not installed (eventide[cli])"
+    assert lines[0] == (
+        "eventide: no progress bar: rich is not installed (eventide[cli]); "
+        "plain progress lines instead"
+    )
     assert lines[1].startswith("eventide: batch: 1 ok, 0 failed in ")
     assert len(read_records(tmp_path / "out.jsonl")) == 1
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_plain_progress_prints_a_line_every_period_off_a_terminal() -> None:
+    err, clock = io.StringIO(), _Clock()
+    lines = Lines(err, terminal=False, every=10.0, clock=clock)
+    counts = Counts(total=100)
+    lines.start(counts)
+    for done in range(1, 41):
+        clock.now += 0.5  # 2 requests a second, for 20 seconds
+        counts.ok += 1 if done % 4 else 0
+        counts.errors += 0 if done % 4 else 1
+        lines.update(counts)
+    lines.note("eventide: in.jsonl:7: not a JSON object")
+    lines.stop()
+    assert err.getvalue().splitlines() == [
+        "eventide: batch: 20/100 (15 ok, 5 failed) · 2.0 req/s · ETA 40 s",
+        "eventide: batch: 40/100 (30 ok, 10 failed) · 2.0 req/s · ETA 30 s",
+        "eventide: in.jsonl:7: not a JSON object",
+    ]
+
+
+def test_plain_progress_redraws_one_line_on_a_terminal() -> None:
+    err, clock = io.StringIO(), _Clock()
+    lines = Lines(err, terminal=True, redraw=0.1, clock=clock)
+    counts = Counts(total=2)
+    lines.start(counts)
+    clock.now += 1
+    counts.ok = 1
+    lines.update(counts)
+    lines.note("a note")
+    lines.stop()
+    first = "eventide: batch: 0/2 (0 ok, 0 failed) · 0.0 req/s · ETA ?"
+    second = "eventide: batch: 1/2 (1 ok, 0 failed) · 1.0 req/s · ETA 1 s"
+    assert err.getvalue() == (f"\r{first}\r{second}\r{' ' * len(second)}\ra note\n")
+
+
+def test_batch_without_rich_draws_a_plain_line_on_a_terminal(tmp_path: Path) -> None:
+    hidden = tmp_path / "no_rich" / "rich"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text("raise ImportError('rich is hidden for this test')\n")
+    write_jsonl(tmp_path / "in.jsonl", [{"prompt": f"p{i}"} for i in range(3)])
+    status, text = run_on_terminal(
+        "batch",
+        "in.jsonl",
+        "-o",
+        "out.jsonl",
+        "--provider",
+        "demo",
+        cwd=tmp_path,
+        answer_too=False,
+        PYTHONPATH=str(hidden.parent),
+    )
+    assert status == 0, text
+    assert text.startswith("\reventide: batch: 0/3 (0 ok, 0 failed) · 0.0 req/s · ETA ?")
+    assert "\x1b[" not in text  # plain text: no rich, no escapes
+    assert text.rstrip().splitlines()[-1].startswith("eventide: batch: 3 ok, 0 failed in ")
+    assert len(read_records(tmp_path / "out.jsonl")) == 3

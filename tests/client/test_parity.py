@@ -208,13 +208,14 @@ def cli_style(url: str) -> Record:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         status = main(["chat", "hi", "--base-url", url, "--json"])
     collector = CompletionCollector()
-    for line in filter(None, out.getvalue().split("\n")):  # not splitlines(): U+0085 is text
-        collector.feed(structure(json.loads(line), eventide.Event))  # type: ignore[arg-type]
     error = None
-    if status:
-        error = {"upstream broke": "ServerError", "truncated": "ProtocolError"}[
-            "upstream broke" if "upstream broke" in err.getvalue() else "truncated"
-        ]
+    for line in filter(None, out.getvalue().split("\n")):  # not splitlines(): U+0085 is text
+        data = json.loads(line)
+        if data["kind"] == "error":  # --json's last record after a failure
+            error = data["error"]["class"]
+            continue
+        collector.feed(structure(data, eventide.Event))  # type: ignore[arg-type]
+    assert (error is None) == (status == 0), err.getvalue()
     return from_completion(collector.result(), error)
 
 

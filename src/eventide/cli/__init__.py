@@ -1,10 +1,13 @@
-"""The ``eventide`` command line: ``eventide chat PROMPT`` and ``eventide batch IN -o OUT``.
+"""The ``eventide`` command line: ``eventide chat``, ``batch`` and ``replay``.
 
-``chat`` (``_chat``, on `AsyncClient`): the answer goes to stdout as it streams; the metadata
-line, the reasoning and the closing summary go to stderr, so that ``eventide chat ... >
-answer.txt`` keeps only the answer. With ``--json``, stdout gets every event as one JSON
-object per line instead. ``batch`` (``_batch``, with ``_output`` and ``_progress``): one
-request per line of a JSONL file, one record per request appended to another; resumable.
+``chat`` (``_chat``, on `AsyncClient`): the prompt from the argument and stdin (``_input``),
+its settings from the options, the environment and the config file (``_options``,
+``_setup``); the answer goes to stdout as it streams; the metadata line, the reasoning, tool
+calls and the closing line go to stderr (``_render``: dimmed on a terminal), so that
+``eventide chat ... > answer.txt`` keeps only the answer. With ``--json``, stdout gets every
+event as one JSON object per line instead, and a failure's error record last. ``batch``
+(``_batch``, with ``_output`` and ``_progress``): one request per line of a JSONL file, one
+record per request appended to another; resumable.
 """
 
 from ._main import main as main

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from .._events import Finish, Metadata, ReasoningDelta, RefusalDelta, TextDelta, Usage
-from .._request import Message, Request
+import attrs
+import trio
+
 from .._serde import dumps_event
+from .._timeouts import Timeouts
 from ..client import AsyncClient
 from ._logs import conversation_log
+from ._render import Screen, use_color
 
 if TYPE_CHECKING:
     import argparse
 
+    from .._events import Event
+    from .._request import Request
     from ..providers import Provider
 
 __all__ = ["run_chat"]
+
+
+def _timeouts(seconds: float | None) -> Timeouts | None:
+    """``--timeout``: a budget for the whole answer, the other budgets as they are."""
+    return None if seconds is None else attrs.evolve(Timeouts(), total=seconds)
 
 
 async def run_chat(
@@ -23,46 +33,53 @@ async def run_chat(
     out: TextIO,
     err: TextIO,
     provider: Provider,
-    request: Request | None = None,
+    request: Request,
 ) -> int:
     """Stream the answer to `out` (the metadata, reasoning and summary to `err`), or every
-    event as a JSON line with ``--json``; return the exit status. The provider is closed after.
-    The request is made from the arguments unless given (a replay gives the recorded one).
+    event as a JSON line with ``--json``; return the exit status. The provider is closed
+    after. ``--no-stream`` prints everything once the answer is complete.
 
     Raises:
-        Error: The request failed.
+        Error: The request failed (after what arrived was printed).
     """
-    if request is None:
-        messages = [Message.system(args.system)] if args.system else []
-        request = Request([*messages, Message.user(args.prompt)], model=args.model)
     provider, request = conversation_log(args, err, provider, request)  # -c, --cid, the log
-    thinking = False  # reasoning is being printed: end its line before the answer
-    tokens = ""
-    async with provider, AsyncClient(provider) as client, client.stream(request) as events:
-        async for event in events:
-            if args.json:
-                out.write(dumps_event(event) + "\n")
-                out.flush()
-                continue
-            match event:
-                case TextDelta(text=text) | RefusalDelta(text=text):  # a refusal is the answer
-                    if thinking:
-                        thinking = False
-                        print(file=err, flush=True)
-                    out.write(text)
+    as_json = bool(args.json)
+    held: list[tuple[Event, float]] | None = [] if getattr(args, "no_stream", False) else None
+    screen = Screen(out, err, color=use_color(err), started=trio.current_time())
+    timeouts = _timeouts(getattr(args, "timeout", None))
+    options: dict[str, Any] = {} if timeouts is None else {"timeouts": timeouts}
+    try:
+        async with (
+            provider,
+            AsyncClient(provider, **options) as client,
+            client.stream(request) as events,
+        ):
+            async for event in events:
+                if held is not None:
+                    held.append((event, trio.current_time()))
+                elif as_json:
+                    out.write(dumps_event(event) + "\n")
                     out.flush()
-                case ReasoningDelta(text=text):
-                    thinking = True
-                    err.write(text)
-                    err.flush()
-                case Metadata(provider=served_by, model=model):
-                    print(f"[{served_by} · {model}]", file=err, flush=True)
-                case Usage(input_tokens=used_in, output_tokens=used_out):
-                    tokens = f" · {used_in} in / {used_out} out tokens"
-                case Finish(reason=reason):
-                    out.write("\n")
-                    out.flush()
-                    print(f"[finish: {reason}{tokens}]", file=err, flush=True)
-                case _:
-                    pass
+                else:
+                    screen.show(event, trio.current_time())
+    except BaseException:  # a failure, Ctrl-C: print what arrived, then let it go on
+        _release(held, out, screen, as_json=as_json)
+        if not as_json:
+            screen.stop()
+        raise
+    _release(held, out, screen, as_json=as_json)
     return 0
+
+
+def _release(
+    held: list[tuple[Event, float]] | None, out: TextIO, screen: Screen, *, as_json: bool
+) -> None:
+    """Print the events ``--no-stream`` held back."""
+    for event, at in held or ():
+        if as_json:
+            out.write(dumps_event(event) + "\n")
+        else:
+            screen.show(event, at)
+    out.flush()
+    if held:
+        held.clear()

@@ -1,18 +1,22 @@
-"""``eventide batch``'s reporting: the counts of a run, a rich progress bar on stderr (or
-plain notes), and the summary line that ends every run."""
+"""``eventide batch``'s reporting: the counts of a run, a rich progress bar on stderr (or,
+without rich or a terminal, a plain-text progress line), and the summary line that ends every
+run."""
 
 from __future__ import annotations
 
 import math
+import time
 from typing import TYPE_CHECKING, Literal, Protocol, TextIO, final
 
 import attrs
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.progress import Task
     from rich.text import Text
 
-__all__ = ["Counts", "Progress", "progress_for", "summary"]
+__all__ = ["Counts", "Lines", "Progress", "progress_for", "summary"]
 
 
 @attrs.define
@@ -60,6 +64,81 @@ class _Plain:
 
     def note(self, message: str) -> None:
         print(message, file=self._err, flush=True)
+
+
+@final
+class Lines:
+    """Progress in plain text on stderr: on a terminal, one line redrawn in place (``\\r``)
+    at most every `redraw` seconds; elsewhere (a log file, CI), one line every `every`
+    seconds. Notes go between them.
+
+    Args:
+        err: Where the lines go.
+        terminal: Redraw one line in place (else: periodic lines).
+        every: Seconds between two periodic lines.
+        redraw: Seconds between two redraws on a terminal.
+        clock: The clock, in seconds.
+    """
+
+    def __init__(
+        self,
+        err: TextIO,
+        *,
+        terminal: bool,
+        every: float = 10.0,
+        redraw: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._err = err
+        self._terminal = terminal
+        self._every = redraw if terminal else every
+        self._clock = clock
+        self._started = self._last = clock()
+        self._shown = 0  # the width of the line on the terminal, to blank it
+
+    def line(self, counts: Counts) -> str:
+        """The progress line: done/total, ok and failed, rate and time left."""
+        seconds = self._clock() - self._started
+        rate = counts.processed / seconds if seconds > 0 else 0.0
+        left = counts.total - counts.processed
+        eta = f"{left / rate:.0f} s" if rate > 0 else "?"
+        return (
+            f"eventide: batch: {counts.processed}/{counts.total} ({counts.ok} ok, "
+            f"{counts.failed} failed) · {rate:.1f} req/s · ETA {eta}"
+        )
+
+    def _draw(self, counts: Counts) -> None:
+        text = self.line(counts)
+        if self._terminal:
+            self._err.write(f"\r{text}{' ' * max(0, self._shown - len(text))}")
+            self._shown = len(text)
+        else:
+            self._err.write(text + "\n")
+        self._err.flush()
+
+    def _blank(self) -> None:
+        if self._shown:
+            self._err.write(f"\r{' ' * self._shown}\r")
+            self._shown = 0
+
+    def start(self, counts: Counts) -> None:
+        self._started = self._last = self._clock()
+        if self._terminal:
+            self._draw(counts)
+
+    def update(self, counts: Counts) -> None:
+        now = self._clock()
+        if now - self._last >= self._every:
+            self._last = now
+            self._draw(counts)
+
+    def note(self, message: str) -> None:
+        self._blank()
+        print(message, file=self._err, flush=True)
+
+    def stop(self) -> None:
+        self._blank()
+        self._err.flush()
 
 
 @final
@@ -122,16 +201,23 @@ class _Rich:
 
 
 def progress_for(mode: Literal["auto", "always", "never"], err: TextIO) -> Progress:
-    """A rich bar for `mode` (when stderr is a terminal, for "auto"), else plain notes."""
+    """A rich bar for `mode` (when stderr is a terminal, for "auto"); else, without rich or
+    a terminal, plain `Lines`; for "never", the notes alone."""
     if mode == "never":
         return _Plain(err)
+    isatty = getattr(err, "isatty", None)
+    terminal = bool(isatty is not None and isatty())
     try:
         progress = _Rich(force=mode == "always")
     except ImportError:
         if mode == "always":
-            print("eventide: no progress bar: rich is not installed (eventide[cli])", file=err)
-        return _Plain(err)
-    return progress if progress.console.is_terminal else _Plain(err)
+            print(
+                "eventide: no progress bar: rich is not installed (eventide[cli]); "
+                "plain progress lines instead",
+                file=err,
+            )
+        return Lines(err, terminal=terminal)
+    return progress if progress.console.is_terminal else Lines(err, terminal=terminal)
 
 
 def summary(counts: Counts, seconds: float, output: str) -> str:
