@@ -205,19 +205,19 @@ def test_chat_routes_through_the_config_file(tmp_path: Path) -> None:
 def test_chat_says_what_is_wrong_with_the_config_file(tmp_path: Path) -> None:
     broken = tmp_path / "broken.toml"
     broken.write_text("[chat\n")
-    assert "config file" in _one_line_error(run("chat", "hi", "--config", str(broken)), 2)
+    assert "config file" in _one_line_error(run("chat", "hi", "--config", str(broken)), 3)
     unknown = tmp_path / "unknown.toml"
     unknown.write_text('[chat]\nmodle = "x"\n')
-    assert "modle" in _one_line_error(run("chat", "hi", "--config", str(unknown)), 2)
+    assert "modle" in _one_line_error(run("chat", "hi", "--config", str(unknown)), 3)
     keyless = tmp_path / "keyless.toml"
     keyless.write_text(
         '[providers.groq]\nkind = "openai"\napi_key_env = "EVENTIDE_TEST_UNSET_KEY"\n'
         '[aliases]\nfast = ["groq:llama"]\n'
     )
-    line = _one_line_error(run("chat", "hi", "-m", "fast", "--config", str(keyless)), 2)
+    line = _one_line_error(run("chat", "hi", "-m", "fast", "--config", str(keyless)), 3)
     assert "$EVENTIDE_TEST_UNSET_KEY is not set" in line
     missing = run("chat", "hi", "--config", str(tmp_path / "none.toml"))
-    assert "none.toml" in _one_line_error(missing, 2)
+    assert "none.toml" in _one_line_error(missing, 3)
 
 
 @pytest.mark.parametrize(
@@ -231,10 +231,10 @@ def test_chat_says_what_is_wrong_with_the_config_file(tmp_path: Path) -> None:
         ({}, ["-m", "anthropic:claude-sonnet-4-5"], "(pass --key, or set the provider's key"),
     ],
 )
-def test_chat_misconfiguration_is_one_line_and_exit_2(
+def test_chat_misconfiguration_is_one_line_and_exit_3(
     env: dict[str, str], args: list[str], message: str
 ) -> None:
-    line = _one_line_error(run("chat", "hi", *args, cwd=None, timeout=60, stdin=b"", **env), 2)
+    line = _one_line_error(run("chat", "hi", *args, cwd=None, timeout=60, stdin=b"", **env), 3)
     assert message in line.lower() or message in line
     assert "sk-ant-api03-abc" not in line
 

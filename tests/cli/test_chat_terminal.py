@@ -112,7 +112,7 @@ def test_chat_json_ends_a_failure_with_an_error_record() -> None:
 
 def test_chat_json_records_a_configuration_error_too() -> None:
     result = run("chat", "hi", "--json", EVENTIDE_PROVIDER="foo")
-    assert result.returncode == 2
+    assert result.returncode == 3
     record = json.loads(result.stdout)
     assert record["kind"] == "error"
     assert record["error"]["kind"] == "configuration"

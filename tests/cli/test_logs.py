@@ -156,7 +156,7 @@ def test_chat_continue_without_a_conversation_is_one_line(tmp_path: Path) -> Non
         empty = _chat(server, db, "-c", "hi")
         unknown = _chat(server, db, "--cid", "nope", "hi")
     assert server.requests == []
-    assert empty.returncode == unknown.returncode == 2  # a configuration error
+    assert empty.returncode == unknown.returncode == 3  # a configuration error
     assert empty.stderr.splitlines()[-1].startswith("eventide: error: no conversation to continue")
     assert "no conversation 'nope' in the log" in unknown.stderr
     assert "Traceback" not in empty.stderr + unknown.stderr
@@ -254,7 +254,7 @@ def test_a_log_that_is_not_a_database_is_one_line_for_logs_and_a_warning_for_cha
     db = tmp_path / "logs.db"
     db.write_bytes(b"not a database, " * 100)
     listed = _eventide(db, "logs")
-    assert listed.returncode == 2  # a configuration error
+    assert listed.returncode == 3  # a configuration error
     assert listed.stderr.startswith(f"eventide: error: cannot read the log {db}: ")
     assert "Traceback" not in listed.stderr
     with serve_in_thread() as server:

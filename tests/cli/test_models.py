@@ -266,6 +266,6 @@ def test_cli_models_text_marks_the_default_and_an_unreachable_provider() -> None
 
 def test_cli_models_bad_config_file_is_one_line() -> None:
     result = run("models", "--config", "/nonexistent/eventide.toml")
-    assert result.returncode == 2  # a configuration error
+    assert result.returncode == 3  # a configuration error
     assert result.stderr.startswith("eventide: error: cannot read the config file ")
     assert "Traceback" not in result.stderr

@@ -50,7 +50,7 @@ def test_serve_subprocess_answers_the_openai_sdk() -> None:
 
 
 def test_serve_refuses_a_public_bind_without_keys(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["serve", "--host", "0.0.0.0"]) == 2  # a configuration error
+    assert main(["serve", "--host", "0.0.0.0"]) == 3  # a configuration error
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "refusing to serve on 0.0.0.0 without API keys" in err

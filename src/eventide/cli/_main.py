@@ -42,6 +42,16 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 DEMO_DELAY = 0.012
+
+# Exit statuses, one per class of failure.
+FAILED = 1
+"""The provider refused or failed, the connection failed, a time budget ran out."""
+USAGE = 2
+"""The command line cannot be run (argparse's own status for its errors)."""
+CONFIGURATION = 3
+"""No provider, a key missing or for another provider, a broken config file, ..."""
+INTERRUPTED = 130
+"""Ctrl-C (128 + SIGINT, as shells report it)."""
 _NOT_CONFIGURED = (
     "eventide: no provider configured, using the offline demo provider.\n"
     "eventide: to use a real model, set OPENAI_API_KEY (and OPENAI_BASE_URL for any "
@@ -184,7 +194,7 @@ examples:
   eventide chat -m fast -s "Be brief." -o temperature 0.2 "Name a colour"
   eventide chat "What is in this picture?" -a photo.png --json
 
-exit status: 0 answered; 1 the provider or the connection failed; 2 a usage or
+exit status: 0 answered; 1 the provider or the connection failed; 2 a usage error; 3 a
 configuration error; 130 interrupted (Ctrl-C: what arrived is printed, the stream closed)."""
 
 
@@ -373,17 +383,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _provider(args, err, demo_delay=0.0), args.record_dir, directory=True
             ),
         )
-    except (UsageError, ConfigurationError) as exc:
-        return _fail(args, out, err, exc, 2)
+    except UsageError as exc:
+        return _fail(args, out, err, exc, USAGE)
+    except ConfigurationError as exc:
+        return _fail(args, out, err, exc, CONFIGURATION)
     except AuthenticationError as exc:  # no status: no key, found before sending
-        return _fail(args, out, err, exc, 2 if getattr(exc, "status_code", None) is None else 1)
+        missing = getattr(exc, "status_code", None) is None
+        return _fail(args, out, err, exc, CONFIGURATION if missing else FAILED)
     except Error as exc:
-        return _fail(args, out, err, exc, 1)
+        return _fail(args, out, err, exc, FAILED)
     except ValueError as exc:  # found before any I/O: a model the router cannot route...
-        return _fail(args, out, err, exc, 2)
+        return _fail(args, out, err, exc, USAGE)
     except KeyboardInterrupt:
         print(file=err)
-        return _fail(args, out, err, KeyboardInterrupt("interrupted"), 130)
+        return _fail(args, out, err, KeyboardInterrupt("interrupted"), INTERRUPTED)
     except BrokenPipeError:
         # The reader went away (eventide chat ... | head): stop quietly.
         devnull = os.open(os.devnull, os.O_WRONLY)
