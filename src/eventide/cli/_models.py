@@ -3,8 +3,9 @@
 Each provider's models come from its API's model list (`HTTPProvider.list_models`), all
 asked at once, each within ``--timeout`` seconds; the offline demo has a static list. A
 provider that cannot answer (no key, unreachable, an error status) is shown with its
-error in one line. With a config file (``--config``, else ``EVENTIDE_CONFIG``; the TOML
-file `Router.from_toml` reads), its providers and aliases are listed too. Keys are never
+error in one line. With a config file (``--config``, else ``EVENTIDE_CONFIG``, else the
+default one: the file `eventide chat` reads, see `_options.load_config`), its providers and
+aliases are listed too. Keys are never
 printed: only whether one is set.
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from typing import TYPE_CHECKING, Any, TextIO, final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,9 +24,11 @@ from ..providers import provider_from_name
 from ..providers._demo import DEMO_MODEL
 from ..providers._http import HTTPProvider
 from ._arguments import number
+from ._options import load_config
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Mapping
 
 __all__ = ["ProviderModels", "list_providers", "run_models"]
 
@@ -79,7 +81,7 @@ async def _listing(name: str, kind: str, provider: HTTPProvider, timeout: float)
 
 
 def _configured(
-    config: dict[str, Any],
+    config: Mapping[str, Any],
 ) -> list[tuple[str, str, dict[str, Any]]]:
     """The providers a config file defines: (name, kind, settings), the key from the
     environment variable it names (a missing one is left unset, and shown as such)."""
@@ -94,23 +96,7 @@ def _configured(
     return found
 
 
-def read_config(path: str | None) -> dict[str, Any]:
-    """The config file's table (``{}`` without one).
-
-    Raises:
-        ConfigurationError: It cannot be read, or is not TOML.
-    """
-    path = path or os.environ.get("EVENTIDE_CONFIG") or None
-    if path is None:
-        return {}
-    try:
-        with open(path, "rb") as file:
-            return tomllib.load(file)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigurationError(f"cannot read the config file {path}: {exc}") from None
-
-
-async def list_providers(config: dict[str, Any], *, timeout: float) -> list[ProviderModels]:
+async def list_providers(config: Mapping[str, Any], *, timeout: float) -> list[ProviderModels]:
     """Every provider's listing: the built-in kinds as the environment configures them,
     then the config file's providers, then the offline demo; model lists asked at once.
 
@@ -157,7 +143,7 @@ def _text(providers: list[ProviderModels], aliases: dict[str, Any], out: TextIO)
 
 
 async def _run(args: argparse.Namespace, out: TextIO) -> int:
-    config = read_config(args.config)
+    config = load_config(args.config).table
     providers = await list_providers(config, timeout=args.timeout)
     aliases = dict(config.get("aliases", {}))
     if args.json:
@@ -203,6 +189,6 @@ def add_models_parser(commands: Any) -> None:
         "--config",
         metavar="FILE",
         help="a routing TOML file whose providers and aliases to list too "
-        "(default: EVENTIDE_CONFIG)",
+        "(default: EVENTIDE_CONFIG, else the config file eventide chat reads)",
     )
     models.set_defaults(model=None, provider=None)

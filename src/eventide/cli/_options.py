@@ -107,28 +107,43 @@ def typed_options(pairs: Sequence[Sequence[str]], defaults: Mapping[str, Any]) -
 @final
 @attrs.frozen
 class Config:
-    """The config file, read: its text (for the router), whether it routes, and ``[chat]``.
+    """The config file, read: its text (for the router), its table, and what the chat takes.
 
     Attributes:
         path: Where it was read from; None when there is none.
         text: The TOML text.
-        routes: Whether it has providers or aliases (then the router serves the chat).
-        aliases: The alias names it defines.
-        providers: The provider names it defines.
-        default: Its ``default`` model, if any.
-        chat: The ``[chat]`` table.
+        table: The parsed TOML (``{}`` without a file).
     """
 
     path: Path | None = None
     text: str = ""
-    aliases: tuple[str, ...] = ()
-    providers: tuple[str, ...] = ()
-    default: str | None = None
-    chat: Mapping[str, Any] = attrs.field(factory=dict)
+    table: Mapping[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """The alias names it defines."""
+        return tuple(self.table.get("aliases", {}))
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        """The provider names it defines."""
+        return tuple(self.table.get("providers", {}))
+
+    @property
+    def default(self) -> str | None:
+        """Its ``default`` model, if any."""
+        default = self.table.get("default")
+        return default if isinstance(default, str) else None
+
+    @property
+    def chat(self) -> Mapping[str, Any]:
+        """The ``[chat]`` table (checked by `load_config`)."""
+        chat: Mapping[str, Any] = self.table.get("chat", {})
+        return chat
 
     @property
     def routes(self) -> bool:
-        """Whether the file defines providers or aliases."""
+        """Whether the file defines providers or aliases (then the router serves the chat)."""
         return bool(self.aliases or self.providers)
 
 
@@ -156,7 +171,7 @@ def load_config(explicit: str | None) -> Config:
         text = path.read_text(encoding="utf-8")
         table = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigurationError(f"config file {path}: {exc}") from None
+        raise ConfigurationError(f"cannot read the config file {path}: {exc}") from None
     chat = table.get("chat", {})
     if not isinstance(chat, dict) or set(chat) - _CHAT_KEYS:
         unknown = sorted(set(chat) - _CHAT_KEYS) if isinstance(chat, dict) else chat
@@ -168,15 +183,7 @@ def load_config(explicit: str | None) -> Config:
             raise ConfigurationError(f"config file {path}: [chat] {key} = {chat[key]!r}")
     if not isinstance(chat.get("options", {}), dict):
         raise ConfigurationError(f"config file {path}: [chat.options] must be a table")
-    default = table.get("default")
-    return Config(
-        path,
-        text,
-        tuple(table.get("aliases", {})),
-        tuple(table.get("providers", {})),
-        default if isinstance(default, str) else None,
-        chat,
-    )
+    return Config(path, text, table)
 
 
 def setting(flag: Any, variable: str, config: Config, key: str) -> Any:
