@@ -1,33 +1,47 @@
-"""Every ``python`` block of README.md and of every page under docs/ is run by a test, or
-marked as not runnable with its reason.
+"""Every ``python`` block of README.md, of every page under docs/ and of every docstring in
+src/eventide is run by a test, or marked as not runnable with its reason and type-checked.
 
-The convention: a block fenced as plain ``python`` runs. One that defines ``test_*``
-functions has them called (tests/docs_examples.py); one that does not runs as a script, as a
-reader would paste it. A block that cannot run offline is fenced
-``python title="Not run: <reason>"`` (Material shows the title above it). Pages whose blocks
-need a test of their own (a fresh interpreter, their own fixtures) are listed in `OWN_TESTS`,
-found by the test modules that read them.
+The convention: a block fenced as plain ``python`` runs. On a page, one that defines
+``test_*`` functions has them called (tests/docs_examples.py); one that does not runs as a
+script, as a reader would paste it. A block that cannot run offline is fenced
+``python title="Not run: <reason>"`` (Material shows the title above it); those blocks are
+type-checked, all of them by one ``mypy --strict`` run. Pages whose blocks need a test of
+their own (a fresh interpreter, their own fixtures) are listed in `OWN_TESTS`, found by the
+test modules that read them.
+
+Docstrings follow the same convention (mkdocstrings renders them as Markdown): an example is
+a fenced block naming its language. A ``python`` one is complete (it imports what it uses
+and runs against the offline demo provider or a scripted one), runs as pasted into
+``python -m asyncio`` (top-level ``await`` allowed) and is type-checked too; ``toml`` and
+``json`` ones must parse; ``text`` is a drawing. No reStructuredText ``::`` literal blocks.
 """
 
 from __future__ import annotations
 
-import ast
-import inspect
-import itertools
+import json
 import re
-import textwrap
+import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from eventide import AsyncClient, BatchResult
-from tests.docs_examples import DOCS, python_blocks, run_example, run_script, test_name
+from tests.docs_examples import (
+    DOCS,
+    Block,
+    docstring_blocks,
+    docstrings,
+    page_blocks,
+    python_blocks,
+    run_block,
+    run_example,
+    run_script,
+    test_name,
+    type_check,
+)
 
 if TYPE_CHECKING:
     import trio.testing
-
-    from eventide.client import BatchItem
 
 ROOT = DOCS.parent
 README = "../README.md"
@@ -135,81 +149,85 @@ async def test_docs_example_runs_on_a_virtual_clock(
     )
 
 
-def _docstring_examples(obj: object) -> list[str]:
-    """The literal blocks (after a line ending in ``::``) of `obj`'s docstring, dedented."""
-    return _literal_blocks(inspect.cleandoc(obj.__doc__ or ""))
+DOCSTRING_BLOCKS = docstring_blocks()
+DOCSTRING_LANGUAGES = {"python", "toml", "json", "text"}
+RUN_DOCSTRINGS = [
+    block for block in DOCSTRING_BLOCKS if block.language == "python" and not block.not_run
+]
 
 
-async def test_batch_docstring_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
-    [batch_example] = _docstring_examples(AsyncClient.batch)
-    [result_example] = _docstring_examples(BatchResult)
-    requests: list[BatchItem] = ["one", {"id": "b", "prompt": "two"}]
-    async with AsyncClient("demo") as client:
-        namespace: dict[str, Any] = {"client": client, "requests": requests}
-        exec("async def example():\n" + textwrap.indent(batch_example, "    "), namespace)
-        await namespace["example"]()
-        async with client.batch(requests) as results:
-            async for result in results:
-                exec(result_example, {"result": result})
+def test_docstring_examples_are_fenced_and_say_what_they_are() -> None:
+    """Every docstring example is a fenced block in one of `DOCSTRING_LANGUAGES`, marked only
+    as a python block may be ("Not run: <reason>"); none is a ``::`` literal block."""
+    literal = [
+        f"{path.relative_to(ROOT)}:{start + offset}"
+        for path in sorted((ROOT / "src").rglob("*.py"))
+        for start, lines in docstrings(path)
+        for offset, line in enumerate(lines)
+        if line.rstrip().removesuffix('"""').endswith("::")
+    ]
+    assert not literal, f"reStructuredText literal blocks; fence them instead: {literal}"
+    wrong = [
+        f"{block.where}: ```{block.language} {block.options}"
+        for block in DOCSTRING_BLOCKS
+        if block.language not in DOCSTRING_LANGUAGES
+        or (block.options and not (block.language == "python" and block.not_run))
+    ]
+    assert not wrong, (
+        "a docstring block neither runs, nor says why not, nor is data:\n" + "\n".join(wrong)
+    )
+    assert len(DOCSTRING_BLOCKS) >= 15
+    assert len(RUN_DOCSTRINGS) >= 8
+
+
+def test_docstring_data_examples_parse() -> None:
+    """``toml`` blocks are TOML documents; ``json`` blocks JSON lines, as the files are."""
+    data = [block for block in DOCSTRING_BLOCKS if block.language in {"toml", "json"}]
+    assert {block.language for block in data} == {"toml", "json"}
+    for block in data:
+        try:
+            if block.language == "toml":
+                tomllib.loads(block.code)
+            for line in block.code.splitlines() if block.language == "json" else []:
+                json.loads(line)
+        except ValueError as exc:
+            raise AssertionError(f"{block.where}: not {block.language}: {exc}") from exc
+
+
+@pytest.mark.parametrize("block", RUN_DOCSTRINGS, ids=[block.where for block in RUN_DOCSTRINGS])
+async def test_docstring_example_runs(block: Block) -> None:
+    await run_block(block)
+
+
+async def test_batch_docstring_examples_print_one_line_per_result(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`AsyncClient.batch`'s example and `BatchResult`'s (the sync `Client`'s batch)."""
+    [batch_example] = [
+        b for b in RUN_DOCSTRINGS if b.where.startswith("src/eventide/client/_async")
+    ]
+    [result_example] = [
+        b for b in RUN_DOCSTRINGS if b.where.startswith("src/eventide/client/_batch")
+    ]
+    await run_block(batch_example)
+    await run_block(result_example)
     printed = sorted(capsys.readouterr().out.splitlines())
     assert len(printed) == 4
     assert all(line.split()[1] == "demo" for line in printed)
-    assert {line.split()[0] for line in printed} == {"0", "b"}
+    assert {line.split()[0] for line in printed} == {"0", "1", "a", "b"}
 
 
-# literal blocks in docstrings that are not Python: module -> the block's first line
-NOT_PYTHON = {
-    "eventide/_errors.py": "Error ",  # the exception tree, drawn
-    "eventide/cli/_output.py": '{"id", "provider"',  # the shape of a JSON record
-    "eventide/cli/_logstore.py": "conversations (",  # the tables, drawn
-}
-
-
-def _source_docstring_blocks() -> list[tuple[str, str]]:
-    found = []
-    for path in sorted((ROOT / "src").rglob("*.py")):
-        tree = ast.parse(path.read_text("utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-                where = path.relative_to(ROOT / "src").as_posix()
-                found += [(where, block) for block in _literal_blocks(ast.get_docstring(node))]
-    return found
-
-
-def _literal_blocks(doc: str | None) -> list[str]:
-    lines = (doc or "").splitlines()
-    blocks = []
-    for number, line in enumerate(lines):
-        if line.endswith("::"):
-            body = itertools.takewhile(lambda text: not text or text[0] == " ", lines[number + 2 :])
-            blocks.append(textwrap.dedent("\n".join(body)).strip())
-    return blocks
-
-
-def test_docstring_examples_are_python() -> None:
-    """Every literal block of a docstring in src/ parses as Python (awaits allowed, as in a
-    coroutine), except the drawings `NOT_PYTHON` names."""
-    blocks = _source_docstring_blocks()
-    assert len(blocks) >= 10
-    for where, block in blocks:
-        if block.startswith(NOT_PYTHON.get(where, "\0")):
-            continue
-        try:
-            compile(block, where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-        except SyntaxError as exc:
-            raise AssertionError(f"{where}: a docstring example is not Python:\n{block}") from exc
-
-
-def test_blocks_marked_not_run_are_still_python() -> None:
-    marked = [
-        (page, block)
+def test_examples_not_run_type_check(tmp_path: Path) -> None:
+    """The blocks marked "Not run" in README.md and docs/, and every python block of a
+    docstring, pass ``mypy --strict`` (one run for all of them: it is slow to start)."""
+    not_run = [
+        block
         for page in PAGES
-        for block in re.findall(
-            r'```python title="Not run: [^"]*"\n(.*?)```',
-            (DOCS / page).read_text("utf-8"),
-            flags=re.DOTALL,
-        )
+        for block in page_blocks(page)
+        if block.language == "python" and block.not_run
     ]
-    assert len(marked) >= 4
-    for page, block in marked:
-        compile(block, page, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    assert {"README.md", "routing.md", "scale-out.md"} <= {block.source.name for block in not_run}
+    checked = [*not_run, *(block for block in DOCSTRING_BLOCKS if block.language == "python")]
+    assert len(checked) >= 15
+    errors = type_check(checked, workdir=tmp_path)
+    assert not errors, "examples that do not type-check:\n" + "\n".join(errors)

@@ -50,11 +50,9 @@ MODULES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site, built by ``mkdocs build --strict`` as CI builds it, with no network."""
-    out = tmp_path_factory.mktemp("site")
-    # a proxy that refuses every connection: a plugin that fetches would fail the build
+def build_site(out: Path) -> None:
+    """Build the site into `out` with ``mkdocs build --strict``, as CI builds it, with no
+    network: every proxy points at a port that refuses, so a plugin that fetches fails."""
     env = {k: v for k, v in os.environ.items() if k.lower() != "no_proxy"}
     env.update(dict.fromkeys(("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"), "http://127.0.0.1:9"))
     env["NO_MKDOCS_2_WARNING"] = "1"
@@ -68,6 +66,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site, built offline as CI builds it."""
+    out = tmp_path_factory.mktemp("site")
+    build_site(out)
     return out
 
 
@@ -86,6 +91,8 @@ def test_site_has_the_key_pages(site: Path) -> None:
 def test_site_is_built_offline() -> None:
     config = CONFIG.read_text("utf-8")
     assert re.search(r"^  font: false$", config, flags=re.MULTILINE)  # no Google Fonts
+    # with a repo_url, Material's script asks api.github.com for the repository's stars
+    assert not re.search(r"^repo_url:", config, flags=re.MULTILINE)
     plugins = config.split("\nplugins:\n", 1)[1].split("\n\n", 1)[0]
     names = re.findall(r"^  - (\w+)", plugins, flags=re.MULTILINE)
     assert names == ["search", "autorefs", "mkdocstrings"]  # no social, privacy, blog...

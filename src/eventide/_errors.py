@@ -1,26 +1,28 @@
-"""The exception tree. Every failure of a stream ends in one of these::
+"""The exception tree. Every failure of a stream ends in one of these:
 
-    Error                       base: provider, kind, retryable, content_emitted, partial
-    ├── ProtocolError           bytes we cannot parse, or a body cut before its terminal event
-    ├── ProviderError           the provider said no: HTTP status or an API error payload
-    │   ├── BadRequestError         400, 413, other 4xx: fix the request, do not retry
-    │   │   └── UnprocessableEntityError    422
-    │   ├── AuthenticationError     401: key missing or wrong
-    │   │   └── PermissionDeniedError       403: the key may not do this
-    │   ├── NotFoundError           404: unknown model or endpoint
-    │   ├── RateLimitError          429: retry after `retry_after`
-    │   └── ServerSideError         the provider failed on its side: retry
-    │       ├── OverloadedError         503, 529, "overloaded": retry later
-    │       └── ServerError             other 5xx, 408: retry
-    │           └── ConflictError           409
-    ├── RequestError            the request cannot be sent to this provider as it is; also a
-    │                           ValueError (found before any I/O)
-    ├── ConfigurationError      no provider configured, a key for another provider, an unknown
-    │                           provider name...; also a ValueError (found before any I/O)
-    ├── TransportError          the connection failed (chained from the HTTP library)
-    │   └── StreamTimeout           a time budget ran out; `phase` says which
-    ├── NoProviderLeft          every candidate failed (routers)
-    └── StageError              a stage between the provider and the consumer raised
+```text
+Error                       base: provider, kind, retryable, content_emitted, partial
+├── ProtocolError           bytes we cannot parse, or a body cut before its terminal event
+├── ProviderError           the provider said no: HTTP status or an API error payload
+│   ├── BadRequestError         400, 413, other 4xx: fix the request, do not retry
+│   │   └── UnprocessableEntityError    422
+│   ├── AuthenticationError     401: key missing or wrong
+│   │   └── PermissionDeniedError       403: the key may not do this
+│   ├── NotFoundError           404: unknown model or endpoint
+│   ├── RateLimitError          429: retry after `retry_after`
+│   └── ServerSideError         the provider failed on its side: retry
+│       ├── OverloadedError         503, 529, "overloaded": retry later
+│       └── ServerError             other 5xx, 408: retry
+│           └── ConflictError           409
+├── RequestError            the request cannot be sent to this provider as it is; also a
+│                           ValueError (found before any I/O)
+├── ConfigurationError      no provider configured, a key for another provider, an unknown
+│                           provider name...; also a ValueError (found before any I/O)
+├── TransportError          the connection failed (chained from the HTTP library)
+│   └── StreamTimeout           a time budget ran out; `phase` says which
+├── NoProviderLeft          every candidate failed (routers)
+└── StageError              a stage between the provider and the consumer raised
+```
 
 An error raised by a stream comes after every event received before it was delivered.
 Collectors attach `partial`, the `Completion` of everything received, before re-raising.

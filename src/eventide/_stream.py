@@ -65,11 +65,16 @@ class EventStream(AsyncResource):
     """The events of one response: an async iterator and an async context manager.
 
     Use it in ``async with``: leaving the block closes the HTTP response at once, even
-    when the loop was left early or the block was cancelled::
+    when the loop was left early or the block was cancelled:
 
-        async with provider.stream("Why is the sky blue?") as events:
-            async for event in events:
-                ...
+    ```python
+    from eventide.providers import demo
+
+    provider = demo()
+    async with provider.stream("Why is the sky blue?") as events:
+        async for event in events:
+            print(event)
+    ```
 
     A plain ``async for ... break`` without ``async with`` also releases the connection,
     but only when the stream is garbage-collected (at once in CPython); ``async with`` is

@@ -5,13 +5,15 @@ Where: ``EVENTIDE_LOGS_PATH``, else ``logs.db`` in the user's data directory
 on macOS, ``%LOCALAPPDATA%\\eventide`` on Windows). ``EVENTIDE_LOGS=off`` (or ``0``,
 ``false``, ``no``) turns logging off. The file is made readable by its owner only.
 
-Two tables::
+Two tables:
 
-    conversations (id TEXT PRIMARY KEY, started, provider, model)
-    exchanges     (id INTEGER PRIMARY KEY, conversation_id, started, provider, model,
-                   requested_model, system, prompt, response, reasoning, finish_reason,
-                   input_tokens, output_tokens, usage, to_first_token, duration, error,
-                   request, events, eventide)
+```text
+conversations (id TEXT PRIMARY KEY, started, provider, model)
+exchanges     (id INTEGER PRIMARY KEY, conversation_id, started, provider, model,
+               requested_model, system, prompt, response, reasoning, finish_reason,
+               input_tokens, output_tokens, usage, to_first_token, duration, error,
+               request, events, eventide)
+```
 
 ``request`` is the record format's request (`eventide.record`: the cattrs form, every
 credential removed); ``events`` the record format's event lines (``{"t", "event"}``, one

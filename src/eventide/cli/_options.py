@@ -4,14 +4,16 @@ The config file is the router's TOML file (`eventide.routing.Router.from_toml`: 
 ``providers``, ``aliases`` and ``default``), found at ``--config``, else
 ``$EVENTIDE_CONFIG``, else ``config.toml`` in the user's config directory (platformdirs:
 ``~/.config/eventide/config.toml`` on Linux) when it exists. The command's own defaults go in
-its ``[chat]`` table, which the router ignores::
+its ``[chat]`` table, which the router ignores:
 
-    [chat]
-    model = "fast"            # -m: an alias, provider:model, or a model name
-    system = "Be brief."      # -s
-    timeout = 60              # --timeout, seconds
-    [chat.options]            # -o KEY VALUE, typed by TOML
-    temperature = 0.2
+```toml
+[chat]
+model = "fast"            # -m: an alias, provider:model, or a model name
+system = "Be brief."      # -s
+timeout = 60              # --timeout, seconds
+[chat.options]            # -o KEY VALUE, typed by TOML
+temperature = 0.2
+```
 
 A command-line option wins over the environment (``EVENTIDE_MODEL``, ``EVENTIDE_SYSTEM``,
 ``EVENTIDE_TIMEOUT``, ``EVENTIDE_PROVIDER`` and each provider's own variables), which wins

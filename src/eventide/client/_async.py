@@ -188,11 +188,17 @@ class AsyncClient(AsyncResource):
         ordered: bool = False,
         model: str | None = None,
     ) -> Batch:
-        """Run many requests, at most `max_concurrency` at once; use it in ``async with``::
+        """Run many requests, at most `max_concurrency` at once; use it in ``async with``:
 
+        ```python
+        from eventide import AsyncClient
+
+        requests = [{"id": "a", "prompt": "Why is the sky blue?"}, {"id": "b", "prompt": "Hi!"}]
+        async with AsyncClient("demo") as client:
             async with client.batch(requests, max_concurrency=50) as results:
                 async for result in results:
                     print(result.id, result.provider, result.text or result.error)
+        ```
 
         Items are prompts, `Request` objects, or dicts with ``id`` and ``messages`` or
         ``prompt`` (plus ``model`` and OpenAI-style parameters). Results come as they finish

@@ -48,9 +48,15 @@ class BatchResult:
         completion: The whole response, when it succeeded.
         error: The typed error (its ``partial`` holds what arrived), when it failed.
 
-    Read a result as the batch docs show it::
+    Read a result as the batch docs show it:
 
-        print(result.id, result.provider, result.text or result.error)
+    ```python
+    from eventide import Client
+
+    with Client("demo") as client:
+        for result in client.batch(["Why is the sky blue?", "Name three colours."]):
+            print(result.id, result.provider, result.text or result.error)
+    ```
 
     ``text``, ``usage``: the completion's (None for a failure); ``provider``, ``model``: who
     served it, also for a failure after the provider answered; ``ok``: no error.

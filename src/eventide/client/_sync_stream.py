@@ -286,11 +286,16 @@ class _SyncStream(SyncResource, Generic[T]):
 @final
 class Stream(_SyncStream[T]):
     """``Client.chat.completions.create(stream=True)``: the `ChatCompletionChunk` objects of
-    one response, as openai-python's ``Stream``::
+    one response, as openai-python's ``Stream``:
 
+    ```python
+    from eventide import Client
+
+    with Client("demo") as client:
         with client.chat.completions.create(messages="hi", stream=True) as stream:
             for chunk in stream:
                 print(chunk.choices[0].delta.content or "", end="")
+    ```
 
     Leaving the block (or `close()`) closes the connection at once; a plain ``for ...
     break`` over the call's result does too, when the stream is collected (at once in
@@ -302,11 +307,16 @@ class Stream(_SyncStream[T]):
 
 @final
 class EventIterator(_SyncStream[Event]):
-    """``Client.stream()``: the events of one response, the sync `EventStream`::
+    """``Client.stream()``: the events of one response, the sync `EventStream`:
 
+    ```python
+    from eventide import Client
+
+    with Client("demo") as client:
         with client.stream("Why is the sky blue?") as events:
             for event in events:
-                ...
+                print(event)
+    ```
 
     The same lifetime as `Stream`: `close()`, ``with``, closed on collection.
     """

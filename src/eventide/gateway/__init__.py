@@ -1,11 +1,14 @@
 """The gateway: an OpenAI-compatible ASGI 3 application over any eventide provider or router.
 
 Every request becomes one `EventStream`, so a client that hangs up closes the upstream, an
-error mid-stream stays an error, and the provider that served is on the wire::
+error mid-stream stays an error, and the provider that served is on the wire:
 
-    from eventide.gateway import create_app
+```python
+from eventide.gateway import create_app
+from eventide.providers import demo
 
-    app = create_app(provider, api_keys=["sk-local"])   # run under hypercorn or uvicorn
+app = create_app(demo(), api_keys=["sk-local"])  # run under hypercorn or uvicorn
+```
 
 ``eventide serve`` runs it from the command line (the ``serve`` extra).
 """

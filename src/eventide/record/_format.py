@@ -1,15 +1,19 @@
 """The record format: JSONL, one stream per file.
 
-Line 1, the header::
+Line 1, the header:
 
-    {"eventide_record": 1, "eventide": "0.1.0", "provider": "openai", "model": "gpt-4o-mini",
-     "started": "2026-12-04T23:59:00.000000+00:00", "request": {...}}
+```text
+{"eventide_record": 1, "eventide": "0.1.0", "provider": "openai", "model": "gpt-4o-mini",
+ "started": "2026-12-04T23:59:00.000000+00:00", "request": {...}}
+```
 
 ``request`` is the cattrs form of the `Request` (`eventide._serde`), credentials removed
 (`safe_request`). Then one line per event, its cattrs form and ``t``, seconds since the
-start::
+start:
 
-    {"t": 0.1234, "event": {"kind": "text_delta", "text": "Hi"}}
+```json
+{"t": 0.1234, "event": {"kind": "text_delta", "text": "Hi"}}
+```
 
 Events of one network read share their ``t`` (so a replay gives them as one batch). Last,
 for a failed stream, ``{"t": ..., "error": {...}}`` (`eventide.record._errors`), or for a

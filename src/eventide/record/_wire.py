@@ -1,11 +1,13 @@
 """The wire cassette: raw response bodies with their chunk boundaries, for decoder tests.
 
 `WireRecorder` wraps a `Transport` and writes each exchange as JSONL, a chunk per line,
-flushed as it arrives::
+flushed as it arrives:
 
-    {"eventide_wire": 1, "method": "POST", "url": "...", "status": 200, "headers": {...}}
-    {"chunk": "<base64 of one network read>"}
-    {"end": "complete"}          # or {"end": "closed"}, or {"error": {...}}
+```text
+{"eventide_wire": 1, "method": "POST", "url": "...", "status": 200, "headers": {...}}
+{"chunk": "<base64 of one network read>"}
+{"end": "complete"}          # or {"end": "closed"}, or {"error": {...}}
+```
 
 A request that failed before its response (refused connection, timeout) has ``"status":
 null`` and its error line.

@@ -7,17 +7,19 @@ across requests. A model string may also name its provider directly, as
 with ``/`` (``openrouter:meta-llama/llama-3.1-8b-instruct``) or further ``:``
 (``ollama:llama3.2:3b``) stay unambiguous.
 
-A TOML file describes the whole table::
+A TOML file describes the whole table:
 
-    default = "fast"                     # the alias used when a request names no model
+```toml
+default = "fast"                     # the alias used when a request names no model
 
-    [providers.groq]                     # a provider, by kind (openai, anthropic, ...)
-    kind = "openai"
-    base_url = "https://api.groq.com/openai/v1"
-    api_key_env = "GROQ_API_KEY"         # the key is read from the environment, never the file
+[providers.groq]                     # a provider, by kind (openai, anthropic, ...)
+kind = "openai"
+base_url = "https://api.groq.com/openai/v1"
+api_key_env = "GROQ_API_KEY"         # the key is read from the environment, never the file
 
-    [aliases]
-    fast = ["groq:llama-3.1-8b-instant", "ollama:llama3.2"]
+[aliases]
+fast = ["groq:llama-3.1-8b-instant", "ollama:llama3.2"]
+```
 """
 
 from __future__ import annotations

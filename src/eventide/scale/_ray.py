@@ -86,14 +86,21 @@ def batch_rows(batch: Any) -> list[dict[str, Any]]:
 
 @final
 class RayBatchRunner:
-    """Run each batch's rows through this actor's client; use it with an actor pool::
+    """Run each batch's rows through this actor's client; use it with an actor pool:
 
-        dataset.map_batches(
-            RayBatchRunner,
-            fn_constructor_kwargs={"provider": "openai", "model": "gpt-4o-mini"},
-            compute=ray.data.ActorPoolStrategy(size=4),
-            batch_size=64,
-        )
+    ```python title="Not run: needs the ray extra (tests/scale_ray runs RayBatchRunner, in CI)"
+    import ray.data
+
+    from eventide.scale import RayBatchRunner
+
+    dataset = ray.data.read_json("prompts.jsonl")  # rows with "id" and "prompt"
+    records = dataset.map_batches(
+        RayBatchRunner,
+        fn_constructor_kwargs={"provider": "openai", "model": "gpt-4o-mini"},
+        compute=ray.data.ActorPoolStrategy(size=4),
+        batch_size=64,
+    )
+    ```
 
     Its options are `run_partition`'s (`Options`; ``out_dir`` optional here): a sliding window of
     `max_concurrency` requests per actor, retryable failures retried honouring

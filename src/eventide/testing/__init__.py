@@ -2,11 +2,13 @@
 
 `ScriptedProvider` is a `Provider` that answers each request with the next scripted
 `Reply` (a text answer, a list of events, a recorded transcript of any of the five wire
-APIs, or an HTTP error), through the real decoder path, and records what it was sent::
+APIs, or an HTTP error), through the real decoder path, and records what it was sent:
 
-    from eventide.testing import Reply, ScriptedProvider
+```python
+from eventide.testing import Reply, ScriptedProvider
 
-    provider = ScriptedProvider("Paris.", Reply.http_error(503))
+provider = ScriptedProvider("Paris.", Reply.http_error(503))
+```
 
 Nothing is exported from `eventide` itself: import this module in tests. Importing it has
 no side effects.

@@ -78,15 +78,20 @@ class ScriptedProvider(AsyncResource):
     batch as you would a real one. Nothing goes over a network, and yet each reply travels
     the real path: its bytes go through the response checks and the real decoder of its
     API into an `EventStream`. It records every request it gets (`requests`) and, once the
-    stream is read, the HTTP request as sent (`http_requests`), credentials redacted::
+    stream is read, the HTTP request as sent (`http_requests`), credentials redacted:
 
-        provider = ScriptedProvider("Paris.", Reply.http_error(503))
-        async with AsyncClient(provider) as client:
-            answer = await client.chat.completions.create(
-                model="gpt-4o-mini", messages=[{"role": "user", "content": "Capital of France?"}]
-            )
-        assert answer.choices[0].message.content == "Paris."
-        assert provider.last_request.model == "gpt-4o-mini"
+    ```python
+    from eventide import AsyncClient
+    from eventide.testing import Reply, ScriptedProvider
+
+    provider = ScriptedProvider("Paris.", Reply.http_error(503))
+    async with AsyncClient(provider) as client:
+        answer = await client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "Capital of France?"}]
+        )
+    assert answer.choices[0].message.content == "Paris."
+    assert provider.last_request.model == "gpt-4o-mini"
+    ```
 
     Args:
         *replies: One reply per request, in order: a `Reply`, a string (a text answer,
