@@ -14,6 +14,7 @@ from ._chat import OpenAIChatDialect, parse_chat
 from ._cors import allowed_origin, preflight, with_cors
 from ._errors import error_body
 from ._messages import AnthropicDialect, anthropic_error_body
+from ._provenance import include_attempts
 from ._responses import ResponsesDialect
 from ._responses_request import request_from_responses
 from ._settings import Settings
@@ -120,17 +121,18 @@ class Gateway:
         if route == "/models":
             await send_json(send, 200, {"object": "list", "data": self._models()})
             return
+        attempts = include_attempts(scope)
         body = await self._json_body(scope, receive)
         dialect: OpenAIChatDialect | AnthropicDialect | ResponsesDialect
         if route == "/messages":
             request, stream = request_from_anthropic(body)
-            dialect = AnthropicDialect()
+            dialect = AnthropicDialect(attempts=attempts)
         elif route == "/responses":
             request, stream = request_from_responses(body)
-            dialect = ResponsesDialect()
+            dialect = ResponsesDialect(attempts=attempts)
         else:
             request, stream, usage = parse_chat(body, usage=self._settings.include_usage)
-            dialect = OpenAIChatDialect(usage=usage)
+            dialect = OpenAIChatDialect(usage=usage, attempts=attempts)
         await serve_events(
             self._provider,
             request,
