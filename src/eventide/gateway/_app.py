@@ -14,6 +14,7 @@ from ._chat import OpenAIChatDialect, parse_chat
 from ._cors import allowed_origin, preflight, with_cors
 from ._errors import error_body
 from ._messages import AnthropicDialect, anthropic_error_body
+from ._page import send_page
 from ._provenance import include_attempts
 from ._responses import ResponsesDialect
 from ._responses_request import request_from_responses
@@ -32,11 +33,12 @@ KEYS_ENV = "EVENTIDE_GATEWAY_KEYS"
 """The environment variable with the gateway's API keys, comma-separated."""
 
 _ROUTES = {
-    "/chat/completions": "POST",
-    "/messages": "POST",
-    "/responses": "POST",
-    "/models": "GET",
-    "/health": "GET",
+    "/": ("GET", "HEAD"),
+    "/chat/completions": ("POST",),
+    "/messages": ("POST",),
+    "/responses": ("POST",),
+    "/models": ("GET",),
+    "/health": ("GET",),
 }
 
 
@@ -98,22 +100,31 @@ class Gateway:
         except ClientGone:
             return
         except HTTPProblem as problem:
+            route = _route(scope["path"])
             headers = [(b"x-request-id", request_id.encode())]
             if problem.status == 401:
                 headers.append((b"www-authenticate", b"Bearer"))
-            anthropic = _route(scope["path"]) == "/messages"
+            elif problem.status == 405:
+                allow = ", ".join(_ROUTES[route])
+                headers.append((b"allow", allow.encode()))
+            anthropic = route == "/messages"
             body = anthropic_error_body(problem) if anthropic else error_body(problem)
             await send_json(send, problem.status, body, headers=headers)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         route = _route(scope["path"])
-        method = _ROUTES.get(route)
-        if method is None:
+        methods = _ROUTES.get(route)
+        if methods is None:
             raise HTTPProblem(404, f"no such endpoint: {scope['path']}", kind="not_found_error")
-        if scope["method"] != method:
+        if scope["method"] not in methods:
             raise HTTPProblem(
-                405, f"{route} takes {method}, not {scope['method']}", kind="invalid_request_error"
+                405,
+                f"{route} takes {' or '.join(methods)}, not {scope['method']}",
+                kind="invalid_request_error",
             )
+        if route == "/":  # the chat page holds no secret: served without a key
+            await send_page(send, head=scope["method"] == "HEAD")
+            return
         if route == "/health":
             await send_json(send, 200, {"status": "ok"})
             return
