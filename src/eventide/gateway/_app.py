@@ -228,6 +228,11 @@ def create_app(
 ) -> Gateway:
     """An ASGI 3 application serving OpenAI's Chat Completions API from `provider`.
 
+    It serves OpenAI's Responses and Anthropic's Messages APIs too, ``GET /v1/models``,
+    ``GET /health``, and the chat page at ``/`` (served without a key: it holds none). A
+    client gets the failed attempts of a router with the request header
+    ``x-eventide-include: attempts``.
+
     Args:
         provider: Any eventide provider, stage or router; the caller keeps it open while
             the app serves, and closes it after.
