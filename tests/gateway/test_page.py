@@ -15,8 +15,10 @@ from importlib import resources
 import httpx
 
 from eventide.testing import Reply, ScriptedProvider
+from tests.http_server import serve_in_thread
 
 from .serving import gateway
+from .test_uvicorn import uvicorn_gateway
 
 
 class _Inline(HTMLParser):
@@ -110,3 +112,14 @@ def test_the_page_ships_in_the_package_and_is_read_on_first_request() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.stdout.strip() == "0", done.stderr
+
+
+def test_uvicorn_serves_the_page_and_its_head() -> None:
+    with serve_in_thread() as upstream, uvicorn_gateway(upstream.url) as url:
+        whole = httpx.get(f"{url}/")
+        head = httpx.head(f"{url}/")
+    assert whole.headers["content-type"] == "text/html; charset=utf-8"
+    assert whole.text.startswith("<!doctype html>")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == str(len(whole.content))
