@@ -23,6 +23,7 @@ from .._events import (
     ToolCallDelta,
     Usage,
 )
+from ._provenance import attempt_list
 
 if TYPE_CHECKING:
     from .._completion import Completion
@@ -79,11 +80,17 @@ def _input(arguments: str) -> Any:
 @final
 class AnthropicStreamEncoder:
     """Encode events one at a time as an Anthropic Messages stream, ``provider`` on the
-    ``message_start`` message. Does no I/O."""
+    ``message_start`` message. Does no I/O.
 
-    __slots__ = ("_block", "_count", "_tools", "_usage")
+    Args:
+        attempts: Put the failed attempts (``attempts``) on the ``message_start`` message,
+            beside ``provider``.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_attempts", "_block", "_count", "_tools", "_usage")
+
+    def __init__(self, *, attempts: bool = False) -> None:
+        self._attempts = attempts
         self._block: str | None = None  # the kind of the open block
         self._count = 0  # blocks started
         self._tools: dict[int, int] = {}  # eventide tool index -> open block index
@@ -104,6 +111,8 @@ class AnthropicStreamEncoder:
                     "usage": _usage(None),
                     "provider": event.provider,
                 }
+                if self._attempts:
+                    message["attempts"] = attempt_list(event)
                 return _frame({"type": "message_start", "message": message})
             case TextDelta() | RefusalDelta():
                 head = self._open("text", {"type": "text", "text": ""})

@@ -14,6 +14,8 @@ from ._chat import OpenAIChatDialect, parse_chat
 from ._cors import allowed_origin, preflight, with_cors
 from ._errors import error_body
 from ._messages import AnthropicDialect, anthropic_error_body
+from ._page import send_page
+from ._provenance import include_attempts
 from ._responses import ResponsesDialect
 from ._responses_request import request_from_responses
 from ._settings import Settings
@@ -31,11 +33,12 @@ KEYS_ENV = "EVENTIDE_GATEWAY_KEYS"
 """The environment variable with the gateway's API keys, comma-separated."""
 
 _ROUTES = {
-    "/chat/completions": "POST",
-    "/messages": "POST",
-    "/responses": "POST",
-    "/models": "GET",
-    "/health": "GET",
+    "/": ("GET", "HEAD"),
+    "/chat/completions": ("POST",),
+    "/messages": ("POST",),
+    "/responses": ("POST",),
+    "/models": ("GET",),
+    "/health": ("GET",),
 }
 
 
@@ -97,22 +100,31 @@ class Gateway:
         except ClientGone:
             return
         except HTTPProblem as problem:
+            route = _route(scope["path"])
             headers = [(b"x-request-id", request_id.encode())]
             if problem.status == 401:
                 headers.append((b"www-authenticate", b"Bearer"))
-            anthropic = _route(scope["path"]) == "/messages"
+            elif problem.status == 405:
+                allow = ", ".join(_ROUTES[route])
+                headers.append((b"allow", allow.encode()))
+            anthropic = route == "/messages"
             body = anthropic_error_body(problem) if anthropic else error_body(problem)
             await send_json(send, problem.status, body, headers=headers)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         route = _route(scope["path"])
-        method = _ROUTES.get(route)
-        if method is None:
+        methods = _ROUTES.get(route)
+        if methods is None:
             raise HTTPProblem(404, f"no such endpoint: {scope['path']}", kind="not_found_error")
-        if scope["method"] != method:
+        if scope["method"] not in methods:
             raise HTTPProblem(
-                405, f"{route} takes {method}, not {scope['method']}", kind="invalid_request_error"
+                405,
+                f"{route} takes {' or '.join(methods)}, not {scope['method']}",
+                kind="invalid_request_error",
             )
+        if route == "/":  # the chat page holds no secret: served without a key
+            await send_page(send, head=scope["method"] == "HEAD")
+            return
         if route == "/health":
             await send_json(send, 200, {"status": "ok"})
             return
@@ -120,17 +132,18 @@ class Gateway:
         if route == "/models":
             await send_json(send, 200, {"object": "list", "data": self._models()})
             return
+        attempts = include_attempts(scope)
         body = await self._json_body(scope, receive)
         dialect: OpenAIChatDialect | AnthropicDialect | ResponsesDialect
         if route == "/messages":
             request, stream = request_from_anthropic(body)
-            dialect = AnthropicDialect()
+            dialect = AnthropicDialect(attempts=attempts)
         elif route == "/responses":
             request, stream = request_from_responses(body)
-            dialect = ResponsesDialect()
+            dialect = ResponsesDialect(attempts=attempts)
         else:
             request, stream, usage = parse_chat(body, usage=self._settings.include_usage)
-            dialect = OpenAIChatDialect(usage=usage)
+            dialect = OpenAIChatDialect(usage=usage, attempts=attempts)
         await serve_events(
             self._provider,
             request,
@@ -214,6 +227,11 @@ def create_app(
     cors_origins: Iterable[str] = (),
 ) -> Gateway:
     """An ASGI 3 application serving OpenAI's Chat Completions API from `provider`.
+
+    It serves OpenAI's Responses and Anthropic's Messages APIs too, ``GET /v1/models``,
+    ``GET /health``, and the chat page at ``/`` (served without a key: it holds none). A
+    client gets the failed attempts of a router with the request header
+    ``x-eventide-include: attempts``.
 
     Args:
         provider: Any eventide provider, stage or router; the caller keeps it open while

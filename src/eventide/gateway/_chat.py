@@ -5,7 +5,9 @@ The request is parsed by the client's own OpenAI parameter handling (`request_fr
 so the gateway accepts and refuses exactly what eventide's OpenAI-style client does. A stream
 is written with the OpenAI chat encoder (`ChatStreamEncoder`), a whole answer with the OpenAI
 shapes (`ChatCompletion`): one encoding of each, shared with the library. A failure after
-the head is OpenAI's in-band ``data: {"error": ...}`` frame, with no ``[DONE]``.
+the head is OpenAI's in-band ``data: {"error": ...}`` frame, with no ``[DONE]``. When asked
+(`include_attempts`), the first chunk carries a top-level ``attempts`` list beside
+``provider``.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import json
 import time
 from typing import TYPE_CHECKING, Any, final
 
-from .._events import Usage
+from .._events import Metadata, Usage
 from ..client._params import include_usage, request_from_openai
 from ..client._shapes import ChatCompletion
 from ..wire import ChatStreamEncoder, ChatStyle
 from ._asgi import HTTPProblem
 from ._errors import error_body
+from ._provenance import attempt_list
 
 if TYPE_CHECKING:
     from .._completion import Completion
@@ -56,15 +59,17 @@ class OpenAIChatDialect:
 
     Args:
         usage: Send the usage chunk.
+        attempts: Put the failed attempts (``attempts``) on the first chunk.
     """
 
-    __slots__ = ("_encoder", "_usage")
+    __slots__ = ("_encoder", "_usage", "attempts")
 
     api = "chat"
     ping = b": ping\n\n"
 
-    def __init__(self, *, usage: bool) -> None:
+    def __init__(self, *, usage: bool, attempts: bool = False) -> None:
         self._usage = usage
+        self.attempts = attempts
         created = int(time.time())
         self._encoder = ChatStreamEncoder(style=ChatStyle(provider=True, created=created))
 
@@ -72,7 +77,13 @@ class OpenAIChatDialect:
         """The chunk bytes for one event (`ChatStreamEncoder`)."""
         if type(event) is Usage and not self._usage:
             return b""
-        return self._encoder.encode(event)
+        data = self._encoder.encode(event)
+        if self.attempts and type(event) is Metadata:
+            # The first chunk is one compact ``data: {...}`` frame (the style above): the
+            # field goes in before its closing brace.
+            field = json.dumps(attempt_list(event), separators=(",", ":")).encode()
+            return data[:-3] + b',"attempts":' + field + data[-3:]
+        return data
 
     def error_frame(self, problem: HTTPProblem) -> bytes:
         """``data: {"error": {...}}``: the openai SDK raises it as ``APIError``."""

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
 __all__ = ["allowed_origin", "preflight", "with_cors"]
 
-_ALLOW_HEADERS = b"authorization, content-type, x-api-key, anthropic-version, openai-beta"
+_ALLOW_HEADERS = (
+    b"authorization, content-type, x-api-key, anthropic-version, openai-beta, x-eventide-include"
+)
 
 
 def allowed_origin(scope: Scope, origins: frozenset[str]) -> bytes | None:

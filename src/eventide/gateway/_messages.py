@@ -44,15 +44,20 @@ def anthropic_error_body(problem: HTTPProblem) -> dict[str, Any]:
 
 @final
 class AnthropicDialect:
-    """Anthropic's Messages API on the wire."""
+    """Anthropic's Messages API on the wire.
 
-    __slots__ = ("_encoder",)
+    Args:
+        attempts: Put the failed attempts (``attempts``) on the ``message_start`` message.
+    """
+
+    __slots__ = ("_encoder", "attempts")
 
     api = "messages"
     ping = _PING
 
-    def __init__(self) -> None:
-        self._encoder = AnthropicStreamEncoder()
+    def __init__(self, *, attempts: bool = False) -> None:
+        self.attempts = attempts
+        self._encoder = AnthropicStreamEncoder(attempts=attempts)
 
     def encode(self, event: Event) -> bytes:
         """The named events for one event; a ping follows ``message_start``, as Anthropic's."""

@@ -21,15 +21,20 @@ __all__ = ["ResponsesDialect"]
 
 @final
 class ResponsesDialect:
-    """The Responses API on the wire."""
+    """The Responses API on the wire.
 
-    __slots__ = ("_encoder",)
+    Args:
+        attempts: Put the failed attempts (``attempts``) on the ``response`` object.
+    """
+
+    __slots__ = ("_encoder", "attempts")
 
     api = "responses"
     ping = b": ping\n\n"
 
-    def __init__(self) -> None:
-        self._encoder = ResponsesStreamEncoder()
+    def __init__(self, *, attempts: bool = False) -> None:
+        self.attempts = attempts
+        self._encoder = ResponsesStreamEncoder(attempts=attempts)
 
     def encode(self, event: Event) -> bytes:
         """The typed events for one event."""

@@ -27,6 +27,7 @@ from .._events import (
     ToolCallDelta,
     Usage,
 )
+from ._provenance import attempt_list
 
 if TYPE_CHECKING:
     from .._completion import Completion
@@ -110,11 +111,17 @@ def _finished(response: dict[str, Any], reason: str | None, usage: Usage | None)
 
 @final
 class ResponsesStreamEncoder:
-    """Encode events one at a time as a Responses API stream. Does no I/O."""
+    """Encode events one at a time as a Responses API stream. Does no I/O.
 
-    __slots__ = ("_calls", "_open", "_output", "_response", "_seq", "_text", "_usage")
+    Args:
+        attempts: Put the failed attempts (``attempts``) on the ``response`` object, beside
+            ``provider``.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_attempts", "_calls", "_open", "_output", "_response", "_seq", "_text", "_usage")
+
+    def __init__(self, *, attempts: bool = False) -> None:
+        self._attempts = attempts
         self._seq = 0
         self._response: dict[str, Any] = _response(None, int(time.time()), "in_progress", [])
         self._output: list[dict[str, Any]] = []  # finished items
@@ -128,6 +135,8 @@ class ResponsesStreamEncoder:
         match event:
             case Metadata():
                 self._response = _response(event, self._response["created_at"], "in_progress", [])
+                if self._attempts:
+                    self._response["attempts"] = attempt_list(event)
                 return self._frame("response.created", response=self._snapshot()) + self._frame(
                     "response.in_progress", response=self._snapshot()
                 )

@@ -21,6 +21,7 @@ from ..routing._failures import as_error
 from ._asgi import HTTPProblem, send_json
 from ._errors import problem_for
 from ._log import RequestLog
+from ._provenance import attempt_list, provenance
 from ._watch import Watch, run_watched
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ class Dialect(Protocol):
     """The API's name in the log line."""
     ping: bytes
     """The keep-alive frame."""
+    attempts: bool
+    """Whether the first frame and a whole answer carry the failed attempts."""
 
     def encode(self, event: Event) -> bytes:
         """The stream bytes for one event (b"" when it adds nothing yet)."""
@@ -59,18 +62,6 @@ class Dialect(Protocol):
 
     def whole(self, completion: Completion) -> dict[str, Any]:
         """The JSON body of a whole answer."""
-
-
-def provenance(metadata: Metadata | None, request_id: str) -> list[tuple[bytes, bytes]]:
-    """The ``x-request-id`` and ``x-eventide-*`` headers."""
-    headers = [(b"x-request-id", request_id.encode())]
-    if metadata is not None:
-        headers += [
-            (b"x-eventide-provider", metadata.provider.encode()),
-            (b"x-eventide-model", metadata.model.encode()),
-            (b"x-eventide-attempts", str(len(metadata.attempts)).encode()),
-        ]
-    return headers
 
 
 async def _send_problem(
@@ -175,8 +166,11 @@ async def _whole(
         line.first = line.start + completion.timing.to_first_content
     line.outcome = "complete"
     line.write()
+    body = dialect.whole(completion)
+    if dialect.attempts:
+        body["attempts"] = attempt_list(completion.metadata)
     headers = provenance(completion.metadata, request_id)
-    await send_json(send, 200, dialect.whole(completion), headers=headers)
+    await send_json(send, 200, body, headers=headers)
 
 
 async def serve_events(
