@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import sqlite3
@@ -12,7 +13,6 @@ from typing import TYPE_CHECKING, Any, TextIO, final
 import attrs
 
 from .._errors import ConfigurationError, Error
-from .._resource import AsyncResource
 from ..collectors import CompletionCollector
 from ..record._format import event_lines
 from ..stages import StageBase, Staged
@@ -21,15 +21,15 @@ from ._logstore import LogStore, logging_on, logs_path
 
 if TYPE_CHECKING:
     import argparse
+    from pathlib import Path
 
+    from .._completion import Completion
     from .._events import Event
     from .._request import Request
-    from .._stream import EventStream
-    from .._timeouts import Timeouts
     from ..providers import Provider
     from ._logstore import Conversation
 
-__all__ = ["Logged", "conversation_log", "run_logs"]
+__all__ = ["conversation_log", "run_logs"]
 
 
 @final
@@ -47,14 +47,52 @@ class _Warning:
 
 
 @final
+class _Log:
+    """Where one command's exchanges go: conversation `conversation_id` in the log at
+    `path`, opened for each write, so nothing is held open between exchanges. A write that
+    fails is said once on `err`, and the answer goes on."""
+
+    __slots__ = ("_warn", "conversation_id", "path", "provider")
+
+    def __init__(self, path: Path, conversation_id: str, provider: str, err: TextIO) -> None:
+        self.path = path
+        self.conversation_id = conversation_id
+        self.provider = provider
+        self._warn = _Warning(err)
+
+    def write(
+        self,
+        request: Request,
+        started: str,
+        completion: Completion,
+        lines: list[bytes],
+        error: Error | None,
+    ) -> None:
+        """Log one exchange (a failure to write is warned about, once)."""
+        try:
+            with contextlib.closing(LogStore(self.path)) as store:
+                store.add(
+                    self.conversation_id,
+                    request,
+                    provider=self.provider,
+                    started=started,
+                    completion=completion,
+                    events=lines,
+                    error=error,
+                )
+        except (sqlite3.Error, OSError) as exc:
+            self._warn(f"cannot write the log at {self.path} ({exc})")
+
+
+@final
 class _LogStage(StageBase):
     """One exchange's pass: its events gathered as they stream, the whole written at its
     end, failure or abandonment."""
 
-    __slots__ = ("_collector", "_lines", "_logged", "_request", "_start", "_started")
+    __slots__ = ("_collector", "_lines", "_log", "_request", "_start", "_started")
 
-    def __init__(self, logged: Logged) -> None:
-        self._logged = logged
+    def __init__(self, log: _Log) -> None:
+        self._log = log
         self._request: Request | None = None
         self._lines: list[bytes] = []
         self._start = time.perf_counter()
@@ -89,69 +127,7 @@ class _LogStage(StageBase):
     def _write(self, error: Error | None) -> None:
         request, self._request = self._request, None
         if request is not None:
-            self._logged.write(request, self._started, self._collector.result(), self._lines, error)
-
-
-@final
-class Logged(AsyncResource):
-    """`provider`, every exchange logged to `store` in conversation `conversation_id`;
-    closed with the store: the command owns both.
-
-    A write that fails is said once on `err`, and the answer goes on.
-    """
-
-    def __init__(
-        self, provider: Provider, store: LogStore, conversation_id: str, err: TextIO
-    ) -> None:
-        self._inner = provider
-        self._store = store
-        self.conversation_id = conversation_id
-        self._warn = _Warning(err)
-        self._staged = Staged(provider, lambda: _LogStage(self))
-
-    @property
-    def name(self) -> str:
-        """The logged provider's name."""
-        return self._inner.name
-
-    def stream(
-        self,
-        request: Request | str,
-        *,
-        model: str | None = None,
-        timeouts: Timeouts | None = None,
-    ) -> EventStream:
-        """The provider's stream, logged."""
-        return self._staged.stream(request, model=model, timeouts=timeouts)
-
-    def write(
-        self,
-        request: Request,
-        started: str,
-        completion: Any,
-        lines: list[bytes],
-        error: Error | None,
-    ) -> None:
-        """Log one exchange (a failure to write is warned about, once)."""
-        try:
-            self._store.add(
-                self.conversation_id,
-                request,
-                provider=self.name,
-                started=started,
-                completion=completion,
-                events=lines,
-                error=error,
-            )
-        except (sqlite3.Error, OSError) as exc:
-            self._warn(f"cannot write the log at {self._store.path} ({exc})")
-
-    async def aclose(self) -> None:
-        """Close the logged provider and the log."""
-        try:
-            await self._inner.aclose()
-        finally:
-            self._store.close()
+            self._log.write(request, self._started, self._collector.result(), self._lines, error)
 
 
 def _continued(history: Conversation, request: Request) -> Request:
@@ -202,7 +178,7 @@ def conversation_log(
             raise ConfigurationError(f"cannot read the log {path}: {exc}") from None
         _Warning(err)(f"cannot open the log at {path} ({exc})")
         return provider, request
-    try:
+    with contextlib.closing(store):
         conversation_id = store.new_conversation_id()
         if continuing:
             history = _load(store, wanted)
@@ -210,13 +186,10 @@ def conversation_log(
             request = _continued(history, request)
             if request.model is None and history.provider == provider.name:
                 request = attrs.evolve(request, model=history.model)
-    except BaseException:
-        store.close()
-        raise
     if not logging:
-        store.close()
         return provider, request
-    return Logged(provider, store, conversation_id, err), request
+    log = _Log(path, conversation_id, provider.name, err)
+    return Staged(provider, lambda: _LogStage(log), owned=True), request
 
 
 def _shown(row: dict[str, Any], out: TextIO) -> None:

@@ -4,66 +4,27 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, TextIO, final
+from typing import TYPE_CHECKING, TextIO
 
 import trio
 
-from .._resource import AsyncResource
 from ..record import RecordFormatError, ReplayProvider, read_record, record
 from ._chat import run_chat
 
 if TYPE_CHECKING:
     import argparse
 
-    from .._request import Request
-    from .._stream import EventStream
-    from .._timeouts import Timeouts
     from ..providers import Provider
 
-__all__ = ["Recording", "recording", "run_replay"]
-
-
-@final
-class Recording(AsyncResource):
-    """`provider`, every stream recorded to `path` (a file, or a directory ending in a
-    separator), closed with it: the command owns both."""
-
-    __slots__ = ("_inner", "_staged")
-
-    def __init__(self, provider: Provider, path: str) -> None:
-        self._inner = provider
-        self._staged = record(provider, path)
-
-    @property
-    def name(self) -> str:
-        """The recorded provider's name."""
-        return self._inner.name
-
-    @property
-    def model(self) -> Any:
-        """The recorded provider's default model, if it has one."""
-        return getattr(self._inner, "model", None)
-
-    def stream(
-        self,
-        request: Request | str,
-        *,
-        model: str | None = None,
-        timeouts: Timeouts | None = None,
-    ) -> EventStream:
-        """The provider's stream, recorded."""
-        return self._staged.stream(request, model=model, timeouts=timeouts)
-
-    async def aclose(self) -> None:
-        """Close the recorded provider."""
-        await self._inner.aclose()
+__all__ = ["recording", "run_replay"]
 
 
 def recording(provider: Provider, path: str | None, *, directory: bool = False) -> Provider:
-    """`provider`, recorded to `path` when one is given."""
+    """`provider`, recorded to `path` (a file, or with `directory` a directory) when one is
+    given, and closed with it: the command owns both."""
     if not path:
         return provider
-    return Recording(provider, os.path.join(path, "") if directory else path)
+    return record(provider, os.path.join(path, "") if directory else path, owned=True)
 
 
 def run_replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

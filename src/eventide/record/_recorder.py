@@ -149,7 +149,13 @@ class RecordStage:
             file.close()
 
 
-def record(provider: Provider, path: str | os.PathLike[str], *, name: str | None = None) -> Staged:
+def record(
+    provider: Provider,
+    path: str | os.PathLike[str],
+    *,
+    name: str | None = None,
+    owned: bool = False,
+) -> Staged:
     """`provider`, with every stream it serves written to a record as it streams.
 
     Args:
@@ -159,6 +165,8 @@ def record(provider: Provider, path: str | os.PathLike[str], *, name: str | None
             counter (``<key>-1.jsonl``, ``<key>-2.jsonl``, ...). Files are never overwritten
             in a directory; a file path is.
         name: The recorded provider's name (default: `provider`'s).
+        owned: Close `provider` when the recording provider is closed (default: it stays
+            the caller's).
 
     Returns:
         A provider (`Staged`): use it where you would use `provider`.
@@ -168,4 +176,4 @@ def record(provider: Provider, path: str | os.PathLike[str], *, name: str | None
     """
     target = _Target(path)
     served = name or provider.name
-    return Staged(provider, lambda: RecordStage(target, served), name=name)
+    return Staged(provider, lambda: RecordStage(target, served), name=name, owned=owned)

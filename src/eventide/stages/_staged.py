@@ -62,29 +62,45 @@ class Staged(AsyncResource):
         stage: Makes the `Stage` of one stream; called once per `stream()`.
         name: The name in errors and `repr` (`Metadata` still names the real provider).
             Default: the wrapped provider's.
-
-    Closing a `Staged` closes nothing: the wrapped provider stays the caller's.
+        owned: Close the wrapped provider in `aclose()` (once). Default: closing a
+            `Staged` closes nothing, and the wrapped provider stays the caller's.
     """
 
     def __init__(
-        self, provider: Provider, stage: Callable[[], Stage], *, name: str | None = None
+        self,
+        provider: Provider,
+        stage: Callable[[], Stage],
+        *,
+        name: str | None = None,
+        owned: bool = False,
     ) -> None:
         if not callable(stage):
             raise TypeError(f"stage must be a function that makes a Stage, not {stage!r}")
         self.provider = provider
         self._stage = stage
         self._name = name
+        self._owned = owned
 
     @property
     def name(self) -> str:
         """The wrapped provider's name, unless given."""
         return self._name or self.provider.name
 
+    @property
+    def model(self) -> str | None:
+        """The wrapped provider's default model, if it has one."""
+        model = getattr(self.provider, "model", None)
+        return model if isinstance(model, str) else None
+
     def __repr__(self) -> str:
         return f"Staged({self.provider!r}, {self._stage!r})"
 
     async def aclose(self) -> None:
-        """Nothing to release: the wrapped provider is the caller's."""
+        """Close the wrapped provider when it is owned, the first time only; otherwise
+        nothing: it is the caller's."""
+        owned, self._owned = self._owned, False
+        if owned:
+            await self.provider.aclose()
 
     def stream(
         self,

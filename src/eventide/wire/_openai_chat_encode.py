@@ -11,6 +11,7 @@ OpenAI-compatible servers do (CRLF, keep-alive comments, usage on the finish chu
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING, Any, final
 
 import attrs
@@ -53,7 +54,11 @@ class ChatStyle:
         null_usage: ``"usage": null`` on every chunk that carries no usage.
         reasoning_field: ``"reasoning_content"`` (DeepSeek, vLLM) or ``"reasoning"``.
         repeat_name: Repeat the function name in every tool-call fragment.
-        created: The ``created`` timestamp of every chunk.
+        created: The ``created`` timestamp of the chunks when `Metadata.extra` has none
+            (an upstream that is not OpenAI-shaped): None for the time the encoder was
+            made, in whole seconds, as OpenAI's own servers give the time the request
+            began (what a server should use); a number for reproducible bytes (0, the
+            default, is what test servers send: the decoder keeps no timestamp).
         provider: A top-level ``provider`` (`Metadata.provider`) on every chunk, as g4f and
             OpenRouter send it (openai-python reads it as ``chunk.provider``).
     """
@@ -69,9 +74,12 @@ class ChatStyle:
     null_usage: bool = False
     reasoning_field: str = "reasoning_content"
     repeat_name: bool = False
-    created: int = 0
+    created: int | None = 0
     provider: bool = False
 
+
+_SERVED = ("service_tier", "system_fingerprint")
+"""The text fields of `Metadata.extra` the chunks carry, in OpenAI's order."""
 
 _AZURE_PLACEHOLDER = {
     "choices": [],
@@ -87,8 +95,9 @@ _AZURE_PLACEHOLDER = {
 class ChatStreamEncoder:
     """Encode events one at a time as a Chat Completions streaming body. Does no I/O.
 
-    `Metadata` gives the chunks their ``id``, ``model`` and ``system_fingerprint`` (from
-    `Metadata.extra`); `Usage` is held until `Finish`, which also writes ``[DONE]``. A
+    `Metadata` gives the chunks their ``id`` and ``model``, and the server's ``created``,
+    ``service_tier`` and ``system_fingerprint`` where `Metadata.extra` keeps them (the
+    OpenAI Chat decoder does); `Usage` is held until `Finish`, which also writes ``[DONE]``. A
     `ToolCall` adds nothing after its `ToolCallDelta` pieces; without them it is sent whole.
 
     Args:
@@ -99,10 +108,11 @@ class ChatStreamEncoder:
 
     def __init__(self, *, style: ChatStyle = ChatStyle()) -> None:  # frozen
         self._style = style
+        created = int(time.time()) if style.created is None else style.created
         self._chunk: dict[str, Any] = {
             "id": "",
             "object": "chat.completion.chunk",
-            "created": style.created,
+            "created": created,
             "model": "",
         }
         self._calls: dict[int, str] = {}  # the name of each tool call begun
@@ -112,11 +122,16 @@ class ChatStreamEncoder:
     def encode(self, event: Event) -> bytes:
         """The body bytes for one event (b"" when it adds nothing yet)."""
         if type(event) is Metadata:
-            self._chunk["id"] = event.response_id or ""
-            self._chunk["model"] = event.model
-            fingerprint = event.extra.get("system_fingerprint")
-            if fingerprint is not None:
-                self._chunk["system_fingerprint"] = fingerprint
+            chunk, extra = self._chunk, event.extra
+            chunk["id"] = event.response_id or ""
+            chunk["model"] = event.model
+            created = extra.get("created")
+            if type(created) is int and created > 0:
+                chunk["created"] = created
+            for key in _SERVED:
+                value = extra.get(key)
+                if isinstance(value, str) and value:
+                    chunk[key] = value
             if self._style.provider:
                 self._chunk["provider"] = event.provider
             return self._start()
