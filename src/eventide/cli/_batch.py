@@ -2,12 +2,12 @@
 
 An input line is a JSON object with ``messages`` (OpenAI-style) or ``prompt``, and optionally
 ``id`` (a string or an integer; default: the 1-based line number), ``model`` and OpenAI-style
-parameters; its record is described in `eventide.cli._output`. A failed request's record has
-``text`` and ``reasoning`` null and what did arrive in ``error.partial_text``; so has a request
-that cannot be built (no messages, a bad parameter, a lone surrogate in its text): its error is
-a ``bad_request``, and the batch goes on. Lines that name no request (not a JSON object, a bad
-id) and duplicate ids get no record: they are reported on stderr with their line number, and
-skipped or (``--on-error stop``) end the run.
+parameters; its record is described in `eventide.client._batch_output`. A failed request's
+record has ``text`` and ``reasoning`` null and what did arrive in ``error.partial_text``; so has
+a request that cannot be built (no messages, a bad parameter, a lone surrogate in its text): its
+error is a ``bad_request``, and the batch goes on. Lines that name no request (not a JSON
+object, a bad id) and duplicate ids get no record: they are reported on stderr with their line
+number, and skipped or (``--on-error stop``) end the run.
 
 Reading: a first, cheap pass counts IN's lines (the progress total); the second reads them
 lazily, in a sync generator that `AsyncClient.batch` pulls from only when a slot is free,
@@ -40,7 +40,7 @@ import trio
 from .._errors import Error
 from .._validate import type_name
 from ..client import AsyncClient
-from ._output import Item, Resumed, open_output, record_of, write_line
+from ..client._batch_output import Item, Resumed, open_output, record_of, write_line
 from ._progress import Counts, Progress, progress_for, summary
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ own crash-safe JSONL file, resumably.
 A row is an ``eventide batch`` input line as a dict (``id``, ``messages`` or ``prompt``,
 optionally ``model`` and OpenAI-style parameters); its output row is the ``eventide batch``
 record, unchanged, plus ``attempts`` (tries the request took) and ``worker`` (host:pid). The
-file is written as ``eventide batch`` writes OUT (`eventide.cli._output`): opened with
+file is written as ``eventide batch`` writes OUT (`eventide.client._batch_output`): opened with
 ``O_APPEND``, one ``os.write`` per row, a torn last line cut off, the ids it holds skipped.
 """
 
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 import trio
 
 from .._errors import BadRequestError
-from ..cli._output import Item, open_output, record_of, write_line
 from ..client import AsyncClient, BatchResult
+from ..client._batch_output import Item, open_output, record_of, write_line
 from ..client._config import DEFAULT_MAX_RETRIES
 from ._clients import client_for
 from ._config import RunConfig, prompt_set_hash
