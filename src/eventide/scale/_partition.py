@@ -15,15 +15,18 @@ import socket
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
+import attrs
 import trio
 
 from .._errors import BadRequestError
 from ..client import AsyncClient, BatchResult
 from ..client._batch_output import Item, open_output, record_of, write_line
 from ..client._config import DEFAULT_MAX_RETRIES
+from ..routing import Retrying
 from ._clients import client_for
 from ._config import RunConfig, prompt_set_hash
 from ._files import check_header, partition_paths
+from ._limits import SharedLimits, cluster_workers
 
 if TYPE_CHECKING:
     from ._config import ProviderFactory
@@ -110,7 +113,10 @@ async def run_requests(
     its record is put."""
     worker = worker_name()
     models = {row["id"]: row.get("model") or config.model for row in requests}
-    default = getattr(client.provider, "model", None)
+    provider = client.provider  # with limits, the provider is inside a Retrying
+    default = getattr(
+        provider.provider if isinstance(provider, Retrying) else provider, "model", None
+    )
     default = default if isinstance(default, str) else None
     batch = client.batch(requests, max_concurrency=max_concurrency, model=config.model)
     async with batch as results:
@@ -191,6 +197,8 @@ class Options(TypedDict, total=False):
         timeout: Seconds per request (default: the client's).
         parameters: OpenAI-style parameters for rows that do not set them.
         max_concurrency: Requests in flight at once in this worker (default 16).
+        limits: The run's limits per provider, over all workers (`SharedLimits`; default:
+            none but `max_concurrency`).
         errors: ``"record"`` (default): a failure is an error row; ``"raise"``: the first
             failure is raised after its row is written (the engine then fails the task).
     """
@@ -202,6 +210,7 @@ class Options(TypedDict, total=False):
     max_retries: int | None
     timeout: float | None
     parameters: Mapping[str, Any] | None
+    limits: SharedLimits | None
     max_concurrency: int
     errors: Errors
 
@@ -243,6 +252,11 @@ def run_partition(
         TypeError, ValueError: An unknown option, or a bad value.
     """
     config, max_concurrency, errors = prepare(options)
+    limits = config.limits
+    if limits is not None and limits.backend == "split" and limits.workers is None:
+        workers = cluster_workers()
+        if workers is not None:  # the cluster's size when this partition runs
+            config = attrs.evolve(config, limits=attrs.evolve(limits, workers=workers))
     client = client_for(config)
     written = client._call(
         lambda: write_partition(
