@@ -15,6 +15,7 @@ inherits this one's).
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigurationError
@@ -59,5 +60,16 @@ def engine_records(
         "base_url": args.base_url,
         "max_concurrency": args.concurrency,
     }
+    if args.engine == "ray":
+        _quiet_ray()
     run = dask_records if args.engine == "dask" else ray_records
     return run(rows, address=args.address, workers=args.workers, **options)
+
+
+def _quiet_ray() -> None:
+    """Keep Ray Data's progress bars and notices off stderr: the progress is this
+    command's."""
+    import ray.data
+
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    ray.data.DataContext.get_current().enable_progress_bars = False
