@@ -38,6 +38,13 @@ def arguments(source: Path, out: Path, server: ScriptedServer, *more: str) -> li
     return [str(source), "-o", str(out), "--base-url", url, "--model", "gpt-4o-mini", *more]
 
 
+def one_request(tmp_path: Path) -> Path:
+    """An IN of one request."""
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"prompt": "ask"}\n', "utf-8")
+    return source
+
+
 def written(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
 
@@ -75,8 +82,7 @@ def test_engine_whose_extra_is_missing_says_what_to_install(
     upstream: tuple[ScriptedServer, Upstream], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server, script = upstream
-    source = tmp_path / "in.jsonl"
-    source.write_text('{"prompt": "ask"}\n', "utf-8")
+    source = one_request(tmp_path)
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray: ImportError
     status, err = batch(arguments(source, tmp_path / "out.jsonl", server, "--engine", "ray"))
     assert status == 3
@@ -91,8 +97,7 @@ def test_engine_with_an_unreachable_scheduler_says_so_in_one_line(
     upstream: tuple[ScriptedServer, Upstream], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server, _ = upstream
-    source = tmp_path / "in.jsonl"
-    source.write_text('{"prompt": "ask"}\n', "utf-8")
+    source = one_request(tmp_path)
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     argv = ["--engine", "dask", "--address", "tcp://127.0.0.1:9"]
     status, err = batch(arguments(source, tmp_path / "out.jsonl", server, *argv))
@@ -113,8 +118,7 @@ def test_engine_refuses_options_it_has_not(
     upstream: tuple[ScriptedServer, Upstream], tmp_path: Path, argv: list[str], message: str
 ) -> None:
     server, _ = upstream
-    source = tmp_path / "in.jsonl"
-    source.write_text('{"prompt": "ask"}\n', "utf-8")
+    source = one_request(tmp_path)
     status, err = batch(arguments(source, tmp_path / "out.jsonl", server, *argv))
     assert status == 2
     assert message in err
