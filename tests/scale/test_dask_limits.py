@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from tests.scale.upstream import Upstream
 
 PER_SECOND = 10  # 600 per minute, in a window of one second
-SLACK = 0.05  # network time between a grant and the upstream seeing the request
+SLACK = 0.15  # time between a grant and the upstream seeing the request (a loaded machine)
 
 
 def most_in_a_window(times: list[float], window: float) -> int:

@@ -16,6 +16,7 @@ from ._clients import close_clients as close_clients
 from ._files import RunMismatchError as RunMismatchError
 from ._files import read_rows as read_rows
 from ._limits import DaskLimits as DaskLimits
+from ._limits import RayLimits as RayLimits
 from ._limits import SharedLimits as SharedLimits
 from ._partition import Options as Options
 from ._partition import run_partition as run_partition
@@ -27,6 +28,7 @@ __all__ = [
     "DaskLimits",
     "Options",
     "RayBatchRunner",
+    "RayLimits",
     "RunMismatchError",
     "SharedLimits",
     "close_clients",

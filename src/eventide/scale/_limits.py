@@ -10,6 +10,10 @@ the pause a provider asked for in the scheduler's metadata, written under a ``di
 per provider. One worker's 429 with ``Retry-After`` pauses every worker for that provider.
 Each request then costs a few round trips to the scheduler (a few milliseconds), and the rate
 is counted when a request is granted, a little before the provider sees it.
+
+``backend="ray"`` keeps them in one named Ray actor (`RayLimits`), made by the first worker
+that needs it and living as long as that worker: one call grants a request (or says how long
+to wait), one gives it back, one writes a pause.
 """
 
 from __future__ import annotations
@@ -29,9 +33,9 @@ from ..routing._limits import WINDOW
 if TYPE_CHECKING:
     from ..providers import Provider
 
-__all__ = ["DaskLimits", "SharedLimits", "cluster_workers"]
+__all__ = ["DaskLimits", "RayLimits", "SharedLimits", "cluster_workers"]
 
-Backend = Literal["split", "dask"]
+Backend = Literal["split", "dask", "ray"]
 
 _WAIT: Final = 0.5  # the longest one blocking call to the scheduler waits (cancellation)
 
@@ -48,16 +52,18 @@ class SharedLimits:
     Attributes:
         limits: The limits of the whole run.
         backend: ``"split"``: each worker keeps its share, in process; ``"dask"``: kept in
-            the Dask scheduler, with ``Retry-After`` pausing every worker.
+            the Dask scheduler, ``"ray"``: in a named Ray actor; with either, a
+            ``Retry-After`` pauses every worker.
         workers: How many workers share the limits (``"split"``). None: on Dask, the
             cluster's worker count when a partition starts; elsewhere it must be given.
         window: The seconds of the requests-per-minute window (60; shorter in tests).
-        name: Names the shared state (``"dask"``): runs with the same name share limits.
+        name: Names the shared state (``"dask"``, ``"ray"``): runs with the same name share
+            limits.
     """
 
     limits: Limits
     backend: Backend = attrs.field(
-        default="split", validator=attrs.validators.in_(("split", "dask"))
+        default="split", validator=attrs.validators.in_(("split", "dask", "ray"))
     )
     workers: int | None = attrs.field(
         default=None, validator=attrs.validators.optional(attrs.validators.ge(1))
@@ -70,10 +76,13 @@ class SharedLimits:
 
         Raises:
             ValueError: ``"split"`` with no worker count.
-            eventide.ConfigurationError: ``"dask"`` outside a Dask worker or client.
+            eventide.ConfigurationError: ``"dask"`` outside a Dask worker or client,
+                ``"ray"`` where Ray is not running.
         """
         if self.backend == "dask":
             return DaskLimits(self.limits, name=self.name, window=self.window)
+        if self.backend == "ray":
+            return RayLimits(self.limits, name=self.name, window=self.window)
         if self.workers is None:
             raise ValueError("SharedLimits(backend='split') needs workers= here")
         share = Limits(
@@ -221,3 +230,103 @@ class DaskLimits:
             self._set(key, "until", until)
         finally:
             lock.release()
+
+
+class LimitsState:
+    """The state behind `RayLimits`, in one Ray actor: calls run one at a time, so each is
+    atomic. Times are the actor's clock (``time.time()``)."""
+
+    def __init__(self, limits: Limits, window: float) -> None:
+        self._limits = limits
+        self._window = window
+        self._running: dict[str, int] = {}
+        self._starts: dict[str, list[float]] = {}
+        self._until: dict[str, float] = {}
+
+    def take(self, key: str) -> float | None:
+        """Grant `key` one request now (None), or say how long to wait before asking again."""
+        now = time.time()
+        until = self._until.get(key, 0.0)
+        if until > now:
+            return until - now
+        limits = self._limits
+        running = self._running.get(key, 0)
+        if limits.max_concurrent is not None and running >= limits.max_concurrent:
+            return _POLL
+        starts = [start for start in self._starts.get(key, []) if start > now - self._window]
+        if limits.requests_per_minute is not None and len(starts) >= limits.requests_per_minute:
+            self._starts[key] = starts
+            return starts[0] + self._window - now
+        self._starts[key] = [*starts, now]
+        self._running[key] = running + 1
+        return None
+
+    def give_back(self, key: str) -> None:
+        """One request of `key` ended."""
+        self._running[key] = max(0, self._running.get(key, 0) - 1)
+
+    def pause(self, key: str, seconds: float) -> None:
+        """Start no request of `key` for `seconds`."""
+        self._until[key] = max(self._until.get(key, 0.0), time.time() + seconds)
+
+
+_POLL: Final = 0.05  # seconds before asking again for a request slot held by another worker
+
+
+@final
+class RayLimits:
+    """`Limits` kept in one named Ray actor, for every worker of a Ray cluster.
+
+    Args:
+        limits: The limits of the whole run, per provider.
+        name: The actor's name (made by the first worker that asks for it, in the namespace
+            of the job).
+        window: The seconds of the requests-per-minute window.
+
+    Raises:
+        eventide.ConfigurationError: Ray is not running here.
+    """
+
+    def __init__(self, limits: Limits, *, name: str, window: float = WINDOW) -> None:
+        import ray
+
+        from .._errors import ConfigurationError
+
+        if not ray.is_initialized():
+            raise ConfigurationError("SharedLimits(backend='ray') runs in a Ray worker or driver")
+        actor = ray.remote(num_cpus=0)(LimitsState)
+        self._actor: Any = actor.options(name=name, get_if_exists=True).remote(limits, window)
+        self._limits = limits
+        self._name = name
+
+    def __repr__(self) -> str:
+        return f"RayLimits({self._limits!r}, name={self._name!r})"
+
+    def _ask(self, key: str) -> float | None:
+        import ray
+
+        wait: float | None = ray.get(self._actor.take.remote(key))
+        return wait
+
+    async def acquire(self, provider: Provider, /) -> Permit:
+        """Wait until `provider` may start one more request in the cluster; its permit.
+
+        Cancellation:
+            Cancellable while waiting; nothing is held if cancelled.
+        """
+        key = provider.name
+        while True:  # the state is in the actor: ask again after the wait
+            wait = await anyio.to_thread.run_sync(self._ask, key)
+            if wait is None:
+                break
+            await anyio.sleep(wait)
+        if self._limits.max_concurrent is None:
+            return Permit()
+        return Permit(functools.partial(self._actor.give_back.remote, key))
+
+    async def cooldown(self, provider: Provider, seconds: float, /) -> None:
+        """Pause `provider` on every worker for `seconds` from now."""
+        import ray
+
+        reply = self._actor.pause.remote(provider.name, seconds)
+        await anyio.to_thread.run_sync(ray.get, reply)

@@ -93,7 +93,10 @@ def split_rows(config: RunConfig, rows: Iterable[Any]) -> tuple[list[dict[str, A
     for offset, row in enumerate(rows):
         problem = _bad_row(row, seen)
         if problem is None:
-            requests.append({**dict(config.parameters), **row})
+            parameters = config.parameters
+            # a row as it is when there is nothing to add: no copy of every row in memory
+            plain = not parameters and type(row) is dict
+            requests.append(row if plain else {**dict(parameters), **row})
         else:
             bad.append(f"offset {offset}: {problem}")
     return requests, bad
@@ -112,7 +115,7 @@ async def run_requests(
     `put` each record as it finishes; with ``errors="raise"``, raise the first failure after
     its record is put."""
     worker = worker_name()
-    models = {row["id"]: row.get("model") or config.model for row in requests}
+    models = {row["id"]: row["model"] for row in requests if row.get("model")}  # own models
     provider = client.provider  # with limits, the provider is inside a Retrying
     default = getattr(
         provider.provider if isinstance(provider, Retrying) else provider, "model", None
@@ -121,7 +124,7 @@ async def run_requests(
     batch = client.batch(requests, max_concurrency=max_concurrency, model=config.model)
     async with batch as results:
         async for result in results:
-            model = models[result.id]
+            model = models.get(result.id, config.model)
             item = Item(result.id, model if isinstance(model, str) else None)
             record = record_of(item, result, default)
             record["attempts"] = attempts_of(result, config.max_retries)
