@@ -6,11 +6,13 @@ the records the command writes without depending on the command.
 
 A record is written by the one cattrs converter (a copy of it, with three hooks: a tool call
 keeps id, name and arguments; timings are rounded to the microsecond; an error becomes its
-kind, message, status, retryability and partial text), as this JSON object:
+kind, message, status, retryability and partial text):
 
-    {"id", "provider", "model", "text", "reasoning", "tool_calls": [{"id", "name", "arguments"}],
-     "usage": {...} | null, "finish_reason", "timing": {"to_metadata", "to_first_content",
-     "total"}, "error": null | {"kind", "message", "status_code", "retryable", "partial_text"}}
+```text
+{"id", "provider", "model", "text", "reasoning", "tool_calls": [{"id", "name", "arguments"}],
+ "usage": {...} | null, "finish_reason", "timing": {"to_metadata", "to_first_content",
+ "total"}, "error": null | {"kind", "message", "status_code", "retryable", "partial_text"}}
+```
 
 OUT is opened with ``O_APPEND`` and each record is one ``os.write`` of a complete line, so a
 crash or a kill leaves whole lines only; a torn last line is cut off before appending.
