@@ -9,8 +9,13 @@ partition), then through a variant that starts a new event loop and client for e
 each into a fresh directory; every row's text is checked. It prints the wall time and rate of
 each, the ratio, and the rate against the window's ideal (workers * max_concurrency / latency).
 
+With ``--rss-rows N`` it then runs one partition of N rows in one worker (its client already
+made) and prints the worker's resident memory before, after making the N input rows, after the
+run, and at its peak (``ru_maxrss``): the growth a partition of N rows costs a worker.
+
 Run:  python benchmarks/bench_scale.py [--workers 2] [--partitions 40] [--rows 32]
                                        [--concurrency 16] [--latency 0.2] [--deltas 5]
+                                       [--rss-rows 100000]
 """
 
 from __future__ import annotations
@@ -84,6 +89,42 @@ def timed(
     return wall
 
 
+def rss_of_a_partition(count: int, out_dir: str, **options: Any) -> dict[str, int]:
+    """In a worker: its resident bytes before, with `count` rows made, after running them
+    through `run_partition`, and at its peak (a Dask task)."""
+    import resource
+
+    import psutil  # type: ignore[import-untyped]
+
+    from eventide.scale import run_partition
+
+    process = psutil.Process()
+    before = process.memory_info().rss
+    rows = [{"id": i, "prompt": f"question {i}"} for i in range(count)]
+    with_rows = process.memory_info().rss
+    run_partition(rows, out_dir=out_dir, **options)
+    after = process.memory_info().rss
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    return {"before": before, "rows": with_rows, "after": after, "peak": peak}
+
+
+def report_rss(client: Any, count: int, options: dict[str, Any]) -> None:
+    """Run and print `rss_of_a_partition` on one worker of `client`'s cluster."""
+    options = {key: value for key, value in options.items() if key != "deltas"}
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        found = client.submit(rss_of_a_partition, count, out, pure=False, **options).result()
+        wall = time.perf_counter() - start
+    mib = 1 << 20
+    grown = (found["after"] - found["before"]) / mib
+    print(f"one partition of {count} rows in one worker: {wall:.1f} s, {count / wall:.0f} rows/s")
+    print(
+        f"{'worker RSS':>25}: {found['before'] / mib:.1f} MiB before, "
+        f"+{(found['rows'] - found['before']) / mib:.1f} MiB with the input rows made, "
+        f"+{grown:.1f} MiB after the run, peak +{(found['peak'] - found['before']) / mib:.1f} MiB"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
@@ -92,6 +133,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--deltas", type=int, default=5)
+    parser.add_argument("--rss-rows", type=int, default=0, help="rows of the RSS partition")
     parser.add_argument("--server", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.server:
@@ -132,6 +174,8 @@ def main() -> None:
                 timed(client, partition, warm, partitions=args.workers, **options)
             reused = timed(client, run_partition, rows, partitions=args.partitions, **options)
             fresh = timed(client, run_partition_fresh, rows, partitions=args.partitions, **options)
+            if args.rss_rows:
+                report_rss(client, args.rss_rows, options)
         ideal = args.workers * args.concurrency / args.latency if args.latency else None
         print(
             f"{total} rows in {args.partitions} partitions, {args.workers} workers, "

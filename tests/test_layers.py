@@ -1,5 +1,6 @@
 """Imports point one way, down the layers of DESIGN.md: `wire` is sans-IO, the built-in
-transport speaks HTTP without httpx, and exactly one module of eventide imports httpx."""
+transport speaks HTTP without httpx, exactly one module of eventide imports httpx, and nothing
+below the command line imports it."""
 
 from __future__ import annotations
 
@@ -74,6 +75,22 @@ def test_layers_only_the_adapter_imports_httpx_and_the_built_in_transport_does_n
     built_in = {"eventide._transport._fast", "eventide._transport._h1", "eventide._transport._base"}
     assert built_in <= {module_name(path) for path in MODULES}
     assert importers & built_in == set()
+
+
+# the command line is the top layer: only it and the ``python -m eventide`` entry point use it
+CLI_USERS = frozenset({"eventide.cli", "eventide.__main__"})
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in MODULES if not module_name(p).startswith(tuple(CLI_USERS))],
+    ids=module_name,
+)
+def test_layers_nothing_below_the_cli_imports_it(path: Path) -> None:
+    found = imports(path.read_text("utf-8"), module_name(path))
+    assert [
+        name for name in found if name == "eventide.cli" or name.startswith("eventide.cli.")
+    ] == []
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,15 @@
 """A loopback OpenAI-compatible upstream for the scale-out tests, its fixtures (the Dask and Ray
 conftests import them) and the helpers both compare with: it answers ``echo <prompt>``, a 400 to
-a prompt starting with ``fail``, and a 429 (``Retry-After: 0``) to the first try of a prompt
-starting with ``flaky``."""
+a prompt starting with ``fail``, a 429 (``Retry-After: 0``) to the first try of a prompt
+starting with ``flaky``, and a 429 with ``Retry-After: 2`` to the first try of a prompt starting
+with ``pause``."""
 
 from __future__ import annotations
 
 import io
 import json
 import threading
+import time
 from collections import Counter
 from contextlib import redirect_stderr
 from typing import TYPE_CHECKING, Any
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KEY",
+    "PAUSE",
     "VOLATILE",
     "Upstream",
     "base_url",
@@ -34,14 +37,17 @@ __all__ = [
 
 KEY = "sk-scale-test"
 VOLATILE = ("timing", "worker", "attempts")
+PAUSE = 2  # the seconds of Retry-After a ``pause`` prompt is first answered with
 
 
 class Upstream:
     """The reply script (call it with a request); counts the tries of every prompt. A prompt
-    starting with ``slow`` is answered `latency` seconds late."""
+    starting with ``slow`` is answered `latency` seconds late. `starts` holds when each request
+    came in (``time.monotonic()``) and its prompt."""
 
     def __init__(self) -> None:
         self.tries: Counter[str] = Counter()
+        self.starts: list[tuple[float, str]] = []
         self.latency = 0.05
         self._lock = threading.Lock()
 
@@ -49,12 +55,15 @@ class Upstream:
         body = received.json()
         prompt = body["messages"][-1]["content"]
         with self._lock:
+            self.starts.append((time.monotonic(), prompt))
             self.tries[prompt] += 1
             tries = self.tries[prompt]
         if prompt.startswith("fail"):
             return _error(400, "invalid_request_error", f"refused: {prompt}")
         if prompt.startswith("flaky") and tries == 1:
             return _error(429, "rate_limit_exceeded", "slow down", retry_after="0")
+        if prompt.startswith("pause") and tries == 1:
+            return _error(429, "rate_limit_exceeded", "pause", retry_after=str(PAUSE))
         pause = self.latency if prompt.startswith("slow") else 0.0
         body = openai_chunks([f"echo {prompt}"], model=body["model"])
         return Reply(body=body, pause_before_headers=pause)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 import ray
 
+from tests.scale.upstream import KEY
 from tests.scale.upstream import base_url as base_url
 from tests.scale.upstream import upstream as upstream
 
@@ -18,7 +19,9 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    # the workers' environment has the upstream's key, as a cluster's would (for the CLI)
+    environment = {"env_vars": {"OPENAI_API_KEY": KEY}}
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env=environment)
     try:
         yield
     finally:

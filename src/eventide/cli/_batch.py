@@ -2,12 +2,12 @@
 
 An input line is a JSON object with ``messages`` (OpenAI-style) or ``prompt``, and optionally
 ``id`` (a string or an integer; default: the 1-based line number), ``model`` and OpenAI-style
-parameters; its record is described in `eventide.cli._output`. A failed request's record has
-``text`` and ``reasoning`` null and what did arrive in ``error.partial_text``; so has a request
-that cannot be built (no messages, a bad parameter, a lone surrogate in its text): its error is
-a ``bad_request``, and the batch goes on. Lines that name no request (not a JSON object, a bad
-id) and duplicate ids get no record: they are reported on stderr with their line number, and
-skipped or (``--on-error stop``) end the run.
+parameters; its record is described in `eventide.client._batch_output`. A failed request's
+record has ``text`` and ``reasoning`` null and what did arrive in ``error.partial_text``; so has
+a request that cannot be built (no messages, a bad parameter, a lone surrogate in its text): its
+error is a ``bad_request``, and the batch goes on. Lines that name no request (not a JSON
+object, a bad id) and duplicate ids get no record: they are reported on stderr with their line
+number, and skipped or (``--on-error stop``) end the run.
 
 Reading: a first, cheap pass counts IN's lines (the progress total); the second reads them
 lazily, in a sync generator that `AsyncClient.batch` pulls from only when a slot is free,
@@ -40,7 +40,8 @@ import trio
 from .._errors import Error
 from .._validate import type_name
 from ..client import AsyncClient
-from ._output import Item, Resumed, open_output, record_of, write_line
+from ..client._batch_output import Item, Resumed, open_output, record_of, write_line
+from ._batch_engine import check_engine, engine_records
 from ._progress import Counts, Progress, progress_for, summary
 
 if TYPE_CHECKING:
@@ -178,18 +179,38 @@ class _Run:
                 every later result is dropped.
         """
         item = self.pending.pop(result.index)
-        if self.unwritable is not None:
-            return
+        if self.unwritable is None:
+            self.write(record_of(item, result, default_model))
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Append one record to OUT and count it.
+
+        Raises:
+            _Unwritable: OUT refused it (`unwritable` says why).
+        """
         try:
-            write_line(self.out_fd, record_of(item, result, default_model))
+            write_line(self.out_fd, record)
         except OSError as exc:
             self.unwritable = exc
             raise _Unwritable from exc
-        if result.ok:
+        if record["error"] is None:
             self.counts.ok += 1
         else:
             self.counts.errors += 1
         self.progress.update(self.counts)
+
+    def run_on_engine(self) -> None:
+        """Run IN's requests on ``--engine`` (a cluster) and write their records as they
+        come back; a first Ctrl-C stops it (`counts.interrupted`)."""
+        try:
+            rows = list(self.requests())
+            self.pending.clear()  # the records come back whole
+            for record in engine_records(self.args, rows):
+                self.write(record)
+        except _Unwritable:
+            pass
+        except KeyboardInterrupt:
+            self.counts.interrupted = True
 
     async def run(self, provider: Provider) -> None:
         default_model = getattr(provider, "model", None)
@@ -236,6 +257,7 @@ def run_batch(args: argparse.Namespace, err: TextIO, make_provider: Callable[[],
     0: every line of IN has a successful record in OUT. 1: a request failed (its record
     says how), a line was malformed or a duplicate, or the run was stopped. 130: Ctrl-C.
     """
+    check_engine(args)
     input_path, output_path = args.input, args.output
     try:
         if os.path.exists(output_path) and os.path.samefile(input_path, output_path):
@@ -267,8 +289,9 @@ def _run_batch(
     resumed: Resumed,
     total: int,
 ) -> int:
+    engine = args.engine != "local"
     try:
-        provider = make_provider()
+        provider = None if engine else make_provider()
     except ValueError as exc:
         print(f"eventide: error: {exc}", file=err)
         return 2
@@ -292,7 +315,10 @@ def _run_batch(
     progress.start(counts)
     failure: Error | None = None
     try:
-        trio.run(state.run_until_interrupted, provider)
+        if provider is None:
+            state.run_on_engine()
+        else:
+            trio.run(state.run_until_interrupted, provider)
     except KeyboardInterrupt:  # a second Ctrl-C, during the clean-up
         counts.interrupted = True
     except BaseExceptionGroup as group:

@@ -259,6 +259,27 @@ def _batch_arguments(parser: argparse.ArgumentParser) -> None:
         help="a progress bar on stderr (needs rich, the `cli` extra): when stderr is a "
         "terminal (auto, the default), always, or never; a summary line ends every run",
     )
+    parser.add_argument(
+        "--engine",
+        choices=("local", "dask", "ray"),
+        default="local",
+        help="where the requests run: in this process (local, the default), or on a Dask or "
+        "Ray cluster (the dask or ray extra), each worker with one client and a window of "
+        "--concurrency requests; the records still go to OUT, one file, as they come back",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=2,
+        metavar="N",
+        help="worker processes of the local cluster --engine starts (default: 2)",
+    )
+    parser.add_argument(
+        "--address",
+        metavar="ADDRESS",
+        help="an existing Dask scheduler (tcp://host:8786) or Ray cluster (ray://host:10001) "
+        "for --engine, instead of a local cluster",
+    )
 
 
 def _text(text: str) -> str:

@@ -7,7 +7,10 @@ attempts recorded in it).
 
 from ._fallback import Candidate as Candidate
 from ._fallback import Fallback as Fallback
+from ._limits import LimitBackend as LimitBackend
+from ._limits import Limiter as Limiter
 from ._limits import Limits as Limits
+from ._limits import Permit as Permit
 from ._policy import CircuitBreaker as CircuitBreaker
 from ._policy import Commit as Commit
 from ._policy import RetryPolicy as RetryPolicy
@@ -19,7 +22,10 @@ __all__ = [
     "CircuitBreaker",
     "Commit",
     "Fallback",
+    "LimitBackend",
+    "Limiter",
     "Limits",
+    "Permit",
     "RetryPolicy",
     "Retrying",
     "Router",

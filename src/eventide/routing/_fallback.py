@@ -31,7 +31,7 @@ from .._resource import AsyncResource
 from .._stream import EventStream
 from ..providers import Provider
 from ._failures import as_error
-from ._limits import Limiter, Limits, Permit
+from ._limits import LimitBackend, Limits, Permit, limiter_for
 from ._policy import BreakerState, CircuitBreaker, Commit, RetryPolicy
 
 if TYPE_CHECKING:
@@ -77,7 +77,8 @@ class Fallback(AsyncResource):
             cancelled and closed. None: one attempt at a time.
         breaker: When to skip a failing candidate for a while (default: `CircuitBreaker()`).
         limits: Per-provider concurrency and rate limits shared by all streams of this
-            router. None: no limits.
+            router, or the `LimitBackend` that keeps them (one shared by several processes).
+            None: no limits.
         max_attempts: The most attempts of one stream, over all candidates.
         deadline: The most seconds one stream may spend before an attempt commits. The
             attempts it cuts off are recorded as ``timeout`` failures, and the
@@ -101,7 +102,7 @@ class Fallback(AsyncResource):
         retry: RetryPolicy | None = None,
         hedge_after: float | None = None,
         breaker: CircuitBreaker | None = None,
-        limits: Limits | None = None,
+        limits: Limits | LimitBackend | None = None,
         max_attempts: int | None = None,
         deadline: float | None = None,
         name: str = "fallback",
@@ -124,7 +125,7 @@ class Fallback(AsyncResource):
         self._name = name
         self.raise_last = raise_last
         self._states = [BreakerState() for _ in self.candidates]
-        self._limiter = Limiter(limits if limits is not None else Limits())
+        self._limiter = limiter_for(limits)
         self._rng = random.Random(seed)
 
     @property
@@ -409,6 +410,8 @@ class _FallbackSource:
             state.failed(error, router.breaker, now)
             self._record(candidate, stream, error, now - started)
             await _release(permit, stream)
+            if isinstance(error, ProviderError) and error.retry_after is not None:
+                await router._limiter.cooldown(candidate.provider, error.retry_after)
             delay = router.retry.delay(error, retry, router._rng)
             if delay is None or not state.allows(now):
                 return None

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .._stream import EventStream
     from .._timeouts import Timeouts
     from ..providers import Provider
+    from ._limits import LimitBackend, Limits
 
 __all__ = ["Retrying"]
 
@@ -40,6 +41,7 @@ class Retrying(AsyncResource):
         retry: How many tries, and how long to wait between them (default: `RetryPolicy()`).
         commit: When an attempt becomes the answer (`Commit`); default ``"first_content"``.
         seed: Seeds the retry jitter (tests).
+        limits: The provider's limits, or the `LimitBackend` keeping them (see `Fallback`).
     """
 
     def __init__(
@@ -49,6 +51,7 @@ class Retrying(AsyncResource):
         retry: RetryPolicy | None = None,
         commit: Commit = "first_content",
         seed: int | None = None,
+        limits: Limits | LimitBackend | None = None,
     ) -> None:
         self.provider = provider
         self._fallback = Fallback(
@@ -59,6 +62,7 @@ class Retrying(AsyncResource):
             name=provider.name,
             seed=seed,
             raise_last=True,
+            limits=limits,
         )
 
     @property

@@ -15,6 +15,9 @@ See docs/scale-out.md.
 from ._clients import close_clients as close_clients
 from ._files import RunMismatchError as RunMismatchError
 from ._files import read_rows as read_rows
+from ._limits import DaskLimits as DaskLimits
+from ._limits import RayLimits as RayLimits
+from ._limits import SharedLimits as SharedLimits
 from ._partition import Options as Options
 from ._partition import run_partition as run_partition
 from ._ray import RECORD_COLUMNS as RECORD_COLUMNS
@@ -22,9 +25,12 @@ from ._ray import RayBatchRunner as RayBatchRunner
 
 __all__ = [
     "RECORD_COLUMNS",
+    "DaskLimits",
     "Options",
     "RayBatchRunner",
+    "RayLimits",
     "RunMismatchError",
+    "SharedLimits",
     "close_clients",
     "read_rows",
     "run_partition",

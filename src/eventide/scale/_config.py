@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias, final
 
 import attrs
 
+from ._limits import SharedLimits
+
 if TYPE_CHECKING:
     from ..providers import Provider
 
@@ -55,6 +57,8 @@ class RunConfig:
         max_retries: Retries of a retryable failure (429, 5xx, ...), honouring ``Retry-After``.
         timeout: Seconds, as the client takes it.
         parameters: OpenAI-style parameters for rows that do not set them, sorted pairs.
+        limits: The run's limits per provider, over all workers (not in the header: they
+            change when requests run, not what they answer).
     """
 
     provider: str | ProviderFactory | None = None
@@ -64,6 +68,7 @@ class RunConfig:
     max_retries: int | None = None
     timeout: float | None = None
     parameters: tuple[tuple[str, Any], ...] = attrs.field(default=(), converter=_parameters)
+    limits: SharedLimits | None = None
 
     def client_arguments(self) -> dict[str, Any]:
         """The client's arguments (a factory is called: a new provider or router)."""

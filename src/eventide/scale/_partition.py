@@ -4,7 +4,7 @@ own crash-safe JSONL file, resumably.
 A row is an ``eventide batch`` input line as a dict (``id``, ``messages`` or ``prompt``,
 optionally ``model`` and OpenAI-style parameters); its output row is the ``eventide batch``
 record, unchanged, plus ``attempts`` (tries the request took) and ``worker`` (host:pid). The
-file is written as ``eventide batch`` writes OUT (`eventide.cli._output`): opened with
+file is written as ``eventide batch`` writes OUT (`eventide.client._batch_output`): opened with
 ``O_APPEND``, one ``os.write`` per row, a torn last line cut off, the ids it holds skipped.
 """
 
@@ -15,15 +15,18 @@ import socket
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
+import attrs
 import trio
 
 from .._errors import BadRequestError
-from ..cli._output import Item, open_output, record_of, write_line
 from ..client import AsyncClient, BatchResult
+from ..client._batch_output import Item, open_output, record_of, write_line
 from ..client._config import DEFAULT_MAX_RETRIES
+from ..routing import Retrying
 from ._clients import client_for
 from ._config import RunConfig, prompt_set_hash
 from ._files import check_header, partition_paths
+from ._limits import SharedLimits, cluster_workers
 
 if TYPE_CHECKING:
     from ._config import ProviderFactory
@@ -90,7 +93,10 @@ def split_rows(config: RunConfig, rows: Iterable[Any]) -> tuple[list[dict[str, A
     for offset, row in enumerate(rows):
         problem = _bad_row(row, seen)
         if problem is None:
-            requests.append({**dict(config.parameters), **row})
+            parameters = config.parameters
+            # a row as it is when there is nothing to add: no copy of every row in memory
+            plain = not parameters and type(row) is dict
+            requests.append(row if plain else {**dict(parameters), **row})
         else:
             bad.append(f"offset {offset}: {problem}")
     return requests, bad
@@ -109,13 +115,16 @@ async def run_requests(
     `put` each record as it finishes; with ``errors="raise"``, raise the first failure after
     its record is put."""
     worker = worker_name()
-    models = {row["id"]: row.get("model") or config.model for row in requests}
-    default = getattr(client.provider, "model", None)
+    models = {row["id"]: row["model"] for row in requests if row.get("model")}  # own models
+    provider = client.provider  # with limits, the provider is inside a Retrying
+    default = getattr(
+        provider.provider if isinstance(provider, Retrying) else provider, "model", None
+    )
     default = default if isinstance(default, str) else None
     batch = client.batch(requests, max_concurrency=max_concurrency, model=config.model)
     async with batch as results:
         async for result in results:
-            model = models[result.id]
+            model = models.get(result.id, config.model)
             item = Item(result.id, model if isinstance(model, str) else None)
             record = record_of(item, result, default)
             record["attempts"] = attempts_of(result, config.max_retries)
@@ -191,6 +200,8 @@ class Options(TypedDict, total=False):
         timeout: Seconds per request (default: the client's).
         parameters: OpenAI-style parameters for rows that do not set them.
         max_concurrency: Requests in flight at once in this worker (default 16).
+        limits: The run's limits per provider, over all workers (`SharedLimits`; default:
+            none but `max_concurrency`).
         errors: ``"record"`` (default): a failure is an error row; ``"raise"``: the first
             failure is raised after its row is written (the engine then fails the task).
     """
@@ -202,6 +213,7 @@ class Options(TypedDict, total=False):
     max_retries: int | None
     timeout: float | None
     parameters: Mapping[str, Any] | None
+    limits: SharedLimits | None
     max_concurrency: int
     errors: Errors
 
@@ -243,6 +255,11 @@ def run_partition(
         TypeError, ValueError: An unknown option, or a bad value.
     """
     config, max_concurrency, errors = prepare(options)
+    limits = config.limits
+    if limits is not None and limits.backend == "split" and limits.workers is None:
+        workers = cluster_workers()
+        if workers is not None:  # the cluster's size when this partition runs
+            config = attrs.evolve(config, limits=attrs.evolve(limits, workers=workers))
     client = client_for(config)
     written = client._call(
         lambda: write_partition(

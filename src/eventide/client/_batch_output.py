@@ -1,4 +1,8 @@
-"""``eventide batch``'s OUT file: the ids it already holds, and one record per result.
+"""The batch record file (``eventide batch``'s OUT, and each partition file of
+`eventide.scale`): the ids it already holds, and one record per result.
+
+It sits below the CLI, beside the batch runner, so that the library (`eventide.scale`) writes
+the records the command writes without depending on the command.
 
 A record is written by the one cattrs converter (a copy of it, with three hooks: a tool call
 keeps id, name and arguments; timings are rounded to the microsecond; an error becomes its
@@ -31,7 +35,7 @@ from .._errors import Error
 from .._serde import converter, json_line
 
 if TYPE_CHECKING:
-    from ..client import BatchResult
+    from ._batch import BatchResult
 
 __all__ = ["Item", "Resumed", "open_output", "record_of", "write_line"]
 
