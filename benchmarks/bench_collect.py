@@ -8,15 +8,22 @@ the same in-memory httpx transport, which hands it over in 16 KiB pieces:
 - eventide: ``collect(provider.stream(...))``: WHATWG SSE decoding, the OpenAI chat decoder,
   typed events, the EventStream and the Completion collector.
 
-Run:  python benchmarks/bench_collect.py [--sizes 1000,20000,100000] [--repeat 5]
+Run:  python benchmarks/bench_collect.py [--sizes 1000,20000,100000] [--repeat 5] [--first 500]
 
 Prints CPU µs per event (best of `repeat`) and the ratio eventide / floor for each N; the
 two are timed in turn (floor, eventide, floor, ...) so that a noisy neighbour hits both.
+
+Then the time from the first body byte to the first event, with the body handed over one
+server-sent event per piece, as a server writes its first chunk: from the moment the
+transport hands out the first piece to the floor's first parsed chunk (``orjson.loads``),
+and to eventide's `Metadata` out of ``EventStream.__anext__`` (wall µs, the fastest and the
+median of `first` runs each, in turn).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from typing import TYPE_CHECKING
 
@@ -65,11 +72,35 @@ class _Pieces(httpx.AsyncByteStream):
             yield body[start : start + PIECE]
 
 
-def _client(body: bytes) -> httpx.AsyncClient:
+class _Events(httpx.AsyncByteStream):
+    """The body one server-sent event per piece; `handed` gets the time the first piece is
+    handed out."""
+
+    def __init__(self, body: bytes, handed: list[float]) -> None:
+        self._events = iter([event + b"\n\n" for event in body.split(b"\n\n") if event])
+        self._handed = handed
+        self._first = True
+
+    def __aiter__(self) -> _Events:  # an iterator, not a generator: left early, nothing leaks
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._first:
+            self._first = False
+            self._handed.append(time.perf_counter())
+        try:
+            return next(self._events)
+        except StopIteration:
+            raise StopAsyncIteration from None
+
+
+def _client(body: bytes, handed: list[float] | None = None) -> httpx.AsyncClient:
+    """A client whose every response is `body`: in 16 KiB pieces, or (given `handed`) one
+    event per piece, noting when the first is handed out."""
+
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            200, headers={"content-type": "text/event-stream"}, stream=_Pieces(body)
-        )
+        stream = _Pieces(body) if handed is None else _Events(body, handed)
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=stream)
 
     return httpx.AsyncClient(transport=httpx.MockTransport(handler))
 
@@ -100,6 +131,44 @@ async def with_eventide(client: httpx.AsyncClient) -> str:
     return completion.text
 
 
+async def floor_first(client: httpx.AsyncClient) -> tuple[float, str]:
+    """The raw floor's first parsed chunk: when it was parsed, and its model."""
+    async with client.stream("POST", "http://bench.test/v1/chat/completions") as response:
+        buffer = b""
+        async for piece in response.aiter_bytes():
+            buffer += piece
+            events = buffer.split(b"\n\n")
+            if len(events) > 1:
+                chunk = orjson.loads(events[0][6:])
+                return time.perf_counter(), chunk["model"]
+    raise AssertionError("no chunk")
+
+
+async def eventide_first(client: httpx.AsyncClient) -> tuple[float, str]:
+    """eventide's first event: when `EventStream.__anext__` returned it, and its model."""
+    provider = OpenAIChat(base_url="http://bench.test/v1", api_key="sk-bench", http_client=client)
+    async with provider.stream("bench") as stream:
+        event = await stream.__anext__()
+        done = time.perf_counter()
+    assert isinstance(event, eventide.Metadata)
+    return done, event.model
+
+
+async def first_event(runs: int) -> dict[str, list[float]]:
+    """Seconds from the first body byte handed out to the first event, per reader and run
+    (each reader's model checked against the body's)."""
+    handed: list[float] = []
+    took: dict[str, list[float]] = {"floor": [], "eventide": []}
+    async with _client(openai_body(20), handed) as client:
+        for _ in range(runs):
+            for name, read in (("floor", floor_first), ("eventide", eventide_first)):
+                done, model = await read(client)
+                if model != "gpt-4o-mini-2024-07-18":
+                    raise SystemExit(f"{name} read the wrong first chunk: model {model!r}")
+                took[name].append(done - handed[-1])
+    return took
+
+
 async def _best(body: bytes, repeat: int) -> tuple[float, float, str, str]:
     """The best CPU time of each of `floor` and `with_eventide`, run in turn."""
     best = {floor: float("inf"), with_eventide: float("inf")}
@@ -113,7 +182,7 @@ async def _best(body: bytes, repeat: int) -> tuple[float, float, str, str]:
     return best[floor], best[with_eventide], texts[floor], texts[with_eventide]
 
 
-async def main(sizes: Sequence[int], repeat: int) -> None:
+async def main(sizes: Sequence[int], repeat: int, first: int) -> None:
     print(f"{'events':>8} {'floor µs/ev':>12} {'eventide µs/ev':>15} {'ratio':>7}")
     for n in sizes:
         floor_s, ours_s, floor_text, ours_text = await _best(openai_body(n), repeat)
@@ -122,11 +191,21 @@ async def main(sizes: Sequence[int], repeat: int) -> None:
         print(
             f"{n:>8} {floor_s / n * 1e6:>12.2f} {ours_s / n * 1e6:>15.2f} {ours_s / floor_s:>7.2f}"
         )
+    if first:
+        took = await first_event(first)
+        print(f"\nfirst body byte to first event, wall µs over {first} runs each:")
+        print(f"{'reader':>9} {'fastest':>8} {'median':>8}")
+        for name, times in took.items():
+            print(f"{name:>9} {min(times) * 1e6:>8.1f} {statistics.median(times) * 1e6:>8.1f}")
+        extra = (statistics.median(took["eventide"]) - statistics.median(took["floor"])) * 1e6
+        fastest = (min(took["eventide"]) - min(took["floor"])) * 1e6
+        print(f"eventide over the floor: +{fastest:.1f} µs fastest, +{extra:.1f} µs median")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,20000,100000")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--first", type=int, default=500, help="runs of the first-event timing")
     args = parser.parse_args()
-    trio.run(main, [int(size) for size in args.sizes.split(",")], args.repeat)
+    trio.run(main, [int(size) for size in args.sizes.split(",")], args.repeat, args.first)

@@ -19,6 +19,12 @@ async def test_bench_collect_floor_and_eventide_read_the_same_text() -> None:
     assert len(body) > 3 * bench_collect.PIECE  # really delivered in several 16 KiB pieces
 
 
+async def test_bench_collect_times_the_first_event_of_both_readers() -> None:
+    took = await bench_collect.first_event(3)
+    assert set(took) == {"floor", "eventide"}
+    assert all(len(times) == 3 and min(times) > 0 for times in took.values())
+
+
 def test_bench_concurrency_runs_and_every_stream_is_correct() -> None:
     """A tiny run of the concurrency benchmark: server and clients in their own processes."""
     script = Path(__file__).parent.parent / "benchmarks" / "bench_concurrency.py"

@@ -157,3 +157,26 @@ async def test_the_last_try_ends_as_it_went_with_the_tries_before_it_recorded() 
     assert isinstance(first, eventide.Metadata)
     assert first.provider == "openai"
     assert [attempt.error for attempt in first.attempts] == ["protocol", "protocol"]
+
+
+async def test_a_prompt_becomes_one_request_shared_by_every_try() -> None:
+    """The prompt is made a `Request` once (it costs about 10 µs), and every try sends it."""
+    asked: list[object] = []
+
+    class Recording:
+        def __init__(self, provider: OpenAIChat) -> None:
+            self.name = provider.name
+            self._provider = provider
+
+        def stream(self, request: object, **options: object) -> eventide.EventStream:
+            asked.append(request)
+            return self._provider.stream(request, **options)  # type: ignore[arg-type]
+
+    async with serve(OK) as server:
+        server.queue(refusal(500, ("retry-after", "0")))
+        async with OpenAIChat(base_url=f"{server.url}/v1", api_key="sk-test") as provider:
+            retrying = Retrying(Recording(provider))  # type: ignore[arg-type]
+            assert await eventide.collect_text(retrying.stream("hi", model="m")) == "served"
+    assert len(asked) == 2
+    assert isinstance(asked[0], eventide.Request)
+    assert asked[0] is asked[1]

@@ -19,6 +19,7 @@ from eventide._transport import (
     HTTPRequest,
     HTTPXTransport,
     TransportClosed,
+    _connection,
     default_transport,
 )
 from eventide.providers import OpenAIChat
@@ -285,3 +286,26 @@ async def test_fast_transport_pool_timeout(
         with pytest.raises(StreamTimeout) as info:
             await eventide.collect(provider.stream("hi", timeouts=Timeouts(pool=5)))
     assert info.value.phase == "pool"
+
+
+async def test_fast_transport_bounds_every_read_behind_tls(
+    authority: trustme.CA, nursery: trio.Nursery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind TLS a readable socket may hold part of a record: no read skips its timeout."""
+    polled: list[object] = []
+    poller = _connection._poller
+
+    def recording(stream: object) -> object:
+        polled.append(poller(stream))  # type: ignore[arg-type]
+        return polled[-1]
+
+    monkeypatch.setattr(_connection, "_poller", recording)
+    port = await nursery.start(serve_tls, authority)
+    context = ssl.create_default_context()
+    authority.configure_trust(context)
+    transport = FastTransport(verify=context)
+    url = f"https://127.0.0.1:{port}/v1"
+    async with transport, OpenAIChat(base_url=url, api_key="k", transport=transport) as provider:
+        assert await eventide.collect_text(provider.stream("hi")) == "chunk by chunk"
+    assert polled == [False]
+    nursery.cancel_scope.cancel()

@@ -12,7 +12,7 @@ it cannot encode `RequestError` (see `unsendable`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Protocol, final
+from typing import TYPE_CHECKING, Any, Protocol, final
 
 import attrs
 
@@ -21,7 +21,7 @@ from .._resource import AsyncResource
 from .._secrets import REDACTED, is_credential
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator, Callable, Coroutine
 
     from .._timeouts import Timeouts
 
@@ -151,9 +151,14 @@ class TransportSlot(AsyncResource):
             self._transport = self._factory()
         return self._transport
 
-    async def open(self, request: HTTPRequest, timeouts: Timeouts) -> Response:
-        """Send through the slot's transport (see `Transport.open`)."""
-        return await self.get().open(request, timeouts)
+    def open(self, request: HTTPRequest, timeouts: Timeouts) -> Coroutine[Any, Any, Response]:
+        """Send through the slot's transport (see `Transport.open`): its own coroutine,
+        without one of the slot's around it (a frame less to keep per waiting stream).
+
+        Raises:
+            TransportClosed: The slot has been closed.
+        """
+        return self.get().open(request, timeouts)
 
     async def aclose(self) -> None:
         """Close the slot, and the transport if this slot made it."""

@@ -64,9 +64,16 @@ class Permit:
 
 @final
 class Connection:
-    """One HTTP/1.1 connection: a byte stream, and whether it has served a response before."""
+    """One HTTP/1.1 connection: a byte stream, and whether it has served a response before.
 
-    __slots__ = ("closed", "origin", "permit", "released_at", "reused", "stream")
+    A read that cannot block (a plain TCP socket with data or EOF waiting, as poll(2) says)
+    skips its read-timeout cancel scope: the scope costs more than the read itself (about
+    7 of 16 µs on a loaded core), and a stream whose server runs ahead reads that way.
+    Behind TLS a readable socket may hold only part of a record, so every read there is
+    bounded; and so is every read that has to wait.
+    """
+
+    __slots__ = ("_poll", "closed", "origin", "permit", "released_at", "reused", "stream")
 
     def __init__(
         self, stream: anyio.abc.ByteStream, origin: Origin, permit: Permit | None = None
@@ -77,6 +84,7 @@ class Connection:
         self.released_at = 0.0
         self.reused = False
         self.closed = False
+        self._poll: Any = None  # select.poll of a plain socket, made on the first read
 
     def stale(self) -> bool:
         """Whether an idle connection is unusable: the server has closed it (or written to
@@ -99,8 +107,14 @@ class Connection:
 
     async def receive(self, timeout: float) -> bytes:
         """The next bytes; b"" when the server has closed its side."""
+        poll = self._poll
+        if poll is None:
+            poll = self._poll = _poller(self.stream)
         try:
-            data: bytes = await bounded(timeout, "read", "read", self.stream.receive(READ_SIZE))
+            if poll and poll.poll(0):  # data or EOF waiting: the read cannot block
+                data: bytes = await self.stream.receive(READ_SIZE)
+            else:
+                data = await bounded(timeout, "read", "read", self.stream.receive(READ_SIZE))
         except (anyio.EndOfStream, anyio.IncompleteRead):
             return b""
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
@@ -112,6 +126,19 @@ class Connection:
             await bounded(timeout, "write", "write", self.stream.send(data))
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
             raise TransportError(f"connection lost while writing: {_why(exc)}") from exc
+
+
+def _poller(stream: anyio.abc.ByteStream) -> Any:
+    """A poll(2) object watching `stream`'s socket for input, or False: none (TLS, where a
+    readable socket may hold part of a record; no socket; no poll(2))."""
+    if isinstance(stream, TLSStream) or not hasattr(select, "poll"):
+        return False
+    sock = stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
+    if sock is None:
+        return False
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return poller
 
 
 def _readable(sock: socket.socket) -> bool:

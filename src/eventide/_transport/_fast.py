@@ -27,6 +27,7 @@ What it leaves to the httpx adapter: proxies, HTTP/2, and any transport a caller
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import ssl
@@ -42,7 +43,7 @@ from .._resource import AsyncResource
 from ._base import TransportClosed, unsendable
 from ._connection import Connection, Origin, Permit, bounded, connect
 from ._content import DecodedChunks, accept_encoding, decoded
-from ._h1 import BodyDecoder
+from ._h1 import BodyDecoder, Unsendable, request_bytes
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
@@ -245,8 +246,10 @@ class _NoResponse(TransportError):
     again once if the connection was reused, else a plain `TransportError`."""
 
 
+@functools.lru_cache(maxsize=256)
 def _address(url: str) -> tuple[Origin, bytes, bytes]:
-    """The origin, the Host header and the request target of an absolute URL."""
+    """The origin, the Host header and the request target of an absolute URL (remembered:
+    a client sends to the same few URLs, and splitting and quoting one costs about 10 µs)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -297,17 +300,21 @@ def _header_bytes(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes
 def _request_bytes(
     method: str, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes
 ) -> tuple[h11.Connection, bytes]:
-    """A client protocol state and the bytes of the whole request."""
-    protocol = h11.Connection(h11.CLIENT)
+    """A client protocol state ready to read the response, and the bytes of the request.
+
+    The bytes are written by `request_bytes` (h11's own writer costs more than the rest of
+    a short stream's setup); h11 is told only what it needs to read the response head: that
+    a request with this method was sent."""
     try:
-        parts = [
-            protocol.send(h11.Request(method=method, target=target, headers=headers)),
-            protocol.send(h11.Data(data=body)) if body else b"",
-            protocol.send(h11.EndOfMessage()),
-        ]
-    except (h11.LocalProtocolError, UnicodeError) as exc:
-        raise unsendable(str(exc)) from None  # h11 quotes the offending header value
-    return protocol, b"".join(part or b"" for part in parts)
+        data = request_bytes(method.encode("ascii"), target, headers, body)
+    except UnicodeError:
+        raise unsendable("the method is not an HTTP token") from None
+    except Unsendable as exc:
+        raise unsendable(str(exc)) from None
+    protocol = h11.Connection(h11.CLIENT)
+    protocol.send(h11.Request(method=method, target=target, headers=headers[:1]))
+    protocol.send(h11.EndOfMessage())
+    return protocol, data
 
 
 async def _exchange(

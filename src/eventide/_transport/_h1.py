@@ -1,4 +1,11 @@
-"""HTTP/1.1 response bodies, sans-IO: the three framings of RFC 9112 section 6.
+"""HTTP/1.1, sans-IO: the bytes of a request, and the three framings of a response body
+(RFC 9112 section 6).
+
+`request_bytes()` writes a request as h11 writes it (the request line, Host first, then the
+other fields in order, a blank line, the body), checking what h11 checks: the method is a
+token, the target visible ASCII, every field name a token and every value field-content
+(RFC 9110 section 5.5: no CR, LF or NUL, no leading or trailing white space). It does not
+go through h11's event machinery: that costs more than the rest of a short stream's setup.
 
 `BodyDecoder.chunked()` follows section 7.1 (chunk-size in hex, optional extensions, CRLF,
 data, CRLF; a last chunk of size 0; optional trailer fields; a blank line).
@@ -15,11 +22,12 @@ when it completed nothing); `failed` says that a fault is held.
 
 from __future__ import annotations
 
+import re
 from typing import Final, final
 
 from .._errors import ProtocolError
 
-__all__ = ["MAX_CHUNK_LINE", "MAX_TRAILERS", "BodyDecoder"]
+__all__ = ["MAX_CHUNK_LINE", "MAX_TRAILERS", "BodyDecoder", "Unsendable", "request_bytes"]
 
 MAX_CHUNK_LINE: Final = 4096
 """The longest chunk-size line (with its extensions) accepted."""
@@ -28,6 +36,44 @@ MAX_TRAILERS: Final = 64 * 1024
 
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
 _HEX = frozenset(_HEX_DIGITS)
+
+# RFC 9110 section 5.6.2 (token) and 5.5 (field-content), as h11's _abnf writes them.
+_TOKEN: Final = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
+_FIELD_VALUE: Final = re.compile(rb"(?:[^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?")
+_TARGET: Final = re.compile(rb"[\x21-\x7e]+")
+
+
+class Unsendable(ValueError):
+    """A request HTTP/1.1 cannot carry; the message never quotes a header's value."""
+
+
+def request_bytes(
+    method: bytes, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes
+) -> bytes:
+    """The bytes of one request; `headers` start with Host and frame `body` themselves
+    (Content-Length).
+
+    Raises:
+        Unsendable: The method, the target, or a field name or value is not what HTTP/1.1
+            allows (a line break in a value, ...).
+    """
+    if not _TOKEN.fullmatch(method):
+        raise Unsendable("the method is not an HTTP token")
+    if not _TARGET.fullmatch(target):
+        raise Unsendable("the request target has characters HTTP does not allow")
+    lines = [b"%s %s HTTP/1.1\r\n" % (method, target)]
+    for name, value in headers:
+        if not _TOKEN.fullmatch(name):
+            raise Unsendable(f"header name {name.decode('latin-1')!r} is not an HTTP token")
+        if not _FIELD_VALUE.fullmatch(value):
+            raise Unsendable(
+                f"header {name.decode('latin-1')!r} has a value HTTP cannot carry "
+                "(a line break, a NUL, or white space at either end)"
+            )
+        lines.append(b"%s: %s\r\n" % (name, value))
+    lines += (b"\r\n", body)
+    return b"".join(lines)
+
 
 # states
 _SIZE, _DATA, _DATA_END, _TRAILERS, _DONE, _LENGTH, _CLOSE = range(7)

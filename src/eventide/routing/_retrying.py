@@ -9,6 +9,7 @@ last try's typed error is raised (a `RateLimitError` with its status and ``retry
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import TYPE_CHECKING, final
 
@@ -98,5 +99,9 @@ class Retrying(AsyncResource):
                 failure is not retryable (every failed try is in ``Metadata.attempts`` of an
                 answer that came after them).
         """
+        # Made once for both (a prompt's Request costs about 10 µs); for a prompt no Request
+        # can hold, the provider's own error says so.
+        with contextlib.suppress(ValueError):
+            request = as_request(request, model=model)
         first = self.provider.stream(request, model=model, timeouts=timeouts)
         return self._fallback._stream_from(first, as_request(request, model=model), timeouts)

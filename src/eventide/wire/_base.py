@@ -64,6 +64,12 @@ class Mapper(Protocol):
     reaches `on_payload` as its kind with an empty payload (``[DONE]``); `shape`, the API's
     name in shape errors; `terminal`, what the body must reach before it ends, named in the
     truncation error.
+
+    A mapper may also have ``on_data(data: str, out: list[Event]) -> bool``, a typed path
+    for its usual payload: the driver calls it, once `Metadata` was sent, with the text of
+    each unnamed (``message``) payload; it either appends exactly the events `on_payload`
+    would for that text (raising what it would) and returns True, or, for a text it does not
+    read, does nothing and returns False (the driver then parses it as a dict).
     """
 
     @property

@@ -195,6 +195,9 @@ class StreamDecoder:
         on_payload = mapper.on_payload
         events, prefixes, sentinel = mapper.events, mapper.prefixes, mapper.sentinel
         sse = self._sse
+        # A mapper's typed path (`on_data`), once `Metadata` is out: it reads the payload's
+        # text straight into typed structs, or does nothing and lets the loop go on below.
+        typed = getattr(mapper, "on_data", None)
         kind = "message"
         for payload in payloads:
             if sse:
@@ -203,6 +206,15 @@ class StreamDecoder:
                     continue  # an event type the API does not define: skipped unread
             else:
                 data = payload
+            if typed is not None and kind == "message" and self._metadata_sent:
+                try:
+                    handled = typed(data, out)
+                except _SHAPE_ERRORS as exc:
+                    raise self._shape_error(kind, decode(data), data, exc) from exc
+                if handled:
+                    if mapper.done:
+                        return
+                    continue
             if data == sentinel:
                 kind, chunk = data, {}
             else:  # inline, not a method: this loop runs once per event

@@ -50,6 +50,7 @@ import json
 from typing import Any, cast, final
 
 import attrs
+import msgspec
 
 from .._errors import ProtocolError
 from .._events import (
@@ -98,6 +99,40 @@ _KEPT = ("created", "system_fingerprint", "service_tier")
 """The chunk's fields that `Metadata.extra` keeps, read once from the payload that makes the
 `Metadata`, when given (0 and "" are not: the OpenAI-shaped results then use their own); the
 OpenAI-shaped results give them back (``ChatCompletion.created``, ...)."""
+
+
+class _Delta(msgspec.Struct, gc=False):
+    content: str | None = None
+    reasoning_content: str | None = None
+    reasoning: str | None = None
+    refusal: str | None = None
+    tool_calls: Any = None
+
+
+class _Choice(msgspec.Struct, gc=False):
+    index: int = 0
+    delta: _Delta | None = None
+    finish_reason: str | None = None
+
+
+class _Chunk(msgspec.Struct, gc=False):
+    """The fields of a chunk that `ChatMapper.on_payload` reads, typed as a usual chunk has
+    them; any other type (an ``error`` that is not null, a number for ``content``, ...)
+    fails to decode and the chunk takes the dict path. `tool_calls`, `usage` and `x_groq`
+    stay plain JSON values, read by the same code as on the dict path."""
+
+    choices: list[_Choice] | None = None
+    model: Any = None
+    error: None = None
+    usage: Any = None
+    x_groq: Any = None
+
+
+_decode_chunk = msgspec.json.Decoder(_Chunk).decode
+_new = object.__new__
+_set_text = TextDelta.__dict__["text"].__set__
+"""`TextDelta(text)` in two C calls: `_new(TextDelta)` then `_set_text(event, text)`; attrs'
+``__init__`` of a frozen class goes through ``object.__setattr__`` (about 0.1 µs more)."""
 
 
 def normalise_finish_reason(raw: str | None) -> FinishReason:
@@ -193,6 +228,47 @@ class ChatMapper(MapperBase):
             usage = x_groq.get("usage") if isinstance(x_groq, dict) else None
         if usage and isinstance(usage, dict):
             self._usage = _usage(usage)
+
+    def on_data(self, data: str, out: list[Event]) -> bool:
+        """`on_payload` for an unnamed payload's text, decoded into typed structs instead of
+        dicts (the hot path: the same events, the same errors, in the same order); False,
+        with nothing done, for a text that is not a usual chunk."""
+        try:
+            chunk = _decode_chunk(data)
+        except (ValueError, RecursionError):  # msgspec.ValidationError is a ValueError
+            return False
+        choices = chunk.choices
+        choice = choices[0] if choices else None
+        if choice is not None and choice.index != 0:
+            return False  # choice 0 is not first: the dict path looks for it
+        if self._served.looking:
+            self._served.see(chunk.model)
+        if choice is not None:
+            delta = choice.delta
+            if delta is not None:
+                reasoning = delta.reasoning_content or delta.reasoning
+                if reasoning:
+                    out.append(ReasoningDelta(reasoning))
+                content = delta.content
+                if content:
+                    event = _new(TextDelta)
+                    _set_text(event, content)
+                    out.append(event)
+                if delta.refusal:
+                    out.append(RefusalDelta(delta.refusal))
+                if delta.tool_calls:
+                    self._tool_fragments(delta.tool_calls, out)
+            reason = choice.finish_reason
+            if reason:
+                self._finish = reason
+                self._complete_tools(out)
+        usage = chunk.usage
+        if usage is None:
+            x_groq = chunk.x_groq
+            usage = x_groq.get("usage") if isinstance(x_groq, dict) else None
+        if usage and isinstance(usage, dict):
+            self._usage = _usage(usage)
+        return True
 
     def _tool_fragments(self, calls: list[Any], out: list[Event]) -> None:
         tools = self._tools
