@@ -38,7 +38,7 @@ LiteLLM is large and not part of any eventide extra; install it into the same en
 
 Run:  python -m benchmarks.bench_gateway [--streams 1,100,1000] [--deltas 50]
       [--servers hypercorn,uvicorn] [--probes 20] [--probe-deltas 20] [--pace-ms 5]
-      [--long 2000] [--repeat 3] [--timeout 600] [--no-litellm]
+      [--long 10000] [--repeat 3] [--timeout 600] [--no-litellm]
 """
 
 from __future__ import annotations
@@ -449,7 +449,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--probes", type=int, default=20, help="paced streams per path")
     parser.add_argument("--probe-deltas", type=int, default=20)
     parser.add_argument("--pace-ms", type=float, default=5.0)
-    parser.add_argument("--long", type=int, default=2000, help="deltas of the long stream")
+    parser.add_argument("--long", type=int, default=10000, help="deltas of the long stream")
     parser.add_argument("--repeat", type=int, default=3, help="long streams per path")
     parser.add_argument("--timeout", type=float, default=600, help="per client run, s")
     parser.add_argument("--no-litellm", action="store_true", help="leave LiteLLM out")
