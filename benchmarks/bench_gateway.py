@@ -49,6 +49,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -100,14 +101,11 @@ class _PacedServer(asyncio.Protocol):
         end = self.buffer.find(b"\r\n\r\n")
         if end < 0:
             return
-        head = self.buffer[:end].lower()
-        length = 0
-        for line in head.split(b"\r\n"):
-            if line.startswith(b"content-length:"):
-                length = int(line.split(b":", 1)[1])
-        if len(self.buffer) < end + 4 + length:
-            return
-        self.buffer = self.buffer[end + 4 + length :]
+        length = re.search(rb"\ncontent-length: *(\d+)", self.buffer[:end].lower())
+        size = end + 4 + (int(length[1]) if length else 0)
+        if len(self.buffer) < size:
+            return  # one request at a time: a proxy waits for the answer before the next
+        head, self.buffer = self.buffer[:end].lower(), self.buffer[size:]
         assert self.transport is not None
         if head.startswith(b"get /times"):
             body = json.dumps(self.times).encode()
