@@ -68,7 +68,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = Path(sys.executable).parent
 LITELLM_INSTALL = "pip install 'litellm[proxy]'"
 MODEL = "bench-1"
-PACED = "bench-paced"  # LiteLLM's name for the paced upstream's model
 START_TIMEOUT = 180.0
 
 
@@ -225,7 +224,7 @@ def litellm_missing() -> str | None:
     """The one line to print when LiteLLM's proxy is not installed here, else None."""
     if importlib.util.find_spec("litellm") is None or not (SCRIPTS / "litellm").exists():
         return (
-            f"the LiteLLM column needs LiteLLM's proxy in this environment: {LITELLM_INSTALL}"
+            f"the LiteLLM route needs LiteLLM's proxy in this environment: {LITELLM_INSTALL}"
             " (or pass --no-litellm)"
         )
     return None

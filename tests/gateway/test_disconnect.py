@@ -105,6 +105,53 @@ async def test_client_leaving_mid_stream_closes_the_upstream() -> None:
     assert seen == "ab"
 
 
+BODIES = {
+    "/v1/responses": {"model": "m", "input": "go", "stream": True},
+    "/v1/messages": {"model": "m", "max_tokens": 5, "messages": MESSAGES, "stream": True},
+}
+WINDOWS = {
+    "before-head": Reply(stall_before_headers=True),
+    "before-first-token": Reply(body=[Stall()]),
+    "mid-stream": Reply(body=[*slow(openai_chunks(["a", "b", "c"], usage=False)[:3]), Stall()]),
+}
+
+
+@pytest.mark.parametrize("window", list(WINDOWS))
+@pytest.mark.parametrize("path", list(BODIES))
+async def test_every_dialect_closes_the_upstream_when_the_client_leaves(
+    path: str, window: str
+) -> None:
+    """The Responses and Anthropic dialects, in each window, as the chat tests above: the
+    client (plain httpx) leaves, the upstream sees it within the budget."""
+    async with (
+        serve(WINDOWS[window]) as server,
+        gateway(upstream(server.url)) as url,
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        seen = b""
+        with trio.move_on_after(10) as scope:
+            async with trio.open_nursery() as nursery:
+
+                async def ask() -> None:
+                    nonlocal seen
+                    async with http.stream("POST", path, json=BODIES[path]) as reply:
+                        async for piece in reply.aiter_bytes():
+                            seen += piece
+                            if b'"b"' in seen:
+                                nursery.cancel_scope.cancel()
+
+                nursery.start_soon(ask)
+                if window != "mid-stream":
+                    await server.wait_for(lambda: len(server.requests) == 1, timeout=5)
+                    await trio.sleep(0.05)  # the gateway now waits on the upstream
+                    nursery.cancel_scope.cancel()  # the client hangs up
+        left = time.monotonic()
+        assert not scope.cancelled_caught
+        await assert_disconnect_seen(server, left)
+        await server.wait_for(lambda: server.open_connections == 0, timeout=2)
+    assert (b'"b"' in seen) == (window == "mid-stream")
+
+
 LISTEN = 0x0A  # a listening socket's state in /proc/net/tcp
 
 
