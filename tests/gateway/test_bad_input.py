@@ -4,7 +4,7 @@ request, and the server goes on serving the next client."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import pytest
@@ -14,9 +14,6 @@ from eventide.routing import Router
 from eventide.testing import Reply, ScriptedProvider
 
 from .serving import gateway
-
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
 
 QUESTION = [{"role": "user", "content": "q"}]
 VALID: dict[str, dict[str, Any]] = {
@@ -84,18 +81,28 @@ async def test_bad_body_gets_its_status_in_the_api_shape(
     assert answered(path, good) == "fine"
 
 
+async def exchange(url: str, path: str, framing: str, body: bytes = b"") -> httpx.Response:
+    """Send a JSON request to `path` with `framing` headers and `body` in one write, over a
+    connection of its own, and read the whole reply (the server closes the connection)."""
+    host, port = url.removeprefix("http://").split(":")
+    head = f"POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\n"
+    async with await trio.open_tcp_stream(host, int(port)) as stream:
+        await stream.send_all(f"{head}{framing}connection: close\r\n\r\n".encode() + body)
+        reply = b""
+        while chunk := await stream.receive_some():
+            reply += chunk
+    status, _, rest = reply.partition(b"\r\n")
+    return httpx.Response(int(status.split()[1]), content=rest.partition(b"\r\n\r\n")[2])
+
+
 @pytest.mark.parametrize("path", list(VALID))
 async def test_an_oversize_body_without_a_length_gets_413(path: str) -> None:
-    """A chunked body is counted as it arrives: past the limit, 413, whatever it claims."""
+    """A chunked body is counted as it arrives: past the limit, 413."""
     provider = ScriptedProvider(Reply.text("fine"))
-
-    async def pieces() -> AsyncIterator[bytes]:
-        yield b'{"model": "m", "messages": ['
-        for _ in range(20):
-            yield b" " * 100
-
+    data = b'{"model": "m", "messages": [' + b" " * 2000
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(data), data)
     async with gateway(provider, max_body_bytes=1000) as url, httpx.AsyncClient() as http:
-        bad = await http.post(f"{url}{path}", content=pieces(), headers=JSON)
+        bad = await exchange(url, path, "transfer-encoding: chunked\r\n", chunked)
         good = await http.post(f"{url}{path}", json=VALID[path])
     assert bad.status_code == 413
     assert "larger than 1000 bytes" in error_of(path, bad)["message"]
@@ -103,37 +110,23 @@ async def test_an_oversize_body_without_a_length_gets_413(path: str) -> None:
     assert answered(path, good) == "fine"
 
 
-async def _send_head_only(url: str, path: str) -> bytes:
-    """Send a request head that promises a body and never send it; the whole reply."""
-    host, port = url.removeprefix("http://").split(":")
-    stream = await trio.open_tcp_stream(host, int(port))
-    async with stream:
-        head = f"POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\n"
-        await stream.send_all(f"{head}content-length: 100\r\nconnection: close\r\n\r\n".encode())
-        reply = b""
-        while chunk := await stream.receive_some():
-            reply += chunk
-    return reply
-
-
 @pytest.mark.parametrize("path", list(VALID))
 async def test_a_body_that_never_comes_gets_408_and_others_are_served(path: str) -> None:
+    """The request head promises 100 bytes of body, and none comes."""
     provider = ScriptedProvider(Reply.text("fine"))
     async with gateway(provider, body_timeout=0.3) as url, httpx.AsyncClient() as http:
-        replies: list[bytes] = []
+        replies: list[httpx.Response] = []
         async with trio.open_nursery() as nursery:
 
             async def wait() -> None:
-                replies.append(await _send_head_only(url, path))
+                replies.append(await exchange(url, path, "content-length: 100\r\n"))
 
             nursery.start_soon(wait)
             good = await http.post(f"{url}{path}", json=VALID[path])
             assert not replies  # served while the silent client still waits
     assert answered(path, good) == "fine"
-    head, _, body = replies[0].partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 408")
-    response = httpx.Response(408, content=body)
-    assert "did not arrive" in error_of(path, response)["message"]
+    assert replies[0].status_code == 408
+    assert "did not arrive" in error_of(path, replies[0])["message"]
     assert len(provider.requests) == 1  # the good one only
 
 
