@@ -27,6 +27,10 @@ Error                       base: provider, kind, retryable, content_emitted, pa
 An error raised by a stream comes after every event received before it was delivered.
 Collectors attach `partial`, the `Completion` of everything received, before re-raising.
 Messages and body excerpts never contain the API key.
+
+What an error keeps of its HTTP exchange (`request`, and `response` for a refusal) is a
+read-only record with every secret redacted (see `eventide._exchange`); it has the attribute
+names of the openai SDK's ``e.request`` and ``e.response``.
 """
 
 from __future__ import annotations
@@ -34,10 +38,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from ._completion import Completion
     from ._events import Attempt
+    from ._exchange import ErrorRequest, ErrorResponse
 
 __all__ = [
     "AuthenticationError",
@@ -79,10 +84,19 @@ class Error(Exception):
         content_emitted: Whether content events had already been delivered when it failed.
         partial: The `Completion` of everything received before the failure (set by
             collectors; None when the stream was iterated by hand).
+        request: The HTTP request that failed, secrets redacted (``method``, ``url``,
+            ``headers``); None when nothing was sent or the error did not come from one.
+        response: The HTTP response that refused the request, secrets redacted
+            (``status_code``, ``headers``, ``text``, ``json()``, ``request``); None when
+            there was none (a connection failure, an error inside the stream).
+        code: The provider's error code, when it gave one (see `ProviderError`).
     """
 
     kind: str = "error"
     retryable: bool = False
+    request: ErrorRequest | None = None
+    response: ErrorResponse | None = None
+    code: str | None = None
 
     def __init__(self, message: str, *, provider: str | None = None) -> None:
         super().__init__(message)
@@ -93,6 +107,30 @@ class Error(Exception):
 
     def __str__(self) -> str:
         return f"{self.provider}: {self.message}" if self.provider else self.message
+
+    @property
+    def type(self) -> str | None:
+        """The error's ``type`` in an OpenAI-style error body (``"invalid_request_error"``),
+        or None."""
+        return self._error_field("type")
+
+    @property
+    def param(self) -> str | None:
+        """The request parameter an OpenAI-style error body names (``"messages"``), or None."""
+        return self._error_field("param")
+
+    def _error_field(self, name: str) -> str | None:
+        """A text field of the response's error object (``{"error": {...}}``, or the body)."""
+        response = self.response
+        if response is None:
+            return None
+        try:
+            body = response.json()
+        except (ValueError, RecursionError):
+            return None
+        found = body.get("error", body) if isinstance(body, dict) else None
+        value = found.get(name) if isinstance(found, dict) else None
+        return value if isinstance(value, str) else None
 
 
 class ProtocolError(Error):
@@ -146,6 +184,20 @@ class ProviderError(Error):
         self.body = body
         self.code = code
         self.retry_after = retry_after
+
+    @property
+    def headers(self) -> Mapping[str, str] | None:
+        """The response's headers (secrets redacted; a name is found in any case), or None
+        without a `response`."""
+        return None if self.response is None else self.response.headers
+
+    @property
+    def request_id(self) -> str | None:
+        """The request id the response names (``x-request-id``, else ``request-id``), or None."""
+        headers = self.headers
+        if headers is None:
+            return None
+        return headers.get("x-request-id") or headers.get("request-id")
 
 
 class BadRequestError(ProviderError):

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any, Final, final
 import anyio
 
 from ._errors import Error, StreamTimeout
+from ._exchange import ResponseHeaders, error_request
 from ._transport import read_at_most
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator
 
     from ._errors import TimeoutPhase
     from ._events import Event
@@ -180,6 +181,8 @@ class HTTPSource:
             if isinstance(exc, Error):
                 if exc.provider is None:
                     exc.provider = self.provider
+                if exc.request is None and exc is not self._failure:  # it was sent
+                    exc.request = error_request(self._request, self._redactor)
                 self._redactor.error(exc)  # whatever path it came by, the key stays here
             raise
 
@@ -206,7 +209,9 @@ class HTTPSource:
             raise self._failure
         response = await self._transport.open(self._request, self._timeouts)
         if self._refusal.refuses(response):
-            raise await self._refusal.error(response)
+            raise await self._refusal.error(
+                response, request=self._request, redactor=self._redactor
+            )
         self._response = response
         self._chunks = response.chunks
         self._head, self._status = response.headers, response.status
@@ -229,36 +234,6 @@ class HTTPSource:
             events = decoder.feed(chunk)
             if events or decoder.done:
                 return events
-
-
-@final
-class ResponseHeaders(Mapping[str, str]):
-    """A response's headers, read-only: names are lower-case, and a lookup finds a name
-    in any case (``headers["X-Request-ID"]``, ``headers.get("x-request-id")``).
-
-    Args:
-        headers: The headers as the transport gave them (copied, names lower-cased).
-    """
-
-    __slots__ = ("_items",)
-
-    def __init__(self, headers: Mapping[str, str]) -> None:
-        self._items = {name.lower(): value for name, value in headers.items()}
-
-    def __getitem__(self, name: str) -> str:
-        try:
-            return self._items[name.lower()]
-        except AttributeError:  # not a string: no such header
-            raise KeyError(name) from None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __repr__(self) -> str:
-        return f"ResponseHeaders({self._items!r})"
 
 
 async def _drain(response: Response) -> None:

@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING, Any, Final, final
 import attrs
 
 from .._errors import Error, ProtocolError, ProviderError
+from .._exchange import error_request, error_response
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from ._base import Response
+    from .._secrets import Redactor
+    from ._base import HTTPRequest, Response
 
 __all__ = ["MAX_ERROR_BODY", "ErrorFactory", "Refusal", "parse_retry_after", "read_at_most"]
 
@@ -76,8 +78,21 @@ class Refusal:
             self.reject_content_types
         )
 
-    async def error(self, response: Response) -> Error:
+    async def error(
+        self,
+        response: Response,
+        *,
+        request: HTTPRequest | None = None,
+        redactor: Redactor | None = None,
+    ) -> Error:
         """The error for a refused response; reads a bounded excerpt of it, then closes it.
+
+        Args:
+            response: The refused response.
+            request: The request it answers: given with `redactor`, the error keeps both
+                (``error.request``, and ``error.response`` on a `ProviderError`), every
+                secret `redactor` knows and every credential header redacted.
+            redactor: Hides the provider's secrets in what the error keeps.
 
         Cancellation:
             The response is closed whatever happens.
@@ -108,6 +123,12 @@ class Refusal:
                 excerpt=" ".join(raw.split())[:200],
             )
         error.provider = self.provider
+        if request is not None and redactor is not None:
+            sent = error.request = error_request(request, redactor)
+            if isinstance(error, ProviderError):
+                error.response = error_response(
+                    sent, status=response.status, headers=headers, text=raw, redactor=redactor
+                )
         return error
 
     def _redirect(self, status: int, location: str | None, raw: str) -> ProviderError:

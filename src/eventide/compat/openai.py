@@ -73,9 +73,13 @@ APIError = Error
 unparsable or cut responses (the SDK's ``APIError`` and its ``APIResponseValidationError``)."""
 APIStatusError = ProviderError
 """The provider said no: an HTTP error status (``status_code``), or an error payload in the
-stream (``status_code`` None unless the payload names one)."""
+stream (``status_code`` None unless the payload names one). As in the SDK: ``request_id``,
+``code``, ``param``, ``type``, ``request`` and ``response`` (read-only records with the SDK's
+attribute names, secrets redacted; ``response`` is None for an error inside the stream);
+``body`` is eventide's short text excerpt, the decoded body is ``response.json()``."""
 APIConnectionError = TransportError
-"""The connection failed (``e.__cause__`` is the underlying error); timeouts included."""
+"""The connection failed (``e.__cause__`` is the underlying error); timeouts included.
+``request`` is the request that failed (secrets redacted)."""
 APITimeoutError = StreamTimeout
 """A time budget ran out (``phase`` says which); a kind of `APIConnectionError`."""
 InternalServerError = ServerSideError

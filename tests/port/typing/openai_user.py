@@ -57,7 +57,11 @@ def guarded(client: OpenAI) -> int | None:
     except openai.APITimeoutError as e:
         print("timed out", e.message)
     except openai.APIStatusError as e:
-        print(e.status_code, e.message, e.body, e.code)
+        print(e.status_code, e.message, e.body, e.code, e.type, e.param, e.request_id)
+        if e.response is not None:
+            print(e.response.status_code, e.response.headers.get("x-request-id"), e.response.text)
+        if e.request is not None:
+            print(e.request.method, e.request.url)
         return e.status_code
     except openai.OpenAIError as e:
         print(e.message)
