@@ -42,6 +42,9 @@ from ._events import TextDelta as TextDelta
 from ._events import ToolCall as ToolCall
 from ._events import ToolCallDelta as ToolCallDelta
 from ._events import Usage as Usage
+from ._exchange import ErrorRequest as ErrorRequest
+from ._exchange import ErrorResponse as ErrorResponse
+from ._exchange import ResponseHeaders as ResponseHeaders
 from ._request import ImagePart as ImagePart
 from ._request import JSONSchema as JSONSchema
 from ._request import Message as Message
@@ -80,6 +83,8 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "Error",
+    "ErrorRequest",
+    "ErrorResponse",
     "Event",
     "EventIterator",
     "EventStream",
@@ -103,6 +108,7 @@ __all__ = [
     "RefusalDelta",
     "Request",
     "RequestError",
+    "ResponseHeaders",
     "ServerError",
     "ServerSideError",
     "StageError",
