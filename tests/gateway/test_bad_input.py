@@ -172,3 +172,22 @@ async def test_an_unknown_model_gets_404_and_no_upstream_request(path: str) -> N
     else:
         assert error["code"] == "model_not_found"
     assert answered(path, good) == "fine"
+
+
+@pytest.mark.parametrize("tool", ["web_search", "file_search", "code_interpreter"])
+async def test_a_responses_built_in_tool_gets_400_and_no_upstream_request(tool: str) -> None:
+    """Only OpenAI's own servers run the Responses API's built-in tools: naming one is refused
+    in the Responses error shape, before any upstream request; function tools are served."""
+    provider = ScriptedProvider(Reply.text("fine"))
+    function = {"type": "function", "name": "f", "parameters": {"type": "object"}}
+    async with gateway(provider) as url, httpx.AsyncClient() as http:
+        bad = await http.post(
+            f"{url}/v1/responses", json={**VALID["/v1/responses"], "tools": [{"type": tool}]}
+        )
+        assert provider.requests == ()
+        good = await http.post(
+            f"{url}/v1/responses", json={**VALID["/v1/responses"], "tools": [function]}
+        )
+    assert bad.status_code == 400
+    assert repr(tool) in error_of("/v1/responses", bad)["message"]
+    assert answered("/v1/responses", good) == "fine"
