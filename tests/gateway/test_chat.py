@@ -247,3 +247,15 @@ def create_app_repr(provider: ScriptedProvider) -> str:
     from eventide.gateway import create_app
 
     return repr(create_app(provider, api_keys=["sk-gate"]))
+
+
+async def test_models_lists_the_default_model_when_nothing_is_configured() -> None:
+    """What Open WebUI shows in its model picker: with no model configured, the one that
+    answers by default (here the demo's), rather than an empty list."""
+    from eventide.providers import demo
+    from eventide.providers._demo import DEMO_MODEL
+
+    async with demo() as provider, gateway(provider) as url, httpx.AsyncClient() as http:
+        listed = (await http.get(f"{url}/v1/models")).json()
+    assert [model["id"] for model in listed["data"]] == [DEMO_MODEL]
+    assert listed["data"][0]["owned_by"] == "demo"

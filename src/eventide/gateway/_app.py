@@ -201,6 +201,9 @@ class Gateway:
     def _models(self) -> list[dict[str, Any]]:
         aliases: Iterable[str] = getattr(self._provider, "aliases", ())
         names = dict.fromkeys([*self._settings.models, *aliases])
+        default = getattr(self._provider, "model", None)
+        if not names and isinstance(default, str):
+            names[default] = None  # nothing configured: the model that answers by default
         owner = self._provider.name
         return [{"id": name, "object": "model", "created": 0, "owned_by": owner} for name in names]
 
@@ -236,7 +239,8 @@ def create_app(
     Args:
         provider: Any eventide provider, stage or router; the caller keeps it open while
             the app serves, and closes it after.
-        models: The model names ``GET /v1/models`` lists (a router's aliases are added).
+        models: The model names ``GET /v1/models`` lists (a router's aliases are added);
+            when there are none, the provider's default model.
         api_keys: Keys a client must send (``Authorization: Bearer``, or ``x-api-key``);
             none: no key is asked for.
         max_body_bytes: Larger request bodies get 413.
