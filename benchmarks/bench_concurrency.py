@@ -7,6 +7,8 @@ one HTTP chunk per SSE event, written one by one as real servers do. Each client
 process of its own, so that its CPU time and peak RSS are its own:
 
 - eventide: ``collect_text(provider.stream(...))`` on trio (and on asyncio), default client;
+- eventide-client: ``collect_text(client.stream(...))`` through an ``AsyncClient`` with its
+  defaults, so behind the `Retrying` (``max_retries=2``) it wraps around its provider;
 - httpx: ``httpx.AsyncClient`` with an unbounded pool, ``aiter_bytes()``, split on blank
   lines, ``orjson.loads``, pick the delta;
 - aiohttp: ``ClientSession`` with an unbounded connector, ``content.iter_any()``, same parse;
@@ -35,7 +37,7 @@ import orjson
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
-CLIENTS = ("eventide", "eventide-asyncio", "raw", "aiohttp", "httpx")
+CLIENTS = ("eventide", "eventide-client", "eventide-asyncio", "raw", "aiohttp", "httpx")
 REQUEST = {"model": "bench-1", "messages": [{"role": "user", "content": "hi"}], "stream": True}
 TIMEOUT = 120.0
 
@@ -160,6 +162,23 @@ async def eventide_client(url: str, streams: int) -> list[str]:
     return texts
 
 
+async def eventide_async_client(url: str, streams: int) -> list[str]:
+    import anyio
+
+    import eventide
+
+    texts: list[str] = []
+    async with eventide.AsyncClient(api_key="bench", base_url=url, model="bench-1") as client:
+
+        async def one() -> None:
+            texts.append(await eventide.collect_text(client.stream("hi")))
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(streams):
+                tg.start_soon(one)
+    return texts
+
+
 async def httpx_client(url: str, streams: int) -> list[str]:
     import anyio
     import httpx
@@ -239,6 +258,7 @@ async def raw_client(url: str, streams: int) -> list[str]:
 def run_client(name: str, url: str, streams: int, deltas: int) -> dict[str, Any]:
     runners: dict[str, tuple[Callable[[str, int], Coroutine[Any, Any, list[str]]], str]] = {
         "eventide": (eventide_client, "trio"),
+        "eventide-client": (eventide_async_client, "trio"),
         "eventide-asyncio": (eventide_client, "asyncio"),
         "httpx": (httpx_client, "trio"),
         "aiohttp": (aiohttp_client, "asyncio"),
