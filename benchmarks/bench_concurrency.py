@@ -145,37 +145,33 @@ def parse_sse(buffer: bytes, parts: list[str]) -> tuple[bytes, bool]:
 
 
 async def eventide_client(url: str, streams: int) -> list[str]:
-    import anyio
-
-    import eventide
     from eventide.providers import OpenAIChat
 
-    texts: list[str] = []
     async with OpenAIChat(base_url=url, api_key="bench", model="bench-1") as provider:
-
-        async def one() -> None:
-            texts.append(await eventide.collect_text(provider.stream("hi")))
-
-        async with anyio.create_task_group() as tg:
-            for _ in range(streams):
-                tg.start_soon(one)
-    return texts
+        return await _eventide_streams(provider, streams)
 
 
 async def eventide_async_client(url: str, streams: int) -> list[str]:
+    import eventide
+
+    async with eventide.AsyncClient(api_key="bench", base_url=url, model="bench-1") as client:
+        return await _eventide_streams(client, streams)
+
+
+async def _eventide_streams(sender: Any, streams: int) -> list[str]:
+    """`streams` concurrent ``collect_text(sender.stream("hi"))``: a provider or a client."""
     import anyio
 
     import eventide
 
     texts: list[str] = []
-    async with eventide.AsyncClient(api_key="bench", base_url=url, model="bench-1") as client:
 
-        async def one() -> None:
-            texts.append(await eventide.collect_text(client.stream("hi")))
+    async def one() -> None:
+        texts.append(await eventide.collect_text(sender.stream("hi")))
 
-        async with anyio.create_task_group() as tg:
-            for _ in range(streams):
-                tg.start_soon(one)
+    async with anyio.create_task_group() as tg:
+        for _ in range(streams):
+            tg.start_soon(one)
     return texts
 
 
