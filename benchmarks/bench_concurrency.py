@@ -7,6 +7,8 @@ one HTTP chunk per SSE event, written one by one as real servers do. Each client
 process of its own, so that its CPU time and peak RSS are its own:
 
 - eventide: ``collect_text(provider.stream(...))`` on trio (and on asyncio), default client;
+- eventide-client: ``collect_text(client.stream(...))`` through an ``AsyncClient`` with its
+  defaults, so behind the `Retrying` (``max_retries=2``) it wraps around its provider;
 - httpx: ``httpx.AsyncClient`` with an unbounded pool, ``aiter_bytes()``, split on blank
   lines, ``orjson.loads``, pick the delta;
 - aiohttp: ``ClientSession`` with an unbounded connector, ``content.iter_any()``, same parse;
@@ -35,7 +37,7 @@ import orjson
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
-CLIENTS = ("eventide", "eventide-asyncio", "raw", "aiohttp", "httpx")
+CLIENTS = ("eventide", "eventide-client", "eventide-asyncio", "raw", "aiohttp", "httpx")
 REQUEST = {"model": "bench-1", "messages": [{"role": "user", "content": "hi"}], "stream": True}
 TIMEOUT = 120.0
 
@@ -143,20 +145,33 @@ def parse_sse(buffer: bytes, parts: list[str]) -> tuple[bytes, bool]:
 
 
 async def eventide_client(url: str, streams: int) -> list[str]:
+    from eventide.providers import OpenAIChat
+
+    async with OpenAIChat(base_url=url, api_key="bench", model="bench-1") as provider:
+        return await _eventide_streams(provider, streams)
+
+
+async def eventide_async_client(url: str, streams: int) -> list[str]:
+    import eventide
+
+    async with eventide.AsyncClient(api_key="bench", base_url=url, model="bench-1") as client:
+        return await _eventide_streams(client, streams)
+
+
+async def _eventide_streams(sender: Any, streams: int) -> list[str]:
+    """`streams` concurrent ``collect_text(sender.stream("hi"))``: a provider or a client."""
     import anyio
 
     import eventide
-    from eventide.providers import OpenAIChat
 
     texts: list[str] = []
-    async with OpenAIChat(base_url=url, api_key="bench", model="bench-1") as provider:
 
-        async def one() -> None:
-            texts.append(await eventide.collect_text(provider.stream("hi")))
+    async def one() -> None:
+        texts.append(await eventide.collect_text(sender.stream("hi")))
 
-        async with anyio.create_task_group() as tg:
-            for _ in range(streams):
-                tg.start_soon(one)
+    async with anyio.create_task_group() as tg:
+        for _ in range(streams):
+            tg.start_soon(one)
     return texts
 
 
@@ -239,6 +254,7 @@ async def raw_client(url: str, streams: int) -> list[str]:
 def run_client(name: str, url: str, streams: int, deltas: int) -> dict[str, Any]:
     runners: dict[str, tuple[Callable[[str, int], Coroutine[Any, Any, list[str]]], str]] = {
         "eventide": (eventide_client, "trio"),
+        "eventide-client": (eventide_async_client, "trio"),
         "eventide-asyncio": (eventide_client, "asyncio"),
         "httpx": (httpx_client, "trio"),
         "aiohttp": (aiohttp_client, "asyncio"),

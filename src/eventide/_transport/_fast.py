@@ -312,9 +312,21 @@ def _request_bytes(
     except Unsendable as exc:
         raise unsendable(str(exc)) from None
     protocol = h11.Connection(h11.CLIENT)
-    protocol.send(h11.Request(method=method, target=target, headers=headers[:1]))
-    protocol.send(h11.EndOfMessage())
+    protocol.send(_sent(method))
+    protocol.send(_END)
     return protocol, data
+
+
+_END: Final = h11.EndOfMessage()
+
+
+@functools.lru_cache(maxsize=32)
+def _sent(method: str) -> h11.Request:
+    """The request h11 is told was sent, made once per method: of a request, only its method
+    changes how h11 reads the response head (a HEAD's or a CONNECT's); the target and the
+    Host it requires are placeholders. h11's events are immutable, so one serves every
+    connection (building and validating a fresh one was half of h11's setup)."""
+    return h11.Request(method=method, target=b"/", headers=[(b"host", b"eventide")])
 
 
 async def _exchange(

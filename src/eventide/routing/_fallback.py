@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 __all__ = ["Candidate", "Fallback"]
 
 _CONTENT = frozenset(CONTENT_EVENTS)
+# The permit of every attempt of a router without limits (`Limiter` of no `Limits` gives
+# one that holds nothing): releasing it does nothing, so one is shared.
+_UNLIMITED = Permit()
 _COMMITS = ("headers", "first_event", "first_content")
 
 
@@ -126,6 +129,7 @@ class Fallback(AsyncResource):
         self.raise_last = raise_last
         self._states = [BreakerState() for _ in self.candidates]
         self._limiter = limiter_for(limits)
+        self._unlimited = limits is None  # no permit to wait for: an attempt skips the ask
         self._rng = random.Random(seed)
 
     @property
@@ -253,8 +257,8 @@ class _FallbackSource:
         first, self._first = self._first, None
         try:
             for stream in (winner, first):
-                if stream is not None:
-                    await stream.aclose()
+                if stream is not None and not stream.closed:  # an answer read to its end
+                    await stream.aclose()  # has closed itself
         finally:
             self._release()
 
@@ -278,12 +282,16 @@ class _FallbackSource:
 
     async def _choose(self) -> None:
         router = self._router
-        budget = math.inf if router.deadline is None else router.deadline
-        with anyio.move_on_after(budget) as scope:
-            self._deadline = scope
+        if router.deadline is None:  # no deadline: no cancel scope to pay for (one per stream)
             await self._race()
+            cut_off = False
+        else:
+            with anyio.move_on_after(router.deadline) as scope:
+                self._deadline = scope
+                await self._race()
+            cut_off = scope.cancelled_caught
         if self._winner is None:
-            error = self._exhausted(cut_off=scope.cancelled_caught)
+            error = self._exhausted(cut_off=cut_off)
             if self._router.raise_last and self._last_held:
                 # the last try as it went: its events, then its error (which is no attempt
                 # before it)
@@ -295,8 +303,12 @@ class _FallbackSource:
     async def _race(self) -> None:
         router = self._router
         queue = list(range(len(router.candidates)))
-        if router.hedge_after is None:  # one attempt at a time: no task group needed
-            await self._in_turn(queue)
+        if router.hedge_after is None:  # one attempt at a time, in this task
+            while (index := self._next_allowed(queue)) is not None:
+                won = await self._try_candidate(index)
+                if won is not None:
+                    self._commit(won)
+                    return
             return
         changed = anyio.Event()
         running = 0
@@ -335,24 +347,18 @@ class _FallbackSource:
                 # a lane ended (failed, or won) or the hedge timer fired: start the next one
                 start_next = timer.cancelled_caught or self._winner is None
 
-    async def _in_turn(self, queue: list[int]) -> None:
-        """Try the candidates one after the other, in this task, until one commits."""
-        while (index := self._next_allowed(queue)) is not None:
-            won = await self._try_candidate(index)
-            if won is not None:
-                self._commit(won)
-                return
-
     def _commit(self, won: tuple[EventStream, list[Event], Permit]) -> None:
         """`won` is the answer: its stream, the events it held back, its limiter permit."""
         self._winner, self._held, self._permit = won
         self._served = won[0]  # kept after close, for its headers
 
     def _next_allowed(self, queue: list[int]) -> int | None:
-        now = anyio.current_time()
+        states = self._router._states
         while queue:
             index = queue.pop(0)
-            if self._router._states[index].allows(now):
+            state = states[index]
+            # a closed circuit allows without asking the clock
+            if state.open_until is None or state.allows(anyio.current_time()):
                 return index
             candidate = self._router.candidates[index]
             self._attempts.append(
@@ -387,7 +393,10 @@ class _FallbackSource:
             held: list[Event] = []
             self._last_held = held
             try:
-                permit = await router._limiter.acquire(candidate.provider)
+                if router._unlimited:
+                    permit = _UNLIMITED
+                else:
+                    permit = await router._limiter.acquire(candidate.provider)
                 if index == 0 and self._first is not None:
                     stream, self._first = self._first, None
                 else:
