@@ -45,7 +45,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, final
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -98,6 +98,7 @@ def _response(status: str, content_type: str, body: bytes, *extra: str) -> bytes
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
+@final
 @dataclass
 class _Counts:
     """What the upstream saw in one run."""
@@ -125,6 +126,7 @@ class _Counts:
         }
 
 
+@final
 @dataclass
 class _Upstream:
     """The upstream: the counts of the current run, and how many requests it still throttles
@@ -168,7 +170,9 @@ class _Upstream:
         return _response("200 OK", *_chat_body(request))
 
 
-async def _serve(state: _Upstream, reader: asyncio.StreamReader, writer: Any) -> None:
+async def _serve(
+    state: _Upstream, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
     """Answer one connection's requests, one after another (keep-alive)."""
     try:
         while True:
@@ -229,6 +233,7 @@ def control(url: str, *, throttle: int = 0, retry_after: int = 1) -> dict[str, A
 # -- the runs -------------------------------------------------------------------------------
 
 
+@final
 @dataclass
 class Run:
     """One run's outcome: its rows (or the error that ended it) and the upstream's counts."""
