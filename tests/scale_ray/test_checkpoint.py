@@ -12,6 +12,7 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
+import ray
 import ray.data
 import ray.exceptions
 from ray.data.checkpoint import CheckpointConfig
@@ -40,6 +41,16 @@ pytestmark = [
     pytest.mark.usefixtures("ray_cluster"),
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),  # Ray Data's own settings
 ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_cluster_after(ray_cluster: None) -> Iterator[None]:
+    """Restart the local cluster after this module: a job that failed leaves CPUs held for
+    minutes, and the next module's actor pool of 2 needs both."""
+    yield
+    ray.shutdown()
+    environment = {"env_vars": {"OPENAI_API_KEY": KEY}}
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env=environment)
 
 
 class Outage:
