@@ -14,7 +14,7 @@ from benchmarks.bench_ray_data_llm import compare, report, upstream
 from eventide.scale import RECORD_COLUMNS
 
 pytestmark = [
-    pytest.mark.usefixtures("ray_cluster"),
+    pytest.mark.usefixtures("ray_cluster", "fresh_cluster_after"),  # ray.data.llm fails a job
     # Ray Data warns about its own deprecated settings (use_push_based_shuffle, ...)
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]

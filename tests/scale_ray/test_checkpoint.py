@@ -38,19 +38,9 @@ FILES, PER_FILE = 6, 4
 DOWN = f"ask {FILES * PER_FILE - 3}"  # a row of the last input file
 
 pytestmark = [
-    pytest.mark.usefixtures("ray_cluster"),
+    pytest.mark.usefixtures("ray_cluster", "fresh_cluster_after"),  # its jobs fail on purpose
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),  # Ray Data's own settings
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fresh_cluster_after(ray_cluster: None) -> Iterator[None]:
-    """Restart the local cluster after this module: a job that failed leaves CPUs held for
-    minutes, and the next module's actor pool of 2 needs both."""
-    yield
-    ray.shutdown()
-    environment = {"env_vars": {"OPENAI_API_KEY": KEY}}
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env=environment)
 
 
 class Outage:
