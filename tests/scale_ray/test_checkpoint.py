@@ -20,7 +20,8 @@ from ray.data.checkpoint import CheckpointConfig
 from eventide.scale import RayBatchRunner, read_rows
 from tests.docs_examples import DOCS, run_example
 from tests.http_server import Reply, serve_in_thread
-from tests.scale.upstream import KEY, Upstream
+from tests.scale.upstream import Upstream
+from tests.scale_ray.test_ray import runner_options
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -90,15 +91,7 @@ def run_job(source: Path, out: Path, server: ScriptedServer, **more: str) -> Non
     """Read `source`, run it through `RayBatchRunner` in an actor pool of 2, write JSON lines.
     On 2 CPUs the checkpoint filter's actor takes a whole one, so every other stage (I/O-bound)
     asks for a tenth of one."""
-    options = {
-        "provider": "openai",
-        "base_url": f"{server.url}/v1",
-        "api_key": KEY,
-        "model": "gpt-4o-mini",
-        "max_concurrency": 4,
-        "errors": "raise",
-        **more,
-    }
+    options = runner_options(server, errors="raise", **more)
     light = 0.1
     (
         ray.data.read_json(str(source), ray_remote_args={"num_cpus": light})

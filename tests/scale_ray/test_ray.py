@@ -26,8 +26,9 @@ pytestmark = [
 ]
 
 
-def run(rows: list[dict[str, Any]], server: ScriptedServer, **more: Any) -> list[dict[str, Any]]:
-    options = {
+def runner_options(server: ScriptedServer, **more: Any) -> dict[str, Any]:
+    """`RayBatchRunner`'s constructor arguments for the loopback upstream `server`."""
+    return {
         "provider": "openai",
         "base_url": f"{server.url}/v1",
         "api_key": KEY,
@@ -35,6 +36,10 @@ def run(rows: list[dict[str, Any]], server: ScriptedServer, **more: Any) -> list
         "max_concurrency": 4,
         **more,
     }
+
+
+def run(rows: list[dict[str, Any]], server: ScriptedServer, **more: Any) -> list[dict[str, Any]]:
+    options = runner_options(server, **more)
     dataset = ray.data.from_items(rows).map_batches(
         RayBatchRunner,
         fn_constructor_kwargs=options,
