@@ -81,6 +81,17 @@ async def test_bad_body_gets_its_status_in_the_api_shape(
     assert answered(path, good) == "fine"
 
 
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/messages"])
+async def test_a_body_without_its_messages_gets_400_naming_them(path: str) -> None:
+    provider = ScriptedProvider(Reply.text("fine"))
+    body = {key: value for key, value in VALID[path].items() if key != "messages"}
+    async with gateway(provider) as url, httpx.AsyncClient() as http:
+        bad = await http.post(f"{url}{path}", json=body)
+    assert bad.status_code == 400
+    assert "messages" in error_of(path, bad)["message"]
+    assert provider.requests == ()
+
+
 async def exchange(url: str, path: str, framing: str, body: bytes = b"") -> httpx.Response:
     """Send a JSON request to `path` with `framing` headers and `body` in one write, over a
     connection of its own, and read the whole reply (the server closes the connection)."""
