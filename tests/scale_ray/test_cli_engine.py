@@ -39,3 +39,18 @@ def test_engine_ray_gives_the_records_of_a_local_batch_and_resumes(
     status, err = batch(arguments(source, out, server, "--engine", "ray"))
     assert status == 1, err
     assert stable(written(out)) == stable(local)
+
+
+def test_engine_ray_with_an_unreachable_address_says_so_in_one_line(
+    upstream: tuple[ScriptedServer, Upstream], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ray's own connect would retry for minutes; the address is probed first."""
+    server, _ = upstream
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "messages": [{"role": "user", "content": "q"}]}\n')
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-ray-unreachable")
+    argv = ["--engine", "ray", "--address", "127.0.0.1:9"]
+    status, err = batch(arguments(source, tmp_path / "out.jsonl", server, *argv))
+    assert status == 1
+    [line] = err.splitlines()
+    assert line.startswith("eventide: error: cannot reach the Ray cluster at 127.0.0.1:9: "), line

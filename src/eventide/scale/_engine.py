@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import socket
 import uuid
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, Unpack
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["JsonRayRunner", "dask_records", "missing_extra", "ray_records", "run_rows"]
 
 _POLL = 0.2  # seconds between looks at the finished tasks while records are published
+_REACH = 5.0  # seconds to open a TCP connection to a cluster's address before giving up
 
 
 def missing_extra(engine: str) -> str | None:
@@ -187,6 +189,23 @@ class JsonRayRunner:
         }
 
 
+def _probe(address: str) -> None:
+    """Fail at once when a ``host:port`` (or ``ray://host:port``) address takes no TCP
+    connection: ``ray.init`` would retry for minutes (20 attempts of 5 s connects and 1 s
+    sleeps) before saying so. Other addresses (``auto``, ``local``) are Ray's to resolve.
+
+    Raises:
+        TransportError: Nothing accepts a connection at `address`.
+    """
+    host, colon, port = address.removeprefix("ray://").rpartition(":")
+    if not colon or not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=_REACH).close()
+    except OSError as exc:
+        raise TransportError(f"cannot reach the Ray cluster at {address}: {exc}") from None
+
+
 def ray_records(
     rows: list[dict[str, Any]],
     *,
@@ -215,6 +234,8 @@ def ray_records(
     import ray
     import ray.data
 
+    if address is not None:
+        _probe(address)
     started = not ray.is_initialized()
     if started:
         try:
