@@ -1,9 +1,11 @@
 """The same app under uvicorn (asyncio): the sync openai SDK streams through it, and a
-client that leaves mid-stream closes the upstream."""
+client that leaves closes the upstream, in each window: waiting for the upstream's head, for
+its first token, and mid-stream."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import time
@@ -11,6 +13,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import openai
+import pytest
 import uvicorn
 
 from eventide.gateway import create_app
@@ -70,4 +73,31 @@ def test_uvicorn_streams_and_propagates_a_disconnect() -> None:
             seen_at = upstream.wait_disconnect_sync(timeout=2)
     assert text == "Hello there"
     assert whole.response.headers["x-eventide-provider"] == "openai"
+    assert seen_at - left < DISCONNECT_BUDGET
+
+
+WAITING = {
+    "before-head": Reply(stall_before_headers=True),
+    "before-first-token": Reply(body=[Stall()]),
+}
+
+
+@pytest.mark.parametrize("window", list(WAITING))
+def test_uvicorn_closes_the_upstream_when_the_client_leaves_before_any_token(
+    window: str,
+) -> None:
+    """The client sends its request and hangs up while the gateway waits on the upstream."""
+    body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+    request = (
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\n"
+        f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n{body}"
+    )
+    with serve_in_thread(WAITING[window]) as upstream, uvicorn_gateway(upstream.url) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as client:
+            client.sendall(request.encode())
+            upstream.wait_for_sync(lambda: len(upstream.requests) == 1, timeout=5)
+            time.sleep(0.05)  # the gateway now waits on the upstream
+        left = time.monotonic()
+        seen_at = upstream.wait_disconnect_sync(timeout=2)
     assert seen_at - left < DISCONNECT_BUDGET
