@@ -49,6 +49,10 @@ MAX_FRAMING: Final = 64 * 1024
 _HEAD_END: Final = b"\r\n\r\n"  # llhttp (strict) ends every line with CRLF
 
 
+# HttpParserUpgrade is not an HttpParserError; on_headers_complete refuses a 101 before it
+_PARSER_ERRORS: Final = (httptools.HttpParserError, httptools.HttpParserUpgrade)
+
+
 class _Stop(Exception):
     """Raised in a callback to stop llhttp at the end of what belongs to this response."""
 
@@ -198,34 +202,31 @@ class ResponseReader:
 
     def _parse(self, data: bytes) -> None:
         parser = self._parser
-        if parser is None:  # pragma: no cover - a fault or the end came first
-            return
+        assert parser is not None  # set to None only when done or failed
         try:
             parser.feed_data(data)
-        except httptools.HttpParserUpgrade:  # pragma: no cover - on_headers_complete refuses 101
-            self._problem = ProtocolError("malformed response head: an unasked-for upgrade")
-        except httptools.HttpParserError as exc:
-            if self._stopped:
-                return
-            if self._problem is None:
-                if self._done:  # bytes after the body that are not a response: too many
-                    self.leftover = True
-                    return
-                reason = str(exc)
-                self._problem = (
-                    _body_fault(reason)
-                    if self._head_done
-                    else ProtocolError(f"malformed response head: {reason}")
-                )
-        else:
+        except _PARSER_ERRORS as exc:
+            self._failure(exc)
+
+    def _failure(self, exc: Exception) -> None:
+        """llhttp stopped: at our request, at bytes after the body, or at a fault (raised at
+        once, or held when body data came before it)."""
+        if self._stopped:
             return
+        if self._problem is None:
+            if self._done:  # bytes after the body that are not a response: too many
+                self.leftover = True
+                return
+            reason = str(exc)
+            self._problem = (
+                _body_fault(reason)
+                if self._head_done
+                else ProtocolError(f"malformed response head: {reason}")
+            )
         self._parser = None
-        problem = self._problem
-        assert problem is not None
+        self._fault = problem = self._problem
         if not self._head_done or not self._body:
-            self._fault = problem
             raise problem
-        self._fault = problem  # held: the data before it comes first
 
     # llhttp's callbacks (httptools looks them up by name)
 
