@@ -7,12 +7,13 @@ is found in O(1): each origin keeps a stack of idle connections, and a busy conn
 nobody's business but its stream's.
 
 What it does: plain and TLS (verification on, the system's or certifi's certificates)
-HTTP/1.1 on anyio sockets (so it runs under trio and asyncio); h11 writes the request and
-parses the response head; `BodyDecoder` frames the body (chunked, Content-Length, or until
-close) and hands it over one socket read at a time. A connection goes back to the pool only
-after a complete, delimited body with nothing left over; an early close or any error closes
-it. Connect, read, write and pool budgets come from the stream's `Timeouts`. It implements
-`Transport` and raises eventide's errors; it does not import httpx.
+HTTP/1.1 on anyio sockets (so it runs under trio and asyncio); `request_bytes` writes the
+request and `ResponseReader` (llhttp, through httptools) reads the response head and frames
+the body (chunked, Content-Length, or until close), handed over one socket read at a time.
+A connection goes back to the pool only after a complete, delimited body with nothing left
+over; an early close or any error closes it. Connect, read, write and pool budgets come
+from the stream's `Timeouts`. It implements `Transport` and raises eventide's errors; it does
+not import httpx.
 
 Habits of real servers it survives: a compressed body (it asks for what `_content` decodes,
 and decodes as the body streams); a server that keeps a connection alive by HTTP/1.1's
@@ -32,18 +33,18 @@ import math
 import os
 import ssl
 import string
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Final, final
 from urllib.parse import quote, urlsplit
 
 import anyio
-import h11
 
 from .._errors import ProtocolError, StreamTimeout, TransportError
 from .._resource import AsyncResource
 from ._base import TransportClosed, unsendable
 from ._connection import Connection, Origin, Permit, bounded, connect
 from ._content import DecodedChunks, accept_encoding, decoded
-from ._h1 import BodyDecoder, Unsendable, request_bytes
+from ._h1 import Unsendable, request_bytes
+from ._response import ResponseReader
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
@@ -299,34 +300,14 @@ def _header_bytes(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes
 
 def _request_bytes(
     method: str, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes
-) -> tuple[h11.Connection, bytes]:
-    """A client protocol state ready to read the response, and the bytes of the request.
-
-    The bytes are written by `request_bytes` (h11's own writer costs more than the rest of
-    a short stream's setup); h11 is told only what it needs to read the response head: that
-    a request with this method was sent."""
+) -> bytes:
+    """The bytes of the request, written by `request_bytes`."""
     try:
-        data = request_bytes(method.encode("ascii"), target, headers, body)
+        return request_bytes(method.encode("ascii"), target, headers, body)
     except UnicodeError:
         raise unsendable("the method is not an HTTP token") from None
     except Unsendable as exc:
         raise unsendable(str(exc)) from None
-    protocol = h11.Connection(h11.CLIENT)
-    protocol.send(_sent(method))
-    protocol.send(_END)
-    return protocol, data
-
-
-_END: Final = h11.EndOfMessage()
-
-
-@functools.lru_cache(maxsize=32)
-def _sent(method: str) -> h11.Request:
-    """The request h11 is told was sent, made once per method: of a request, only its method
-    changes how h11 reads the response head (a HEAD's or a CONNECT's); the target and the
-    Host it requires are placeholders. h11's events are immutable, so one serves every
-    connection (building and validating a fresh one was half of h11's setup)."""
-    return h11.Request(method=method, target=b"/", headers=[(b"host", b"eventide")])
 
 
 async def _exchange(
@@ -334,7 +315,7 @@ async def _exchange(
     message: tuple[str, bytes, list[tuple[bytes, bytes]], bytes],
     write_timeout: float,
     read_timeout: float,
-) -> tuple[h11.Response, BodyDecoder, bytes, bool]:
+) -> tuple[ResponseReader, bytes, bool]:
     """Send the request; read the response head and whatever body came with it.
 
     A write error does not end it at once: a server may answer early (a 413 to a body it will
@@ -344,7 +325,8 @@ async def _exchange(
         _NoResponse: The connection closed or broke before any byte of the response.
     """
     method, target, headers, body = message
-    protocol, data = _request_bytes(method, target, headers, body)
+    data = _request_bytes(method, target, headers, body)
+    reader = ResponseReader(method)
     failed: TransportError | None = None
     try:
         await connection.send(data, write_timeout)
@@ -353,12 +335,8 @@ async def _exchange(
     except TransportError as exc:
         failed = exc
     received = False
-    while True:
-        try:
-            event = protocol.next_event()
-        except h11.RemoteProtocolError as exc:
-            raise ProtocolError(f"broken HTTP response: malformed response head: {exc}") from exc
-        if event is h11.NEED_DATA:
+    try:
+        while True:
             try:
                 data = await connection.receive(read_timeout)
             except StreamTimeout:
@@ -367,54 +345,24 @@ async def _exchange(
                 if received:
                     raise
                 raise _NoResponse(f"{exc.message} (before any response)") from exc
-            if not data and not received:
-                raise _NoResponse(
-                    "the server closed the connection before responding"
-                    + (f" ({failed.message})" if failed is not None else "")
-                ) from failed
+            if not data:
+                if not received:
+                    raise _NoResponse(
+                        "the server closed the connection before responding"
+                        + (f" ({failed.message})" if failed is not None else "")
+                    ) from failed
+                reader.end()  # raises: the head is cut short
             received = True
-            protocol.receive_data(data)
-            continue
-        if isinstance(event, h11.InformationalResponse):
-            continue
-        if isinstance(event, h11.Response):
-            break
-        raise ProtocolError(  # pragma: no cover - h11 says NEED_DATA or raises first
-            "broken HTTP response: the server closed the connection before responding"
-        )
-    decoder = _framing(method, event)
-    leftover, _ = protocol.trailing_data
-    try:
-        first = b"".join(decoder.feed(bytes(leftover))) if leftover else b""
+            if reader.feed_head(data):
+                break
     except ProtocolError as exc:
         raise _broken(exc) from exc
-    reusable = (
-        failed is None
-        and event.http_version == b"1.1"
-        and decoder.delimited
-        and not _says_close(event.headers)
-        and not _says_close(headers)
-    )
-    return event, decoder, first, reusable
+    reusable = failed is None and reader.reusable and not _says_close(headers)
+    return reader, reader.take(), reusable
 
 
-def _says_close(headers: Any) -> bool:
-    return any(
-        name.lower() == b"connection" and b"close" in value.lower() for name, value in headers
-    )
-
-
-def _framing(method: str, response: h11.Response) -> BodyDecoder:
-    status = response.status_code
-    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
-        return BodyDecoder.length(0)
-    length = None
-    for name, value in response.headers:
-        if name == b"transfer-encoding" and value.lower().endswith(b"chunked"):
-            return BodyDecoder.chunked()
-        if name == b"content-length":
-            length = int(value)  # h11 has validated it
-    return BodyDecoder.until_close() if length is None else BodyDecoder.length(length)
+def _says_close(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(name == b"connection" and b"close" in value.lower() for name, value in headers)
 
 
 @final
@@ -426,7 +374,7 @@ class FastResponse:
     __slots__ = (
         "_chunks",
         "_connection",
-        "_decoder",
+        "_reader",
         "_ready",
         "_reusable",
         "_timeout",
@@ -439,8 +387,7 @@ class FastResponse:
         self,
         transport: FastTransport,
         connection: Connection,
-        head: h11.Response,
-        decoder: BodyDecoder,
+        reader: ResponseReader,
         first: bytes,
         reusable: bool,
         timeout: float,
@@ -449,14 +396,14 @@ class FastResponse:
     ) -> None:
         self._transport = transport
         self._connection: Connection | None = connection
-        self.status: int = head.status_code
+        self.status: int = reader.status
         headers: dict[str, str] = {}
-        for raw_name, raw_value in head.headers:  # h11 gives lower-case names
+        for raw_name, raw_value in reader.fields:  # lower-case names
             name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
         self.headers: dict[str, str] = headers
         self._chunks = decoded(self, headers) if decode_content else self
-        self._decoder = decoder
+        self._reader = reader
         self._ready = first  # body bytes that arrived with the head
         self._reusable = reusable
         self._timeout = timeout
@@ -474,7 +421,7 @@ class FastResponse:
         """Whether the whole body has been handed out."""
         decoded = self._chunks
         return (
-            self._decoder.done
+            self._reader.done
             and not self._ready
             and (not isinstance(decoded, DecodedChunks) or decoded.ended)
         )
@@ -483,19 +430,19 @@ class FastResponse:
         if self._ready:
             data, self._ready = self._ready, b""
             return data
-        decoder = self._decoder
+        reader = self._reader
         connection = self._connection
         try:
-            while connection is not None and not decoder.done:
-                if decoder.failed:
-                    decoder.end()  # raises the fault held after the data before it
+            while connection is not None and not reader.done:
+                if reader.failed:
+                    reader.end()  # raises the fault held after the data before it
                 received = await connection.receive(self._timeout)
                 if not received:
-                    decoder.end()
+                    reader.end()
                     break
-                pieces = decoder.feed(received)
-                if pieces:
-                    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+                data = reader.feed(received)
+                if data:
+                    return data
         except ProtocolError as exc:
             raise _broken(exc) from exc
         raise StopAsyncIteration
@@ -509,11 +456,11 @@ class FastResponse:
         connection, self._connection = self._connection, None
         if connection is None:
             return
-        decoder = self._decoder
+        reader = self._reader
         if (
             self._reusable
-            and decoder.done
-            and not decoder.leftover
+            and reader.done
+            and not reader.leftover
             and self._transport._release(connection)
         ):
             return
