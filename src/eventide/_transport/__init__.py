@@ -1,9 +1,10 @@
 """The transport: one interface (`Transport`: open a request, read the response's bytes)
 in eventide's own errors, and its implementations.
 
-`_base` defines the interface, the request value and the provider's slot; `_h1` is a
-sans-IO HTTP/1.1 response-body decoder and `_fast` the built-in HTTP/1.1 transport over it,
-with `_connection` opening, typing the failures of, and checking its connections;
+`_base` defines the interface, the request value and the provider's slot; `_h1` writes an
+HTTP/1.1 request's bytes and `_response` reads a response (head and body framing, sans-IO,
+with llhttp); `_fast` is the built-in HTTP/1.1 transport over them, with `_connection`
+opening, typing the failures of, and checking its connections;
 `_content` undoes Content-Encoding (gzip, deflate, br and zstd where available) on both
 paths; `_memory` answers in process (the demo); `_httpx` adapts a caller's httpx client and
 is the only module that imports httpx; `_refusal` turns a response that is not a stream
