@@ -104,8 +104,7 @@ class _Trio:
         except BlockingIOError:
             sent = 0
         if sent == len(data):
-            await trio.lowlevel.cancel_shielded_checkpoint()
-            return
+            return  # no schedule point: the read of the response that follows is one
         rest = memoryview(data)[sent:]
         with trio.move_on_after(timeout):
             while rest:
@@ -151,8 +150,6 @@ class _Asyncio:
             loop = asyncio.get_running_loop()
             rest = memoryview(data)[sent:]
             await bounded(timeout, "write", "write", loop.sock_sendall(sock, rest))
-        else:
-            await asyncio.sleep(0)
 
     @staticmethod
     def close(sock: socket.socket) -> None:
@@ -417,7 +414,7 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
 
 def _broke(exc: BaseException) -> str:
     """What went wrong with a plain socket, in the words anyio's streams give it."""
-    if isinstance(exc, trio.ClosedResourceError):
+    if isinstance(exc, trio.ClosedResourceError) or getattr(exc, "errno", None) == errno.EBADF:
         return "the connection was already closed"
     return f"the connection broke ({_why(exc)})"
 
