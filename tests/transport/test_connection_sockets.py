@@ -5,18 +5,20 @@ a `TransportError`."""
 
 from __future__ import annotations
 
+import math
 import socket
 import struct
 import threading
 from typing import TYPE_CHECKING
 
 import anyio
+import anyio.lowlevel
 import pytest
 import trio
 import trio.testing
 
 from eventide import StreamTimeout, TransportError
-from eventide._transport._connection import Connection, connect
+from eventide._transport._connection import Connection, bounded, connect
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
@@ -238,3 +240,50 @@ async def test_connection_closed_by_another_task_while_reading(listener: socket.
             nursery.start_soon(close_soon)
             with pytest.raises(TransportError, match="the connection was already closed"):
                 await connection.receive(30.0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_connection_connect_that_waits_times_out_as_a_connect_timeout(backend: str) -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        origin = ("http", "127.0.0.1", server.getsockname()[1])
+        held: list[Connection] = []
+
+        async def fill() -> None:
+            while len(held) < 16:  # a full accept queue: the next SYN gets no answer
+                held.append(await connect(origin, 0.2, None))
+
+        async def main() -> None:
+            try:
+                with pytest.raises(StreamTimeout, match=r"connect timed out after 0\.2 s") as info:
+                    await fill()
+                assert info.value.phase == "connect"
+            finally:
+                for connection in held:
+                    await connection.aclose()
+
+        run(backend, main)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bounded_times_out_passes_errors_and_outer_cancellation_through(backend: str) -> None:
+    async def done() -> str:
+        await anyio.lowlevel.checkpoint()
+        return "done"
+
+    async def fails() -> None:
+        raise TimeoutError(110, "a socket's own timeout")  # ETIMEDOUT: not the budget's
+
+    async def main() -> None:
+        with pytest.raises(StreamTimeout, match=r"pool timeout \(waiting timed out") as info:
+            await bounded(0.01, "pool", "waiting", anyio.sleep(5))
+        assert info.value.phase == "pool"
+        with pytest.raises(TimeoutError, match="a socket's own timeout"):
+            await bounded(5.0, "read", "read", fails())
+        with anyio.move_on_after(0.01) as outer:
+            await bounded(0.05, "read", "read", anyio.sleep(5))
+        assert outer.cancelled_caught  # the caller's scope, not the budget, ended it
+        assert await bounded(math.inf, "read", "read", done()) == "done"
+
+    run(backend, main)

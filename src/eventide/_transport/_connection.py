@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 import trio
 from anyio.streams.tls import TLSStream
 
@@ -44,6 +45,8 @@ Origin = tuple[str, str, int]
 _CONNECT_ERRORS: Final = (OSError, anyio.BrokenResourceError, anyio.EndOfStream)
 _STREAM_ERRORS: Final = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
 _SOCKET_ERRORS: Final = (OSError, trio.ClosedResourceError)
+_POLLIN: Final = getattr(select, "POLLIN", 1)  # select(2)'s stand-ins on Windows
+_POLLOUT: Final = getattr(select, "POLLOUT", 4)
 
 
 async def bounded(seconds: float, phase: TimeoutPhase, what: str, step: Awaitable[Any]) -> Any:
@@ -237,7 +240,7 @@ class Connection:
         it, which no idle HTTP/1.1 connection may see). Never raises."""
         sock = self._sock
         try:
-            return sock is None or sock.fileno() < 0 or _readable(sock)
+            return sock is None or sock.fileno() < 0 or _ready(sock, _POLLIN)
         except (OSError, ValueError):
             return True
 
@@ -324,14 +327,16 @@ def _poller(stream: anyio.abc.ByteStream) -> Any:
     return poller
 
 
-def _readable(sock: socket.socket) -> bool:
-    """Whether a read would return at once (data or EOF). poll(2) where there is one; else
-    (Windows) select(2), whose limit there is a count of sockets, not a descriptor number."""
+def _ready(sock: socket.socket, event: int) -> bool:
+    """Whether a read (POLLIN: data or EOF) or a write (POLLOUT) would return at once.
+    poll(2) where there is one; else (Windows) select(2), whose limit there is a count of
+    sockets, not a descriptor number."""
     if not hasattr(select, "poll"):  # pragma: no cover - Windows
-        readable, _, _ = select.select([sock], [], [], 0)
-        return bool(readable)
+        reads, writes = ([sock], []) if event == _POLLIN else ([], [sock])
+        readable, writable, _ = select.select(reads, writes, [], 0)
+        return bool(readable or writable)
     poller = select.poll()
-    poller.register(sock, select.POLLIN)
+    poller.register(sock, event)
     return bool(poller.poll(0))
 
 
@@ -395,7 +400,10 @@ async def _connect_address(family: int, host: str, port: int) -> socket.socket:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if sock.connect_ex((host, port)) not in (0, errno.EINPROGRESS):
             sock.connect((host, port))  # raises the OSError that says why
-        await anyio.wait_writable(sock)
+        if _ready(sock, _POLLOUT):  # connected (or refused) at once, as on loopback
+            await anyio.lowlevel.checkpoint_if_cancelled()
+        else:
+            await anyio.wait_writable(sock)
         failure = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if failure:
             raise OSError(failure, os.strerror(failure))
