@@ -2,10 +2,12 @@
 eventide's errors, and telling whether an idle one may be reused.
 
 A plain TCP connection to an address is a bare non-blocking `socket.socket`, read and written
-with the running event loop's own primitives (`_native`): no stream object, resource guards
-or anyio cancel scope per connection or per read, which is what most of a waiting stream's
-memory and a short stream's task switches were. A TLS connection, or one to a host name
-(happy eyeballs), is an anyio byte stream, as before.
+with the running event loop's own primitives (`_Trio`, `_Asyncio`; the loop is found once per
+connection): no stream object, resource guards or anyio cancel scope per connection or per
+read. Those were an eighth of a waiting stream's Python memory; and of a short stream's five
+task steps three are gone: the write's and the close's (neither yields when it completes at
+once) and the connect's where it completes at once, as on loopback. A TLS connection, or one
+to a host name (happy eyeballs), is an anyio byte stream, as before.
 
 Every way a connection can fail becomes a `TransportError` here (a `StreamTimeout` for a
 budget): refused, unreachable, reset or closed during the TLS handshake, a certificate that
@@ -75,10 +77,12 @@ def _timed_out(seconds: float, phase: TimeoutPhase, what: str) -> StreamTimeout:
 
 @final
 class _Trio:
-    """A plain socket under trio, as trio's own socket stream does it: a read or write that
-    can complete does, between a cancellation check and a schedule point; one that cannot
-    waits for the socket in a trio cancel scope (its budget). Nothing else is made per call:
-    a waiting read holds this frame, its scope and trio's wait."""
+    """A plain socket under trio, as trio's own socket stream does it: a read that can
+    complete does, between a cancellation check and a schedule point (so a stream whose
+    server runs ahead never starves the others); a write that can, after a cancellation
+    check only (the read of the response that follows it is the schedule point). One that
+    cannot waits for the socket in a trio cancel scope, its budget. Nothing else is made
+    per call: a waiting read holds this frame, its scope and trio's wait."""
 
     @staticmethod
     async def receive(sock: socket.socket, timeout: float) -> bytes:
@@ -107,7 +111,7 @@ class _Trio:
         except BlockingIOError:
             sent = 0
         if sent == len(data):
-            return  # no schedule point: the read of the response that follows is one
+            return
         rest = memoryview(data)[sent:]
         with trio.move_on_after(timeout):
             while rest:
@@ -127,21 +131,22 @@ class _Trio:
 
 @final
 class _Asyncio:
-    """A plain socket under asyncio: a read or write that can complete does, then yields
-    once; one that cannot goes to the loop's `sock_recv` / `sock_sendall`, bounded."""
+    """A plain socket under asyncio, as under trio (`_Trio`): a read that can complete does,
+    then yields once; a write that can does not yield; one that cannot goes to the loop's
+    `sock_recv` / `sock_sendall`, bounded by `asyncio.timeout`."""
 
     @staticmethod
     async def receive(sock: socket.socket, timeout: float) -> bytes:
         try:
-            data = sock.recv(READ_SIZE)
-        except BlockingIOError:
-            loop = asyncio.get_running_loop()
-            received: bytes = await bounded(
-                timeout, "read", "read", loop.sock_recv(sock, READ_SIZE)
-            )
-            return received
-        await asyncio.sleep(0)
-        return data
+            data: bytes | None = sock.recv(READ_SIZE)
+        except BlockingIOError:  # wait outside the handler: it would hold the exception
+            data = None
+        if data is not None:
+            await asyncio.sleep(0)
+            return data
+        waiting = asyncio.get_running_loop().sock_recv(sock, READ_SIZE)
+        received: bytes = await bounded(timeout, "read", "read", waiting)
+        return received
 
     @staticmethod
     async def send(sock: socket.socket, data: bytes, timeout: float) -> None:
@@ -186,8 +191,8 @@ class Connection:
         origin: Where it goes.
         permit: Its place under a per-origin limit, if any.
 
-    On a plain socket a read or write that can complete at once does, with one checkpoint
-    and no timeout scope; only one that has to wait is bounded. On an anyio stream, a read
+    On a plain socket a read or write that can complete at once does, with no timeout
+    scope; only one that has to wait is bounded. On an anyio stream, a read
     that cannot block (a plain TCP socket with data or EOF waiting, as poll(2) says) skips
     its read-timeout cancel scope; behind TLS a readable socket may hold only part of a
     record, so every read there is bounded.
@@ -212,13 +217,13 @@ class Connection:
         permit: Permit | None = None,
     ) -> None:
         if isinstance(transport, socket.socket):
-            self._sock: socket.socket | None = transport
+            self._sock: socket.socket = transport
             self._stream: anyio.abc.ByteStream | None = None
             self._native: type[_Trio | _Asyncio] = (
                 _Trio if trio.lowlevel.in_trio_run() else _Asyncio
             )
         else:
-            self._sock = transport.extra(anyio.abc.SocketAttribute.raw_socket, None)
+            self._sock = transport.extra(anyio.abc.SocketAttribute.raw_socket)
             self._stream = transport
         self.origin = origin
         self.permit = permit
@@ -240,7 +245,7 @@ class Connection:
         it, which no idle HTTP/1.1 connection may see). Never raises."""
         sock = self._sock
         try:
-            return sock is None or sock.fileno() < 0 or _ready(sock, _POLLIN)
+            return sock.fileno() < 0 or _ready(sock, _POLLIN)
         except (OSError, ValueError):
             return True
 
@@ -256,7 +261,7 @@ class Connection:
             try:
                 stream = self._stream
                 if stream is None:
-                    self._native.close(self._sock)  # type: ignore[arg-type]
+                    self._native.close(self._sock)
                 else:
                     with anyio.CancelScope(shield=True):
                         await stream.aclose()
@@ -269,7 +274,7 @@ class Connection:
         stream = self._stream
         if stream is None:
             try:
-                return await self._native.receive(self._sock, timeout)  # type: ignore[arg-type]
+                return await self._native.receive(self._sock, timeout)
             except _SOCKET_ERRORS as exc:
                 raise TransportError(f"connection lost while reading: {_broke(exc)}") from exc
         poll = self._poll
@@ -291,7 +296,7 @@ class Connection:
         stream = self._stream
         if stream is None:
             try:
-                await self._native.send(self._sock, data, timeout)  # type: ignore[arg-type]
+                await self._native.send(self._sock, data, timeout)
             except _SOCKET_ERRORS as exc:
                 raise TransportError(f"connection lost while writing: {_broke(exc)}") from exc
             return
@@ -305,13 +310,13 @@ class Connection:
 class _SocketAttributes(anyio.TypedAttributeProvider):
     """A plain socket's anyio attributes: the socket itself."""
 
-    def __init__(self, sock: socket.socket | None) -> None:
+    def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
 
     @property
     def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
         sock = self._sock
-        return {} if sock is None else {anyio.abc.SocketAttribute.raw_socket: lambda: sock}
+        return {anyio.abc.SocketAttribute.raw_socket: lambda: sock}
 
 
 def _poller(stream: anyio.abc.ByteStream) -> Any:
