@@ -9,7 +9,7 @@ import math
 import socket
 import struct
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 import anyio
 import anyio.lowlevel
@@ -23,7 +23,6 @@ from eventide._transport._connection import Connection, bounded, connect
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
 
-BACKENDS = ["trio", "asyncio"]
 BIG = b"x" * (16 << 20)  # more than any loopback socket buffers: a write of it blocks
 
 
@@ -37,8 +36,26 @@ def listener() -> Iterator[socket.socket]:
         yield server
 
 
-def run(backend: str, main: Callable[[], Awaitable[None]]) -> None:
-    anyio.run(main, backend=backend)
+Exchange: TypeAlias = "Callable[[Connection, socket.socket], Awaitable[None]]"
+
+
+@pytest.fixture(params=["trio", "asyncio"])
+def over(request: pytest.FixtureRequest, listener: socket.socket) -> Callable[[Exchange], None]:
+    """Run a test's exchange under one backend: a connection made by `connect` to `listener`
+    and the server's end of it, both closed afterwards."""
+
+    def run(exchange: Exchange) -> None:
+        async def main() -> None:
+            connection, peer = await connected(listener)
+            try:
+                await exchange(connection, peer)
+            finally:
+                await connection.aclose()
+                peer.close()
+
+        anyio.run(main, backend=request.param)
+
+    return run
 
 
 async def connected(listener: socket.socket) -> tuple[Connection, socket.socket]:
@@ -59,66 +76,51 @@ def reset(peer: socket.socket) -> None:
     peer.close()
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_connection_to_an_address_is_a_plain_socket_that_reads_and_writes(
-    listener: socket.socket, backend: str
+    over: Callable[[Exchange], None],
 ) -> None:
-    async def main() -> None:
-        connection, peer = await connected(listener)
-        with peer:
-            assert type(connection.stream.extra(anyio.abc.SocketAttribute.raw_socket)) is (
-                socket.socket
-            )
-            await connection.send(b"ping", 1.0)
-            assert peer.recv(16) == b"ping"
-            peer.sendall(b"pong")
-            assert await connection.receive(1.0) == b"pong"
-            await connection.aclose()
+    async def exchange(connection: Connection, peer: socket.socket) -> None:
+        assert type(raw_socket(connection)) is socket.socket
+        await connection.send(b"ping", 1.0)
+        assert peer.recv(16) == b"ping"
+        peer.sendall(b"pong")
+        assert await connection.receive(1.0) == b"pong"
 
-    run(backend, main)
+    over(exchange)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_connection_read_that_waits_times_out_as_a_read_timeout(
-    listener: socket.socket, backend: str
+    over: Callable[[Exchange], None],
 ) -> None:
-    async def main() -> None:
-        connection, peer = await connected(listener)
-        with peer:
-            with pytest.raises(StreamTimeout, match=r"read timed out after 0\.05 s") as info:
-                await connection.receive(0.05)
-            assert info.value.phase == "read"
-            peer.sendall(b"late")  # the connection still reads what comes after
-            assert await connection.receive(1.0) == b"late"
-            await connection.aclose()
+    async def exchange(connection: Connection, peer: socket.socket) -> None:
+        with pytest.raises(StreamTimeout, match=r"read timed out after 0\.05 s") as info:
+            await connection.receive(0.05)
+        assert info.value.phase == "read"
+        peer.sendall(b"late")  # the connection still reads what comes after
+        assert await connection.receive(1.0) == b"late"
 
-    run(backend, main)
+    over(exchange)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_connection_write_that_blocks_times_out_as_a_write_timeout(
-    listener: socket.socket, backend: str
+    over: Callable[[Exchange], None],
 ) -> None:
-    async def main() -> None:
-        connection, peer = await connected(listener)
+    async def exchange(connection: Connection, _: socket.socket) -> None:
         raw_socket(connection).setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-        with peer:  # the server never reads
-            with pytest.raises(StreamTimeout, match=r"write timed out after 0\.05 s") as info:
-                await connection.send(BIG, 0.05)
-            assert info.value.phase == "write"
-            await connection.aclose()
+        with pytest.raises(StreamTimeout, match=r"write timed out after 0\.05 s") as info:
+            await connection.send(BIG, 0.05)  # the server never reads
+        assert info.value.phase == "write"
 
-    run(backend, main)
+    over(exchange)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_connection_write_that_blocks_completes_as_the_server_reads(
-    listener: socket.socket, backend: str
+    over: Callable[[Exchange], None],
 ) -> None:
-    async def main() -> None:
-        connection, peer = await connected(listener)
+    received = bytearray()
+
+    async def exchange(connection: Connection, peer: socket.socket) -> None:
         raw_socket(connection).setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-        received = bytearray()
 
         def drain() -> None:
             while data := peer.recv(1 << 16):
@@ -131,59 +133,43 @@ def test_connection_write_that_blocks_completes_as_the_server_reads(
         finally:
             await connection.aclose()
             reader.join()
-            peer.close()
-        assert received == BIG
 
-    run(backend, main)
+    over(exchange)
+    assert received == BIG
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_connection_cancelled_mid_read_closes_cleanly(
-    listener: socket.socket, backend: str
-) -> None:
-    async def main() -> None:
-        connection, peer = await connected(listener)
+def test_connection_cancelled_mid_read_closes_cleanly(over: Callable[[Exchange], None]) -> None:
+    async def exchange(connection: Connection, peer: socket.socket) -> None:
         sock = raw_socket(connection)
-        with peer:
-            with anyio.move_on_after(0.05) as scope:
-                await connection.receive(30.0)
-            assert scope.cancelled_caught
-            assert sock.fileno() != -1  # cancelling a read does not close the connection
-            with anyio.CancelScope() as cancelled:
-                cancelled.cancel()
-                await connection.aclose()  # closes even when cancelled
-            assert connection.closed
-            assert sock.fileno() == -1
-            peer.settimeout(5.0)
-            assert peer.recv(16) == b""  # the server sees a clean close: a FIN
-            await connection.aclose()  # a second close does nothing
+        with anyio.move_on_after(0.05) as scope:
+            await connection.receive(30.0)
+        assert scope.cancelled_caught
+        assert sock.fileno() != -1  # cancelling a read does not close the connection
+        with anyio.CancelScope() as cancelled:
+            cancelled.cancel()
+            await connection.aclose()  # closes even when cancelled
+        assert connection.closed
+        assert sock.fileno() == -1
+        peer.settimeout(5.0)
+        assert peer.recv(16) == b""  # the server sees a clean close: a FIN
+        await connection.aclose()  # a second close does nothing
 
-    run(backend, main)
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_connection_reads_eof_waiting_and_while_waiting(
-    listener: socket.socket, backend: str
-) -> None:
-    async def main() -> None:
-        connection, peer = await connected(listener)
-        with peer:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(anyio.to_thread.run_sync, peer.shutdown, socket.SHUT_WR)
-                assert await connection.receive(5.0) == b""  # EOF came while waiting
-            assert await connection.receive(5.0) == b""  # EOF waiting: returns at once
-            assert connection.stale()
-            await connection.aclose()
-
-    run(backend, main)
+    over(exchange)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_connection_reset_by_peer_is_a_transport_error(
-    listener: socket.socket, backend: str
-) -> None:
-    async def main() -> None:
-        connection, peer = await connected(listener)
+def test_connection_reads_eof_waiting_and_while_waiting(over: Callable[[Exchange], None]) -> None:
+    async def exchange(connection: Connection, peer: socket.socket) -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(anyio.to_thread.run_sync, peer.shutdown, socket.SHUT_WR)
+            assert await connection.receive(5.0) == b""  # EOF came while waiting
+        assert await connection.receive(5.0) == b""  # EOF waiting: returns at once
+        assert connection.stale()
+
+    over(exchange)
+
+
+def test_connection_reset_by_peer_is_a_transport_error(over: Callable[[Exchange], None]) -> None:
+    async def exchange(connection: Connection, peer: socket.socket) -> None:
         reset(peer)
         with pytest.raises(TransportError, match=r"while reading: the connection broke \(.*reset"):
             await connection.receive(5.0)
@@ -193,22 +179,19 @@ def test_connection_reset_by_peer_is_a_transport_error(
         with pytest.raises(TransportError, match="the connection was already closed"):
             await connection.receive(5.0)
 
-    run(backend, main)
+    over(exchange)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_connection_reset_while_waiting_is_a_transport_error(
-    listener: socket.socket, backend: str
+    over: Callable[[Exchange], None],
 ) -> None:
-    async def main() -> None:
-        connection, peer = await connected(listener)
+    async def exchange(connection: Connection, peer: socket.socket) -> None:
         async with anyio.create_task_group() as tg:
             tg.start_soon(anyio.to_thread.run_sync, reset, peer)
             with pytest.raises(TransportError, match=r"the connection broke \(.*reset"):
                 await connection.receive(5.0)
-        await connection.aclose()
 
-    run(backend, main)
+    over(exchange)
 
 
 async def test_connection_ready_read_is_a_checkpoint(listener: socket.socket) -> None:
@@ -242,7 +225,7 @@ async def test_connection_closed_by_another_task_while_reading(listener: socket.
                 await connection.receive(30.0)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", ["trio", "asyncio"])
 def test_connection_connect_that_waits_times_out_as_a_connect_timeout(backend: str) -> None:
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
@@ -263,10 +246,10 @@ def test_connection_connect_that_waits_times_out_as_a_connect_timeout(backend: s
                 for connection in held:
                     await connection.aclose()
 
-        run(backend, main)
+        anyio.run(main, backend=backend)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", ["trio", "asyncio"])
 def test_bounded_times_out_passes_errors_and_outer_cancellation_through(backend: str) -> None:
     async def done() -> str:
         await anyio.lowlevel.checkpoint()
@@ -286,4 +269,4 @@ def test_bounded_times_out_passes_errors_and_outer_cancellation_through(backend:
         assert outer.cancelled_caught  # the caller's scope, not the budget, ended it
         assert await bounded(math.inf, "read", "read", done()) == "done"
 
-    run(backend, main)
+    anyio.run(main, backend=backend)
