@@ -1,5 +1,6 @@
-"""`Connection.receive`: a read that cannot block skips its timeout scope; one that has to
-wait is bounded by the read timeout, on a plain socket and behind TLS alike."""
+"""`Connection.receive` on an anyio byte stream (a connection that happy eyeballs made, or
+TLS): a read that cannot block skips its timeout scope; one that has to wait is bounded by
+the read timeout. A plain socket's reads: test_connection_sockets.py."""
 
 from __future__ import annotations
 

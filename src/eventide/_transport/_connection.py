@@ -1,6 +1,14 @@
 """The connections of `FastTransport`: opening one (TCP, then TLS), reading and writing it in
 eventide's errors, and telling whether an idle one may be reused.
 
+A plain TCP connection to an address is a bare non-blocking `socket.socket`, read and written
+with the running event loop's own primitives (`_Trio`, `_Asyncio`; the loop is found once per
+connection): no stream object, resource guards or anyio cancel scope per connection or per
+read. Those were an eighth of a waiting stream's Python memory; and of a short stream's five
+task steps three are gone: the write's and the close's (neither yields when it completes at
+once) and the connect's where it completes at once, as on loopback. A TLS connection, or one
+to a host name (happy eyeballs), is an anyio byte stream, as before.
+
 Every way a connection can fail becomes a `TransportError` here (a `StreamTimeout` for a
 budget): refused, unreachable, reset or closed during the TLS handshake, a certificate that
 does not verify, a group of failed attempts from happy eyeballs (a single one unwrapped). An
@@ -10,6 +18,7 @@ refuses those of 1024 and above (httpcore checks the same way).
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import ipaddress
 import math
@@ -20,13 +29,15 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
+import trio
 from anyio.streams.tls import TLSStream
 
 from .._errors import StreamTimeout, TimeoutPhase, TransportError
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import Awaitable
+    from collections.abc import Awaitable, Callable, Mapping
 
 __all__ = ["READ_SIZE", "Connection", "Origin", "Permit", "bounded", "connect"]
 
@@ -34,17 +45,123 @@ READ_SIZE: Final = 64 * 1024
 Origin = tuple[str, str, int]
 """Scheme, host (an IDNA-encoded name or an address) and port."""
 _CONNECT_ERRORS: Final = (OSError, anyio.BrokenResourceError, anyio.EndOfStream)
+_STREAM_ERRORS: Final = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
+_SOCKET_ERRORS: Final = (OSError, trio.ClosedResourceError)
+_POLLIN: Final = getattr(select, "POLLIN", 1)  # select(2)'s stand-ins on Windows
+_POLLOUT: Final = getattr(select, "POLLOUT", 4)
 
 
 async def bounded(seconds: float, phase: TimeoutPhase, what: str, step: Awaitable[Any]) -> Any:
-    """Await `step` within `seconds` (inf: no bound), else raise `StreamTimeout`."""
+    """Await `step` within `seconds` (inf: no bound), else raise `StreamTimeout`.
+
+    The running loop's own timeout: a trio cancel scope under trio (anyio's wraps one),
+    `asyncio.timeout` under asyncio."""
     if seconds == math.inf:
         return await step
-    with anyio.move_on_after(seconds) as scope:
-        return await step
-    if scope.cancelled_caught:
-        raise StreamTimeout(f"{phase} timeout ({what} timed out after {seconds} s)", phase=phase)
-    raise AssertionError("unreachable")  # pragma: no cover
+    if trio.lowlevel.in_trio_run():
+        with trio.move_on_after(seconds):
+            return await step
+    else:
+        try:
+            async with asyncio.timeout(seconds) as budget:
+                return await step
+        except TimeoutError:
+            if not budget.expired():
+                raise  # the step's own (a socket's ETIMEDOUT)
+    raise _timed_out(seconds, phase, what)
+
+
+def _timed_out(seconds: float, phase: TimeoutPhase, what: str) -> StreamTimeout:
+    return StreamTimeout(f"{phase} timeout ({what} timed out after {seconds} s)", phase=phase)
+
+
+@final
+class _Trio:
+    """A plain socket under trio, as trio's own socket stream does it: a read that can
+    complete does, between a cancellation check and a schedule point (so a stream whose
+    server runs ahead never starves the others); a write that can, after a cancellation
+    check only (the read of the response that follows it is the schedule point). One that
+    cannot waits for the socket in a trio cancel scope, its budget. Nothing else is made
+    per call: a waiting read holds this frame, its scope and trio's wait."""
+
+    @staticmethod
+    async def receive(sock: socket.socket, timeout: float) -> bytes:
+        await trio.lowlevel.checkpoint_if_cancelled()
+        try:
+            data: bytes | None = sock.recv(READ_SIZE)
+        except BlockingIOError:  # wait outside the handler: it would hold the exception
+            data = None
+        if data is not None:
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            return data
+        with trio.move_on_after(timeout):
+            while True:
+                await trio.lowlevel.wait_readable(sock)
+                try:
+                    return sock.recv(READ_SIZE)
+                except BlockingIOError:  # pragma: no cover - a spurious wake-up
+                    continue
+        raise _timed_out(timeout, "read", "read")
+
+    @staticmethod
+    async def send(sock: socket.socket, data: bytes, timeout: float) -> None:
+        await trio.lowlevel.checkpoint_if_cancelled()
+        try:
+            sent = sock.send(data)
+        except BlockingIOError:
+            sent = 0
+        if sent == len(data):
+            return
+        rest = memoryview(data)[sent:]
+        with trio.move_on_after(timeout):
+            while rest:
+                await trio.lowlevel.wait_writable(sock)
+                try:
+                    rest = rest[sock.send(rest) :]
+                except BlockingIOError:  # pragma: no cover - a spurious wake-up
+                    continue
+            return
+        raise _timed_out(timeout, "write", "write")
+
+    @staticmethod
+    def close(sock: socket.socket) -> None:
+        trio.lowlevel.notify_closing(sock)  # a task waiting on it gets ClosedResourceError
+        sock.close()
+
+
+@final
+class _Asyncio:
+    """A plain socket under asyncio, as under trio (`_Trio`): a read that can complete does,
+    then yields once; a write that can does not yield; one that cannot goes to the loop's
+    `sock_recv` / `sock_sendall`, bounded by `asyncio.timeout`."""
+
+    @staticmethod
+    async def receive(sock: socket.socket, timeout: float) -> bytes:
+        try:
+            data: bytes | None = sock.recv(READ_SIZE)
+        except BlockingIOError:  # wait outside the handler: it would hold the exception
+            data = None
+        if data is not None:
+            await asyncio.sleep(0)
+            return data
+        waiting = asyncio.get_running_loop().sock_recv(sock, READ_SIZE)
+        received: bytes = await bounded(timeout, "read", "read", waiting)
+        return received
+
+    @staticmethod
+    async def send(sock: socket.socket, data: bytes, timeout: float) -> None:
+        try:
+            sent = sock.send(data)
+        except BlockingIOError:
+            sent = 0
+        if sent < len(data):
+            loop = asyncio.get_running_loop()
+            rest = memoryview(data)[sent:]
+            await bounded(timeout, "write", "write", loop.sock_sendall(sock, rest))
+
+    @staticmethod
+    def close(sock: socket.socket) -> None:
+        sock.close()
 
 
 @final
@@ -64,68 +181,142 @@ class Permit:
 
 @final
 class Connection:
-    """One HTTP/1.1 connection: a byte stream, and whether it has served a response before.
+    """One HTTP/1.1 connection: a socket (or a byte stream), and whether it has served a
+    response before.
 
-    A read that cannot block (a plain TCP socket with data or EOF waiting, as poll(2) says)
-    skips its read-timeout cancel scope: the scope costs more than the read itself (about
-    7 of 16 µs on a loaded core), and a stream whose server runs ahead reads that way.
-    Behind TLS a readable socket may hold only part of a record, so every read there is
-    bounded; and so is every read that has to wait.
+    Args:
+        transport: A connected non-blocking plain socket, read and written with the running
+            loop's own primitives; or an anyio byte stream (TLS, or a connection that
+            happy eyeballs made).
+        origin: Where it goes.
+        permit: Its place under a per-origin limit, if any.
+
+    On a plain socket a read or write that can complete at once does, with no timeout
+    scope; only one that has to wait is bounded. On an anyio stream, a read
+    that cannot block (a plain TCP socket with data or EOF waiting, as poll(2) says) skips
+    its read-timeout cancel scope; behind TLS a readable socket may hold only part of a
+    record, so every read there is bounded.
     """
 
-    __slots__ = ("_poll", "closed", "origin", "permit", "released_at", "reused", "stream")
+    __slots__ = (
+        "_native",
+        "_poll",
+        "_sock",
+        "_stream",
+        "closed",
+        "origin",
+        "permit",
+        "released_at",
+        "reused",
+    )
 
     def __init__(
-        self, stream: anyio.abc.ByteStream, origin: Origin, permit: Permit | None = None
+        self,
+        transport: socket.socket | anyio.abc.ByteStream,
+        origin: Origin,
+        permit: Permit | None = None,
     ) -> None:
-        self.stream = stream
+        if isinstance(transport, socket.socket):
+            self._sock: socket.socket = transport
+            self._stream: anyio.abc.ByteStream | None = None
+            self._native: type[_Trio | _Asyncio] = (
+                _Trio if trio.lowlevel.in_trio_run() else _Asyncio
+            )
+        else:
+            self._sock = transport.extra(anyio.abc.SocketAttribute.raw_socket)
+            self._stream = transport
         self.origin = origin
         self.permit = permit
         self.released_at = 0.0
         self.reused = False
         self.closed = False
-        self._poll: Any = None  # select.poll of a plain socket, made on the first read
+        self._poll: Any = None  # select.poll of an anyio stream's plain socket, made on first read
+
+    @property
+    def stream(self) -> anyio.TypedAttributeProvider:
+        """The connection's anyio byte stream; for a plain socket, its socket's attributes
+        (`anyio.abc.SocketAttribute.raw_socket`) only."""
+        if self._stream is not None:
+            return self._stream
+        return _SocketAttributes(self._sock)
 
     def stale(self) -> bool:
         """Whether an idle connection is unusable: the server has closed it (or written to
         it, which no idle HTTP/1.1 connection may see). Never raises."""
-        sock = self.stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
+        sock = self._sock
         try:
-            return sock is None or sock.fileno() < 0 or _readable(sock)
+            return sock.fileno() < 0 or _ready(sock, _POLLIN)
         except (OSError, ValueError):
             return True
 
     async def aclose(self) -> None:
+        """Close the connection and give its permit back (once; later calls do nothing).
+
+        Cancellation:
+            Closing completes when cancelled: a plain socket is closed at once, a stream
+            in a shielded scope.
+        """
         if not self.closed:
             self.closed = True
             try:
-                with anyio.CancelScope(shield=True):
-                    await self.stream.aclose()
+                stream = self._stream
+                if stream is None:
+                    self._native.close(self._sock)
+                else:
+                    with anyio.CancelScope(shield=True):
+                        await stream.aclose()
             finally:
                 if self.permit is not None:
                     self.permit.release()
 
     async def receive(self, timeout: float) -> bytes:
         """The next bytes; b"" when the server has closed its side."""
+        stream = self._stream
+        if stream is None:
+            try:
+                return await self._native.receive(self._sock, timeout)
+            except _SOCKET_ERRORS as exc:
+                raise TransportError(f"connection lost while reading: {_broke(exc)}") from exc
         poll = self._poll
         if poll is None:
-            poll = self._poll = _poller(self.stream)
+            poll = self._poll = _poller(stream)
         try:
             if poll and poll.poll(0):  # data or EOF waiting: the read cannot block
-                data: bytes = await self.stream.receive(READ_SIZE)
+                data: bytes = await stream.receive(READ_SIZE)
             else:
-                data = await bounded(timeout, "read", "read", self.stream.receive(READ_SIZE))
+                data = await bounded(timeout, "read", "read", stream.receive(READ_SIZE))
         except (anyio.EndOfStream, anyio.IncompleteRead):
             return b""
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+        except _STREAM_ERRORS as exc:
             raise TransportError(f"connection lost while reading: {_why(exc)}") from exc
         return data
 
     async def send(self, data: bytes, timeout: float) -> None:
+        """Write all of `data`."""
+        stream = self._stream
+        if stream is None:
+            try:
+                await self._native.send(self._sock, data, timeout)
+            except _SOCKET_ERRORS as exc:
+                raise TransportError(f"connection lost while writing: {_broke(exc)}") from exc
+            return
         try:
-            await bounded(timeout, "write", "write", self.stream.send(data))
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+            await bounded(timeout, "write", "write", stream.send(data))
+        except _STREAM_ERRORS as exc:
             raise TransportError(f"connection lost while writing: {_why(exc)}") from exc
+
+
+@final
+class _SocketAttributes(anyio.TypedAttributeProvider):
+    """A plain socket's anyio attributes: the socket itself."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        sock = self._sock
+        return {anyio.abc.SocketAttribute.raw_socket: lambda: sock}
 
 
 def _poller(stream: anyio.abc.ByteStream) -> Any:
@@ -141,14 +332,16 @@ def _poller(stream: anyio.abc.ByteStream) -> Any:
     return poller
 
 
-def _readable(sock: socket.socket) -> bool:
-    """Whether a read would return at once (data or EOF). poll(2) where there is one; else
-    (Windows) select(2), whose limit there is a count of sockets, not a descriptor number."""
+def _ready(sock: socket.socket, event: int) -> bool:
+    """Whether a read (POLLIN: data or EOF) or a write (POLLOUT) would return at once.
+    poll(2) where there is one; else (Windows) select(2), whose limit there is a count of
+    sockets, not a descriptor number."""
     if not hasattr(select, "poll"):  # pragma: no cover - Windows
-        readable, _, _ = select.select([sock], [], [], 0)
-        return bool(readable)
+        reads, writes = ([sock], []) if event == _POLLIN else ([], [sock])
+        readable, writable, _ = select.select(reads, writes, [], 0)
+        return bool(readable or writable)
     poller = select.poll()
-    poller.register(sock, select.POLLIN)
+    poller.register(sock, event)
     return bool(poller.poll(0))
 
 
@@ -161,8 +354,8 @@ async def connect(origin: Origin, timeout: float, ssl_context: ssl.SSLContext | 
     """
     _, host, port = origin
     try:
-        stream: anyio.abc.ByteStream = await bounded(
-            timeout, "connect", "connect", _open_stream(host, port, ssl_context)
+        transport: socket.socket | anyio.abc.ByteStream = await bounded(
+            timeout, "connect", "connect", _open(host, port, ssl_context)
         )
     except _CONNECT_ERRORS as exc:
         raise TransportError(f"cannot connect to {host}:{port}: {_why(exc)}") from exc
@@ -173,18 +366,26 @@ async def connect(origin: Origin, timeout: float, ssl_context: ssl.SSLContext | 
         reasons = "; ".join(_why(leaf) for leaf in leaves)
         cause = leaves[0] if len(leaves) == 1 else group
         raise TransportError(f"cannot connect to {host}:{port}: {reasons}") from cause
-    return Connection(stream, origin)
+    return Connection(transport, origin)
 
 
-async def _open_stream(
+async def _open(
     host: str, port: int, ssl_context: ssl.SSLContext | None
-) -> anyio.abc.ByteStream:
+) -> socket.socket | anyio.abc.ByteStream:
+    """A plain socket to an address; else an anyio stream (a name, or TLS)."""
     try:
         family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
     except ValueError:  # a name: resolve it, trying its addresses (happy eyeballs)
         stream: anyio.abc.ByteStream = await anyio.connect_tcp(host, port)
     else:  # an address: one plain connect, without a task group for a single candidate
-        stream = await _connect_address(family, host, port)
+        sock = await _connect_address(family, host, port)
+        if ssl_context is None:
+            return sock
+        try:
+            stream = await anyio.abc.SocketStream.from_socket(sock)
+        except BaseException:
+            sock.close()
+            raise
     if ssl_context is None:
         return stream
     try:
@@ -197,21 +398,24 @@ async def _open_stream(
         raise
 
 
-async def _connect_address(family: int, host: str, port: int) -> anyio.abc.SocketStream:
+async def _connect_address(family: int, host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if sock.connect_ex((host, port)) not in (0, errno.EINPROGRESS):
             sock.connect((host, port))  # raises the OSError that says why
-        await anyio.wait_writable(sock)
+        if _ready(sock, _POLLOUT):  # connected (or refused) at once, as on loopback
+            await anyio.lowlevel.checkpoint_if_cancelled()
+        else:
+            await anyio.wait_writable(sock)
         failure = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if failure:
             raise OSError(failure, os.strerror(failure))
-        return await anyio.abc.SocketStream.from_socket(sock)
     except BaseException:
         sock.close()
         raise
+    return sock
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
@@ -219,6 +423,13 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
     for exc in group.exceptions:
         leaves.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
     return leaves
+
+
+def _broke(exc: BaseException) -> str:
+    """What went wrong with a plain socket, in the words anyio's streams give it."""
+    if isinstance(exc, trio.ClosedResourceError) or getattr(exc, "errno", None) == errno.EBADF:
+        return "the connection was already closed"
+    return f"the connection broke ({_why(exc)})"
 
 
 def _why(exc: BaseException) -> str:
