@@ -62,12 +62,11 @@ class ChunkStream(AsyncResource):
         The sync `Client` pulls these, one thread crossing per read rather than per chunk.
         """
         while True:
-            chunk = self._chunk
             try:
                 events = await self._events.receive_batch()
             except StopAsyncIteration:
                 return [self._end()]
-            kept = [c for c in map(chunk, events) if c is not None]
+            kept = self._chunk.batch(events)
             if kept:
                 return kept
 
