@@ -19,6 +19,7 @@ import trio
 import eventide
 from eventide import ChatCompletionChunk, Client, EventIterator, Metadata, Stream, TextDelta
 from eventide.client._shapes import Chunker
+from eventide.client._sync_stream import READ_AHEAD, Reader
 from eventide.providers import OpenAIChat
 from tests.http_server import (
     DISCONNECT_BUDGET,
@@ -295,3 +296,28 @@ def test_the_sync_chunks_are_the_async_streams_and_made_in_the_readers_thread(
     assert got == expected
     assert (got[-1]["choices"] == []) is include_usage
     assert builders == {threading.get_ident()}
+
+
+def test_a_source_that_never_checkpoints_is_read_ahead_boundedly_and_closes(
+    client: Client,
+) -> None:
+    """The reading task takes its credits without a checkpoint of its own: a source that
+    never yields to the loop (an in-memory one) is still read at most `READ_AHEAD` lists
+    ahead, and close() still stops it and closes it."""
+    reads: list[int] = []
+    closed = threading.Event()
+
+    async def receive() -> list[int]:
+        reads.append(len(reads))
+        return [len(reads)]
+
+    async def aclose() -> None:
+        closed.set()
+
+    stream = Stream(Reader(client._loop_thread(), receive, aclose))
+    assert next(stream) == 1
+    stream.close()
+    assert closed.is_set()
+    assert len(reads) <= READ_AHEAD + READ_AHEAD // 2
+    with pytest.raises(eventide.Error, match="closed before its end"):
+        next(stream)
