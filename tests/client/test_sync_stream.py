@@ -314,7 +314,7 @@ def test_a_source_that_never_checkpoints_is_read_ahead_boundedly_and_closes(
     async def aclose() -> None:
         closed.set()
 
-    stream = Stream(Reader(client._loop_thread(), receive, aclose))
+    stream: Stream[int] = Stream(Reader(client._loop_thread(), receive, aclose))
     assert next(stream) == 1
     stream.close()
     assert closed.is_set()
