@@ -495,6 +495,36 @@ async def test_the_sync_clients_batches_end_with_the_usage_chunk(
     assert [c.usage for c in chunks[:-1]] == [None] * (len(chunks) - 1)
 
 
+async def test_chunks_one_at_a_time_and_by_read_mix_in_order_and_close_drops_the_rest(
+    server: ScriptedServer, client: AsyncClient
+) -> None:
+    """`ChunkStream` hands out a read's chunks one by one from a list: `receive_batch`
+    after `__anext__` gives the rest of that read first, and `aclose` drops what is left."""
+    request = request_from_openai(messages=MESSAGES, model=None)
+    options = CallOptions(include_usage=True)
+
+    async def dumps(mixed: bool) -> list[dict[str, object]]:
+        server.reply(reply_with(ANSWERS[0], include_usage=True))
+        chunks: list[ChatCompletionChunk] = []
+        async with ChunkStream(client._chat_events(request, options), options) as stream:
+            if not mixed:
+                return [c.to_dict() async for c in stream]
+            with pytest.raises(StopAsyncIteration):  # noqa: PT012 - until the end
+                while True:
+                    chunks.append(await stream.__anext__())
+                    chunks.extend(await stream.receive_batch())
+        return [c.to_dict() for c in chunks]
+
+    whole = await dumps(mixed=False)
+    assert await dumps(mixed=True) == whole
+    server.reply(reply_with(ANSWERS[0], include_usage=True))
+    stream = ChunkStream(client._chat_events(request, options), options)
+    first = await stream.__anext__()
+    assert first.to_dict() == whole[0]
+    await stream.aclose()
+    assert [c.to_dict() async for c in stream] == []
+
+
 def test_dump_options_are_checked() -> None:
     chunk = Chunker()(TextDelta("x"))
     assert chunk is not None

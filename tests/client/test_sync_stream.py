@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import trio
 
 import eventide
 from eventide import ChatCompletionChunk, Client, EventIterator, Metadata, Stream, TextDelta
+from eventide.client._shapes import Chunker
+from eventide.client._sync_stream import READ_AHEAD, Reader
 from eventide.providers import OpenAIChat
 from tests.http_server import (
     DISCONNECT_BUDGET,
@@ -260,3 +263,61 @@ def test_create_with_a_bool_variable_and_the_streams_type_check_strictly(tmp_pat
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("include_usage", [False, True])
+def test_the_sync_chunks_are_the_async_streams_and_made_in_the_readers_thread(
+    client: Client, server: ScriptedServer, include_usage: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chunks (usage last, when asked for) are the async stream's, dump for dump, and
+    they are built in the thread that iterates, not on the client's loop thread."""
+    options: dict[str, Any] = {"stream_options": {"include_usage": include_usage}}
+
+    async def read_async() -> list[dict[str, Any]]:
+        provider = OpenAIChat(base_url=f"{server.url}/v1", api_key="k", name="upstream")
+        async with provider, eventide.AsyncClient(provider) as async_client:
+            stream = async_client.chat.completions.create(messages="hi", stream=True, **options)
+            async with stream:
+                return [chunk.model_dump() async for chunk in stream]
+
+    server.reply(Reply(body=ANSWER))
+    expected = trio.run(read_async)
+    builders: set[int] = set()
+    batch = Chunker.batch
+
+    def recorded(chunker: Chunker, events: list[eventide.Event]) -> list[ChatCompletionChunk]:
+        builders.add(threading.get_ident())
+        return batch(chunker, events)
+
+    monkeypatch.setattr(Chunker, "batch", recorded)
+    server.reply(Reply(body=ANSWER))
+    with client.chat.completions.create(messages="hi", stream=True, **options) as stream:
+        got = [chunk.model_dump() for chunk in stream]
+    assert got == expected
+    assert (got[-1]["choices"] == []) is include_usage
+    assert builders == {threading.get_ident()}
+
+
+def test_a_source_that_never_checkpoints_is_read_ahead_boundedly_and_closes(
+    client: Client,
+) -> None:
+    """The reading task takes its credits without a checkpoint of its own: a source that
+    never yields to the loop (an in-memory one) is still read at most `READ_AHEAD` lists
+    ahead, and close() still stops it and closes it."""
+    reads: list[int] = []
+    closed = threading.Event()
+
+    async def receive() -> list[int]:
+        reads.append(len(reads))
+        return [len(reads)]
+
+    async def aclose() -> None:
+        closed.set()
+
+    stream: Stream[int] = Stream(Reader(client._loop_thread(), receive, aclose))
+    assert next(stream) == 1
+    stream.close()
+    assert closed.is_set()
+    assert len(reads) <= READ_AHEAD + READ_AHEAD // 2
+    with pytest.raises(eventide.Error, match="closed before its end"):
+        next(stream)

@@ -30,12 +30,14 @@ class ChunkStream(AsyncResource):
     OpenAI's usage chunk, last, only with ``options.include_usage``); awaitable (to itself)
     and iterable."""
 
-    __slots__ = ("__weakref__", "_chunk", "_events", "options")
+    __slots__ = ("__weakref__", "_chunk", "_events", "_pending", "_pos", "options")
 
     def __init__(self, events: EventStream, options: CallOptions | None = None) -> None:
         self._events = events
         self.options = options = options if options is not None else CallOptions()
         self._chunk = Chunker(created=int(time.time()), include_usage=options.include_usage)
+        self._pending: list[ChatCompletionChunk] = []  # the rest of a read's chunks
+        self._pos = 0
 
     def __await__(self) -> Generator[Any, None, ChunkStream]:
         async def itself() -> ChunkStream:
@@ -47,27 +49,29 @@ class ChunkStream(AsyncResource):
         return self
 
     async def __anext__(self) -> ChatCompletionChunk:
-        while True:
-            try:
-                event = await self._events.__anext__()
-            except StopAsyncIteration:
-                return self._end()
-            chunk = self._chunk(event)
-            if chunk is not None:
-                return chunk
+        pos = self._pos
+        if pos < len(self._pending):  # no await, no call per chunk: a read's chunks
+            self._pos = pos + 1
+            return self._pending[pos]
+        self._pending = pending = await self.receive_batch()
+        self._pos = 1
+        return pending[0]
 
     async def receive_batch(self) -> list[ChatCompletionChunk]:
         """The chunks of the next network read (never empty); `StopAsyncIteration` at the end.
 
-        The sync `Client` pulls these, one thread crossing per read rather than per chunk.
+        Chunks buffered by `__anext__` come first.
         """
+        if self._pos < len(self._pending):
+            rest = self._pending[self._pos :]
+            self._pending, self._pos = [], 0
+            return rest
         while True:
-            chunk = self._chunk
             try:
                 events = await self._events.receive_batch()
             except StopAsyncIteration:
                 return [self._end()]
-            kept = [c for c in map(chunk, events) if c is not None]
+            kept = self._chunk.batch(events)
             if kept:
                 return kept
 
@@ -80,5 +84,8 @@ class ChunkStream(AsyncResource):
         return tail
 
     async def aclose(self) -> None:
-        """Close the underlying stream (and its connection)."""
+        """Close the underlying stream (and its connection); the chunks already read (the
+        usage chunk held for the end too) are dropped."""
+        self._pending, self._pos = [], 0
+        self._chunk.end()
         await self._events.aclose()

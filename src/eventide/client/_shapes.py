@@ -481,6 +481,17 @@ class Chunker:
                 assert_never(event)
         return ChatCompletionChunk(self._stream, [ChunkChoice(delta)])
 
+    def batch(self, events: list[Event]) -> list[ChatCompletionChunk]:
+        """The chunks of `events`, in order (an event that makes none has none here)."""
+        chunks: list[ChatCompletionChunk] = []
+        add = chunks.append
+        for event in events:
+            if type(event) is TextDelta:  # `__call__`'s short path, without its call
+                add(ChatCompletionChunk(self._stream, [ChunkChoice(Delta(event.text))]))
+            elif (chunk := self(event)) is not None:
+                add(chunk)
+        return chunks
+
     def end(self) -> ChatCompletionChunk | None:
         """The chunk after the last event's: the usage chunk, with ``include_usage`` (once)."""
         tail, self._tail = self._tail, None

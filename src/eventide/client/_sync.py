@@ -8,6 +8,7 @@ of events (`EventIterator`) or of OpenAI-shaped chunks (`Stream`), are objects w
 and ``with``; they are read on the loop a few network reads ahead of the consumer into a
 queue, a list per read: the consumer waits on the loop thread only when it has caught up
 with the network, so the thread handoff is paid per wait, not per item (see `_sync_stream`).
+A stream of chunks makes them in the consumer's thread, from each read's events.
 
 Lifetime. Every call runs on the loop as a job with a cancel scope of its own, and the job
 closes what it opened before it reports. So:
@@ -33,6 +34,7 @@ import concurrent.futures
 import contextlib
 import os
 import threading
+import time
 import warnings
 import weakref
 from typing import TYPE_CHECKING, Any, Final, TypeVar, final
@@ -44,6 +46,7 @@ from .._resource import SyncResource
 from ._async import AsyncClient, closed_error
 from ._chat import CallOptions, Chat
 from ._chunks import ChunkStream, chat_completion
+from ._shapes import Chunker
 from ._sync_stream import EventIterator, Reader, Stream, closed_during_call
 
 if TYPE_CHECKING:
@@ -181,9 +184,11 @@ class Client(SyncResource):
         return self._loop_thread().call(chat_completion, events)
 
     def _chat_chunks(self, request: Request, options: CallOptions) -> Stream[ChatCompletionChunk]:
-        self._loop_thread()
-        chunks = ChunkStream(self._async._chat_events(request, options), options)
-        return self._pull(chunks, chunks.receive_batch)
+        loop = self._loop_thread()  # a closed client raises here, at the call
+        events = self._async._chat_events(request, options)
+        chunker = Chunker(created=int(time.time()), include_usage=options.include_usage)
+        reader = Reader(loop, events.receive_batch, events.aclose, owner=self, shape=chunker)
+        return Stream(reader)
 
     def batch(
         self,

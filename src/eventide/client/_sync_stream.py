@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
 
 
-__all__ = ["EventIterator", "Loop", "Reader", "Stream", "closed_during_call"]
+__all__ = ["EventIterator", "Loop", "Reader", "Shape", "Stream", "closed_during_call"]
 
 T = TypeVar("T")
 
@@ -54,6 +54,17 @@ def closed_during_call() -> Error:
 
 def _stream_closed() -> Error:
     return Error("this stream was closed before its end: make a new request to read again")
+
+
+class Shape(Protocol[T]):
+    """What a `Reader` makes of each list it reads, in the consumer's thread (the
+    OpenAI-shaped chunks of a list of events: `eventide.client.Chunker`)."""
+
+    def batch(self, items: list[Any], /) -> list[T]:
+        """The items for one list read (a new list; maybe empty)."""
+
+    def end(self) -> T | None:
+        """One last item after the end of the stream (not after an error), if any."""
 
 
 class Loop(Protocol):
@@ -118,7 +129,10 @@ class _Pump(Generic[T]):
         try:
             with self.scope:
                 while True:
-                    await self._credits.acquire()
+                    try:  # no checkpoint when a credit is there: `receive` has its own
+                        self._credits.acquire_nowait()
+                    except trio.WouldBlock:
+                        await self._credits.acquire()
                     put((True, await self._receive()))
         except StopAsyncIteration:
             pass
@@ -144,7 +158,9 @@ class Reader(Generic[T]):
 
     The task starts at once, reads up to `ahead` lists ahead into a queue, and closes the
     stream (`aclose`) when it ends, fails or is cancelled. Credits for more reads go back
-    to it in groups, so the loop is woken once per half of `ahead`. Collected unfinished,
+    to it in groups, so the loop is woken once per half of `ahead`. With a `shape`, each
+    list is made into the items handed out in the consumer's thread (objects made and
+    dropped by one thread stay in its CPU's cache). Collected unfinished,
     the reader stops its task (and waits until the stream is closed). `owner` is kept alive
     as long as the reader is.
     """
@@ -156,6 +172,7 @@ class Reader(Generic[T]):
         "_loop",
         "_owner",
         "_pump",
+        "_shape",
         "_taken",
         "state",
     )
@@ -163,14 +180,16 @@ class Reader(Generic[T]):
     def __init__(
         self,
         loop: Loop,
-        receive: Callable[[], Awaitable[list[T]]],
+        receive: Callable[[], Awaitable[list[Any]]],
         aclose: Callable[[], Awaitable[None]],
         *,
         ahead: int = READ_AHEAD,
         owner: object = None,
+        shape: Shape[T] | None = None,
     ) -> None:
         self._loop = loop
         self._owner = owner
+        self._shape = shape
         self._pump = pump = _Pump(receive, aclose, ahead)
         self._handback = max(ahead // 2, 1)
         self._taken = 0
@@ -211,13 +230,18 @@ class Reader(Generic[T]):
                 self._loop.streams.discard(pump.end)
                 if got is not None:
                     raise got
-                break
+                last = None if self._shape is None else self._shape.end()
+                if last is None:
+                    break
+                self._batch = batch = [last]
+                return batch
             self._taken += 1
             if self._taken == self._handback:
                 self._taken = 0
                 self._loop.soon(lambda: pump.release(self._handback))
-            if got:
-                batch: list[T] = got.copy()  # ours, to empty on close()
+            # a list of our own (emptied on close()), made in this thread
+            batch = got.copy() if self._shape is None else self._shape.batch(got)
+            if batch:
                 self._batch = batch
                 return batch
         if self.state == _CLOSED:
