@@ -9,6 +9,7 @@ import pytest
 
 from eventide import ProtocolError, StreamTimeout, Timeouts, TransportError
 from eventide._transport import HTTPRequest, HTTPXTransport, TransportClosed, transport_slot
+from eventide._transport._httpx import _parsed
 
 if TYPE_CHECKING:
     from eventide._transport import HTTPClientOption
@@ -85,3 +86,13 @@ def test_a_provider_takes_an_http_client_or_a_transport_not_both(
 ) -> None:
     with pytest.raises(TypeError, match="not both"):
         transport_slot(http_client, HTTPXTransport(httpx.AsyncClient()))
+
+
+def test_httpx_transport_keeps_a_parsed_url_only_without_a_query_string() -> None:
+    """A provider's URL is parsed once; one with a query string (which may carry a
+    credential) is parsed every time and kept nowhere."""
+    plain = "http://t/v1/chat/completions"
+    assert _parsed(plain) is _parsed(plain)
+    keyed = "http://t/v1/models/m:stream?key=sk-query-secret"
+    assert _parsed(keyed) is not _parsed(keyed)
+    assert str(_parsed(keyed)) == keyed
