@@ -96,3 +96,28 @@ def test_httpx_transport_keeps_a_parsed_url_only_without_a_query_string() -> Non
     keyed = "http://t/v1/models/m:stream?key=sk-query-secret"
     assert _parsed(keyed) is not _parsed(keyed)
     assert str(_parsed(keyed)) == keyed
+
+
+async def test_httpx_transport_sends_each_request_its_own_headers() -> None:
+    """The headers are built into httpx's form once while they stay the same: a request
+    with other headers sends its own, and a hook that changes one request's headers changes
+    no later request's."""
+    sent: list[httpx.Request] = []
+
+    async def hook(request: httpx.Request) -> None:
+        if not sent:
+            request.headers["x-mine"] = "hooked"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, content=b"")
+
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(handler), event_hooks={"request": [hook]}
+    ) as client:
+        transport = HTTPXTransport(client)
+        for value in ("a", "a", "b", "a"):
+            request = HTTPRequest("POST", "http://t/x", {"x-mine": value}, b"{}")
+            response = await transport.open(request, Timeouts())
+            await response.aclose()
+    assert [request.headers["x-mine"] for request in sent] == ["hooked", "a", "b", "a"]

@@ -143,14 +143,16 @@ class HTTPXTransport(AsyncResource):
         owned: Whether `aclose()` closes the client (False: it stays the caller's).
     """
 
-    __slots__ = ("_closed", "_owned", "_timeout", "client")
+    __slots__ = ("_closed", "_headers", "_owned", "_timeout", "client")
 
     def __init__(self, client: httpx.AsyncClient, *, owned: bool = False) -> None:
         self.client = client
         self._owned = owned
         self._closed = False
-        # The last budgets sent, as httpx's: a provider sends the same ones every time.
+        # The last budgets and headers sent, as httpx's: a provider sends the same ones
+        # every time (httpx copies a Headers it is given, so one serves every request).
         self._timeout: tuple[Timeouts, httpx.Timeout] | None = None
+        self._headers: tuple[tuple[tuple[str, str], ...], httpx.Headers] | None = None
 
     async def open(self, request: HTTPRequest, timeouts: Timeouts) -> Response:
         """Send `request` through the client (see `Transport.open`)."""
@@ -161,7 +163,7 @@ class HTTPXTransport(AsyncResource):
             sent = client.build_request(
                 request.method,
                 _parsed(request.url),
-                headers=list(request.headers),
+                headers=self._headers_of(request.headers),
                 content=request.body,
                 timeout=self._budgets(timeouts),
             )
@@ -184,6 +186,17 @@ class HTTPXTransport(AsyncResource):
                 pool=timeouts.pool,
             )
             last = self._timeout = (timeouts, budgets)
+        return last[1]
+
+    def _headers_of(self, headers: tuple[tuple[str, str], ...]) -> httpx.Headers:
+        """`headers` as httpx's (the last ones are kept).
+
+        Raises:
+            UnicodeEncodeError: A header httpx cannot encode (nothing is kept).
+        """
+        last = self._headers
+        if last is None or last[0] != headers:
+            last = self._headers = (headers, httpx.Headers(list(headers)))
         return last[1]
 
     async def aclose(self) -> None:
