@@ -424,3 +424,12 @@ async def test_provider_sends_to_its_base_url_as_it_is_at_each_request() -> None
         "http://llm.test/v1/chat/completions",
         "http://other.test/v2/chat/completions",
     ]
+
+
+def test_providers_given_no_timeouts_have_the_default_budgets_each() -> None:
+    """The default budgets are one frozen value: equal to `Timeouts()` for every provider,
+    and one provider given others leaves the rest with the defaults."""
+    first, second = OpenAIChat(api_key="sk-a"), OpenAIChat(api_key="sk-b")
+    assert first.timeouts == second.timeouts == eventide.Timeouts()
+    first.timeouts = eventide.Timeouts(read=1)
+    assert second.timeouts == eventide.Timeouts()

@@ -42,6 +42,7 @@ def join_url(base_url: str, path: str, query: str = "") -> str:
 
 # json.dumps with options makes a new encoder per call: one, made once, does the same.
 _JSON_BODY = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_DEFAULT_TIMEOUTS = Timeouts()  # frozen: one value serves every provider given none
 
 
 def _environment(names: tuple[str, ...]) -> str | None:
@@ -172,7 +173,7 @@ class HTTPProvider(AsyncResource):
             **(headers or {}),
         }
         self._redactor = Redactor(secret_headers(self._headers))
-        self.timeouts = timeouts if timeouts is not None else Timeouts()
+        self.timeouts = timeouts if timeouts is not None else _DEFAULT_TIMEOUTS
         self._max_event_bytes = check_positive_int("max_event_bytes", max_event_bytes)
 
     @property
