@@ -8,10 +8,15 @@ the same in-memory httpx transport, which hands it over in 16 KiB pieces:
 - eventide: ``collect(provider.stream(...))``: WHATWG SSE decoding, the OpenAI chat decoder,
   typed events, the EventStream and the Completion collector.
 
+The floor reuses its httpx client from run to run, and so does eventide: one provider (over
+that client) serves every run, as an application keeps its provider. A second eventide column
+makes a new provider for each run as well, to show what that costs at small N.
+
 Run:  python benchmarks/bench_collect.py [--sizes 1000,20000,100000] [--repeat 5] [--first 500]
 
-Prints CPU µs per event (best of `repeat`) and the ratio eventide / floor for each N; the
-two are timed in turn (floor, eventide, floor, ...) so that a noisy neighbour hits both.
+Prints CPU µs per event (best of `repeat`) and the ratio to the floor for each N, for eventide
+with one provider and with a new provider per run; the three are timed in turn (floor,
+eventide, new provider, floor, ...) so that a noisy neighbour hits all of them.
 
 Then the time from the first body byte to the first event, with the body handed over one
 server-sent event per piece, as a server writes its first chunk: from the moment the
@@ -36,7 +41,7 @@ from eventide.providers import OpenAIChat
 from eventide.wire import ChatStyle, encode_chat_stream
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Sequence
+    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 PIECE = 16 * 1024
 
@@ -125,8 +130,16 @@ async def floor(client: httpx.AsyncClient) -> str:
     return "".join(parts)
 
 
-async def with_eventide(client: httpx.AsyncClient) -> str:
-    provider = OpenAIChat(base_url="http://bench.test/v1", api_key="sk-bench", http_client=client)
+def bench_provider(client: httpx.AsyncClient) -> OpenAIChat:
+    """The provider eventide reads through, over `client`."""
+    return OpenAIChat(base_url="http://bench.test/v1", api_key="sk-bench", http_client=client)
+
+
+async def with_eventide(client: httpx.AsyncClient, provider: OpenAIChat | None = None) -> str:
+    """eventide's collected text, through `provider` (reused from run to run), or through a
+    new provider over `client` when none is given."""
+    if provider is None:
+        provider = bench_provider(client)
     completion = await eventide.collect(provider.stream("bench"))
     return completion.text
 
@@ -146,8 +159,7 @@ async def floor_first(client: httpx.AsyncClient) -> tuple[float, str]:
 
 async def eventide_first(client: httpx.AsyncClient) -> tuple[float, str]:
     """eventide's first event: when `EventStream.__anext__` returned it, and its model."""
-    provider = OpenAIChat(base_url="http://bench.test/v1", api_key="sk-bench", http_client=client)
-    async with provider.stream("bench") as stream:
+    async with bench_provider(client).stream("bench") as stream:
         event = await stream.__anext__()
         done = time.perf_counter()
     assert isinstance(event, eventide.Metadata)
@@ -169,27 +181,41 @@ async def first_event(runs: int) -> dict[str, list[float]]:
     return took
 
 
-async def _best(body: bytes, repeat: int) -> tuple[float, float, str, str]:
-    """The best CPU time of each of `floor` and `with_eventide`, run in turn."""
-    best = {floor: float("inf"), with_eventide: float("inf")}
-    texts = {floor: "", with_eventide: ""}
+READERS = ("floor", "eventide", "new provider")
+
+
+async def best_times(body: bytes, repeat: int) -> dict[str, tuple[float, str]]:
+    """The best CPU seconds of each reader in `READERS` (run in turn), and its text."""
+    best = dict.fromkeys(READERS, float("inf"))
+    texts = dict.fromkeys(READERS, "")
     async with _client(body) as client:
+        provider = bench_provider(client)
+        runs: dict[str, Callable[[], Awaitable[str]]] = {
+            "floor": lambda: floor(client),
+            "eventide": lambda: with_eventide(client, provider),
+            "new provider": lambda: with_eventide(client),
+        }
         for _ in range(repeat):
-            for run in (floor, with_eventide):
+            for name, run in runs.items():
                 start = time.process_time()
-                texts[run] = await run(client)
-                best[run] = min(best[run], time.process_time() - start)
-    return best[floor], best[with_eventide], texts[floor], texts[with_eventide]
+                texts[name] = await run()
+                best[name] = min(best[name], time.process_time() - start)
+    return {name: (best[name], texts[name]) for name in READERS}
 
 
 async def main(sizes: Sequence[int], repeat: int, first: int) -> None:
-    print(f"{'events':>8} {'floor µs/ev':>12} {'eventide µs/ev':>15} {'ratio':>7}")
+    print(f"CPU µs per event, best of {repeat}; ratio: to the floor")
+    print(
+        f"{'events':>8} {'floor':>8} {'eventide':>9} {'ratio':>6} {'new provider':>13} {'ratio':>6}"
+    )
     for n in sizes:
-        floor_s, ours_s, floor_text, ours_text = await _best(openai_body(n), repeat)
-        if not ours_text == floor_text == expected_text(n):
+        best = await best_times(openai_body(n), repeat)
+        if any(text != expected_text(n) for _, text in best.values()):
             raise SystemExit(f"texts differ at n={n}")
+        floor_s, ours_s, new_s = (best[name][0] for name in READERS)
         print(
-            f"{n:>8} {floor_s / n * 1e6:>12.2f} {ours_s / n * 1e6:>15.2f} {ours_s / floor_s:>7.2f}"
+            f"{n:>8} {floor_s / n * 1e6:>8.2f} {ours_s / n * 1e6:>9.2f} {ours_s / floor_s:>6.2f}"
+            f" {new_s / n * 1e6:>13.2f} {new_s / floor_s:>6.2f}"
         )
     if first:
         took = await first_event(first)

@@ -16,7 +16,9 @@ async def test_bench_collect_floor_and_eventide_read_the_same_text() -> None:
     async with bench_collect._client(body) as client:
         floor_text = await bench_collect.floor(client)
         ours = await bench_collect.with_eventide(client)
-    assert floor_text == ours
+        provider = bench_collect.bench_provider(client)
+        reused = [await bench_collect.with_eventide(client, provider) for _ in range(2)]
+    assert floor_text == ours == reused[0] == reused[1]
     assert ours == "".join(f" tok{i % 100}" for i in range(300))
     assert len(body) > 3 * bench_collect.PIECE  # really delivered in several 16 KiB pieces
 

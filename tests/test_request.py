@@ -317,3 +317,14 @@ async def test_good_arguments_do_reach_the_transport() -> None:
         done = await client.chat.completions.create(model="m", messages="hi", temperature=0.5)
     assert done.choices[0].message.content == "hi"
     assert isinstance(requests[0], httpx.Request)
+
+
+def test_request_defaults_are_empty_and_never_shared() -> None:
+    """The defaults skip their converters' checks, not their copies: each request has its
+    own empty dicts, so one request's dict changed by hand changes no other."""
+    first, second = Request([Message.user("a")]), Request([Message.user("b")])
+    for name in ("extra", "openai_params", "headers", "query"):
+        assert getattr(first, name) == {}
+        assert getattr(first, name) is not getattr(second, name)
+    assert first.tools == ()
+    assert first.stop == ()

@@ -151,8 +151,7 @@ class HTTPSource:
             return
         decoder = self._decoder
         if decoder is not None and decoder.done and not self._failed and not response.complete:
-            with anyio.CancelScope(shield=True):
-                await _drain(response)
+            await _drain(response)
         await response.aclose()
 
     def abandon(self) -> Response | None:
@@ -162,12 +161,13 @@ class HTTPSource:
 
     async def _budgeted(self, step: Callable[[], Awaitable[Any]]) -> Any:
         timeouts = self._timeouts
-        if self._started is None:
-            self._started = anyio.current_time()
         try:
             if timeouts.total is None and timeouts.idle is None and timeouts.first_event is None:
-                return await step()
-            deadline, phase, budget = self._deadline(anyio.current_time())
+                return await step()  # no budget: no clock, no cancel scope
+            now = anyio.current_time()
+            if self._started is None:
+                self._started = now
+            deadline, phase, budget = self._deadline(now)
             with anyio.CancelScope(deadline=deadline):
                 return await step()
             raise StreamTimeout(
@@ -237,6 +237,8 @@ class HTTPSource:
 
 
 async def _drain(response: Response) -> None:
+    """Read what is left of a complete response (at most `DRAIN_BYTES`, `DRAIN_SECONDS`),
+    shielded from the caller's cancellation, in one cancel scope for both."""
     # After a complete response a broken tail changes nothing: read_at_most stops at errors.
-    with anyio.move_on_after(DRAIN_SECONDS):
+    with anyio.CancelScope(shield=True, deadline=anyio.current_time() + DRAIN_SECONDS):
         await read_at_most(response.chunks, DRAIN_BYTES)

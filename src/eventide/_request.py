@@ -56,7 +56,12 @@ def _checked(check: Callable[..., object], **bounds: float) -> _Validator:
 
 def _optional(check: Callable[..., object], **bounds: float) -> _Validator:
     """`_checked`, letting None (unset) through."""
-    return attrs.validators.optional(_checked(check, **bounds))
+
+    def validate(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None:
+            check(attribute.name, value, **bounds)
+
+    return validate
 
 
 Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
@@ -141,6 +146,8 @@ def _check_role(instance: object, attribute: attrs.Attribute[Any], value: object
 
 def _tuple_of(field: str, kind: type[_T], value: Iterable[_T]) -> tuple[_T, ...]:
     """`value` as a tuple, when every item is a `kind`."""
+    if type(value) is tuple and not value:  # the default: nothing to check
+        return value
     items = tuple(value)
     for index, item in enumerate(items):
         if not isinstance(item, kind):
@@ -224,6 +231,8 @@ class Message:
 
 def _json_dict(field: str, value: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON-ready deep copy of a dict field (the caller's stays theirs)."""
+    if type(value) is dict and not value:  # the default: a new empty dict, as the copy is
+        return {}
     if not isinstance(value, Mapping):
         raise TypeError(f"{field} must be a dict, not {type_name(value)}")
     copy: dict[str, Any] = json_copy(field, value)
@@ -258,6 +267,8 @@ def _tools(value: Iterable[ToolSpec]) -> tuple[ToolSpec, ...]:
 
 
 def _stop(value: str | Iterable[str]) -> tuple[str, ...]:
+    if type(value) is tuple and not value:  # the default: nothing to check
+        return value
     if isinstance(value, str):
         return (check_text("stop", value),)
     if isinstance(value, bytes | bytearray | Mapping) or not isinstance(value, Iterable):
@@ -356,6 +367,8 @@ def _params(value: Mapping[str, Any]) -> dict[str, Any]:
 
 def _strings(field: str, value: Mapping[str, str]) -> dict[str, str]:
     """A copy of a dict of strings (HTTP headers, query parameters), each checked."""
+    if type(value) is dict and not value:  # the default: a new empty dict, as the copy is
+        return {}
     if not isinstance(value, Mapping):
         raise TypeError(f"{field} must be a dict, not {type_name(value)}")
     return {

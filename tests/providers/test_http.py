@@ -33,7 +33,7 @@ from eventide.providers import (
     Provider,
 )
 from tests.fakes import reply
-from tests.http_server import Cut, Reply, Stall, assert_disconnect_seen, slow
+from tests.http_server import Cut, Reply, Stall, assert_disconnect_seen, openai_chunks, slow
 from tests.kits import GEMINI, KITS, WORDS
 
 if TYPE_CHECKING:
@@ -404,3 +404,32 @@ async def test_anthropic_refuses_tool_arguments_that_are_not_an_object() -> None
         with pytest.raises(eventide.RequestError, match="not a JSON object") as info:
             provider.stream(request)
     assert info.value.provider == "anthropic"
+
+
+async def test_provider_sends_to_its_base_url_as_it_is_at_each_request() -> None:
+    """The request URL is joined once per base URL, not once per provider: a base URL
+    changed on the provider is where the next request goes."""
+    handler, _, requests = reply(openai_chunks(["Hi"]))
+    provider = OpenAIChat(
+        base_url="http://llm.test/v1",
+        api_key="sk-test",
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
+    await eventide.collect(provider.stream("hi"))
+    await eventide.collect(provider.stream("hi"))
+    provider.base_url = "http://other.test/v2"
+    await eventide.collect(provider.stream("hi"))
+    assert [str(request.url) for request in requests] == [
+        "http://llm.test/v1/chat/completions",
+        "http://llm.test/v1/chat/completions",
+        "http://other.test/v2/chat/completions",
+    ]
+
+
+def test_providers_given_no_timeouts_have_the_default_budgets_each() -> None:
+    """The default budgets are one frozen value: equal to `Timeouts()` for every provider,
+    and one provider given others leaves the rest with the defaults."""
+    first, second = OpenAIChat(api_key="sk-a"), OpenAIChat(api_key="sk-b")
+    assert first.timeouts == second.timeouts == eventide.Timeouts()
+    first.timeouts = eventide.Timeouts(read=1)
+    assert second.timeouts == eventide.Timeouts()

@@ -9,6 +9,7 @@ import pytest
 
 from eventide import ProtocolError, StreamTimeout, Timeouts, TransportError
 from eventide._transport import HTTPRequest, HTTPXTransport, TransportClosed, transport_slot
+from eventide._transport._httpx import _parsed
 
 if TYPE_CHECKING:
     from eventide._transport import HTTPClientOption
@@ -85,3 +86,38 @@ def test_a_provider_takes_an_http_client_or_a_transport_not_both(
 ) -> None:
     with pytest.raises(TypeError, match="not both"):
         transport_slot(http_client, HTTPXTransport(httpx.AsyncClient()))
+
+
+def test_httpx_transport_keeps_a_parsed_url_only_without_a_query_string() -> None:
+    """A provider's URL is parsed once; one with a query string (which may carry a
+    credential) is parsed every time and kept nowhere."""
+    plain = "http://t/v1/chat/completions"
+    assert _parsed(plain) is _parsed(plain)
+    keyed = "http://t/v1/models/m:stream?key=sk-query-secret"
+    assert _parsed(keyed) is not _parsed(keyed)
+    assert str(_parsed(keyed)) == keyed
+
+
+async def test_httpx_transport_sends_each_request_its_own_headers() -> None:
+    """The headers are built into httpx's form once while they stay the same: a request
+    with other headers sends its own, and a hook that changes one request's headers changes
+    no later request's."""
+    sent: list[httpx.Request] = []
+
+    async def hook(request: httpx.Request) -> None:
+        if not sent:
+            request.headers["x-mine"] = "hooked"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, content=b"")
+
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(handler), event_hooks={"request": [hook]}
+    ) as client:
+        transport = HTTPXTransport(client)
+        for value in ("a", "a", "b", "a"):
+            request = HTTPRequest("POST", "http://t/x", {"x-mine": value}, b"{}")
+            response = await transport.open(request, Timeouts())
+            await response.aclose()
+    assert [request.headers["x-mine"] for request in sent] == ["hooked", "a", "b", "a"]

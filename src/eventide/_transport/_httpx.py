@@ -10,6 +10,7 @@ proxied URLs). Errors of the built-in transport pass through httpx unchanged.
 
 from __future__ import annotations
 
+import functools
 import urllib.request
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeAlias, final
@@ -98,6 +99,21 @@ def _unsendable(exc: UnicodeError | httpx.InvalidURL) -> RequestError:
     return unsendable(f"invalid URL ({type(exc).__name__})")
 
 
+def _parsed(url: str) -> httpx.URL:
+    """`url` parsed by httpx. One without a query string is kept: a provider sends to the
+    same URL request after request, and parsing it costs more than the rest of building the
+    request (an httpx URL is immutable, so one serves every request); a query string may
+    hold a credential, which no cache keeps.
+
+    Raises:
+        httpx.InvalidURL: httpx cannot send to it (nothing is kept).
+    """
+    return httpx.URL(url) if "?" in url else _parsed_plain(url)
+
+
+_parsed_plain = functools.lru_cache(maxsize=64)(httpx.URL)
+
+
 def _translate(exc: httpx.HTTPError) -> Error:
     """The eventide error for an httpx error (never with the request headers or the key)."""
     detail = str(exc) or type(exc).__name__
@@ -127,12 +143,16 @@ class HTTPXTransport(AsyncResource):
         owned: Whether `aclose()` closes the client (False: it stays the caller's).
     """
 
-    __slots__ = ("_closed", "_owned", "client")
+    __slots__ = ("_closed", "_headers", "_owned", "_timeout", "client")
 
     def __init__(self, client: httpx.AsyncClient, *, owned: bool = False) -> None:
         self.client = client
         self._owned = owned
         self._closed = False
+        # The last budgets and headers sent, as httpx's: a provider sends the same ones
+        # every time (httpx copies a Headers it is given, so one serves every request).
+        self._timeout: tuple[Timeouts, httpx.Timeout] | None = None
+        self._headers: tuple[tuple[tuple[str, str], ...], httpx.Headers] | None = None
 
     async def open(self, request: HTTPRequest, timeouts: Timeouts) -> Response:
         """Send `request` through the client (see `Transport.open`)."""
@@ -142,15 +162,10 @@ class HTTPXTransport(AsyncResource):
         try:
             sent = client.build_request(
                 request.method,
-                request.url,
-                headers=list(request.headers),
+                _parsed(request.url),
+                headers=self._headers_of(request.headers),
                 content=request.body,
-                timeout=httpx.Timeout(
-                    connect=timeouts.connect,
-                    read=timeouts.read,
-                    write=timeouts.write,
-                    pool=timeouts.pool,
-                ),
+                timeout=self._budgets(timeouts),
             )
         except (UnicodeError, httpx.InvalidURL) as exc:
             raise _unsendable(exc) from None  # a header's exception holds its value: the key
@@ -159,6 +174,30 @@ class HTTPXTransport(AsyncResource):
         except httpx.HTTPError as exc:
             raise _translate(exc) from exc
         return HTTPXResponse(response)
+
+    def _budgets(self, timeouts: Timeouts) -> httpx.Timeout:
+        """The HTTP budgets of `timeouts` as httpx's (the last ones are kept)."""
+        last = self._timeout
+        if last is None or last[0] is not timeouts:
+            budgets = httpx.Timeout(
+                connect=timeouts.connect,
+                read=timeouts.read,
+                write=timeouts.write,
+                pool=timeouts.pool,
+            )
+            last = self._timeout = (timeouts, budgets)
+        return last[1]
+
+    def _headers_of(self, headers: tuple[tuple[str, str], ...]) -> httpx.Headers:
+        """`headers` as httpx's (the last ones are kept).
+
+        Raises:
+            UnicodeEncodeError: A header httpx cannot encode (nothing is kept).
+        """
+        last = self._headers
+        if last is None or last[0] != headers:
+            last = self._headers = (headers, httpx.Headers(list(headers)))
+        return last[1]
 
     async def aclose(self) -> None:
         """Close the client if it is owned; later requests raise `TransportClosed`."""
@@ -174,10 +213,11 @@ class HTTPXResponse:
     transport's is, so that both treat every Content-Encoding alike (httpx would pass one it
     does not know through untouched)."""
 
-    __slots__ = ("_body", "_chunks", "_response")
+    __slots__ = ("_body", "_chunks", "_ended", "_response")
 
     def __init__(self, response: httpx.Response) -> None:
         self._response = response
+        self._ended = False  # the body iterator has ended: there is nothing left in it to close
         self._body: AsyncIterator[bytes]
         self._chunks: AsyncIterator[bytes]
         if response.is_stream_consumed:  # read already (a mock, a hook): httpx decoded it
@@ -210,11 +250,18 @@ class HTTPXResponse:
     async def __anext__(self) -> bytes:
         try:
             return await self._body.__anext__()
+        except StopAsyncIteration:
+            self._ended = True
+            raise
         except httpx.HTTPError as exc:
             raise _translate(exc) from exc
 
     async def aclose(self) -> None:
         """Close the response: the connection goes back to the pool only if fully read."""
+        if self._ended and self._response.is_closed:
+            # Read to its end: httpx closed the response at its end, and an async generator
+            # that has finished has nothing to run; closing would await nothing at all.
+            return
         with anyio.CancelScope(shield=True):
             try:
                 await self._body.aclose()  # type: ignore[attr-defined]

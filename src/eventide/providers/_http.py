@@ -40,6 +40,11 @@ def join_url(base_url: str, path: str, query: str = "") -> str:
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + path, query=queries))
 
 
+# json.dumps with options makes a new encoder per call: one, made once, does the same.
+_JSON_BODY = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_DEFAULT_TIMEOUTS = Timeouts()  # frozen: one value serves every provider given none
+
+
 def _environment(names: tuple[str, ...]) -> str | None:
     return next((os.environ[name] for name in names if os.environ.get(name)), None)
 
@@ -153,6 +158,7 @@ class HTTPProvider(AsyncResource):
         if key:
             check_key_host(key, self.base_url, provider=self._name)
         self._query = urlencode(dict(query or {}))
+        self._endpoint: tuple[str, str] | None = None  # the base URL, and `_url`'s answer
         self.model = model or _environment(self.model_env) or self.default_model
         self._transport = transport_slot(http_client, transport)
         self._refusal = Refusal(
@@ -167,7 +173,7 @@ class HTTPProvider(AsyncResource):
             **(headers or {}),
         }
         self._redactor = Redactor(secret_headers(self._headers))
-        self.timeouts = timeouts if timeouts is not None else Timeouts()
+        self.timeouts = timeouts if timeouts is not None else _DEFAULT_TIMEOUTS
         self._max_event_bytes = check_positive_int("max_event_bytes", max_event_bytes)
 
     @property
@@ -217,14 +223,12 @@ class HTTPProvider(AsyncResource):
         try:
             request = as_request(request, model=model)
             chosen = request.model or self.model
-            body = json.dumps(
-                self.body(request, model=chosen), ensure_ascii=False, separators=(",", ":")
-            )
+            body = _JSON_BODY.encode(self.body(request, model=chosen))
             content = body.encode()  # a lone surrogate cannot be: UnicodeEncodeError
         except ValueError as exc:  # a TypeError (a wrong type passed in) stays one
             raise RequestError(f"cannot send this request: {exc}", provider=self._name) from exc
         headers, redactor = self._request_headers(request)
-        keyed = any(is_credential(name) for name in request.headers)  # a key of its own
+        keyed = bool(request.headers) and any(map(is_credential, request.headers))  # its own key
         url = self._url(chosen)
         if request.query:
             url = join_url(url, "", urlencode(request.query))
@@ -356,8 +360,14 @@ class HTTPProvider(AsyncResource):
         return {"authorization": f"Bearer {key}"}
 
     def _url(self, model: str) -> str:
-        """The request URL for `model` (default: `path` under the base URL, with `query`)."""
-        return join_url(self.base_url, self.path, self._query)
+        """The request URL for `model` (default: `path` under the base URL, with `query`;
+        joined once per base URL)."""
+        base, endpoint = self._endpoint or (None, "")
+        if base is not self.base_url:
+            base = self.base_url
+            endpoint = join_url(base, self.path, self._query)
+            self._endpoint = (base, endpoint)
+        return endpoint
 
     def _decoder_options(self) -> Mapping[str, Any]:
         """Options of this provider's own for its decoder's constructor (default: none)."""
