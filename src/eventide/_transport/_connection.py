@@ -40,7 +40,7 @@ from .._errors import StreamTimeout, TimeoutPhase, TransportError
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 __all__ = ["READ_SIZE", "Connection", "Origin", "Permit", "bounded", "connect"]
 
@@ -415,7 +415,7 @@ async def _connect_name(host: str, port: int) -> socket.socket:
     return await _happy_eyeballs(candidates, _ATTEMPT_DELAY)
 
 
-def _interleaved(candidates: list[_Candidate]) -> list[_Candidate]:
+def _interleaved(candidates: Iterable[_Candidate]) -> list[_Candidate]:
     """The resolver's addresses without repeats, their families alternating, the first
     family first (RFC 8305 section 4); each family's addresses in the resolver's order."""
     unique = list(dict.fromkeys(candidates))
