@@ -10,7 +10,6 @@ import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeAlias
 
-import anyio
 import httpx
 import pytest
 import trio
@@ -18,7 +17,7 @@ import trustme
 
 import eventide
 from eventide import RequestError, StreamTimeout, Timeouts, TransportError
-from eventide._transport import FastTransport, HTTPRequest, HTTPXTransport
+from eventide._transport import FastTransport, HTTPRequest, HTTPXTransport, _connection
 from eventide._transport._fast import _address
 from eventide.providers import OpenAIChat
 from tests.http_server import Reply, ScriptedServer, openai_chunks, serve
@@ -154,7 +153,7 @@ async def test_a_group_of_connect_errors_is_one_transport_error(
     async def happy_eyeballs(host: str, port: int) -> None:
         raise ExceptionGroup("attempts", [ConnectionRefusedError(111, "refused")])
 
-    monkeypatch.setattr(anyio, "connect_tcp", happy_eyeballs)
+    monkeypatch.setattr(_connection, "_connect_name", happy_eyeballs)
     expected = r"cannot connect to api\.invalid:443: .*refused"
     with pytest.raises(TransportError, match=expected) as info:
         await open_once("https://api.invalid/v1")
@@ -163,7 +162,7 @@ async def test_a_group_of_connect_errors_is_one_transport_error(
     async def two_fail(host: str, port: int) -> None:
         raise ExceptionGroup("attempts", [OSError("v6 unreachable"), OSError("v4 refused")])
 
-    monkeypatch.setattr(anyio, "connect_tcp", two_fail)
+    monkeypatch.setattr(_connection, "_connect_name", two_fail)
     with pytest.raises(TransportError, match="v6 unreachable; v4 refused"):
         await open_once("https://api.invalid/v1")
 
@@ -173,7 +172,7 @@ async def test_a_connect_timeout_stays_a_stream_timeout(autojump_clock: trio.abc
         await trio.sleep_forever()
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(anyio, "connect_tcp", never)
+        patch.setattr(_connection, "_connect_name", never)
         with pytest.raises(StreamTimeout) as info:
             await open_once("https://api.invalid/v1", timeouts=Timeouts(connect=3))
     assert info.value.phase == "connect"

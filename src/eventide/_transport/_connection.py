@@ -1,13 +1,15 @@
 """The connections of `FastTransport`: opening one (TCP, then TLS), reading and writing it in
 eventide's errors, and telling whether an idle one may be reused.
 
-A plain TCP connection to an address is a bare non-blocking `socket.socket`, read and written
-with the running event loop's own primitives (`_Trio`, `_Asyncio`; the loop is found once per
-connection): no stream object, resource guards or anyio cancel scope per connection or per
-read. Those were an eighth of a waiting stream's Python memory; and of a short stream's five
-task steps three are gone: the write's and the close's (neither yields when it completes at
-once) and the connect's where it completes at once, as on loopback. A TLS connection, or one
-to a host name (happy eyeballs), is an anyio byte stream, as before.
+A plain TCP connection, to an address or to a host name, is a bare non-blocking
+`socket.socket`, read and written with the running event loop's own primitives (`_Trio`,
+`_Asyncio`; the loop is found once per connection): no stream object, resource guards or
+anyio cancel scope per connection or per read. Those were an eighth of a waiting stream's
+Python memory; and of a short stream's five task steps three are gone: the write's and the
+close's (neither yields when it completes at once) and the connect's where it completes at
+once, as on loopback. A name is resolved, and
+its addresses tried as RFC 8305 says (happy eyeballs: no task group for a single address). A
+TLS connection is an anyio byte stream over that socket.
 
 Every way a connection can fail becomes a `TransportError` here (a `StreamTimeout` for a
 budget): refused, unreachable, reset or closed during the TLS handshake, a certificate that
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import ipaddress
+import itertools
 import math
 import os
 import select
@@ -37,7 +40,7 @@ from .._errors import StreamTimeout, TimeoutPhase, TransportError
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 __all__ = ["READ_SIZE", "Connection", "Origin", "Permit", "bounded", "connect"]
 
@@ -186,8 +189,7 @@ class Connection:
 
     Args:
         transport: A connected non-blocking plain socket, read and written with the running
-            loop's own primitives; or an anyio byte stream (TLS, or a connection that
-            happy eyeballs made).
+            loop's own primitives; or an anyio byte stream (TLS).
         origin: Where it goes.
         permit: Its place under a per-origin limit, if any.
 
@@ -372,22 +374,21 @@ async def connect(origin: Origin, timeout: float, ssl_context: ssl.SSLContext | 
 async def _open(
     host: str, port: int, ssl_context: ssl.SSLContext | None
 ) -> socket.socket | anyio.abc.ByteStream:
-    """A plain socket to an address; else an anyio stream (a name, or TLS)."""
+    """A plain socket to `host` (an address, or a name resolved and its addresses tried);
+    for https, that socket wrapped in TLS."""
     try:
         family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
-    except ValueError:  # a name: resolve it, trying its addresses (happy eyeballs)
-        stream: anyio.abc.ByteStream = await anyio.connect_tcp(host, port)
+    except ValueError:  # a name: resolve it, then try its addresses
+        sock = await _connect_name(host, port)
     else:  # an address: one plain connect, without a task group for a single candidate
-        sock = await _connect_address(family, host, port)
-        if ssl_context is None:
-            return sock
-        try:
-            stream = await anyio.abc.SocketStream.from_socket(sock)
-        except BaseException:
-            sock.close()
-            raise
+        sock = await _connect_address(family, (host, port))
     if ssl_context is None:
-        return stream
+        return sock
+    try:
+        stream = await anyio.abc.SocketStream.from_socket(sock)
+    except BaseException:
+        sock.close()
+        raise
     try:
         return await TLSStream.wrap(
             stream, hostname=host, ssl_context=ssl_context, standard_compatible=False
@@ -398,13 +399,79 @@ async def _open(
         raise
 
 
-async def _connect_address(family: int, host: str, port: int) -> socket.socket:
+_ATTEMPT_DELAY: Final = 0.25
+"""Seconds between the starts of two connection attempts (RFC 8305 section 5)."""
+_Candidate = tuple[int, tuple[Any, ...]]
+"""An address family and a socket address of that family."""
+
+
+async def _connect_name(host: str, port: int) -> socket.socket:
+    """A plain socket to the first of `host`'s addresses that accepts: one address is one
+    plain connect; several are tried as RFC 8305 says (`_happy_eyeballs`)."""
+    found = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    candidates = _interleaved([(family, address) for family, _, _, _, address in found])
+    if len(candidates) == 1:
+        return await _connect_address(*candidates[0])
+    return await _happy_eyeballs(candidates, _ATTEMPT_DELAY)
+
+
+def _interleaved(candidates: Iterable[_Candidate]) -> list[_Candidate]:
+    """The resolver's addresses without repeats, their families alternating, the first
+    family first (RFC 8305 section 4); each family's addresses in the resolver's order."""
+    unique = list(dict.fromkeys(candidates))
+    first = [candidate for candidate in unique if candidate[0] == unique[0][0]]
+    other = [candidate for candidate in unique if candidate[0] != unique[0][0]]
+    pairs = itertools.zip_longest(first, other)
+    return [candidate for pair in pairs for candidate in pair if candidate is not None]
+
+
+async def _happy_eyeballs(candidates: list[_Candidate], delay: float) -> socket.socket:
+    """The first of `candidates` to connect: each attempt starts `delay` seconds after the
+    previous one started, or as soon as it failed; the first to connect wins and the others
+    are cancelled, their sockets closed.
+
+    Raises:
+        ExceptionGroup: Every attempt failed, one `OSError` each, in the order tried.
+    """
+    won: list[socket.socket] = []
+    failures: dict[int, OSError] = {}
+
+    async def attempt(index: int, candidate: _Candidate, failed: anyio.Event) -> None:
+        try:
+            sock = await _connect_address(*candidate)
+        except OSError as exc:
+            failures[index] = exc
+            failed.set()
+            return
+        won.append(sock)
+        attempts.cancel_scope.cancel()
+
+    try:
+        async with anyio.create_task_group() as attempts:
+            for index, candidate in enumerate(candidates):
+                failed = anyio.Event()
+                attempts.start_soon(attempt, index, candidate, failed)
+                with anyio.move_on_after(delay):
+                    await failed.wait()
+    except BaseException:
+        for sock in won:
+            sock.close()
+        raise
+    for sock in won[1:]:  # connected in the same moment as the winner
+        sock.close()
+    if not won:
+        raise ExceptionGroup("every attempt failed", [failures[i] for i in sorted(failures)])
+    return won[0]
+
+
+async def _connect_address(family: int, address: tuple[Any, ...]) -> socket.socket:
+    """A non-blocking plain socket of `family` connected to `address`."""
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if sock.connect_ex((host, port)) not in (0, errno.EINPROGRESS):
-            sock.connect((host, port))  # raises the OSError that says why
+        if sock.connect_ex(address) not in (0, errno.EINPROGRESS):
+            sock.connect(address)  # raises the OSError that says why
         if _ready(sock, _POLLOUT):  # connected (or refused) at once, as on loopback
             await anyio.lowlevel.checkpoint_if_cancelled()
         else:
