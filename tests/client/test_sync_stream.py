@@ -265,12 +265,18 @@ def test_create_with_a_bool_variable_and_the_streams_type_check_strictly(tmp_pat
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("form", ["create", "with_raw_response"])
 @pytest.mark.parametrize("include_usage", [False, True])
 def test_the_sync_chunks_are_the_async_streams_and_made_in_the_readers_thread(
-    client: Client, server: ScriptedServer, include_usage: bool, monkeypatch: pytest.MonkeyPatch
+    client: Client,
+    server: ScriptedServer,
+    include_usage: bool,
+    form: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The chunks (usage last, when asked for) are the async stream's, dump for dump, and
-    they are built in the thread that iterates, not on the client's loop thread."""
+    they are built in the thread that iterates, not on the client's loop thread: from
+    ``create(stream=True)`` and from ``with_raw_response.create(stream=True).parse()``."""
     options: dict[str, Any] = {"stream_options": {"include_usage": include_usage}}
 
     async def read_async() -> list[dict[str, Any]]:
@@ -291,8 +297,14 @@ def test_the_sync_chunks_are_the_async_streams_and_made_in_the_readers_thread(
 
     monkeypatch.setattr(Chunker, "batch", recorded)
     server.reply(Reply(body=ANSWER))
-    with client.chat.completions.create(messages="hi", stream=True, **options) as stream:
-        got = [chunk.model_dump() for chunk in stream]
+    if form == "create":
+        with client.chat.completions.create(messages="hi", stream=True, **options) as stream:
+            got = [chunk.model_dump() for chunk in stream]
+    else:
+        raw = client.chat.completions.with_raw_response.create(
+            messages="hi", stream=True, **options
+        )
+        got = [chunk.model_dump() for chunk in raw.parse()]
     assert got == expected
     assert (got[-1]["choices"] == []) is include_usage
     assert builders == {threading.get_ident()}

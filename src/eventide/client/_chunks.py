@@ -39,6 +39,16 @@ class ChunkStream(AsyncResource):
         self._pending: list[ChatCompletionChunk] = []  # the rest of a read's chunks
         self._pos = 0
 
+    @property
+    def events(self) -> EventStream:
+        """The events the chunks are made of."""
+        return self._events
+
+    @property
+    def chunker(self) -> Chunker:
+        """What makes the chunks of a read's events (and the usage chunk at the end)."""
+        return self._chunk
+
     def __await__(self) -> Generator[Any, None, ChunkStream]:
         async def itself() -> ChunkStream:
             return self

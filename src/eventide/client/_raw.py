@@ -388,7 +388,7 @@ class StreamingResponse(_Head, SyncResource, Generic[R]):
         ``stream=True`` an iterator of `ChatCompletionChunk` over this response."""
         call = self._call
         if call.stream:
-            return cast("R", self._client._pull(call.chunks, call.chunks.receive_batch))
+            return cast("R", self._client._chunks(call.chunks))
         if self._completion is None:
             self._completion = self._client._loop_thread().call(call.completion)
         return cast("R", self._completion)
@@ -510,7 +510,7 @@ class RawCompletions(_OnClient):
         call = _Call(client._async.chat.completions, args, kwargs)
         if call.stream:
             loop.call(call.open)
-            return RawResponse(call, client._pull(call.chunks, call.chunks.receive_batch))
+            return RawResponse(call, client._chunks(call.chunks))
         return RawResponse(call, loop.call(call.completion))
 
 

@@ -34,7 +34,6 @@ import concurrent.futures
 import contextlib
 import os
 import threading
-import time
 import warnings
 import weakref
 from typing import TYPE_CHECKING, Any, Final, TypeVar, final
@@ -46,7 +45,6 @@ from .._resource import SyncResource
 from ._async import AsyncClient, closed_error
 from ._chat import CallOptions, Chat
 from ._chunks import ChunkStream, chat_completion
-from ._shapes import Chunker
 from ._sync_stream import EventIterator, Reader, Stream, closed_during_call
 
 if TYPE_CHECKING:
@@ -184,11 +182,15 @@ class Client(SyncResource):
         return self._loop_thread().call(chat_completion, events)
 
     def _chat_chunks(self, request: Request, options: CallOptions) -> Stream[ChatCompletionChunk]:
-        loop = self._loop_thread()  # a closed client raises here, at the call
-        events = self._async._chat_events(request, options)
-        chunker = Chunker(created=int(time.time()), include_usage=options.include_usage)
-        reader = Reader(loop, events.receive_batch, events.aclose, owner=self, shape=chunker)
-        return Stream(reader)
+        self._loop_thread()  # a closed client raises here, at the call
+        return self._chunks(ChunkStream(self._async._chat_events(request, options), options))
+
+    def _chunks(self, chunks: ChunkStream) -> Stream[ChatCompletionChunk]:
+        """`chunks` as a `Stream` in this thread: their events are read ahead on the loop and
+        made into chunks here, in the thread that reads them (objects made and dropped by
+        one thread cost less than objects that cross to another CPU)."""
+        loop, receive = self._loop_thread(), chunks.events.receive_batch
+        return Stream(Reader(loop, receive, chunks.aclose, owner=self, shape=chunks.chunker))
 
     def batch(
         self,
@@ -211,7 +213,7 @@ class Client(SyncResource):
 
     def _pull(
         self,
-        closable: EventStream | ChunkStream,
+        closable: EventStream,
         receive: Callable[[], Awaitable[list[T]]],
     ) -> Stream[T]:
         """The items `receive` reads, as a `Stream` in this thread (its lists are read
