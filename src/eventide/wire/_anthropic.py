@@ -74,6 +74,8 @@ from ._anthropic_body import build_anthropic_body as build_anthropic_body
 from ._base import ErrorPayload
 from ._driver import MapperBase, StreamDecoder, served
 from ._error_payload import error_from_payload
+from ._typed_path import new_event as _new
+from ._typed_path import set_text as _set_text
 
 __all__ = [
     "ANTHROPIC_VERSION",
@@ -188,10 +190,6 @@ class _Event(msgspec.Struct, gc=False):
 
 
 _decode_event = msgspec.json.Decoder(_Event).decode
-_new = object.__new__
-_set_text = TextDelta.__dict__["text"].__set__
-"""`TextDelta(text)` in two C calls, as in `_openai_chat` (attrs' frozen ``__init__`` goes
-through ``object.__setattr__``)."""
 
 
 @final
