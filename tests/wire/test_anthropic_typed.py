@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from unittest import mock
 
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from eventide import TextDelta
 from eventide.wire import AnthropicDecoder
-from eventide.wire._anthropic import AnthropicMapper
 from tests.strategies import or_junk
-from tests.wire.harness import drive, one_byte_chunks
+from tests.wire import typed_paths
+from tests.wire.typed_paths import named
 
 _TEXT = st.text(max_size=4)
 _KINDS = st.sampled_from(
@@ -95,18 +94,8 @@ def _outcome(
 ) -> tuple[list[Any], Any, dict[int, str]]:
     wire = "\n\n".join([_START, *_BLOCKS, *events, _END]).encode() + b"\n\n"
     decoder = AnthropicDecoder(provider="p", requested_model="m")
-    chunks = one_byte_chunks(wire) if one_byte else [wire]
-    if typed:
-        got, error = drive(decoder, chunks)
-    else:
-        with mock.patch.object(AnthropicMapper, "on_data", None):
-            got, error = drive(decoder, chunks)
-    failure = None if error is None else (type(error), str(error), error.provider)
+    got, failure = typed_paths.decode(decoder, wire, typed=typed, one_byte=one_byte)
     return got, failure, decoder.signatures
-
-
-def _event(name: str, text: str) -> str:
-    return f"event: {name}\ndata: {text}" if name != "message" else f"data: {text}"
 
 
 @given(
@@ -114,7 +103,7 @@ def _event(name: str, text: str) -> str:
         st.one_of(
             st.just(_STOP_TOOL),
             st.builds(
-                _event,
+                named,
                 _NAMES,
                 st.one_of(
                     _USUAL.map(json.dumps),
@@ -127,11 +116,14 @@ def _event(name: str, text: str) -> str:
     ),
     one_byte=st.booleans(),
 )
-@example(events=[_event("content_block_delta", text) for text in _ODD_TEXTS[:12]], one_byte=False)
-@example(events=[_event("message", text) for text in _ODD_TEXTS[:12]], one_byte=False)
-@example(events=[_event("content_block_delta", _ODD_TEXTS[3])], one_byte=False)
-@example(events=[_STOP_TOOL, _event("content_block_delta", _ODD_TEXTS[12])], one_byte=False)
-@example(events=[_event("error", _ODD_TEXTS[0])], one_byte=True)
+@example(
+    events=[named("content_block_delta", text) for text in _ODD_TEXTS[:12]],
+    one_byte=False,
+)
+@example(events=[named("message", text) for text in _ODD_TEXTS[:12]], one_byte=False)
+@example(events=[named("content_block_delta", _ODD_TEXTS[3])], one_byte=False)
+@example(events=[_STOP_TOOL, named("content_block_delta", _ODD_TEXTS[12])], one_byte=False)
+@example(events=[named("error", _ODD_TEXTS[0])], one_byte=True)
 def test_anthropic_typed_path_gives_what_the_dict_path_gives(
     events: list[str], one_byte: bool
 ) -> None:
@@ -141,37 +133,30 @@ def test_anthropic_typed_path_gives_what_the_dict_path_gives(
     assert typed == _outcome(events, typed=False, one_byte=one_byte)
 
 
+def _decoder() -> AnthropicDecoder:
+    return AnthropicDecoder(provider="p", requested_model="m")
+
+
 def test_anthropic_typed_path_reads_usual_events() -> None:
-    """The usual text delta takes the typed path: its event equals one built by its class."""
-    mapper = AnthropicMapper(AnthropicDecoder(provider="p", requested_model="m")._base)
-    out: list[Any] = []
+    """The usual text delta, and a ping, take the typed path."""
     text = '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}'
-    assert mapper.on_data(text, out)
-    assert mapper.on_data('{"type":"ping"}', out)
-    assert out == [TextDelta("hi")]
-    assert hash(out[0]) == hash(TextDelta("hi"))
-    assert repr(out[0]) == "TextDelta(text='hi')"
+    assert typed_paths.reads_text(_decoder(), text) == [TextDelta("hi")]
+    assert typed_paths.reads_text(_decoder(), '{"type":"ping"}') == []
 
 
 def test_anthropic_typed_path_leaves_other_events_to_the_dict_path() -> None:
     """An event that is not a usual delta is left untouched (False, nothing appended)."""
-    mapper = AnthropicMapper(AnthropicDecoder(provider="p", requested_model="m")._base)
-    out: list[Any] = []
-    for text in (
+    texts = [
         '{"type":"error","error":{"type":"overloaded_error"}}',
         '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":5}}',
         '{"type":"content_block_delta","index":-1,"delta":{"type":"text_delta","text":"a"}}',
         '{"type":"content_block_delta","index":0,"delta":{"type":"citations_delta"}}',
         '{"type":"message_stop"}',
-    ):
-        assert not mapper.on_data(text, out)
-    assert out == []
+    ]
+    assert typed_paths.leaves_to_the_dict_path(_decoder(), texts)
 
 
 def test_anthropic_named_deltas_take_the_typed_path() -> None:
     """``event: content_block_delta`` (how the API names every delta) reaches `on_data`."""
-    wire = "\n\n".join([_START, _event("content_block_delta", _ODD_TEXTS[0]), _END]) + "\n\n"
-    decoder = AnthropicDecoder(provider="p", requested_model="m")
-    with mock.patch.object(AnthropicMapper, "on_data", autospec=True, return_value=True) as spy:
-        decoder.feed(wire.encode())
-    assert spy.call_count == 1
+    wire = "\n\n".join([_START, named("content_block_delta", _ODD_TEXTS[0]), _END]) + "\n\n"
+    assert typed_paths.reaches_on_data(_decoder(), wire.encode()) == 1

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from unittest import mock
 
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from eventide import TextDelta
 from eventide.wire import OpenAIResponsesDecoder
-from eventide.wire._openai_responses import ResponsesMapper
 from tests.strategies import or_junk
-from tests.wire.harness import drive, one_byte_chunks
+from tests.wire import typed_paths
+from tests.wire.typed_paths import named
 
 _TEXT = st.text(max_size=4)
 _TYPES = st.sampled_from(
@@ -67,27 +66,19 @@ _NAMES = st.sampled_from(
 )
 
 
-def _event(name: str, text: str) -> str:
-    return f"event: {name}\ndata: {text}" if name != "message" else f"data: {text}"
-
-
 def _outcome(events: list[str], *, typed: bool, one_byte: bool) -> tuple[list[Any], Any]:
     wire = ("\n\n".join([_CREATED, *events, _END]) + "\n\n").encode()
-    decoder = OpenAIResponsesDecoder(provider="p", requested_model="m")
-    chunks = one_byte_chunks(wire) if one_byte else [wire]
-    if typed:
-        got, error = drive(decoder, chunks)
-    else:
-        with mock.patch.object(ResponsesMapper, "on_data", None):
-            got, error = drive(decoder, chunks)
-    failure = None if error is None else (type(error), str(error), error.provider)
-    return got, failure
+    return typed_paths.decode(_decoder(), wire, typed=typed, one_byte=one_byte)
+
+
+def _decoder() -> OpenAIResponsesDecoder:
+    return OpenAIResponsesDecoder(provider="p", requested_model="m")
 
 
 @given(
     events=st.lists(
         st.builds(
-            _event,
+            named,
             _NAMES,
             st.one_of(
                 _USUAL.map(json.dumps), or_junk(_EVENT).map(json.dumps), st.sampled_from(_ODD_TEXTS)
@@ -97,11 +88,14 @@ def _outcome(events: list[str], *, typed: bool, one_byte: bool) -> tuple[list[An
     ),
     one_byte=st.booleans(),
 )
-@example(events=[_event("response.output_text.delta", t) for t in _ODD_TEXTS[:8]], one_byte=False)
-@example(events=[_event("message", text) for text in _ODD_TEXTS[:8]], one_byte=False)
-@example(events=[_event("response.output_text.delta", _ODD_TEXTS[1])], one_byte=False)
-@example(events=[_event("response.output_text.delta", _ODD_TEXTS[6])], one_byte=False)
-@example(events=[_event("response.output_text.delta", _ODD_TEXTS[7])], one_byte=True)
+@example(
+    events=[named("response.output_text.delta", t) for t in _ODD_TEXTS[:8]],
+    one_byte=False,
+)
+@example(events=[named("message", text) for text in _ODD_TEXTS[:8]], one_byte=False)
+@example(events=[named("response.output_text.delta", _ODD_TEXTS[1])], one_byte=False)
+@example(events=[named("response.output_text.delta", _ODD_TEXTS[6])], one_byte=False)
+@example(events=[named("response.output_text.delta", _ODD_TEXTS[7])], one_byte=True)
 def test_responses_typed_path_gives_what_the_dict_path_gives(
     events: list[str], one_byte: bool
 ) -> None:
@@ -112,30 +106,19 @@ def test_responses_typed_path_gives_what_the_dict_path_gives(
 
 
 def test_responses_typed_path_reads_usual_events() -> None:
-    """The usual text delta takes the typed path: its event equals one built by its class."""
-    mapper = ResponsesMapper(OpenAIResponsesDecoder(provider="p", requested_model="m")._base)
-    out: list[Any] = []
+    """The usual text delta takes the typed path."""
     text = '{"type":"response.output_text.delta","item_id":"i","output_index":0,"delta":"hi"}'
-    assert mapper.on_data(text, out)
-    assert out == [TextDelta("hi")]
-    assert hash(out[0]) == hash(TextDelta("hi"))
-    assert repr(out[0]) == "TextDelta(text='hi')"
+    assert typed_paths.reads_text(_decoder(), text) == [TextDelta("hi")]
 
 
 def test_responses_typed_path_leaves_other_events_to_the_dict_path() -> None:
     """An event that is not a usual text delta is left untouched (False, nothing appended)."""
-    mapper = ResponsesMapper(OpenAIResponsesDecoder(provider="p", requested_model="m")._base)
-    out: list[Any] = []
-    for text in (*_ODD_TEXTS[6:], '{"type":"response.output_text.delta","delta":5}'):
-        assert not mapper.on_data(text, out)
-    assert out == []
+    texts = [*_ODD_TEXTS[6:], '{"type":"response.output_text.delta","delta":5}']
+    assert typed_paths.leaves_to_the_dict_path(_decoder(), texts)
 
 
 def test_responses_named_text_deltas_take_the_typed_path() -> None:
     """``event: response.output_text.delta`` (how the API names them) reaches `on_data`."""
-    text = _event("response.output_text.delta", _ODD_TEXTS[0])
+    text = named("response.output_text.delta", _ODD_TEXTS[0])
     wire = "\n\n".join([_CREATED, text, _END]) + "\n\n"
-    decoder = OpenAIResponsesDecoder(provider="p", requested_model="m")
-    with mock.patch.object(ResponsesMapper, "on_data", autospec=True, return_value=True) as spy:
-        decoder.feed(wire.encode())
-    assert spy.call_count == 1
+    assert typed_paths.reaches_on_data(_decoder(), wire.encode()) == 1
