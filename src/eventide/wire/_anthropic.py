@@ -45,6 +45,8 @@ from __future__ import annotations
 import json
 from typing import Any, Final, cast, final
 
+import msgspec
+
 from .._errors import (
     AuthenticationError,
     BadRequestError,
@@ -72,6 +74,8 @@ from ._anthropic_body import build_anthropic_body as build_anthropic_body
 from ._base import ErrorPayload
 from ._driver import MapperBase, StreamDecoder, served
 from ._error_payload import error_from_payload
+from ._typed_path import new_event as _new
+from ._typed_path import set_text as _set_text
 
 __all__ = [
     "ANTHROPIC_VERSION",
@@ -167,6 +171,27 @@ def anthropic_error(
     )
 
 
+class _Delta(msgspec.Struct, gc=False):
+    type: str
+    text: str | None = None
+    thinking: str | None = None
+    partial_json: str | None = None
+    signature: str | None = None
+
+
+class _Event(msgspec.Struct, gc=False):
+    """The fields of a ``content_block_delta`` event that `AnthropicMapper.on_data` reads,
+    typed as the API sends them; any other type (a ``delta`` that is not an object, a
+    number for ``text``, ...) fails to decode and the event takes the dict path."""
+
+    type: str | None = None
+    index: int | None = None
+    delta: _Delta | None = None
+
+
+_decode_event = msgspec.json.Decoder(_Event).decode
+
+
 @final
 class _ToolState:
     __slots__ = ("done", "id", "name", "parts", "position")
@@ -207,6 +232,7 @@ class AnthropicMapper(MapperBase):
     )
 
     events = _KNOWN_EVENTS
+    data_events = frozenset({"message", "content_block_delta"})  # read by `on_data`
     shape = "Messages API"
     terminal = "message_stop or a stop_reason"
     error = staticmethod(anthropic_error)
@@ -316,25 +342,66 @@ class AnthropicMapper(MapperBase):
             if text:
                 out.append(TextDelta(text))
         elif kind == "input_json_delta":
-            fragment = _str(delta["partial_json"])
-            tool = self._tools.get(index)
-            if tool is None:
-                return  # a server_tool_use block's input: Anthropic runs it, not the caller
-            if tool.done:
-                raise ValueError(f"input_json_delta for tool block {index} after its stop")
-            if fragment:
-                tool.parts.append(fragment)
-                out.append(ToolCallDelta(tool.position, None, None, fragment))
+            self._fragment(index, _str(delta["partial_json"]), out)
         elif kind == "thinking_delta":
-            thinking = _str(delta["thinking"])
-            if thinking:
-                state = self._thinking.get(index)
-                if state is not None:
-                    state.parts.append(thinking)
-                out.append(ReasoningDelta(thinking))
+            self._thought(index, _str(delta["thinking"]), out)
         elif kind == "signature_delta":
             self.signatures[index] = _str(delta["signature"])
         # citations_delta, and delta types this decoder does not know: skipped
+
+    def on_data(self, data: str, out: list[Event]) -> bool:
+        """`on_payload` for the text of a ``content_block_delta`` (or ``ping``) event,
+        decoded into typed structs instead of dicts (the hot path: the same events, the
+        same errors); False, with nothing done, for any other text, or one whose fields do
+        not have the usual types (the driver then reads it as a dict)."""
+        try:
+            event = _decode_event(data)
+        except (ValueError, RecursionError):  # msgspec.ValidationError is a ValueError
+            return False
+        if event.type != "content_block_delta":
+            return event.type == "ping"
+        index, delta = event.index, event.delta
+        if index is None or index < 0 or delta is None:
+            return False
+        kind = delta.type
+        if kind == "text_delta":
+            text = delta.text
+            if text is None:
+                return False
+            if text:
+                new = _new(TextDelta)
+                _set_text(new, text)
+                out.append(new)
+        elif kind == "input_json_delta":
+            if delta.partial_json is None:
+                return False
+            self._fragment(index, delta.partial_json, out)
+        elif kind == "thinking_delta":
+            if delta.thinking is None:
+                return False
+            self._thought(index, delta.thinking, out)
+        elif kind == "signature_delta" and delta.signature is not None:
+            self.signatures[index] = delta.signature
+        else:
+            return False
+        return True
+
+    def _fragment(self, index: int, fragment: str, out: list[Event]) -> None:
+        tool = self._tools.get(index)
+        if tool is None:
+            return  # a server_tool_use block's input: Anthropic runs it, not the caller
+        if tool.done:
+            raise ValueError(f"input_json_delta for tool block {index} after its stop")
+        if fragment:
+            tool.parts.append(fragment)
+            out.append(ToolCallDelta(tool.position, None, None, fragment))
+
+    def _thought(self, index: int, thinking: str, out: list[Event]) -> None:
+        if thinking:
+            state = self._thinking.get(index)
+            if state is not None:
+                state.parts.append(thinking)
+            out.append(ReasoningDelta(thinking))
 
     def _usage(self, usage: dict[str, Any], *, final: bool) -> None:
         # Cumulative counts: a later value replaces an earlier one, never adds to it.

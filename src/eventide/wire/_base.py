@@ -67,9 +67,10 @@ class Mapper(Protocol):
 
     A mapper may also have ``on_data(data: str, out: list[Event]) -> bool``, a typed path
     for its usual payload: the driver calls it, once `Metadata` was sent, with the text of
-    each unnamed (``message``) payload; it either appends exactly the events `on_payload`
-    would for that text (raising what it would) and returns True, or, for a text it does not
-    read, does nothing and returns False (the driver then parses it as a dict).
+    each unnamed (``message``) payload, or of each event named in its ``data_events`` if it
+    has one; it either appends exactly the events `on_payload` would for that text (raising
+    what it would) and returns True, or, for a text it does not read, does nothing and
+    returns False (the driver then parses it as a dict).
     """
 
     @property

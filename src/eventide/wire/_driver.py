@@ -43,6 +43,7 @@ __all__ = ["MapperBase", "StreamDecoder", "served"]
 
 # What a mapper raises when a payload's fields are not what the API documents.
 _SHAPE_ERRORS = (AttributeError, KeyError, IndexError, TypeError, ValueError, RecursionError)
+_UNNAMED = frozenset({"message"})  # the SSE events a mapper's `on_data` reads by default
 
 
 class MapperBase:
@@ -198,6 +199,7 @@ class StreamDecoder:
         # A mapper's typed path (`on_data`), once `Metadata` is out: it reads the payload's
         # text straight into typed structs, or does nothing and lets the loop go on below.
         typed = getattr(mapper, "on_data", None)
+        typed_kinds = getattr(mapper, "data_events", _UNNAMED)
         kind = "message"
         for payload in payloads:
             if sse:
@@ -206,11 +208,11 @@ class StreamDecoder:
                     continue  # an event type the API does not define: skipped unread
             else:
                 data = payload
-            if typed is not None and kind == "message" and self._metadata_sent:
+            if typed is not None and kind in typed_kinds and self._metadata_sent:
                 try:
                     handled = typed(data, out)
                 except _SHAPE_ERRORS as exc:
-                    raise self._shape_error(kind, decode(data), data, exc) from exc
+                    raise self._shape_error(kind, loads(data), data, exc) from exc
                 if handled:
                     if mapper.done:
                         return

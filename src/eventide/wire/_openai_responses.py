@@ -54,6 +54,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final, final
 
+import msgspec
+
 from .._errors import ProtocolError
 from .._events import (
     Event,
@@ -74,6 +76,8 @@ from ._json import int_or_none, nested_int
 from ._openai_errors import openai_responses_error as openai_responses_error
 from ._openai_responses_body import build_responses_body as build_responses_body
 from ._served import ServedModel
+from ._typed_path import new_event as _new
+from ._typed_path import set_text as _set_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -88,6 +92,18 @@ _INCOMPLETE_REASONS: Final[dict[str, FinishReason]] = {
     "max_output_tokens": "length",
     "content_filter": "content_filter",
 }
+
+
+class _TextEvent(msgspec.Struct, gc=False):
+    """The fields of a ``response.output_text.delta`` event that `ResponsesMapper.on_data`
+    reads, typed as the API sends them; any other type fails to decode and the event takes
+    the dict path."""
+
+    type: str | None = None
+    delta: str | None = None
+
+
+_decode_text_event = msgspec.json.Decoder(_TextEvent).decode
 
 
 @final
@@ -192,6 +208,7 @@ class ResponsesMapper(MapperBase):
     )
 
     prefixes = ("response.",)  # the API's namespace: other event types are skipped unread
+    data_events = frozenset({"message", "response.output_text.delta"})  # read by `on_data`
     sentinel = "[DONE]"  # a gateway's Chat Completions habit; the terminal event decides
     shape = "Responses API"
     terminal = "response.completed"
@@ -242,6 +259,23 @@ class ResponsesMapper(MapperBase):
         handler = _HANDLERS.get(name)
         if handler is not None:  # else an event type that carries nothing for us: skip it
             handler(self, payload, out)
+
+    def on_data(self, data: str, out: list[Event]) -> bool:
+        """`on_payload` for the text of a ``response.output_text.delta`` event, decoded into
+        a typed struct instead of a dict (the hot path: the same events); False, with
+        nothing done, for any other text (the driver then reads it as a dict)."""
+        try:
+            event = _decode_text_event(data)
+        except (ValueError, RecursionError):  # msgspec.ValidationError is a ValueError
+            return False
+        delta = event.delta
+        if event.type != "response.output_text.delta" or delta is None:
+            return False
+        if delta:
+            new = _new(TextDelta)
+            _set_text(new, delta)
+            out.append(new)
+        return True
 
     def _on_response(self, event: dict[str, Any], out: list[Event]) -> None:
         _object(event, "response")  # its model and id are the Metadata's
