@@ -168,6 +168,22 @@ def test_tls_connection_exchanges_bytes(over: Callable[[Exchange], None]) -> Non
     over(exchange)
 
 
+def test_tls_read_takes_every_whole_record_waiting(over: Callable[[Exchange], None]) -> None:
+    """One read takes the records already there (a server writes one per event); a record
+    cut short by the server's close is the end (a ragged EOF). CPython reads a reset
+    during a TLS read as such an end too (it reports SSL_read_ex's failure as EOF)."""
+
+    async def exchange(connection: Connection, peer: Peer) -> None:
+        records = b"".join(peer.records(event) for event in (b"one ", b"two ", b"three"))
+        peer.sock.sendall(records + peer.records(b"partial")[:9])
+        peer.sock.shutdown(socket.SHUT_WR)
+        await anyio.sleep(0.05)  # all of it on the client's side
+        assert await connection.receive(5.0) == b"one two three"
+        assert await connection.receive(5.0) == b""
+
+    over(exchange)
+
+
 def test_tls_read_of_part_of_a_record_waits_for_the_rest(
     over: Callable[[Exchange], None],
 ) -> None:

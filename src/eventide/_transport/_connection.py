@@ -90,11 +90,29 @@ def _recv(sock: socket.socket) -> tuple[bytes, int]:
     EOF: `suppress_ragged_eofs`), as anyio's TLS stream (not standard-compatible) did;
     whether the body was complete is the response reader's to say."""
     try:
-        return sock.recv(READ_SIZE), 0
+        data = sock.recv(READ_SIZE)
     except (BlockingIOError, ssl.SSLWantReadError):  # TLS: no whole record yet
         return b"", _POLLIN
     except ssl.SSLWantWriteError:
         return b"", _POLLOUT
+    return data, 0
+
+
+def _more_records(sock: socket.socket, data: bytes) -> bytes:
+    """`data`, and the records already readable after it, up to `READ_SIZE` in all: a TLS
+    read returns one record, and a server writes one per event."""
+    chunks = [data]
+    size = len(data)
+    while size < READ_SIZE:
+        try:
+            more = sock.recv(READ_SIZE - size)
+        except OSError:  # none whole yet (or a failure: the next read meets it again)
+            break
+        if not more:  # EOF: the next read returns it again
+            break
+        chunks.append(more)
+        size += len(more)
+    return data if len(chunks) == 1 else b"".join(chunks)
 
 
 def _send(sock: socket.socket, data: bytes | memoryview) -> tuple[int, int]:
@@ -267,6 +285,7 @@ class Connection:
         "_poll",
         "_sock",
         "_stream",
+        "_tls",
         "closed",
         "origin",
         "permit",
@@ -289,6 +308,7 @@ class Connection:
         else:
             self._sock = transport.extra(anyio.abc.SocketAttribute.raw_socket)
             self._stream = transport
+        self._tls = isinstance(transport, ssl.SSLSocket)
         self.origin = origin
         self.permit = permit
         self.released_at = 0.0
@@ -338,9 +358,12 @@ class Connection:
         stream = self._stream
         if stream is None:
             try:
-                return await self._native.receive(self._sock, timeout)
+                received = await self._native.receive(self._sock, timeout)
             except _SOCKET_ERRORS as exc:
                 raise TransportError(f"connection lost while reading: {_broke(exc)}") from exc
+            if received and self._tls:
+                return _more_records(self._sock, received)
+            return received
         poll = self._poll
         if poll is None:
             poll = self._poll = _poller(stream)
