@@ -43,6 +43,22 @@ def test_bench_concurrency_runs_and_every_stream_is_correct() -> None:
     assert all(row[-1] == "yes" for row in rows)
 
 
+def test_bench_concurrency_over_tls_every_stream_is_correct() -> None:
+    """The same over https (``--tls``): a trustme certificate every client trusts."""
+    script = Path(__file__).parent.parent / "benchmarks" / "bench_concurrency.py"
+    command = [sys.executable, str(script), "--tls", "--streams", "3", "--deltas", "7"]
+    done = subprocess.run(
+        [*command, "--clients", "eventide,eventide-asyncio,raw,aiohttp,httpx"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    rows = [line.split() for line in done.stdout.splitlines() if line.split()[:1] == ["3"]]
+    assert len(rows) == 5
+    assert all(row[-1] == "yes" for row in rows)
+
+
 def test_bench_gateway_runs_and_every_stream_is_correct() -> None:
     """A tiny run of the gateway benchmark without LiteLLM: the upstreams directly and through
     `eventide serve`, each measurement's rows correct and really streamed."""
