@@ -18,28 +18,20 @@ import trustme
 from eventide import ProtocolError, StreamTimeout, Timeouts, TransportError
 from eventide._transport import FastTransport, HTTPRequest
 from eventide._transport._connection import Connection, connect
+from tests.transport import test_connection_sockets as sockets
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterator
+    from collections.abc import Awaitable, Callable
 
 AUTHORITY = trustme.CA()
-BIG = b"x" * (16 << 20)  # more than any loopback socket buffers: a write of it blocks
+BIG = sockets.BIG
+listener = sockets.listener  # a fixture: a loopback server socket with a small buffer
 
 
 def trusting() -> ssl.SSLContext:
     context = ssl.create_default_context()
     AUTHORITY.configure_trust(context)
     return context
-
-
-@pytest.fixture
-def listener() -> Iterator[socket.socket]:
-    """A loopback server socket with a small receive buffer, inherited by what it accepts."""
-    with socket.socket() as server:
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        yield server
 
 
 class Peer:
