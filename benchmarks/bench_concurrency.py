@@ -17,7 +17,9 @@ process of its own, so that its CPU time and peak RSS are its own:
 Run:  python benchmarks/bench_concurrency.py [--streams 1,100,1000,10000] [--deltas 50]
       python benchmarks/bench_concurrency.py --long 20000      # per-delta cost, one stream
 With ``--repeat N`` every client runs N times, in turn (A, B, C, A, B, C, ...), and its
-fastest run is shown. Needs the ``bench`` extra (aiohttp, orjson).
+fastest run is shown. With ``--tls`` everything goes over https: the server's certificate
+is made by trustme (the ``test`` extra), and every client trusts it (``SSL_CERT_FILE``).
+Needs the ``bench`` extra (aiohttp, orjson).
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ import asyncio
 import json
 import os
 import resource
+import ssl
 import subprocess
 import sys
+import tempfile
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -115,11 +119,19 @@ def split_response(raw: bytes) -> list[bytes]:
     return pieces
 
 
-def run_server(deltas: int) -> None:
+def run_server(deltas: int, certificate: str | None) -> None:
+    """Serve until terminated; over TLS with `certificate` (a PEM of key and chain)."""
+    context = None
+    if certificate:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certificate)
+
     async def main() -> None:
         pieces = split_response(response(deltas))
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(lambda: _Server(pieces), "127.0.0.1", 0, backlog=4096)
+        server = await loop.create_server(
+            lambda: _Server(pieces), "127.0.0.1", 0, backlog=4096, ssl=context
+        )
         print(server.sockets[0].getsockname()[1], flush=True)
         await server.serve_forever()
 
@@ -224,6 +236,7 @@ async def aiohttp_client(url: str, streams: int) -> list[str]:
 
 async def raw_client(url: str, streams: int) -> list[str]:
     host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
+    tls = ssl.create_default_context() if url.startswith("https:") else None
     body = json.dumps(REQUEST).encode()
     request = (
         b"POST /v1/chat/completions HTTP/1.1\r\nhost: %s\r\ncontent-type: application/json\r\n"
@@ -232,7 +245,7 @@ async def raw_client(url: str, streams: int) -> list[str]:
     texts: list[str] = []
 
     async def one() -> None:
-        reader, writer = await asyncio.open_connection(host, int(port))
+        reader, writer = await asyncio.open_connection(host, int(port), ssl=tls)
         writer.write(request)
         await reader.readuntil(b"\r\n\r\n")
         parts: list[str] = []
@@ -339,26 +352,29 @@ def main() -> None:
     parser.add_argument("--clients", default=",".join(CLIENTS))
     parser.add_argument("--repeat", type=int, default=1, help="runs per client, in turn")
     parser.add_argument("--long", type=int, default=0, help="one stream of this many deltas")
+    parser.add_argument("--tls", action="store_true", help="https, with a trustme certificate")
+    parser.add_argument("--certificate", help=argparse.SUPPRESS)
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--server", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.server:
-        run_server(args.deltas)
+        run_server(args.deltas, args.certificate)
         return
     if args.client:
         print(json.dumps(run_client(args.client, args.url, int(args.streams), args.deltas)))
         return
     deltas = args.long or args.deltas
     sizes = [1] if args.long else [int(k) for k in args.streams.split(",")]
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--server", "--deltas", str(deltas)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    serving = [sys.executable, __file__, "--server", "--deltas", str(deltas)]
+    certificates = tempfile.TemporaryDirectory()
+    if args.tls:
+        serving += ["--certificate", trust(certificates.name)]
+    server = subprocess.Popen(serving, stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
-        url = f"http://127.0.0.1:{server.stdout.readline().strip()}/v1"
+        scheme = "https" if args.tls else "http"
+        url = f"{scheme}://127.0.0.1:{server.stdout.readline().strip()}/v1"
         clients = args.clients.split(",")
         if args.long:
             print(f"one stream of {deltas} deltas, one HTTP chunk per SSE event")
@@ -398,6 +414,21 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait()
+        certificates.cleanup()
+
+
+def trust(directory: str) -> str:
+    """Make a certificate authority and a server certificate for 127.0.0.1 in `directory`;
+    every client process (inheriting ``SSL_CERT_FILE``) trusts the authority. Returns the
+    server's PEM (key and chain)."""
+    import trustme
+
+    authority = trustme.CA()
+    authority.cert_pem.write_to_path(os.path.join(directory, "ca.pem"))
+    os.environ["SSL_CERT_FILE"] = os.path.join(directory, "ca.pem")
+    server = os.path.join(directory, "server.pem")
+    authority.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(server)
+    return server
 
 
 if __name__ == "__main__":

@@ -29,10 +29,12 @@ async def test_bench_collect_times_the_first_event_of_both_readers() -> None:
     assert all(len(times) == 3 and min(times) > 0 for times in took.values())
 
 
-def test_bench_concurrency_runs_and_every_stream_is_correct() -> None:
-    """A tiny run of the concurrency benchmark: server and clients in their own processes."""
+@pytest.mark.parametrize("tls", [[], ["--tls"]], ids=["http", "https"])
+def test_bench_concurrency_runs_and_every_stream_is_correct(tls: list[str]) -> None:
+    """A tiny run of the concurrency benchmark: server and clients in their own processes;
+    over http, and over https (a trustme certificate every client trusts)."""
     script = Path(__file__).parent.parent / "benchmarks" / "bench_concurrency.py"
-    command = [sys.executable, str(script), "--streams", "1,5", "--deltas", "7"]
+    command = [sys.executable, str(script), *tls, "--streams", "1,5", "--deltas", "7"]
     done = subprocess.run(
         [*command, "--clients", "eventide,eventide-asyncio,raw,httpx"],
         capture_output=True,

@@ -9,10 +9,13 @@ Python memory; and of a short stream's five task steps three are gone: the write
 close's (neither yields when it completes at once) and the connect's where it completes at
 once, as on loopback. A name is resolved, and
 its addresses tried as RFC 8305 says (happy eyeballs: no task group for a single address). A
-TLS connection is an anyio byte stream over that socket.
+TLS connection is that socket wrapped in an `ssl.SSLSocket` (C does the record layer), its
+handshake driven on the same primitives within the connect budget, read and written as a
+plain one: a read that cannot complete (no whole record yet) waits for the socket, bounded.
 
 Every way a connection can fail becomes a `TransportError` here (a `StreamTimeout` for a
-budget): refused, unreachable, reset or closed during the TLS handshake, a certificate that
+budget): refused, unreachable, reset or closed during the TLS handshake (in the words
+anyio's TLS stream gave it), a certificate that
 does not verify, a group of failed attempts from happy eyeballs (a single one unwrapped). An
 idle connection is checked with poll(2), which takes any descriptor number, where select(2)
 refuses those of 1024 and above (httpcore checks the same way).
@@ -28,6 +31,7 @@ import math
 import os
 import select
 import socket
+import ssl
 from typing import TYPE_CHECKING, Any, Final, final
 
 import anyio
@@ -39,8 +43,9 @@ from anyio.streams.tls import TLSStream
 from .._errors import StreamTimeout, TimeoutPhase, TransportError
 
 if TYPE_CHECKING:
-    import ssl
     from collections.abc import Awaitable, Callable, Iterable, Mapping
+
+    _Wait = Callable[[socket.socket, int], Awaitable[None]]
 
 __all__ = ["READ_SIZE", "Connection", "Origin", "Permit", "bounded", "connect"]
 
@@ -78,52 +83,134 @@ def _timed_out(seconds: float, phase: TimeoutPhase, what: str) -> StreamTimeout:
     return StreamTimeout(f"{phase} timeout ({what} timed out after {seconds} s)", phase=phase)
 
 
+def _recv(sock: socket.socket) -> tuple[bytes, int]:
+    """The next bytes (b"" at EOF) and 0; or b"" and what to wait for first (`_POLLIN`,
+    `_POLLOUT`: a TLS socket may have to write, for a key update, before it can read).
+    A TLS socket reads EOF as b"" whether the server sent a close_notify or not (a ragged
+    EOF: `suppress_ragged_eofs`), as anyio's TLS stream (not standard-compatible) did;
+    whether the body was complete is the response reader's to say."""
+    try:
+        data = sock.recv(READ_SIZE)
+    except (BlockingIOError, ssl.SSLWantReadError):  # TLS: no whole record yet
+        return b"", _POLLIN
+    except ssl.SSLWantWriteError:
+        return b"", _POLLOUT
+    return data, 0
+
+
+def _more_records(sock: socket.socket, data: bytes) -> bytes:
+    """`data`, and the records already readable after it, up to `READ_SIZE` in all: a TLS
+    read returns one record, and a server writes one per event."""
+    chunks = [data]
+    size = len(data)
+    while size < READ_SIZE:
+        try:
+            more = sock.recv(READ_SIZE - size)
+        except OSError:  # none whole yet (or a failure: the next read meets it again)
+            break
+        if not more:  # EOF: the next read returns it again
+            break
+        chunks.append(more)
+        size += len(more)
+    return data if len(chunks) == 1 else b"".join(chunks)
+
+
+def _send(sock: socket.socket, data: bytes | memoryview) -> tuple[int, int]:
+    """How many bytes of `data` went out at once, and 0; or 0 and what to wait for."""
+    try:
+        return sock.send(data), 0
+    except (BlockingIOError, ssl.SSLWantWriteError):
+        return 0, _POLLOUT
+    except ssl.SSLWantReadError:  # TLS: a renegotiation to read first
+        return 0, _POLLIN
+
+
+def _tls_eof(exc: ssl.SSLError) -> bool:
+    """Whether `exc` is the end of a TLS stream: a close_notify, or a close without one."""
+    eof = (ssl.SSLZeroReturnError, ssl.SSLEOFError)
+    return isinstance(exc, eof) or "UNEXPECTED_EOF" in str(exc)
+
+
+async def _receive_waiting(wait: _Wait, sock: socket.socket, event: int) -> bytes:
+    """The next bytes of a socket whose read has to wait for `event` first."""
+    while True:
+        await wait(sock, event)
+        data, event = _recv(sock)
+        if not event:
+            return data
+
+
+async def _send_waiting(wait: _Wait, sock: socket.socket, rest: memoryview, event: int) -> None:
+    """Write `rest` to a socket that has to wait for `event` (0: writable) first."""
+    while rest:
+        await wait(sock, event or _POLLOUT)
+        sent, event = _send(sock, rest)
+        rest = rest[sent:]
+
+
+async def _trio_wait(sock: socket.socket, event: int) -> None:
+    """Wait until `sock` is readable (`_POLLIN`) or writable, in trio."""
+    if event == _POLLIN:
+        await trio.lowlevel.wait_readable(sock)
+    else:
+        await trio.lowlevel.wait_writable(sock)
+
+
+async def _asyncio_wait(sock: socket.socket, event: int) -> None:
+    """Wait until `sock` is readable (`_POLLIN`) or writable, on the asyncio loop's own
+    selector (its `sock_recv` refuses a TLS socket): one future, watched by descriptor
+    number, so that a socket closed meanwhile is still unwatched."""
+    loop = asyncio.get_running_loop()
+    fd = sock.fileno()
+    waiter: asyncio.Future[None] = loop.create_future()
+    if event == _POLLIN:
+        loop.add_reader(fd, _wake, waiter)
+        try:
+            await waiter
+        finally:
+            loop.remove_reader(fd)
+    else:
+        loop.add_writer(fd, _wake, waiter)
+        try:
+            await waiter
+        finally:
+            loop.remove_writer(fd)
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 @final
 class _Trio:
-    """A plain socket under trio, as trio's own socket stream does it: a read that can
-    complete does, between a cancellation check and a schedule point (so a stream whose
-    server runs ahead never starves the others); a write that can, after a cancellation
-    check only (the read of the response that follows it is the schedule point). One that
-    cannot waits for the socket in a trio cancel scope, its budget. Nothing else is made
-    per call: a waiting read holds this frame, its scope and trio's wait."""
+    """A socket (plain or TLS) under trio, as trio's own socket stream does it: a read
+    that can complete does, between a cancellation check and a schedule point (so a stream
+    whose server runs ahead never starves the others); a write that can, after a
+    cancellation check only (the read of the response that follows it is the schedule
+    point). One that cannot waits for the socket in a trio cancel scope, its budget.
+    Nothing else is made per call: a waiting read holds this frame, its scope and trio's
+    wait."""
 
     @staticmethod
     async def receive(sock: socket.socket, timeout: float) -> bytes:
         await trio.lowlevel.checkpoint_if_cancelled()
-        try:
-            data: bytes | None = sock.recv(READ_SIZE)
-        except BlockingIOError:  # wait outside the handler: it would hold the exception
-            data = None
-        if data is not None:
+        data, event = _recv(sock)
+        if not event:
             await trio.lowlevel.cancel_shielded_checkpoint()
             return data
         with trio.move_on_after(timeout):
-            while True:
-                await trio.lowlevel.wait_readable(sock)
-                try:
-                    return sock.recv(READ_SIZE)
-                except BlockingIOError:  # pragma: no cover - a spurious wake-up
-                    continue
+            return await _receive_waiting(_trio_wait, sock, event)
         raise _timed_out(timeout, "read", "read")
 
     @staticmethod
     async def send(sock: socket.socket, data: bytes, timeout: float) -> None:
         await trio.lowlevel.checkpoint_if_cancelled()
-        try:
-            sent = sock.send(data)
-        except BlockingIOError:
-            sent = 0
+        sent, event = _send(sock, data)
         if sent == len(data):
             return
-        rest = memoryview(data)[sent:]
         with trio.move_on_after(timeout):
-            while rest:
-                await trio.lowlevel.wait_writable(sock)
-                try:
-                    rest = rest[sock.send(rest) :]
-                except BlockingIOError:  # pragma: no cover - a spurious wake-up
-                    continue
-            return
+            return await _send_waiting(_trio_wait, sock, memoryview(data)[sent:], event)
         raise _timed_out(timeout, "write", "write")
 
     @staticmethod
@@ -134,33 +221,26 @@ class _Trio:
 
 @final
 class _Asyncio:
-    """A plain socket under asyncio, as under trio (`_Trio`): a read that can complete does,
-    then yields once; a write that can does not yield; one that cannot goes to the loop's
-    `sock_recv` / `sock_sendall`, bounded by `asyncio.timeout`."""
+    """A socket (plain or TLS) under asyncio, as under trio (`_Trio`): a read that can
+    complete does, then yields once; a write that can does not yield; one that cannot
+    waits on the loop's selector (`_asyncio_wait`), bounded by `asyncio.timeout`."""
 
     @staticmethod
     async def receive(sock: socket.socket, timeout: float) -> bytes:
-        try:
-            data: bytes | None = sock.recv(READ_SIZE)
-        except BlockingIOError:  # wait outside the handler: it would hold the exception
-            data = None
-        if data is not None:
+        data, event = _recv(sock)
+        if not event:
             await asyncio.sleep(0)
             return data
-        waiting = asyncio.get_running_loop().sock_recv(sock, READ_SIZE)
+        waiting = _receive_waiting(_asyncio_wait, sock, event)
         received: bytes = await bounded(timeout, "read", "read", waiting)
         return received
 
     @staticmethod
     async def send(sock: socket.socket, data: bytes, timeout: float) -> None:
-        try:
-            sent = sock.send(data)
-        except BlockingIOError:
-            sent = 0
+        sent, event = _send(sock, data)
         if sent < len(data):
-            loop = asyncio.get_running_loop()
-            rest = memoryview(data)[sent:]
-            await bounded(timeout, "write", "write", loop.sock_sendall(sock, rest))
+            waiting = _send_waiting(_asyncio_wait, sock, memoryview(data)[sent:], event)
+            await bounded(timeout, "write", "write", waiting)
 
     @staticmethod
     def close(sock: socket.socket) -> None:
@@ -188,12 +268,12 @@ class Connection:
     response before.
 
     Args:
-        transport: A connected non-blocking plain socket, read and written with the running
-            loop's own primitives; or an anyio byte stream (TLS).
+        transport: A connected non-blocking socket (plain or `ssl.SSLSocket`), read and
+            written with the running loop's own primitives; or an anyio byte stream.
         origin: Where it goes.
         permit: Its place under a per-origin limit, if any.
 
-    On a plain socket a read or write that can complete at once does, with no timeout
+    On a socket a read or write that can complete at once does, with no timeout
     scope; only one that has to wait is bounded. On an anyio stream, a read
     that cannot block (a plain TCP socket with data or EOF waiting, as poll(2) says) skips
     its read-timeout cancel scope; behind TLS a readable socket may hold only part of a
@@ -205,6 +285,7 @@ class Connection:
         "_poll",
         "_sock",
         "_stream",
+        "_tls",
         "closed",
         "origin",
         "permit",
@@ -227,6 +308,7 @@ class Connection:
         else:
             self._sock = transport.extra(anyio.abc.SocketAttribute.raw_socket)
             self._stream = transport
+        self._tls = isinstance(transport, ssl.SSLSocket)
         self.origin = origin
         self.permit = permit
         self.released_at = 0.0
@@ -276,9 +358,12 @@ class Connection:
         stream = self._stream
         if stream is None:
             try:
-                return await self._native.receive(self._sock, timeout)
+                received = await self._native.receive(self._sock, timeout)
             except _SOCKET_ERRORS as exc:
                 raise TransportError(f"connection lost while reading: {_broke(exc)}") from exc
+            if received and self._tls:
+                return _more_records(self._sock, received)
+            return received
         poll = self._poll
         if poll is None:
             poll = self._poll = _poller(stream)
@@ -385,18 +470,36 @@ async def _open(
     if ssl_context is None:
         return sock
     try:
-        stream = await anyio.abc.SocketStream.from_socket(sock)
+        tls = ssl_context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
     except BaseException:
         sock.close()
         raise
     try:
-        return await TLSStream.wrap(
-            stream, hostname=host, ssl_context=ssl_context, standard_compatible=False
-        )
-    except BaseException:  # a failed handshake still owns a connected socket
-        with anyio.CancelScope(shield=True):
-            await stream.aclose()
+        await _handshake(tls)
+    except BaseException as exc:  # a failed handshake still owns a connected socket
+        tls.close()
+        if isinstance(exc, ssl.SSLError) and _tls_eof(exc):
+            raise anyio.EndOfStream from exc  # the server closed during the handshake
+        reset = isinstance(exc, OSError) and not isinstance(exc, ssl.SSLError)
+        if reset or isinstance(exc, ssl.SSLSyscallError):  # as anyio's TLS stream says it
+            raise anyio.BrokenResourceError from exc
         raise
+    return tls
+
+
+async def _handshake(sock: ssl.SSLSocket) -> None:
+    """Do the TLS handshake of a non-blocking socket, waiting for it on the running loop."""
+    wait = _trio_wait if trio.lowlevel.in_trio_run() else _asyncio_wait
+    while True:
+        try:
+            sock.do_handshake()
+        except ssl.SSLWantReadError:
+            event = _POLLIN
+        except ssl.SSLWantWriteError:
+            event = _POLLOUT
+        else:
+            return
+        await wait(sock, event)
 
 
 _ATTEMPT_DELAY: Final = 0.25
