@@ -3,6 +3,7 @@ above the transport, and the request's body only until it has been sent."""
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -47,9 +48,15 @@ async def test_a_stream_waiting_for_its_head_keeps_one_coroutine_per_layer(
         nursery.start_soon(read)
         await server.wait_for(lambda: len(server.requests) == 1, 5, "the request")
         await trio.testing.wait_all_tasks_blocked()
-        frames = _eventide_frames(tasks[0].coro.cr_await)
+        outer: Any = tasks[0].coro.cr_await  # `_collect`, under the test's own `read`
+        frames = _eventide_frames(outer)
+        collector = outer.cr_frame.f_locals["collector"]
+        containers = [
+            o for o in gc.get_referents(collector) if gc.is_tracked(o) and not isinstance(o, type)
+        ]
         nursery.cancel_scope.cancel()
     assert frames == ["_collect", "EventStream.receive_batch", "HTTPSource._read"]
+    assert containers == [[]]  # the text's list; the rarer pieces' come with their events
 
 
 async def test_the_body_is_let_go_once_the_head_is_in_and_errors_keep_the_request(
