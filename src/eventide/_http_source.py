@@ -10,15 +10,17 @@ decoder holding a fault (after returning the events before it) raises it before 
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Final, final
 
 import anyio
 
 from ._errors import Error, StreamTimeout
 from ._exchange import ResponseHeaders, error_request
-from ._transport import read_at_most
+from ._transport import HTTPRequest, read_at_most
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from ._events import Event
     from ._secrets import Redactor
     from ._timeouts import Timeouts
-    from ._transport import HTTPRequest, Refusal, Response, Transport
+    from ._transport import Refusal, Response, Transport
     from .wire import Decoder
 
 __all__ = ["HTTPSource", "MakeDecoder", "ResponseHeaders"]
@@ -35,8 +37,9 @@ __all__ = ["HTTPSource", "MakeDecoder", "ResponseHeaders"]
 DRAIN_BYTES: Final = 64 * 1024
 DRAIN_SECONDS: Final = 0.25
 
-MakeDecoder = Callable[[Mapping[str, str]], "Decoder"]
-"""Makes the decoder of a response, given its headers."""
+MakeDecoder = Callable[[Mapping[str, str], str], "Decoder"]
+"""Makes the decoder of a response, given its headers and the requested model."""
+_UNBUDGETED: Final = contextlib.nullcontext()  # stateless: one serves every stream
 
 
 @final
@@ -46,7 +49,7 @@ class HTTPSource:
     Args:
         transport: Sends the request.
         request: The request to send.
-        make_decoder: Makes the decoder for the response, given its headers.
+        make_decoder: Makes the decoder for the response, given its headers and `model`.
         refusal: Decides whether the response is the provider's stream, and its error if not.
         redactor: Hides the provider's secrets in every error that leaves the stream.
         model: The requested model.
@@ -89,7 +92,7 @@ class HTTPSource:
     ) -> None:
         self._transport = transport
         self._request = request
-        self._make_decoder = make_decoder
+        self._make_decoder: MakeDecoder | None = make_decoder
         self._refusal = refusal
         self._redactor = redactor
         self.model = model
@@ -132,16 +135,14 @@ class HTTPSource:
     async def open(self) -> None:
         """Send the request and wait for the response headers (under the first-event budget)."""
         if self._decoder is None:
-            await self._budgeted(self._open)
+            await self._read(opening=True)
 
-    async def receive(self) -> list[Event]:
-        """The events of the next network chunk that completes any; [] at the end."""
-        decoder = self._decoder
-        if decoder is not None and decoder.done:
-            return []
-        events: list[Event] = await self._budgeted(self._pull)
-        self._waited = True
-        return events
+    def receive(self) -> Coroutine[Any, Any, list[Event]]:
+        """The events of the next network chunk that completes any; [] at the end.
+
+        The coroutine returned is the one that waits: none of this method's around it.
+        """
+        return self._read(opening=False)
 
     async def aclose(self) -> None:
         """Release the response: drained for reuse after a complete response, else closed."""
@@ -159,17 +160,53 @@ class HTTPSource:
         response, self._response = self._response, None
         return response
 
-    async def _budgeted(self, step: Callable[[], Awaitable[Any]]) -> Any:
+    async def _read(self, *, opening: bool) -> list[Event]:
+        """Send the request if it is not yet, then (unless `opening`) read the next events,
+        all under the stream's budgets. One coroutine does every step, so that a waiting
+        stream keeps one frame here."""
+        decoder = self._decoder
+        if decoder is not None and decoder.done:
+            return []
         timeouts = self._timeouts
         try:
-            if timeouts.total is None and timeouts.idle is None and timeouts.first_event is None:
-                return await step()  # no budget: no clock, no cancel scope
-            now = anyio.current_time()
-            if self._started is None:
-                self._started = now
-            deadline, phase, budget = self._deadline(now)
-            with anyio.CancelScope(deadline=deadline):
-                return await step()
+            scope: AbstractContextManager[Any] = _UNBUDGETED  # no budget: no clock, no scope
+            phase: TimeoutPhase = "total"
+            budget: float | None = None
+            if (
+                timeouts.total is not None
+                or timeouts.idle is not None
+                or timeouts.first_event is not None
+            ):
+                now = anyio.current_time()
+                if self._started is None:
+                    self._started = now
+                deadline, phase, budget = self._deadline(now)
+                scope = anyio.CancelScope(deadline=deadline)
+            with scope:
+                if decoder is None:
+                    if self._failure is not None:
+                        raise self._failure
+                    response = await self._transport.open(self._request, timeouts)
+                    if self._refusal.refuses(response):
+                        raise await self._refusal.error(
+                            response, request=self._request, redactor=self._redactor
+                        )
+                    decoder = self._accept(response)
+                    if opening:
+                        return []
+                chunks = self._chunks
+                assert chunks is not None
+                self._waited = True  # later reads wait under the idle budget
+                while True:
+                    if decoder.failed:  # a fault held after the events before it: raise it now
+                        return decoder.end()
+                    try:
+                        chunk = await chunks.__anext__()
+                    except StopAsyncIteration:
+                        return decoder.end()
+                    events = decoder.feed(chunk)
+                    if events or decoder.done:
+                        return events
             raise StreamTimeout(
                 f"no event within the {phase.replace('_', '-')} timeout of {budget} s",
                 phase=phase,
@@ -204,36 +241,20 @@ class HTTPSource:
             deadline, phase, budget = now + timeouts.idle, "idle", timeouts.idle
         return deadline, phase, budget
 
-    async def _open(self) -> Decoder:
-        if self._failure is not None:
-            raise self._failure
-        response = await self._transport.open(self._request, self._timeouts)
-        if self._refusal.refuses(response):
-            raise await self._refusal.error(
-                response, request=self._request, redactor=self._redactor
-            )
+    def _accept(self, response: Response) -> Decoder:
+        """Keep the accepted response and make its decoder; what only sending needed (the
+        request's body, the decoder factory) is let go."""
         self._response = response
         self._chunks = response.chunks
         self._head, self._status = response.headers, response.status
-        decoder = self._decoder = self._make_decoder(response.headers)
+        request = self._request
+        if request.body:  # errors keep the method, URL and headers only
+            self._request = HTTPRequest(request.method, request.url, request.headers)
+        make_decoder = self._make_decoder
+        assert make_decoder is not None  # accepted once
+        decoder = self._decoder = make_decoder(response.headers, self.model)
+        self._make_decoder = None
         return decoder
-
-    async def _pull(self) -> list[Event]:
-        decoder = self._decoder
-        if decoder is None:
-            decoder = await self._open()
-        chunks = self._chunks
-        assert chunks is not None
-        while True:
-            if decoder.failed:  # a fault held after the events before it: raise it now
-                return decoder.end()
-            try:
-                chunk = await chunks.__anext__()
-            except StopAsyncIteration:
-                return decoder.end()
-            events = decoder.feed(chunk)
-            if events or decoder.done:
-                return events
 
 
 async def _drain(response: Response) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING, Any, Final, Literal, NoReturn, Protocol, TypeVar, final
+from typing import TYPE_CHECKING, Any, Final, Literal, NoReturn, Protocol, final
 
 import trio
 
@@ -23,12 +23,13 @@ from ._resource import AsyncResource
 from ._telemetry import Outcome, Tracker, outcome_of, watch
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import Mapping
+    from contextvars import Token
 
 __all__ = ["EventStream", "Source"]
 
 _CONTENT: Final = frozenset(CONTENT_EVENTS)
-_T = TypeVar("_T")
+_NO_EVENTS: Final[list[Event]] = []  # shared, never changed: a stream before its first batch
 
 
 class Source(Protocol):
@@ -103,7 +104,7 @@ class EventStream(AsyncResource):
 
     def __init__(self, source: Source) -> None:
         self._source = source
-        self._events: list[Event] = []
+        self._events = _NO_EVENTS  # the batch `__anext__` hands out
         self._pos = 0
         self._failure: Error | None = None
         self._closed = False
@@ -183,8 +184,13 @@ class EventStream(AsyncResource):
         """
         if self._failure is not None:
             raise self._failure
+        token = self._enter()
         try:
-            await self._first(self._source.open)
+            try:
+                await self._source.open()
+            finally:
+                if token is not None:
+                    Tracker.leave(token)
         except Error as exc:
             await self._fail(exc)
         except BaseException:
@@ -199,20 +205,22 @@ class EventStream(AsyncResource):
         """
         if self._pos < len(self._events):
             rest = self._events[self._pos :]
-            self._events = []
+            self._events = _NO_EVENTS
             self._pos = 0
             return rest
         if self._failure is not None:
             raise self._failure
         if self._closed:
             raise StopAsyncIteration
+        token = None if self._delivered else self._enter()
         try:
-            if self._delivered:
+            try:
                 events = await self._source.receive()
-            else:
-                events = await self._first(self._source.receive)
-                if events and type(events[0]) is not Metadata:
-                    raise ProtocolError(f"{type(events[0]).__name__} came before Metadata")
+            finally:
+                if token is not None:
+                    Tracker.leave(token)
+            if not self._delivered and events and type(events[0]) is not Metadata:
+                raise ProtocolError(f"{type(events[0]).__name__} came before Metadata")
             if not events:  # the end of the response
                 self._end(Outcome.COMPLETE)
                 await self.aclose()
@@ -242,19 +250,15 @@ class EventStream(AsyncResource):
         self._end(Outcome.ABANDONED)
         await self._source.aclose()
 
-    async def _first(self, read: Callable[[], Awaitable[_T]]) -> _T:
-        """A read before any event was delivered: telemetry starts here (on the first), and
-        the streams it opens (a router's attempts) see this stream as their parent."""
+    def _enter(self) -> Token[Any] | None:
+        """Before a read that comes before any event was delivered: telemetry starts here
+        (on the first), and the streams that read opens (a router's attempts) see this
+        stream as their parent until `Tracker.leave` is given the token back. Inline in
+        the caller's coroutine: no frame of its own per waiting stream."""
         tracker = self._tracker
         if tracker is False:
             tracker = self._tracker = watch(self._source)
-        if tracker is None:
-            return await read()
-        token = tracker.enter()
-        try:
-            return await read()
-        finally:
-            tracker.leave(token)
+        return None if tracker is None else tracker.enter()
 
     def _end(self, outcome: Outcome, error: BaseException | None = None) -> None:
         """End the telemetry of this stream (only the first call counts)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, assert_never, final
+from typing import TYPE_CHECKING, Any, Literal, assert_never, final, overload
 
 from ._completion import CompletedToolCall, Completion, Timing
 from ._errors import Error, ProtocolError
@@ -31,7 +31,7 @@ from ._events import (
 from ._stream import EventStream
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, Iterable
+    from collections.abc import AsyncIterable, Coroutine, Iterable
 
     from ._events import Event
 
@@ -75,11 +75,12 @@ class CompletionCollector:
         self._started = time.perf_counter() if started is None else started
         self.metadata: Metadata | None = None
         self._text: list[str] = []
-        self._reasoning: list[str] = []
-        self._refusal: list[str] = []
-        self._blocks: list[Reasoning] = []
-        self._calls: dict[int, ToolCall] = {}
-        self._arguments: dict[int, tuple[str, str, list[str]]] = {}  # index -> id, name, parts
+        # The rarer pieces: made by their first event (a stream waiting keeps none of them).
+        self._reasoning: list[str] | None = None
+        self._refusal: list[str] | None = None
+        self._blocks: list[Reasoning] | None = None
+        self._calls: dict[int, ToolCall] | None = None
+        self._arguments: dict[int, tuple[str, str, list[str]]] | None = None  # id, name, parts
         self._usage: Usage | None = None
         self._finish: Finish | None = None
         self._metadata_at: float | None = None
@@ -97,7 +98,10 @@ class CompletionCollector:
             if kind is TextDelta:
                 text.append(event.text)  # type: ignore[union-attr]
             elif kind is ReasoningDelta:
-                self._reasoning.append(event.text)  # type: ignore[union-attr]
+                reasoning = self._reasoning
+                if reasoning is None:
+                    reasoning = self._reasoning = []
+                reasoning.append(event.text)  # type: ignore[union-attr]
             else:
                 self._other(event)
         if self._first_content_at is None and (
@@ -108,13 +112,20 @@ class CompletionCollector:
     def _other(self, event: Event) -> None:
         match event:
             case ToolCallDelta(index=index, id=call_id, name=name, arguments=piece):
-                known = self._arguments.get(index)
+                arguments = self._arguments
+                if arguments is None:
+                    arguments = self._arguments = {}
+                known = arguments.get(index)
                 if known is None:
-                    self._arguments[index] = (call_id or "", name or "", [piece])
+                    arguments[index] = (call_id or "", name or "", [piece])
                 else:
                     known[2].append(piece)
             case ToolCall():
+                if self._calls is None:
+                    self._calls = {}
                 self._calls[event.index] = event
+                if self._arguments is None:
+                    self._arguments = {}
                 self._arguments.setdefault(event.index, (event.id, event.name, []))
             case Metadata():
                 if self.metadata is None:
@@ -123,8 +134,12 @@ class CompletionCollector:
             case Usage():
                 self._usage = event
             case RefusalDelta(text=piece):
+                if self._refusal is None:
+                    self._refusal = []
                 self._refusal.append(piece)
             case Reasoning():
+                if self._blocks is None:
+                    self._blocks = []
                 self._blocks.append(event)
             case Finish():
                 self._finish = event
@@ -140,14 +155,16 @@ class CompletionCollector:
         arguments received so far (and ``arguments_valid`` False if they do not parse).
         """
         calls = []
-        for index in sorted(self._arguments):
-            complete = self._calls.get(index)
+        found = self._arguments or {}
+        complete_calls = self._calls or {}
+        for index in sorted(found):
+            complete = complete_calls.get(index)
             signature = None
             if complete is not None:
                 call_id, name, arguments = complete.id, complete.name, complete.arguments
                 signature = complete.signature
             else:
-                call_id, name, parts = self._arguments[index]
+                call_id, name, parts = found[index]
                 arguments = "".join(parts)
             parsed, valid = _parse_arguments(arguments)
             calls.append(CompletedToolCall(call_id, name, arguments, parsed, valid, signature))
@@ -157,14 +174,14 @@ class CompletionCollector:
         return Completion(
             metadata=self.metadata,
             text="".join(self._text),
-            reasoning="".join(self._reasoning),
+            reasoning="".join(self._reasoning) if self._reasoning else "",
             tool_calls=tuple(calls),
             refusal="".join(self._refusal) if self._refusal else None,
             usage=self._usage,
             finish_reason=finish.reason if finish is not None else None,
             raw_finish_reason=finish.raw_reason if finish is not None else None,
             late_model=finish.model if finish is not None else None,
-            reasoning_blocks=tuple(self._blocks),
+            reasoning_blocks=tuple(self._blocks) if self._blocks else (),
             timing=Timing(
                 to_metadata=None if self._metadata_at is None else self._metadata_at - started,
                 to_first_content=None
@@ -175,8 +192,10 @@ class CompletionCollector:
         )
 
 
-async def collect(stream: EventStream | AsyncIterable[Event]) -> Completion:
+def collect(stream: EventStream | AsyncIterable[Event]) -> Coroutine[Any, Any, Completion]:
     """Read a stream to its end and return the whole response; the stream is closed after.
+
+    Await it: ``completion = await collect(stream)``.
 
     Raises:
         Error: Whatever the stream raised, with ``partial`` set to the `Completion` of
@@ -185,34 +204,49 @@ async def collect(stream: EventStream | AsyncIterable[Event]) -> Completion:
     Cancellation:
         Cancelling closes the stream; what was collected is lost with the cancellation.
     """
+    return _collect(stream, text=False)
+
+
+def collect_text(stream: EventStream | AsyncIterable[Event]) -> Coroutine[Any, Any, str]:
+    """Read a stream to its end and return the answer text; the stream is closed after.
+
+    Await it: ``text = await collect_text(stream)``.
+
+    Raises:
+        Error: As `collect`, with ``partial`` set.
+    """
+    return _collect(stream, text=True)
+
+
+@overload
+async def _collect(
+    stream: EventStream | AsyncIterable[Event], *, text: Literal[False]
+) -> Completion: ...
+@overload
+async def _collect(stream: EventStream | AsyncIterable[Event], *, text: Literal[True]) -> str: ...
+async def _collect(stream: EventStream | AsyncIterable[Event], *, text: bool) -> Completion | str:
+    """`collect` and `collect_text`: the coroutine that reads, with none of theirs around it
+    (a frame less per waiting stream)."""
     collector = CompletionCollector()
     try:
         if isinstance(stream, EventStream):
-            async with stream:
-                receive = stream.receive_batch
-                feed = collector.feed_batch
+            try:
                 while True:
                     try:
-                        batch = await receive()
+                        batch = await stream.receive_batch()
                     except StopAsyncIteration:
                         break
-                    feed(batch)
+                    collector.feed_batch(batch)
+            finally:
+                await stream.aclose()
         else:
             async for event in stream:
                 collector.feed(event)
     except Error as exc:
         exc.partial = collector.result()
         raise
-    return collector.result()
-
-
-async def collect_text(stream: EventStream | AsyncIterable[Event]) -> str:
-    """Read a stream to its end and return the answer text; the stream is closed after.
-
-    Raises:
-        Error: As `collect`, with ``partial`` set.
-    """
-    return (await collect(stream)).text
+    completion = collector.result()
+    return completion.text if text else completion
 
 
 async def first_metadata(stream: EventStream) -> Metadata:

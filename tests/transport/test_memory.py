@@ -89,7 +89,7 @@ async def test_http_source_raises_a_held_fault_before_reading_again() -> None:
     http = HTTPSource(
         InMemoryTransport(source),
         HTTPRequest("POST", "http://t/x"),
-        lambda headers: HoldingDecoder(),
+        lambda headers, model: HoldingDecoder(),
         Refusal("memory", ProviderError),
         Redactor(()),
         model="m",

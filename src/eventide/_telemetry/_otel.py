@@ -88,13 +88,21 @@ def error_status(description: str) -> Status:
 
 
 _cached: Instruments | None = None
+# The API's stand-ins for providers not set yet (no SDK configured): the meter one's class
+# is private, so where it cannot be found every meter provider counts as configured.
+_UNSET_METERS: Final = getattr(getattr(metrics, "_internal", None), "_ProxyMeterProvider", ())
 
 
-def current() -> Instruments:
-    """The instruments of the global providers as they are now (cached until one changes)."""
+def current() -> Instruments | None:
+    """The instruments of the global providers as they are now (cached until one changes);
+    None while neither has been set (no SDK: spans and metrics would go nowhere)."""
     global _cached
     tracer_provider = trace.get_tracer_provider()
     meter_provider = metrics.get_meter_provider()
+    if isinstance(tracer_provider, trace.ProxyTracerProvider) and isinstance(
+        meter_provider, _UNSET_METERS
+    ):
+        return None
     cached = _cached
     if (
         cached is None

@@ -19,7 +19,8 @@ _otel: Any = None  # the `_otel` module once imported; False when it cannot be
 
 def instruments() -> Instruments | None:
     """The tracer and metric instruments of the global providers, or None when telemetry is
-    off (``EVENTIDE_OTEL=off``) or ``opentelemetry-api`` is not installed."""
+    off (``EVENTIDE_OTEL=off``), ``opentelemetry-api`` is not installed, or no SDK has set
+    the global providers yet."""
     global _otel
     if os.environ.get("EVENTIDE_OTEL", "").strip().lower() in _OFF:
         return None
@@ -32,5 +33,5 @@ def instruments() -> Instruments | None:
         _otel = module
     if _otel is False:
         return None
-    found: Instruments = _otel.current()
+    found: Instruments | None = _otel.current()
     return found

@@ -72,19 +72,8 @@ def outcome_of(exc: BaseException) -> Outcome:
     return Outcome.ERROR
 
 
-@final
-class _Scope:
-    """What a stream's first read tells the streams it opens: their parent, and whether
-    they are a router's attempts."""
-
-    __slots__ = ("routes", "tracker")
-
-    def __init__(self, tracker: Tracker, routes: bool) -> None:
-        self.tracker = tracker
-        self.routes = routes
-
-
-_SCOPE: ContextVar[_Scope | None] = ContextVar("eventide_telemetry_scope", default=None)
+# The stream whose first read is running: the parent of the streams that read opens.
+_SCOPE: ContextVar[Tracker | None] = ContextVar("eventide_telemetry_scope", default=None)
 
 
 def watch(source: Any) -> Tracker | None:
@@ -98,10 +87,10 @@ def watch(source: Any) -> Tracker | None:
     scope = _SCOPE.get()
     if scope is None:
         return Tracker(source, otel, log, parent=None, attempt=False, routes=routes)
-    if scope.routes:
-        return Tracker(source, otel, log, parent=scope.tracker, attempt=True, routes=routes)
+    if scope._routes:  # a router's attempt
+        return Tracker(source, otel, log, parent=scope, attempt=True, routes=routes)
     if routes:  # a router inside a stage: its attempts go under the outer request
-        return Tracker.relay(scope.tracker)
+        return Tracker.relay(scope)
     return None
 
 
@@ -197,12 +186,12 @@ class Tracker:
         """The stream's span (None when OpenTelemetry is off)."""
         return self._span
 
-    def enter(self) -> Token[_Scope | None]:
+    def enter(self) -> Token[Tracker | None]:
         """Make this stream the parent of the streams its first read opens."""
-        return _SCOPE.set(_Scope(self, self._routes))
+        return _SCOPE.set(self)
 
     @staticmethod
-    def leave(token: Token[_Scope | None]) -> None:
+    def leave(token: Token[Tracker | None]) -> None:
         """Undo `enter`."""
         _SCOPE.reset(token)
 

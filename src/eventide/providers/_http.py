@@ -172,6 +172,7 @@ class HTTPProvider(AsyncResource):
             **(self._auth(key) if key else {}),
             **(headers or {}),
         }
+        self._header_pairs = tuple(self._headers.items())  # shared by every request's value
         self._redactor = Redactor(secret_headers(self._headers))
         self.timeouts = timeouts if timeouts is not None else _DEFAULT_TIMEOUTS
         self._max_event_bytes = check_positive_int("max_event_bytes", max_event_bytes)
@@ -233,15 +234,11 @@ class HTTPProvider(AsyncResource):
         if request.query:
             url = join_url(url, "", urlencode(request.query))
         sent = HTTPRequest("POST", url, headers, content)
-
-        def decoder(headers: Mapping[str, str]) -> Decoder:
-            return self._decoder(headers, chosen)
-
         return EventStream(
             HTTPSource(
                 self._transport,
                 sent,
-                decoder,
+                self._decoder,
                 self._refusal,
                 redactor,
                 model=chosen,
@@ -313,7 +310,9 @@ class HTTPProvider(AsyncResource):
                 excerpt=" ".join(body.decode("utf-8", "replace").split())[:200],
             ) from None
 
-    def _request_headers(self, request: Request) -> tuple[Mapping[str, str], Redactor]:
+    def _request_headers(
+        self, request: Request
+    ) -> tuple[Mapping[str, str] | tuple[tuple[str, str], ...], Redactor]:
         """The headers of one request: the request's own over the provider's (a name in
         any case replaces the provider's), and the redactor that hides every secret in them
         and in the request's query.
@@ -322,7 +321,7 @@ class HTTPProvider(AsyncResource):
             AuthenticationError: A credential in the request's headers cannot be sent.
         """
         if not request.headers and not request.query:
-            return self._headers, self._redactor
+            return self._header_pairs, self._redactor
         own = request.headers
         for name, value in own.items():
             if is_credential(name):
