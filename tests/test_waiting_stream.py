@@ -42,20 +42,20 @@ async def test_a_stream_waiting_for_its_head_keeps_one_coroutine_per_layer(
 
     async def read() -> None:
         tasks.append(trio.lowlevel.current_task())
-        await eventide.collect_text(provider.stream("hi"))
+        await eventide.collect(provider.stream("hi"))
 
     async with trio.open_nursery() as nursery:
         nursery.start_soon(read)
         await server.wait_for(lambda: len(server.requests) == 1, 5, "the request")
         await trio.testing.wait_all_tasks_blocked()
-        outer: Any = tasks[0].coro.cr_await  # `_collect`, under the test's own `read`
+        outer: Any = tasks[0].coro.cr_await  # `collect`, under the test's own `read`
         frames = _eventide_frames(outer)
         collector = outer.cr_frame.f_locals["collector"]
         containers = [
             o for o in gc.get_referents(collector) if gc.is_tracked(o) and not isinstance(o, type)
         ]
         nursery.cancel_scope.cancel()
-    assert frames == ["_collect", "EventStream.receive_batch", "HTTPSource._read"]
+    assert frames == ["collect", "EventStream.receive_batch", "HTTPSource._read"]
     assert containers == [[]]  # the text's list; the rarer pieces' come with their events
 
 

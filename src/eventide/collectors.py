@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any, Literal, assert_never, final, overload
+from typing import TYPE_CHECKING, assert_never, final
 
 from ._completion import CompletedToolCall, Completion, Timing
 from ._errors import Error, ProtocolError
@@ -31,7 +31,7 @@ from ._events import (
 from ._stream import EventStream
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, Coroutine, Iterable
+    from collections.abc import AsyncIterable, Iterable
 
     from ._events import Event
 
@@ -192,10 +192,8 @@ class CompletionCollector:
         )
 
 
-def collect(stream: EventStream | AsyncIterable[Event]) -> Coroutine[Any, Any, Completion]:
+async def collect(stream: EventStream | AsyncIterable[Event]) -> Completion:
     """Read a stream to its end and return the whole response; the stream is closed after.
-
-    Await it: ``completion = await collect(stream)``.
 
     Raises:
         Error: Whatever the stream raised, with ``partial`` set to the `Completion` of
@@ -204,29 +202,6 @@ def collect(stream: EventStream | AsyncIterable[Event]) -> Coroutine[Any, Any, C
     Cancellation:
         Cancelling closes the stream; what was collected is lost with the cancellation.
     """
-    return _collect(stream, text=False)
-
-
-def collect_text(stream: EventStream | AsyncIterable[Event]) -> Coroutine[Any, Any, str]:
-    """Read a stream to its end and return the answer text; the stream is closed after.
-
-    Await it: ``text = await collect_text(stream)``.
-
-    Raises:
-        Error: As `collect`, with ``partial`` set.
-    """
-    return _collect(stream, text=True)
-
-
-@overload
-async def _collect(
-    stream: EventStream | AsyncIterable[Event], *, text: Literal[False]
-) -> Completion: ...
-@overload
-async def _collect(stream: EventStream | AsyncIterable[Event], *, text: Literal[True]) -> str: ...
-async def _collect(stream: EventStream | AsyncIterable[Event], *, text: bool) -> Completion | str:
-    """`collect` and `collect_text`: the coroutine that reads, with none of theirs around it
-    (a frame less per waiting stream)."""
     collector = CompletionCollector()
     try:
         if isinstance(stream, EventStream):
@@ -245,8 +220,16 @@ async def _collect(stream: EventStream | AsyncIterable[Event], *, text: bool) ->
     except Error as exc:
         exc.partial = collector.result()
         raise
-    completion = collector.result()
-    return completion.text if text else completion
+    return collector.result()
+
+
+async def collect_text(stream: EventStream | AsyncIterable[Event]) -> str:
+    """Read a stream to its end and return the answer text; the stream is closed after.
+
+    Raises:
+        Error: As `collect`, with ``partial`` set.
+    """
+    return (await collect(stream)).text
 
 
 async def first_metadata(stream: EventStream) -> Metadata:
