@@ -18,6 +18,7 @@ import trio
 
 import eventide
 from eventide import ChatCompletionChunk, Client, EventIterator, Metadata, Stream, TextDelta
+from eventide._stream import EventStream
 from eventide.client._shapes import Chunker
 from eventide.client._sync_stream import READ_AHEAD, Reader
 from eventide.providers import OpenAIChat
@@ -333,3 +334,33 @@ def test_a_source_that_never_checkpoints_is_read_ahead_boundedly_and_closes(
     assert len(reads) <= READ_AHEAD + READ_AHEAD // 2
     with pytest.raises(eventide.Error, match="closed before its end"):
         next(stream)
+
+
+@pytest.mark.parametrize("form", ["create", "with_raw_response"])
+def test_the_usage_chunk_survives_a_consumer_that_keeps_up(
+    client: Client, server: ScriptedServer, form: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The consumer makes the usage chunk from its list before the loop learns that the
+    events have ended (held back here) and closes them: the chunk still comes last."""
+    receive_batch = EventStream.receive_batch
+
+    async def late_end(stream: EventStream) -> list[eventide.Event]:
+        try:
+            return await receive_batch(stream)
+        except StopAsyncIteration:
+            await trio.sleep(0.2)  # the consumer has made the last list's chunks by now
+            raise
+
+    monkeypatch.setattr(EventStream, "receive_batch", late_end)
+    server.reply(Reply(body=ANSWER))
+    options: dict[str, Any] = {"stream_options": {"include_usage": True}}
+    if form == "create":
+        stream = client.chat.completions.create(messages="hi", stream=True, **options)
+    else:
+        raw = client.chat.completions.with_raw_response.create(
+            messages="hi", stream=True, **options
+        )
+        stream = raw.parse()
+    chunks = list(stream)
+    assert chunks[-1].choices == []
+    assert chunks[-1].usage is not None

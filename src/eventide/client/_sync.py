@@ -188,9 +188,18 @@ class Client(SyncResource):
     def _chunks(self, chunks: ChunkStream) -> Stream[ChatCompletionChunk]:
         """`chunks` as a `Stream` in this thread: their events are read ahead on the loop and
         made into chunks here, in the thread that reads them (objects made and dropped by
-        one thread cost less than objects that cross to another CPU)."""
-        loop, receive = self._loop_thread(), chunks.events.receive_batch
-        return Stream(Reader(loop, receive, chunks.aclose, owner=self, shape=chunks.chunker))
+        one thread cost less than objects that cross to another CPU). The chunker is this
+        thread's alone: the loop closes the events, not `chunks` (whose `aclose` would drop
+        the usage chunk the chunker holds for the end)."""
+        events = chunks.events
+        reader = Reader(
+            self._loop_thread(),
+            events.receive_batch,
+            events.aclose,
+            owner=self,
+            shape=chunks.chunker,
+        )
+        return Stream(reader)
 
     def batch(
         self,
