@@ -220,8 +220,8 @@ class _EventStreamReader(Framer[_M]):
                 return
         elif block.startswith(b"event: ", start):
             # Events of an "event: " line and a "data: " line each: n events have 3n LFs, of
-            # which n - 1 pairs come before "event: " and one pair ends the block, so when each
-            # event has a "\ndata: " that is its only LF.
+            # which n - 1 pairs come before "event: " and one pair ends the block, so the n
+            # left are each event's one LF if each has a "\ndata: " (`sep`, checked below).
             n = block.count(b"\n\nevent: ", start, whole) + 1
             if lfs == 3 * n and block.count(b"\ndata: ", start, whole) == n:
                 text = block[start + 7 : whole - 2].decode("utf-8", "replace")
