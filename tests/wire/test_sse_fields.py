@@ -107,3 +107,76 @@ def test_sse_fast_path_reads_generated_streams(data: st.DataObject) -> None:
     fields, fault, _, _ = run(SSEFieldsDecoder(), chunked(wire, cuts))
     assert fault is None
     assert fields == [(m.data, m.event, m.id, m.retry) for m in expected]
+
+
+values = st.one_of(
+    st.binary(max_size=6).filter(lambda b: b"\r" not in b and b"\n" not in b),
+    st.sampled_from([b"", b" ", b" x", b"\xe2\x82", b"\xff", b"event: ", b"data: ", b":"]),
+)
+named_events = st.lists(
+    st.one_of(
+        st.tuples(values, values).map(
+            lambda nv: b"event: " + nv[0] + b"\ndata: " + nv[1] + b"\n\n"
+        ),
+        st.sampled_from(
+            [
+                b"\n",
+                b"event:e\n",
+                b"event: \n",
+                b"event\n",
+                b"event:\xff\n",
+                b"data: a\n",
+                b"data:b\n\n",
+                b"event: e\ndata: a\ndata: b\n\n",
+                b"event: e\n\n",
+                b"id: 1\n",
+                b": c\n",
+                b"retry: 5\n",
+                b"x: y\n",
+                b"\r\n",
+                b"\r",
+                b"\xef\xbb\xbf",
+            ]
+        ),
+        st.binary(max_size=3),
+    ),
+    max_size=12,
+).map(b"".join)
+"""Mostly events of an ``event: `` line and one ``data: `` line (the named block-at-once
+path), with names and values that are empty, spaced, invalid UTF-8 or look like fields, among
+lines that must send a block, or the first event of a feed, down the line loop."""
+
+
+@given(named_events, st.lists(st.integers(0, 100), max_size=6), st.sampled_from([8, 64, 2**20]))
+@example(b"event: a\ndata: b\n\nevent: \ndata: \n\n", [], 2**20)  # no name: "message"
+@example(b"event:  a\ndata:  b\n\n", [], 2**20)  # only one space is removed
+@example(b"event: \xe2\x82\ndata: \x82b\n\n", [], 2**20)  # U+FFFD per line, as the loop
+@example(b"event: a\n\nevent: b\ndata: x\ndata: y\n\n", [], 2**20)  # 3 LFs an event, not one each
+@example(b"event: a\ndata: b\n\nevent: c\ndata: d\n\n", [10], 2**20)  # the first begun earlier
+@example(b"event: a\ndata: b\n\nid: 1\n\nevent: c\ndata: d\n\n", [], 2**20)
+@example(b"event: a\ndata: b\n\nevent: c\ndata: d\n", [], 2**20)  # waiting for its blank line
+@example(b"event: a\ndata: bcdefgh\n\n", [], 8)  # longer than the cap: the line loop's fault
+def test_sse_named_event_blocks_are_read_as_the_line_loop_reads_them(
+    wire: bytes, cuts: list[int], max_event_bytes: int
+) -> None:
+    agree(lf_only(wire), cuts, max_event_bytes)
+    agree(wire, cuts, max_event_bytes)
+
+
+@given(named_events)
+def test_sse_named_event_blocks_cut_anywhere_are_read_as_the_line_loop_reads_them(
+    wire: bytes,
+) -> None:
+    for cut in range(len(wire) + 1):
+        agree(lf_only(wire), [cut], 2**20)
+
+
+def test_sse_named_events_block_at_once() -> None:
+    wire = b'event: ping\ndata: {}\n\nevent: delta\ndata: {"a":1}\n\nevent: \ndata: x\n\n'
+    fields, fault, _, _ = run(SSEFieldsDecoder(), [wire])
+    assert fault is None
+    assert fields == [
+        ("{}", "ping", "", None),
+        ('{"a":1}', "delta", "", None),
+        ("x", "message", "", None),
+    ]

@@ -184,42 +184,63 @@ class _EventStreamReader(Framer[_M]):
         """`_lines` for a block of whole lines that ends in LF, has no CR and is no longer
         than the cap, with exactly its result (tests/wire/test_sse_fields.py checks it).
 
-        A block of events of one ``data: `` line each is decoded and split at once; any
-        other is split on blank lines, and an event of one ``data`` line is still read
-        without the line loop, unless it began in an earlier feed."""
+        An event begun in an earlier feed is finished by the line loop; the block's complete
+        events after it go to `_whole_events`, and the lines of an event whose blank line has
+        not come yet to the line loop."""
         whole = block.rfind(b"\n\n") + 2  # the end of the last complete event, if any
-        if (
-            whole > 1
-            and block.startswith(b"data: ")
-            and not (self._data or self._event_type)  # no event begun in an earlier feed
-            and block.count(b"\n\ndata: ", 0, whole) * 2 + 2 == block.count(b"\n", 0, whole)
-        ):  # The usual block: events of one "data: " line each (every LF up to `whole` is in
-            # a blank line before "data: " or in the last one), decoded at once: LF is ASCII,
-            # no invalid UTF-8 sequence runs across it, so U+FFFD lands where it would.
-            id_buffer, retry = self._id_buffer, self.retry
-            text = block[6 : whole - 2].decode("utf-8", "replace")
-            out += [(data, "message", id_buffer, retry) for data in text.split("\n\ndata: ")]
-            self.last_event_id = id_buffer
-            last = block[whole:]
-            if last:
-                self._lines(last[:-1].split(b"\n"), False, out)
-            return
-        *events, last = block.split(b"\n\n")
-        if events:
+        if whole > 1:
+            start = 0
             if self._data or self._event_type:  # the first event began in an earlier feed
-                self._lines([*events[0].split(b"\n"), b""], False, out)
-                del events[0]
-            id_buffer, retry = self._id_buffer, self.retry
-            for event in events:
-                if event.startswith(b"data:") and b"\n" not in event:
-                    value = event[6:] if event[5:6] == b" " else event[5:]
-                    out.append((value.decode("utf-8", "replace"), "message", id_buffer, retry))
-                else:  # its lines, then the blank line that dispatches it
-                    self._lines([*event.split(b"\n"), b""], False, out)
-                    id_buffer, retry = self._id_buffer, self.retry
-            self.last_event_id = id_buffer
-        if last:  # lines of an event whose blank line has not come yet (last ends in LF)
-            self._lines(last[:-1].split(b"\n"), False, out)
+                start = block.find(b"\n\n") + 2
+                self._lines([*block[: start - 2].split(b"\n"), b""], False, out)
+            if start < whole:
+                self._whole_events(block, start, whole, out)
+            block = block[whole:]
+        if block:  # lines of an event whose blank line has not come yet (block ends in LF)
+            self._lines(block[:-1].split(b"\n"), False, out)
+
+    def _whole_events(self, block: bytes, start: int, whole: int, out: list[SSEFields]) -> None:
+        """Read the complete events in ``block[start:whole]`` (it ends in a blank line), none
+        begun in an earlier feed.
+
+        The usual blocks, of events of one ``data: `` line each, or of an ``event: `` line and
+        one ``data: `` line each, are decoded and split at once: LF is ASCII, no invalid UTF-8
+        sequence runs across it, so U+FFFD lands where the line loop puts it. Any other block is
+        split on blank lines, and an event of one ``data`` line is still read without the line
+        loop."""
+        id_buffer, retry = self._id_buffer, self.retry
+        lfs = block.count(b"\n", start, whole)
+        if block.startswith(b"data: ", start):
+            # Events of one "data: " line each: every LF is in a blank line before "data: " or
+            # in the last one.
+            if block.count(b"\n\ndata: ", start, whole) * 2 + 2 == lfs:
+                text = block[start + 6 : whole - 2].decode("utf-8", "replace")
+                out += [(data, "message", id_buffer, retry) for data in text.split("\n\ndata: ")]
+                self.last_event_id = id_buffer
+                return
+        elif block.startswith(b"event: ", start):
+            # Events of an "event: " line and a "data: " line each: n events have 3n LFs, of
+            # which n - 1 pairs come before "event: " and one pair ends the block, so the n
+            # left are each event's one LF if each has a "\ndata: " (`sep`, checked below).
+            n = block.count(b"\n\nevent: ", start, whole) + 1
+            if lfs == 3 * n and block.count(b"\ndata: ", start, whole) == n:
+                text = block[start + 7 : whole - 2].decode("utf-8", "replace")
+                named = [event.partition("\ndata: ") for event in text.split("\n\nevent: ")]
+                fields = [
+                    (data, name or "message", id_buffer, retry) for name, sep, data in named if sep
+                ]
+                if len(fields) == n:
+                    out += fields
+                    self.last_event_id = id_buffer
+                    return
+        for event in block[start : whole - 2].split(b"\n\n"):
+            if event.startswith(b"data:") and b"\n" not in event:
+                value = event[6:] if event[5:6] == b" " else event[5:]
+                out.append((value.decode("utf-8", "replace"), "message", id_buffer, retry))
+            else:  # its lines, then the blank line that dispatches it
+                self._lines([*event.split(b"\n"), b""], False, out)
+                id_buffer, retry = self._id_buffer, self.retry
+        self.last_event_id = id_buffer
 
     def _lines(self, lines: list[bytes], check_length: bool, out: list[SSEFields]) -> None:
         data = self._data
