@@ -54,7 +54,7 @@ Origin = tuple[str, str, int]
 """Scheme, host (an IDNA-encoded name or an address) and port."""
 _CONNECT_ERRORS: Final = (OSError, anyio.BrokenResourceError, anyio.EndOfStream)
 _STREAM_ERRORS: Final = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
-_SOCKET_ERRORS: Final = (OSError, trio.ClosedResourceError)
+_SOCKET_ERRORS: Final = (OSError, trio.ClosedResourceError, anyio.ClosedResourceError)
 _POLLIN: Final = getattr(select, "POLLIN", 1)  # select(2)'s stand-ins on Windows
 _POLLOUT: Final = getattr(select, "POLLOUT", 4)
 
@@ -157,29 +157,14 @@ async def _trio_wait(sock: socket.socket, event: int) -> None:
 
 
 async def _asyncio_wait(sock: socket.socket, event: int) -> None:
-    """Wait until `sock` is readable (`_POLLIN`) or writable, on the asyncio loop's own
-    selector (its `sock_recv` refuses a TLS socket): one future, watched by descriptor
-    number, so that a socket closed meanwhile is still unwatched."""
-    loop = asyncio.get_running_loop()
-    fd = sock.fileno()
-    waiter: asyncio.Future[None] = loop.create_future()
+    """Wait until `sock` is readable (`_POLLIN`) or writable, under asyncio: anyio's wait,
+    which watches the descriptor on the loop's selector (or, on a loop without one, as the
+    proactor on Windows, on a selector thread of its own), and which `_Asyncio.close`
+    wakes with `anyio.ClosedResourceError` (its `sock_recv` refuses a TLS socket)."""
     if event == _POLLIN:
-        loop.add_reader(fd, _wake, waiter)
-        try:
-            await waiter
-        finally:
-            loop.remove_reader(fd)
+        await anyio.wait_readable(sock)
     else:
-        loop.add_writer(fd, _wake, waiter)
-        try:
-            await waiter
-        finally:
-            loop.remove_writer(fd)
-
-
-def _wake(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
+        await anyio.wait_writable(sock)
 
 
 @final
@@ -244,6 +229,7 @@ class _Asyncio:
 
     @staticmethod
     def close(sock: socket.socket) -> None:
+        anyio.notify_closing(sock)  # a task waiting on it gets ClosedResourceError
         sock.close()
 
 
@@ -597,7 +583,8 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
 
 def _broke(exc: BaseException) -> str:
     """What went wrong with a plain socket, in the words anyio's streams give it."""
-    if isinstance(exc, trio.ClosedResourceError) or getattr(exc, "errno", None) == errno.EBADF:
+    closed = (trio.ClosedResourceError, anyio.ClosedResourceError)
+    if isinstance(exc, closed) or getattr(exc, "errno", None) == errno.EBADF:
         return "the connection was already closed"
     return f"the connection broke ({_why(exc)})"
 
