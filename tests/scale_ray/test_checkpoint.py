@@ -145,7 +145,7 @@ def test_a_job_cut_short_resumes_from_ray_checkpoints(
     assert sorted(written(out)) == sorted(f"r{n}" for n in range(FILES * PER_FILE))  # each once
     again = script.upstream.tries
     assert not prompts(saved) & set(again)  # no checkpointed row is sent again
-    assert set(again.values()) == {1}
+    assert set(again.values()) <= {1}  # none twice (none at all when eventide kept every row)
     assert set(again) == prompts({f"r{n}" for n in range(FILES * PER_FILE)} - saved - kept)
     # sent twice: the rows sent before the outage that neither Ray nor eventide had saved
     assert first & set(again) == first - prompts(saved | kept)
