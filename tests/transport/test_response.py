@@ -118,6 +118,18 @@ def test_response_to_head_has_no_body_and_bytes_after_it_are_too_many(cut: int) 
     assert (reader.done, body, reader.leftover) == (True, b"", True)
 
 
+def test_response_to_head_after_a_1xx_and_empty_lines_is_whole_wherever_cut() -> None:
+    """The empty lines llhttp skips before a status line end no head: the HEAD's response
+    is found where it ends, however the reads were cut."""
+    final = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
+    wire = b"HTTP/1.1 100 Continue\r\n\r\n\r\n\r\n" + final
+    for cut in range(len(wire) + 1):
+        reader, body = read(wire, [cut], method="HEAD")
+        assert (reader.status, body, reader.leftover) == (200, b"", False), cut
+        reader, _ = read(wire + b"hello", [cut], method="HEAD")
+        assert reader.leftover, cut
+
+
 def test_response_chunked_body() -> None:
     reader = reader_after()
     wire = b"5\r\nhello\r\n1A\r\n" + b"x" * 26 + b"\r\n0\r\n\r\n"

@@ -104,7 +104,7 @@ class ResponseReader:
         self._chunked = self._sized = False
         self._heads = 0  # heads complete, 1xx included
         self._head_bytes = 0  # bytes of heads fed while the final head was incomplete
-        self._tail = b""  # the last bytes of those, where a head end may start
+        self._tail = b""  # the last 4 bytes of those: a head end may start there
         self._framing = 0  # bytes fed in a row without body data
         self._problem: ProtocolError | None = None  # raised by a callback
         self._fault: ProtocolError | None = None  # held, for the next feed() or end()
@@ -133,15 +133,15 @@ class ResponseReader:
             self._head_bytes += len(data)
             if self._head_bytes > MAX_HEAD:
                 raise ProtocolError(f"malformed response head: longer than {MAX_HEAD} bytes")
-            self._tail = (self._tail + data)[-3:]
+            self._tail = (self._tail + data)[-4:]
             return False
         if self._head_bytes + len(data) > MAX_HEAD or self._no_body:
             # where the final head ends in `data`: after the head ends completed in this call
             window = self._tail + data
-            end = -len(_HEAD_END)
+            end = 0
             for _ in range(self._heads - heads):
-                end = window.find(_HEAD_END, end + len(_HEAD_END))
-            end += len(_HEAD_END) - len(self._tail)
+                end = _head_end(window, end)
+            end -= len(self._tail)
             if self._head_bytes + end > MAX_HEAD:
                 raise ProtocolError(f"malformed response head: longer than {MAX_HEAD} bytes")
             if self._no_body and end < len(data):
@@ -278,6 +278,17 @@ class ResponseReader:
         if self._head_done:
             self._done = True
             self._parser = None  # no cycle left (feed_data holds it until it returns)
+
+
+def _head_end(window: bytes, after: int) -> int:
+    """Where the first head that ends in `window` after index `after` ends (the index past
+    its blank line). A head's blank line follows a byte of the head, never a line feed: the
+    empty lines llhttp skips before a status line are no head's end. The match starts at
+    index 1 or later, so that it has a byte before it and is not made of old bytes only."""
+    at = window.find(_HEAD_END, max(after, 1))
+    while at > 0 and window[at - 1] == 0x0A:
+        at = window.find(_HEAD_END, at + 1)
+    return at + len(_HEAD_END)
 
 
 def _body_fault(reason: str) -> ProtocolError:
