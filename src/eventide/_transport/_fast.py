@@ -7,9 +7,10 @@ is found in O(1): each origin keeps a stack of idle connections, and a busy conn
 nobody's business but its stream's.
 
 What it does: plain and TLS (verification on, the system's or certifi's certificates)
-HTTP/1.1 on anyio sockets (so it runs under trio and asyncio); `request_bytes` writes the
-request and `ResponseReader` (llhttp, through httptools) reads the response head and frames
-the body (chunked, Content-Length, or until close), handed over one socket read at a time.
+HTTP/1.1 on bare sockets read with the running loop's own primitives (`_connection`: so
+it runs under trio and asyncio); `request_bytes` writes the request and `ResponseReader`
+(llhttp, through httptools) reads the response head and frames the body (chunked,
+Content-Length, or until close), handed over one socket read at a time.
 A connection goes back to the pool only after a complete, delimited body with nothing left
 over; an early close or any error closes it. Connect, read, write and pool budgets come
 from the stream's `Timeouts`. It implements `Transport` and raises eventide's errors; it does
