@@ -1,13 +1,16 @@
 """Closing an httpx response on every path, exactly once: read to its end (httpx closed it
 already, so nothing is awaited), left early, and drained after the terminal event while the
-caller is being cancelled."""
+caller is being cancelled; the drain under asyncio too (its cancel scope is anyio's there,
+trio's own under trio)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import TYPE_CHECKING
 
+import anyio
 import httpx
-import trio
 
 import eventide
 from eventide import Finish, Metadata
@@ -37,7 +40,7 @@ class CountingStream(httpx.AsyncByteStream):
         while self.pieces:
             piece = self.pieces.pop(0)
             if isinstance(piece, Sleep):
-                await trio.sleep(piece.seconds)  # a checkpoint: where a cancellation lands
+                await anyio.sleep(piece.seconds)  # a checkpoint: where a cancellation lands
                 continue
             self.read += 1
             return piece
@@ -82,14 +85,48 @@ async def test_a_response_left_before_its_end_is_closed_at_once() -> None:
     assert body.closes == 1
 
 
-async def test_a_complete_response_closed_while_cancelled_is_still_drained_and_closed() -> None:
-    body = CountingStream([HELLO, Sleep(0), TAIL])
+async def close_complete_while_cancelled(body: CountingStream) -> eventide.EventStream:
+    """A stream over `body` read to its `Finish`, then closed in a cancelled scope (anyio's:
+    the same under either loop)."""
     stream = provider_of(body).stream("hi")
     while not isinstance(await stream.__anext__(), Finish):
         pass
-    with trio.CancelScope() as scope:
+    with anyio.CancelScope() as scope:
         scope.cancel()
         await stream.aclose()  # the drain and the close are shielded from this cancellation
+    return stream
+
+
+async def test_a_complete_response_closed_while_cancelled_is_still_drained_and_closed() -> None:
+    body = CountingStream([HELLO, Sleep(0), TAIL])
+    stream = await close_complete_while_cancelled(body)
     assert body.read == 2
     assert body.closes == 1
     assert stream.closed
+
+
+def test_a_complete_response_is_drained_under_asyncio_too() -> None:
+    body = CountingStream([HELLO, TAIL])
+
+    async def main() -> str:
+        return (await eventide.collect(provider_of(body).stream("hi"))).text
+
+    assert asyncio.run(main()) == "Hello!"
+    assert body.read == 2  # the tail was drained: the connection can be reused
+    assert body.closes == 1
+
+
+def test_the_drain_under_asyncio_is_bounded_and_shielded() -> None:
+    late = CountingStream([HELLO, Sleep(3600), TAIL])  # the tail never comes
+    held = CountingStream([HELLO, Sleep(0), TAIL])
+
+    async def main() -> float:
+        start = time.monotonic()
+        await eventide.collect(provider_of(late).stream("hi"))
+        took = time.monotonic() - start
+        await close_complete_while_cancelled(held)
+        return took
+
+    assert asyncio.run(main()) < 1  # the drain gave up after its 0.25 s
+    assert (late.read, late.closes) == (1, 1)
+    assert (held.read, held.closes) == (2, 1)

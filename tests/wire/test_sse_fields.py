@@ -92,6 +92,7 @@ among lines that must send a block down the line loop."""
 @example(b"data: a\n\ndata: b\n", [], 2**20)  # a data line still waiting for its blank line
 @example(b"data: a\ndata: b\n\n", [], 2**20)
 @example(b"data: a\n\nid: 1\n\n", [], 2**20)
+@example(b"data: a\nid: 1\n\ndata: b\n\n", [], 2**20)  # an LF left in a part: not such a block
 def test_sse_data_line_blocks_are_read_as_the_line_loop_reads_them(
     wire: bytes, cuts: list[int], max_event_bytes: int
 ) -> None:
@@ -155,6 +156,8 @@ lines that must send a block, or the first event of a feed, down the line loop."
 @example(b"event: a\ndata: b\n\nevent: c\ndata: d\n\n", [10], 2**20)  # the first begun earlier
 @example(b"event: a\ndata: b\n\nid: 1\n\nevent: c\ndata: d\n\n", [], 2**20)
 @example(b"event: a\ndata: b\n\nevent: c\ndata: d\n", [], 2**20)  # waiting for its blank line
+@example(b"event: a\nid: 1\ndata: b\n\n", [], 2**20)  # an LF left in a name
+@example(b"event: a\ndata: b\nid: 1\n\n", [], 2**20)  # an LF left in a value
 @example(b"event: a\ndata: bcdefgh\n\n", [], 8)  # longer than the cap: the line loop's fault
 def test_sse_named_event_blocks_are_read_as_the_line_loop_reads_them(
     wire: bytes, cuts: list[int], max_event_bytes: int
