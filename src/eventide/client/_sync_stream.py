@@ -69,8 +69,9 @@ class Shape(Protocol[T]):
     """What a `Reader` makes of each list it reads, in the consumer's thread (the
     OpenAI-shaped chunks of a list of events: `eventide.client.Chunker`)."""
 
-    def batch(self, items: list[Any], /) -> list[T]:
-        """The items for one list read (a new list; maybe empty)."""
+    def slices(self, items: list[Any], /) -> Iterator[list[T]]:
+        """The items for one list read, made a few at a time as the lists are asked for
+        (new lists, none empty)."""
 
     def end(self) -> T | None:
         """One last item after the end of the stream (not after an error), if any."""
@@ -182,9 +183,11 @@ class Reader(Generic[T]):
     The task starts at once, reads up to `ahead` lists (with `by_items`: up to `ahead` of
     their items, a list counting one at least) ahead into a queue, and closes the stream
     (`aclose`) when it ends, fails or is cancelled. Room for more reads goes back to it in
-    groups, so the loop is woken once per half of `ahead`. With a `shape`, each
-    list is made into the items handed out in the consumer's thread (objects made and
-    dropped by one thread stay in its CPU's cache). Collected unfinished,
+    groups, so the loop is woken once per half of `ahead`. With a `shape`, each list is
+    made into the items handed out in the consumer's thread (objects made and dropped by
+    one thread stay in its CPU's cache), a few at a time (`Shape.slices`), and a list
+    handed out is emptied when the next is asked for: a read's items do not all live at
+    once, and the garbage collector is set off less often. Collected unfinished,
     the reader stops its task (and waits until the stream is closed). `owner` is kept alive
     as long as the reader is.
     """
@@ -197,6 +200,7 @@ class Reader(Generic[T]):
         "_owner",
         "_pump",
         "_shape",
+        "_slices",
         "_taken",
         "_weigh",
         "state",
@@ -221,6 +225,7 @@ class Reader(Generic[T]):
         self._handback = max(ahead // 2, 1)
         self._taken = 0
         self._batch: list[T] = []
+        self._slices: Iterator[list[T]] | None = None  # the rest of a read, with a shape
         self.state = _OPEN
         """``"open"``, ``"ended"`` (its end or error was read) or ``"closed"`` (by
         `close()`, before the end)."""
@@ -235,7 +240,8 @@ class Reader(Generic[T]):
         return self
 
     def __next__(self) -> list[T]:
-        """The next list of items (never empty), waiting for it if need be.
+        """The next list of items (never empty), waiting for it if need be; the list
+        returned before is emptied.
 
         Raises:
             StopIteration: The stream has ended.
@@ -245,7 +251,14 @@ class Reader(Generic[T]):
                 the stream has been closed first.
         """
         pump = self._pump
+        self._batch.clear()  # handed out: its items go before more are made
         while self.state == _OPEN:
+            if self._slices is not None:
+                batch = next(self._slices, None)
+                if batch is not None:
+                    self._batch = batch
+                    return batch
+                self._slices = None
             try:
                 more, got = pump.batches.get()
             except BaseException:
@@ -266,11 +279,12 @@ class Reader(Generic[T]):
             if taken >= self._handback:
                 self._taken = 0
                 self._loop.soon(functools.partial(pump.release, taken))
-            # a list of our own (emptied on close()), made in this thread
-            batch = got.copy() if self._shape is None else self._shape.batch(got)
-            if batch:
-                self._batch = batch
-                return batch
+            if self._shape is not None:
+                self._slices = self._shape.slices(got)
+            elif got:
+                own: list[T] = got.copy()  # emptied on close()
+                self._batch = own
+                return own
         if self.state == _CLOSED:
             raise _stream_closed()
         raise StopIteration
@@ -283,6 +297,7 @@ class Reader(Generic[T]):
         """Drop what was read ahead, stop the task and wait until the stream is closed."""
         if self.state == _OPEN:
             self.state = _CLOSED
+        self._slices = None
         self._batch.clear()  # the items of the list being handed out end here too
         self.stop()
 
