@@ -1,7 +1,8 @@
 """Per-event cost of the sync facades against the async `EventStream`, on one body.
 
-All three read the same OpenAI Chat Completions streaming body (N chunks of realistic JSON,
-``bench_collect.openai_body``) from the same in-memory httpx transport, in 16 KiB pieces:
+All read the same OpenAI Chat Completions streaming body (N chunks of realistic JSON,
+``bench_collect.openai_body``) from the same in-memory httpx transport, in 16 KiB pieces
+(``--piece 65536``: the most the built-in transport reads at once, ~230 chunks a read):
 
 - async: ``async for event in provider.stream(...)``, on trio, in this thread;
 - async OpenAI-shaped: ``async for chunk in AsyncClient.chat.completions.create(stream=True)``
@@ -11,7 +12,7 @@ All three read the same OpenAI Chat Completions streaming body (N chunks of real
 - sync OpenAI-shaped: ``for chunk in Client.chat.completions.create(stream=True)`` (a
   `Stream`): the same, plus a `ChatCompletionChunk` per event.
 
-Run:  python benchmarks/bench_sync.py [--sizes 1000,10000,100000] [--repeat 5]
+Run:  python -m benchmarks.bench_sync [--sizes 1000,10000,100000] [--repeat 5] [--piece 16384]
 
 Prints µs per event (best of `repeat`) and, below, each path's ratio to the async one. The
 four paths take turns (one read each, `repeat` rounds), so that a noisy neighbour hits all.
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from benchmarks import bench_collect
 from benchmarks.bench_collect import _client, expected_text, openai_body
 from eventide import AsyncClient, Client, TextDelta
 from eventide.providers import OpenAIChat
@@ -124,5 +126,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--piece", type=int, default=bench_collect.PIECE, help="bytes a read")
     args = parser.parse_args()
+    bench_collect.PIECE = args.piece
     main([int(size) for size in args.sizes.split(",")], args.repeat)

@@ -336,6 +336,55 @@ def test_a_source_that_never_checkpoints_is_read_ahead_boundedly_and_closes(
         next(stream)
 
 
+def _lists_of(size: int, count: int, reads: list[int]) -> Callable[[], Any]:
+    """A source that never checkpoints: `count` lists of `size` items, then its end."""
+
+    async def receive() -> list[int]:
+        if len(reads) == count:
+            raise StopAsyncIteration
+        reads.append(len(reads))
+        return list(range(size))
+
+    return receive
+
+
+async def _nothing() -> None:
+    pass
+
+
+@pytest.mark.parametrize(("size", "lists"), [(100, 10), (0, 1000)])
+def test_a_reader_by_items_reads_ahead_as_many_items_as_it_may(
+    client: Client, size: int, lists: int
+) -> None:
+    """With ``by_items``, `ahead` counts the items of the lists read ahead (an empty list
+    counts one), not the lists: 1,000 items are ten lists of 100."""
+    reads: list[int] = []
+    receive = _lists_of(size, 10_000, reads)
+    loop = client._loop_thread()
+    with Stream(Reader(loop, receive, _nothing, ahead=1000, by_items=True)):
+        for _ in range(2):  # the task ran, and has read what it may: it waits
+            loop.call(_nothing)
+        assert len(reads) == lists
+
+
+def test_a_reader_by_items_gets_its_room_back_as_its_items_are_read(client: Client) -> None:
+    """Room comes back in groups of half `ahead` or more, as the consumer reads: after five
+    lists of 100 read (500 items, half of 1,000), five more are read ahead, and the next
+    list read gives none back yet; every item comes through."""
+    reads: list[int] = []
+    loop = client._loop_thread()
+    reader: Reader[int] = Reader(
+        loop, _lists_of(100, 100, reads), _nothing, ahead=1000, by_items=True
+    )
+    with Stream(reader) as stream:
+        for _ in range(6):
+            assert len(next(reader)) == 100
+        for _ in range(2):
+            loop.call(_nothing)
+        assert len(reads) == 15
+        assert sum(1 for _ in stream) == 9_400
+
+
 @pytest.mark.parametrize("form", ["create", "with_raw_response"])
 def test_the_usage_chunk_survives_a_consumer_that_keeps_up(
     client: Client, server: ScriptedServer, form: str, monkeypatch: pytest.MonkeyPatch

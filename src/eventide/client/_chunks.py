@@ -12,7 +12,7 @@ from ._chat import CallOptions
 from ._shapes import ChatCompletion, ChatCompletionChunk, Chunker
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Generator, Iterator
 
     from .._stream import EventStream
 
@@ -30,14 +30,15 @@ class ChunkStream(AsyncResource):
     OpenAI's usage chunk, last, only with ``options.include_usage``); awaitable (to itself)
     and iterable."""
 
-    __slots__ = ("__weakref__", "_chunk", "_events", "_pending", "_pos", "options")
+    __slots__ = ("__weakref__", "_chunk", "_events", "_pending", "_pos", "_slices", "options")
 
     def __init__(self, events: EventStream, options: CallOptions | None = None) -> None:
         self._events = events
         self.options = options = options if options is not None else CallOptions()
         self._chunk = Chunker(created=int(time.time()), include_usage=options.include_usage)
-        self._pending: list[ChatCompletionChunk] = []  # the rest of a read's chunks
+        self._pending: list[ChatCompletionChunk] = []  # the rest of the chunks made
         self._pos = 0
+        self._slices: Iterator[list[ChatCompletionChunk]] | None = None  # the rest of a read
 
     @property
     def events(self) -> EventStream:
@@ -60,15 +61,17 @@ class ChunkStream(AsyncResource):
 
     async def __anext__(self) -> ChatCompletionChunk:
         pos = self._pos
-        if pos < len(self._pending):  # no await, no call per chunk: a read's chunks
+        if pos < len(self._pending):  # no await, no call per chunk: made a few at once
             self._pos = pos + 1
             return self._pending[pos]
+        self._pending.clear()  # handed out: its chunks go before more are made
         self._pending = pending = await self.receive_batch()
         self._pos = 1
         return pending[0]
 
     async def receive_batch(self) -> list[ChatCompletionChunk]:
-        """The chunks of the next network read (never empty); `StopAsyncIteration` at the end.
+        """The next chunks of a network read, made a few at a time (`Chunker.slices`; never
+        empty); `StopAsyncIteration` at the end.
 
         Chunks buffered by `__anext__` come first.
         """
@@ -77,13 +80,16 @@ class ChunkStream(AsyncResource):
             self._pending, self._pos = [], 0
             return rest
         while True:
+            if self._slices is not None:
+                chunks = next(self._slices, None)
+                if chunks is not None:
+                    return chunks
+                self._slices = None
             try:
                 events = await self._events.receive_batch()
             except StopAsyncIteration:
                 return [self._end()]
-            kept = self._chunk.batch(events)
-            if kept:
-                return kept
+            self._slices = self._chunk.slices(events)
 
     def _end(self) -> ChatCompletionChunk:
         """The chunk after the stream's last event (OpenAI's usage chunk, with
@@ -96,6 +102,6 @@ class ChunkStream(AsyncResource):
     async def aclose(self) -> None:
         """Close the underlying stream (and its connection); the chunks already read (the
         usage chunk held for the end too) are dropped."""
-        self._pending, self._pos = [], 0
+        self._pending, self._pos, self._slices = [], 0, None
         self._chunk.end()
         await self._events.aclose()

@@ -29,7 +29,7 @@ exclude_none=True)`` is ``{"content": ..., "role": "assistant", "tool_calls": [.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, assert_never, final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, assert_never, final
 
 import msgspec
 
@@ -47,10 +47,13 @@ from .._events import (
 from ._openai_model import OpenAIModel
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .._completion import Completion
     from .._events import Event
 
 __all__ = [
+    "CHUNKS_AT_ONCE",
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatMessage",
@@ -66,6 +69,13 @@ __all__ = [
     "FunctionCall",
     "PromptTokensDetails",
 ]
+
+CHUNKS_AT_ONCE: Final = 64
+"""Events `Chunker.slices` makes into chunks at a time. A text chunk is four objects the
+garbage collector counts (chunk, list, choice, delta): the chunks of a whole 64 KiB read
+(~230 events) made at once are ~900, past its first threshold (700), and a collection then
+moves every chunk and event of the read to an older generation, whose collections cost far
+more (docs/performance.md)."""
 
 _OPENAI_FINISH = frozenset({"stop", "length", "tool_calls", "content_filter", "function_call"})
 _DEFAULT_ID = "chatcmpl-eventide"
@@ -491,6 +501,13 @@ class Chunker:
             elif (chunk := self(event)) is not None:
                 add(chunk)
         return chunks
+
+    def slices(self, events: list[Event]) -> Iterator[list[ChatCompletionChunk]]:
+        """The chunks of `events`, in order, made `CHUNKS_AT_ONCE` events at a time as the
+        lists are asked for (none empty)."""
+        for start in range(0, len(events), CHUNKS_AT_ONCE):
+            if chunks := self.batch(events[start : start + CHUNKS_AT_ONCE]):
+                yield chunks
 
     def end(self) -> ChatCompletionChunk | None:
         """The chunk after the last event's: the usage chunk, with ``include_usage`` (once)."""

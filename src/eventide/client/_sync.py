@@ -5,9 +5,10 @@ there is no second, synchronous code path, and it works inside a thread that alr
 an event loop (Jupyter, an asyncio or trio application) without patching that loop, since
 it only hands work over with `TrioToken.run_sync_soon` and waits on a plain future. Streams,
 of events (`EventIterator`) or of OpenAI-shaped chunks (`Stream`), are objects with `close()`
-and ``with``; they are read on the loop a few network reads ahead of the consumer into a
-queue, a list per read: the consumer waits on the loop thread only when it has caught up
-with the network, so the thread handoff is paid per wait, not per item (see `_sync_stream`).
+and ``with``; they are read on the loop up to `READ_AHEAD_EVENTS` events ahead of the
+consumer into a queue, a list per read: the consumer waits on the loop thread only when it
+has caught up with the network, so the thread handoff is paid per wait, not per item (see
+`_sync_stream`).
 A stream of chunks makes them in the consumer's thread, from each read's events.
 
 Lifetime. Every call runs on the loop as a job with a cancel scope of its own, and the job
@@ -45,13 +46,13 @@ from .._resource import SyncResource
 from ._async import AsyncClient, closed_error
 from ._chat import CallOptions, Chat
 from ._chunks import ChunkStream, chat_completion
-from ._sync_stream import EventIterator, Reader, Stream, closed_during_call
+from ._sync_stream import READ_AHEAD_EVENTS, EventIterator, Reader, Stream, closed_during_call
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 
     from .._completion import Completion
-    from .._events import Metadata
+    from .._events import Event, Metadata
     from .._request import Request
     from .._stream import EventStream
     from .._timeouts import Timeouts
@@ -175,7 +176,15 @@ class Client(SyncResource):
         """
         loop = self._loop_thread()  # a closed client raises here, at the call
         events = self._async.stream(request, model=model)
-        return EventIterator(Reader(loop, events.receive_batch, events.aclose, owner=self))
+        reader: Reader[Event] = Reader(
+            loop,
+            events.receive_batch,
+            events.aclose,
+            ahead=READ_AHEAD_EVENTS,
+            by_items=True,
+            owner=self,
+        )
+        return EventIterator(reader)
 
     def _chat_completion(self, request: Request, options: CallOptions) -> ChatCompletion:
         events = self._async._chat_events(request, options)
@@ -196,6 +205,8 @@ class Client(SyncResource):
             self._loop_thread(),
             events.receive_batch,
             events.aclose,
+            ahead=READ_AHEAD_EVENTS,
+            by_items=True,
             owner=self,
             shape=chunks.chunker,
         )

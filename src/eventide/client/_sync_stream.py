@@ -2,8 +2,8 @@
 
 Both are objects, not bare generators, after openai-python's ``Stream``: an iterator
 (``for``, ``next()``), a context manager (``with ... as stream``) and an idempotent
-`close()`. A task on the client's event loop reads the async stream a few network reads
-ahead of the consumer into a queue, one list per read (a `Reader`); the consumer takes one
+`close()`. A task on the client's event loop reads the async stream ahead of the consumer
+(1,024 events at most) into a queue, one list per read (a `Reader`); the consumer takes one
 list at a time and hands out its items through a C iterator over the lists
 (`itertools.chain`), so it crosses threads only when it has caught up with the network and
 pays no Python frame per item in a ``for`` loop.
@@ -24,6 +24,7 @@ What ends a stream, and what comes after:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import queue
 import threading
@@ -44,7 +45,15 @@ __all__ = ["EventIterator", "Loop", "Reader", "Shape", "Stream", "closed_during_
 T = TypeVar("T")
 
 READ_AHEAD: Final = 16
-"""Network reads a sync stream reads ahead of its consumer (bounded memory, few crossings)."""
+"""Lists (network reads) a `Reader` reads ahead of its consumer, by default (bounded memory,
+few crossings)."""
+
+READ_AHEAD_EVENTS: Final = 1024
+"""Events a sync event stream reads ahead of its consumer, whatever the size of its reads.
+The two threads hand the interpreter over to each other about once per half of it (a
+hand-over costs tens of µs); more would keep events waiting long enough for the cyclic
+garbage collector to move them to its older generations, whose collections cost more than
+the hand-overs saved (docs/performance.md)."""
 
 
 def closed_during_call() -> Error:
@@ -60,8 +69,9 @@ class Shape(Protocol[T]):
     """What a `Reader` makes of each list it reads, in the consumer's thread (the
     OpenAI-shaped chunks of a list of events: `eventide.client.Chunker`)."""
 
-    def batch(self, items: list[Any], /) -> list[T]:
-        """The items for one list read (a new list; maybe empty)."""
+    def slices(self, items: list[Any], /) -> Iterator[list[T]]:
+        """The items for one list read, made a few at a time as the lists are asked for
+        (new lists, none empty)."""
 
     def end(self) -> T | None:
         """One last item after the end of the stream (not after an error), if any."""
@@ -83,6 +93,14 @@ class Loop(Protocol):
         """Cancel a job; wait (a bounded time) until it has closed what it opened."""
 
 
+def _lists(items: list[Any], /) -> int:
+    return 1
+
+
+def _items(items: list[Any], /) -> int:
+    return len(items) or 1
+
+
 _Item = tuple[bool, Any]  # (True, a list of items) or (False, the failure or None: the end)
 
 _OPEN, _ENDED, _CLOSED = "open", "ended", "closed"
@@ -93,17 +111,20 @@ class _Pump(Generic[T]):
     """The loop's side of a `Reader`: the task that reads ahead. It holds no reference to
     the `Reader`, so that a `Reader` nobody iterates any more is collected (and stops it)."""
 
-    __slots__ = ("_aclose", "_credits", "_receive", "batches", "finished", "scope")
+    __slots__ = ("_aclose", "_receive", "_room", "_wake", "_weigh", "batches", "finished", "scope")
 
     def __init__(
         self,
         receive: Callable[[], Awaitable[list[T]]],
         aclose: Callable[[], Awaitable[None]],
         ahead: int,
+        weigh: Callable[[list[T]], int],
     ) -> None:
         self._receive = receive
         self._aclose = aclose
-        self._credits = trio.Semaphore(ahead)
+        self._room = ahead  # what the task may still read ahead, in `weigh`'s units
+        self._wake: trio.Event | None = None  # set when `release` makes room
+        self._weigh = weigh
         self.batches: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self.scope = trio.CancelScope()
         self.finished = threading.Event()
@@ -118,22 +139,25 @@ class _Pump(Generic[T]):
         self.end(closed_during_call())
 
     def release(self, count: int) -> None:
-        """Let the task read `count` more lists ahead (on the loop)."""
-        for _ in range(count):
-            self._credits.release()
+        """Let the task read `count` more (in `weigh`'s units) ahead (on the loop)."""
+        self._room += count
+        if self._wake is not None:
+            self._wake.set()
 
     async def run(self) -> None:
         """Read lists into `batches` until the end; close the stream, whatever happens."""
         failure: Exception | None = None
-        put = self.batches.put
+        put, receive, weigh = self.batches.put, self._receive, self._weigh
         try:
             with self.scope:
                 while True:
-                    try:  # no checkpoint when a credit is there: `receive` has its own
-                        self._credits.acquire_nowait()
-                    except trio.WouldBlock:
-                        await self._credits.acquire()
-                    put((True, await self._receive()))
+                    while self._room <= 0:  # with room, no checkpoint: `receive` has one
+                        self._wake = trio.Event()
+                        await self._wake.wait()
+                        self._wake = None
+                    batch = await receive()
+                    self._room -= weigh(batch)
+                    put((True, batch))
         except StopAsyncIteration:
             pass
         except Exception as exc:
@@ -156,11 +180,14 @@ class Reader(Generic[T]):
     """The consumer's side of a task on the client's loop that reads an async stream: an
     iterator of its lists (network reads), each a list of items.
 
-    The task starts at once, reads up to `ahead` lists ahead into a queue, and closes the
-    stream (`aclose`) when it ends, fails or is cancelled. Credits for more reads go back
-    to it in groups, so the loop is woken once per half of `ahead`. With a `shape`, each
-    list is made into the items handed out in the consumer's thread (objects made and
-    dropped by one thread stay in its CPU's cache). Collected unfinished,
+    The task starts at once, reads up to `ahead` lists (with `by_items`: up to `ahead` of
+    their items, a list counting one at least) ahead into a queue, and closes the stream
+    (`aclose`) when it ends, fails or is cancelled. Room for more reads goes back to it in
+    groups, so the loop is woken once per half of `ahead`. With a `shape`, each list is
+    made into the items handed out in the consumer's thread (objects made and dropped by
+    one thread stay in its CPU's cache), a few at a time (`Shape.slices`), and a list
+    handed out is emptied when the next is asked for: a read's items do not all live at
+    once, and the garbage collector is set off less often. Collected unfinished,
     the reader stops its task (and waits until the stream is closed). `owner` is kept alive
     as long as the reader is.
     """
@@ -173,7 +200,9 @@ class Reader(Generic[T]):
         "_owner",
         "_pump",
         "_shape",
+        "_slices",
         "_taken",
+        "_weigh",
         "state",
     )
 
@@ -184,16 +213,19 @@ class Reader(Generic[T]):
         aclose: Callable[[], Awaitable[None]],
         *,
         ahead: int = READ_AHEAD,
+        by_items: bool = False,
         owner: object = None,
         shape: Shape[T] | None = None,
     ) -> None:
         self._loop = loop
         self._owner = owner
         self._shape = shape
-        self._pump = pump = _Pump(receive, aclose, ahead)
+        self._weigh = weigh = _items if by_items else _lists
+        self._pump = pump = _Pump(receive, aclose, ahead, weigh)
         self._handback = max(ahead // 2, 1)
         self._taken = 0
         self._batch: list[T] = []
+        self._slices: Iterator[list[T]] | None = None  # the rest of a read, with a shape
         self.state = _OPEN
         """``"open"``, ``"ended"`` (its end or error was read) or ``"closed"`` (by
         `close()`, before the end)."""
@@ -208,7 +240,8 @@ class Reader(Generic[T]):
         return self
 
     def __next__(self) -> list[T]:
-        """The next list of items (never empty), waiting for it if need be.
+        """The next list of items (never empty), waiting for it if need be; the list
+        returned before is emptied.
 
         Raises:
             StopIteration: The stream has ended.
@@ -218,7 +251,14 @@ class Reader(Generic[T]):
                 the stream has been closed first.
         """
         pump = self._pump
+        self._batch.clear()  # handed out: its items go before more are made
         while self.state == _OPEN:
+            if self._slices is not None:
+                batch = next(self._slices, None)
+                if batch is not None:
+                    self._batch = batch
+                    return batch
+                self._slices = None
             try:
                 more, got = pump.batches.get()
             except BaseException:
@@ -235,15 +275,16 @@ class Reader(Generic[T]):
                     break
                 self._batch = batch = [last]
                 return batch
-            self._taken += 1
-            if self._taken == self._handback:
+            self._taken = taken = self._taken + self._weigh(got)
+            if taken >= self._handback:
                 self._taken = 0
-                self._loop.soon(lambda: pump.release(self._handback))
-            # a list of our own (emptied on close()), made in this thread
-            batch = got.copy() if self._shape is None else self._shape.batch(got)
-            if batch:
-                self._batch = batch
-                return batch
+                self._loop.soon(functools.partial(pump.release, taken))
+            if self._shape is not None:
+                self._slices = self._shape.slices(got)
+            elif got:
+                own: list[T] = got.copy()  # emptied on close()
+                self._batch = own
+                return own
         if self.state == _CLOSED:
             raise _stream_closed()
         raise StopIteration
@@ -256,6 +297,7 @@ class Reader(Generic[T]):
         """Drop what was read ahead, stop the task and wait until the stream is closed."""
         if self.state == _OPEN:
             self.state = _CLOSED
+        self._slices = None
         self._batch.clear()  # the items of the list being handed out end here too
         self.stop()
 
