@@ -50,6 +50,10 @@ if TYPE_CHECKING:
 __all__ = ["READ_SIZE", "Connection", "Origin", "Permit", "bounded", "connect"]
 
 READ_SIZE: Final = 64 * 1024
+READ_BUDGET: Final = READ_SIZE
+"""How much reads that complete at once cost between two schedule points (`Connection.spend`)."""
+READ_COST: Final = READ_BUDGET // 16
+"""What such a read costs on top of its bytes: the budget lasts 16 reads at most."""
 Origin = tuple[str, str, int]
 """Scheme, host (an IDNA-encoded name or an address) and port."""
 _CONNECT_ERRORS: Final = (OSError, anyio.BrokenResourceError, anyio.EndOfStream)
@@ -83,8 +87,9 @@ def _timed_out(seconds: float, phase: TimeoutPhase, what: str) -> StreamTimeout:
     return StreamTimeout(f"{phase} timeout ({what} timed out after {seconds} s)", phase=phase)
 
 
-def _recv(sock: socket.socket) -> tuple[bytes, int]:
-    """The next bytes (b"" at EOF) and 0; or b"" and what to wait for first (`_POLLIN`,
+def _recv(sock: socket.socket, tls: bool) -> tuple[bytes, int]:
+    """The next bytes (b"" at EOF; behind TLS, every whole record readable, `_more_records`)
+    and 0; or b"" and what to wait for first (`_POLLIN`,
     `_POLLOUT`: a TLS socket may have to write, for a key update, before it can read).
     A TLS socket reads EOF as b"" whether the server sent a close_notify or not (a ragged
     EOF: `suppress_ragged_eofs`), as anyio's TLS stream (not standard-compatible) did;
@@ -95,6 +100,8 @@ def _recv(sock: socket.socket) -> tuple[bytes, int]:
         return b"", _POLLIN
     except ssl.SSLWantWriteError:
         return b"", _POLLOUT
+    if tls and data:
+        return _more_records(sock, data), 0
     return data, 0
 
 
@@ -131,11 +138,11 @@ def _tls_eof(exc: ssl.SSLError) -> bool:
     return isinstance(exc, eof) or "UNEXPECTED_EOF" in str(exc)
 
 
-async def _receive_waiting(wait: _Wait, sock: socket.socket, event: int) -> bytes:
+async def _receive_waiting(wait: _Wait, sock: socket.socket, tls: bool, event: int) -> bytes:
     """The next bytes of a socket whose read has to wait for `event` first."""
     while True:
         await wait(sock, event)
-        data, event = _recv(sock)
+        data, event = _recv(sock, tls)
         if not event:
             return data
 
@@ -169,23 +176,26 @@ async def _asyncio_wait(sock: socket.socket, event: int) -> None:
 
 @final
 class _Trio:
-    """A socket (plain or TLS) under trio, as trio's own socket stream does it: a read
-    that can complete does, between a cancellation check and a schedule point (so a stream
-    whose server runs ahead never starves the others); a write that can, after a
-    cancellation check only (the read of the response that follows it is the schedule
-    point). One that cannot waits for the socket in a trio cancel scope, its budget.
-    Nothing else is made per call: a waiting read holds this frame, its scope and trio's
-    wait."""
+    """A socket (plain or TLS) under trio: a read checks for cancellation first, always;
+    one that can complete does, and is a schedule point when its connection's budget is
+    spent (`Connection.spend`: so a stream whose server runs ahead never starves the
+    others); a write that can complete does, after a cancellation check only (the read of
+    the response that follows it is the schedule point). One that cannot waits for the
+    socket in a trio cancel scope, its timeout. Nothing else is made per call: a waiting
+    read holds this frame, its scope and trio's wait."""
 
     @staticmethod
-    async def receive(sock: socket.socket, timeout: float) -> bytes:
+    async def receive(connection: Connection, timeout: float) -> bytes:
         await trio.lowlevel.checkpoint_if_cancelled()
-        data, event = _recv(sock)
+        sock = connection._sock
+        data, event = _recv(sock, connection._tls)
         if not event:
-            await trio.lowlevel.cancel_shielded_checkpoint()
+            if connection.spend(data):
+                await trio.lowlevel.cancel_shielded_checkpoint()
             return data
+        connection.spent = 0  # waiting is a schedule point
         with trio.move_on_after(timeout):
-            return await _receive_waiting(_trio_wait, sock, event)
+            return await _receive_waiting(_trio_wait, sock, connection._tls, event)
         raise _timed_out(timeout, "read", "read")
 
     @staticmethod
@@ -207,16 +217,21 @@ class _Trio:
 @final
 class _Asyncio:
     """A socket (plain or TLS) under asyncio, as under trio (`_Trio`): a read that can
-    complete does, then yields once; a write that can does not yield; one that cannot
-    waits on the loop's selector (`_asyncio_wait`), bounded by `asyncio.timeout`."""
+    complete does, and yields once when its connection's budget is spent; a write that can
+    does not yield; one that cannot waits on the loop's selector (`_asyncio_wait`), bounded
+    by `asyncio.timeout`. There is no cancellation to check for: asyncio delivers a
+    task's cancellation where it resumes, so none can be pending while it runs."""
 
     @staticmethod
-    async def receive(sock: socket.socket, timeout: float) -> bytes:
-        data, event = _recv(sock)
+    async def receive(connection: Connection, timeout: float) -> bytes:
+        sock = connection._sock
+        data, event = _recv(sock, connection._tls)
         if not event:
-            await asyncio.sleep(0)
+            if connection.spend(data):
+                await asyncio.sleep(0)
             return data
-        waiting = _receive_waiting(_asyncio_wait, sock, event)
+        connection.spent = 0  # waiting is a schedule point
+        waiting = _receive_waiting(_asyncio_wait, sock, connection._tls, event)
         received: bytes = await bounded(timeout, "read", "read", waiting)
         return received
 
@@ -277,6 +292,7 @@ class Connection:
         "permit",
         "released_at",
         "reused",
+        "spent",
     )
 
     def __init__(
@@ -300,6 +316,7 @@ class Connection:
         self.released_at = 0.0
         self.reused = False
         self.closed = False
+        self.spent = 0  # of the read budget, since the last schedule point (`spend`)
         self._poll: Any = None  # select.poll of an anyio stream's plain socket, made on first read
 
     @property
@@ -318,6 +335,25 @@ class Connection:
             return sock.fileno() < 0 or _ready(sock, _POLLIN)
         except (OSError, ValueError):
             return True
+
+    def spend(self, data: bytes) -> bool:
+        """Count a read that completed at once against the connection's budget; True when
+        it is spent, and the read must be a schedule point (the budget starts again).
+
+        A read costs its bytes plus `READ_COST`, and the budget is `READ_BUDGET`: a full read
+        is a schedule point, as every read was; small reads, which a stream makes when its
+        reader and its server take turns on the CPU, are one every 16 at most, so that their
+        fixed cost (trio's schedule point is a turn of its run loop, about 3.5 µs) is paid
+        once for about `READ_BUDGET` bytes, however the reads were cut (tokio's cooperative
+        budget does the same, per task). The bytes read between two schedule points, and so
+        the consumer's work on them while other tasks wait, are bounded as with one full read.
+        """
+        spent = self.spent + len(data) + READ_COST
+        if spent >= READ_BUDGET:
+            self.spent = 0
+            return True
+        self.spent = spent
+        return False
 
     async def aclose(self) -> None:
         """Close the connection and give its permit back (once; later calls do nothing).
@@ -344,12 +380,9 @@ class Connection:
         stream = self._stream
         if stream is None:
             try:
-                received = await self._native.receive(self._sock, timeout)
+                return await self._native.receive(self, timeout)
             except _SOCKET_ERRORS as exc:
                 raise TransportError(f"connection lost while reading: {_broke(exc)}") from exc
-            if received and self._tls:
-                return _more_records(self._sock, received)
-            return received
         poll = self._poll
         if poll is None:
             poll = self._poll = _poller(stream)
