@@ -22,7 +22,14 @@ its runs are shown (both matter: a long stream's reads are as large as the serve
 client happen to let each other write and read on the same cores, and their number sets
 much of the cost), with the bytes per socket read the client got, counted the same way
 for each client that can be counted (eventide, aiohttp, raw: a counter wrapped around the
-read that hands bytes to the client's HTTP parser, about 0.1 µs a read for each). With
+read that hands bytes to the client's HTTP parser, about 0.1 µs a read for each).
+
+A client that keeps up with the server reads what one or a few of its writes left: small
+reads, which never wait, at the server's pace, so that a client's CPU per delta there says
+how fast the server writes as much as how fast the client reads (a faster client gets
+smaller reads). With ``--burst`` the server writes each response in one write (the same
+bytes, one HTTP chunk per SSE event), so that it never sets the pace and every client
+reads full buffers: the CPU per delta is then the client's own. With
 ``--tls`` everything goes over https: the server's certificate is made by trustme (the
 ``test`` extra), and every client trusts it (``SSL_CERT_FILE``).
 Needs the ``bench`` extra (aiohttp, orjson).
@@ -127,15 +134,16 @@ def split_response(raw: bytes) -> list[bytes]:
     return pieces
 
 
-def run_server(deltas: int, certificate: str | None) -> None:
-    """Serve until terminated; over TLS with `certificate` (a PEM of key and chain)."""
+def run_server(deltas: int, certificate: str | None, *, burst: bool = False) -> None:
+    """Serve until terminated; over TLS with `certificate` (a PEM of key and chain); with
+    `burst`, each response in one write (still one HTTP chunk per SSE event)."""
     context = None
     if certificate:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(certificate)
 
     async def main() -> None:
-        pieces = split_response(response(deltas))
+        pieces = [response(deltas)] if burst else split_response(response(deltas))
         loop = asyncio.get_running_loop()
         server = await loop.create_server(
             lambda: _Server(pieces), "127.0.0.1", 0, backlog=4096, ssl=context
@@ -438,6 +446,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per client, in turn")
     parser.add_argument("--long", type=int, default=0, help="one stream of this many deltas")
     parser.add_argument("--tls", action="store_true", help="https, with a trustme certificate")
+    parser.add_argument(
+        "--burst", action="store_true", help="the server writes each response in one write"
+    )
     parser.add_argument("--certificate", help=argparse.SUPPRESS)
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -445,7 +456,7 @@ def main() -> None:
     parser.add_argument("--server", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.server:
-        run_server(args.deltas, args.certificate)
+        run_server(args.deltas, args.certificate, burst=args.burst)
         return
     if args.client:
         streams, deltas = int(args.streams), args.deltas
@@ -454,6 +465,8 @@ def main() -> None:
     deltas = args.long or args.deltas
     sizes = [1] if args.long else [int(k) for k in args.streams.split(",")]
     serving = [sys.executable, __file__, "--server", "--deltas", str(deltas)]
+    if args.burst:
+        serving.append("--burst")
     certificates = tempfile.TemporaryDirectory()
     if args.tls:
         serving += ["--certificate", trust(certificates.name)]

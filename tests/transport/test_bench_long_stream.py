@@ -10,14 +10,27 @@ from pathlib import Path
 import pytest
 
 
-@pytest.mark.parametrize("tls", [[], ["--tls"]], ids=["http", "https"])
-def test_bench_concurrency_long_counts_reads_and_every_run_is_correct(tls: list[str]) -> None:
+@pytest.mark.parametrize(
+    "options", [[], ["--tls"], ["--burst"]], ids=["http", "https", "one-write"]
+)
+def test_bench_concurrency_long_counts_reads_and_every_run_is_correct(options: list[str]) -> None:
     """Every client runs `--repeat` times; best and median CPU are shown against aiohttp's,
-    with the bytes per read of each client that is counted (eventide, aiohttp, raw)."""
+    with the bytes per read of each client that is counted (eventide, aiohttp, raw); with
+    the server writing one HTTP chunk at a time, or (``--burst``) the whole body at once."""
     script = Path(__file__).parents[2] / "benchmarks" / "bench_concurrency.py"
     clients = "eventide,eventide-asyncio,raw,aiohttp,httpx"
     done = subprocess.run(
-        [sys.executable, str(script), *tls, "--long", "300", "--repeat", "2", "--clients", clients],
+        [
+            sys.executable,
+            str(script),
+            *options,
+            "--long",
+            "300",
+            "--repeat",
+            "2",
+            "--clients",
+            clients,
+        ],
         capture_output=True,
         text=True,
         timeout=120,
