@@ -66,8 +66,7 @@ async def connected(listener: socket.socket) -> tuple[Connection, socket.socket]
 
 
 def raw_socket(connection: Connection) -> socket.socket:
-    sock: socket.socket = connection.stream.extra(anyio.abc.SocketAttribute.raw_socket)
-    return sock
+    return connection.sock
 
 
 def reset(peer: socket.socket) -> None:

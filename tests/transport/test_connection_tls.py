@@ -144,9 +144,7 @@ def test_tls_connection_exchanges_bytes(over: Callable[[Exchange], None]) -> Non
     body = bytes(range(256)) * 4096  # 1 MiB: many records, many reads
 
     async def exchange(connection: Connection, peer: Peer) -> None:
-        assert isinstance(
-            connection.stream.extra(anyio.abc.SocketAttribute.raw_socket), ssl.SSLSocket
-        )
+        assert isinstance(connection.sock, ssl.SSLSocket)
         await connection.send(b"GET / HTTP/1.1\r\n\r\n", 5.0)
         assert peer.request() == b"GET / HTTP/1.1\r\n\r\n"
         peer.send(body)
@@ -213,7 +211,7 @@ def test_tls_write_that_blocks_times_out_as_a_write_timeout(
     over: Callable[[Exchange], None],
 ) -> None:
     async def exchange(connection: Connection, _: Peer) -> None:
-        sock = connection.stream.extra(anyio.abc.SocketAttribute.raw_socket)
+        sock = connection.sock
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
         with pytest.raises(StreamTimeout, match=r"write timed out after 0\.05 s") as info:
             await connection.send(BIG, 0.05)  # the server never reads

@@ -75,7 +75,7 @@ def test_the_budget_allows_a_bounded_number_of_ready_reads() -> None:
         spent = [connection.spend(b"x" * SMALL) for _ in range(3 * PER_BUDGET)]
         assert spent == ([False] * (PER_BUDGET - 1) + [True]) * 3
     finally:
-        connection._sock.close()
+        connection.sock.close()
 
 
 @pytest.mark.parametrize("backend", ["trio", "asyncio"])

@@ -3,7 +3,8 @@ eventide's errors, and telling whether an idle one may be reused.
 
 A plain TCP connection, to an address or to a host name, is a bare non-blocking
 `socket.socket`, read and written with the running event loop's own primitives (`_Trio`,
-`_Asyncio`; the loop is found once per connection): no stream object, resource guards or
+`_Asyncio`; the loop is found once per connection, for its connect, TLS handshake, reads
+and writes): no stream object, resource guards or
 anyio cancel scope per connection or per read. Those were an eighth of a waiting stream's
 Python memory; and of a short stream's five task steps three are gone: the write's and the
 close's (neither yields when it completes at once) and the connect's where it completes at
@@ -38,16 +39,24 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 import trio
-from anyio.streams.tls import TLSStream
 
 from .._errors import StreamTimeout, TimeoutPhase, TransportError
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterable, Mapping
+    from collections.abc import Awaitable, Callable, Iterable
 
     _Wait = Callable[[socket.socket, int], Awaitable[None]]
 
-__all__ = ["READ_SIZE", "Connection", "Origin", "Permit", "bounded", "connect"]
+__all__ = [
+    "READ_BUDGET",
+    "READ_COST",
+    "READ_SIZE",
+    "Connection",
+    "Origin",
+    "Permit",
+    "bounded",
+    "connect",
+]
 
 READ_SIZE: Final = 64 * 1024
 READ_BUDGET: Final = READ_SIZE
@@ -57,7 +66,6 @@ READ_COST: Final = READ_BUDGET // 16
 Origin = tuple[str, str, int]
 """Scheme, host (an IDNA-encoded name or an address) and port."""
 _CONNECT_ERRORS: Final = (OSError, anyio.BrokenResourceError, anyio.EndOfStream)
-_STREAM_ERRORS: Final = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
 _SOCKET_ERRORS: Final = (OSError, trio.ClosedResourceError, anyio.ClosedResourceError)
 _POLLIN: Final = getattr(select, "POLLIN", 1)  # select(2)'s stand-ins on Windows
 _POLLOUT: Final = getattr(select, "POLLOUT", 4)
@@ -68,18 +76,25 @@ async def bounded(seconds: float, phase: TimeoutPhase, what: str, step: Awaitabl
 
     The running loop's own timeout: a trio cancel scope under trio (anyio's wraps one),
     `asyncio.timeout` under asyncio."""
+    if not trio.lowlevel.in_trio_run():
+        return await _asyncio_bounded(seconds, phase, what, step)
+    with trio.move_on_after(seconds):
+        return await step
+    raise _timed_out(seconds, phase, what)
+
+
+async def _asyncio_bounded(
+    seconds: float, phase: TimeoutPhase, what: str, step: Awaitable[Any]
+) -> Any:
+    """`bounded` under asyncio: `asyncio.timeout`."""
     if seconds == math.inf:
         return await step
-    if trio.lowlevel.in_trio_run():
-        with trio.move_on_after(seconds):
+    try:
+        async with asyncio.timeout(seconds) as budget:
             return await step
-    else:
-        try:
-            async with asyncio.timeout(seconds) as budget:
-                return await step
-        except TimeoutError:
-            if not budget.expired():
-                raise  # the step's own (a socket's ETIMEDOUT)
+    except TimeoutError:
+        if not budget.expired():
+            raise  # the step's own (a socket's ETIMEDOUT)
     raise _timed_out(seconds, phase, what)
 
 
@@ -155,25 +170,6 @@ async def _send_waiting(wait: _Wait, sock: socket.socket, rest: memoryview, even
         rest = rest[sent:]
 
 
-async def _trio_wait(sock: socket.socket, event: int) -> None:
-    """Wait until `sock` is readable (`_POLLIN`) or writable, in trio."""
-    if event == _POLLIN:
-        await trio.lowlevel.wait_readable(sock)
-    else:
-        await trio.lowlevel.wait_writable(sock)
-
-
-async def _asyncio_wait(sock: socket.socket, event: int) -> None:
-    """Wait until `sock` is readable (`_POLLIN`) or writable, under asyncio: anyio's wait,
-    which watches the descriptor on the loop's selector (or, on a loop without one, as the
-    proactor on Windows, on a selector thread of its own), and which `_Asyncio.close`
-    wakes with `anyio.ClosedResourceError` (its `sock_recv` refuses a TLS socket)."""
-    if event == _POLLIN:
-        await anyio.wait_readable(sock)
-    else:
-        await anyio.wait_writable(sock)
-
-
 @final
 class _Trio:
     """A socket (plain or TLS) under trio: a read checks for cancellation first, always;
@@ -185,9 +181,17 @@ class _Trio:
     read holds this frame, its scope and trio's wait."""
 
     @staticmethod
+    async def wait(sock: socket.socket, event: int) -> None:
+        """Wait until `sock` is readable (`_POLLIN`) or writable."""
+        if event == _POLLIN:
+            await trio.lowlevel.wait_readable(sock)
+        else:
+            await trio.lowlevel.wait_writable(sock)
+
+    @staticmethod
     async def receive(connection: Connection, timeout: float) -> bytes:
         await trio.lowlevel.checkpoint_if_cancelled()
-        sock = connection._sock
+        sock = connection.sock
         data, event = _recv(sock, connection._tls)
         if not event:
             if connection.spend(data):
@@ -195,7 +199,7 @@ class _Trio:
             return data
         connection.spent = 0  # waiting is a schedule point
         with trio.move_on_after(timeout):
-            return await _receive_waiting(_trio_wait, sock, connection._tls, event)
+            return await _receive_waiting(_Trio.wait, sock, connection._tls, event)
         raise _timed_out(timeout, "read", "read")
 
     @staticmethod
@@ -205,7 +209,7 @@ class _Trio:
         if sent == len(data):
             return
         with trio.move_on_after(timeout):
-            return await _send_waiting(_trio_wait, sock, memoryview(data)[sent:], event)
+            return await _send_waiting(_Trio.wait, sock, memoryview(data)[sent:], event)
         raise _timed_out(timeout, "write", "write")
 
     @staticmethod
@@ -218,29 +222,41 @@ class _Trio:
 class _Asyncio:
     """A socket (plain or TLS) under asyncio, as under trio (`_Trio`): a read that can
     complete does, and yields once when its connection's budget is spent; a write that can
-    does not yield; one that cannot waits on the loop's selector (`_asyncio_wait`), bounded
-    by `asyncio.timeout`. There is no cancellation to check for: asyncio delivers a
-    task's cancellation where it resumes, so none can be pending while it runs."""
+    does not yield; one that cannot waits on the loop's selector (`wait`), bounded by
+    `asyncio.timeout`. asyncio has no cancellation to check for without yielding: a task's
+    cancellation (its timeout's, or an anyio scope's, delivered by a loop callback) is met
+    where it yields, so within one budget of reads that complete at once."""
+
+    @staticmethod
+    async def wait(sock: socket.socket, event: int) -> None:
+        """Wait until `sock` is readable (`_POLLIN`) or writable: anyio's wait, which
+        watches the descriptor on the loop's selector (or, on a loop without one, as the
+        proactor on Windows, on a selector thread of its own), and which `close` wakes with
+        `anyio.ClosedResourceError` (the loop's `sock_recv` refuses a TLS socket)."""
+        if event == _POLLIN:
+            await anyio.wait_readable(sock)
+        else:
+            await anyio.wait_writable(sock)
 
     @staticmethod
     async def receive(connection: Connection, timeout: float) -> bytes:
-        sock = connection._sock
+        sock = connection.sock
         data, event = _recv(sock, connection._tls)
         if not event:
             if connection.spend(data):
                 await asyncio.sleep(0)
             return data
         connection.spent = 0  # waiting is a schedule point
-        waiting = _receive_waiting(_asyncio_wait, sock, connection._tls, event)
-        received: bytes = await bounded(timeout, "read", "read", waiting)
+        waiting = _receive_waiting(_Asyncio.wait, sock, connection._tls, event)
+        received: bytes = await _asyncio_bounded(timeout, "read", "read", waiting)
         return received
 
     @staticmethod
     async def send(sock: socket.socket, data: bytes, timeout: float) -> None:
         sent, event = _send(sock, data)
         if sent < len(data):
-            waiting = _send_waiting(_asyncio_wait, sock, memoryview(data)[sent:], event)
-            await bounded(timeout, "write", "write", waiting)
+            waiting = _send_waiting(_Asyncio.wait, sock, memoryview(data)[sent:], event)
+            await _asyncio_bounded(timeout, "write", "write", waiting)
 
     @staticmethod
     def close(sock: socket.socket) -> None:
@@ -265,72 +281,59 @@ class Permit:
 
 @final
 class Connection:
-    """One HTTP/1.1 connection: a socket (or a byte stream), and whether it has served a
-    response before.
+    """One HTTP/1.1 connection: a connected non-blocking socket (plain or
+    `ssl.SSLSocket`), read and written with the running loop's own primitives, and whether
+    it has served a response before.
 
     Args:
-        transport: A connected non-blocking socket (plain or `ssl.SSLSocket`), read and
-            written with the running loop's own primitives; or an anyio byte stream.
+        sock: The socket.
         origin: Where it goes.
         permit: Its place under a per-origin limit, if any.
+        native: The running loop's primitives, if known (`connect` finds them once for
+            the connect, the TLS handshake and the connection); else found here.
 
-    On a socket a read or write that can complete at once does, with no timeout
-    scope; only one that has to wait is bounded. On an anyio stream, a read
-    that cannot block (a plain TCP socket with data or EOF waiting, as poll(2) says) skips
-    its read-timeout cancel scope; behind TLS a readable socket may hold only part of a
-    record, so every read there is bounded.
+    Attributes:
+        sock: The socket.
+        spent: What reads that completed at once have cost since the last schedule point.
+
+    A read or write that can complete at once does, with no timeout scope; only one that
+    has to wait is bounded.
     """
 
     __slots__ = (
         "_native",
-        "_poll",
-        "_sock",
-        "_stream",
         "_tls",
         "closed",
         "origin",
         "permit",
         "released_at",
         "reused",
+        "sock",
         "spent",
     )
 
     def __init__(
         self,
-        transport: socket.socket | anyio.abc.ByteStream,
+        sock: socket.socket,
         origin: Origin,
         permit: Permit | None = None,
+        *,
+        native: _Native | None = None,
     ) -> None:
-        if isinstance(transport, socket.socket):
-            self._sock: socket.socket = transport
-            self._stream: anyio.abc.ByteStream | None = None
-            self._native: type[_Trio | _Asyncio] = (
-                _Trio if trio.lowlevel.in_trio_run() else _Asyncio
-            )
-        else:
-            self._sock = transport.extra(anyio.abc.SocketAttribute.raw_socket)
-            self._stream = transport
-        self._tls = isinstance(transport, ssl.SSLSocket)
+        self.sock = sock
+        self._native = native or _native()
+        self._tls = isinstance(sock, ssl.SSLSocket)
         self.origin = origin
         self.permit = permit
         self.released_at = 0.0
         self.reused = False
         self.closed = False
         self.spent = 0  # of the read budget, since the last schedule point (`spend`)
-        self._poll: Any = None  # select.poll of an anyio stream's plain socket, made on first read
-
-    @property
-    def stream(self) -> anyio.TypedAttributeProvider:
-        """The connection's anyio byte stream; for a plain socket, its socket's attributes
-        (`anyio.abc.SocketAttribute.raw_socket`) only."""
-        if self._stream is not None:
-            return self._stream
-        return _SocketAttributes(self._sock)
 
     def stale(self) -> bool:
         """Whether an idle connection is unusable: the server has closed it (or written to
         it, which no idle HTTP/1.1 connection may see). Never raises."""
-        sock = self._sock
+        sock = self.sock
         try:
             return sock.fileno() < 0 or _ready(sock, _POLLIN)
         except (OSError, ValueError):
@@ -359,83 +362,37 @@ class Connection:
         """Close the connection and give its permit back (once; later calls do nothing).
 
         Cancellation:
-            Closing completes when cancelled: a plain socket is closed at once, a stream
-            in a shielded scope.
+            Closing completes when cancelled: the socket is closed at once.
         """
         if not self.closed:
             self.closed = True
             try:
-                stream = self._stream
-                if stream is None:
-                    self._native.close(self._sock)
-                else:
-                    with anyio.CancelScope(shield=True):
-                        await stream.aclose()
+                self._native.close(self.sock)
             finally:
                 if self.permit is not None:
                     self.permit.release()
 
     async def receive(self, timeout: float) -> bytes:
         """The next bytes; b"" when the server has closed its side."""
-        stream = self._stream
-        if stream is None:
-            try:
-                return await self._native.receive(self, timeout)
-            except _SOCKET_ERRORS as exc:
-                raise TransportError(f"connection lost while reading: {_broke(exc)}") from exc
-        poll = self._poll
-        if poll is None:
-            poll = self._poll = _poller(stream)
         try:
-            if poll and poll.poll(0):  # data or EOF waiting: the read cannot block
-                data: bytes = await stream.receive(READ_SIZE)
-            else:
-                data = await bounded(timeout, "read", "read", stream.receive(READ_SIZE))
-        except (anyio.EndOfStream, anyio.IncompleteRead):
-            return b""
-        except _STREAM_ERRORS as exc:
-            raise TransportError(f"connection lost while reading: {_why(exc)}") from exc
-        return data
+            return await self._native.receive(self, timeout)
+        except _SOCKET_ERRORS as exc:
+            raise TransportError(f"connection lost while reading: {_broke(exc)}") from exc
 
     async def send(self, data: bytes, timeout: float) -> None:
         """Write all of `data`."""
-        stream = self._stream
-        if stream is None:
-            try:
-                await self._native.send(self._sock, data, timeout)
-            except _SOCKET_ERRORS as exc:
-                raise TransportError(f"connection lost while writing: {_broke(exc)}") from exc
-            return
         try:
-            await bounded(timeout, "write", "write", stream.send(data))
-        except _STREAM_ERRORS as exc:
-            raise TransportError(f"connection lost while writing: {_why(exc)}") from exc
+            await self._native.send(self.sock, data, timeout)
+        except _SOCKET_ERRORS as exc:
+            raise TransportError(f"connection lost while writing: {_broke(exc)}") from exc
 
 
-@final
-class _SocketAttributes(anyio.TypedAttributeProvider):
-    """A plain socket's anyio attributes: the socket itself."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-
-    @property
-    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
-        sock = self._sock
-        return {anyio.abc.SocketAttribute.raw_socket: lambda: sock}
+_Native = type[_Trio | _Asyncio]
 
 
-def _poller(stream: anyio.abc.ByteStream) -> Any:
-    """A poll(2) object watching `stream`'s socket for input, or False: none (TLS, where a
-    readable socket may hold part of a record; no socket; no poll(2))."""
-    if isinstance(stream, TLSStream) or not hasattr(select, "poll"):
-        return False
-    sock = stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
-    if sock is None:
-        return False
-    poller = select.poll()
-    poller.register(sock, select.POLLIN)
-    return poller
+def _native() -> _Native:
+    """The running loop's primitives."""
+    return _Trio if trio.lowlevel.in_trio_run() else _Asyncio
 
 
 def _ready(sock: socket.socket, event: int) -> bool:
@@ -459,9 +416,10 @@ async def connect(origin: Origin, timeout: float, ssl_context: ssl.SSLContext | 
         StreamTimeout: The connect budget ran out.
     """
     _, host, port = origin
+    native = _native()
     try:
-        transport: socket.socket | anyio.abc.ByteStream = await bounded(
-            timeout, "connect", "connect", _open(host, port, ssl_context)
+        sock: socket.socket = await bounded(
+            timeout, "connect", "connect", _open(host, port, ssl_context, native.wait)
         )
     except _CONNECT_ERRORS as exc:
         raise TransportError(f"cannot connect to {host}:{port}: {_why(exc)}") from exc
@@ -472,12 +430,12 @@ async def connect(origin: Origin, timeout: float, ssl_context: ssl.SSLContext | 
         reasons = "; ".join(_why(leaf) for leaf in leaves)
         cause = leaves[0] if len(leaves) == 1 else group
         raise TransportError(f"cannot connect to {host}:{port}: {reasons}") from cause
-    return Connection(transport, origin)
+    return Connection(sock, origin, native=native)
 
 
 async def _open(
-    host: str, port: int, ssl_context: ssl.SSLContext | None
-) -> socket.socket | anyio.abc.ByteStream:
+    host: str, port: int, ssl_context: ssl.SSLContext | None, wait: _Wait
+) -> socket.socket:
     """A plain socket to `host` (an address, or a name resolved and its addresses tried);
     for https, that socket wrapped in TLS."""
     try:
@@ -494,7 +452,7 @@ async def _open(
         sock.close()
         raise
     try:
-        await _handshake(tls)
+        await _handshake(tls, wait)
     except BaseException as exc:  # a failed handshake still owns a connected socket
         tls.close()
         if isinstance(exc, ssl.SSLError) and _tls_eof(exc):
@@ -506,9 +464,8 @@ async def _open(
     return tls
 
 
-async def _handshake(sock: ssl.SSLSocket) -> None:
-    """Do the TLS handshake of a non-blocking socket, waiting for it on the running loop."""
-    wait = _trio_wait if trio.lowlevel.in_trio_run() else _asyncio_wait
+async def _handshake(sock: ssl.SSLSocket, wait: _Wait) -> None:
+    """Do the TLS handshake of a non-blocking socket, waiting for it with `wait`."""
     while True:
         try:
             sock.do_handshake()
