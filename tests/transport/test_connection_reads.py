@@ -1,4 +1,4 @@
-"""`Connection.receive` over a real socket pair, under trio and asyncio: a read that cannot
+"""`Connection.receive` over a real loopback socket, under trio and asyncio: a read that cannot
 block (data or EOF waiting) completes without waiting, so with no timeout scope; one that
 has to wait is bounded by the read timeout, and returns what comes within it. More of a
 plain socket's reads (resets, cancellation, closing): test_connection_sockets.py."""
@@ -13,33 +13,16 @@ import pytest
 
 from eventide import StreamTimeout
 from eventide._transport import _connection
-from eventide._transport._connection import Connection
+from tests.transport import test_connection_sockets as sockets
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Callable
 
-Exchange = "Callable[[Connection, socket.socket], Awaitable[None]]"
+    from eventide._transport._connection import Connection
+    from tests.transport.test_connection_sockets import Exchange
 
-
-@pytest.fixture(params=["trio", "asyncio"])
-def over(request: pytest.FixtureRequest) -> Callable[[Callable[..., Any]], None]:
-    """Run an exchange under one backend: a connection over one end of a socket pair, and
-    the other end (the server), both closed afterwards."""
-
-    def run(exchange: Callable[[Connection, socket.socket], Awaitable[None]]) -> None:
-        async def main() -> None:
-            ours, theirs = socket.socketpair()
-            ours.setblocking(False)
-            connection = Connection(ours, ("http", "pair", 0))
-            try:
-                await exchange(connection, theirs)
-            finally:
-                await connection.aclose()
-                theirs.close()
-
-        anyio.run(main, backend=request.param)
-
-    return run
+listener = sockets.listener  # a fixture: a loopback server socket
+over = sockets.over  # a fixture: an exchange over a connection to it, under each backend
 
 
 @pytest.fixture
@@ -57,7 +40,7 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def test_a_read_with_data_or_eof_waiting_does_not_wait(
-    over: Callable[[Callable[..., Any]], None], waits: list[int]
+    over: Callable[[Exchange], None], waits: list[int]
 ) -> None:
     async def exchange(connection: Connection, server: socket.socket) -> None:
         server.sendall(b"ready")
@@ -70,7 +53,7 @@ def test_a_read_with_data_or_eof_waiting_does_not_wait(
 
 
 def test_a_read_that_waits_is_bounded_by_the_read_timeout(
-    over: Callable[[Callable[..., Any]], None], waits: list[int]
+    over: Callable[[Exchange], None], waits: list[int]
 ) -> None:
     async def exchange(connection: Connection, _: socket.socket) -> None:
         with pytest.raises(StreamTimeout) as info:
@@ -82,7 +65,7 @@ def test_a_read_that_waits_is_bounded_by_the_read_timeout(
 
 
 def test_a_read_that_waits_returns_what_comes_within_the_timeout(
-    over: Callable[[Callable[..., Any]], None], waits: list[int]
+    over: Callable[[Exchange], None], waits: list[int]
 ) -> None:
     async def exchange(connection: Connection, server: socket.socket) -> None:
         async def later() -> None:

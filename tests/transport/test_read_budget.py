@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import socket
 import threading
-from typing import TYPE_CHECKING
 
 import anyio
 import pytest
@@ -15,10 +14,8 @@ import trio
 import trio.testing
 
 from eventide._transport import _connection
-from eventide._transport._connection import READ_BUDGET, READ_COST, Connection, connect
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
+from eventide._transport._connection import READ_BUDGET, READ_COST, Connection
+from tests.transport import test_connection_sockets as sockets
 
 SMALL = 16  # the read size here: many small reads, each completing at once
 PER_BUDGET = READ_BUDGET // (SMALL + READ_COST) + 1  # ready reads between two schedule points
@@ -29,18 +26,8 @@ def small_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_connection, "READ_SIZE", SMALL)
 
 
-@pytest.fixture
-def listener() -> Iterator[socket.socket]:
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        yield server
-
-
-async def connected(listener: socket.socket) -> tuple[Connection, socket.socket]:
-    connection = await connect(("http", "127.0.0.1", listener.getsockname()[1]), 5.0, None)
-    peer, _ = listener.accept()  # the handshake is done: this does not block
-    return connection, peer
+listener = sockets.listener  # a fixture: a loopback server socket
+connected = sockets.connected
 
 
 def flood(peer: socket.socket) -> int:
