@@ -27,8 +27,9 @@ read that hands bytes to the client's HTTP parser, about 0.1 µs a read for each
 A client that keeps up with the server reads what one or a few of its writes left: small
 reads, which never wait, at the server's pace, so that a client's CPU per delta there says
 how fast the server writes as much as how fast the client reads (a faster client gets
-smaller reads). With ``--burst`` the server writes each response in one write (the same
-bytes, one HTTP chunk per SSE event), so that it never sets the pace and every client
+smaller reads). With ``--burst`` the server writes each response in one write
+(``writelines``: the same bytes, one HTTP chunk per SSE event, and over TLS one record per
+chunk, as before), so that it never sets the pace and every client
 reads full buffers: the CPU per delta is then the client's own. With
 ``--tls`` everything goes over https: the server's certificate is made by trustme (the
 ``test`` extra), and every client trusts it (``SSL_CERT_FILE``).
@@ -94,8 +95,9 @@ def expected_text(deltas: int) -> str:
 
 
 class _Server(asyncio.Protocol):
-    def __init__(self, pieces: list[bytes]) -> None:
+    def __init__(self, pieces: list[bytes], *, burst: bool = False) -> None:
         self.pieces = pieces
+        self.burst = burst
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
 
@@ -118,6 +120,9 @@ class _Server(asyncio.Protocol):
                 return
             self.buffer = self.buffer[end + 4 + length :]
             assert self.transport is not None
+            if self.burst:  # one write (over TLS, still one record per HTTP chunk)
+                self.transport.writelines(self.pieces)
+                continue
             for piece in self.pieces:  # one write per HTTP chunk
                 self.transport.write(piece)
 
@@ -136,17 +141,18 @@ def split_response(raw: bytes) -> list[bytes]:
 
 def run_server(deltas: int, certificate: str | None, *, burst: bool = False) -> None:
     """Serve until terminated; over TLS with `certificate` (a PEM of key and chain); with
-    `burst`, each response in one write (still one HTTP chunk per SSE event)."""
+    `burst`, each response in one write (still one HTTP chunk per SSE event, and one TLS
+    record per chunk)."""
     context = None
     if certificate:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(certificate)
 
     async def main() -> None:
-        pieces = [response(deltas)] if burst else split_response(response(deltas))
+        pieces = split_response(response(deltas))
         loop = asyncio.get_running_loop()
         server = await loop.create_server(
-            lambda: _Server(pieces), "127.0.0.1", 0, backlog=4096, ssl=context
+            lambda: _Server(pieces, burst=burst), "127.0.0.1", 0, backlog=4096, ssl=context
         )
         print(server.sockets[0].getsockname()[1], flush=True)
         await server.serve_forever()
