@@ -15,10 +15,24 @@ process of its own, so that its CPU time and peak RSS are its own:
 - raw: asyncio streams, a minimal HTTP/1.1 chunked reader, same parse.
 
 Run:  python benchmarks/bench_concurrency.py [--streams 1,100,1000,10000] [--deltas 50]
-      python benchmarks/bench_concurrency.py --long 20000      # per-delta cost, one stream
+      python benchmarks/bench_concurrency.py --long 20000 --repeat 7  # per-delta cost
 With ``--repeat N`` every client runs N times, in turn (A, B, C, A, B, C, ...), and its
-fastest run is shown. With ``--tls`` everything goes over https: the server's certificate
-is made by trustme (the ``test`` extra), and every client trusts it (``SSL_CERT_FILE``).
+fastest run is shown. With ``--long`` every client's best and median CPU per delta over
+its runs are shown (both matter: a long stream's reads are as large as the server and the
+client happen to let each other write and read on the same cores, and their number sets
+much of the cost), with the bytes per socket read the client got, counted the same way
+for each client that can be counted (eventide, aiohttp, raw: a counter wrapped around the
+read that hands bytes to the client's HTTP parser, about 0.1 µs a read for each).
+
+A client that keeps up with the server reads what one or a few of its writes left: small
+reads, which never wait, at the server's pace, so that a client's CPU per delta there says
+how fast the server writes as much as how fast the client reads (a faster client gets
+smaller reads). With ``--burst`` the server writes each response in one write
+(``writelines``: the same bytes, one HTTP chunk per SSE event, and over TLS one record per
+chunk, as before), so that it never sets the pace and every client
+reads full buffers: the CPU per delta is then the client's own. With
+``--tls`` everything goes over https: the server's certificate is made by trustme (the
+``test`` extra), and every client trusts it (``SSL_CERT_FILE``).
 Needs the ``bench`` extra (aiohttp, orjson).
 """
 
@@ -27,9 +41,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import resource
 import ssl
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,8 +95,9 @@ def expected_text(deltas: int) -> str:
 
 
 class _Server(asyncio.Protocol):
-    def __init__(self, pieces: list[bytes]) -> None:
+    def __init__(self, pieces: list[bytes], *, burst: bool = False) -> None:
         self.pieces = pieces
+        self.burst = burst
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
 
@@ -103,6 +120,9 @@ class _Server(asyncio.Protocol):
                 return
             self.buffer = self.buffer[end + 4 + length :]
             assert self.transport is not None
+            if self.burst:  # one write (over TLS, still one record per HTTP chunk)
+                self.transport.writelines(self.pieces)
+                continue
             for piece in self.pieces:  # one write per HTTP chunk
                 self.transport.write(piece)
 
@@ -119,8 +139,10 @@ def split_response(raw: bytes) -> list[bytes]:
     return pieces
 
 
-def run_server(deltas: int, certificate: str | None) -> None:
-    """Serve until terminated; over TLS with `certificate` (a PEM of key and chain)."""
+def run_server(deltas: int, certificate: str | None, *, burst: bool = False) -> None:
+    """Serve until terminated; over TLS with `certificate` (a PEM of key and chain); with
+    `burst`, each response in one write (still one HTTP chunk per SSE event, and one TLS
+    record per chunk)."""
     context = None
     if certificate:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -130,7 +152,7 @@ def run_server(deltas: int, certificate: str | None) -> None:
         pieces = split_response(response(deltas))
         loop = asyncio.get_running_loop()
         server = await loop.create_server(
-            lambda: _Server(pieces), "127.0.0.1", 0, backlog=4096, ssl=context
+            lambda: _Server(pieces, burst=burst), "127.0.0.1", 0, backlog=4096, ssl=context
         )
         print(server.sockets[0].getsockname()[1], flush=True)
         await server.serve_forever()
@@ -264,7 +286,37 @@ async def raw_client(url: str, streams: int) -> list[str]:
     return texts
 
 
-def run_client(name: str, url: str, streams: int, deltas: int) -> dict[str, Any]:
+def count_reads(name: str) -> list[int]:
+    """Count the socket reads that reach `name`'s HTTP parser and their bytes: [reads,
+    bytes], filled as the client runs; [0, 0] stays for a client that is not counted."""
+    counted = [0, 0]
+
+    def counting(read: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any) -> Any:
+            result = read(*args)
+            data = result[0] if isinstance(result, tuple) else args[-1]
+            if data:
+                counted[0] += 1
+                counted[1] += len(data)
+            return result
+
+        return wrapper
+
+    if name.startswith("eventide"):
+        from eventide._transport import _connection
+
+        _connection._recv = counting(_connection._recv)
+    elif name == "aiohttp":
+        from aiohttp.client_proto import ResponseHandler
+
+        ResponseHandler.data_received = counting(ResponseHandler.data_received)  # type: ignore[method-assign]
+    elif name == "raw":
+        protocol = asyncio.StreamReaderProtocol
+        protocol.data_received = counting(protocol.data_received)  # type: ignore[method-assign]
+    return counted
+
+
+def run_client(name: str, url: str, streams: int, deltas: int, count: bool) -> dict[str, Any]:
     runners: dict[str, tuple[Callable[[str, int], Coroutine[Any, Any, list[str]]], str]] = {
         "eventide": (eventide_client, "trio"),
         "eventide-client": (eventide_async_client, "trio"),
@@ -291,6 +343,7 @@ def run_client(name: str, url: str, streams: int, deltas: int) -> dict[str, Any]
 
     if name == "aiohttp":
         import aiohttp  # noqa: F401
+    reads = count_reads(name) if count else [0, 0]
     before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     if runtime == "trio":
@@ -305,6 +358,8 @@ def run_client(name: str, url: str, streams: int, deltas: int) -> dict[str, Any]
         "wall": wall,
         "cpu": cpu,
         "rss_kib": after.ru_maxrss,
+        "reads": reads[0],
+        "read_bytes": reads[1],
         "correct": len(texts) == streams and all(text == expected for text in texts),
     }
 
@@ -312,9 +367,13 @@ def run_client(name: str, url: str, streams: int, deltas: int) -> dict[str, Any]
 # -- the driver -------------------------------------------------------------------------
 
 
-def measure(name: str, url: str, streams: int, deltas: int) -> dict[str, Any] | None:
+def measure(
+    name: str, url: str, streams: int, deltas: int, *, count: bool = False
+) -> dict[str, Any] | None:
     command = [sys.executable, __file__, "--client", name, "--url", url]
     command += ["--streams", str(streams), "--deltas", str(deltas)]
+    if count:
+        command.append("--count-reads")
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=True)
     except subprocess.TimeoutExpired:
@@ -323,6 +382,46 @@ def measure(name: str, url: str, streams: int, deltas: int) -> dict[str, Any] | 
         raise SystemExit(f"{name} failed at {streams} streams:\n{exc.stderr}") from None
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def runs_of(
+    clients: list[str], url: str, deltas: int, repeat: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Every client's `repeat` runs of one long stream (reads counted), the clients taking
+    turns."""
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in clients}
+    for _ in range(repeat):
+        for name in clients:
+            row = measure(name, url, 1, deltas, count=True)
+            if row is None:
+                raise SystemExit(f"{name} took more than {TIMEOUT} s")
+            runs[name].append(row)
+    return runs
+
+
+def print_long(runs: dict[str, list[dict[str, Any]]], deltas: int) -> None:
+    """Each client's best and median CPU per delta, both against aiohttp's, its best wall
+    time per delta, the median bytes per read, and whether every run was correct."""
+    print(f"one stream of {deltas} deltas, one HTTP chunk per SSE event; CPU and wall in µs")
+    print(
+        f"{'client':>18} {'CPU best':>8} {'median':>7} {'vs aiohttp':>10} {'median':>7} "
+        f"{'wall best':>9} {'B/read':>7} {'ok':>3}"
+    )
+
+    def per_delta(rows: list[dict[str, Any]], key: str) -> tuple[float, float]:
+        values = [row[key] / deltas * 1e6 for row in rows]
+        return min(values), statistics.median(values)
+
+    aio = per_delta(runs["aiohttp"], "cpu") if runs.get("aiohttp") else (math.nan, math.nan)
+    for name, rows in runs.items():
+        best, median = per_delta(rows, "cpu")
+        per_read = [row["read_bytes"] / row["reads"] for row in rows if row["reads"]]
+        read_size = f"{statistics.median(per_read):>7.0f}" if per_read else f"{'-':>7}"
+        correct = "yes" if all(row["correct"] for row in rows) else "NO"
+        print(
+            f"{name:>18} {best:>8.2f} {median:>7.2f} {best / aio[0]:>10.2f} "
+            f"{median / aio[1]:>7.2f} {per_delta(rows, 'wall')[0]:>9.2f} {read_size} {correct:>3}"
+        )
 
 
 def best_of(
@@ -353,20 +452,27 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per client, in turn")
     parser.add_argument("--long", type=int, default=0, help="one stream of this many deltas")
     parser.add_argument("--tls", action="store_true", help="https, with a trustme certificate")
+    parser.add_argument(
+        "--burst", action="store_true", help="the server writes each response in one write"
+    )
     parser.add_argument("--certificate", help=argparse.SUPPRESS)
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--count-reads", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--server", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.server:
-        run_server(args.deltas, args.certificate)
+        run_server(args.deltas, args.certificate, burst=args.burst)
         return
     if args.client:
-        print(json.dumps(run_client(args.client, args.url, int(args.streams), args.deltas)))
+        streams, deltas = int(args.streams), args.deltas
+        print(json.dumps(run_client(args.client, args.url, streams, deltas, args.count_reads)))
         return
     deltas = args.long or args.deltas
     sizes = [1] if args.long else [int(k) for k in args.streams.split(",")]
     serving = [sys.executable, __file__, "--server", "--deltas", str(deltas)]
+    if args.burst:
+        serving.append("--burst")
     certificates = tempfile.TemporaryDirectory()
     if args.tls:
         serving += ["--certificate", trust(certificates.name)]
@@ -377,32 +483,19 @@ def main() -> None:
         url = f"{scheme}://127.0.0.1:{server.stdout.readline().strip()}/v1"
         clients = args.clients.split(",")
         if args.long:
-            print(f"one stream of {deltas} deltas, one HTTP chunk per SSE event")
-            print(
-                f"{'client':>18} {'µs/delta':>9} {'vs aiohttp':>10} "
-                f"{'CPU µs':>7} {'vs aiohttp':>10}"
-            )
-        else:
-            print(f"{deltas} deltas per stream; wall and CPU in s, peak RSS of the client in MiB")
-            print(
-                f"{'streams':>8} {'client':>18} {'wall':>8} {'cpu':>8} {'rss':>7} "
-                f"{'KiB/stream':>10} {'vs raw':>7} {'ok':>3}"
-            )
+            print_long(runs_of(clients, url, deltas, args.repeat), deltas)
+            return
+        print(f"{deltas} deltas per stream; wall and CPU in s, peak RSS of the client in MiB")
+        print(
+            f"{'streams':>8} {'client':>18} {'wall':>8} {'cpu':>8} {'rss':>7} "
+            f"{'KiB/stream':>10} {'vs raw':>7} {'ok':>3}"
+        )
         for streams in sizes:
             rows = best_of(clients, url, streams, deltas, args.repeat)
             base = rows.get("raw")
-            aio = rows.get("aiohttp")
             for name, row in rows.items():
                 if row is None:
                     print(f"{streams:>8} {name:>18} {'> ' + str(int(TIMEOUT)) + ' s':>8}")
-                    continue
-                if args.long:
-                    ratio = row["wall"] / aio["wall"] if aio else float("nan")
-                    cpu_ratio = row["cpu"] / aio["cpu"] if aio else float("nan")
-                    print(
-                        f"{name:>18} {row['wall'] / deltas * 1e6:>9.2f} {ratio:>10.2f} "
-                        f"{row['cpu'] / deltas * 1e6:>7.2f} {cpu_ratio:>10.2f}"
-                    )
                     continue
                 ratio = row["wall"] / base["wall"] if base else float("nan")
                 per_stream = row["rss_kib"] / streams

@@ -97,8 +97,7 @@ def test_a_name_connects_as_a_plain_socket(
     async def main() -> None:
         port = listener.getsockname()[1]
         connection = await connect(("http", "localhost", port), 5.0, None)
-        assert not isinstance(connection.stream, anyio.abc.ByteStream)
-        sock = connection.stream.extra(anyio.abc.SocketAttribute.raw_socket)
+        sock = connection.sock
         assert type(sock) is socket.socket
         assert sock.getpeername()[:2] == (LOCALHOST, port)
         await ping(connection, listener)

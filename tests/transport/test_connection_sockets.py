@@ -18,7 +18,7 @@ import trio
 import trio.testing
 
 from eventide import StreamTimeout, TransportError
-from eventide._transport._connection import Connection, bounded, connect
+from eventide._transport._connection import READ_SIZE, Connection, bounded, connect
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
@@ -66,8 +66,7 @@ async def connected(listener: socket.socket) -> tuple[Connection, socket.socket]
 
 
 def raw_socket(connection: Connection) -> socket.socket:
-    sock: socket.socket = connection.stream.extra(anyio.abc.SocketAttribute.raw_socket)
-    return sock
+    return connection.sock
 
 
 def reset(peer: socket.socket) -> None:
@@ -195,14 +194,15 @@ def test_connection_reset_while_waiting_is_a_transport_error(
 
 
 async def test_connection_ready_read_is_a_checkpoint(listener: socket.socket) -> None:
-    """A read with data waiting still checks for cancellation and lets other tasks run: a
-    stream whose server runs ahead never starves the others."""
+    """A read with data waiting still checks for cancellation, and a full one lets other
+    tasks run: a stream whose server runs ahead never starves the others (smaller reads:
+    test_read_budget.py)."""
     connection, peer = await connected(listener)
     with peer:
-        peer.sendall(b"ready")
+        peer.sendall(b"r" * READ_SIZE)
         await trio.testing.wait_all_tasks_blocked()
         with trio.testing.assert_checkpoints():
-            assert await connection.receive(5.0) == b"ready"
+            assert await connection.receive(5.0) == b"r" * READ_SIZE
         peer.sendall(b"again")
         with trio.CancelScope() as scope:
             scope.cancel()

@@ -9,7 +9,7 @@ import contextlib
 import socket
 import ssl
 import threading
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias, final
 
 import anyio
 import pytest
@@ -144,9 +144,8 @@ def test_tls_connection_exchanges_bytes(over: Callable[[Exchange], None]) -> Non
     body = bytes(range(256)) * 4096  # 1 MiB: many records, many reads
 
     async def exchange(connection: Connection, peer: Peer) -> None:
-        assert isinstance(
-            connection.stream.extra(anyio.abc.SocketAttribute.raw_socket), ssl.SSLSocket
-        )
+        assert type(connection.sock) is socket.socket
+        assert connection._tls is not None
         await connection.send(b"GET / HTTP/1.1\r\n\r\n", 5.0)
         assert peer.request() == b"GET / HTTP/1.1\r\n\r\n"
         peer.send(body)
@@ -172,6 +171,49 @@ def test_tls_read_takes_every_whole_record_waiting(over: Callable[[Exchange], No
         await anyio.sleep(0.05)  # all of it on the client's side
         assert await connection.receive(5.0) == b"one two three"
         assert await connection.receive(5.0) == b""
+
+    over(exchange)
+
+
+@final
+class CountingSocket(socket.socket):
+    """A socket that counts its reads."""
+
+    reads = 0
+
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        self.reads += 1
+        return super().recv(size, flags)
+
+
+def test_tls_read_takes_many_records_with_one_plain_read(
+    over: Callable[[Exchange], None],
+) -> None:
+    """The records are decrypted in memory, fed by plain reads of up to `READ_SIZE` bytes:
+    not read one by one from the socket (two system calls each in `ssl.SSLSocket`)."""
+
+    async def exchange(connection: Connection, peer: Peer) -> None:
+        sock = connection.sock
+        counting = CountingSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        connection.sock = counting
+        peer.sock.sendall(b"".join(peer.records(b"%d " % i) for i in range(100)))
+        await anyio.sleep(0.05)  # all of it on the client's side
+        assert await connection.receive(5.0) == b"".join(b"%d " % i for i in range(100))
+        assert 1 <= counting.reads <= 2  # the records, then (perhaps) nothing more yet
+
+    over(exchange)
+
+
+def test_tls_reset_after_the_data_is_the_end(over: Callable[[Exchange], None]) -> None:
+    """A reset while reading is read as EOF (as CPython's `ssl.SSLSocket` reads it):
+    whether the body was complete is the response reader's to say."""
+
+    async def exchange(connection: Connection, peer: Peer) -> None:
+        peer.send(b"all of it")
+        assert await connection.receive(5.0) == b"all of it"
+        sockets.reset(peer.sock)
+        assert await connection.receive(5.0) == b""
+        assert await connection.receive(5.0) == b""  # EOF stays EOF
 
     over(exchange)
 
@@ -213,7 +255,7 @@ def test_tls_write_that_blocks_times_out_as_a_write_timeout(
     over: Callable[[Exchange], None],
 ) -> None:
     async def exchange(connection: Connection, _: Peer) -> None:
-        sock = connection.stream.extra(anyio.abc.SocketAttribute.raw_socket)
+        sock = connection.sock
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
         with pytest.raises(StreamTimeout, match=r"write timed out after 0\.05 s") as info:
             await connection.send(BIG, 0.05)  # the server never reads

@@ -3,8 +3,9 @@ the closed state, and the httpx client over it (the proxy case)."""
 
 from __future__ import annotations
 
+import socket
 import ssl
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -288,20 +289,20 @@ async def test_fast_transport_pool_timeout(
     assert info.value.phase == "pool"
 
 
-async def test_fast_transport_bounds_every_read_behind_tls(
+async def test_fast_transport_reads_tls_natively_and_bounds_a_read_that_waits(
     authority: trustme.CA, nursery: trio.Nursery, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Behind TLS a readable socket may hold part of a record: no read skips its timeout.
-    A TLS connection is a socket read natively, never polled for a shortcut (its partial
-    records: test_connection_tls.py)."""
-    polled: list[object] = []
-    poller = _connection._poller
+    """A TLS connection is a plain socket read natively, its records decrypted in memory; a
+    read that finds no whole record (the response not yet written) waits, bounded by the
+    read timeout (part of a record: test_connection_tls.py)."""
+    waited: list[tuple[type[object], bool]] = []
+    receive_waiting = _connection._receive_waiting
 
-    def recording(stream: object) -> object:
-        polled.append(poller(stream))  # type: ignore[arg-type]
-        return polled[-1]
+    async def recording(wait: Any, sock: object, tls: object, event: int) -> bytes:
+        waited.append((type(sock), tls is not None))
+        return await receive_waiting(wait, sock, tls, event)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(_connection, "_poller", recording)
+    monkeypatch.setattr(_connection, "_receive_waiting", recording)
     port = await nursery.start(serve_tls, authority)
     context = ssl.create_default_context()
     authority.configure_trust(context)
@@ -309,7 +310,8 @@ async def test_fast_transport_bounds_every_read_behind_tls(
     url = f"https://127.0.0.1:{port}/v1"
     async with transport, OpenAIChat(base_url=url, api_key="k", transport=transport) as provider:
         assert await eventide.collect_text(provider.stream("hi")) == "chunk by chunk"
-    assert polled == []
+    assert waited
+    assert set(waited) == {(socket.socket, True)}
     nursery.cancel_scope.cancel()
 
 

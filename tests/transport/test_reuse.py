@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from anyio.abc import SocketAttribute
 
 import eventide
 from eventide import ProtocolError, Timeouts, TransportError
@@ -124,7 +123,7 @@ async def test_pooled_connections_above_descriptor_1024_are_checked_and_reused(
                     HTTPRequest("POST", f"{server.url}/v1/chat/completions"), Timeouts()
                 )
                 assert response._connection is not None
-                sock = response._connection.stream.extra(SocketAttribute.raw_socket)
+                sock = response._connection.sock
                 assert sock.fileno() > 1024
                 assert b"".join([chunk async for chunk in response.chunks]) == b"".join(BODY)
                 await response.aclose()

@@ -3,15 +3,17 @@ eventide's errors, and telling whether an idle one may be reused.
 
 A plain TCP connection, to an address or to a host name, is a bare non-blocking
 `socket.socket`, read and written with the running event loop's own primitives (`_Trio`,
-`_Asyncio`; the loop is found once per connection): no stream object, resource guards or
+`_Asyncio`; the loop is found once per connection, for its connect, TLS handshake, reads
+and writes): no stream object, resource guards or
 anyio cancel scope per connection or per read. Those were an eighth of a waiting stream's
 Python memory; and of a short stream's five task steps three are gone: the write's and the
 close's (neither yields when it completes at once) and the connect's where it completes at
 once, as on loopback. A name is resolved, and
 its addresses tried as RFC 8305 says (happy eyeballs: no task group for a single address). A
-TLS connection is that socket wrapped in an `ssl.SSLSocket` (C does the record layer), its
-handshake driven on the same primitives within the connect budget, read and written as a
-plain one: a read that cannot complete (no whole record yet) waits for the socket, bounded.
+TLS connection is that socket with a TLS session in memory (`_Session`: OpenSSL does the
+record layer on bytes read plainly), its handshake driven on the same primitives within the
+connect budget, read and written as a plain one: a read that cannot complete (no whole
+record yet) waits for the socket, bounded.
 
 Every way a connection can fail becomes a `TransportError` here (a `StreamTimeout` for a
 budget): refused, unreachable, reset or closed during the TLS handshake (in the words
@@ -38,22 +40,33 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 import trio
-from anyio.streams.tls import TLSStream
 
 from .._errors import StreamTimeout, TimeoutPhase, TransportError
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterable, Mapping
+    from collections.abc import Awaitable, Callable, Iterable
 
     _Wait = Callable[[socket.socket, int], Awaitable[None]]
 
-__all__ = ["READ_SIZE", "Connection", "Origin", "Permit", "bounded", "connect"]
+__all__ = [
+    "READ_BUDGET",
+    "READ_COST",
+    "READ_SIZE",
+    "Connection",
+    "Origin",
+    "Permit",
+    "bounded",
+    "connect",
+]
 
 READ_SIZE: Final = 64 * 1024
+READ_BUDGET: Final = READ_SIZE
+"""How much reads that complete at once cost between two schedule points (`Connection.spend`)."""
+READ_COST: Final = READ_BUDGET // 16
+"""What such a read costs on top of its bytes: the budget lasts 16 reads at most."""
 Origin = tuple[str, str, int]
 """Scheme, host (an IDNA-encoded name or an address) and port."""
 _CONNECT_ERRORS: Final = (OSError, anyio.BrokenResourceError, anyio.EndOfStream)
-_STREAM_ERRORS: Final = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
 _SOCKET_ERRORS: Final = (OSError, trio.ClosedResourceError, anyio.ClosedResourceError)
 _POLLIN: Final = getattr(select, "POLLIN", 1)  # select(2)'s stand-ins on Windows
 _POLLOUT: Final = getattr(select, "POLLOUT", 4)
@@ -64,18 +77,25 @@ async def bounded(seconds: float, phase: TimeoutPhase, what: str, step: Awaitabl
 
     The running loop's own timeout: a trio cancel scope under trio (anyio's wraps one),
     `asyncio.timeout` under asyncio."""
+    if not trio.lowlevel.in_trio_run():
+        return await _asyncio_bounded(seconds, phase, what, step)
+    with trio.move_on_after(seconds):
+        return await step
+    raise _timed_out(seconds, phase, what)
+
+
+async def _asyncio_bounded(
+    seconds: float, phase: TimeoutPhase, what: str, step: Awaitable[Any]
+) -> Any:
+    """`bounded` under asyncio: `asyncio.timeout`."""
     if seconds == math.inf:
         return await step
-    if trio.lowlevel.in_trio_run():
-        with trio.move_on_after(seconds):
+    try:
+        async with asyncio.timeout(seconds) as budget:
             return await step
-    else:
-        try:
-            async with asyncio.timeout(seconds) as budget:
-                return await step
-        except TimeoutError:
-            if not budget.expired():
-                raise  # the step's own (a socket's ETIMEDOUT)
+    except TimeoutError:
+        if not budget.expired():
+            raise  # the step's own (a socket's ETIMEDOUT)
     raise _timed_out(seconds, phase, what)
 
 
@@ -83,46 +103,95 @@ def _timed_out(seconds: float, phase: TimeoutPhase, what: str) -> StreamTimeout:
     return StreamTimeout(f"{phase} timeout ({what} timed out after {seconds} s)", phase=phase)
 
 
-def _recv(sock: socket.socket) -> tuple[bytes, int]:
-    """The next bytes (b"" at EOF) and 0; or b"" and what to wait for first (`_POLLIN`,
-    `_POLLOUT`: a TLS socket may have to write, for a key update, before it can read).
-    A TLS socket reads EOF as b"" whether the server sent a close_notify or not (a ragged
-    EOF: `suppress_ragged_eofs`), as anyio's TLS stream (not standard-compatible) did;
-    whether the body was complete is the response reader's to say."""
+def _recv(sock: socket.socket, tls: _Session | None) -> tuple[bytes, int]:
+    """The next bytes (b"" at EOF; behind TLS, `_Session.read`) and 0; or b"" and
+    `_POLLIN`: nothing to read yet."""
+    if tls is not None:
+        return tls.read(sock)
     try:
-        data = sock.recv(READ_SIZE)
-    except (BlockingIOError, ssl.SSLWantReadError):  # TLS: no whole record yet
+        return sock.recv(READ_SIZE), 0
+    except BlockingIOError:
         return b"", _POLLIN
-    except ssl.SSLWantWriteError:
-        return b"", _POLLOUT
-    return data, 0
 
 
-def _more_records(sock: socket.socket, data: bytes) -> bytes:
-    """`data`, and the records already readable after it, up to `READ_SIZE` in all: a TLS
-    read returns one record, and a server writes one per event."""
-    chunks = [data]
-    size = len(data)
-    while size < READ_SIZE:
+@final
+class _Session:
+    """TLS over a plain socket, OpenSSL's record layer in memory (an `ssl.SSLObject` on two
+    `ssl.MemoryBIO`s), as asyncio's SSL transport does it.
+
+    Why not an `ssl.SSLSocket`: its read returns one record, which OpenSSL reads from the
+    socket itself in two system calls (header, then body: Python cannot turn its read-ahead
+    on), and a server writes one record per event; about 3.2 µs a record where a plain read
+    of up to `READ_SIZE` bytes fed to the memory BIO costs 1.2 to 2 µs a record.
+
+    EOF is b"" whether the server sent a close_notify or not (a ragged EOF), as anyio's
+    TLS stream (not standard-compatible) and then `ssl.SSLSocket` (`suppress_ragged_eofs`)
+    did, and a reset too, as CPython's `SSLSocket` reports one; whether the body was
+    complete is the response reader's to say. What a read makes OpenSSL write (a key
+    update's answer) goes out with the next write.
+    """
+
+    __slots__ = ("eof", "incoming", "outgoing", "tls")
+
+    def __init__(self, context: ssl.SSLContext, host: str) -> None:
+        self.incoming = ssl.MemoryBIO()
+        self.outgoing = ssl.MemoryBIO()
+        self.tls = context.wrap_bio(self.incoming, self.outgoing, server_hostname=host)
+        self.eof = False
+
+    def read(self, sock: socket.socket) -> tuple[bytes, int]:
+        """Every whole record's data already readable from `sock`, up to `READ_SIZE`
+        bytes, and 0; b"" and 0 at EOF; or b"" and `_POLLIN`: no whole record yet."""
+        chunks: list[bytes] = []
+        size = 0
+        while size < READ_SIZE and not self.eof:
+            try:
+                data = self.tls.read(READ_SIZE - size)
+            except ssl.SSLWantReadError:  # no whole record buffered: read the socket
+                try:
+                    if not self._fill(sock):
+                        break
+                except ConnectionResetError:  # the end, as CPython's SSLSocket reads it
+                    self.incoming.write_eof()
+                continue
+            except ssl.SSLError as exc:
+                if not _tls_eof(exc):
+                    raise
+                data = b""
+            if not data:  # a close_notify (or a close without one)
+                self.eof = True
+                break
+            chunks.append(data)
+            size += len(data)
+        if chunks:
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks), 0
+        return b"", 0 if self.eof else _POLLIN
+
+    def _fill(self, sock: socket.socket) -> bool:
+        """Move what `sock` holds into the session (its end as EOF); False: nothing yet."""
         try:
-            more = sock.recv(READ_SIZE - size)
-        except OSError:  # none whole yet (or a failure: the next read meets it again)
-            break
-        if not more:  # EOF: the next read returns it again
-            break
-        chunks.append(more)
-        size += len(more)
-    return data if len(chunks) == 1 else b"".join(chunks)
+            data = sock.recv(READ_SIZE)
+        except BlockingIOError:
+            return False
+        if data:
+            self.incoming.write(data)
+        else:
+            self.incoming.write_eof()
+        return True
+
+    def encrypt(self, data: bytes) -> bytes:
+        """`data` as records, after whatever the session had still to write."""
+        if data:
+            self.tls.write(data)
+        return self.outgoing.read()
 
 
 def _send(sock: socket.socket, data: bytes | memoryview) -> tuple[int, int]:
-    """How many bytes of `data` went out at once, and 0; or 0 and what to wait for."""
+    """How many bytes of `data` went out at once, and 0; or 0 and `_POLLOUT`."""
     try:
         return sock.send(data), 0
-    except (BlockingIOError, ssl.SSLWantWriteError):
+    except BlockingIOError:
         return 0, _POLLOUT
-    except ssl.SSLWantReadError:  # TLS: a renegotiation to read first
-        return 0, _POLLIN
 
 
 def _tls_eof(exc: ssl.SSLError) -> bool:
@@ -131,11 +200,13 @@ def _tls_eof(exc: ssl.SSLError) -> bool:
     return isinstance(exc, eof) or "UNEXPECTED_EOF" in str(exc)
 
 
-async def _receive_waiting(wait: _Wait, sock: socket.socket, event: int) -> bytes:
+async def _receive_waiting(
+    wait: _Wait, sock: socket.socket, tls: _Session | None, event: int
+) -> bytes:
     """The next bytes of a socket whose read has to wait for `event` first."""
     while True:
         await wait(sock, event)
-        data, event = _recv(sock)
+        data, event = _recv(sock, tls)
         if not event:
             return data
 
@@ -148,44 +219,36 @@ async def _send_waiting(wait: _Wait, sock: socket.socket, rest: memoryview, even
         rest = rest[sent:]
 
 
-async def _trio_wait(sock: socket.socket, event: int) -> None:
-    """Wait until `sock` is readable (`_POLLIN`) or writable, in trio."""
-    if event == _POLLIN:
-        await trio.lowlevel.wait_readable(sock)
-    else:
-        await trio.lowlevel.wait_writable(sock)
-
-
-async def _asyncio_wait(sock: socket.socket, event: int) -> None:
-    """Wait until `sock` is readable (`_POLLIN`) or writable, under asyncio: anyio's wait,
-    which watches the descriptor on the loop's selector (or, on a loop without one, as the
-    proactor on Windows, on a selector thread of its own), and which `_Asyncio.close`
-    wakes with `anyio.ClosedResourceError` (its `sock_recv` refuses a TLS socket)."""
-    if event == _POLLIN:
-        await anyio.wait_readable(sock)
-    else:
-        await anyio.wait_writable(sock)
-
-
 @final
 class _Trio:
-    """A socket (plain or TLS) under trio, as trio's own socket stream does it: a read
-    that can complete does, between a cancellation check and a schedule point (so a stream
-    whose server runs ahead never starves the others); a write that can, after a
-    cancellation check only (the read of the response that follows it is the schedule
-    point). One that cannot waits for the socket in a trio cancel scope, its budget.
-    Nothing else is made per call: a waiting read holds this frame, its scope and trio's
-    wait."""
+    """A socket (plain or TLS) under trio: a read checks for cancellation first, always;
+    one that can complete does, and is a schedule point when its connection's budget is
+    spent (`Connection.spend`: so a stream whose server runs ahead never starves the
+    others); a write that can complete does, after a cancellation check only (the read of
+    the response that follows it is the schedule point). One that cannot waits for the
+    socket in a trio cancel scope, its timeout. Nothing else is made per call: a waiting
+    read holds this frame, its scope and trio's wait."""
 
     @staticmethod
-    async def receive(sock: socket.socket, timeout: float) -> bytes:
+    async def wait(sock: socket.socket, event: int) -> None:
+        """Wait until `sock` is readable (`_POLLIN`) or writable."""
+        if event == _POLLIN:
+            await trio.lowlevel.wait_readable(sock)
+        else:
+            await trio.lowlevel.wait_writable(sock)
+
+    @staticmethod
+    async def receive(connection: Connection, timeout: float) -> bytes:
         await trio.lowlevel.checkpoint_if_cancelled()
-        data, event = _recv(sock)
+        sock = connection.sock
+        data, event = _recv(sock, connection._tls)
         if not event:
-            await trio.lowlevel.cancel_shielded_checkpoint()
+            if connection.spend(data):
+                await trio.lowlevel.cancel_shielded_checkpoint()
             return data
+        connection.spent = 0  # waiting is a schedule point
         with trio.move_on_after(timeout):
-            return await _receive_waiting(_trio_wait, sock, event)
+            return await _receive_waiting(_Trio.wait, sock, connection._tls, event)
         raise _timed_out(timeout, "read", "read")
 
     @staticmethod
@@ -195,7 +258,7 @@ class _Trio:
         if sent == len(data):
             return
         with trio.move_on_after(timeout):
-            return await _send_waiting(_trio_wait, sock, memoryview(data)[sent:], event)
+            return await _send_waiting(_Trio.wait, sock, memoryview(data)[sent:], event)
         raise _timed_out(timeout, "write", "write")
 
     @staticmethod
@@ -207,25 +270,42 @@ class _Trio:
 @final
 class _Asyncio:
     """A socket (plain or TLS) under asyncio, as under trio (`_Trio`): a read that can
-    complete does, then yields once; a write that can does not yield; one that cannot
-    waits on the loop's selector (`_asyncio_wait`), bounded by `asyncio.timeout`."""
+    complete does, and yields once when its connection's budget is spent; a write that can
+    does not yield; one that cannot waits on the loop's selector (`wait`), bounded by
+    `asyncio.timeout`. asyncio has no cancellation to check for without yielding: a task's
+    cancellation (its timeout's, or an anyio scope's, delivered by a loop callback) is met
+    where it yields, so within one budget of reads that complete at once."""
 
     @staticmethod
-    async def receive(sock: socket.socket, timeout: float) -> bytes:
-        data, event = _recv(sock)
+    async def wait(sock: socket.socket, event: int) -> None:
+        """Wait until `sock` is readable (`_POLLIN`) or writable: anyio's wait, which
+        watches the descriptor on the loop's selector (or, on a loop without one, as the
+        proactor on Windows, on a selector thread of its own), and which `close` wakes with
+        `anyio.ClosedResourceError` (the loop's `sock_recv` refuses a TLS socket)."""
+        if event == _POLLIN:
+            await anyio.wait_readable(sock)
+        else:
+            await anyio.wait_writable(sock)
+
+    @staticmethod
+    async def receive(connection: Connection, timeout: float) -> bytes:
+        sock = connection.sock
+        data, event = _recv(sock, connection._tls)
         if not event:
-            await asyncio.sleep(0)
+            if connection.spend(data):
+                await asyncio.sleep(0)
             return data
-        waiting = _receive_waiting(_asyncio_wait, sock, event)
-        received: bytes = await bounded(timeout, "read", "read", waiting)
+        connection.spent = 0  # waiting is a schedule point
+        waiting = _receive_waiting(_Asyncio.wait, sock, connection._tls, event)
+        received: bytes = await _asyncio_bounded(timeout, "read", "read", waiting)
         return received
 
     @staticmethod
     async def send(sock: socket.socket, data: bytes, timeout: float) -> None:
         sent, event = _send(sock, data)
         if sent < len(data):
-            waiting = _send_waiting(_asyncio_wait, sock, memoryview(data)[sent:], event)
-            await bounded(timeout, "write", "write", waiting)
+            waiting = _send_waiting(_Asyncio.wait, sock, memoryview(data)[sent:], event)
+            await _asyncio_bounded(timeout, "write", "write", waiting)
 
     @staticmethod
     def close(sock: socket.socket) -> None:
@@ -250,159 +330,122 @@ class Permit:
 
 @final
 class Connection:
-    """One HTTP/1.1 connection: a socket (or a byte stream), and whether it has served a
-    response before.
+    """One HTTP/1.1 connection: a connected non-blocking socket (with a TLS session over
+    it, for https), read and written with the running loop's own primitives, and whether
+    it has served a response before.
 
     Args:
-        transport: A connected non-blocking socket (plain or `ssl.SSLSocket`), read and
-            written with the running loop's own primitives; or an anyio byte stream.
+        sock: The socket.
         origin: Where it goes.
         permit: Its place under a per-origin limit, if any.
+        tls: Its TLS session (made by `connect`), if any.
+        native: The running loop's primitives, if known (`connect` finds them once for
+            the connect, the TLS handshake and the connection); else found here.
 
-    On a socket a read or write that can complete at once does, with no timeout
-    scope; only one that has to wait is bounded. On an anyio stream, a read
-    that cannot block (a plain TCP socket with data or EOF waiting, as poll(2) says) skips
-    its read-timeout cancel scope; behind TLS a readable socket may hold only part of a
-    record, so every read there is bounded.
+    Attributes:
+        sock: The socket.
+        spent: What reads that completed at once have cost since the last schedule point.
+
+    A read or write that can complete at once does, with no timeout scope; only one that
+    has to wait is bounded.
     """
 
     __slots__ = (
         "_native",
-        "_poll",
-        "_sock",
-        "_stream",
         "_tls",
         "closed",
         "origin",
         "permit",
         "released_at",
         "reused",
+        "sock",
+        "spent",
     )
 
     def __init__(
         self,
-        transport: socket.socket | anyio.abc.ByteStream,
+        sock: socket.socket,
         origin: Origin,
         permit: Permit | None = None,
+        *,
+        tls: _Session | None = None,
+        native: _Native | None = None,
     ) -> None:
-        if isinstance(transport, socket.socket):
-            self._sock: socket.socket = transport
-            self._stream: anyio.abc.ByteStream | None = None
-            self._native: type[_Trio | _Asyncio] = (
-                _Trio if trio.lowlevel.in_trio_run() else _Asyncio
-            )
-        else:
-            self._sock = transport.extra(anyio.abc.SocketAttribute.raw_socket)
-            self._stream = transport
-        self._tls = isinstance(transport, ssl.SSLSocket)
+        self.sock = sock
+        self._native = native or _native()
+        self._tls = tls
         self.origin = origin
         self.permit = permit
         self.released_at = 0.0
         self.reused = False
         self.closed = False
-        self._poll: Any = None  # select.poll of an anyio stream's plain socket, made on first read
-
-    @property
-    def stream(self) -> anyio.TypedAttributeProvider:
-        """The connection's anyio byte stream; for a plain socket, its socket's attributes
-        (`anyio.abc.SocketAttribute.raw_socket`) only."""
-        if self._stream is not None:
-            return self._stream
-        return _SocketAttributes(self._sock)
+        self.spent = 0  # of the read budget, since the last schedule point (`spend`)
 
     def stale(self) -> bool:
         """Whether an idle connection is unusable: the server has closed it (or written to
         it, which no idle HTTP/1.1 connection may see). Never raises."""
-        sock = self._sock
+        sock = self.sock
         try:
             return sock.fileno() < 0 or _ready(sock, _POLLIN)
         except (OSError, ValueError):
             return True
 
+    def spend(self, data: bytes) -> bool:
+        """Count a read that completed at once against the connection's budget; True when
+        it is spent, and the read must be a schedule point (the budget starts again).
+
+        A read costs its bytes plus `READ_COST`, and the budget is `READ_BUDGET`: a full read
+        is a schedule point, as every read was; small reads, which a stream makes when its
+        reader and its server take turns on the CPU, are one every 16 at most, so that their
+        fixed cost (trio's schedule point is a turn of its run loop, about 3.5 µs) is paid
+        once for about `READ_BUDGET` bytes, however the reads were cut (tokio's cooperative
+        budget does the same, per task). The bytes read between two schedule points, and so
+        the consumer's work on them while other tasks wait, are bounded as with one full read.
+        """
+        spent = self.spent + len(data) + READ_COST
+        if spent >= READ_BUDGET:
+            self.spent = 0
+            return True
+        self.spent = spent
+        return False
+
     async def aclose(self) -> None:
         """Close the connection and give its permit back (once; later calls do nothing).
 
         Cancellation:
-            Closing completes when cancelled: a plain socket is closed at once, a stream
-            in a shielded scope.
+            Closing completes when cancelled: the socket is closed at once.
         """
         if not self.closed:
             self.closed = True
             try:
-                stream = self._stream
-                if stream is None:
-                    self._native.close(self._sock)
-                else:
-                    with anyio.CancelScope(shield=True):
-                        await stream.aclose()
+                self._native.close(self.sock)
             finally:
                 if self.permit is not None:
                     self.permit.release()
 
     async def receive(self, timeout: float) -> bytes:
         """The next bytes; b"" when the server has closed its side."""
-        stream = self._stream
-        if stream is None:
-            try:
-                received = await self._native.receive(self._sock, timeout)
-            except _SOCKET_ERRORS as exc:
-                raise TransportError(f"connection lost while reading: {_broke(exc)}") from exc
-            if received and self._tls:
-                return _more_records(self._sock, received)
-            return received
-        poll = self._poll
-        if poll is None:
-            poll = self._poll = _poller(stream)
         try:
-            if poll and poll.poll(0):  # data or EOF waiting: the read cannot block
-                data: bytes = await stream.receive(READ_SIZE)
-            else:
-                data = await bounded(timeout, "read", "read", stream.receive(READ_SIZE))
-        except (anyio.EndOfStream, anyio.IncompleteRead):
-            return b""
-        except _STREAM_ERRORS as exc:
-            raise TransportError(f"connection lost while reading: {_why(exc)}") from exc
-        return data
+            return await self._native.receive(self, timeout)
+        except _SOCKET_ERRORS as exc:
+            raise TransportError(f"connection lost while reading: {_broke(exc)}") from exc
 
     async def send(self, data: bytes, timeout: float) -> None:
         """Write all of `data`."""
-        stream = self._stream
-        if stream is None:
-            try:
-                await self._native.send(self._sock, data, timeout)
-            except _SOCKET_ERRORS as exc:
-                raise TransportError(f"connection lost while writing: {_broke(exc)}") from exc
-            return
         try:
-            await bounded(timeout, "write", "write", stream.send(data))
-        except _STREAM_ERRORS as exc:
-            raise TransportError(f"connection lost while writing: {_why(exc)}") from exc
+            if self._tls is not None:
+                data = self._tls.encrypt(data)
+            await self._native.send(self.sock, data, timeout)
+        except _SOCKET_ERRORS as exc:
+            raise TransportError(f"connection lost while writing: {_broke(exc)}") from exc
 
 
-@final
-class _SocketAttributes(anyio.TypedAttributeProvider):
-    """A plain socket's anyio attributes: the socket itself."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-
-    @property
-    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
-        sock = self._sock
-        return {anyio.abc.SocketAttribute.raw_socket: lambda: sock}
+_Native = type[_Trio | _Asyncio]
 
 
-def _poller(stream: anyio.abc.ByteStream) -> Any:
-    """A poll(2) object watching `stream`'s socket for input, or False: none (TLS, where a
-    readable socket may hold part of a record; no socket; no poll(2))."""
-    if isinstance(stream, TLSStream) or not hasattr(select, "poll"):
-        return False
-    sock = stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
-    if sock is None:
-        return False
-    poller = select.poll()
-    poller.register(sock, select.POLLIN)
-    return poller
+def _native() -> _Native:
+    """The running loop's primitives."""
+    return _Trio if trio.lowlevel.in_trio_run() else _Asyncio
 
 
 def _ready(sock: socket.socket, event: int) -> bool:
@@ -426,9 +469,10 @@ async def connect(origin: Origin, timeout: float, ssl_context: ssl.SSLContext | 
         StreamTimeout: The connect budget ran out.
     """
     _, host, port = origin
+    native = _native()
     try:
-        transport: socket.socket | anyio.abc.ByteStream = await bounded(
-            timeout, "connect", "connect", _open(host, port, ssl_context)
+        sock, tls = await bounded(
+            timeout, "connect", "connect", _open(host, port, ssl_context, native.wait)
         )
     except _CONNECT_ERRORS as exc:
         raise TransportError(f"cannot connect to {host}:{port}: {_why(exc)}") from exc
@@ -439,14 +483,14 @@ async def connect(origin: Origin, timeout: float, ssl_context: ssl.SSLContext | 
         reasons = "; ".join(_why(leaf) for leaf in leaves)
         cause = leaves[0] if len(leaves) == 1 else group
         raise TransportError(f"cannot connect to {host}:{port}: {reasons}") from cause
-    return Connection(transport, origin)
+    return Connection(sock, origin, tls=tls, native=native)
 
 
 async def _open(
-    host: str, port: int, ssl_context: ssl.SSLContext | None
-) -> socket.socket | anyio.abc.ByteStream:
+    host: str, port: int, ssl_context: ssl.SSLContext | None, wait: _Wait
+) -> tuple[socket.socket, _Session | None]:
     """A plain socket to `host` (an address, or a name resolved and its addresses tried);
-    for https, that socket wrapped in TLS."""
+    for https, with a TLS session over it, its handshake done."""
     try:
         family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
     except ValueError:  # a name: resolve it, then try its addresses
@@ -454,38 +498,37 @@ async def _open(
     else:  # an address: one plain connect, without a task group for a single candidate
         sock = await _connect_address(family, (host, port))
     if ssl_context is None:
-        return sock
+        return sock, None
     try:
-        tls = ssl_context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
-    except BaseException:
-        sock.close()
-        raise
-    try:
-        await _handshake(tls)
+        tls = _Session(ssl_context, host)
+        await _handshake(sock, tls, wait)
     except BaseException as exc:  # a failed handshake still owns a connected socket
-        tls.close()
+        sock.close()
         if isinstance(exc, ssl.SSLError) and _tls_eof(exc):
             raise anyio.EndOfStream from exc  # the server closed during the handshake
         reset = isinstance(exc, OSError) and not isinstance(exc, ssl.SSLError)
         if reset or isinstance(exc, ssl.SSLSyscallError):  # as anyio's TLS stream says it
             raise anyio.BrokenResourceError from exc
         raise
-    return tls
+    return sock, tls
 
 
-async def _handshake(sock: ssl.SSLSocket) -> None:
-    """Do the TLS handshake of a non-blocking socket, waiting for it on the running loop."""
-    wait = _trio_wait if trio.lowlevel.in_trio_run() else _asyncio_wait
+async def _handshake(sock: socket.socket, tls: _Session, wait: _Wait) -> None:
+    """Do the TLS handshake of `tls` over a non-blocking socket, waiting with `wait`."""
     while True:
         try:
-            sock.do_handshake()
+            tls.tls.do_handshake()
+            done = True
         except ssl.SSLWantReadError:
-            event = _POLLIN
-        except ssl.SSLWantWriteError:
-            event = _POLLOUT
-        else:
+            done = False
+        flight = tls.encrypt(b"")
+        sent, event = _send(sock, flight)
+        if sent < len(flight):
+            await _send_waiting(wait, sock, memoryview(flight)[sent:], event)
+        if done:
             return
-        await wait(sock, event)
+        while not tls._fill(sock):
+            await wait(sock, _POLLIN)
 
 
 _ATTEMPT_DELAY: Final = 0.25
