@@ -38,9 +38,10 @@ class Peer:
     """The server's end: TLS by hand over a blocking socket, so that a test can send part
     of a record, or close without a close_notify."""
 
-    def __init__(self, sock: socket.socket) -> None:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        AUTHORITY.issue_cert("127.0.0.1").configure_cert(context)
+    def __init__(self, sock: socket.socket, context: ssl.SSLContext | None = None) -> None:
+        if context is None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            AUTHORITY.issue_cert("127.0.0.1").configure_cert(context)
         sock.settimeout(5.0)
         self.sock = sock
         self.incoming = ssl.MemoryBIO()
@@ -83,20 +84,33 @@ class Peer:
             data += self.receive()
         return data
 
+    def client_certificate(self) -> bool:
+        """Read what the client sends until its certificate has come (True), or for 1 s."""
+        self.sock.settimeout(1.0)
+        with contextlib.suppress(TimeoutError):
+            while not self.tls.getpeercert():
+                with contextlib.suppress(ssl.SSLWantReadError):
+                    self.tls.read(1)  # takes the handshake messages; no data comes
+                self.incoming.write(self.sock.recv(65536))
+        return bool(self.tls.getpeercert())
+
     def close_notify(self) -> None:
         with contextlib.suppress(ssl.SSLWantReadError):  # the client's is not awaited
             self.tls.unwrap()
         self.flush()
 
 
-def accepting(listener: socket.socket) -> tuple[threading.Thread, list[Peer | BaseException]]:
-    """A thread accepting one connection on `listener` and doing its TLS handshake."""
+def accepting(
+    listener: socket.socket, context: ssl.SSLContext | None = None
+) -> tuple[threading.Thread, list[Peer | BaseException]]:
+    """A thread accepting one connection on `listener` and doing its TLS handshake (with
+    `context`, else the server's usual one)."""
     peers: list[Peer | BaseException] = []
 
     def accept() -> None:
         sock, _ = listener.accept()
         try:
-            peers.append(Peer(sock))
+            peers.append(Peer(sock, context))
         except (OSError, ssl.SSLError) as exc:
             peers.append(exc)
             sock.close()
@@ -216,6 +230,42 @@ def test_tls_reset_after_the_data_is_the_end(over: Callable[[Exchange], None]) -
         assert await connection.receive(5.0) == b""  # EOF stays EOF
 
     over(exchange)
+
+
+def test_tls_read_sends_what_the_server_asked_for_at_once(
+    run: Backend, listener: socket.socket
+) -> None:
+    """A server that asks for the client's certificate in the middle of a response (TLS
+    1.3 post-handshake authentication) and waits for it before it writes on gets it while
+    the client only reads: what a read makes OpenSSL write is sent by that read."""
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    AUTHORITY.issue_cert("127.0.0.1").configure_cert(server_context)
+    AUTHORITY.configure_trust(server_context)
+    server_context.verify_mode = ssl.CERT_REQUIRED
+    server_context.post_handshake_auth = True
+    client_context = trusting()
+    AUTHORITY.issue_cert("client@example.org").configure_cert(client_context)
+    client_context.post_handshake_auth = True
+
+    async def main() -> None:
+        thread, peers = accepting(listener, server_context)
+        port = listener.getsockname()[1]
+        connection = await connect(("https", "127.0.0.1", port), 5.0, client_context)
+        thread.join(5.0)
+        (peer,) = peers
+        assert isinstance(peer, Peer)
+        try:
+            peer.tls.verify_client_post_handshake()
+            peer.send(b"first")  # after the request for a certificate
+            assert await connection.receive(5.0) == b"first"
+            assert peer.client_certificate()  # the client has not written since
+            peer.send(b"second")
+            assert await connection.receive(5.0) == b"second"
+        finally:
+            await connection.aclose()
+            peer.sock.close()
+
+    run(main)
 
 
 def test_tls_read_of_part_of_a_record_waits_for_the_rest(

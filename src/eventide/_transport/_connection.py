@@ -127,17 +127,20 @@ class _Session:
     EOF is b"" whether the server sent a close_notify or not (a ragged EOF), as anyio's
     TLS stream (not standard-compatible) and then `ssl.SSLSocket` (`suppress_ragged_eofs`)
     did, and a reset too, as CPython's `SSLSocket` reports one; whether the body was
-    complete is the response reader's to say. What a read makes OpenSSL write (a key
-    update's answer) goes out with the next write.
+    complete is the response reader's to say. What a read makes OpenSSL write (the answer
+    to a post-handshake certificate request, a TLS 1.2 renegotiation, a key update) is
+    sent by that read, as `ssl.SSLSocket` sent it: a server may wait for it before it
+    writes more. What the socket cannot take at once goes out first with the next write.
     """
 
-    __slots__ = ("eof", "incoming", "outgoing", "tls")
+    __slots__ = ("eof", "incoming", "outgoing", "tls", "unsent")
 
     def __init__(self, context: ssl.SSLContext, host: str) -> None:
         self.incoming = ssl.MemoryBIO()
         self.outgoing = ssl.MemoryBIO()
         self.tls = context.wrap_bio(self.incoming, self.outgoing, server_hostname=host)
         self.eof = False
+        self.unsent = b""  # records a read made that the socket could not take at once
 
     def read(self, sock: socket.socket) -> tuple[bytes, int]:
         """Every whole record's data already readable from `sock`, up to `READ_SIZE`
@@ -163,6 +166,8 @@ class _Session:
                 break
             chunks.append(data)
             size += len(data)
+        if self.outgoing.pending:  # the read made OpenSSL answer the server
+            self._answer(sock)
         if chunks:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks), 0
         return b"", 0 if self.eof else _POLLIN
@@ -179,11 +184,24 @@ class _Session:
             self.incoming.write_eof()
         return True
 
+    def _answer(self, sock: socket.socket) -> None:
+        """Send what a read made OpenSSL write, as far as the socket takes it at once (a
+        failure is the next read's to meet: the bytes already read are returned first)."""
+        records = self.encrypt(b"")
+        try:
+            sent = sock.send(records)
+        except OSError:
+            sent = 0
+        self.unsent = records[sent:]
+
     def encrypt(self, data: bytes) -> bytes:
         """`data` as records, after whatever the session had still to write."""
         if data:
             self.tls.write(data)
-        return self.outgoing.read()
+        records = self.outgoing.read()
+        if self.unsent:
+            records, self.unsent = self.unsent + records, b""
+        return records
 
 
 def _send(sock: socket.socket, data: bytes | memoryview) -> tuple[int, int]:
