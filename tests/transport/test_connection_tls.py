@@ -9,7 +9,7 @@ import contextlib
 import socket
 import ssl
 import threading
-from typing import TYPE_CHECKING, TypeAlias, final
+from typing import TYPE_CHECKING, Any, TypeAlias, final
 
 import anyio
 import pytest
@@ -91,7 +91,10 @@ class Peer:
             while not self.tls.getpeercert():
                 with contextlib.suppress(ssl.SSLWantReadError):
                     self.tls.read(1)  # takes the handshake messages; no data comes
-                self.incoming.write(self.sock.recv(65536))
+                data = self.sock.recv(65536)
+                if not data:
+                    break
+                self.incoming.write(data)
         return bool(self.tls.getpeercert())
 
     def close_notify(self) -> None:
@@ -232,12 +235,27 @@ def test_tls_reset_after_the_data_is_the_end(over: Callable[[Exchange], None]) -
     over(exchange)
 
 
+@final
+class FullSocket(socket.socket):
+    """A socket whose first `refused` sends find its buffer full."""
+
+    refused = 0
+
+    def send(self, data: Any, flags: int = 0) -> int:
+        if self.refused:
+            self.refused -= 1
+            raise BlockingIOError
+        return super().send(data, flags)
+
+
+@pytest.mark.parametrize("refused", [0, 2], ids=["at-once", "socket-full-twice"])
 def test_tls_read_sends_what_the_server_asked_for_at_once(
-    run: Backend, listener: socket.socket
+    run: Backend, listener: socket.socket, refused: int
 ) -> None:
     """A server that asks for the client's certificate in the middle of a response (TLS
     1.3 post-handshake authentication) and waits for it before it writes on gets it while
-    the client only reads: what a read makes OpenSSL write is sent by that read."""
+    the client only reads: what a read makes OpenSSL write is sent by that read, and
+    when the socket cannot take it, the read waits until it can rather than for data."""
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     AUTHORITY.issue_cert("127.0.0.1").configure_cert(server_context)
     AUTHORITY.configure_trust(server_context)
@@ -254,18 +272,70 @@ def test_tls_read_sends_what_the_server_asked_for_at_once(
         thread.join(5.0)
         (peer,) = peers
         assert isinstance(peer, Peer)
+        sock = connection.sock
+        full = FullSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        full.refused = refused
+        connection.sock = full
         try:
             peer.tls.verify_client_post_handshake()
             peer.send(b"first")  # after the request for a certificate
             assert await connection.receive(5.0) == b"first"
-            assert peer.client_certificate()  # the client has not written since
-            peer.send(b"second")
-            assert await connection.receive(5.0) == b"second"
+            if refused:  # the answer waits in the session: the next read sends it
+                assert not peer.client_certificate()
+                received: list[bytes] = []
+
+                async def receive() -> None:  # the socket is full again: it waits to write
+                    received.append(await connection.receive(5.0))
+
+                with anyio.fail_after(5.0):
+                    async with anyio.create_task_group() as tasks:
+                        tasks.start_soon(receive)
+                        assert await anyio.to_thread.run_sync(peer.client_certificate)
+                        peer.send(b"second")
+                assert (received, full.refused) == ([b"second"], 0)
+            else:
+                assert peer.client_certificate()  # the client has not written since
+                peer.send(b"second")
+                assert await connection.receive(5.0) == b"second"
         finally:
             await connection.aclose()
             peer.sock.close()
 
     run(main)
+
+
+def test_tls_records_read_before_a_failing_one_are_returned_first(
+    over: Callable[[Exchange], None],
+) -> None:
+    """A record that fails to decrypt after whole ones already read (both waiting on the
+    socket): the read returns their data, the next read raises (nothing read is lost)."""
+
+    async def exchange(connection: Connection, peer: Peer) -> None:
+        forged = b"\x17\x03\x03\x00\x20" + bytes(32)  # application data that fails its MAC
+        peer.sock.sendall(peer.records(b"0\r\n\r\n") + forged)
+        await anyio.sleep(0.05)  # all of it on the client's side
+        assert await connection.receive(5.0) == b"0\r\n\r\n"
+        assert connection.stale()  # a connection that has failed is not reused
+        with pytest.raises(TransportError, match="BAD_RECORD_MAC"):
+            await connection.receive(5.0)
+
+    over(exchange)
+
+
+def test_tls_close_notify_already_read_makes_the_connection_stale(
+    over: Callable[[Exchange], None],
+) -> None:
+    """A close_notify read with the last data (the socket itself not yet at EOF): the
+    idle connection is not reused."""
+
+    async def exchange(connection: Connection, peer: Peer) -> None:
+        peer.send(b"last")
+        peer.close_notify()
+        await anyio.sleep(0.05)  # both on the client's side
+        assert await connection.receive(5.0) == b"last"
+        assert connection.stale()
+
+    over(exchange)
 
 
 def test_tls_read_of_part_of_a_record_waits_for_the_rest(
@@ -326,6 +396,7 @@ def test_tls_certificate_that_does_not_verify_is_a_transport_error(
         assert str(info.value).startswith(f"cannot connect to 127.0.0.1:{port}: ")
         thread.join(5.0)
         assert isinstance(peers[0], ssl.SSLError)  # the client refused the certificate
+        assert "ALERT_UNKNOWN_CA" in str(peers[0])  # and said why, in a TLS alert
 
     run(main)
 

@@ -130,47 +130,63 @@ class _Session:
     complete is the response reader's to say. What a read makes OpenSSL write (the answer
     to a post-handshake certificate request, a TLS 1.2 renegotiation, a key update) is
     sent by that read, as `ssl.SSLSocket` sent it: a server may wait for it before it
-    writes more. What the socket cannot take at once goes out first with the next write.
+    writes more. What the socket cannot take at once is sent by the next read (which waits
+    for the socket to take it, rather than for data) or write, first.
     """
 
-    __slots__ = ("eof", "incoming", "outgoing", "tls", "unsent")
+    __slots__ = ("eof", "failure", "incoming", "outgoing", "tls", "unsent")
 
     def __init__(self, context: ssl.SSLContext, host: str) -> None:
         self.incoming = ssl.MemoryBIO()
         self.outgoing = ssl.MemoryBIO()
         self.tls = context.wrap_bio(self.incoming, self.outgoing, server_hostname=host)
         self.eof = False
+        self.failure: OSError | None = None  # met after data the next read returns first
         self.unsent = b""  # records a read made that the socket could not take at once
 
     def read(self, sock: socket.socket) -> tuple[bytes, int]:
         """Every whole record's data already readable from `sock`, up to `READ_SIZE`
-        bytes, and 0; b"" and 0 at EOF; or b"" and `_POLLIN`: no whole record yet."""
+        bytes, and 0; b"" and 0 at EOF; or b"" and what to wait for: `_POLLIN` (no whole
+        record yet), `_POLLOUT` (an answer the socket could not take yet).
+
+        A record that fails (a bad MAC, a fatal alert) or a failed socket read after
+        records already decrypted fails the next read: their data is returned first."""
+        if self.failure is not None:
+            failure, self.failure = self.failure, None
+            raise failure
         chunks: list[bytes] = []
         size = 0
-        while size < READ_SIZE and not self.eof:
-            try:
-                data = self.tls.read(READ_SIZE - size)
-            except ssl.SSLWantReadError:  # no whole record buffered: read the socket
+        try:
+            while size < READ_SIZE and not self.eof:
                 try:
-                    if not self._fill(sock):
-                        break
-                except ConnectionResetError:  # the end, as CPython's SSLSocket reads it
-                    self.incoming.write_eof()
-                continue
-            except ssl.SSLError as exc:
-                if not _tls_eof(exc):
-                    raise
-                data = b""
-            if not data:  # a close_notify (or a close without one)
-                self.eof = True
-                break
-            chunks.append(data)
-            size += len(data)
-        if self.outgoing.pending:  # the read made OpenSSL answer the server
-            self._answer(sock)
+                    data = self.tls.read(READ_SIZE - size)
+                except ssl.SSLWantReadError:  # no whole record buffered: read the socket
+                    try:
+                        if not self._fill(sock):
+                            break
+                    except ConnectionResetError:  # the end, as CPython's SSLSocket reads it
+                        self.incoming.write_eof()
+                    continue
+                except ssl.SSLError as exc:
+                    if not _tls_eof(exc):
+                        raise
+                    data = b""
+                if not data:  # a close_notify (or a close without one)
+                    self.eof = True
+                    break
+                chunks.append(data)
+                size += len(data)
+        except OSError as exc:  # ssl.SSLError included
+            if not chunks:
+                raise
+            self.failure = exc
+        if self.outgoing.pending or self.unsent:  # the read made OpenSSL answer the server
+            self.answer(sock)
         if chunks:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks), 0
-        return b"", 0 if self.eof else _POLLIN
+        if self.eof:
+            return b"", 0
+        return b"", _POLLOUT if self.unsent else _POLLIN
 
     def _fill(self, sock: socket.socket) -> bool:
         """Move what `sock` holds into the session (its end as EOF); False: nothing yet."""
@@ -184,9 +200,10 @@ class _Session:
             self.incoming.write_eof()
         return True
 
-    def _answer(self, sock: socket.socket) -> None:
-        """Send what a read made OpenSSL write, as far as the socket takes it at once (a
-        failure is the next read's to meet: the bytes already read are returned first)."""
+    def answer(self, sock: socket.socket) -> None:
+        """Send what OpenSSL has written (a read's answer, a failed handshake's alert), as
+        far as the socket takes it at once: the rest waits in `unsent`, which the next
+        read, or write, sends first. A failure is the next read's to meet."""
         records = self.encrypt(b"")
         try:
             sent = sock.send(records)
@@ -402,7 +419,9 @@ class Connection:
     def stale(self) -> bool:
         """Whether an idle connection is unusable: the server has closed it (or written to
         it, which no idle HTTP/1.1 connection may see). Never raises."""
-        sock = self.sock
+        sock, tls = self.sock, self._tls
+        if tls is not None and (tls.eof or tls.incoming.pending or tls.failure):
+            return True  # what the server sent after the response is already read
         try:
             return sock.fileno() < 0 or _ready(sock, _POLLIN)
         except (OSError, ValueError):
@@ -517,10 +536,13 @@ async def _open(
         sock = await _connect_address(family, (host, port))
     if ssl_context is None:
         return sock, None
+    tls: _Session | None = None
     try:
         tls = _Session(ssl_context, host)
         await _handshake(sock, tls, wait)
     except BaseException as exc:  # a failed handshake still owns a connected socket
+        if tls is not None:
+            tls.answer(sock)  # its alert, if OpenSSL wrote one (a certificate refused)
         sock.close()
         if isinstance(exc, ssl.SSLError) and _tls_eof(exc):
             raise anyio.EndOfStream from exc  # the server closed during the handshake
