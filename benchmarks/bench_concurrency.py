@@ -303,9 +303,9 @@ def count_reads(name: str) -> list[int]:
         return wrapper
 
     if name.startswith("eventide"):
-        from eventide._transport import _connection
+        from eventide._transport import _connection, _sockio
 
-        _connection._recv = counting(_connection._recv)
+        vars(_connection)["try_recv"] = counting(_sockio.try_recv)  # as _connection calls it
     elif name == "aiohttp":
         from aiohttp.client_proto import ResponseHandler
 

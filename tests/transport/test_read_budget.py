@@ -13,7 +13,7 @@ import pytest
 import trio
 import trio.testing
 
-from eventide._transport import _connection
+from eventide._transport import _connection, _sockio
 from eventide._transport._connection import READ_BUDGET, READ_COST, Connection
 from tests.transport import test_connection_sockets as sockets
 
@@ -23,7 +23,7 @@ PER_BUDGET = READ_BUDGET // (SMALL + READ_COST) + 1  # ready reads between two s
 
 @pytest.fixture
 def small_reads(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_connection, "READ_SIZE", SMALL)
+    monkeypatch.setattr(_sockio, "READ_SIZE", SMALL)  # what a plain read takes at most
 
 
 listener = sockets.listener  # a fixture: a loopback server socket

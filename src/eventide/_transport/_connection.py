@@ -10,10 +10,11 @@ Python memory; and of a short stream's five task steps three are gone: the write
 close's (neither yields when it completes at once) and the connect's where it completes at
 once, as on loopback. A name is resolved, and
 its addresses tried as RFC 8305 says (happy eyeballs: no task group for a single address). A
-TLS connection is that socket with a TLS session in memory (`_Session`: OpenSSL does the
-record layer on bytes read plainly), its handshake driven on the same primitives within the
-connect budget, read and written as a plain one: a read that cannot complete (no whole
-record yet) waits for the socket, bounded.
+TLS connection is that socket with a TLS session in memory (`_sockio.Session`: OpenSSL does
+the record layer on bytes read plainly), its handshake driven on the same primitives within
+the connect budget, read and written as a plain one: a read that cannot complete (no whole
+record yet) waits for the socket, bounded. The reads and writes that never wait are
+`_sockio`'s; the waiting, the budgets and the errors are this module's.
 
 Every way a connection can fail becomes a `TransportError` here (a `StreamTimeout` for a
 budget): refused, unreachable, reset or closed during the TLS handshake (in the words
@@ -31,7 +32,6 @@ import ipaddress
 import itertools
 import math
 import os
-import select
 import socket
 import ssl
 from typing import TYPE_CHECKING, Any, Final, final
@@ -42,6 +42,16 @@ import anyio.lowlevel
 import trio
 
 from .._errors import StreamTimeout, TimeoutPhase, TransportError
+from ._sockio import (
+    POLLIN,
+    POLLOUT,
+    READ_SIZE,
+    Session,
+    is_ready,
+    tls_eof,
+    try_recv,
+    try_send,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable
@@ -59,7 +69,6 @@ __all__ = [
     "connect",
 ]
 
-READ_SIZE: Final = 64 * 1024
 READ_BUDGET: Final = READ_SIZE
 """How much reads that complete at once cost between two schedule points (`Connection.spend`)."""
 READ_COST: Final = READ_BUDGET // 16
@@ -68,8 +77,6 @@ Origin = tuple[str, str, int]
 """Scheme, host (an IDNA-encoded name or an address) and port."""
 _CONNECT_ERRORS: Final = (OSError, anyio.BrokenResourceError, anyio.EndOfStream)
 _SOCKET_ERRORS: Final = (OSError, trio.ClosedResourceError, anyio.ClosedResourceError)
-_POLLIN: Final = getattr(select, "POLLIN", 1)  # select(2)'s stand-ins on Windows
-_POLLOUT: Final = getattr(select, "POLLOUT", 4)
 
 
 async def bounded(seconds: float, phase: TimeoutPhase, what: str, step: Awaitable[Any]) -> Any:
@@ -103,145 +110,13 @@ def _timed_out(seconds: float, phase: TimeoutPhase, what: str) -> StreamTimeout:
     return StreamTimeout(f"{phase} timeout ({what} timed out after {seconds} s)", phase=phase)
 
 
-def _recv(sock: socket.socket, tls: _Session | None) -> tuple[bytes, int]:
-    """The next bytes (b"" at EOF; behind TLS, `_Session.read`) and 0; or b"" and
-    `_POLLIN`: nothing to read yet."""
-    if tls is not None:
-        return tls.read(sock)
-    try:
-        return sock.recv(READ_SIZE), 0
-    except BlockingIOError:
-        return b"", _POLLIN
-
-
-@final
-class _Session:
-    """TLS over a plain socket, OpenSSL's record layer in memory (an `ssl.SSLObject` on two
-    `ssl.MemoryBIO`s), as asyncio's SSL transport does it.
-
-    Why not an `ssl.SSLSocket`: its read returns one record, which OpenSSL reads from the
-    socket itself in two system calls (header, then body: Python cannot turn its read-ahead
-    on), and a server writes one record per event; about 3.2 µs a record where a plain read
-    of up to `READ_SIZE` bytes fed to the memory BIO costs 1.2 to 2 µs a record.
-
-    EOF is b"" whether the server sent a close_notify or not (a ragged EOF), as anyio's
-    TLS stream (not standard-compatible) and then `ssl.SSLSocket` (`suppress_ragged_eofs`)
-    did, and a reset too, as CPython's `SSLSocket` reports one; whether the body was
-    complete is the response reader's to say. What a read makes OpenSSL write (the answer
-    to a post-handshake certificate request, a TLS 1.2 renegotiation, a key update) is
-    sent by that read, as `ssl.SSLSocket` sent it: a server may wait for it before it
-    writes more. What the socket cannot take at once is sent by the next read (which waits
-    for the socket to take it, rather than for data) or write, first.
-    """
-
-    __slots__ = ("eof", "failure", "incoming", "outgoing", "tls", "unsent")
-
-    def __init__(self, context: ssl.SSLContext, host: str) -> None:
-        self.incoming = ssl.MemoryBIO()
-        self.outgoing = ssl.MemoryBIO()
-        self.tls = context.wrap_bio(self.incoming, self.outgoing, server_hostname=host)
-        self.eof = False
-        self.failure: OSError | None = None  # met after data the next read returns first
-        self.unsent = b""  # records a read made that the socket could not take at once
-
-    def read(self, sock: socket.socket) -> tuple[bytes, int]:
-        """Every whole record's data already readable from `sock`, up to `READ_SIZE`
-        bytes, and 0; b"" and 0 at EOF; or b"" and what to wait for: `_POLLIN` (no whole
-        record yet), `_POLLOUT` (an answer the socket could not take yet).
-
-        A record that fails (a bad MAC, a fatal alert) or a failed socket read after
-        records already decrypted fails the next read: their data is returned first."""
-        if self.failure is not None:
-            failure, self.failure = self.failure, None
-            raise failure
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            while size < READ_SIZE and not self.eof:
-                try:
-                    data = self.tls.read(READ_SIZE - size)
-                except ssl.SSLWantReadError:  # no whole record buffered: read the socket
-                    try:
-                        if not self._fill(sock):
-                            break
-                    except ConnectionResetError:  # the end, as CPython's SSLSocket reads it
-                        self.incoming.write_eof()
-                    continue
-                except ssl.SSLError as exc:
-                    if not _tls_eof(exc):
-                        raise
-                    data = b""
-                if not data:  # a close_notify (or a close without one)
-                    self.eof = True
-                    break
-                chunks.append(data)
-                size += len(data)
-        except OSError as exc:  # ssl.SSLError included
-            if not chunks:
-                raise
-            self.failure = exc
-        if self.outgoing.pending or self.unsent:  # the read made OpenSSL answer the server
-            self.answer(sock)
-        if chunks:
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks), 0
-        if self.eof:
-            return b"", 0
-        return b"", _POLLOUT if self.unsent else _POLLIN
-
-    def _fill(self, sock: socket.socket) -> bool:
-        """Move what `sock` holds into the session (its end as EOF); False: nothing yet."""
-        try:
-            data = sock.recv(READ_SIZE)
-        except BlockingIOError:
-            return False
-        if data:
-            self.incoming.write(data)
-        else:
-            self.incoming.write_eof()
-        return True
-
-    def answer(self, sock: socket.socket) -> None:
-        """Send what OpenSSL has written (a read's answer, a failed handshake's alert), as
-        far as the socket takes it at once: the rest waits in `unsent`, which the next
-        read, or write, sends first. A failure is the next read's to meet."""
-        records = self.encrypt(b"")
-        try:
-            sent = sock.send(records)
-        except OSError:
-            sent = 0
-        self.unsent = records[sent:]
-
-    def encrypt(self, data: bytes) -> bytes:
-        """`data` as records, after whatever the session had still to write."""
-        if data:
-            self.tls.write(data)
-        records = self.outgoing.read()
-        if self.unsent:
-            records, self.unsent = self.unsent + records, b""
-        return records
-
-
-def _send(sock: socket.socket, data: bytes | memoryview) -> tuple[int, int]:
-    """How many bytes of `data` went out at once, and 0; or 0 and `_POLLOUT`."""
-    try:
-        return sock.send(data), 0
-    except BlockingIOError:
-        return 0, _POLLOUT
-
-
-def _tls_eof(exc: ssl.SSLError) -> bool:
-    """Whether `exc` is the end of a TLS stream: a close_notify, or a close without one."""
-    eof = (ssl.SSLZeroReturnError, ssl.SSLEOFError)
-    return isinstance(exc, eof) or "UNEXPECTED_EOF" in str(exc)
-
-
 async def _receive_waiting(
-    wait: _Wait, sock: socket.socket, tls: _Session | None, event: int
+    wait: _Wait, sock: socket.socket, tls: Session | None, event: int
 ) -> bytes:
     """The next bytes of a socket whose read has to wait for `event` first."""
     while True:
         await wait(sock, event)
-        data, event = _recv(sock, tls)
+        data, event = try_recv(sock, tls)
         if not event:
             return data
 
@@ -249,8 +124,8 @@ async def _receive_waiting(
 async def _send_waiting(wait: _Wait, sock: socket.socket, rest: memoryview, event: int) -> None:
     """Write `rest` to a socket that has to wait for `event` (0: writable) first."""
     while rest:
-        await wait(sock, event or _POLLOUT)
-        sent, event = _send(sock, rest)
+        await wait(sock, event or POLLOUT)
+        sent, event = try_send(sock, rest)
         rest = rest[sent:]
 
 
@@ -266,8 +141,8 @@ class _Trio:
 
     @staticmethod
     async def wait(sock: socket.socket, event: int) -> None:
-        """Wait until `sock` is readable (`_POLLIN`) or writable."""
-        if event == _POLLIN:
+        """Wait until `sock` is readable (`POLLIN`) or writable."""
+        if event == POLLIN:
             await trio.lowlevel.wait_readable(sock)
         else:
             await trio.lowlevel.wait_writable(sock)
@@ -276,7 +151,7 @@ class _Trio:
     async def receive(connection: Connection, timeout: float) -> bytes:
         await trio.lowlevel.checkpoint_if_cancelled()
         sock = connection.sock
-        data, event = _recv(sock, connection._tls)
+        data, event = try_recv(sock, connection._tls)
         if not event:
             if connection.spend(data):
                 await trio.lowlevel.cancel_shielded_checkpoint()
@@ -289,7 +164,7 @@ class _Trio:
     @staticmethod
     async def send(sock: socket.socket, data: bytes, timeout: float) -> None:
         await trio.lowlevel.checkpoint_if_cancelled()
-        sent, event = _send(sock, data)
+        sent, event = try_send(sock, data)
         if sent == len(data):
             return
         with trio.move_on_after(timeout):
@@ -313,11 +188,11 @@ class _Asyncio:
 
     @staticmethod
     async def wait(sock: socket.socket, event: int) -> None:
-        """Wait until `sock` is readable (`_POLLIN`) or writable: anyio's wait, which
+        """Wait until `sock` is readable (`POLLIN`) or writable: anyio's wait, which
         watches the descriptor on the loop's selector (or, on a loop without one, as the
         proactor on Windows, on a selector thread of its own), and which `close` wakes with
         `anyio.ClosedResourceError` (the loop's `sock_recv` refuses a TLS socket)."""
-        if event == _POLLIN:
+        if event == POLLIN:
             await anyio.wait_readable(sock)
         else:
             await anyio.wait_writable(sock)
@@ -325,7 +200,7 @@ class _Asyncio:
     @staticmethod
     async def receive(connection: Connection, timeout: float) -> bytes:
         sock = connection.sock
-        data, event = _recv(sock, connection._tls)
+        data, event = try_recv(sock, connection._tls)
         if not event:
             if connection.spend(data):
                 await asyncio.sleep(0)
@@ -337,7 +212,7 @@ class _Asyncio:
 
     @staticmethod
     async def send(sock: socket.socket, data: bytes, timeout: float) -> None:
-        sent, event = _send(sock, data)
+        sent, event = try_send(sock, data)
         if sent < len(data):
             waiting = _send_waiting(_Asyncio.wait, sock, memoryview(data)[sent:], event)
             await _asyncio_bounded(timeout, "write", "write", waiting)
@@ -403,7 +278,7 @@ class Connection:
         origin: Origin,
         permit: Permit | None = None,
         *,
-        tls: _Session | None = None,
+        tls: Session | None = None,
         native: _Native | None = None,
     ) -> None:
         self.sock = sock
@@ -423,7 +298,7 @@ class Connection:
         if tls is not None and (tls.eof or tls.incoming.pending or tls.failure):
             return True  # what the server sent after the response is already read
         try:
-            return sock.fileno() < 0 or _ready(sock, _POLLIN)
+            return sock.fileno() < 0 or is_ready(sock, POLLIN)
         except (OSError, ValueError):
             return True
 
@@ -485,19 +360,6 @@ def _native() -> _Native:
     return _Trio if trio.lowlevel.in_trio_run() else _Asyncio
 
 
-def _ready(sock: socket.socket, event: int) -> bool:
-    """Whether a read (POLLIN: data or EOF) or a write (POLLOUT) would return at once.
-    poll(2) where there is one; else (Windows) select(2), whose limit there is a count of
-    sockets, not a descriptor number."""
-    if not hasattr(select, "poll"):  # pragma: no cover - Windows
-        reads, writes = ([sock], []) if event == _POLLIN else ([], [sock])
-        readable, writable, _ = select.select(reads, writes, [], 0)
-        return bool(readable or writable)
-    poller = select.poll()
-    poller.register(sock, event)
-    return bool(poller.poll(0))
-
-
 async def connect(origin: Origin, timeout: float, ssl_context: ssl.SSLContext | None) -> Connection:
     """Open a connection to `origin` (TLS with `ssl_context` for https).
 
@@ -525,7 +387,7 @@ async def connect(origin: Origin, timeout: float, ssl_context: ssl.SSLContext | 
 
 async def _open(
     host: str, port: int, ssl_context: ssl.SSLContext | None, wait: _Wait
-) -> tuple[socket.socket, _Session | None]:
+) -> tuple[socket.socket, Session | None]:
     """A plain socket to `host` (an address, or a name resolved and its addresses tried);
     for https, with a TLS session over it, its handshake done."""
     try:
@@ -536,15 +398,15 @@ async def _open(
         sock = await _connect_address(family, (host, port))
     if ssl_context is None:
         return sock, None
-    tls: _Session | None = None
+    tls: Session | None = None
     try:
-        tls = _Session(ssl_context, host)
+        tls = Session(ssl_context, host)
         await _handshake(sock, tls, wait)
     except BaseException as exc:  # a failed handshake still owns a connected socket
         if tls is not None:
             tls.answer(sock)  # its alert, if OpenSSL wrote one (a certificate refused)
         sock.close()
-        if isinstance(exc, ssl.SSLError) and _tls_eof(exc):
+        if isinstance(exc, ssl.SSLError) and tls_eof(exc):
             raise anyio.EndOfStream from exc  # the server closed during the handshake
         reset = isinstance(exc, OSError) and not isinstance(exc, ssl.SSLError)
         if reset or isinstance(exc, ssl.SSLSyscallError):  # as anyio's TLS stream says it
@@ -553,7 +415,7 @@ async def _open(
     return sock, tls
 
 
-async def _handshake(sock: socket.socket, tls: _Session, wait: _Wait) -> None:
+async def _handshake(sock: socket.socket, tls: Session, wait: _Wait) -> None:
     """Do the TLS handshake of `tls` over a non-blocking socket, waiting with `wait`."""
     while True:
         try:
@@ -562,13 +424,13 @@ async def _handshake(sock: socket.socket, tls: _Session, wait: _Wait) -> None:
         except ssl.SSLWantReadError:
             done = False
         flight = tls.encrypt(b"")
-        sent, event = _send(sock, flight)
+        sent, event = try_send(sock, flight)
         if sent < len(flight):
             await _send_waiting(wait, sock, memoryview(flight)[sent:], event)
         if done:
             return
         while not tls._fill(sock):
-            await wait(sock, _POLLIN)
+            await wait(sock, POLLIN)
 
 
 _ATTEMPT_DELAY: Final = 0.25
@@ -644,7 +506,7 @@ async def _connect_address(family: int, address: tuple[Any, ...]) -> socket.sock
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if sock.connect_ex(address) not in (0, errno.EINPROGRESS):
             sock.connect(address)  # raises the OSError that says why
-        if _ready(sock, _POLLOUT):  # connected (or refused) at once, as on loopback
+        if is_ready(sock, POLLOUT):  # connected (or refused) at once, as on loopback
             await anyio.lowlevel.checkpoint_if_cancelled()
         else:
             await anyio.wait_writable(sock)
