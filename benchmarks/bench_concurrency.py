@@ -30,7 +30,10 @@ how fast the server writes as much as how fast the client reads (a faster client
 smaller reads). With ``--burst`` the server writes each response in one write
 (``writelines``: the same bytes, one HTTP chunk per SSE event, and over TLS one record per
 chunk, as before), so that it never sets the pace and every client
-reads full buffers: the CPU per delta is then the client's own. With
+reads full buffers: the CPU per delta is then the client's own. With ``--paced µS`` the
+server (a thread per connection) sleeps that long after each HTTP chunk, so that every read
+of a client waits for one chunk, as when a model sends its tokens: the CPU per delta is
+then mostly what a wake-up costs each client. With
 ``--tls`` everything goes over https: the server's certificate is made by trustme (the
 ``test`` extra), and every client trusts it (``SSL_CERT_FILE``).
 Needs the ``bench`` extra (aiohttp, orjson).
@@ -40,15 +43,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
 import resource
+import socket
 import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -107,24 +113,57 @@ class _Server(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        while True:
-            end = self.buffer.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head = self.buffer[:end].lower()
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            if len(self.buffer) < end + 4 + length:
-                return
-            self.buffer = self.buffer[end + 4 + length :]
+        while (end := request_end(self.buffer)) is not None:
+            self.buffer = self.buffer[end:]
             assert self.transport is not None
             if self.burst:  # one write (over TLS, still one record per HTTP chunk)
                 self.transport.writelines(self.pieces)
                 continue
             for piece in self.pieces:  # one write per HTTP chunk
                 self.transport.write(piece)
+
+
+def request_end(buffer: bytes) -> int | None:
+    """Where the first whole request in `buffer` (head and Content-Length body) ends."""
+    end = buffer.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    length = 0
+    for line in buffer[:end].lower().split(b"\r\n"):
+        if line.startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    return end + 4 + length if len(buffer) >= end + 4 + length else None
+
+
+def run_paced_server(deltas: int, certificate: str | None, gap: float) -> None:
+    """Serve until terminated, a thread per connection that writes one HTTP chunk, then
+    sleeps `gap` seconds: every read of a client that keeps up waits for its chunk, as
+    when a model sends its tokens (over TLS with `certificate`)."""
+    context = None
+    if certificate:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certificate)
+    pieces = split_response(response(deltas))
+    listener = socket.create_server(("127.0.0.1", 0), backlog=4096)
+    print(listener.getsockname()[1], flush=True)
+
+    def serve(sock: socket.socket) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if context is not None:
+            sock = context.wrap_socket(sock, server_side=True)
+        with sock, contextlib.suppress(OSError):  # a client leaves when it has read
+            buffer = b""
+            while data := sock.recv(65536):
+                buffer += data
+                while (end := request_end(buffer)) is not None:
+                    buffer = buffer[end:]
+                    for piece in pieces:
+                        sock.sendall(piece)
+                        time.sleep(gap)
+
+    while True:
+        connection, _ = listener.accept()
+        threading.Thread(target=serve, args=(connection,), daemon=True).start()
 
 
 def split_response(raw: bytes) -> list[bytes]:
@@ -455,6 +494,13 @@ def main() -> None:
     parser.add_argument(
         "--burst", action="store_true", help="the server writes each response in one write"
     )
+    parser.add_argument(
+        "--paced",
+        type=float,
+        default=0.0,
+        metavar="µS",
+        help="the server sleeps this long after each HTTP chunk",
+    )
     parser.add_argument("--certificate", help=argparse.SUPPRESS)
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -462,7 +508,10 @@ def main() -> None:
     parser.add_argument("--server", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.server:
-        run_server(args.deltas, args.certificate, burst=args.burst)
+        if args.paced:
+            run_paced_server(args.deltas, args.certificate, args.paced / 1e6)
+        else:
+            run_server(args.deltas, args.certificate, burst=args.burst)
         return
     if args.client:
         streams, deltas = int(args.streams), args.deltas
@@ -473,6 +522,8 @@ def main() -> None:
     serving = [sys.executable, __file__, "--server", "--deltas", str(deltas)]
     if args.burst:
         serving.append("--burst")
+    if args.paced:
+        serving += ["--paced", str(args.paced)]
     certificates = tempfile.TemporaryDirectory()
     if args.tls:
         serving += ["--certificate", trust(certificates.name)]

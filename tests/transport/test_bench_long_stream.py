@@ -11,7 +11,9 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "options", [[], ["--tls"], ["--burst"]], ids=["http", "https", "one-write"]
+    "options",
+    [[], ["--tls"], ["--burst"], ["--paced", "50"]],
+    ids=["http", "https", "one-write", "paced"],
 )
 def test_bench_concurrency_long_counts_reads_and_every_run_is_correct(options: list[str]) -> None:
     """Every client runs `--repeat` times; best and median CPU are shown against aiohttp's,
