@@ -42,6 +42,7 @@ import anyio.lowlevel
 import trio
 
 from .._errors import StreamTimeout, TimeoutPhase, TransportError
+from ._deadlines import ReadDeadlines
 from ._sockio import (
     POLLIN,
     POLLOUT,
@@ -136,8 +137,9 @@ class _Trio:
     spent (`Connection.spend`: so a stream whose server runs ahead never starves the
     others); a write that can complete does, after a cancellation check only (the read of
     the response that follows it is the schedule point). One that cannot waits for the
-    socket in a trio cancel scope, its timeout. Nothing else is made per call: a waiting
-    read holds this frame, its scope and trio's wait."""
+    socket, its timeout kept by the run's `ReadDeadlines` (a write's, rarer, by a cancel
+    scope). Nothing else is made per call: a waiting read holds this frame, a dict entry
+    and trio's wait."""
 
     @staticmethod
     async def wait(sock: socket.socket, event: int) -> None:
@@ -157,9 +159,18 @@ class _Trio:
                 await trio.lowlevel.cancel_shielded_checkpoint()
             return data
         connection.spent = 0  # waiting is a schedule point
-        with trio.move_on_after(timeout):
+        if timeout == math.inf:
             return await _receive_waiting(_Trio.wait, sock, connection._tls, event)
-        raise _timed_out(timeout, "read", "read")
+        deadlines = ReadDeadlines.of_this_run()  # no cancel scope per waiting read
+        deadlines.watch(sock, trio.current_time() + timeout)
+        try:
+            return await _receive_waiting(_Trio.wait, sock, connection._tls, event)
+        except trio.ClosedResourceError:
+            if sock in deadlines.expired:
+                raise _timed_out(timeout, "read", "read") from None
+            raise
+        finally:
+            deadlines.forget(sock)
 
     @staticmethod
     async def send(sock: socket.socket, data: bytes, timeout: float) -> None:

@@ -1,0 +1,131 @@
+"""Read timeouts under trio, kept by one task per run (`ReadDeadlines`) rather than a cancel
+scope per waiting read, over real loopback sockets: each read is woken at its own
+deadline, however the deadlines of the reads waiting beside it are ordered, and no sooner;
+a read woken by a close is not a timeout; the connection of a timed-out read still reads."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import anyio
+import pytest
+import trio
+
+from eventide import StreamTimeout, TransportError
+from eventide._transport._deadlines import ReadDeadlines
+from tests.transport import test_connection_sockets as sockets
+
+if TYPE_CHECKING:
+    import socket
+
+    from eventide._transport._connection import Connection
+
+listener = sockets.listener  # a fixture: a loopback server socket
+connected = sockets.connected
+
+
+async def test_each_waiting_read_times_out_at_its_own_deadline(listener: socket.socket) -> None:
+    """A long timeout waiting first, then a short one: the short read is woken at its
+    deadline (the task's wake-up moves earlier), the long one keeps waiting and reads."""
+    long, long_peer = await connected(listener)
+    short, short_peer = await connected(listener)
+    outcomes: dict[str, object] = {}
+
+    async def read(name: str, connection: Connection, timeout: float) -> None:
+        start = trio.current_time()
+        try:
+            outcomes[name] = await connection.receive(timeout)
+        except StreamTimeout as exc:
+            outcomes[name] = (str(exc), round(trio.current_time() - start, 1))
+
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(read, "long", long, 30.0)
+            await trio.sleep(0.01)
+            nursery.start_soon(read, "short", short, 0.2)
+            await trio.sleep(0.5)
+            assert "short" in outcomes  # woken at its deadline ...
+            assert "long" not in outcomes  # ... and only it
+            long_peer.sendall(b"late")
+        assert outcomes == {
+            "short": ("read timeout (read timed out after 0.2 s)", 0.2),
+            "long": b"late",
+        }
+        short_peer.sendall(b"after")  # a connection whose read timed out still reads
+        assert await short.receive(5.0) == b"after"
+    finally:
+        for connection, peer in ((long, long_peer), (short, short_peer)):
+            await connection.aclose()
+            peer.close()
+
+
+async def test_one_task_keeps_every_deadline_and_forgets_reads_that_ended(
+    listener: socket.socket,
+) -> None:
+    connections = [await connected(listener) for _ in range(3)]
+    try:
+        for _, peer in connections:
+            peer.sendall(b"x")
+        for _ in range(2):
+            for connection, _ in connections:
+                with trio.move_on_after(0.05):  # waits, then is cancelled
+                    await connection.receive(30.0)
+                    await connection.receive(30.0)
+        deadlines = ReadDeadlines.of_this_run()
+        assert deadlines is ReadDeadlines.of_this_run()
+        assert (deadlines._waiting, deadlines.expired) == ({}, set())
+        assert task_names().count("eventide read timeouts") == 1
+    finally:
+        for connection, peer in connections:
+            await connection.aclose()
+            peer.close()
+
+
+def task_names() -> list[str]:
+    """The names of every task of the running trio run."""
+    names: list[str] = []
+    tasks = [trio.lowlevel.current_root_task()]
+    while tasks:
+        task = tasks.pop()
+        if task is not None:
+            names.append(task.name)
+            tasks += [child for nursery in task.child_nurseries for child in nursery.child_tasks]
+    return names
+
+
+async def test_a_read_woken_by_a_close_is_not_a_timeout(listener: socket.socket) -> None:
+    connection, peer = await connected(listener)
+    failures: list[Exception] = []
+
+    async def read() -> None:
+        try:
+            await connection.receive(30.0)
+        except Exception as exc:
+            failures.append(exc)
+
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(read)
+            await trio.sleep(0.05)
+            await connection.aclose()
+        (failure,) = failures
+        assert type(failure) is TransportError
+        assert str(failure) == "connection lost while reading: the connection was already closed"
+        assert ReadDeadlines.of_this_run()._waiting == {}
+    finally:
+        peer.close()
+
+
+def test_asyncio_reads_keep_their_own_timeout(listener: socket.socket) -> None:
+    """Under asyncio a waiting read is bounded by `asyncio.timeout`: no trio run to ask."""
+
+    async def main() -> None:
+        connection, peer = await connected(listener)
+        try:
+            with pytest.raises(StreamTimeout, match=r"read timed out after 0\.1 s"):
+                await connection.receive(0.1)
+        finally:
+            await connection.aclose()
+            peer.close()
+
+    anyio.run(main, backend="asyncio")
