@@ -18,6 +18,7 @@ import pytest
 import trio
 import trio.testing
 
+from eventide._transport._deadlines import ReadDeadlines
 from eventide.providers import OpenAIChat
 from tests.http_server import (
     Piece,
@@ -209,6 +210,7 @@ async def test_abandoned_streams_leave_no_connection_open() -> None:
     async with serve(Reply(body=body)) as server, gateway(upstream(server.url)) as url:
         ports = (port(url), port(server.url))
         await trio.testing.wait_all_tasks_blocked()  # the servers have started all their tasks
+        ReadDeadlines.of_this_run()  # the run's one read-timeout task, not a stream's
         baseline = tasks()
         limit = trio.CapacityLimiter(AT_ONCE)
         request = {"model": "m", "messages": MESSAGES, "stream": True}
