@@ -215,3 +215,20 @@ def test_a_loop_without_reader_callbacks_waits_as_before(listener: socket.socket
         assert await closed_while_reading(connection) == CLOSED
 
     run(listener, exchange, loop_factory=NoReaderCallbacks)
+
+
+def test_a_connection_read_on_the_next_loop_is_watched_there(listener: socket.socket) -> None:
+    async def first() -> tuple[Connection, socket.socket]:
+        connection, peer = await sockets.connected(listener)
+        assert await receive_waiting(connection, peer, b"one") == b"one"
+        return connection, peer
+
+    connection, peer = anyio.run(first, backend="asyncio")
+
+    async def second() -> None:
+        with anyio.fail_after(5.0):
+            assert await receive_waiting(connection, peer, b"two") == b"two"
+        await connection.aclose()
+
+    with peer:
+        anyio.run(second, backend="asyncio")

@@ -66,6 +66,11 @@ class Reads:
         except NotImplementedError:  # the proactor
             self.supported = False
 
+    def current(self) -> bool:
+        """Whether this is the running loop's (a connection may outlive its loop, and be
+        read on the next: its reads are then made again, on that loop)."""
+        return self._loop is asyncio.get_running_loop()
+
     def bound(self, timeout: float) -> asyncio.TimerHandle | None:
         """Bound the waits of the read that starts now by `timeout` seconds (inf: no bound);
         the caller cancels the handle when the read is over."""

@@ -222,7 +222,9 @@ class _Asyncio:
             return data
         connection.spent = 0  # waiting is a schedule point
         reads = connection._reads
-        if reads is None:
+        if reads is None or not reads.current():
+            if reads is not None:
+                reads.close()  # off the selector of the loop it was read on before
             reads = connection._reads = Reads(sock)
         if not reads.supported:  # the proactor: anyio's wait, `asyncio.timeout`
             waiting = _receive_waiting(_Asyncio.wait, sock, connection._tls, event)
