@@ -4,11 +4,11 @@ read timeout.
 
 anyio's `wait_readable` adds the socket to the loop's selector and removes it again for
 every read that waits (two epoll_ctl system calls, and anyio's machinery around them), and
-`asyncio.timeout` costs a context manager and a task uncancel per wait: about three times a
-plain reader callback's cost when every read waits (a server that sends one token at a
-time). Here a connection's first waiting read registers its callback, which stays until
-the connection closes; a wait is a future the callback completes, bounded by one
-`loop.call_at` per read.
+`asyncio.timeout` costs a context manager, a timer handle and a task uncancel per wait:
+about three times a plain reader callback's cost when every read waits (a server that
+sends one token at a time). Here a connection's first waiting read registers its
+callback, which stays until the connection closes; a wait is a future the callback
+completes, its read's timeout kept by one timer handle per loop (`_Deadlines`).
 
 The selector is level-triggered: the callback that completed a wait is reported once more
 by the next turn of the loop, before the woken read has run and taken the bytes, and then
@@ -23,6 +23,9 @@ on Windows) `Reads.supported` is False and the caller waits as before.
 from __future__ import annotations
 
 import asyncio
+import math
+import time
+import weakref
 from typing import TYPE_CHECKING, Final, final
 
 import anyio
@@ -51,10 +54,20 @@ class Reads:
             the caller waits as it did.
     """
 
-    __slots__ = ("_expired", "_fd", "_loop", "_skip", "_waiter", "_watching", "supported")
+    __slots__ = (
+        "_deadlines",
+        "_expired",
+        "_fd",
+        "_loop",
+        "_skip",
+        "_waiter",
+        "_watching",
+        "supported",
+    )
 
     def __init__(self, sock: socket.socket) -> None:
-        self._loop = asyncio.get_running_loop()
+        self._loop = loop = asyncio.get_running_loop()
+        self._deadlines = _Deadlines.of(loop)
         self._fd = sock.fileno()
         self._waiter: asyncio.Future[None] | None = None
         self._skip = False  # the turn after a wake-up reports the same readiness again
@@ -71,13 +84,16 @@ class Reads:
         read on the next: its reads are then made again, on that loop)."""
         return self._loop is asyncio.get_running_loop()
 
-    def bound(self, timeout: float) -> asyncio.TimerHandle | None:
-        """Bound the waits of the read that starts now by `timeout` seconds (inf: no bound);
-        the caller cancels the handle when the read is over."""
+    def bound(self, timeout: float) -> None:
+        """Bound the waits of the read that starts now by `timeout` seconds (inf: no
+        bound), until `unbound`."""
         self._expired = False
-        if timeout == _UNBOUNDED:
-            return None
-        return self._loop.call_at(self._loop.time() + timeout, self._expire)
+        if timeout != math.inf:
+            self._deadlines.watch(self, self._loop.time() + timeout)
+
+    def unbound(self) -> None:
+        """The read is over (whatever ended it)."""
+        self._deadlines.forget(self)
 
     async def wait(self, sock: socket.socket, event: int) -> None:
         """Wait until `sock` is readable (`POLLIN`) or writable.
@@ -141,4 +157,54 @@ class Reads:
             waiter.set_exception(ReadExpired())
 
 
-_UNBOUNDED: Final = float("inf")
+@final
+class _Deadlines:
+    """The deadlines of one loop's waiting reads, and the one timer handle that keeps
+    them (as `_deadlines.ReadDeadlines` does for a trio run): a waiting read costs a clock
+    read and a dict entry, where a timer handle of its own costs a heap push and pop of
+    Python objects; reads with the same timeout register deadlines in the order they
+    expire, so the handle moves only when a shorter one comes."""
+
+    __slots__ = ("__weakref__", "_loop", "_next", "_timer", "_waiting")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._waiting: dict[Reads, float] = {}
+        self._next = math.inf  # when the handle fires
+        self._timer: asyncio.TimerHandle | None = None
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> _Deadlines:
+        """`loop`'s (made on first use; kept while a connection's reads or the handle
+        hold it, so that nothing here keeps a loop alive)."""
+        deadlines = _OF_LOOP.get(id(loop))
+        if deadlines is None or deadlines._loop is not loop:  # none, or a dead loop's
+            deadlines = _OF_LOOP[id(loop)] = cls(loop)
+        return deadlines
+
+    def watch(self, reads: Reads, deadline: float) -> None:
+        self._waiting[reads] = deadline
+        if deadline < self._next:
+            self._schedule(deadline)
+
+    def forget(self, reads: Reads) -> None:
+        self._waiting.pop(reads, None)
+
+    def _schedule(self, deadline: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._next = deadline
+        self._timer = None if deadline == math.inf else self._loop.call_at(deadline, self._enforce)
+
+    def _enforce(self) -> None:
+        now = self._loop.time() + _RESOLUTION  # a handle may run this much early
+        due = [reads for reads, deadline in self._waiting.items() if deadline <= now]
+        for reads in due:
+            del self._waiting[reads]
+            reads._expire()
+        self._timer = None
+        self._schedule(min(self._waiting.values(), default=math.inf))
+
+
+_RESOLUTION: Final = time.get_clock_info("monotonic").resolution  # as asyncio's loop's
+_OF_LOOP: Final[weakref.WeakValueDictionary[int, _Deadlines]] = weakref.WeakValueDictionary()

@@ -194,8 +194,8 @@ class _Asyncio:
     """A socket (plain or TLS) under asyncio, as under trio (`_Trio`): a read that can
     complete does, and yields once when its connection's budget is spent; a write that can
     does not yield. A read that cannot waits on the connection's reader callback, which
-    stays registered on the loop's selector until the connection closes, bounded by a
-    timer handle (`_asyncio_reads.Reads`; on a loop without reader callbacks, as `wait`
+    stays registered on the loop's selector until the connection closes, bounded by one
+    timer handle per loop (`_asyncio_reads.Reads`; on a loop without reader callbacks, as `wait`
     and a write that cannot complete do: on anyio's wait, bounded by `asyncio.timeout`).
     asyncio has no cancellation to check for without yielding: a task's cancellation (its
     timeout's, or an anyio scope's, delivered by a loop callback) is met where it yields,
@@ -230,14 +230,13 @@ class _Asyncio:
             waiting = _receive_waiting(_Asyncio.wait, sock, connection._tls, event)
             received: bytes = await _asyncio_bounded(timeout, "read", "read", waiting)
             return received
-        timer = reads.bound(timeout)
+        reads.bound(timeout)
         try:
             return await _receive_waiting(reads.wait, sock, connection._tls, event)
         except ReadExpired:
             raise _timed_out(timeout, "read", "read") from None
         finally:
-            if timer is not None:
-                timer.cancel()
+            reads.unbound()
 
     @staticmethod
     async def send(sock: socket.socket, data: bytes, timeout: float) -> None:
