@@ -108,9 +108,10 @@ def test_waiting_reads_register_the_reader_once_and_wake_once(
 
     async def exchange(connection: Connection, peer: socket.socket) -> None:
         added.clear()
+        reads.clear()
         for index in range(20):
             assert await receive_waiting(connection, peer, b"%d" % index) == b"%d" % index
-        assert added == [connection.sock.fileno()]
+        assert added.count(connection.sock.fileno()) == 1
         assert len(reads) == 40  # each: nothing yet, then the bytes; no wake-up for nothing
 
     run(listener, exchange)
