@@ -27,15 +27,18 @@ over = sockets.over  # a fixture: an exchange over a connection to it, under eac
 
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """One entry for each read that had to wait (and so went through its timeout)."""
+    """One entry for each wait for the socket (under the read's timeout), either backend."""
     waited: list[int] = []
-    receive_waiting = _connection._receive_waiting
+    for native in (_connection._Trio, _connection._Asyncio):
 
-    async def counting(*args: Any) -> bytes:
-        waited.append(1)
-        return await receive_waiting(*args)
+        def counting(wait: Any) -> Any:
+            async def counted(*args: Any) -> None:
+                waited.append(1)
+                await wait(*args)
 
-    monkeypatch.setattr(_connection, "_receive_waiting", counting)
+            return staticmethod(counted)
+
+        monkeypatch.setattr(native, "wait", counting(native.wait))
     return waited
 
 

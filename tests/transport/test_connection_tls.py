@@ -13,11 +13,14 @@ from typing import TYPE_CHECKING, Any, TypeAlias, final
 
 import anyio
 import pytest
+import trio
+import trio.testing
 import trustme
 
 from eventide import ProtocolError, StreamTimeout, Timeouts, TransportError
 from eventide._transport import FastTransport, HTTPRequest
 from eventide._transport._connection import Connection, connect
+from eventide._transport._deadlines import ReadDeadlines
 from tests.transport import test_connection_sockets as sockets
 
 if TYPE_CHECKING:
@@ -334,6 +337,55 @@ def test_tls_close_notify_already_read_makes_the_connection_stale(
         await anyio.sleep(0.05)  # both on the client's side
         assert await connection.receive(5.0) == b"last"
         assert connection.stale()
+
+    over(exchange)
+
+
+async def test_tls_read_woken_by_data_as_its_deadline_passes_still_times_out(
+    listener: socket.socket,
+) -> None:
+    """Under trio: the socket turns readable in the tick the read's deadline passes, and the
+    timeout task runs first, so its wake-up finds the read already woken. The read finds
+    part of a record only: it must not wait again, unbounded, but time out."""
+    thread, peers = accepting(listener)
+    connection = await connect(("https", "127.0.0.1", listener.getsockname()[1]), 5.0, trusting())
+    thread.join(5.0)
+    (peer,) = peers
+    assert isinstance(peer, Peer)
+    failures: list[StreamTimeout] = []
+
+    async def read() -> None:
+        try:
+            await connection.receive(30.0)
+        except StreamTimeout as exc:
+            failures.append(exc)
+
+    try:
+        with trio.fail_after(5.0):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(read)
+                await trio.testing.wait_all_tasks_blocked()
+                peer.sock.sendall(peer.records(b"hello")[:7])  # readable, no whole record
+                deadlines = ReadDeadlines.of_this_run()  # as its task expires the read:
+                del deadlines._waiting[connection.sock]
+                deadlines.expired.add(connection.sock)
+        (failure,) = failures
+        assert str(failure) == "read timeout (read timed out after 30.0 s)"
+    finally:
+        await connection.aclose()
+        peer.sock.close()
+
+
+def test_tls_answer_that_cannot_be_sent_fails_the_read(over: Callable[[Exchange], None]) -> None:
+    """What a read made OpenSSL write meets a failed socket: the read fails, it does not
+    wait for the socket to take it (a failed socket is always writable)."""
+
+    async def exchange(connection: Connection, _: Peer) -> None:
+        connection.sock.shutdown(socket.SHUT_WR)  # a send now fails
+        assert connection._tls is not None
+        connection._tls.unsent = b"an answer"
+        with anyio.fail_after(5.0), pytest.raises(TransportError, match="Broken pipe"):
+            await connection.receive(30.0)
 
     over(exchange)
 

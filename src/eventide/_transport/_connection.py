@@ -165,11 +165,20 @@ class _Trio:
         deadlines = ReadDeadlines.of_this_run()  # no cancel scope per waiting read
         deadlines.watch(sock, trio.current_time() + timeout)
         try:
-            return await _receive_waiting(_Trio.wait, sock, connection._tls, event)
-        except trio.ClosedResourceError:
-            if sock in deadlines.expired:
-                raise _timed_out(timeout, "read", "read") from None
-            raise
+            while True:
+                # Checked before each wait: a wait woken by data in the tick its deadline
+                # passed is not woken again (TLS: the data was not yet a whole record).
+                if sock in deadlines.expired:
+                    raise _timed_out(timeout, "read", "read")
+                try:
+                    await _Trio.wait(sock, event)
+                except trio.ClosedResourceError:
+                    if sock in deadlines.expired:
+                        raise _timed_out(timeout, "read", "read") from None
+                    raise
+                data, event = try_recv(sock, connection._tls)
+                if not event:
+                    return data
         finally:
             deadlines.forget(sock)
 

@@ -54,7 +54,14 @@ class ReadDeadlines:
             return deadlines
 
     def watch(self, sock: socket.socket, deadline: float) -> None:
-        """Wake the read that is about to wait on `sock` at `deadline` (trio's clock)."""
+        """Wake the read that is about to wait on `sock` at `deadline` (trio's clock).
+
+        Raises:
+            trio.BusyResourceError: Another task's read is waiting on `sock` (as trio's
+                wait would say; its deadline is left as it was).
+        """
+        if sock in self._waiting:
+            raise trio.BusyResourceError("another task is already reading this socket")
         self._waiting[sock] = deadline
         self.expired.discard(sock)
         if deadline < self._next:

@@ -113,6 +113,9 @@ class Session:
             self.answer(sock)
         if chunks:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks), 0
+        if self.failure is not None:  # the answer could not be sent
+            failure, self.failure = self.failure, None
+            raise failure
         if self.eof:
             return b"", 0
         return b"", POLLOUT if self.unsent else POLLIN
@@ -132,12 +135,17 @@ class Session:
     def answer(self, sock: socket.socket) -> None:
         """Send what OpenSSL has written (a read's answer, a failed handshake's alert), as
         far as the socket takes it at once: the rest waits in `unsent`, which the next
-        read, or write, sends first. A failure is the next read's to meet."""
+        read, or write, sends first. A send that fails (not for a full socket) fails the
+        read, after the data it returns, if any, unless the session has ended."""
         records = self.encrypt(b"")
         try:
             sent = sock.send(records)
-        except OSError:
+        except BlockingIOError:
             sent = 0
+        except OSError as exc:  # the connection has failed: nothing more goes out
+            if not self.eof:  # (after the end, what is left to send does not matter)
+                self.failure = self.failure or exc
+            sent = len(records)
         self.unsent = records[sent:]
 
     def encrypt(self, data: bytes) -> bytes:
