@@ -272,3 +272,16 @@ def test_each_waiting_read_times_out_at_its_own_deadline(listener: socket.socket
         assert 0.19 <= times["short"] < 0.5 <= 0.59 <= times["long"] < 5.0
 
     anyio.run(main, backend="asyncio")
+
+
+def test_a_second_read_on_a_waiting_connection_is_refused(listener: socket.socket) -> None:
+    async def exchange(connection: Connection, peer: socket.socket) -> None:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(send_later, peer, b"first", 0.1)
+            tasks.start_soon(connection.receive, 30.0)
+            await anyio.wait_all_tasks_blocked()
+            with pytest.raises(anyio.BusyResourceError):
+                await connection.receive(0.01)
+        assert await receive_waiting(connection, peer, b"next") == b"next"
+
+    run(listener, exchange)

@@ -84,6 +84,10 @@ class Reads:
         read on the next: its reads are then made again, on that loop)."""
         return self._loop is asyncio.get_running_loop()
 
+    def busy(self) -> bool:
+        """Whether a read is waiting (a second one is refused)."""
+        return self._waiter is not None
+
     def bound(self, timeout: float) -> None:
         """Bound the waits of the read that starts now by `timeout` seconds (inf: no
         bound), until `unbound`."""

@@ -211,12 +211,15 @@ class _Asyncio:
     so within one budget of reads that complete at once."""
 
     @staticmethod
-    async def wait(sock: socket.socket, event: int) -> None:
-        """Wait until `sock` is readable (`POLLIN`) or writable: anyio's wait, which
-        watches the descriptor on the loop's selector (or, on a loop without one, as the
-        proactor on Windows, on a selector thread of its own), and which `close` wakes with
-        `anyio.ClosedResourceError` (the loop's `sock_recv` refuses a TLS socket)."""
-        if event == POLLIN:
+    async def wait(sock: socket.socket, event: int, reads: Reads | None = None) -> None:
+        """Wait until `sock` is readable (`POLLIN`) or writable: on its connection's
+        `reads`, if given; else anyio's wait, which watches the descriptor on the loop's
+        selector (or, on a loop without one, as the proactor on Windows, on a selector
+        thread of its own), and which `close` wakes with `anyio.ClosedResourceError` (the
+        loop's `sock_recv` refuses a TLS socket)."""
+        if reads is not None:
+            await reads.wait(sock, event)
+        elif event == POLLIN:
             await anyio.wait_readable(sock)
         else:
             await anyio.wait_writable(sock)
@@ -239,9 +242,15 @@ class _Asyncio:
             waiting = _receive_waiting(_Asyncio.wait, sock, connection._tls, event)
             received: bytes = await _asyncio_bounded(timeout, "read", "read", waiting)
             return received
+        if reads.busy():  # as anyio's wait says it
+            raise anyio.BusyResourceError("reading from")
         reads.bound(timeout)
         try:
-            return await _receive_waiting(reads.wait, sock, connection._tls, event)
+            while True:
+                await _Asyncio.wait(sock, event, reads)
+                data, event = try_recv(sock, connection._tls)
+                if not event:
+                    return data
         except ReadExpired:
             raise _timed_out(timeout, "read", "read") from None
         finally:
