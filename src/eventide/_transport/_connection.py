@@ -42,6 +42,7 @@ import anyio.lowlevel
 import trio
 
 from .._errors import StreamTimeout, TimeoutPhase, TransportError
+from ._asyncio_reads import ReadExpired, Reads
 from ._deadlines import ReadDeadlines
 from ._sockio import (
     POLLIN,
@@ -201,18 +202,24 @@ class _Trio:
 class _Asyncio:
     """A socket (plain or TLS) under asyncio, as under trio (`_Trio`): a read that can
     complete does, and yields once when its connection's budget is spent; a write that can
-    does not yield; one that cannot waits on the loop's selector (`wait`), bounded by
-    `asyncio.timeout`. asyncio has no cancellation to check for without yielding: a task's
-    cancellation (its timeout's, or an anyio scope's, delivered by a loop callback) is met
-    where it yields, so within one budget of reads that complete at once."""
+    does not yield. A read that cannot waits on the connection's reader callback, which
+    stays registered on the loop's selector until the connection closes, bounded by one
+    timer handle per loop (`_asyncio_reads.Reads`; on a loop without reader callbacks, as `wait`
+    and a write that cannot complete do: on anyio's wait, bounded by `asyncio.timeout`).
+    asyncio has no cancellation to check for without yielding: a task's cancellation (its
+    timeout's, or an anyio scope's, delivered by a loop callback) is met where it yields,
+    so within one budget of reads that complete at once."""
 
     @staticmethod
-    async def wait(sock: socket.socket, event: int) -> None:
-        """Wait until `sock` is readable (`POLLIN`) or writable: anyio's wait, which
-        watches the descriptor on the loop's selector (or, on a loop without one, as the
-        proactor on Windows, on a selector thread of its own), and which `close` wakes with
-        `anyio.ClosedResourceError` (the loop's `sock_recv` refuses a TLS socket)."""
-        if event == POLLIN:
+    async def wait(sock: socket.socket, event: int, reads: Reads | None = None) -> None:
+        """Wait until `sock` is readable (`POLLIN`) or writable: on its connection's
+        `reads`, if given; else anyio's wait, which watches the descriptor on the loop's
+        selector (or, on a loop without one, as the proactor on Windows, on a selector
+        thread of its own), and which `close` wakes with `anyio.ClosedResourceError` (the
+        loop's `sock_recv` refuses a TLS socket)."""
+        if reads is not None:
+            await reads.wait(sock, event)
+        elif event == POLLIN:
             await anyio.wait_readable(sock)
         else:
             await anyio.wait_writable(sock)
@@ -226,9 +233,28 @@ class _Asyncio:
                 await asyncio.sleep(0)
             return data
         connection.spent = 0  # waiting is a schedule point
-        waiting = _receive_waiting(_Asyncio.wait, sock, connection._tls, event)
-        received: bytes = await _asyncio_bounded(timeout, "read", "read", waiting)
-        return received
+        reads = connection._reads
+        if reads is None or not reads.current():
+            if reads is not None:
+                reads.close()  # off the selector of the loop it was read on before
+            reads = connection._reads = Reads(sock)
+        if not reads.supported:  # the proactor: anyio's wait, `asyncio.timeout`
+            waiting = _receive_waiting(_Asyncio.wait, sock, connection._tls, event)
+            received: bytes = await _asyncio_bounded(timeout, "read", "read", waiting)
+            return received
+        if reads.busy():  # as anyio's wait says it
+            raise anyio.BusyResourceError("reading from")
+        reads.bound(timeout)
+        try:
+            while True:
+                await _Asyncio.wait(sock, event, reads)
+                data, event = try_recv(sock, connection._tls)
+                if not event:
+                    return data
+        except ReadExpired:
+            raise _timed_out(timeout, "read", "read") from None
+        finally:
+            reads.unbound()
 
     @staticmethod
     async def send(sock: socket.socket, data: bytes, timeout: float) -> None:
@@ -282,6 +308,7 @@ class Connection:
 
     __slots__ = (
         "_native",
+        "_reads",
         "_tls",
         "closed",
         "origin",
@@ -304,6 +331,7 @@ class Connection:
         self.sock = sock
         self._native = native or _native()
         self._tls = tls
+        self._reads: Reads | None = None  # under asyncio, made by the first read that waits
         self.origin = origin
         self.permit = permit
         self.released_at = 0.0
@@ -350,6 +378,8 @@ class Connection:
         if not self.closed:
             self.closed = True
             try:
+                if self._reads is not None:
+                    self._reads.close()  # off the selector before the descriptor is free
                 self._native.close(self.sock)
             finally:
                 if self.permit is not None:
