@@ -235,45 +235,6 @@ def test_a_connection_read_on_the_next_loop_is_watched_there(listener: socket.so
         anyio.run(second, backend="asyncio")
 
 
-def test_each_waiting_read_times_out_at_its_own_deadline(listener: socket.socket) -> None:
-    """Long timeouts waiting first, then a short one, on one loop: each read that times out
-    is woken at its own deadline and no sooner; one that gets its data reads it."""
-
-    async def main() -> None:
-        pairs = [await sockets.connected(listener) for _ in range(3)]
-        (reading, reading_peer), (long, _), (short, _) = pairs
-        outcomes: dict[str, object] = {}
-        times: dict[str, float] = {}
-
-        async def read(name: str, connection: Connection, timeout: float) -> None:
-            start = anyio.current_time()
-            try:
-                outcomes[name] = await connection.receive(timeout)
-            except StreamTimeout as exc:
-                outcomes[name] = str(exc)
-                times[name] = anyio.current_time() - start
-
-        try:
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(read, "reading", reading, 30.0)
-                tasks.start_soon(read, "long", long, 0.6)
-                await anyio.sleep(0.01)
-                tasks.start_soon(read, "short", short, 0.2)
-                tasks.start_soon(send_later, reading_peer, b"late", 0.4)
-        finally:
-            for connection, peer in pairs:
-                await connection.aclose()
-                peer.close()
-        assert outcomes == {
-            "reading": b"late",
-            "long": "read timeout (read timed out after 0.6 s)",
-            "short": "read timeout (read timed out after 0.2 s)",
-        }
-        assert 0.19 <= times["short"] < 0.5 <= 0.59 <= times["long"] < 5.0
-
-    anyio.run(main, backend="asyncio")
-
-
 def test_a_second_read_on_a_waiting_connection_is_refused(listener: socket.socket) -> None:
     async def exchange(connection: Connection, peer: socket.socket) -> None:
         async with anyio.create_task_group() as tasks:

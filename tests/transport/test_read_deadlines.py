@@ -1,7 +1,8 @@
-"""Read timeouts under trio, kept by one task per run (`ReadDeadlines`) rather than a cancel
-scope per waiting read, over real loopback sockets: each read is woken at its own
-deadline, however the deadlines of the reads waiting beside it are ordered, and no sooner;
-a read woken by a close is not a timeout; the connection of a timed-out read still reads."""
+"""Read timeouts over real loopback sockets, kept without a cancel scope per waiting read
+(under trio by one task per run, `ReadDeadlines`; under asyncio by one timer handle per
+loop): each read is woken at its own deadline, however the deadlines of the reads waiting
+beside it are ordered, and no sooner; a read woken by a close is not a timeout; the
+connection of a timed-out read still reads."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import trio.testing
 from eventide import StreamTimeout, TransportError
 from eventide._transport._deadlines import ReadDeadlines
 from tests.transport import test_connection_sockets as sockets
+from tests.transport.test_asyncio_reads import send_later
 
 if TYPE_CHECKING:
     import socket
@@ -25,40 +27,51 @@ listener = sockets.listener  # a fixture: a loopback server socket
 connected = sockets.connected
 
 
-async def test_each_waiting_read_times_out_at_its_own_deadline(listener: socket.socket) -> None:
-    """A long timeout waiting first, then a short one: the short read is woken at its
-    deadline (the task's wake-up moves earlier), the long one keeps waiting and reads."""
-    long, long_peer = await connected(listener)
-    short, short_peer = await connected(listener)
-    outcomes: dict[str, object] = {}
+@pytest.mark.parametrize("backend", ["trio", "asyncio"])
+def test_each_waiting_read_times_out_at_its_own_deadline(
+    listener: socket.socket, backend: str
+) -> None:
+    """Long timeouts waiting first, then a short one, on one loop: each read that times out
+    is woken at its own deadline and no sooner (the wake-up moves earlier for the short
+    one); one that gets its data reads it; a connection whose read timed out still reads.
+    Under trio the run's `ReadDeadlines` keeps them, under asyncio the loop's timer handle
+    (`_asyncio_reads`)."""
 
-    async def read(name: str, connection: Connection, timeout: float) -> None:
-        start = trio.current_time()
+    async def main() -> None:
+        pairs = [await connected(listener) for _ in range(3)]
+        (reading, reading_peer), (long, _), (short, short_peer) = pairs
+        outcomes: dict[str, object] = {}
+        times: dict[str, float] = {}
+
+        async def read(name: str, connection: Connection, timeout: float) -> None:
+            start = anyio.current_time()
+            try:
+                outcomes[name] = await connection.receive(timeout)
+            except StreamTimeout as exc:
+                outcomes[name] = str(exc)
+                times[name] = anyio.current_time() - start
+
         try:
-            outcomes[name] = await connection.receive(timeout)
-        except StreamTimeout as exc:
-            outcomes[name] = (str(exc), trio.current_time() - start)
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(read, "reading", reading, 30.0)
+                tasks.start_soon(read, "long", long, 0.6)
+                await anyio.sleep(0.01)
+                tasks.start_soon(read, "short", short, 0.2)
+                tasks.start_soon(send_later, reading_peer, b"late", 0.4)
+            assert outcomes == {
+                "reading": b"late",
+                "long": "read timeout (read timed out after 0.6 s)",
+                "short": "read timeout (read timed out after 0.2 s)",
+            }
+            assert 0.19 <= times["short"] < 0.5 <= 0.59 <= times["long"] < 5.0
+            short_peer.sendall(b"after")
+            assert await short.receive(5.0) == b"after"
+        finally:
+            for connection, peer in pairs:
+                await connection.aclose()
+                peer.close()
 
-    try:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(read, "long", long, 30.0)
-            await trio.sleep(0.01)
-            nursery.start_soon(read, "short", short, 0.2)
-            await trio.sleep(0.5)
-            assert "short" in outcomes  # woken at its deadline ...
-            assert "long" not in outcomes  # ... and only it
-            long_peer.sendall(b"late")
-        timed_out = outcomes.pop("short")
-        assert isinstance(timed_out, tuple)
-        assert timed_out[0] == "read timeout (read timed out after 0.2 s)"
-        assert 0.2 <= timed_out[1] < 0.45
-        assert outcomes == {"long": b"late"}
-        short_peer.sendall(b"after")  # a connection whose read timed out still reads
-        assert await short.receive(5.0) == b"after"
-    finally:
-        for connection, peer in ((long, long_peer), (short, short_peer)):
-            await connection.aclose()
-            peer.close()
+    anyio.run(main, backend=backend)
 
 
 async def test_one_task_keeps_every_deadline_and_forgets_reads_that_ended(
