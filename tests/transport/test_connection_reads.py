@@ -32,9 +32,9 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     for native in (_connection._Trio, _connection._Asyncio):
 
         def counting(wait: Any) -> Any:
-            async def counted(*args: Any) -> None:
+            async def counted(*args: Any, **kwargs: Any) -> None:
                 waited.append(1)
-                await wait(*args)
+                await wait(*args, **kwargs)
 
             return staticmethod(counted)
 

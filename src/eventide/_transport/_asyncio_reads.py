@@ -30,16 +30,13 @@ from typing import TYPE_CHECKING, Final, final
 
 import anyio
 
+from ._deadlines import ReadExpired
 from ._sockio import POLLIN
 
 if TYPE_CHECKING:
     import socket
 
-__all__ = ["ReadExpired", "Reads"]
-
-
-class ReadExpired(Exception):
-    """The read timeout of the read that waits ran out (`Reads.bound`)."""
+__all__ = ["Reads"]
 
 
 @final

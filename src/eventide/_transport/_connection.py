@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import ipaddress
 import itertools
 import math
@@ -42,8 +43,8 @@ import anyio.lowlevel
 import trio
 
 from .._errors import StreamTimeout, TimeoutPhase, TransportError
-from ._asyncio_reads import ReadExpired, Reads
-from ._deadlines import ReadDeadlines
+from ._asyncio_reads import Reads
+from ._deadlines import ReadDeadlines, ReadExpired
 from ._sockio import (
     POLLIN,
     POLLOUT,
@@ -164,21 +165,11 @@ class _Trio:
             return await _receive_waiting(_Trio.wait, sock, connection._tls, event)
         deadlines = ReadDeadlines.of_this_run()  # no cancel scope per waiting read
         deadlines.watch(sock, trio.current_time() + timeout)
+        bounded_wait = functools.partial(deadlines.wait, _Trio.wait)
         try:
-            while True:
-                # Checked before each wait: a wait woken by data in the tick its deadline
-                # passed is not woken again (TLS: the data was not yet a whole record).
-                if sock in deadlines.expired:
-                    raise _timed_out(timeout, "read", "read")
-                try:
-                    await _Trio.wait(sock, event)
-                except trio.ClosedResourceError:
-                    if sock in deadlines.expired:
-                        raise _timed_out(timeout, "read", "read") from None
-                    raise
-                data, event = try_recv(sock, connection._tls)
-                if not event:
-                    return data
+            return await _receive_waiting(bounded_wait, sock, connection._tls, event)
+        except ReadExpired:
+            raise _timed_out(timeout, "read", "read") from None
         finally:
             deadlines.forget(sock)
 
@@ -245,12 +236,9 @@ class _Asyncio:
         if reads.busy():  # as anyio's wait says it
             raise anyio.BusyResourceError("reading from")
         reads.bound(timeout)
+        bounded_wait = functools.partial(_Asyncio.wait, reads=reads)
         try:
-            while True:
-                await _Asyncio.wait(sock, event, reads)
-                data, event = try_recv(sock, connection._tls)
-                if not event:
-                    return data
+            return await _receive_waiting(bounded_wait, sock, connection._tls, event)
         except ReadExpired:
             raise _timed_out(timeout, "read", "read") from None
         finally:

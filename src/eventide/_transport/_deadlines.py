@@ -5,10 +5,11 @@ cancel scope per such read costs about 6 µs (more, cold, when every read waits:
 whose server sends one token at a time), on top of the wait itself. Here each trio run has
 one `ReadDeadlines`: a waiting read puts its socket and deadline in a dict, and one system
 task sleeps until the earliest deadline, then wakes every read whose deadline has passed
-with `trio.lowlevel.notify_closing` (its wait raises `trio.ClosedResourceError`, which the
-read turns into its timeout). Reads with the same timeout register deadlines in the order
-they expire, so a waiting read costs a clock read, a dict entry and a comparison; the task
-wakes only when a deadline passes, and then looks at each waiting socket once.
+with `trio.lowlevel.notify_closing` (its wait raises `trio.ClosedResourceError`, which
+`ReadDeadlines.wait` turns into `ReadExpired`, and the read into its timeout). Reads with
+the same timeout register deadlines in the order they expire, so a waiting read costs a
+clock read, a dict entry and a comparison; the task wakes only when a deadline passes, and
+then looks at each waiting socket once.
 """
 
 from __future__ import annotations
@@ -20,8 +21,15 @@ import trio
 
 if TYPE_CHECKING:
     import socket
+    from collections.abc import Awaitable, Callable
 
-__all__ = ["ReadDeadlines"]
+__all__ = ["ReadDeadlines", "ReadExpired"]
+
+
+class ReadExpired(Exception):
+    """The timeout of the read that waits ran out (under trio `ReadDeadlines`, under asyncio
+    `_asyncio_reads.Reads`): the read turns it into its `StreamTimeout`."""
+
 
 _RUN: Final[trio.lowlevel.RunVar[ReadDeadlines]] = trio.lowlevel.RunVar("eventide_read_deadlines")
 
@@ -66,6 +74,25 @@ class ReadDeadlines:
         self.expired.discard(sock)
         if deadline < self._next:
             self._next = self._scope.deadline = deadline
+
+    async def wait(
+        self, wait: Callable[[socket.socket, int], Awaitable[None]], sock: socket.socket, event: int
+    ) -> None:
+        """`wait(sock, event)` for a read `watch` bounds.
+
+        Raises:
+            ReadExpired: Its deadline has passed; checked before the wait too, since a wait
+                woken by data in the tick its deadline passed is not woken again (behind
+                TLS that data may not yet be a whole record, and the read waits again).
+        """
+        if sock in self.expired:
+            raise ReadExpired
+        try:
+            await wait(sock, event)
+        except trio.ClosedResourceError:
+            if sock in self.expired:
+                raise ReadExpired from None
+            raise
 
     def forget(self, sock: socket.socket) -> None:
         """The read on `sock` is over (whatever ended it)."""
