@@ -1,8 +1,8 @@
 """Read timeouts over real loopback sockets, kept without a cancel scope per waiting read
 (under trio by one task per run, `ReadDeadlines`; under asyncio by one timer handle per
 loop): each read is woken at its own deadline, however the deadlines of the reads waiting
-beside it are ordered, and no sooner; a read woken by a close is not a timeout; the
-connection of a timed-out read still reads."""
+beside it are ordered, and no sooner; a read woken by a close is not a timeout (its
+message: test_connection_sockets.py); the connection of a timed-out read still reads."""
 
 from __future__ import annotations
 
@@ -86,6 +86,20 @@ async def test_one_task_keeps_every_deadline_and_forgets_reads_that_ended(
                 with trio.move_on_after(0.05):  # waits, then is cancelled
                     await connection.receive(30.0)
                     await connection.receive(30.0)
+        closed, _ = connections[0]  # and a read ended by a close
+        failed: list[TransportError] = []
+
+        async def read_closed() -> None:
+            try:
+                await closed.receive(30.0)
+            except TransportError as exc:
+                failed.append(exc)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(read_closed)
+            await trio.testing.wait_all_tasks_blocked()
+            await closed.aclose()
+        assert [type(exc) for exc in failed] == [TransportError]  # not a StreamTimeout
         deadlines = ReadDeadlines.of_this_run()
         assert deadlines is ReadDeadlines.of_this_run()
         assert (deadlines._waiting, deadlines.expired) == ({}, set())
@@ -106,44 +120,6 @@ def task_names() -> list[str]:
             names.append(task.name)
             tasks += [child for nursery in task.child_nurseries for child in nursery.child_tasks]
     return names
-
-
-async def test_a_read_woken_by_a_close_is_not_a_timeout(listener: socket.socket) -> None:
-    connection, peer = await connected(listener)
-    failures: list[Exception] = []
-
-    async def read() -> None:
-        try:
-            await connection.receive(30.0)
-        except Exception as exc:
-            failures.append(exc)
-
-    try:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(read)
-            await trio.sleep(0.05)
-            await connection.aclose()
-        (failure,) = failures
-        assert type(failure) is TransportError
-        assert str(failure) == "connection lost while reading: the connection was already closed"
-        assert ReadDeadlines.of_this_run()._waiting == {}
-    finally:
-        peer.close()
-
-
-def test_asyncio_reads_keep_their_own_timeout(listener: socket.socket) -> None:
-    """Under asyncio a waiting read is bounded by `asyncio.timeout`: no trio run to ask."""
-
-    async def main() -> None:
-        connection, peer = await connected(listener)
-        try:
-            with pytest.raises(StreamTimeout, match=r"read timed out after 0\.1 s"):
-                await connection.receive(0.1)
-        finally:
-            await connection.aclose()
-            peer.close()
-
-    anyio.run(main, backend="asyncio")
 
 
 async def test_a_second_read_on_a_waiting_socket_is_refused_and_leaves_the_first_bounded(
