@@ -151,10 +151,19 @@ async def test_list_models_error_status_is_the_providers_typed_error_without_the
     ):
         with pytest.raises(AuthenticationError) as caught:
             await provider.list_models()
-    assert caught.value.provider == "openai"
-    assert caught.value.status_code == 401
-    assert KEY not in str(caught.value)
-    assert KEY not in repr(vars(caught.value))
+    error = caught.value
+    assert error.provider == "openai"
+    assert error.status_code == 401
+    assert KEY not in str(error)
+    assert KEY not in repr(vars(error))
+    # the exchange is kept, as a stream's refusal keeps it (openai's ``e.request`` / ``e.response``)
+    assert error.request is not None
+    assert error.response is not None
+    assert (error.request.method, error.request.url) == ("GET", f"{server.url}/models")
+    assert error.response.status_code == 401
+    assert error.response.json()["error"]["code"] == "invalid_api_key"
+    assert KEY not in repr(error.request.headers) + repr(error.response.headers)
+    assert KEY not in error.response.text
 
 
 async def test_list_models_times_out_on_a_silent_server() -> None:

@@ -256,7 +256,8 @@ class HTTPProvider(AsyncResource):
 
         Raises:
             AuthenticationError: No key for the provider's own API (nothing is sent).
-            ProviderError: The API answered with an error.
+            ProviderError: The API answered with an error (its ``request`` and ``response``
+                kept, secrets redacted, as a refused stream's).
             TransportError: The server cannot be reached; `StreamTimeout` after `timeout`.
             ProtocolError: The answer is not a model list.
 
@@ -278,7 +279,7 @@ class HTTPProvider(AsyncResource):
             with anyio.fail_after(timeout):
                 response = await self._transport.open(sent, Timeouts.from_seconds(timeout))
                 if not 200 <= response.status < 300:
-                    raise await self._refusal.error(response)
+                    raise await self._refusal.error(response, request=sent, redactor=self._redactor)
                 try:
                     body = await read_at_most(response.chunks, 16 << 20)
                 finally:
