@@ -5,6 +5,7 @@ meaning here is a clear `TypeError` naming the replacement, raised before any I/
 from __future__ import annotations
 
 import base64
+import gc
 import io
 from typing import TYPE_CHECKING, Any
 
@@ -190,3 +191,20 @@ def test_leaving_a_sync_stream_closes_the_connection(monkeypatch: pytest.MonkeyP
             server.wait_disconnect_sync(timeout=2)
 
         assert server.completed == 0
+
+
+def test_sync_client_works_without_a_reference_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """g4f's clients are never closed: ``Client().chat.completions.create(...)`` works, and a
+    client's ``chat`` keeps working after the client object is gone; once nothing can use its
+    eventide clients they close quietly (a ResourceWarning would fail this test)."""
+    for variable in PROVIDER_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    with serve_in_thread(Reply(body=openai_chunks(["Hi", "!"]))) as server:
+        url = f"{server.url}/v1"
+        response = Client("openai", base_url=url, api_key="sk-g4f").chat.completions.create(HELLO)
+        assert response.choices[0].message.content == "Hi!"
+        chat = Client("openai", base_url=url, api_key="sk-g4f").chat
+        gc.collect()
+        assert chat.completions.create(HELLO).choices[0].message.content == "Hi!"
+        del chat
+        gc.collect()

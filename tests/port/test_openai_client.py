@@ -3,6 +3,7 @@ what is sent, what is absent, and how the clients close."""
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING
 
 import pytest
@@ -12,7 +13,10 @@ from eventide.compat.openai import AsyncOpenAI, OpenAI, OpenAIError
 from tests.port.conftest import OPENAI_KEY
 
 if TYPE_CHECKING:
+    from eventide.client import ChatCompletionChunk, Stream
     from tests.http_server import ScriptedServer
+
+HELLO = "Hello, world"
 
 
 def test_openai_client_reads_the_sdk_environment(
@@ -87,14 +91,38 @@ def test_openai_client_resources_out_of_scope_say_so(name: str) -> None:
         OpenAI(api_key="k").nonsense  # type: ignore[attr-defined]  # noqa: B018
 
 
-def test_openai_client_is_closed_when_collected(openai_server: ScriptedServer) -> None:
+def test_openai_client_is_closed_quietly_once_nothing_can_use_it(
+    openai_server: ScriptedServer,
+) -> None:
     """As the SDK's, a client nobody closes is closed when it is collected, with no
-    ResourceWarning (the suite turns warnings into errors)."""
+    ResourceWarning (the suite turns warnings into errors): once nothing can use it any
+    more, its ``chat.completions`` included, as the SDK's resources keep their client."""
     client = OpenAI()
-    client.chat.completions.create(model="gpt-4o", messages="Hi")
-    inner = client.eventide
-    del client  # the last reference: CPython collects it here
-    assert inner.closed
+    completions = client.chat.completions
+    lifetime = client.eventide._lifetime  # its loop thread's, apart from the client
+    del client
+    gc.collect()
+    assert not lifetime.closed
+    assert completions.create(model="gpt-4o", messages="Hi").choices[0].message.content == HELLO
+    del completions
+    gc.collect()
+    assert lifetime.closed
+
+
+def test_openai_client_works_without_a_reference_kept(openai_server: ScriptedServer) -> None:
+    """``OpenAI().chat.completions.create(...)``, and a stream returned from where its client
+    was made: the SDK's client lives as long as what can use it, and so does this one."""
+    completion = OpenAI().chat.completions.create(model="gpt-4o", messages="Hi")
+    assert completion.choices[0].message.content == HELLO
+
+    def start() -> Stream[ChatCompletionChunk]:
+        client = OpenAI()
+        return client.chat.completions.create(model="gpt-4o", messages="Hi", stream=True)
+
+    stream = start()
+    gc.collect()
+    with stream:
+        assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == HELLO
 
 
 async def test_async_openai_with_options_copies_are_closed_with_it(

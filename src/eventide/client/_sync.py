@@ -242,6 +242,15 @@ class Client(SyncResource):
         return Stream(Reader(self._loop_thread(), receive, closable.aclose, owner=self))
 
 
+def close_when_collected(client: Client) -> Client:
+    """`client`, made to close without a ResourceWarning when it is collected unclosed: for
+    the clients of `eventide.compat`, whose originals (openai-python's, g4f's) close quietly
+    and are never closed by their users. Whatever can still call it (its ``chat``, its
+    streams) keeps it alive, so it is closed only when nothing can use it any more."""
+    client._lifetime.quiet = True
+    return client
+
+
 _LIFETIMES: weakref.WeakSet[_Lifetime] = weakref.WeakSet()
 """Every client's lifetime, for the fork handler."""
 
@@ -258,6 +267,7 @@ class _Lifetime:
         self._loop: _LoopThread | None = None
         self._forked = False
         self.closed = False
+        self.quiet = False  # collected unclosed: no ResourceWarning (`close_when_collected`)
         _LIFETIMES.add(self)
 
     def loop(self) -> _LoopThread | None:
@@ -292,12 +302,13 @@ class _Lifetime:
             with contextlib.suppress(Exception):  # no caller to tell
                 loop.stop(wait=COLLECT_WAIT)
         finally:
-            warnings.warn(
-                f"unclosed Client(provider={self._provider!r}): close it, or use it in a "
-                "with block",
-                ResourceWarning,
-                stacklevel=2,
-            )
+            if not self.quiet:
+                warnings.warn(
+                    f"unclosed Client(provider={self._provider!r}): close it, or use it in a "
+                    "with block",
+                    ResourceWarning,
+                    stacklevel=2,
+                )
 
     def forget_after_fork(self) -> None:
         """In a forked child: the loop thread is gone and its connections are the parent's."""

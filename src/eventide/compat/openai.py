@@ -25,7 +25,6 @@ the same precise types (``stream=True`` gives a stream of chunks, ``stream=False
 from __future__ import annotations
 
 import os
-import weakref
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypedDict, Unpack, final
 
 from .._errors import AuthenticationError as AuthenticationError
@@ -39,6 +38,7 @@ from .._errors import UnprocessableEntityError as UnprocessableEntityError
 from .._resource import AsyncResource
 from .._timeouts import Timeouts
 from ..client import AsyncClient, Client
+from ..client._sync import close_when_collected
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -264,7 +264,9 @@ class OpenAI(_Base):
             through; eventide drives it on the client's own event loop.
 
     ``client.chat.completions.create(...)`` is `eventide.Client`'s. Use it in ``with``, or
-    call `close()`; like the SDK's client, one that is garbage-collected closes itself.
+    call `close()`; like the SDK's client, one that is garbage-collected closes itself,
+    quietly, once nothing can use it any more (``OpenAI().chat.completions.create(...)``
+    works; a stream keeps it open until it is read or dropped).
 
     Raises:
         OpenAIError: No API key (``api_key=`` or ``OPENAI_API_KEY``).
@@ -272,12 +274,13 @@ class OpenAI(_Base):
 
     def __init__(self, **options: Unpack[ClientOptions]) -> None:
         super().__init__(options)
-        client = Client("openai", **self._settings)
+        # as the SDK's, closed quietly once collected: once nothing can use it (this client,
+        # its `chat`, a stream of it), not when this object alone goes
+        client = close_when_collected(Client("openai", **self._settings))
         self.eventide = client
         """The `eventide.Client` behind this one."""
         self.chat = client.chat
         """``client.chat.completions.create(...)``: see `eventide.Client`."""
-        weakref.finalize(self, client.close)  # as the SDK's: collected means closed, quietly
 
     def with_options(self, **changes: Unpack[ClientOptions]) -> OpenAI:
         """This client with some options changed (the SDK's ``with_options``/``copy``):

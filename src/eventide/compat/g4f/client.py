@@ -15,8 +15,6 @@ the request) and ``.model``. ``provider=`` is an eventide provider or a provider
 
 from __future__ import annotations
 
-import contextlib
-import weakref
 from collections.abc import Mapping, Sequence
 from os import PathLike
 from typing import (
@@ -36,6 +34,7 @@ from typing import (
 from ..._resource import AsyncResource, SyncResource
 from ...client import AsyncClient as EventideAsyncClient
 from ...client import Client as EventideClient
+from ...client._sync import close_when_collected
 from ._arguments import openai_arguments
 from ._providers import ClientPool, ProviderChoice
 
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     from ..._timeouts import Timeouts
     from ...client import ChatCompletion, ChatCompletionChunk, ChunkStream, Stream
     from ...client._chat import Chat as EventideChat
+    from ...providers import Provider
 
 __all__ = ["AsyncClient", "Chat", "Client", "Completions", "Image", "Messages"]
 
@@ -255,19 +255,17 @@ class AsyncClient(AsyncResource):
             await provider.aclose()
 
 
-def _close_all(clients: Mapping[Any, EventideClient]) -> None:
-    for inner in list(clients.values()):
-        with contextlib.suppress(Exception):  # at collection: no caller to tell
-            inner.close()
+def _quiet_client(provider: Provider | None, **options: Any) -> EventideClient:
+    return close_when_collected(EventideClient(provider, **options))
 
 
 @final
 class Client(SyncResource):
     """g4f's ``Client`` on eventide: `AsyncClient`'s arguments, blocking calls.
 
-    g4f clients are never closed: this one closes its eventide clients (their event loop
-    thread and connections) when it is garbage-collected, or at once with `close()` or
-    ``with``.
+    g4f clients are never closed: this one's eventide clients (their event loop thread and
+    connections) close quietly when they are garbage-collected, once nothing can use them
+    (this client, its ``chat``, a stream of it), or at once with `close()` or ``with``.
     """
 
     __slots__ = ("__weakref__", "_pool", "chat")
@@ -284,7 +282,7 @@ class Client(SyncResource):
         timeouts: Timeouts | None = None,
     ) -> None:
         self._pool = ClientPool(
-            EventideClient,
+            _quiet_client,
             provider,
             media_provider=media_provider,
             api_key=api_key,
@@ -293,7 +291,6 @@ class Client(SyncResource):
             model=model,
             timeouts=timeouts,
         )
-        weakref.finalize(self, _close_all, self._pool.clients)
         self.chat: Chat[ChatCompletion, Stream[ChatCompletionChunk]] = Chat(self._pool.get)
 
     def __repr__(self) -> str:
