@@ -17,7 +17,15 @@ import eventide.compat.litellm as litellm
 from eventide._events import Attempt
 from eventide.compat.litellm._errors import LitellmFields, raise_as_litellm
 from tests.environment import PROVIDER_VARIABLES
-from tests.http_server import Reply, ScriptedServer, openai_chunks, refused_url, serve, slow
+from tests.http_server import (
+    Reply,
+    ScriptedServer,
+    openai_chunks,
+    refused_url,
+    serve,
+    slow,
+    sse,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -129,6 +137,17 @@ async def test_after_fallbacks_the_last_attempt_names_the_model(server: Scripted
     assert isinstance(error, LitellmFields)
     assert (error.model, error.llm_provider) == ("gpt-4o", "openai")
     assert isinstance(error.__cause__, eventide.NoProviderLeft)
+
+
+async def test_a_failure_inside_the_stream_names_the_model(server: ScriptedServer) -> None:
+    error_event = {"error": {"message": "died", "type": "server_error", "param": "messages"}}
+    server.reply(Reply(body=[*openai_chunks(["Hel"])[:2], sse(error_event)]))
+    error = await failure(server)  # no router: the partial answer names the model
+    assert isinstance(error, litellm.InternalServerError)
+    assert isinstance(error, LitellmFields)
+    assert (error.model, error.llm_provider, error.param) == ("gpt-4o-mini", "openai", "messages")
+    assert error.partial is not None
+    assert error.partial.text == "Hel"
 
 
 def test_the_model_given_wins_and_llm_provider_is_read_only() -> None:

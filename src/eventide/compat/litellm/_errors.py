@@ -141,20 +141,22 @@ def raise_as_litellm(error: Error, *, model: str | None = None) -> NoReturn:
     Args:
         error: What eventide raised.
         model: The model the request asked for; default: the last attempt's, when a router
-            recorded it.
+            recorded it, else the partial answer's (a failure after the stream began).
     """
     last = error
     while isinstance(last, NoProviderLeft) and last.errors:
         last = last.errors[-1]
     cls = ContextWindowExceededError if _says_context_window(last) else type(last)
-    state = vars(last)
-    state = {**state, "model": model or _attempted_model(error) or state.get("model")}
+    state = {**vars(last), "model": model or _known_model(error, last)}
     raise _litellm_error(cls, last.args, state) from error
 
 
-def _attempted_model(error: BaseException) -> str | None:
-    """The model the last failed attempt asked for, when a router recorded the attempts."""
+def _known_model(error: Error, last: Error) -> str | None:
+    """The model the failed request asked for, when eventide knows it: the last attempt's
+    (a router records each), the partial answer's, or a litellm error's own."""
     attempts = error if isinstance(error, NoProviderLeft) else error.__cause__
     if isinstance(attempts, NoProviderLeft) and attempts.attempts:
         return attempts.attempts[-1].model
-    return None
+    if last.partial is not None and last.partial.metadata is not None:
+        return last.partial.metadata.requested_model
+    return last.model if isinstance(last, LitellmFields) else None
