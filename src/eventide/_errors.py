@@ -35,7 +35,8 @@ names of the openai SDK's ``e.request`` and ``e.response``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, TypeAlias
+import json
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -97,6 +98,7 @@ class Error(Exception):
     request: ErrorRequest | None = None
     response: ErrorResponse | None = None
     code: str | None = None
+    _error_json: str | None = None  # the payload's error object, as JSON text (see `type`)
 
     def __init__(self, message: str, *, provider: str | None = None) -> None:
         super().__init__(message)
@@ -110,25 +112,28 @@ class Error(Exception):
 
     @property
     def type(self) -> str | None:
-        """The error's ``type`` in an OpenAI-style error body (``"invalid_request_error"``),
-        or None."""
+        """The error's ``type`` in an OpenAI-style error object (``"invalid_request_error"``),
+        of a refused response's body or of an error inside the stream; or None."""
         return self._error_field("type")
 
     @property
     def param(self) -> str | None:
-        """The request parameter an OpenAI-style error body names (``"messages"``), or None."""
+        """The request parameter an OpenAI-style error object names (``"messages"``), of a
+        refused response's body or of an error inside the stream; or None."""
         return self._error_field("param")
 
     def _error_field(self, name: str) -> str | None:
-        """A text field of the response's error object (``{"error": {...}}``, or the body)."""
-        response = self.response
-        if response is None:
-            return None
+        """A text field of the error object the payload carried, else of the response's."""
         try:
-            body = response.json()
+            if self._error_json is not None:
+                found = json.loads(self._error_json)
+            elif self.response is not None:  # {"error": {...}}, or the body itself
+                body = self.response.json()
+                found = body.get("error", body) if isinstance(body, dict) else None
+            else:
+                return None
         except (ValueError, RecursionError):
             return None
-        found = body.get("error", body) if isinstance(body, dict) else None
         value = found.get(name) if isinstance(found, dict) else None
         return value if isinstance(value, str) else None
 
@@ -165,6 +170,11 @@ class ProviderError(Error):
         body: A short excerpt of the error body, whitespace folded, the key redacted.
         code: The provider's own error code or type, such as ``"rate_limit_exceeded"``.
         retry_after: Seconds the provider asked us to wait, or None.
+
+    Args:
+        error_object: The error object of the payload (``{"message": ..., "type": ...,
+            "param": ...}``), if any: kept for `type` and `param`, as JSON text, so that the
+            redactor that clears every text of an error clears it too.
     """
 
     kind = "provider"
@@ -178,12 +188,15 @@ class ProviderError(Error):
         body: str = "",
         code: str | None = None,
         retry_after: float | None = None,
+        error_object: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message, provider=provider)
         self.status_code = status_code
         self.body = body
         self.code = code
         self.retry_after = retry_after
+        if error_object is not None:
+            self._error_json = json.dumps(error_object, ensure_ascii=False, default=str)
 
     @property
     def headers(self) -> Mapping[str, str] | None:

@@ -1,4 +1,4 @@
-"""Retry-After parsing, for the errors of refused responses."""
+"""Retry-After parsing and ``x-should-retry``, for the errors of refused responses."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import email.utils
 
 import pytest
 
+import eventide
+from eventide import AsyncClient
 from eventide._transport import parse_retry_after
+from tests.http_server import Reply, serve
 
 
 @pytest.mark.parametrize(
@@ -32,3 +35,38 @@ def test_parse_retry_after_http_date() -> None:
     assert parse_retry_after({"retry-after": date}, now=now) == pytest.approx(42)
     past = email.utils.formatdate(now - 42, usegmt=True)
     assert parse_retry_after({"retry-after": past}, now=now) == 0.0
+
+
+NO_WAIT = ("retry-after-ms", "0")  # a retry goes at once
+
+
+@pytest.mark.parametrize(
+    ("status", "should_retry", "requests", "retryable"),
+    [
+        (500, "false", 1, False),
+        (429, "false", 1, False),
+        (503, "False", 1, False),  # read as the SDKs' "false", case aside
+        (400, "true", 3, True),
+        (500, None, 3, True),  # without the header, the status decides
+        (400, "maybe", 1, False),
+    ],
+)
+async def test_x_should_retry_header_decides_retryable(
+    status: int, should_retry: str | None, requests: int, retryable: bool
+) -> None:
+    """The OpenAI and Anthropic SDKs obey ``x-should-retry`` both ways
+    (``_base_client._should_retry``); so does eventide's `retryable`, and with it every retry."""
+    header = () if should_retry is None else (("x-should-retry", should_retry),)
+    body = b'{"error": {"message": "no", "type": "server_error", "param": null, "code": null}}'
+    reply = Reply(
+        status=status,
+        headers=(("content-type", "application/json"), NO_WAIT, *header),
+        body=[body],
+    )
+    async with serve(reply) as server:
+        async with AsyncClient(api_key="sk-test", base_url=f"{server.url}/v1") as client:
+            with pytest.raises(eventide.ProviderError) as caught:
+                await client.complete("hi")  # max_retries=2: up to 3 requests
+        assert len(server.requests) == requests
+    assert caught.value.status_code == status
+    assert caught.value.retryable is retryable

@@ -5,6 +5,8 @@ content type that is not a stream (an HTML page from a proxy, a JSON error objec
 error is the provider's typed one, built from a bounded excerpt of the body (the stream
 redacts the key from it, as from every error); a redirect (3xx) is a `ProviderError` with
 ``code="redirect"`` that names its ``Location`` (never followed: the request carries the key).
+A response's ``x-should-retry: true`` or ``false`` header decides the error's `retryable`
+over its status, as the OpenAI and Anthropic SDKs obey it (``_base_client._should_retry``).
 """
 
 from __future__ import annotations
@@ -123,6 +125,9 @@ class Refusal:
                 excerpt=" ".join(raw.split())[:200],
             )
         error.provider = self.provider
+        should_retry = headers.get("x-should-retry", "").strip().lower()
+        if should_retry in ("true", "false"):
+            error.retryable = should_retry == "true"
         if request is not None and redactor is not None:
             sent = error.request = error_request(request, redactor)
             if isinstance(error, ProviderError):

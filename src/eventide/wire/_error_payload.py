@@ -8,7 +8,9 @@ here; the rules they share are written once:
   ``message``; else a readable excerpt of the body; else "no error message";
 - the class is the one the API's code means, else the HTTP status's (`provider_error_for_status`),
   else the API's fallback; HTTP 200 (an error after the status line) says nothing;
-- the message starts with ``HTTP <status>:`` when a real HTTP error status came with it.
+- the message starts with ``HTTP <status>:`` when a real HTTP error status came with it;
+- the error keeps the payload's error object (``{"error": {...}}``) for its ``type`` and
+  ``param``: an error inside the stream has no response to read them from.
 """
 
 from __future__ import annotations
@@ -74,12 +76,14 @@ def error_from_payload(
         readable(raw) or "no error message"
     )
     where = f"HTTP {status_code}: " if status_code not in (None, 200) else ""
+    nested = payload.get("error") if isinstance(payload, dict) else None
     exc = cls(
         f"{where}{text}{suffix}",
         status_code=status,
         body=excerpt(raw),
         code=code,
         retry_after=retry_after,
+        error_object=nested if isinstance(nested, dict) else None,
     )
     if retryable is not None:
         exc.retryable = retryable
