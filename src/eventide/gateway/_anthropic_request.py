@@ -3,10 +3,14 @@
 The fields of Anthropic's "Create a Message" reference (docs.anthropic.com/en/api/messages,
 read 2026-12): ``system`` (text or text blocks), ``messages`` whose content is text or blocks
 (``text``, ``image``, ``tool_use``, ``tool_result``, ``thinking``, ``redacted_thinking``),
-``tools`` with ``input_schema``, ``tool_choice``, ``max_tokens`` (required), ``temperature``,
-``top_p``, ``stop_sequences``, ``thinking`` and ``stream``. ``metadata`` and
-``service_tier`` are accepted and not forwarded; any other field is refused, as Anthropic
-refuses it. Everything is checked before any upstream request.
+``tools`` with ``input_schema``, ``tool_choice`` (its ``disable_parallel_tool_use`` goes on
+as OpenAI's ``parallel_tool_calls``, which every provider maps to its own switch),
+``model`` and ``max_tokens`` (both required), ``temperature``, ``top_p``,
+``stop_sequences`` (an array of strings), ``thinking`` (``enabled`` with its
+``budget_tokens``, or ``disabled``; ``adaptive`` has no equivalent and is refused) and
+``stream``. ``metadata`` and ``service_tier`` are accepted and not forwarded; any other
+field is refused, as Anthropic refuses it. Everything is checked before any upstream
+request.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from typing import Any, Final
 
 from .._events import Reasoning, ToolCall
 from .._request import ImagePart, Message, ReasoningConfig, Request, TextPart, ToolSpec
+from .._validate import check_bool
 from ._asgi import HTTPProblem
+from ._fields import checked_model, checked_strings
 
 __all__ = ["request_from_anthropic"]
 
@@ -128,16 +134,23 @@ def _messages(body: Mapping[str, Any]) -> list[Message]:
     return messages
 
 
-def _tool_choice(choice: Any) -> str | None:
+def _tool_choice(choice: Any) -> tuple[str | None, dict[str, Any]]:
+    """The choice as `Request.tool_choice`, and ``parallel_tool_calls`` when it says."""
     if choice is None:
-        return None
+        return None, {}
     kind = choice.get("type") if isinstance(choice, Mapping) else None
-    if kind == "tool":
-        return str(choice["name"])
     names = {"auto": "auto", "any": "required", "none": "none"}
-    if kind not in names:
+    if kind != "tool" and kind not in names:
         raise ValueError(f"tool_choice type must be auto, any, tool or none, not {kind!r}")
-    return names[kind]
+    unknown = sorted(set(choice) - {"type", "name", "disable_parallel_tool_use"})
+    if unknown:
+        raise ValueError(f"tool_choice.{', '.join(unknown)}: extra inputs are not permitted")
+    params: dict[str, Any] = {}
+    disable = choice.get("disable_parallel_tool_use")
+    if disable is not None:
+        check_bool("tool_choice.disable_parallel_tool_use", disable)
+        params["parallel_tool_calls"] = not disable
+    return (str(choice["name"]) if kind == "tool" else names[kind]), params
 
 
 def _reasoning(thinking: Any) -> ReasoningConfig | None:
@@ -145,9 +158,16 @@ def _reasoning(thinking: Any) -> ReasoningConfig | None:
         return None
     if not isinstance(thinking, Mapping):
         raise TypeError("thinking must be an object")
-    if thinking.get("type") == "enabled":
-        return ReasoningConfig(budget_tokens=thinking["budget_tokens"])
-    return None
+    kind = thinking.get("type")
+    fields = {"enabled": {"type", "budget_tokens"}, "disabled": {"type"}}
+    if kind not in fields:
+        raise ValueError(
+            f"thinking type must be enabled (with budget_tokens) or disabled, not {kind!r}"
+        )
+    unknown = sorted(set(thinking) - fields[kind])
+    if unknown:
+        raise ValueError(f"thinking.{', '.join(unknown)}: extra inputs are not permitted")
+    return ReasoningConfig(budget_tokens=thinking["budget_tokens"]) if kind == "enabled" else None
 
 
 def request_from_anthropic(body: Mapping[str, Any]) -> tuple[Request, bool]:
@@ -155,7 +175,8 @@ def request_from_anthropic(body: Mapping[str, Any]) -> tuple[Request, bool]:
 
     Raises:
         HTTPProblem: 400 for a body Anthropic's API would refuse (an unknown field, no
-            ``max_tokens``, a malformed message...).
+            ``model`` or ``max_tokens``, a malformed message...), or one that asks for
+            what no upstream can be given (``thinking: {"type": "adaptive"}``).
     """
     try:
         unknown = sorted(set(body) - _FIELDS)
@@ -166,20 +187,24 @@ def request_from_anthropic(body: Mapping[str, Any]) -> tuple[Request, bool]:
         stream = body.get("stream", False)
         if not isinstance(stream, bool):
             raise TypeError("stream must be a boolean")
+        model = checked_model(body, required=True)
+        stop = body.get("stop_sequences")
+        tool_choice, params = _tool_choice(body.get("tool_choice"))
         tools = [
             ToolSpec(tool["name"], tool.get("description") or "", tool["input_schema"])
             for tool in body.get("tools") or ()
         ]
         request = Request(
             messages=_messages(body),
-            model=body.get("model"),
+            model=model,
             tools=tools,
-            tool_choice=_tool_choice(body.get("tool_choice")),
+            tool_choice=tool_choice,
             temperature=body.get("temperature"),
             max_tokens=body["max_tokens"],
             top_p=body.get("top_p"),
-            stop=body.get("stop_sequences") or (),
+            stop=() if stop is None else checked_strings("stop_sequences", stop),
             reasoning=_reasoning(body.get("thinking")),
+            openai_params=params,
         )
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise HTTPProblem(400, str(exc), kind="invalid_request_error") from None

@@ -13,6 +13,7 @@ from ._asgi import ClientGone, HTTPProblem, header, read_body, send_json
 from ._chat import OpenAIChatDialect, parse_chat
 from ._cors import allowed_origin, preflight, with_cors
 from ._errors import error_body
+from ._log import RequestLog
 from ._messages import AnthropicDialect, anthropic_error_body
 from ._page import send_page
 from ._provenance import include_attempts
@@ -32,6 +33,7 @@ __all__ = ["KEYS_ENV", "Gateway", "create_app", "keys_from_env"]
 KEYS_ENV = "EVENTIDE_GATEWAY_KEYS"
 """The environment variable with the gateway's API keys, comma-separated."""
 
+_APIS = {"/chat/completions": "chat", "/messages": "messages", "/responses": "responses"}
 _ROUTES = {
     "/": ("GET", "HEAD"),
     "/chat/completions": ("POST",),
@@ -89,6 +91,8 @@ class Gateway:
         if scope["type"] != "http":
             return  # websockets are not served: the server refuses the handshake
         request_id = f"req_{uuid.uuid4().hex}"
+        route = _route(scope["path"])
+        line = RequestLog(_APIS.get(route, route))
         origin = allowed_origin(scope, self._settings.cors_origins)
         if origin is not None:
             if scope["method"] == "OPTIONS":
@@ -96,11 +100,12 @@ class Gateway:
                 return
             send = with_cors(send, origin)
         try:
-            await self._http(scope, receive, send, request_id)
+            await self._http(scope, receive, send, request_id, line)
         except ClientGone:
-            return
+            line.write()  # before its body came: client_gone
         except HTTPProblem as problem:
-            route = _route(scope["path"])
+            line.status, line.outcome = problem.status, f"refused:{problem.code or problem.kind}"
+            line.write()
             headers = [(b"x-request-id", request_id.encode())]
             if problem.status == 401:
                 headers.append((b"www-authenticate", b"Bearer"))
@@ -111,7 +116,9 @@ class Gateway:
             body = anthropic_error_body(problem) if anthropic else error_body(problem)
             await send_json(send, problem.status, body, headers=headers)
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+    async def _http(
+        self, scope: Scope, receive: Receive, send: Send, request_id: str, line: RequestLog
+    ) -> None:
         route = _route(scope["path"])
         methods = _ROUTES.get(route)
         if methods is None:
@@ -153,6 +160,7 @@ class Gateway:
             send=send,
             request_id=request_id,
             keepalive=self._settings.keepalive,
+            line=line,
         )
 
     def _check_key(self, scope: Scope) -> None:

@@ -2,7 +2,12 @@
 ``chat.completion`` out.
 
 The request is parsed by the client's own OpenAI parameter handling (`request_from_openai`),
-so the gateway accepts and refuses exactly what eventide's OpenAI-style client does. A stream
+so the gateway accepts and refuses what eventide's OpenAI-style client does, and more: the
+options of the openai SDK that are never body fields (``extra_body``, ``extra_headers``,
+``extra_query``, ``timeout``: a client's headers must not reach the upstream), a string for
+``messages``, a message without ``content`` (only an assistant message with ``tool_calls``
+may leave it out, as in OpenAI's reference), and a ``model`` with control characters. A
+null ``model`` asks for the gateway's default one. A stream
 is written with the OpenAI chat encoder (`ChatStreamEncoder`), a whole answer with the OpenAI
 shapes (`ChatCompletion`): one encoding of each, shared with the library. A failure after
 the head is OpenAI's in-band ``data: {"error": ...}`` frame, with no ``[DONE]``. When asked
@@ -14,7 +19,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any, final
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final, final
 
 from .._events import Metadata, Usage
 from ..client._params import include_usage, request_from_openai
@@ -22,6 +28,7 @@ from ..client._shapes import ChatCompletion
 from ..wire import ChatStreamEncoder, ChatStyle
 from ._asgi import HTTPProblem
 from ._errors import error_body
+from ._fields import checked_model
 from ._provenance import attempt_list
 
 if TYPE_CHECKING:
@@ -32,20 +39,50 @@ if TYPE_CHECKING:
 __all__ = ["OpenAIChatDialect", "parse_chat"]
 
 
+_SDK_OPTIONS: Final = frozenset({"extra_body", "extra_headers", "extra_query", "timeout"})
+"""Arguments of the openai SDK's ``create`` that never go on the wire as body fields."""
+
+
+def _check_messages(messages: object) -> None:
+    """What `request_from_openai` lets its Python callers do and the API does not: a string
+    for the list, a message without content."""
+    if not isinstance(messages, list):
+        raise TypeError("messages must be an array of message objects")
+    for position, message in enumerate(messages):
+        if not isinstance(message, Mapping) or message.get("content") is not None:
+            continue  # the client's parsing names what is wrong with a non-object
+        if message.get("role") != "assistant" or not message.get("tool_calls"):
+            raise ValueError(
+                f"messages[{position}]: content is required (only an assistant message "
+                "with tool_calls may leave it out)"
+            )
+
+
 def parse_chat(body: dict[str, Any], *, usage: bool = False) -> tuple[Request, bool, bool]:
     """The `Request` of a Chat Completions body, whether to stream, and whether to send the
     usage chunk (asked for, or `usage`).
 
     Raises:
-        HTTPProblem: 400 for a body ``chat.completions.create`` would refuse.
+        HTTPProblem: 400 for a body ``chat.completions.create`` would refuse, or one with
+            an option of the openai SDK that is no body field (``extra_headers``...).
     """
     params = dict(body)
     stream = params.pop("stream", False)
     try:
+        options = sorted(_SDK_OPTIONS.intersection(params))
+        if options:
+            raise TypeError(
+                f"unknown parameter: {', '.join(options)} (an option of the openai SDK, "
+                "never a field of the request body)"
+            )
         if stream is not None and not isinstance(stream, bool):
             raise TypeError(f"stream must be a boolean, not {type(stream).__name__}")
         if "messages" not in params:
             raise ValueError("messages is required")
+        if "model" not in params:
+            raise ValueError("model is required (null: the gateway's default model)")
+        checked_model(params, required=False)
+        _check_messages(params["messages"])
         usage = include_usage(params.get("stream_options")) or usage
         request = request_from_openai(**params)
     except (TypeError, ValueError) as exc:

@@ -1,4 +1,9 @@
-"""The one log line of each request: who served, how, and how it ended (never content)."""
+"""The one log line of each request: who served, how, and how it ended (never content).
+
+Each value is one token of the line: plain printable text without spaces as it is, any
+other (a model name with a space or a line break, an empty one) as its Python repr, quoted
+and escaped, so no value can end the line or pass for another field.
+"""
 
 from __future__ import annotations
 
@@ -18,12 +23,19 @@ log = logging.getLogger("eventide.gateway")
 _CONTENT = frozenset(CONTENT_EVENTS)
 
 
+def _token(value: object) -> str:
+    """`value` as one token of the line (module docstring)."""
+    text = str(value)
+    return text if text.isprintable() and text and " " not in text else repr(text)
+
+
 @final
 class RequestLog:
     """What one request's log line says, filled in as its events pass.
 
     Args:
-        api: The API the client spoke (``"chat"``, ``"messages"``).
+        api: The API the client spoke (``"chat"``, ``"messages"``), or the path of a
+            refused request to no API.
     """
 
     __slots__ = ("api", "first", "metadata", "outcome", "start", "status", "usage", "written")
@@ -58,14 +70,14 @@ class RequestLog:
         log.info(
             "%s provider=%s model=%s attempts=%s tokens_in=%s tokens_out=%s ttft=%s "
             "time=%.0fms status=%s outcome=%s",
-            self.api,
-            metadata.provider if metadata else "-",
-            metadata.model if metadata else "-",
+            _token(self.api),
+            _token(metadata.provider) if metadata else "-",
+            _token(metadata.model) if metadata else "-",
             len(metadata.attempts) if metadata else "-",
             usage.input_tokens if usage else "-",
             usage.output_tokens if usage else "-",
             ttft,
             (time.monotonic() - self.start) * 1000,
             self.status,
-            self.outcome,
+            _token(self.outcome),
         )

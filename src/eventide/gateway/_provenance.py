@@ -5,11 +5,16 @@ A client asks for the failed attempts with the request header ``x-eventide-inclu
 attempts`` (what the official SDKs send unchanged with ``extra_headers=``); the first chunk
 of a stream, or a whole answer, then carries them. Each attempt's message is the error's
 own, which providers have already stripped of their keys.
+
+A header value is visible ASCII: anything else in a provider's or a model's name (a space,
+a letter beyond ASCII, a control character an upstream put in its model) is
+percent-encoded as UTF-8, as RFC 3986 does in a URL, so no name can break the response head.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote
 
 from ._asgi import HTTPProblem, header
 
@@ -23,6 +28,13 @@ INCLUDE_HEADER: Final = "x-eventide-include"
 """The request header that asks for more provenance: ``attempts``."""
 
 _KNOWN: Final = frozenset({"attempts"})
+_VISIBLE: Final = "".join(chr(code) for code in range(0x21, 0x7F) if chr(code) != "%")
+
+
+def _header_value(text: str) -> bytes:
+    """`text` as a header value: visible ASCII as it is, every other character (and ``%``)
+    percent-encoded as UTF-8."""
+    return quote(text, safe=_VISIBLE, errors="surrogatepass").encode("ascii")
 
 
 def include_attempts(scope: Scope) -> bool:
@@ -68,8 +80,8 @@ def provenance(metadata: Metadata | None, request_id: str) -> list[tuple[bytes, 
     headers = [(b"x-request-id", request_id.encode())]
     if metadata is not None:
         headers += [
-            (b"x-eventide-provider", metadata.provider.encode()),
-            (b"x-eventide-model", metadata.model.encode()),
+            (b"x-eventide-provider", _header_value(metadata.provider)),
+            (b"x-eventide-model", _header_value(metadata.model)),
             (b"x-eventide-attempts", str(len(metadata.attempts)).encode()),
         ]
     return headers

@@ -3,10 +3,12 @@
 The fields of the Responses "Create a model response" reference
 (platform.openai.com/docs/api-reference/responses/create, read 2026-12) that a chat turn
 needs: ``input`` (a string, or message, ``function_call`` and ``function_call_output``
-items), ``instructions``, function ``tools``, ``tool_choice``, ``temperature``, ``top_p``,
-``max_output_tokens``, ``reasoning.effort`` and ``stream``; ``store``, ``metadata``,
-``parallel_tool_calls``, ``user`` and ``include`` are accepted and not forwarded. Any other
-field is refused. Everything is checked before any upstream request.
+items), ``instructions`` (a string), function ``tools``, ``tool_choice``,
+``parallel_tool_calls`` (as the Chat Completions parameter, which every provider maps to
+its own switch), ``temperature``, ``top_p``, ``max_output_tokens``, ``reasoning.effort``
+and ``stream``; ``store``, ``metadata``, ``user`` and ``include`` are accepted and not
+forwarded. Any other field is refused, and so is ``reasoning.summary``, which no upstream
+can be given. Everything is checked before any upstream request.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Any, Final
 
 from .._events import ToolCall
 from .._request import ImagePart, Message, ReasoningConfig, Request, TextPart, ToolSpec
+from .._validate import check_bool, check_text
 from ._asgi import HTTPProblem
+from ._fields import checked_model
 
 __all__ = ["request_from_responses"]
 
@@ -64,8 +68,9 @@ def _content(content: Any) -> str | list[TextPart | ImagePart]:
 
 def _messages(body: Mapping[str, Any]) -> list[Message]:
     messages: list[Message] = []
-    if body.get("instructions"):
-        messages.append(Message("system", str(body["instructions"])))
+    instructions = body.get("instructions")
+    if instructions is not None and check_text("instructions", instructions):
+        messages.append(Message("system", instructions))
     given = body.get("input")
     if isinstance(given, str):
         return [*messages, Message("user", given)]
@@ -118,11 +123,32 @@ def _tool_choice(choice: Any) -> str | None:
     raise ValueError(f"unsupported tool_choice {choice!r}")
 
 
+def _reasoning(reasoning: Any) -> ReasoningConfig | None:
+    if reasoning is None:
+        return None
+    if not isinstance(reasoning, Mapping):
+        raise TypeError("reasoning must be an object")
+    given = sorted(key for key, value in reasoning.items() if value is not None)
+    unknown = [key for key in given if key != "effort"]
+    if unknown:
+        raise ValueError(f"reasoning.{', '.join(unknown)} cannot be served: only effort can")
+    return ReasoningConfig(effort=reasoning["effort"]) if given else None
+
+
+def _parallel(body: Mapping[str, Any]) -> dict[str, Any]:
+    """``parallel_tool_calls`` for `Request.openai_params`, when given."""
+    given = body.get("parallel_tool_calls")
+    if given is None:
+        return {}
+    return {"parallel_tool_calls": check_bool("parallel_tool_calls", given)}
+
+
 def request_from_responses(body: Mapping[str, Any]) -> tuple[Request, bool]:
     """The `Request` of a Responses body, and whether to stream.
 
     Raises:
-        HTTPProblem: 400 for a body the Responses API would refuse.
+        HTTPProblem: 400 for a body the Responses API would refuse, or one that asks for
+            what no upstream can be given (``reasoning.summary``).
     """
     try:
         unknown = sorted(set(body) - _FIELDS)
@@ -131,16 +157,16 @@ def request_from_responses(body: Mapping[str, Any]) -> tuple[Request, bool]:
         stream = body.get("stream", False)
         if not isinstance(stream, bool):
             raise TypeError("stream must be a boolean")
-        effort = (body.get("reasoning") or {}).get("effort")
         request = Request(
             messages=_messages(body),
-            model=body.get("model"),
+            model=checked_model(body, required=False),
             tools=_tools(body.get("tools")),
             tool_choice=_tool_choice(body.get("tool_choice")),
             temperature=body.get("temperature"),
             max_tokens=body.get("max_output_tokens"),
             top_p=body.get("top_p"),
-            reasoning=ReasoningConfig(effort=effort) if effort else None,
+            reasoning=_reasoning(body.get("reasoning")),
+            openai_params=_parallel(body),
         )
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise HTTPProblem(400, str(exc), kind="invalid_request_error") from None

@@ -9,6 +9,7 @@ the stream and so closes the upstream.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import TYPE_CHECKING, Any, Protocol, final
 
@@ -20,7 +21,6 @@ from ..collectors import collect
 from ..routing._failures import as_error
 from ._asgi import HTTPProblem, send_json
 from ._errors import problem_for
-from ._log import RequestLog
 from ._provenance import attempt_list, provenance
 from ._watch import Watch, run_watched
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .._stream import EventStream
     from ..providers import Provider
     from ._asgi import Receive, Send
+    from ._log import RequestLog
 
 __all__ = ["Dialect", "serve_events"]
 
@@ -64,6 +65,14 @@ class Dialect(Protocol):
         """The JSON body of a whole answer."""
 
 
+def _retry_headers(seconds: float) -> list[tuple[bytes, bytes]]:
+    """``retry-after-ms`` (what the official SDKs read first) and ``retry-after`` in whole
+    seconds, both rounded up: a client told to wait 2.5 s must not come back after 2."""
+    # Rounded to a microsecond first: 0.1 s is 100.00000000000001 ms in binary.
+    ms = max(0, math.ceil(round(seconds * 1000, 3)))
+    return [(b"retry-after", str(-(-ms // 1000)).encode()), (b"retry-after-ms", str(ms).encode())]
+
+
 async def _send_problem(
     send: Send, exc: Error, request_id: str, dialect: Dialect, line: RequestLog
 ) -> None:
@@ -72,7 +81,7 @@ async def _send_problem(
     line.write()
     headers = [(b"x-request-id", request_id.encode())]
     if retry_after is not None:
-        headers.append((b"retry-after", str(max(0, round(retry_after))).encode()))
+        headers += _retry_headers(retry_after)
     await send_json(send, problem.status, dialect.error_body(problem), headers=headers)
 
 
@@ -183,14 +192,16 @@ async def serve_events(
     send: Send,
     request_id: str,
     keepalive: float,
+    line: RequestLog,
 ) -> None:
     """Serve one parsed request from `provider` in `dialect`, streamed or whole, watching for
-    the client leaving (which cancels the stream and so closes the upstream).
+    the client leaving (which cancels the stream and so closes the upstream), and write its
+    log `line`: once, however it ends (``client_gone``, or ``cancelled`` when the server
+    shuts down under it).
 
     Raises:
         HTTPProblem: 404 when the provider knows no such model (before any I/O).
     """
-    line = RequestLog(dialect.api)
     try:
         events = provider.stream(request)
     except Exception as raised:
@@ -208,6 +219,11 @@ async def serve_events(
         else:
             await _whole(events, send, request_id, dialect, line)
 
-    async with events:
-        await run_watched(receive, handler)
-    line.write()  # a client that left: logged once, as client_gone
+    try:
+        async with events:
+            await run_watched(receive, handler)
+    except anyio.get_cancelled_exc_class():
+        line.outcome = "cancelled"  # from outside: the server shuts down
+        raise
+    finally:
+        line.write()  # once: unless written already, a client that left, or a shutdown
