@@ -63,14 +63,28 @@ def _missing(server: str) -> ConfigurationError:
     )
 
 
-def _cannot_listen(host: str, port: int, error: BaseException) -> ConfigurationError:
-    """A bind that failed (the port in use or out of range, an address not of this machine)."""
-    reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-    return ConfigurationError(f"cannot listen on {host} port {port}: {reason}")
+def _listening(host: str, port: int) -> socket.socket:
+    """A socket bound to `host` and `port`, for either server (hypercorn leaves its own open
+    when the bind fails).
+
+    Raises:
+        ConfigurationError: The bind failed: the port in use or out of range, an address
+            not of this machine...
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except (OSError, OverflowError) as exc:
+        sock.close()
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigurationError(f"cannot listen on {host} port {port}: {reason}") from None
+    return sock
 
 
 async def _hypercorn(
-    provider: Provider, app: Gateway, host: str, port: int, ready: Callable[[str], None]
+    provider: Provider, app: Gateway, sock: socket.socket, ready: Callable[[str], None]
 ) -> None:
     try:
         from hypercorn.config import Config
@@ -78,7 +92,7 @@ async def _hypercorn(
     except ImportError:
         raise _missing("hypercorn") from None
     config = Config()
-    config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+    config.bind = [f"fd://{sock.detach()}"]  # hypercorn's to close from here on
     config.accesslog = None
     config.errorlog = None
     config.backlog = _BACKLOG  # hypercorn's 100 resets connections in a burst of clients
@@ -86,10 +100,7 @@ async def _hypercorn(
     trigger = _stop_signal if threading.current_thread() is threading.main_thread() else None
     async with provider, trio.open_nursery() as nursery:
         serving = partial(hypercorn_serve, app, config, shutdown_trigger=trigger)  # type: ignore[arg-type]
-        try:
-            binds: list[str] = await nursery.start(serving)
-        except* (OSError, OverflowError) as group:  # its bind, inside hypercorn's nurseries
-            raise _cannot_listen(host, port, sole_exception(group) or group) from None
+        binds: list[str] = await nursery.start(serving)
         ready(binds[0])
 
 
@@ -101,21 +112,13 @@ async def _stop_signal() -> None:
 
 
 def _uvicorn(
-    provider: Provider, app: Gateway, host: str, port: int, ready: Callable[[str], None]
+    provider: Provider, app: Gateway, sock: socket.socket, ready: Callable[[str], None]
 ) -> None:
     try:
         import uvicorn
     except ImportError:
         raise _missing("uvicorn") from None
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except (OSError, OverflowError) as exc:
-        sock.close()
-        raise _cannot_listen(host, port, exc) from None
-    bound = sock.getsockname()[1]
+    host, port = sock.getsockname()[:2]
 
     async def main() -> None:
         async with provider:
@@ -128,14 +131,13 @@ def _uvicorn(
                 timeout_graceful_shutdown=_GRACE,  # else an open stream keeps it up forever
             )
             server = uvicorn.Server(config)
-            ready(f"http://{host}:{bound}")
+            ready(f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}")
             await server.serve(sockets=[sock])
 
     errors = logging.getLogger("uvicorn.error")
     errors.addFilter(_not_cut_at_shutdown)
     try:
-        with sock:
-            asyncio.run(main())
+        asyncio.run(main())
     finally:
         errors.removeFilter(_not_cut_at_shutdown)
 
@@ -180,16 +182,17 @@ def serve(
         app = create_app(provider, **options)
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
-    if server == "uvicorn":
-        _uvicorn(provider, app, host, port, ready)
-        return
-    try:
-        trio.run(_hypercorn, provider, app, host, port, ready)
-    except BaseExceptionGroup as group:  # the nursery's: what it holds goes out as it is
-        sole = sole_exception(group)
-        if sole is None:
-            raise
-        raise sole from None
+    with _listening(host, port) as sock:
+        if server == "uvicorn":
+            _uvicorn(provider, app, sock, ready)
+            return
+        try:
+            trio.run(_hypercorn, provider, app, sock, ready)
+        except BaseExceptionGroup as group:  # the nursery's: what it holds goes out as it is
+            sole = sole_exception(group)
+            if sole is None:
+                raise
+            raise sole from None
 
 
 def add_serve_parser(
