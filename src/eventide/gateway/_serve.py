@@ -256,10 +256,8 @@ def _check_key(provider: Provider) -> None:
         ConfigurationError: `provider` needs a key for its official API and has none; the
             message names the variable to set.
     """
-    missing = provider._preflight() if isinstance(provider, HTTPProvider) else None
-    if missing is None:
+    if not isinstance(provider, HTTPProvider) or (missing := provider._preflight()) is None:
         return
-    assert isinstance(provider, HTTPProvider)
     variables = " or ".join(provider.key_env)
     raise ConfigurationError(
         f"{provider.name}: no API key: set {variables}" if variables else str(missing)
