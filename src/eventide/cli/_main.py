@@ -25,6 +25,7 @@ from ..gateway._serve import add_serve_parser, run_serve
 from ..providers import PROVIDER_NAMES, configured_provider_name, split_model
 from ..providers._registry import default_provider
 from ..record._errors import error_data
+from ._arguments import Parser
 from ._batch import run_batch
 from ._chat import run_chat
 from ._input import UsageError
@@ -59,8 +60,8 @@ _NOT_CONFIGURED = (
 )
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _parser() -> Parser:
+    parser = Parser(
         prog="eventide",
         description="Stream LLM chat responses as typed events.",
         epilog="examples:\n"

@@ -3,6 +3,7 @@ serve``'s arguments. The servers are the ``serve`` extra, imported only here, wh
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import ipaddress
 import logging
@@ -10,24 +11,30 @@ import signal
 import socket
 import threading
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import trio
 
 from .._errors import ConfigurationError
+from ..client._batch import sole_exception
+from ..providers._http import HTTPProvider
 from ._app import KEYS_ENV, create_app, keys_from_env
 
 if TYPE_CHECKING:
-    import argparse
     from collections.abc import Callable
 
     from ..providers import Provider
+    from ._app import Gateway
 
 __all__ = ["add_serve_parser", "check_bind", "run_serve", "serve"]
 
 Server = Literal["hypercorn", "uvicorn"]
 
 _BACKLOG = 4096
+_GRACE = 3
+"""Seconds the open streams get to finish after Ctrl-C (or SIGTERM) before they are cut,
+under either server (hypercorn's default)."""
 
 
 def check_bind(host: str, *, api_keys: tuple[str, ...], insecure_no_auth: bool = False) -> None:
@@ -56,8 +63,28 @@ def _missing(server: str) -> ConfigurationError:
     )
 
 
+def _listening(host: str, port: int) -> socket.socket:
+    """A socket bound to `host` and `port`, for either server (hypercorn leaves its own open
+    when the bind fails).
+
+    Raises:
+        ConfigurationError: The bind failed: the port in use or out of range, an address
+            not of this machine...
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except (OSError, OverflowError) as exc:
+        sock.close()
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigurationError(f"cannot listen on {host} port {port}: {reason}") from None
+    return sock
+
+
 async def _hypercorn(
-    provider: Provider, host: str, port: int, ready: Callable[[str], None], options: Any
+    provider: Provider, app: Gateway, sock: socket.socket, ready: Callable[[str], None]
 ) -> None:
     try:
         from hypercorn.config import Config
@@ -65,13 +92,13 @@ async def _hypercorn(
     except ImportError:
         raise _missing("hypercorn") from None
     config = Config()
-    config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+    config.bind = [f"fd://{sock.detach()}"]  # hypercorn's to close from here on
     config.accesslog = None
     config.errorlog = None
     config.backlog = _BACKLOG  # hypercorn's 100 resets connections in a burst of clients
+    config.graceful_timeout = _GRACE
     trigger = _stop_signal if threading.current_thread() is threading.main_thread() else None
     async with provider, trio.open_nursery() as nursery:
-        app = create_app(provider, **options)
         serving = partial(hypercorn_serve, app, config, shutdown_trigger=trigger)  # type: ignore[arg-type]
         binds: list[str] = await nursery.start(serving)
         ready(binds[0])
@@ -85,30 +112,41 @@ async def _stop_signal() -> None:
 
 
 def _uvicorn(
-    provider: Provider, host: str, port: int, ready: Callable[[str], None], options: Any
+    provider: Provider, app: Gateway, sock: socket.socket, ready: Callable[[str], None]
 ) -> None:
     try:
         import uvicorn
     except ImportError:
         raise _missing("uvicorn") from None
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    bound = sock.getsockname()[1]
+    host, port = sock.getsockname()[:2]
 
     async def main() -> None:
         async with provider:
-            app = create_app(provider, **options)
             config = uvicorn.Config(
-                app, log_level="warning", lifespan="on", access_log=False, backlog=_BACKLOG
+                app,
+                log_level="warning",
+                lifespan="on",
+                access_log=False,
+                backlog=_BACKLOG,
+                timeout_graceful_shutdown=_GRACE,  # else an open stream keeps it up forever
             )
             server = uvicorn.Server(config)
-            ready(f"http://{host}:{bound}")
+            ready(f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}")
             await server.serve(sockets=[sock])
 
-    with sock:
+    errors = logging.getLogger("uvicorn.error")
+    errors.addFilter(_not_cut_at_shutdown)
+    try:
         asyncio.run(main())
+    finally:
+        errors.removeFilter(_not_cut_at_shutdown)
+
+
+def _not_cut_at_shutdown(record: logging.LogRecord) -> bool:
+    """Drop uvicorn's "Exception in ASGI application" traceback for a stream it cancels when
+    the grace period ends: its own one line ("Cancel 1 running task(s) ...") says that."""
+    error = record.exc_info[1] if record.exc_info else None
+    return not isinstance(error, asyncio.CancelledError)
 
 
 def serve(
@@ -133,15 +171,28 @@ def serve(
         **options: `create_app`'s options (``api_keys``, ``models``, ...).
 
     Raises:
-        ConfigurationError: A public `host` without keys, or the server package missing.
+        ConfigurationError: A public `host` without keys, an option `create_app` refuses, a
+            port that cannot be listened on (in use, out of range), or the server package
+            missing.
     """
     check_bind(host, api_keys=tuple(options.get("api_keys", ())), insecure_no_auth=insecure_no_auth)
-    if server == "hypercorn":
-        trio.run(_hypercorn, provider, host, port, ready, options)
-    elif server == "uvicorn":
-        _uvicorn(provider, host, port, ready, options)
-    else:
+    if server not in ("hypercorn", "uvicorn"):
         raise ConfigurationError(f"unknown server {server!r}: hypercorn or uvicorn")
+    try:
+        app = create_app(provider, **options)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    with _listening(host, port) as sock:
+        if server == "uvicorn":
+            _uvicorn(provider, app, sock, ready)
+            return
+        try:
+            trio.run(_hypercorn, provider, app, sock, ready)
+        except BaseExceptionGroup as group:  # the nursery's: what it holds goes out as it is
+            sole = sole_exception(group)
+            if sole is None:
+                raise
+            raise sole from None
 
 
 def add_serve_parser(
@@ -155,7 +206,7 @@ def add_serve_parser(
     )
     provider_arguments(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0: any)")
+    parser.add_argument("--port", type=_port, default=8000, help="port (default: 8000; 0: any)")
     parser.add_argument("--server", choices=("hypercorn", "uvicorn"), default="hypercorn")
     parser.add_argument("--router", metavar="ROUTER.toml", help="serve a router's aliases")
     parser.add_argument("--api-key", action="append", default=[], help="a key clients must send")
@@ -171,16 +222,57 @@ def add_serve_parser(
     )
 
 
+def _port(text: str) -> int:
+    """``--port``: an integer from 0 to 65535 (else a usage error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 (any) to 65535, not {text}")
+    return value
+
+
+def _router(path: str) -> Provider:
+    """The router of the file at `path`.
+
+    Raises:
+        ConfigurationError: The file cannot be read, or is not a valid routing table.
+    """
+    from ..routing import Router
+
+    try:
+        return Router.from_toml(Path(path))
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read --router {path}: {exc.strerror or exc}") from None
+    except (TypeError, ValueError) as exc:  # not UTF-8, not TOML, not a routing table
+        raise ConfigurationError(f"--router {path}: {exc}") from None
+
+
+def _check_key(provider: Provider) -> None:
+    """Refuse to serve from a provider that would answer every request "no API key".
+
+    Raises:
+        ConfigurationError: `provider` needs a key for its official API and has none; the
+            message names the variable to set.
+    """
+    if not isinstance(provider, HTTPProvider) or (missing := provider._preflight()) is None:
+        return
+    variables = " or ".join(provider.key_env)
+    raise ConfigurationError(
+        f"{provider.name}: no API key: set {variables}" if variables else str(missing)
+    )
+
+
 def run_serve(args: argparse.Namespace, err: TextIO, make_provider: Callable[[], Provider]) -> int:
     """Run ``eventide serve`` with parsed `args`; the provider is made after the checks."""
     keys = (*args.api_key, *keys_from_env())
     check_bind(args.host, api_keys=keys, insecure_no_auth=args.insecure_no_auth)
     if args.router:
-        from ..routing import Router
-
-        provider: Provider = Router.from_toml(args.router)
+        provider = _router(args.router)
     else:
         provider = make_provider()
+        _check_key(provider)
     handler = logging.StreamHandler(err)
     handler.setFormatter(logging.Formatter("eventide: %(message)s"))
     logger = logging.getLogger("eventide.gateway")
