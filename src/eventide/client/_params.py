@@ -5,7 +5,9 @@ The whole Chat Completions parameter set of openai-python's ``chat.completions.c
 ``top_p``, ``max_tokens``/``max_completion_tokens``, ``stop``, ``seed``, ``tools`` with
 ``strict``, ``tool_choice``, ``response_format``, ``reasoning_effort``, an image part's
 ``detail``); every other one goes to `Request.openai_params` as it is, None left out (OpenAI's
-"not given"). ``extra_body`` becomes `Request.extra`, ``extra_headers`` `Request.headers` and
+"not given"), but for the outputs eventide's events cannot carry (``logprobs=True``,
+``top_logprobs``, audio output), which are refused as ``n`` other than 1 is.
+``extra_body`` becomes `Request.extra`, ``extra_headers`` `Request.headers` and
 ``extra_query`` `Request.query`.
 
 Everything is checked here, before any I/O: a bad argument is a `TypeError` or `ValueError`
@@ -323,6 +325,23 @@ def _check_names(given: Iterable[str]) -> None:
         )
 
 
+def _refuse_lost_outputs(params: Mapping[str, Any]) -> None:
+    """Raise the `ValueError` for an output eventide's events cannot carry: the server
+    would send it and the result would show None (``logprobs=False``, ``top_logprobs=0``
+    and ``modalities=["text"]`` ask for nothing and pass)."""
+    if params.get("logprobs") or params.get("top_logprobs"):
+        raise ValueError(
+            "logprobs and top_logprobs are not supported: eventide does not carry token log "
+            "probabilities (the answer's logprobs would be None); leave them out"
+        )
+    if params.get("audio") or "audio" in params.get("modalities", ()):
+        raise ValueError(
+            "audio output (audio=, modalities with 'audio') is not supported: eventide "
+            "carries text, so the spoken answer would be lost; leave them out or ask for "
+            "modalities=['text']"
+        )
+
+
 def include_usage(stream_options: Mapping[str, Any] | None) -> bool:
     """``stream_options["include_usage"]``: whether the chunk stream ends with the usage chunk.
 
@@ -382,7 +401,8 @@ def request_from_openai(
         TypeError: An argument of the wrong type (``temperature must be a number, not a
             string``), one this client does not know (the message names ``extra_body=``),
             or OpenAI's deprecated ``functions``/``function_call`` (it names ``tools=``).
-        ValueError: No messages, an unknown role, ``n`` other than 1, ...
+        ValueError: No messages, an unknown role, ``n`` other than 1, or an output eventide
+            cannot carry (``logprobs=True``, ``top_logprobs``, audio output), ...
     """
     _check_names(other)
     if n is not None:
@@ -398,6 +418,7 @@ def request_from_openai(
         if name in _CHECKS:
             _CHECKS[name](name, value)
     include_usage(params.get("stream_options"))
+    _refuse_lost_outputs(params)
     if isinstance(messages, str):
         messages = [{"role": "user", "content": messages}]
     elif not isinstance(messages, list | tuple):
