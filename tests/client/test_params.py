@@ -78,6 +78,16 @@ def test_params_accept_eventide_objects_and_named_tool_choice() -> None:
             "unsupported",
         ),
         ({"messages": ["hi"]}, TypeError, "must be a dict or a Message"),
+        (
+            {"messages": [{"role": "user", "content": "x", "refusal": "No."}]},
+            ValueError,
+            r"^messages\[0\]: only an assistant message has a refusal",
+        ),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "refusal", "refusal": "No."}]}]},
+            ValueError,
+            r"^messages\[0\]: only an assistant message has a refusal",
+        ),
         ({"messages": "hi", "tool_choice": 3}, TypeError, "tool_choice"),
         ({"messages": "hi", "tools": ["look"]}, TypeError, "a tool is a dict"),
         ({"messages": "hi", "tools": [{"type": "function"}]}, ValueError, "function name"),

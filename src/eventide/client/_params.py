@@ -45,8 +45,7 @@ __all__ = [
     "type_name",
 ]
 
-_ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
-_ROLES |= {"tool": "tool"}
+_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 
 
 def _located(where: str, exc: TypeError | ValueError) -> TypeError | ValueError:
@@ -55,7 +54,8 @@ def _located(where: str, exc: TypeError | ValueError) -> TypeError | ValueError:
     return kind(f"{where}: {exc}")
 
 
-def _parts(content: Any) -> str | list[ContentPart]:
+def _parts(content: Any, refusals: list[str]) -> str | list[ContentPart]:
+    """The content as text or parts, the text of its refusal parts added to `refusals`."""
     if content is None:
         return ""
     if isinstance(content, str):
@@ -67,6 +67,8 @@ def _parts(content: Any) -> str | list[ContentPart]:
         kind = part.get("type") if isinstance(part, Mapping) else None
         if kind == "text":
             parts.append(TextPart(part["text"]))
+        elif kind == "refusal":  # an assistant's, as OpenAI sends it back
+            refusals.append(check_text("refusal", part["refusal"]))
         elif kind == "image_url":
             image = part["image_url"]
             url = check_text("image_url", image["url"] if isinstance(image, Mapping) else image)
@@ -77,7 +79,9 @@ def _parts(content: Any) -> str | list[ContentPart]:
             else:
                 parts.append(ImagePart(url=url, detail=detail))
         else:
-            raise ValueError(f"unsupported content part {part!r}: use text or image_url parts")
+            raise ValueError(
+                f"unsupported content part {part!r}: use text, image_url or refusal parts"
+            )
     return parts
 
 
@@ -98,6 +102,8 @@ def _message(given: object, position: int) -> Message:
             raise ValueError(f"unknown role {role!r}")
         if role == "tool" and not raw.get("tool_call_id"):
             raise ValueError("a tool message needs tool_call_id")
+        refusals = [check_text("refusal", raw["refusal"])] if raw.get("refusal") else []
+        content = _parts(raw.get("content"), refusals)
         calls = tuple(
             ToolCall(
                 i,
@@ -108,11 +114,12 @@ def _message(given: object, position: int) -> Message:
             for i, call in enumerate(raw.get("tool_calls") or ())
         )
         return Message(
-            _ROLES[role],  # type: ignore[arg-type]  # one of the roles
-            _parts(raw.get("content")),
+            role,
+            content,
             tool_calls=calls,
             tool_call_id=raw.get("tool_call_id"),
             name=raw.get("name"),
+            refusal="".join(refusals) if refusals else None,
         )
     except (TypeError, ValueError) as exc:
         raise _located(f"messages[{position}]", exc) from None
