@@ -25,6 +25,7 @@ from eventide import (
     TextPart,
     ToolSpec,
 )
+from eventide._request import refusal_as_text
 from tests.fakes import mock_provider, reply
 
 
@@ -62,9 +63,28 @@ async def test_message_user_with_a_list_of_strings_sends_them() -> None:
 
 
 @pytest.mark.parametrize(
+    ("content", "sent"),
+    [
+        ("", "No."),
+        ((), "No."),
+        ("Well.", "Well.\n\nNo."),
+        ((TextPart("Well."),), (TextPart("Well."), TextPart("No."))),
+    ],
+)
+def test_refusal_as_text_puts_the_refusal_after_the_content(
+    content: str | tuple[TextPart, ...], sent: str | tuple[TextPart, ...]
+) -> None:
+    """What an API without a refusal field is sent: the refusal as the assistant's text."""
+    refused = Message("assistant", content, refusal="No.")
+    assert refusal_as_text(refused) == Message("assistant", sent)
+    unrefused = Message("assistant", content, refusal="")
+    assert refusal_as_text(unrefused) is unrefused
+
+
+@pytest.mark.parametrize(
     ("make", "error", "message"),
     [
-        (lambda: Message(_("robot"), "x"), ValueError, "role must be one of 'system', 'user'"),
+        (lambda: Message(_("robot"), "x"), ValueError, "role must be one of 'system', 'developer'"),
         (lambda: Message(_(None), "x"), ValueError, "role must be one of"),
         (lambda: Message.user(_(5)), TypeError, "content must be a string or a sequence of parts"),
         (lambda: Message.user(_(b"x")), TypeError, "content must be a string or a sequence"),
@@ -90,6 +110,12 @@ async def test_message_user_with_a_list_of_strings_sends_them() -> None:
             TypeError,
             "reasoning must be Reasoning objects: reasoning\\[0\\] is",
         ),
+        (
+            lambda: Message("user", "x", refusal="No."),
+            ValueError,
+            "only an assistant message has a refusal, not a user one",
+        ),
+        (lambda: Message.assistant(refusal=_(5)), TypeError, "refusal must be a string"),
         (lambda: TextPart(_(None)), TypeError, "text must be a string, not null"),
         (lambda: TextPart("\ud800"), ValueError, "text is not valid Unicode"),
         (lambda: ImagePart(), ValueError, "exactly one of url= or data="),

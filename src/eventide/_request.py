@@ -9,7 +9,7 @@ that cannot be sent is a `TypeError` or `ValueError` naming the field, before an
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal, Protocol, TypeAlias, TypeVar, final, get_args
+from typing import Any, Final, Literal, Protocol, TypeAlias, TypeVar, final, get_args
 
 import attrs
 
@@ -26,6 +26,7 @@ from ._validate import (
 )
 
 __all__ = [
+    "SYSTEM_ROLES",
     "ContentPart",
     "Detail",
     "Effort",
@@ -39,6 +40,7 @@ __all__ = [
     "TextPart",
     "ToolSpec",
     "as_request",
+    "refusal_as_text",
 ]
 
 _T = TypeVar("_T")
@@ -64,8 +66,11 @@ def _optional(check: Callable[..., object], **bounds: float) -> _Validator:
     return validate
 
 
-Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
+Role: TypeAlias = Literal["system", "developer", "user", "assistant", "tool"]
 _ROLES: tuple[str, ...] = get_args(Role)
+SYSTEM_ROLES: Final = ("system", "developer")
+"""The roles of the system prompt: an API without a ``developer`` role (Anthropic, Gemini,
+Ollama) sends a developer message as its system prompt."""
 
 
 Detail: TypeAlias = Literal["auto", "low", "high"]
@@ -164,13 +169,23 @@ def _reasoning(value: Iterable[Reasoning]) -> tuple[Reasoning, ...]:
     return _tuple_of("reasoning", Reasoning, value)
 
 
+def _check_refusal(instance: Message, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    check_text("refusal", value)
+    if instance.role != "assistant":
+        raise ValueError(f"only an assistant message has a refusal, not a {instance.role} one")
+
+
 @final
 @attrs.frozen
 class Message:
     """One chat message. Build them with the class methods: `Message.user("Hi")`.
 
     Attributes:
-        role: ``"system"``, ``"user"``, ``"assistant"`` or ``"tool"``.
+        role: ``"system"``, ``"developer"``, ``"user"``, ``"assistant"`` or ``"tool"``. A
+            developer message (OpenAI's instructions to o-series and later models) keeps
+            its role on the OpenAI APIs and is the system prompt on the others.
         content: Text, or a tuple of `TextPart` / `ImagePart` (given as any sequence of
             parts and strings: a string in it is a text part).
         tool_calls: For assistant messages, the tool calls the model made.
@@ -179,6 +194,9 @@ class Message:
         reasoning: For assistant messages, the model's reasoning blocks (`Reasoning`
             events, from `Completion.to_message()`), sent back before the text and tool
             calls to the API that made them and dropped for any other API.
+        refusal: For assistant messages, the refusal the model gave in place of an answer
+            (OpenAI's ``message.refusal``), sent back as OpenAI's ``refusal`` on the OpenAI
+            chat API and as the assistant's text, after its content, on the others.
     """
 
     role: Role = attrs.field(validator=_check_role)
@@ -187,6 +205,7 @@ class Message:
     tool_call_id: str | None = attrs.field(default=None, validator=_optional(check_text))
     name: str | None = attrs.field(default=None, validator=_optional(check_text))
     reasoning: tuple[Reasoning, ...] = attrs.field(converter=_reasoning, default=())
+    refusal: str | None = attrs.field(default=None, kw_only=True, validator=_check_refusal)
 
     @classmethod
     def system(cls, text: str) -> Message:
@@ -206,15 +225,16 @@ class Message:
         *,
         tool_calls: Iterable[_ToolCallLike] = (),
         reasoning: Iterable[Reasoning] = (),
+        refusal: str | None = None,
     ) -> Message:
         """An assistant turn, with the tool calls it made (from a `Completion`, say: their
-        ``signature`` too, when they have one) and the reasoning blocks to send back
-        (`Completion.to_message()` fills in both)."""
+        ``signature`` too, when they have one), the reasoning blocks to send back
+        (`Completion.to_message()` fills in both) and the refusal it gave, if any."""
         calls = tuple(
             ToolCall(i, call.id, call.name, call.arguments, getattr(call, "signature", None))
             for i, call in enumerate(tool_calls)
         )
-        return cls("assistant", text, tool_calls=calls, reasoning=reasoning)
+        return cls("assistant", text, tool_calls=calls, reasoning=reasoning, refusal=refusal)
 
     @classmethod
     def tool(cls, tool_call_id: str, content: str, *, name: str | None = None) -> Message:
@@ -227,6 +247,19 @@ class Message:
         if isinstance(self.content, str):
             return self.content
         return "".join(part.text for part in self.content if isinstance(part, TextPart))
+
+
+def refusal_as_text(message: Message) -> Message:
+    """`message` with its `Message.refusal` as text after its content, for an API with no
+    refusal field: the whole text when there is no other, else after a blank line (text) or
+    as a last text part (parts); `message` itself when its refusal is None or empty."""
+    content, refusal = message.content, message.refusal
+    if not refusal:
+        return message
+    if isinstance(content, str) or not content:
+        text = f"{content}\n\n{refusal}" if content else refusal
+        return attrs.evolve(message, content=text, refusal=None)
+    return attrs.evolve(message, content=(*content, TextPart(refusal)), refusal=None)
 
 
 def _json_dict(field: str, value: Mapping[str, Any]) -> dict[str, Any]:

@@ -82,7 +82,7 @@ def test_chat_sends_the_system_prompt_and_typed_options() -> None:
         "max_tokens",
         "50",
         "-o",
-        "logprobs",
+        "store",
         "true",
         "-o",
         "stop",
@@ -98,7 +98,7 @@ def test_chat_sends_the_system_prompt_and_typed_options() -> None:
     ]
     assert body["temperature"] == 0.25
     assert body["max_tokens"] == 50
-    assert body["logprobs"] is True
+    assert body["store"] is True
     assert body["stop"] == ["END"]
     assert body["user"] == "u-1"
 
@@ -111,6 +111,7 @@ def test_chat_sends_the_system_prompt_and_typed_options() -> None:
         (["max_tokens", "1.5"], "-o max_tokens: '1.5' is not an integer"),
         (["logprobs", "maybe"], "-o logprobs: 'maybe' is not true or false"),
         (["n", "3"], "n must be 1"),
+        (["logprobs", "true"], "logprobs and top_logprobs are not supported"),
     ],
 )
 def test_chat_refuses_a_bad_option_in_one_line(option: list[str], message: str) -> None:

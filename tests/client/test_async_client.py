@@ -137,7 +137,8 @@ async def test_create_sends_openai_style_arguments(
     )
     body = server.requests[0].json()
     assert body["model"] == "gpt-4o-mini"
-    assert [m["role"] for m in body["messages"]] == ["system", "user", "assistant", "tool"]
+    roles = ["developer", "user", "assistant", "tool"]  # as given: OpenAI knows developer
+    assert [m["role"] for m in body["messages"]] == roles
     assert body["messages"][2]["tool_calls"][0]["function"]["name"] == "look"
     assert body["tools"][0]["function"]["name"] == "look"
     assert (body["temperature"], body["max_completion_tokens"], body["stop"]) == (0.2, 50, ["END"])

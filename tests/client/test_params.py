@@ -78,6 +78,16 @@ def test_params_accept_eventide_objects_and_named_tool_choice() -> None:
             "unsupported",
         ),
         ({"messages": ["hi"]}, TypeError, "must be a dict or a Message"),
+        (
+            {"messages": [{"role": "user", "content": "x", "refusal": "No."}]},
+            ValueError,
+            r"^messages\[0\]: only an assistant message has a refusal",
+        ),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "refusal", "refusal": "No."}]}]},
+            ValueError,
+            r"^messages\[0\]: only an assistant message has a refusal",
+        ),
         ({"messages": "hi", "tool_choice": 3}, TypeError, "tool_choice"),
         ({"messages": "hi", "tools": ["look"]}, TypeError, "a tool is a dict"),
         ({"messages": "hi", "tools": [{"type": "function"}]}, ValueError, "function name"),
@@ -327,15 +337,16 @@ LOOK_SCHEMA: dict[str, Any] = {
     "required": ["q"],
     "additionalProperties": False,
 }
-# Every body parameter of openai-python's create() (read 2026-12), as its reference shows it.
+# Every body parameter of openai-python's create() (read 2026-12), as its reference shows it,
+# but for the outputs eventide cannot carry: those are asked for nothing here (``audio``
+# only asks for audio; LOST_OUTPUTS below are refused).
 EVERY_PARAMETER: dict[str, Any] = {
-    "audio": {"voice": "alloy", "format": "wav"},
     "frequency_penalty": 0.5,
     "logit_bias": {"50256": -100},
-    "logprobs": True,
+    "logprobs": False,
     "max_completion_tokens": 64,
     "metadata": {"team": "docs"},
-    "modalities": ["text", "audio"],
+    "modalities": ["text"],
     "moderation": {"model": "omni-moderation-latest"},
     "n": 1,
     "parallel_tool_calls": False,
@@ -368,7 +379,7 @@ EVERY_PARAMETER: dict[str, Any] = {
             },
         }
     ],
-    "top_logprobs": 3,
+    "top_logprobs": 0,
     "top_p": 0.9,
     "user": "user-1",
     "verbosity": "low",
@@ -406,6 +417,29 @@ async def test_create_sends_every_parameter_to_the_openai_chat_api_as_given(
     assert "max_tokens" not in body  # the caller named the limit max_completion_tokens
     assert body["stream"] is True
     assert given == EVERY_PARAMETER  # nothing the caller passed was changed
+
+
+LOST_OUTPUTS: list[dict[str, Any]] = [
+    {"logprobs": True},
+    {"top_logprobs": 2},
+    {"logprobs": True, "top_logprobs": 2},
+    {"modalities": ["text", "audio"], "audio": {"voice": "alloy", "format": "wav"}},
+    {"modalities": ["audio"]},
+    {"audio": {"voice": "alloy", "format": "pcm16"}},
+]
+
+
+@pytest.mark.parametrize("kit", [KITS[0]], ids=str)
+@pytest.mark.parametrize("arguments", LOST_OUTPUTS, ids=lambda given: ",".join(given))
+@pytest.mark.parametrize("stream", [False, True])
+async def test_create_refuses_outputs_eventide_cannot_carry_before_any_io(
+    server: ScriptedServer, client: AsyncClient, arguments: dict[str, Any], stream: bool
+) -> None:
+    """Token log probabilities and audio would come back None: refused at the call, saying
+    what is not supported, as ``n=2`` is."""
+    with pytest.raises(ValueError, match=r"^(logprobs and top_logprobs|audio output).* not supp"):
+        await client.chat.completions.create(messages="hi", stream=stream, **arguments)
+    assert server.requests == []
 
 
 @pytest.mark.parametrize("kit", [KITS[0]], ids=str)

@@ -134,6 +134,26 @@ def test_stream_chunk_builder_of_no_chunks_is_none() -> None:
     assert litellm.stream_chunk_builder([]) is None
 
 
+def test_stream_chunk_builder_keeps_what_completion_keeps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The built response has the stream's system_fingerprint, service_tier and request id,
+    as the whole response of the same body has them (litellm keeps the fingerprint too)."""
+    for variable in PROVIDER_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    headers = (("content-type", "text/event-stream"), ("x-request-id", "req_7"))
+    with serve_in_thread(Reply(headers=headers, body=openai_chunks(["Hi"]))) as server:
+        options: dict[str, Any] = {"model": "openai/gpt-4o", "messages": HI}
+        options["base_url"] = f"{server.url}/v1"
+        whole = litellm.completion(**options)
+        built = litellm.stream_chunk_builder(list(litellm.completion(**options, stream=True)))
+
+    assert built is not None
+    kept = (whole.system_fingerprint, whole.service_tier, whole._request_id)
+    assert kept == ("fp_34a54ae93c", "default", "req_7")
+    assert (built.system_fingerprint, built.service_tier, built._request_id) == kept
+
+
 def test_closing_a_sync_stream_early_closes_the_connection(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -5,7 +5,9 @@ The whole Chat Completions parameter set of openai-python's ``chat.completions.c
 ``top_p``, ``max_tokens``/``max_completion_tokens``, ``stop``, ``seed``, ``tools`` with
 ``strict``, ``tool_choice``, ``response_format``, ``reasoning_effort``, an image part's
 ``detail``); every other one goes to `Request.openai_params` as it is, None left out (OpenAI's
-"not given"). ``extra_body`` becomes `Request.extra`, ``extra_headers`` `Request.headers` and
+"not given"), but for the outputs eventide's events cannot carry (``logprobs=True``,
+``top_logprobs``, audio output), which are refused as ``n`` other than 1 is.
+``extra_body`` becomes `Request.extra`, ``extra_headers`` `Request.headers` and
 ``extra_query`` `Request.query`.
 
 Everything is checked here, before any I/O: a bad argument is a `TypeError` or `ValueError`
@@ -43,8 +45,7 @@ __all__ = [
     "type_name",
 ]
 
-_ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
-_ROLES |= {"tool": "tool"}
+_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 
 
 def _located(where: str, exc: TypeError | ValueError) -> TypeError | ValueError:
@@ -53,7 +54,8 @@ def _located(where: str, exc: TypeError | ValueError) -> TypeError | ValueError:
     return kind(f"{where}: {exc}")
 
 
-def _parts(content: Any) -> str | list[ContentPart]:
+def _parts(content: Any, refusals: list[str]) -> str | list[ContentPart]:
+    """The content as text or parts, the text of its refusal parts added to `refusals`."""
     if content is None:
         return ""
     if isinstance(content, str):
@@ -65,6 +67,8 @@ def _parts(content: Any) -> str | list[ContentPart]:
         kind = part.get("type") if isinstance(part, Mapping) else None
         if kind == "text":
             parts.append(TextPart(part["text"]))
+        elif kind == "refusal":  # an assistant's, as OpenAI sends it back
+            refusals.append(check_text("refusal", part["refusal"]))
         elif kind == "image_url":
             image = part["image_url"]
             url = check_text("image_url", image["url"] if isinstance(image, Mapping) else image)
@@ -75,7 +79,9 @@ def _parts(content: Any) -> str | list[ContentPart]:
             else:
                 parts.append(ImagePart(url=url, detail=detail))
         else:
-            raise ValueError(f"unsupported content part {part!r}: use text or image_url parts")
+            raise ValueError(
+                f"unsupported content part {part!r}: use text, image_url or refusal parts"
+            )
     return parts
 
 
@@ -96,6 +102,8 @@ def _message(given: object, position: int) -> Message:
             raise ValueError(f"unknown role {role!r}")
         if role == "tool" and not raw.get("tool_call_id"):
             raise ValueError("a tool message needs tool_call_id")
+        refusals = [check_text("refusal", raw["refusal"])] if raw.get("refusal") else []
+        content = _parts(raw.get("content"), refusals)
         calls = tuple(
             ToolCall(
                 i,
@@ -106,11 +114,12 @@ def _message(given: object, position: int) -> Message:
             for i, call in enumerate(raw.get("tool_calls") or ())
         )
         return Message(
-            _ROLES[role],  # type: ignore[arg-type]  # one of the roles
-            _parts(raw.get("content")),
+            role,
+            content,
             tool_calls=calls,
             tool_call_id=raw.get("tool_call_id"),
             name=raw.get("name"),
+            refusal="".join(refusals) if refusals else None,
         )
     except (TypeError, ValueError) as exc:
         raise _located(f"messages[{position}]", exc) from None
@@ -323,6 +332,23 @@ def _check_names(given: Iterable[str]) -> None:
         )
 
 
+def _refuse_lost_outputs(params: Mapping[str, Any]) -> None:
+    """Raise the `ValueError` for an output eventide's events cannot carry: the server
+    would send it and the result would show None (``logprobs=False``, ``top_logprobs=0``
+    and ``modalities=["text"]`` ask for nothing and pass)."""
+    if params.get("logprobs") or params.get("top_logprobs"):
+        raise ValueError(
+            "logprobs and top_logprobs are not supported: eventide does not carry token log "
+            "probabilities (the answer's logprobs would be None); leave them out"
+        )
+    if params.get("audio") or "audio" in params.get("modalities", ()):
+        raise ValueError(
+            "audio output (audio=, modalities with 'audio') is not supported: eventide "
+            "carries text, so the spoken answer would be lost; leave them out or ask for "
+            "modalities=['text']"
+        )
+
+
 def include_usage(stream_options: Mapping[str, Any] | None) -> bool:
     """``stream_options["include_usage"]``: whether the chunk stream ends with the usage chunk.
 
@@ -382,7 +408,8 @@ def request_from_openai(
         TypeError: An argument of the wrong type (``temperature must be a number, not a
             string``), one this client does not know (the message names ``extra_body=``),
             or OpenAI's deprecated ``functions``/``function_call`` (it names ``tools=``).
-        ValueError: No messages, an unknown role, ``n`` other than 1, ...
+        ValueError: No messages, an unknown role, ``n`` other than 1, or an output eventide
+            cannot carry (``logprobs=True``, ``top_logprobs``, audio output), ...
     """
     _check_names(other)
     if n is not None:
@@ -398,6 +425,7 @@ def request_from_openai(
         if name in _CHECKS:
             _CHECKS[name](name, value)
     include_usage(params.get("stream_options"))
+    _refuse_lost_outputs(params)
     if isinstance(messages, str):
         messages = [{"role": "user", "content": messages}]
     elif not isinstance(messages, list | tuple):

@@ -24,7 +24,16 @@ import copy
 import json
 from typing import TYPE_CHECKING, Any, Final
 
-from .._request import ImagePart, Message, ReasoningConfig, Request, ResponseFormat, TextPart
+from .._request import (
+    SYSTEM_ROLES,
+    ImagePart,
+    Message,
+    ReasoningConfig,
+    Request,
+    ResponseFormat,
+    TextPart,
+    refusal_as_text,
+)
 from ._params_body import ANTHROPIC_PARAMS, apply_params
 from ._text import excerpt
 
@@ -95,6 +104,7 @@ def _thinking_blocks(reasoning: tuple[Reasoning, ...]) -> list[dict[str, Any]]:
 
 
 def _assistant(message: Message) -> dict[str, Any]:
+    message = refusal_as_text(message)
     thinking = _thinking_blocks(message.reasoning)
     if not message.tool_calls and not thinking:
         return {"role": "assistant", "content": _content(message.content)}
@@ -135,7 +145,7 @@ def _messages(messages: tuple[Message, ...]) -> tuple[list[str], list[dict[str, 
             results.append(_tool_result(message))
             continue
         results = None
-        if role == "system":
+        if role in SYSTEM_ROLES:
             system.append(message.text)  # the API has no system role: top-level "system"
         elif role == "assistant":
             wire.append(_assistant(message))
@@ -183,8 +193,9 @@ def build_anthropic_body(request: Request, *, model: str) -> dict[str, Any]:
     """The JSON body of a streaming Messages request (a new dict sharing nothing with
     `request`).
 
-    System messages go in the top-level ``system`` field (joined by a blank line when there
-    are several); consecutive tool results become ``tool_result`` blocks of one user
+    System and developer messages go in the top-level ``system`` field (joined by a blank
+    line when there are several); an assistant's refusal is sent as its text
+    (`refusal_as_text`); consecutive tool results become ``tool_result`` blocks of one user
     message; assistant tool calls become ``tool_use`` blocks with the parsed arguments as
     ``input``, after the message's own thinking blocks (module docstring: those of another
     API are dropped). ``max_tokens`` defaults to `DEFAULT_MAX_TOKENS`; ``seed`` has no Messages API

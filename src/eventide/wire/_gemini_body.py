@@ -19,7 +19,7 @@ import copy
 import re
 from typing import TYPE_CHECKING, Any, Final
 
-from .._request import ImagePart, TextPart
+from .._request import SYSTEM_ROLES, ImagePart, TextPart, refusal_as_text
 from ._json import loads
 from ._params_body import GEMINI_PARAMS, apply_params, refuse_strict
 from ._text import excerpt
@@ -92,7 +92,7 @@ def _response(text: str) -> dict[str, Any]:
 
 
 def _assistant(message: Message) -> dict[str, Any]:
-    parts = [part for part in _parts(message) if part.get("text") != ""]
+    parts = [part for part in _parts(refusal_as_text(message)) if part.get("text") != ""]
     # The signatures of text and thought parts: Gemini puts the last one on the last part of
     # a turn without function calls ("Thought signatures", ai.google.dev/gemini-api/docs/
     # thought-signatures, read 2026-12). The turn's text is one part here, so the last one
@@ -159,8 +159,9 @@ def build_gemini_body(request: Request, *, model: str) -> dict[str, Any]:
     """The JSON body of a ``streamGenerateContent`` request (a new dict sharing nothing with
     `request`).
 
-    System messages become ``systemInstruction``; user turns are role ``user``, assistant
-    turns role ``model`` (text, then ``functionCall`` parts with ``args`` as an object);
+    System and developer messages become ``systemInstruction``; user turns are role
+    ``user``, assistant turns role ``model`` (text, a refusal as text (`refusal_as_text`),
+    then ``functionCall`` parts with ``args`` as an object);
     consecutive tool results become one ``user`` turn of ``functionResponse`` parts, each
     named after the function of the earlier call with the same id. `Request.response_format`
     and `Request.reasoning` go in ``generationConfig`` (module docstring), and so do most of
@@ -197,7 +198,7 @@ def build_gemini_body(request: Request, *, model: str) -> dict[str, Any]:
                 results.append(part)
             continue
         results = None
-        if message.role == "system":
+        if message.role in SYSTEM_ROLES:
             system.append({"text": message.text})
         elif message.role == "assistant":
             functions.update((call.id, call.name) for call in message.tool_calls)

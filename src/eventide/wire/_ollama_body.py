@@ -15,7 +15,7 @@ import copy
 import json
 from typing import TYPE_CHECKING, Any
 
-from .._request import ImagePart, TextPart
+from .._request import SYSTEM_ROLES, ImagePart, TextPart, refusal_as_text
 from ._openai_chat_body import function_tools
 from ._params_body import OLLAMA_PARAMS, apply_params, refuse_strict
 from ._text import excerpt
@@ -46,7 +46,8 @@ def _arguments(call: ToolCall) -> Any:
 
 
 def _message(message: Message, tool_names: dict[str, str]) -> dict[str, Any]:
-    wire: dict[str, Any] = {"role": message.role}
+    message = refusal_as_text(message)
+    wire: dict[str, Any] = {"role": "system" if message.role in SYSTEM_ROLES else message.role}
     if isinstance(message.content, str):
         wire["content"] = message.content
     else:
@@ -86,8 +87,10 @@ def build_ollama_body(request: Request, *, model: str) -> dict[str, Any]:
     """The JSON body of a streaming ``/api/chat`` request (a new dict; nothing is shared with
     `request` but read-only leaves such as tool parameter schemas).
 
-    Images go as base64 in the message's ``images``; a tool result names its tool in
-    ``tool_name`` (its own `Message.name`, else the name of the assistant call it answers).
+    A developer message is a ``system`` one, an assistant's refusal its text
+    (`refusal_as_text`). Images go as base64 in the message's ``images``; a tool result
+    names its tool in ``tool_name`` (its own `Message.name`, else the name of the assistant
+    call it answers).
     Sampling options go under ``options`` (``max_tokens`` as ``num_predict``). Ollama has no
     ``tool_choice``: ``"none"`` sends no tools, a tool name sends only that tool, and
     ``"auto"``/``"required"`` send them all. `Request.extra` is merged last; its

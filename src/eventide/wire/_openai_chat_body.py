@@ -6,7 +6,8 @@ chat, read 2026-12): `Request.response_format` becomes ``response_format``
 ``{"type": "json_object"}`` for JSON mode) and `Request.reasoning` becomes ``reasoning_effort``.
 `Request.openai_params` go as they are (``stream_options`` merged into the ``include_usage``
 the decoder needs), a tool's ``strict`` into its function and an image's ``detail`` into its
-``image_url``.
+``image_url``. A message keeps its role (``developer`` too) and an assistant message its
+``refusal``, its content then null when it has no text, as openai-python sends them.
 """
 
 from __future__ import annotations
@@ -56,16 +57,19 @@ def _content(message: Message) -> str | list[dict[str, Any]]:
 
 def _message(message: Message) -> dict[str, Any]:
     wire: dict[str, Any] = {"role": message.role}
-    if message.role == "assistant" and message.tool_calls:
+    if message.role == "assistant" and (message.tool_calls or message.refusal is not None):
         wire["content"] = _content(message) or None
-        wire["tool_calls"] = [
-            {
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": call.arguments},
-            }
-            for call in message.tool_calls
-        ]
+        if message.tool_calls:
+            wire["tool_calls"] = [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                }
+                for call in message.tool_calls
+            ]
+        if message.refusal is not None:
+            wire["refusal"] = message.refusal
     else:
         wire["content"] = _content(message)
     if message.tool_call_id is not None:

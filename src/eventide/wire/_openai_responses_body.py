@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .._request import TextPart
+from .._request import TextPart, refusal_as_text
 from ._params_body import RESPONSES_PARAMS, apply_params
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def _items(message: Message) -> list[dict[str, Any]]:
     if message.role != "assistant":
         return [{"type": "message", "role": message.role, "content": _input_content(message)}]
     items = [_reasoning_item(block) for block in message.reasoning if _is_ours(block)]
-    text = message.text
+    text = refusal_as_text(message).text
     if text or not message.tool_calls:
         items.append(
             {
@@ -109,7 +109,8 @@ def build_responses_body(request: Request, *, model: str) -> dict[str, Any]:
     with `request` but read-only leaves such as tool parameter schemas).
 
     A first system message with plain text becomes ``instructions``; other system messages
-    stay in ``input``, in place. Assistant text is sent as ``output_text``, the assistant's
+    stay in ``input``, in place, and developer messages keep their role. Assistant text is
+    sent as ``output_text`` (a refusal as text after it: `refusal_as_text`), the assistant's
     tool calls as ``function_call`` items and tool results as ``function_call_output`` items.
     Function tools are sent with ``"strict": false`` unless `ToolSpec.strict` is true: left
     out, the API makes them strict, which turns optional parameters into required ones

@@ -28,10 +28,23 @@ __all__ = ["stream_chunk_builder"]
 _FINISH_REASONS: Final = frozenset(get_args(FinishReason))
 
 
+def _metadata(chunk: ChatCompletionChunk) -> Metadata:
+    """The `Metadata` of the stream `chunk` opens: its ``system_fingerprint``,
+    ``service_tier`` and request id kept (as litellm keeps the first chunk's fingerprint),
+    so the built completion has them as ``completion()``'s has."""
+    kept = {
+        "system_fingerprint": chunk.system_fingerprint,
+        "service_tier": chunk.service_tier,
+        "request_id": chunk._request_id,
+    }
+    extra = {key: value for key, value in kept.items() if value is not None}
+    return Metadata(chunk.provider, chunk.model, chunk.model, chunk.id or None, extra=extra)
+
+
 def _events(chunk: ChatCompletionChunk, first: bool) -> Iterator[Event]:
     """The events a chunk carries (the first chunk's `Metadata` too)."""
     if first:
-        yield Metadata(chunk.provider, chunk.model, chunk.model, response_id=chunk.id or None)
+        yield _metadata(chunk)
     for choice in chunk.choices[:1]:
         delta = choice.delta
         if delta.reasoning:
@@ -63,7 +76,8 @@ def stream_chunk_builder(
     chunks: Sequence[ChatCompletionChunk], messages: Messages | None = None
 ) -> ChatCompletion | None:
     """litellm's ``stream_chunk_builder``: the `ChatCompletion` the chunks of one stream
-    make (text, reasoning, tool calls, usage, finish reason, provider), or None for no
+    make (text, reasoning, tool calls, usage, finish reason, provider, and the first
+    chunk's ``system_fingerprint``, ``service_tier`` and request id), or None for no
     chunks. `messages` is accepted as litellm takes it; usage is what the provider
     reported (litellm estimates missing usage from the messages; eventide leaves it
     unknown, not a guess)."""
