@@ -1,30 +1,31 @@
 """Reusing connections the way real servers leave them: closed after every response without
 saying so, closed while the next request is on its way, closed after reading it (never sent
-twice: the server may have processed it), and above 1,024 descriptors."""
+twice: the server may have processed it), above 1,024 descriptors, and by a pool shared by
+trio runs and asyncio loops."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import resource
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import httpx
 import pytest
+import trio
 
 import eventide
 from eventide import ProtocolError, Timeouts, TransportError
 from eventide._transport import FastTransport, HTTPRequest
-from eventide._transport._connection import Connection
-from tests.http_server import Cut, Pause, Reply, ScriptedServer
+from eventide._transport._connection import Connection, connect
+from tests.http_server import Cut, Pause, Reply, ScriptedServer, serve_in_thread
 from tests.kits import OPENAI, kit_fixture
 from tests.transport.test_faults import read_head, serve_raw
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    import trio
+    from collections.abc import Callable, Coroutine, Iterator
 
     from eventide.providers import Provider
     from tests.kits import Kit
@@ -208,6 +209,65 @@ async def test_pooled_connections_above_descriptor_1024_are_checked_and_reused(
         return
     assert server.connections_accepted == 1
     await server.wait_for(lambda: server.open_connections == 0, 5, "every connection closed")
+
+
+def run_in(backend: str, function: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    if backend == "trio":
+        trio.run(function)
+    else:
+        asyncio.run(function())
+
+
+def test_a_pooled_connection_is_reused_only_in_the_run_that_made_it() -> None:
+    """One provider used by trio runs and asyncio loops in turn (the sync `Client` runs trio
+    on a thread of its own, beside an asyncio application): each reuses its own connections,
+    and closes another's plainly, its keep-alive unmeasured (a trio clock has an offset)."""
+    backends = ["trio", "asyncio", "asyncio", "trio", "trio"]
+    with serve_in_thread(Reply(body=BODY)) as server:
+        provider = OPENAI.provider(server.url)
+
+        async def twice() -> None:
+            for _ in range(2):
+                assert await eventide.collect_text(provider.stream("hi")) == TEXT
+
+        for backend in backends:
+            run_in(backend, twice)
+        run_in("asyncio", provider.aclose)  # its idle connection is the last trio run's
+        server.wait_for_sync(lambda: server.open_connections == 0, 5, "every connection closed")
+    connections = [request.connection for request in server.requests]
+    assert connections == [index for index in range(len(backends)) for _ in range(2)]
+
+
+@pytest.mark.parametrize(("made", "closed"), [("trio", "asyncio"), ("asyncio", "trio")])
+def test_a_connection_made_in_another_run_is_closed_plainly(made: str, closed: str) -> None:
+    made_connections: list[Connection] = []
+    with serve_in_thread(Reply(body=BODY)) as server:
+        origin = ("http", "127.0.0.1", int(server.url.rsplit(":", 1)[1]))
+
+        async def open_one() -> None:
+            made_connections.append(await connect(origin, 5.0, None))
+
+        run_in(made, open_one)
+        [connection] = made_connections
+        run_in(closed, connection.aclose)
+        assert connection.sock.fileno() == -1
+        server.wait_for_sync(lambda: server.open_connections == 0, 5, "the connection closed")
+
+
+async def test_a_connection_is_closed_whatever_waking_its_readers_raises(
+    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    origin = ("http", "127.0.0.1", int(server.url.rsplit(":", 1)[1]))
+    connection = await connect(origin, 5.0, None)
+
+    def fail(sock: object) -> None:
+        raise RuntimeError("cannot wake them")
+
+    monkeypatch.setattr(connection._native, "notify_closing", staticmethod(fail))
+    with pytest.raises(RuntimeError, match="cannot wake them"):
+        await connection.aclose()
+    assert connection.sock.fileno() == -1
+    await server.wait_for(lambda: server.open_connections == 0, 5, "the connection closed")
 
 
 async def test_over_httpx_a_connection_closed_before_responding_is_a_transport_error(

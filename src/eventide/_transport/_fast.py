@@ -12,9 +12,11 @@ it runs under trio and asyncio); `request_bytes` writes the request and `Respons
 (llhttp, through httptools) reads the response head and frames the body (chunked,
 Content-Length, or until close), handed over one socket read at a time.
 A connection goes back to the pool only after a complete, delimited body with nothing left
-over; an early close or any error closes it. Connect, read, write and pool budgets come
-from the stream's `Timeouts`. It implements `Transport` and raises eventide's errors; it does
-not import httpx.
+over; an early close or any error closes it. It is reused only in the trio run or asyncio
+loop that made it (one provider may serve the sync `Client`'s trio thread and an asyncio
+application in turn): another's idle connection is closed plainly. Connect, read, write and
+pool budgets come from the stream's `Timeouts`. It implements `Transport` and raises
+eventide's errors; it does not import httpx.
 
 Habits of real servers it survives: a compressed body (it asks for what `_content` decodes,
 and decodes as the body streams); a server that keeps a connection alive by HTTP/1.1's
@@ -208,7 +210,11 @@ class FastTransport(AsyncResource):
         now = anyio.current_time()
         while idle:
             connection = idle.pop()
-            if now - connection.released_at < self._expiry and not connection.stale():
+            if (
+                connection.made_here()  # else another run's: its clock, its loop's primitives
+                and now - connection.released_at < self._expiry
+                and not connection.stale()
+            ):
                 return connection
             await connection.aclose()
         permit = await self._permit(origin, pool_timeout)
