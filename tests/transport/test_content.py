@@ -18,7 +18,7 @@ import eventide
 from eventide import ProtocolError, Timeouts
 from eventide._transport import FastHTTPXTransport, FastTransport, HTTPRequest
 from eventide._transport._content import ContentDecoder, accept_encoding
-from tests.http_server import Cut, Reply, ScriptedServer, Stall, serve
+from tests.http_server import Cut, Pause, Reply, ScriptedServer, Stall, serve
 from tests.strategies import chunked
 
 if TYPE_CHECKING:
@@ -166,6 +166,75 @@ def test_content_decoder_names_the_coding_of_a_cut_or_corrupt_body() -> None:
     decoder.end()  # an empty body is fine, whatever its header says
 
 
+def zstd_frames(pieces: list[bytes]) -> bytes:
+    """Each piece a zstd frame of its own, one after another (RFC 8878 section 3.1), as a
+    server that ends a frame at each flush sends them."""
+    zstandard: Any = pytest.importorskip("zstandard")
+    return b"".join(zstandard.ZstdCompressor().compress(piece) for piece in pieces)
+
+
+def decode_in_parts(encoding: str, parts: list[bytes]) -> bytes:
+    decoder = ContentDecoder.for_headers({"content-encoding": encoding})
+    assert decoder is not None
+    out = b"".join(decoder.decode(part) for part in parts)
+    decoder.end()
+    return out
+
+
+@given(data=st.data())
+def test_content_decoder_reads_every_zstd_frame_however_they_arrive(data: st.DataObject) -> None:
+    pieces = data.draw(st.lists(st.binary(max_size=200), min_size=2, max_size=5))
+    wire = zstd_frames(pieces)
+    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=20))
+    assert decode_in_parts("zstd", chunked(wire, cuts)) == b"".join(pieces)
+
+
+def test_content_decoder_reads_zstd_frames_in_one_read_or_one_each() -> None:
+    pieces = [b"data: one\n\n", b"data: two\n\n", b"data: [DONE]\n\n"]
+    frames = [zstd_frames([piece]) for piece in pieces]
+    assert decode_in_parts("zstd", [b"".join(frames)]) == b"".join(pieces)
+    assert decode_in_parts("zstd", frames) == b"".join(pieces)
+    decoder = ContentDecoder.for_headers({"content-encoding": "zstd"})
+    assert decoder is not None
+    assert decoder.decode(frames[0] + frames[1][:5]) == pieces[0]  # the second frame is cut
+    with pytest.raises(ProtocolError, match="zstd-encoded response body ended in the middle"):
+        decoder.end()
+
+
+@pytest.mark.parametrize(
+    "trailing",
+    [b"\0" * 8, b"garbage", b"\x1f\x8b\x00 not a member"],
+    ids=["zeros", "garbage", "another-method"],
+)
+@given(data=st.data())
+def test_content_decoder_ends_a_gzip_body_at_bytes_that_do_not_begin_a_member(
+    trailing: bytes, data: st.DataObject
+) -> None:
+    members = data.draw(st.lists(st.binary(max_size=100), min_size=1, max_size=3))
+    wire = b"".join(gzip.compress(member) for member in members) + trailing
+    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=10))
+    assert decode_in_parts("gzip", chunked(wire, cuts)) == b"".join(members)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "whole", "corrupt"),
+    [
+        ("gzip", gzip.compress(b"data: one\n\n"), b"\x1f\x8b\x08" + b"\xff" * 20),
+        ("zstd", zstd_frames([b"data: one\n\n"]), b"not a zstd frame"),
+    ],
+    ids=["gzip", "zstd"],
+)
+def test_content_decoder_returns_what_it_decoded_before_corrupt_data(
+    encoding: str, whole: bytes, corrupt: bytes
+) -> None:
+    decoder = ContentDecoder.for_headers({"content-encoding": encoding})
+    assert decoder is not None
+    assert decoder.decode(whole + corrupt) == b"data: one\n\n"
+    for step in (lambda: decoder.decode(b"more"), decoder.end):
+        with pytest.raises(ProtocolError, match=f"corrupt {encoding}-encoded response body"):
+            step()
+
+
 # -- over real sockets ----------------------------------------------------------------------
 
 
@@ -179,6 +248,47 @@ async def test_a_compressed_stream_is_decoded_for_every_provider(
     sent = server.requests[-1].headers["accept-encoding"]
     # the built-in transport asks for what it decodes; httpx asks for its own list
     assert sent == accept_encoding() if path == "fast" else "gzip" in sent
+
+
+@pytest.mark.parametrize("reads", ["one read", "a read per frame"])
+async def test_a_zstd_stream_of_several_frames_is_read_to_its_end(
+    kit: Kit, server: ScriptedServer, any_provider: Provider, reads: str
+) -> None:
+    pieces = kit.body(TEXTS)
+    half = len(pieces) // 2  # the usage and the terminal event are in the second frame
+    frames = [zstd_frames([b"".join(pieces[:half])]), zstd_frames([b"".join(pieces[half:])])]
+    body = frames if reads == "a read per frame" else [b"".join(frames)]
+    headers = (*kit.headers, ("content-encoding", "zstd"))
+    server.reply(Reply(headers=headers, body=[body[0], Pause(0.05), *body[1:]]))
+    completion = await eventide.collect(any_provider.stream("hi"))
+    assert (completion.text, completion.usage) == ("Hello, world", kit.usage)
+
+
+@pytest.mark.parametrize("trailing", [b"\0" * 8, b"garbage"], ids=["zeros", "garbage"])
+async def test_a_gzip_stream_followed_by_other_bytes_is_read_to_its_end(
+    kit: Kit, server: ScriptedServer, any_provider: Provider, trailing: bytes
+) -> None:
+    body = gzip.compress(b"".join(kit.body(TEXTS))) + trailing
+    server.reply(Reply(headers=(*kit.headers, ("content-encoding", "gzip")), body=[body]))
+    completion = await eventide.collect(any_provider.stream("hi"))
+    assert (completion.text, completion.usage) == ("Hello, world", kit.usage)
+
+
+async def test_the_events_before_corrupt_compressed_data_are_delivered_first(
+    kit: Kit, server: ScriptedServer, any_provider: Provider
+) -> None:
+    pieces = kit.body(TEXTS)
+    head = gzip.compress(b"".join(pieces[: kit.lead + 1]))  # up to the first text
+    corrupt = b"\x1f\x8b\x08" + b"\xff" * 20  # a member's header, then no deflate data
+    headers = (*kit.headers, ("content-encoding", "gzip"))
+    server.reply(Reply(headers=headers, body=[head + corrupt, Stall()]))
+    with (  # the fault is raised at once, not after a read that never ends
+        trio.fail_after(5),
+        pytest.raises(ProtocolError, match="corrupt gzip-encoded response body") as info,
+    ):
+        await eventide.collect(any_provider.stream("hi"))
+    assert info.value.partial is not None
+    assert info.value.partial.text == "Hello"
 
 
 async def test_a_compressed_stream_stays_a_stream(

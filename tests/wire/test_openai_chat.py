@@ -707,6 +707,17 @@ def test_openai_decoder_is_not_done_before_done_line() -> None:
     assert not decoder.done
 
 
+@pytest.mark.parametrize("after", [b" ", b"\t", b"  "], ids=["space", "tab", "spaces"])
+def test_openai_decoder_ends_at_a_done_line_with_white_space_after_it(after: bytes) -> None:
+    """openai-python stops at any data that starts with [DONE]."""
+    wire = (DATA / "plain_text.sse").read_bytes()
+    spaced = wire.replace(b"data: [DONE]", b"data: [DONE]" + after)
+    assert spaced != wire
+    decoder = TRANSCRIPTS[0].decoder()
+    assert feed_all(decoder, [spaced]) == feed_all(TRANSCRIPTS[0].decoder(), [wire])
+    assert decoder.done
+
+
 def test_openai_decoder_sends_requested_model_when_no_chunk_names_one() -> None:
     wire = (
         b'data: {"id":"resp-1","choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n'

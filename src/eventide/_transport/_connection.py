@@ -184,9 +184,8 @@ class _Trio:
         raise _timed_out(timeout, "write", "write")
 
     @staticmethod
-    def close(sock: socket.socket) -> None:
+    def notify_closing(sock: socket.socket) -> None:
         trio.lowlevel.notify_closing(sock)  # a task waiting on it gets ClosedResourceError
-        sock.close()
 
 
 @final
@@ -252,9 +251,8 @@ class _Asyncio:
             await _asyncio_bounded(timeout, "write", "write", waiting)
 
     @staticmethod
-    def close(sock: socket.socket) -> None:
+    def notify_closing(sock: socket.socket) -> None:
         anyio.notify_closing(sock)  # a task waiting on it gets ClosedResourceError
-        sock.close()
 
 
 @final
@@ -275,8 +273,8 @@ class Permit:
 @final
 class Connection:
     """One HTTP/1.1 connection: a connected non-blocking socket (with a TLS session over
-    it, for https), read and written with the running loop's own primitives, and whether
-    it has served a response before.
+    it, for https), read and written with the primitives of the loop it was made in (a
+    trio run or an asyncio loop: `made_here`), and whether it has served a response before.
 
     Args:
         sock: The socket.
@@ -297,6 +295,7 @@ class Connection:
     __slots__ = (
         "_native",
         "_reads",
+        "_run",
         "_tls",
         "closed",
         "origin",
@@ -318,6 +317,7 @@ class Connection:
     ) -> None:
         self.sock = sock
         self._native = native or _native()
+        self._run = _current_run()
         self._tls = tls
         self._reads: Reads | None = None  # under asyncio, made by the first read that waits
         self.origin = origin
@@ -326,6 +326,14 @@ class Connection:
         self.reused = False
         self.closed = False
         self.spent = 0  # of the read budget, since the last schedule point (`spend`)
+
+    def made_here(self) -> bool:
+        """Whether the running trio run or asyncio loop is the one it was made in: only there
+        can it be read and written (its primitives are that loop's), and its idle time be
+        measured (a trio run's clock has an offset of its own). A pool shared by several
+        (the sync `Client`'s trio thread and an asyncio application) must not reuse it
+        elsewhere."""
+        return self._run is _current_run()
 
     def stale(self) -> bool:
         """Whether an idle connection is unusable: the server has closed it (or written to
@@ -360,6 +368,10 @@ class Connection:
     async def aclose(self) -> None:
         """Close the connection and give its permit back (once; later calls do nothing).
 
+        A task of the loop it was made in that waits on it is woken; elsewhere (an idle
+        connection of another run) the socket is closed plainly. The socket is closed and
+        the permit given back whatever the waking raises.
+
         Cancellation:
             Closing completes when cancelled: the socket is closed at once.
         """
@@ -368,8 +380,10 @@ class Connection:
             try:
                 if self._reads is not None:
                     self._reads.close()  # off the selector before the descriptor is free
-                self._native.close(self.sock)
+                if self.made_here():
+                    self._native.notify_closing(self.sock)
             finally:
+                self.sock.close()
                 if self.permit is not None:
                     self.permit.release()
 
@@ -396,6 +410,16 @@ _Native = type[_Trio | _Asyncio]
 def _native() -> _Native:
     """The running loop's primitives."""
     return _Trio if trio.lowlevel.in_trio_run() else _Asyncio
+
+
+def _current_run() -> object:
+    """The running trio run (its token) or asyncio loop; None outside both."""
+    if trio.lowlevel.in_trio_run():
+        return trio.lowlevel.current_trio_token()
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # no loop: a connection made by hand
+        return None
 
 
 async def connect(origin: Origin, timeout: float, ssl_context: ssl.SSLContext | None) -> Connection:

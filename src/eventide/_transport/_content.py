@@ -7,11 +7,12 @@ body streams, one network read at a time.
 
 The rules, as urllib3 and httpx apply them: codings listed in one header (``gzip, br``) are
 undone last first; ``gzip`` and ``x-gzip`` are one coding, and a gzip body may hold several
-members in a row; ``deflate`` means zlib-wrapped deflate (RFC 9110 section 8.4.1.2) but some
-servers send it raw, so the first bytes decide; ``identity`` is no coding. Where httpx passes
-a coding it does not know through untouched (to be misread as text), this module raises a
-`ProtocolError` that names it, and so for a corrupt compressed body or one whose compressed
-data ends before the HTTP body does.
+members in a row (bytes after a member that do not begin one, such as zeros, end it unread),
+a zstd body several frames; ``deflate`` means zlib-wrapped deflate (RFC 9110 section 8.4.1.2)
+but some servers send it raw, so the first bytes decide; ``identity`` is no coding. Where
+httpx passes a coding it does not know through untouched (to be misread as text), this module
+raises a `ProtocolError` that names it, and so for a corrupt compressed body (after the
+output decoded before the fault) or one whose compressed data ends before the HTTP body does.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["ContentDecoder", "DecodedChunks", "accept_encoding", "decoded"]
 
 _GZIP_WBITS: Final = 16 + zlib.MAX_WBITS
+_GZIP_MAGIC: Final = b"\x1f\x8b\x08"  # ID1, ID2 and CM (deflate, the only one): RFC 1952 2.3
 
 
 class _Coding(Protocol):
@@ -40,33 +42,88 @@ class _Coding(Protocol):
     def finished(self) -> bool: ...
 
 
+class _Decompressor(Protocol):
+    """A decompressor of one self-delimited part (zlib's, zstandard's, ``compression.zstd``'s)."""
+
+    def decompress(self, data: bytes) -> bytes: ...
+
+    @property
+    def eof(self) -> bool: ...
+
+    @property
+    def unused_data(self) -> bytes: ...
+
+
+class _Partial(Exception):
+    """Corrupt data after some that decoded: `output` is what came before the fault (the
+    fault is the cause)."""
+
+    def __init__(self, output: bytes) -> None:
+        super().__init__()
+        self.output = output
+
+
 @final
-class _Gzip:
-    """gzip: one member after another, each a zlib stream with a gzip header."""
+class _Parts:
+    """A body of self-delimited parts in a row, each undone by a decompressor of its own:
+    gzip's members (RFC 1952 section 2.2) and zstd's frames (RFC 8878 section 3.1: "one or
+    more frames"). A decompressor stops at the end of its part; what follows goes to a new
+    one, as httpx and urllib3 do.
 
-    __slots__ = ("_fed", "_members", "_zlib")
+    Args:
+        make: A new decompressor, for each part.
+        magic: What a part begins with, when bytes that do not (after a complete part) end
+            the body unread: trailing bytes after gzip's last member (zeros, garbage), which
+            urllib3 and the gzip tool skip. None: whatever follows must be a part.
+    """
 
-    def __init__(self) -> None:
-        self._zlib = zlib.decompressobj(_GZIP_WBITS)
-        self._members = 0
-        self._fed = False  # the current member has begun
+    __slots__ = ("_head", "_magic", "_make", "_part", "_parts", "_skipping", "_started")
+
+    def __init__(self, make: Callable[[], _Decompressor], *, magic: bytes | None = None) -> None:
+        self._make = make
+        self._magic = magic
+        self._part = make()
+        self._parts = 0  # parts complete
+        self._started = False  # the current part has begun
+        self._head = b""  # the first bytes of a part after the first, held until magic is known
+        self._skipping = False  # what followed the last part was not one: it is ignored
 
     def decompress(self, data: bytes) -> bytes:
+        """Decode `data`.
+
+        Raises:
+            _Partial: Corrupt data after some that decoded in this call.
+        """
         out = bytearray()
-        while data:
-            out += self._zlib.decompress(data)
-            if not self._zlib.eof:
-                self._fed = True
-                break
-            data = self._zlib.unused_data
-            self._zlib = zlib.decompressobj(_GZIP_WBITS)
-            self._members += 1
-            self._fed = False
+        try:
+            while data and not self._skipping:
+                if self._parts and not self._started and self._magic is not None:
+                    data = self._head + data
+                    magic = self._magic
+                    if not data.startswith(magic[: len(data)]):
+                        self._skipping, self._head = True, b""
+                        break
+                    if len(data) < len(magic):
+                        self._head = data
+                        break
+                    self._head = b""
+                out += self._part.decompress(data)
+                if not self._part.eof:
+                    self._started = True
+                    break
+                data = self._part.unused_data
+                self._part = self._make()
+                self._parts += 1
+                self._started = False
+        except Exception as exc:  # the coding's own error: corrupt data
+            if out:
+                raise _Partial(bytes(out)) from exc
+            raise
         return bytes(out)
 
     @property
     def finished(self) -> bool:
-        return self._members > 0 and not self._fed
+        return self._parts > 0 and not self._started and not self._head
 
 
 @final
@@ -115,6 +172,10 @@ class _Adapted:
         return self._finished()
 
 
+def _gzip() -> _Coding:
+    return _Parts(functools.partial(zlib.decompressobj, _GZIP_WBITS), magic=_GZIP_MAGIC)
+
+
 def _brotli() -> Callable[[], _Coding] | None:
     for module_name, method in (("brotli", "process"), ("brotlicffi", "decompress")):
         try:
@@ -131,33 +192,28 @@ def _brotli() -> Callable[[], _Coding] | None:
 
 
 def _zstd() -> Callable[[], _Coding] | None:
+    make: Callable[[], _Decompressor]
     try:
         stdlib: Any = importlib.import_module("compression.zstd")
     except ImportError:
-        pass
+        try:
+            zstandard: Any = importlib.import_module("zstandard")
+        except ImportError:
+            return None
+
+        def make() -> _Decompressor:
+            decompressor: _Decompressor = zstandard.ZstdDecompressor().decompressobj()
+            return decompressor
+
     else:
-
-        def from_stdlib() -> _Coding:
-            decompressor = stdlib.ZstdDecompressor()
-            return _Adapted(decompressor.decompress, lambda: bool(decompressor.eof))
-
-        return from_stdlib
-    try:
-        zstandard: Any = importlib.import_module("zstandard")
-    except ImportError:
-        return None
-
-    def from_zstandard() -> _Coding:
-        decompressor = zstandard.ZstdDecompressor().decompressobj()
-        return _Adapted(decompressor.decompress, lambda: bool(getattr(decompressor, "eof", True)))
-
-    return from_zstandard
+        make = stdlib.ZstdDecompressor
+    return functools.partial(_Parts, make)
 
 
 @functools.cache
 def _codings() -> dict[str, Callable[[], _Coding]]:
     """The codings this process can undo, by name (found on first use: no import-time work)."""
-    codings: dict[str, Callable[[], _Coding]] = {"gzip": _Gzip, "deflate": _Deflate}
+    codings: dict[str, Callable[[], _Coding]] = {"gzip": _gzip, "deflate": _Deflate}
     for name, find in (("br", _brotli), ("zstd", _zstd)):
         make = find()
         if make is not None:
@@ -178,7 +234,7 @@ class ContentDecoder:
         names: The codings in the order the header lists them (as applied by the server).
     """
 
-    __slots__ = ("_codings", "_fed")
+    __slots__ = ("_codings", "_fault", "_fed")
 
     def __init__(self, names: list[str]) -> None:
         known = _codings()
@@ -186,6 +242,7 @@ class ContentDecoder:
             (name, known[name]() if name in known else None) for name in reversed(names)
         ]
         self._fed = False
+        self._fault: ProtocolError | None = None  # raised after the output decoded before it
 
     @classmethod
     def for_headers(cls, headers: Mapping[str, str]) -> ContentDecoder | None:
@@ -201,9 +258,14 @@ class ContentDecoder:
     def decode(self, data: bytes) -> bytes:
         """Body bytes as received in, decoded bytes out (possibly none yet).
 
+        Output decoded before corrupt data is returned first; the next call (or `end`)
+        raises.
+
         Raises:
             ProtocolError: A coding that cannot be decoded here, or corrupt data.
         """
+        if self._fault is not None:
+            raise self._fault
         self._fed = self._fed or bool(data)
         for name, coding in self._codings:
             if coding is None:
@@ -215,9 +277,18 @@ class ContentDecoder:
                 break
             try:
                 data = coding.decompress(data)
+            except _Partial as partial:
+                data = partial.output
+                self._fault = self._fault or _corrupt(name, partial.__cause__)
             except Exception as exc:  # zlib.error, brotli.error, ZstdError: all corrupt data
-                raise ProtocolError(f"corrupt {name}-encoded response body: {exc}") from exc
+                raise _corrupt(name, exc) from exc
         return data
+
+    @property
+    def failed(self) -> bool:
+        """Whether corrupt data was met after output that `decode` returned (the next
+        `decode` or `end` raises it)."""
+        return self._fault is not None
 
     def end(self) -> None:
         """The body ended: its compressed data must have ended too (an empty body is fine).
@@ -225,6 +296,8 @@ class ContentDecoder:
         Raises:
             ProtocolError: The compressed data was cut short, or its coding is unknown.
         """
+        if self._fault is not None:
+            raise self._fault
         if not self._fed:
             return
         for name, coding in self._codings:
@@ -234,6 +307,12 @@ class ContentDecoder:
                 raise ProtocolError(
                     f"the {name}-encoded response body ended in the middle of its compressed data"
                 )
+
+
+def _corrupt(name: str, exc: BaseException | None) -> ProtocolError:
+    error = ProtocolError(f"corrupt {name}-encoded response body: {exc}")
+    error.__cause__ = exc
+    return error
 
 
 @final
@@ -259,6 +338,8 @@ class DecodedChunks:
     async def __anext__(self) -> bytes:
         decoder = self._decoder
         while True:
+            if decoder.failed:
+                decoder.end()  # raises the fault held after the data before it
             try:
                 data = await self._source.__anext__()
             except StopAsyncIteration:

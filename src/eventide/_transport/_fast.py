@@ -12,17 +12,21 @@ it runs under trio and asyncio); `request_bytes` writes the request and `Respons
 (llhttp, through httptools) reads the response head and frames the body (chunked,
 Content-Length, or until close), handed over one socket read at a time.
 A connection goes back to the pool only after a complete, delimited body with nothing left
-over; an early close or any error closes it. Connect, read, write and pool budgets come
-from the stream's `Timeouts`. It implements `Transport` and raises eventide's errors; it does
-not import httpx.
+over; an early close or any error closes it. It is reused only in the trio run or asyncio
+loop that made it (one provider may serve the sync `Client`'s trio thread and an asyncio
+application in turn): another's idle connection is closed plainly. Connect, read, write and
+pool budgets come from the stream's `Timeouts`. It implements `Transport` and raises
+eventide's errors; it does not import httpx.
 
 Habits of real servers it survives: a compressed body (it asks for what `_content` decodes,
 and decodes as the body streams); a server that keeps a connection alive by HTTP/1.1's
 default yet closes it after each response (an idle connection is checked before reuse, and
-a request that a reused connection drops before any byte of a response is sent once more
-on a new one: the race between the server's close and our next request cannot be closed
-otherwise); an early answer to a body still uploading (a 413 is read after the write
-fails, as httpcore does). A redirect is never followed (`_refusal` names it).
+a request on a reused connection that the server's close left unread is sent once more on
+a new one: the race between the server's close and our next request cannot be closed
+otherwise; `FastTransport.open` says how it is told from a request the server may have
+processed, which is never sent twice); an early answer to a body still uploading (a 413 is
+read after the write fails, as httpcore does). A redirect is never followed (`_refusal`
+names it).
 
 What it leaves to the httpx adapter: proxies, HTTP/2, and any transport a caller brings.
 """
@@ -144,9 +148,17 @@ class FastTransport(AsyncResource):
         this process can decode, unless the request has its own. A non-ASCII path or query
         is percent-encoded as UTF-8 and a non-ASCII host name IDNA-encoded, as httpx does.
 
-        A request that fails on a reused connection before any byte of the response came
-        (the server had closed it while it was idle: a write error, an EOF or a reset before
-        the status line) is sent once more, on a new connection.
+        A request on a reused connection that the server closed without reading (the check
+        before reuse cannot see a close on its way) is sent once more, on a new connection.
+        Unread means: its write failed; or the close (an EOF or a reset) was there at once,
+        on the first read after the write, without it having to wait; or the connection was
+        reset before any byte of a response (a TCP that closes with bytes unread resets the
+        connection, RFC 1122 section 4.2.2.13: so does a server that closes after every
+        response, as llama.cpp's does, when the next request is already in). An EOF that
+        the first read waits for may follow a request the server read and worked on: it is
+        not sent again (httpcore sends again only what never left, and the openai SDK leaves
+        it to its retries) but raised as a retryable `TransportError`, for the caller's
+        retry policy to decide.
 
         Args:
             request: The request.
@@ -155,8 +167,8 @@ class FastTransport(AsyncResource):
                 sent, for a caller that decodes them itself).
 
         Raises:
-            TransportError: The connection failed, the server closed it without answering,
-                or the URL is not HTTP(S); `TransportClosed` after `aclose()`.
+            TransportError: The connection failed, the server closed it without answering
+                (retryable), or the URL is not HTTP(S); `TransportClosed` after `aclose()`.
             RequestError: The request cannot be encoded (a header value that is not
                 Latin-1, a broken URL): before any I/O, never quoting the value.
             StreamTimeout: The connect, write, read or pool budget ran out.
@@ -176,15 +188,16 @@ class FastTransport(AsyncResource):
         try:
             try:
                 exchanged = await _exchange(connection, message, write, read)
-            except _NoResponse:
-                if not connection.reused:
+            except _NoResponse as exc:
+                if not (connection.reused and exc.unread):
                     raise
                 await connection.aclose()  # the server closed it while it was idle
                 connection = await self._acquire(origin, connect_timeout, pool_timeout, reuse=False)
                 exchanged = await _exchange(connection, message, write, read)
         except _NoResponse as exc:
             await connection.aclose()
-            raise TransportError(exc.message) from exc.__cause__
+            note = "; not sent again: the server may have processed it" if connection.reused else ""
+            raise TransportError(exc.message + note) from exc.__cause__
         except BaseException:
             await connection.aclose()
             raise
@@ -197,7 +210,11 @@ class FastTransport(AsyncResource):
         now = anyio.current_time()
         while idle:
             connection = idle.pop()
-            if now - connection.released_at < self._expiry and not connection.stale():
+            if (
+                connection.made_here()  # else another run's: its clock, its loop's primitives
+                and now - connection.released_at < self._expiry
+                and not connection.stale()
+            ):
                 return connection
             await connection.aclose()
         permit = await self._permit(origin, pool_timeout)
@@ -245,7 +262,17 @@ class FastTransport(AsyncResource):
 
 class _NoResponse(TransportError):
     """The server closed the connection (or reset it) before any byte of a response: sent
-    again once if the connection was reused, else a plain `TransportError`."""
+    again once if the connection was reused and the request left unread, else a plain
+    `TransportError`.
+
+    Attributes:
+        unread: The server cannot have read the request: the write failed, the close was
+            there at once after it, or the connection was reset.
+    """
+
+    def __init__(self, message: str, *, unread: bool) -> None:
+        super().__init__(message)
+        self.unread = unread
 
 
 @functools.lru_cache(maxsize=256)
@@ -335,6 +362,9 @@ async def _exchange(
         raise
     except TransportError as exc:
         failed = exc
+    # A close the first read finds without waiting crossed the request (only a reused
+    # connection's matters: `FastTransport.open`); one it waits for may follow its processing.
+    crossed = failed is not None or (connection.reused and connection.stale())
     received = False
     try:
         while True:
@@ -345,12 +375,16 @@ async def _exchange(
             except TransportError as exc:
                 if received:
                     raise
-                raise _NoResponse(f"{exc.message} (before any response)") from exc
+                reset = isinstance(exc.__cause__, ConnectionResetError)  # the request unread
+                raise _NoResponse(
+                    f"{exc.message} (before any response)", unread=crossed or reset
+                ) from exc
             if not data:
                 if not received:
                     raise _NoResponse(
                         "the server closed the connection before responding"
-                        + (f" ({failed.message})" if failed is not None else "")
+                        + (f" ({failed.message})" if failed is not None else ""),
+                        unread=crossed,
                     ) from failed
                 reader.end()  # raises: the head is cut short
             received = True

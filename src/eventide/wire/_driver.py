@@ -5,8 +5,9 @@ Rules it keeps for every API:
 
 - the body is split into payloads by its framing (WHATWG server-sent events, or NDJSON);
   SSE events whose name the mapper does not read are skipped unread;
-- each payload is one JSON object: anything else is a `ProtocolError` ("not valid JSON",
-  "not a JSON object"), and so is a payload whose fields do not have the API's shape;
+- each payload is one JSON object, or the mapper's sentinel (``[DONE]``, white space after
+  it allowed): anything else is a `ProtocolError` ("not valid JSON", "not a JSON object"),
+  and so is a payload whose fields do not have the API's shape;
 - `Metadata` comes first, once: the one a payload names, else a default one, before the
   first other event;
 - reading stops at the terminal event; whatever follows it is not part of the response,
@@ -223,7 +224,11 @@ class StreamDecoder:
                 try:
                     chunk = decode(data)
                 except (ValueError, RecursionError):  # what json.loads may still accept
-                    chunk = self._loads(data, final)
+                    # "[DONE] ": openai-python stops at any data that starts with "[DONE]"
+                    if sentinel is not None and data.rstrip() == sentinel:
+                        kind, chunk = sentinel, {}
+                    else:
+                        chunk = self._loads(data, final)
                 if type(chunk) is not dict:
                     what = "data line" if sse else "line"
                     raise self._protocol_error(f"{what} is not a JSON object", data)
