@@ -22,6 +22,10 @@ from tests.http_server import Reply, serve
         ({"retry-after-ms": "soon", "retry-after": "9"}, 9.0),
         ({"retry-after": "soon"}, None),
         ({"retry-after": "-5"}, None),
+        ({"retry-after-ms": "inf", "retry-after": "9"}, 9.0),  # not a wait anyone can keep
+        ({"retry-after-ms": "nan"}, None),
+        ({"retry-after": "9" * 400}, None),
+        ({"retry-after": "\u00b2"}, None),  # a digit to str.isdigit, not to HTTP
         ({}, None),
     ],
 )
@@ -45,7 +49,7 @@ NO_WAIT = ("retry-after-ms", "0")  # a retry goes at once
     [
         (500, "false", 1, False),
         (429, "false", 1, False),
-        (503, "False", 1, False),  # read as the SDKs' "false", case aside
+        (503, "False", 3, True),  # the SDKs compare exactly: not their "false"
         (400, "true", 3, True),
         (500, None, 3, True),  # without the header, the status decides
         (400, "maybe", 1, False),

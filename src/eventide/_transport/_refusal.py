@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, final
@@ -38,19 +39,24 @@ ErrorFactory = Callable[..., ProviderError]
 
 
 def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """Seconds to wait from ``retry-after-ms``, or ``retry-after`` as seconds or an HTTP date."""
+    """Seconds to wait from ``retry-after-ms``, or ``retry-after`` as seconds or an HTTP date;
+    None for a value that is no finite wait (``inf``, ``nan``, hundreds of digits)."""
     milliseconds = headers.get("retry-after-ms")
     if milliseconds:
         try:
-            return max(float(milliseconds) / 1000.0, 0.0)
+            wait = float(milliseconds) / 1000.0
         except ValueError:
             pass
+        else:
+            if math.isfinite(wait):
+                return max(wait, 0.0)
     value = headers.get("retry-after")
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        wait = float(value)  # hundreds of digits: inf
+        return wait if math.isfinite(wait) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -125,7 +131,7 @@ class Refusal:
                 excerpt=" ".join(raw.split())[:200],
             )
         error.provider = self.provider
-        should_retry = headers.get("x-should-retry", "").strip().lower()
+        should_retry = headers.get("x-should-retry")  # compared exactly, as the SDKs do
         if should_retry in ("true", "false"):
             error.retryable = should_retry == "true"
         if request is not None and redactor is not None:

@@ -68,6 +68,8 @@ class Dialect(Protocol):
 def _retry_headers(seconds: float) -> list[tuple[bytes, bytes]]:
     """``retry-after-ms`` (what the official SDKs read first) and ``retry-after`` in whole
     seconds, both rounded up: a client told to wait 2.5 s must not come back after 2."""
+    if not math.isfinite(seconds):  # not a wait anyone can keep: say nothing
+        return []
     # Rounded to a microsecond first: 0.1 s is 100.00000000000001 ms in binary.
     ms = max(0, math.ceil(round(seconds * 1000, 3)))
     return [(b"retry-after", str(-(-ms // 1000)).encode()), (b"retry-after-ms", str(ms).encode())]
