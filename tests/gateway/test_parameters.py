@@ -141,12 +141,30 @@ async def test_chat_takes_an_assistant_turn_of_tool_calls_without_content() -> N
     assert provider.requests[1].model is None
 
 
+async def test_chat_takes_an_assistant_refusal_without_content() -> None:
+    """``messages.append(completion.choices[0].message)`` after a refused answer: content
+    None, and the refusal, which goes on as the assistant's turn."""
+    turns = [
+        *QUESTION,
+        {"role": "assistant", "content": None, "refusal": "I can't help with that."},
+        {"role": "user", "content": "Why not?"},
+    ]
+    provider = ScriptedProvider(Reply.text("fine"))
+    async with gateway(provider) as url, httpx.AsyncClient() as http:
+        answer = await http.post(
+            f"{url}/v1/chat/completions", json={"model": "m", "messages": turns}
+        )
+    assert answer.status_code == 200
+    assert provider.requests[0].messages[1].refusal == "I can't help with that."
+
+
 @pytest.mark.parametrize(
     ("field", "value", "needle"),
     [
         ("thinking", {"type": "adaptive"}, "thinking type must be enabled"),
         ("thinking", {"type": "bogus", "budget_tokens": 1024}, "thinking type must be enabled"),
         ("thinking", {"type": "enabled", "budget_tokens": 1024, "x": 1}, "thinking.x"),
+        ("thinking", {"type": "enabled", "budget_tokens": 1024, "display": "omitted"}, "display"),
         ("stop_sequences", "END", "stop_sequences must be an array of strings"),
         ("stop_sequences", ["END", 5], "stop_sequences[1] must be a string"),
         ("tool_choice", {"type": "auto", "disable_parallel_tool_use": "yes"}, "a boolean"),
@@ -160,7 +178,7 @@ async def test_messages_refuses_what_it_cannot_carry(field: str, value: Any, nee
 
 
 async def test_messages_carries_parallel_tool_use_thinking_and_stop() -> None:
-    provider = ScriptedProvider(*[Reply.text("fine")] * 3)
+    provider = ScriptedProvider(*[Reply.text("fine")] * 4)
     async with (
         gateway(provider) as url,
         anthropic.AsyncAnthropic(base_url=url, api_key="-") as typed,
@@ -174,11 +192,17 @@ async def test_messages_carries_parallel_tool_use_thinking_and_stop() -> None:
                 tools=[TOOL],
                 tool_choice={**choice, "disable_parallel_tool_use": True},
                 stop_sequences=["END"],
-                thinking={"type": "disabled"},
+                thinking={"type": "disabled", "display": None},
             )
-    assert [r.tool_choice for r in provider.requests] == ["auto", "required", "f"]
-    assert all(r.openai_params == {"parallel_tool_calls": False} for r in provider.requests)
-    assert all(r.stop == ("END",) for r in provider.requests)
+        await sdk.messages.create(  # a field of the SDK's thinking config, as it comes
+            model="m",
+            max_tokens=2000,
+            messages=QUESTION,
+            thinking={"type": "disabled", "display": "summarized"},
+        )
+    assert [r.tool_choice for r in provider.requests[:3]] == ["auto", "required", "f"]
+    assert all(r.openai_params == {"parallel_tool_calls": False} for r in provider.requests[:3])
+    assert all(r.stop == ("END",) for r in provider.requests[:3])
     assert all(r.reasoning is None for r in provider.requests)
 
 

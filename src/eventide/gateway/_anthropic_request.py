@@ -159,14 +159,18 @@ def _reasoning(thinking: Any) -> ReasoningConfig | None:
     if not isinstance(thinking, Mapping):
         raise TypeError("thinking must be an object")
     kind = thinking.get("type")
-    fields = {"enabled": {"type", "budget_tokens"}, "disabled": {"type"}}
+    fields = {"enabled": {"type", "budget_tokens", "display"}, "disabled": {"type", "display"}}
     if kind not in fields:
         raise ValueError(
             f"thinking type must be enabled (with budget_tokens) or disabled, not {kind!r}"
         )
-    unknown = sorted(set(thinking) - fields[kind])
+    given = {key for key, value in thinking.items() if value is not None}  # null: not given
+    unknown = sorted(given - fields[kind])
     if unknown:
         raise ValueError(f"thinking.{', '.join(unknown)}: extra inputs are not permitted")
+    display = thinking.get("display")
+    if display not in (None, "summarized"):  # the reasoning streamed is shown as it comes
+        raise ValueError(f"thinking.display {display!r} cannot be served: only 'summarized' can")
     return ReasoningConfig(budget_tokens=thinking["budget_tokens"]) if kind == "enabled" else None
 
 

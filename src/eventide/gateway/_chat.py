@@ -51,10 +51,12 @@ def _check_messages(messages: object) -> None:
     for position, message in enumerate(messages):
         if not isinstance(message, Mapping) or message.get("content") is not None:
             continue  # the client's parsing names what is wrong with a non-object
-        if message.get("role") != "assistant" or not message.get("tool_calls"):
+        if message.get("role") != "assistant" or not (
+            message.get("tool_calls") or message.get("refusal")
+        ):
             raise ValueError(
                 f"messages[{position}]: content is required (only an assistant message "
-                "with tool_calls may leave it out)"
+                "with tool_calls or a refusal may leave it out)"
             )
 
 
