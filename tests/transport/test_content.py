@@ -203,8 +203,8 @@ def test_content_decoder_reads_zstd_frames_in_one_read_or_one_each() -> None:
 
 @pytest.mark.parametrize(
     "trailing",
-    [b"\0" * 8, b"garbage", b"\x1f\x8b\x00 not a member"],
-    ids=["zeros", "garbage", "another-method"],
+    [b"\0" * 8, b"garbage", b"\x1f\x8b\x00 not a member", b"\x1f", b"\x1f\x8b"],
+    ids=["zeros", "garbage", "another-method", "a-first-byte", "a-magic-number"],
 )
 @given(data=st.data())
 def test_content_decoder_ends_a_gzip_body_at_bytes_that_do_not_begin_a_member(

@@ -123,7 +123,8 @@ class _Parts:
 
     @property
     def finished(self) -> bool:
-        return self._parts > 0 and not self._started and not self._head
+        # held bytes that could still begin a part (``\x1f``, ``\x1f\x8b``) began none
+        return self._parts > 0 and not self._started
 
 
 @final
