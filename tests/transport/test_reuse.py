@@ -1,7 +1,7 @@
 """Reusing connections the way real servers leave them: closed after every response without
-saying so, closed while the next request is on its way, closed after reading it (never sent
-twice: the server may have processed it), above 1,024 descriptors, and by a pool shared by
-trio runs and asyncio loops."""
+saying so (under trio and asyncio), closed while the next request is on its way, closed or
+reset after reading it (never sent twice: the server may have processed it), above 1,024
+descriptors, and by a pool shared by trio runs and asyncio loops."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import os
 import resource
+import threading
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -20,6 +21,7 @@ import eventide
 from eventide import ProtocolError, Timeouts, TransportError
 from eventide._transport import FastTransport, HTTPRequest
 from eventide._transport._connection import Connection, connect
+from eventide._transport._fast import RESET_WINDOW
 from tests.http_server import Cut, Pause, Reply, ScriptedServer, serve_in_thread
 from tests.kits import OPENAI, kit_fixture
 from tests.transport.test_faults import read_head, serve_raw
@@ -73,13 +75,49 @@ async def closing_server(nursery: trio.Nursery) -> ClosingServer:
     return made
 
 
+@contextlib.contextmanager
+def closing_server_in_thread() -> Iterator[ClosingServer]:
+    """A `ClosingServer` in a trio run of its own, on a thread: for a client under asyncio."""
+    made = ClosingServer()
+    scope = trio.CancelScope()
+    ready = threading.Event()
+    token: list[trio.lowlevel.TrioToken] = []
+
+    async def main() -> None:
+        with scope:
+            async with trio.open_nursery() as nursery:
+                made.url = f"http://127.0.0.1:{await nursery.start(serve_raw, made.handle)}"
+                token.append(trio.lowlevel.current_trio_token())
+                ready.set()
+
+    thread = threading.Thread(target=trio.run, args=(main,))
+    thread.start()
+    ready.wait(10)
+    try:
+        yield made
+    finally:
+        trio.from_thread.run_sync(scope.cancel, trio_token=token[0])
+        thread.join(10)
+
+
+async def closing_many_times(url: str) -> None:
+    async with OPENAI.provider(url) as provider:
+        for _ in range(60):
+            assert await eventide.collect_text(provider.stream("hi")) == TEXT
+
+
 async def test_a_server_that_closes_after_every_response_never_fails_a_request(
     closing_server: ClosingServer,
 ) -> None:
-    async with OPENAI.provider(closing_server.url) as provider:
-        for _ in range(60):
-            assert await eventide.collect_text(provider.stream("hi")) == TEXT
+    """Its reset races our next request about every other time here."""
+    await closing_many_times(closing_server.url)
     assert closing_server.requests == 60  # none read twice
+
+
+def test_under_asyncio_a_server_that_closes_after_every_response_never_fails_a_request() -> None:
+    with closing_server_in_thread() as closing:
+        asyncio.run(closing_many_times(closing.url))
+    assert closing.requests == 60
 
 
 @pytest.fixture
@@ -110,22 +148,30 @@ async def test_a_request_that_crosses_the_servers_close_is_sent_once_more(
     assert [request.connection for request in server.requests] == [0, 1]
 
 
-async def test_a_reused_connection_reset_before_responding_is_sent_once_more(
+async def test_a_reused_connection_reset_at_once_before_responding_is_sent_once_more(
     server: ScriptedServer, provider: Provider
 ) -> None:
     assert await eventide.collect_text(provider.stream("hi")) == TEXT
-    server.queue(SILENT_RESET)  # a reset: the server closed with the request unread
+    server.queue(SILENT_RESET)  # a reset at once: as when the server closed with it unread
     assert await eventide.collect_text(provider.stream("hi")) == TEXT
     assert [request.connection for request in server.requests] == [0, 0, 1]
 
 
-@pytest.mark.parametrize("work", [0.0, 0.2], ids=["at-once", "after-working-on-it"])
+@pytest.mark.parametrize(
+    ("work", "closing"),
+    [(0.0, Cut()), (0.2, Cut()), (RESET_WINDOW + 0.1, Cut(reset=True))],
+    ids=["at-once", "after-working-on-it", "reset-after-working-on-it"],
+)
 async def test_a_request_the_server_read_before_closing_is_not_sent_again(
-    server: ScriptedServer, provider: Provider, work: float
+    server: ScriptedServer, provider: Provider, work: float, closing: Cut
 ) -> None:
+    """A worker died, or a proxy timed out (a reset after the window): it may have been
+    processed."""
     assert await eventide.collect_text(provider.stream("hi")) == TEXT
-    server.queue(Reply.raw(Pause(work), Cut()))  # it may have processed it: a worker died
-    with pytest.raises(TransportError, match="before responding; not sent again") as info:
+    server.queue(Reply.raw(Pause(work), closing))
+    with pytest.raises(
+        TransportError, match=r"before (responding|any response\)); not sent again"
+    ) as info:
         await eventide.collect(provider.stream("hi"))
     assert type(info.value) is TransportError
     assert info.value.retryable  # the caller's retry policy decides
