@@ -16,8 +16,9 @@ What ends a stream, and what comes after:
   dropped, and `next()` raises `eventide.Error`, as openai-python's stream raises
   ``StreamClosed`` once closed. Closing from another thread wakes a consumer waiting on
   the next item with that error;
-- an exception raised in the consuming thread while it waits (``KeyboardInterrupt``):
-  the stream is closed the same way before the exception goes on;
+- an exception raised in the consuming thread while it waits or makes the items
+  (``KeyboardInterrupt``, wherever it lands): the stream is closed the same way before
+  the exception goes on, and reading on raises `eventide.Error`, never a silent end;
 - garbage collection (a ``for ... break`` over a call's result): closed the same way.
   An unfinished stream keeps its `Client` alive.
 """
@@ -247,11 +248,20 @@ class Reader(Generic[T]):
             StopIteration: The stream has ended.
             Error: What ended the stream (the client was closed, say), once; or the stream
                 was closed by `close()` before its end.
-            BaseException: What was raised in this thread while it waited (an interrupt);
-                the stream has been closed first.
+            BaseException: What was raised in this thread while it waited or made the
+                items (an interrupt, wherever it lands); the stream has been closed first,
+                and reading on raises `Error`, as after `close()`.
         """
-        pump = self._pump
         self._batch.clear()  # handed out: its items go before more are made
+        try:
+            return self._read()
+        except BaseException:
+            if self.state == _OPEN:  # raised in this thread (an interrupt), not the stream's
+                self.close()
+            raise
+
+    def _read(self) -> list[T]:
+        pump = self._pump
         while self.state == _OPEN:
             if self._slices is not None:
                 batch = next(self._slices, None)
@@ -259,18 +269,14 @@ class Reader(Generic[T]):
                     self._batch = batch
                     return batch
                 self._slices = None
-            try:
-                more, got = pump.batches.get()
-            except BaseException:
-                self._ended()
-                self.stop()
-                raise
+            more, got = pump.batches.get()
             if not more:
-                self._ended()
                 self._loop.streams.discard(pump.end)
                 if got is not None:
+                    self._ended()
                     raise got
                 last = None if self._shape is None else self._shape.end()
+                self._ended()
                 if last is None:
                     break
                 self._batch = batch = [last]
