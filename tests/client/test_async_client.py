@@ -93,6 +93,21 @@ async def test_create_stream_works_awaited_too_and_every_chunk_has_provider_and_
     assert seen[0].model_dump()["object"] == "chat.completion.chunk"
 
 
+async def test_an_awaited_stream_closes_with_openais_close_too(
+    client: AsyncClient, server: ScriptedServer
+) -> None:
+    """openai-python's ``AsyncStream.close()`` is awaited: so is `ChunkStream.close`."""
+    server.reply(Reply(body=[p for w in openai_chunks(WORDS) for p in (Pause(0.01), w)]))
+    stream = await client.chat.completions.create(messages="hi", stream=True)
+    await stream.__anext__()
+    await stream.close()
+    closed_at = time.monotonic()
+    assert await server.wait_disconnect(timeout=2) - closed_at < 0.1
+    assert stream.events.closed
+    await stream.close()  # idempotent
+    assert server.completed == 0
+
+
 async def test_complete_stream_and_first_metadata_agree(
     client: AsyncClient, server: ScriptedServer
 ) -> None:

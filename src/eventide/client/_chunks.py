@@ -105,3 +105,7 @@ class ChunkStream(AsyncResource):
         self._pending, self._pos, self._slices = [], 0, None
         self._chunk.end()
         await self._events.aclose()
+
+    async def close(self) -> None:
+        """`aclose`, under openai-python's name (its ``AsyncStream.close()``)."""
+        await self.aclose()
