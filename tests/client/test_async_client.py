@@ -108,6 +108,32 @@ async def test_an_awaited_stream_closes_with_openais_close_too(
     assert server.completed == 0
 
 
+async def test_a_refused_stream_raises_when_awaited_or_entered_and_else_when_read(
+    server: ScriptedServer,
+) -> None:
+    """As openai-python's ``await create(stream=True)``: the refusal raises there."""
+    refused = Reply(
+        status=429,
+        headers=(("content-type", "application/json"),),
+        body=[b'{"error":{"message":"slow down","type":"requests","code":"rate_limit"}}'],
+    )
+    provider = OpenAIChat(base_url=f"{server.url}/v1", api_key="k")
+    async with provider, AsyncClient(provider, max_retries=0) as client:
+        server.reply(refused)
+        with pytest.raises(eventide.RateLimitError):
+            await client.chat.completions.create(messages="hi", stream=True)
+        server.reply(refused)
+        with pytest.raises(eventide.RateLimitError):
+            async with client.chat.completions.create(messages="hi", stream=True):
+                pytest.fail("entered a refused stream")
+        server.reply(refused)
+        chunks = client.chat.completions.create(messages="hi", stream=True)  # g4f style
+        assert server.requests[2:] == []  # sent at the first read
+        with pytest.raises(eventide.RateLimitError):
+            await chunks.__anext__()
+        assert len(server.requests) == 3
+
+
 async def test_complete_stream_and_first_metadata_agree(
     client: AsyncClient, server: ScriptedServer
 ) -> None:

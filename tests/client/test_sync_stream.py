@@ -180,8 +180,9 @@ def test_close_from_another_thread_wakes_the_waiting_reader(
 def test_a_stream_dropped_unread_closes_its_connection(
     client: Client, server: ScriptedServer, open_stream: Callable[[Client], Any]
 ) -> None:
-    """The request goes out at the call; dropping the stream object hangs up."""
-    server.reply(Reply(body=[ANSWER[0], Stall()]))
+    """The request goes out at the call (``create`` returns once the answer has begun:
+    the client's retries end at its first content); dropping the stream object hangs up."""
+    server.reply(Reply(body=[*ANSWER[:2], Stall()]))
     stream = open_stream(client)
     server.wait_for_sync(lambda: len(server.requests) == 1, 5, "the request")
     del stream
@@ -214,6 +215,22 @@ def test_an_error_mid_stream_is_raised_after_what_arrived_then_the_stream_is_ove
     assert stream.closed
     with pytest.raises(StopIteration):
         next(stream)
+
+
+def test_a_refused_stream_raises_its_typed_error_at_create(server: ScriptedServer) -> None:
+    """As openai-python's ``create(stream=True)``: ``except RateLimitError`` around the call
+    catches it."""
+    server.reply(
+        Reply(
+            status=429,
+            headers=(("content-type", "application/json"),),
+            body=[b'{"error":{"message":"slow down","type":"requests","code":"rate_limit"}}'],
+        )
+    )
+    with Client(OpenAIChat(base_url=f"{server.url}/v1", api_key="k"), max_retries=0) as client:
+        with pytest.raises(eventide.RateLimitError):
+            chunks(client)
+        assert len(server.requests) == 1
 
 
 class Landed(Exception):
