@@ -93,6 +93,47 @@ async def test_create_stream_works_awaited_too_and_every_chunk_has_provider_and_
     assert seen[0].model_dump()["object"] == "chat.completion.chunk"
 
 
+async def test_an_awaited_stream_closes_with_openais_close_too(
+    client: AsyncClient, server: ScriptedServer
+) -> None:
+    """openai-python's ``AsyncStream.close()`` is awaited: so is `ChunkStream.close`."""
+    server.reply(Reply(body=[p for w in openai_chunks(WORDS) for p in (Pause(0.01), w)]))
+    stream = await client.chat.completions.create(messages="hi", stream=True)
+    await stream.__anext__()
+    await stream.close()
+    closed_at = time.monotonic()
+    assert await server.wait_disconnect(timeout=2) - closed_at < 0.1
+    assert stream.events.closed
+    await stream.close()  # idempotent
+    assert server.completed == 0
+
+
+async def test_a_refused_stream_raises_when_awaited_or_entered_and_else_when_read(
+    server: ScriptedServer,
+) -> None:
+    """As openai-python's ``await create(stream=True)``: the refusal raises there."""
+    refused = Reply(
+        status=429,
+        headers=(("content-type", "application/json"),),
+        body=[b'{"error":{"message":"slow down","type":"requests","code":"rate_limit"}}'],
+    )
+    provider = OpenAIChat(base_url=f"{server.url}/v1", api_key="k")
+    async with provider, AsyncClient(provider, max_retries=0) as client:
+        server.reply(refused)
+        with pytest.raises(eventide.RateLimitError):
+            await client.chat.completions.create(messages="hi", stream=True)
+        server.reply(refused)
+        with pytest.raises(eventide.RateLimitError):
+            async with client.chat.completions.create(messages="hi", stream=True):
+                pytest.fail("entered a refused stream")
+        server.reply(refused)
+        chunks = client.chat.completions.create(messages="hi", stream=True)  # g4f style
+        assert server.requests[2:] == []  # sent at the first read
+        with pytest.raises(eventide.RateLimitError):
+            await chunks.__anext__()
+        assert len(server.requests) == 3
+
+
 async def test_complete_stream_and_first_metadata_agree(
     client: AsyncClient, server: ScriptedServer
 ) -> None:

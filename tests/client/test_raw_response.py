@@ -207,6 +207,19 @@ async def test_streaming_response_leaving_early_closes_the_connection(
     assert server.completed == 0
 
 
+async def test_streaming_response_left_unfinished_ends_its_parsed_stream(
+    client: AsyncClient, server: ScriptedServer
+) -> None:
+    """The chunks `parse()` gives end with the block: none read ahead comes after it."""
+    server.reply(Reply(headers=HEADERS, body=[b"".join(openai_chunks(["a ", "b ", "c"]))]))
+    create = client.chat.completions.with_streaming_response.create
+    async with create(messages=HI, stream=True) as response:
+        stream = await response.parse()
+        assert await response.parse() is stream
+        await stream.__anext__()  # the first read's other chunks wait in the stream
+    assert [chunk async for chunk in stream] == []
+
+
 async def test_streaming_response_raises_the_typed_error_on_entering(
     client: AsyncClient, server: ScriptedServer
 ) -> None:
@@ -358,6 +371,45 @@ def test_sync_streaming_response_leaving_early_closes_the_connection(
     closed_at = time.monotonic()
     assert response.is_closed
     assert sync_server.wait_disconnect_sync(timeout=2) - closed_at < 0.1
+    assert sync_server.completed == 0
+
+
+def test_sync_streaming_response_parses_to_one_stream(
+    sync_client: Client, sync_server: ScriptedServer
+) -> None:
+    """As openai-python's ``parse()``: the same `Stream` every time, over one reading task."""
+    sync_server.reply(slow())
+    create = sync_client.chat.completions.with_streaming_response.create
+    with create(messages=HI, stream=True) as response:
+        first = response.parse()
+        assert response.parse() is first
+        next(first)
+        assert response.parse() is first
+        text = "".join(c.choices[0].delta.content or "" for c in response.parse() if c.choices)
+    assert text == "".join(f"w{i} " for i in range(100))
+    sync_server.reply(answer(["Sync ", "works."]))
+    with create(messages=HI, stream=True) as response:
+        assert response.parse() is not None  # dropped at once
+        got = list(response.parse())
+    assert "".join(c.choices[0].delta.content or "" for c in got if c.choices) == "Sync works."
+
+
+def test_sync_streaming_response_left_unfinished_closes_its_parsed_stream(
+    sync_client: Client, sync_server: ScriptedServer
+) -> None:
+    """Reading the parsed stream after the block raises the closed-stream error, not a
+    retryable `TransportError` that would invite sending the request again."""
+    sync_server.reply(slow())
+    create = sync_client.chat.completions.with_streaming_response.create
+    with create(messages=HI, stream=True) as response:
+        stream = response.parse()
+        next(stream)
+        time.sleep(0.05)  # its reading task waits on the socket
+    closed_at = time.monotonic()
+    assert sync_server.wait_disconnect_sync(timeout=2) - closed_at < 0.1
+    with pytest.raises(eventide.Error, match="closed before its end") as raised:
+        list(stream)
+    assert type(raised.value) is eventide.Error
     assert sync_server.completed == 0
 
 

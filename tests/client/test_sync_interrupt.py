@@ -32,6 +32,8 @@ try:
         client.first_metadata("hi")
     elif how == "create":
         client.chat.completions.create(messages="hi")
+    elif how == "create-stream-opening":
+        client.chat.completions.create(messages="hi", stream=True)
     elif how == "create-stream":
         for chunk in client.chat.completions.create(messages="hi", stream=True):
             print("streaming", flush=True)
@@ -70,6 +72,7 @@ WAITING = Reply(stall_before_headers=True)
         ("complete", STREAMING),
         ("first_metadata", WAITING),
         ("create", STREAMING),
+        ("create-stream-opening", WAITING),
         ("create-stream", STREAMING),
         ("stream", STREAMING),
     ],

@@ -5,13 +5,14 @@ loopback server seeing the client hang up."""
 from __future__ import annotations
 
 import gc
+import signal
 import subprocess
 import sys
 import textwrap
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 import trio
@@ -179,8 +180,9 @@ def test_close_from_another_thread_wakes_the_waiting_reader(
 def test_a_stream_dropped_unread_closes_its_connection(
     client: Client, server: ScriptedServer, open_stream: Callable[[Client], Any]
 ) -> None:
-    """The request goes out at the call; dropping the stream object hangs up."""
-    server.reply(Reply(body=[ANSWER[0], Stall()]))
+    """The request goes out at the call (``create`` returns once the answer has begun:
+    the client's retries end at its first content); dropping the stream object hangs up."""
+    server.reply(Reply(body=[*ANSWER[:2], Stall()]))
     stream = open_stream(client)
     server.wait_for_sync(lambda: len(server.requests) == 1, 5, "the request")
     del stream
@@ -213,6 +215,72 @@ def test_an_error_mid_stream_is_raised_after_what_arrived_then_the_stream_is_ove
     assert stream.closed
     with pytest.raises(StopIteration):
         next(stream)
+
+
+def test_a_refused_stream_raises_its_typed_error_at_create(server: ScriptedServer) -> None:
+    """As openai-python's ``create(stream=True)``: ``except RateLimitError`` around the call
+    catches it."""
+    server.reply(
+        Reply(
+            status=429,
+            headers=(("content-type", "application/json"),),
+            body=[b'{"error":{"message":"slow down","type":"requests","code":"rate_limit"}}'],
+        )
+    )
+    with Client(OpenAIChat(base_url=f"{server.url}/v1", api_key="k"), max_retries=0) as client:
+        with pytest.raises(eventide.RateLimitError):
+            chunks(client)
+        assert len(server.requests) == 1
+
+
+class Landed(Exception):
+    """Raised in the consumer's thread while it makes chunks, as a signal handler would."""
+
+
+def ring(signum: int, frame: object) -> NoReturn:
+    raise Landed
+
+
+@pytest.mark.parametrize("where", ["wait", "slices", "end"])
+def test_an_exception_raised_while_reading_closes_the_stream_and_reading_on_raises(
+    client: Client, server: ScriptedServer, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """An interrupt lands anywhere: while the reader waits for a read, makes a read's
+    chunks, or the one after the end. The connection is closed before it goes on, and the
+    cut stream never looks finished."""
+    paced = [p for chunk in ANSWER[:-1] for p in (Pause(0.05), chunk)]  # a read each
+    server.reply(Reply(body=ANSWER) if where == "end" else Reply(body=[*paced, Stall()]))
+    made = 0
+    if where != "wait":
+        real = getattr(Chunker, where)
+
+        def landing(self: Chunker, *args: Any) -> Any:
+            nonlocal made
+            made += 1
+            if made == 3 or where == "end":
+                raise Landed
+            return real(self, *args)
+
+        monkeypatch.setattr(Chunker, where, landing)
+    stream = chunks(client)
+    seen: list[Any] = []
+    previous = signal.signal(signal.SIGALRM, ring)
+    try:
+        if where == "wait":
+            signal.setitimer(signal.ITIMER_REAL, 1.5)  # long after the last chunk
+        with pytest.raises(Landed):
+            seen.extend(stream)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    raised = time.monotonic()
+    if where != "end":
+        assert server.wait_disconnect_sync(timeout=2) - raised < DISCONNECT_BUDGET
+    assert stream.closed
+    for read_on in (next, list):
+        with pytest.raises(eventide.Error, match="closed before its end"):
+            read_on(stream)
+    assert server.completed == (where == "end")
 
 
 TYPED = """

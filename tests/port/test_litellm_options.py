@@ -97,6 +97,26 @@ async def test_a_too_long_prompt_is_a_context_window_error(server: ScriptedServe
     assert isinstance(caught.value.__cause__, eventide.BadRequestError)
 
 
+async def test_a_refused_stream_raises_at_the_call_as_litellm_does(
+    server: ScriptedServer,
+) -> None:
+    """litellm's ``completion(stream=True)`` raises the refusal itself, not its iteration."""
+    body = b'{"error":{"message":"maximum context length is 128000 tokens","type":'
+    body += b'"invalid_request_error","code":"context_length_exceeded"}}'
+    refusal = Reply(status=400, headers=(("content-type", "application/json"),), body=[body])
+    server.reply(refusal)
+    with pytest.raises(litellm.ContextWindowExceededError):
+        await litellm.acompletion(
+            model="openai/gpt-4o", messages=HI, base_url=f"{server.url}/v1", stream=True
+        )
+    with serve_in_thread(refusal) as sync_server:
+        with pytest.raises(litellm.ContextWindowExceededError):
+            litellm.completion(
+                model="openai/gpt-4o", messages=HI, base_url=f"{sync_server.url}/v1", stream=True
+            )
+        assert len(sync_server.requests) == 1
+
+
 def test_litellm_exception_names_are_eventide_classes() -> None:
     assert litellm.RateLimitError is eventide.RateLimitError
     assert litellm.AuthenticationError is eventide.AuthenticationError

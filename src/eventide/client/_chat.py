@@ -116,6 +116,13 @@ class Completions(Generic[CompletionT, StreamT]):
         ``.provider`` and ``.model``, the first is the metadata chunk, and leaving the loop
         closes the connection. `Client`: the same without ``await``, and with ``for``.
 
+        With ``stream=True``, as in openai-python, ``await create(...)`` (or ``async with
+        create(...)``) on `AsyncClient`, and ``create(...)`` on `Client`, send the request
+        and return once the provider has accepted it (`EventStream.open`; with the client's
+        retries, once the answer has begun): a refused request raises its typed error
+        there (``except RateLimitError`` around the call). Iterated without ``await``, the
+        async stream sends the request at its first read and raises there.
+
         Takes every keyword of openai-python's ``create`` (`CreateParams`, typed as it types
         them): those with a neutral `Request` field go there, the rest to
         `Request.openai_params`, which the OpenAI chat API sends as they are and every other
@@ -129,7 +136,8 @@ class Completions(Generic[CompletionT, StreamT]):
             TypeError, ValueError: Invalid arguments, before any I/O: an unknown keyword
                 (the message names ``extra_body=``), ``n`` other than 1, OpenAI's deprecated
                 ``functions``/``function_call`` (it names ``tools=``).
-            Error: The client is closed.
+            Error: The client is closed; with ``stream=True`` (see above), the request
+                failed (the typed error: `RateLimitError`, `AuthenticationError`, ...).
         """
         if stream is not None and not isinstance(stream, bool):
             raise TypeError(f"stream must be True or False, not {stream!r}")

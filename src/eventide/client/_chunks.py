@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, final
+from typing import TYPE_CHECKING, Any, Self, final
 
 from .._resource import AsyncResource
 from ..collectors import collect
@@ -27,8 +27,11 @@ async def chat_completion(events: EventStream) -> ChatCompletion:
 @final
 class ChunkStream(AsyncResource):
     """`ChatCompletionChunk` objects, one per event, as OpenAI streams them (see `Chunker`:
-    OpenAI's usage chunk, last, only with ``options.include_usage``); awaitable (to itself)
-    and iterable."""
+    OpenAI's usage chunk, last, only with ``options.include_usage``); iterable, and
+    awaitable (to itself) or entered with ``async with``, either of which sends the request
+    and waits until the provider has accepted it (`EventStream.open`), as openai-python's
+    ``await create(stream=True)`` does: a refused request raises its typed error there.
+    Iterated without either, the request goes out at the first read."""
 
     __slots__ = ("__weakref__", "_chunk", "_events", "_pending", "_pos", "_slices", "options")
 
@@ -51,10 +54,20 @@ class ChunkStream(AsyncResource):
         return self._chunk
 
     def __await__(self) -> Generator[Any, None, ChunkStream]:
-        async def itself() -> ChunkStream:
-            return self
+        return self.__aenter__().__await__()
 
-        return itself().__await__()
+    async def __aenter__(self) -> Self:
+        """Send the request and wait for the response's head (once; not after `aclose`).
+
+        Raises:
+            Error: The request failed (the provider refused it: its typed error).
+
+        Cancellation: the connection is closed.
+        """
+        events = self._events
+        if not events.closed:
+            await events.open()
+        return self
 
     def __aiter__(self) -> ChunkStream:
         return self
@@ -105,3 +118,7 @@ class ChunkStream(AsyncResource):
         self._pending, self._pos, self._slices = [], 0, None
         self._chunk.end()
         await self._events.aclose()
+
+    async def close(self) -> None:
+        """`aclose`, under openai-python's name (its ``AsyncStream.close()``)."""
+        await self.aclose()

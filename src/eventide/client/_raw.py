@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from ._chunks import ChunkStream
     from ._shapes import ChatCompletion, ChatCompletionChunk
     from ._sync import Client
+    from ._sync_stream import Stream
 
     AsyncCompletions = Completions[Awaitable[ChatCompletion], ChunkStream]
 
@@ -357,8 +358,12 @@ class AsyncStreamingResponse(_Head, AsyncResource, Generic[R]):
         return json.loads(await self.read())
 
     async def aclose(self) -> None:
-        """Release the connection (at once, unless the body has been read to its end)."""
-        await self._call.events.aclose()
+        """Release the connection (at once, unless the body has been read to its end); with
+        ``stream=True``, the chunks `parse` gives end here too."""
+        if self._call.stream:
+            await self._call.chunks.aclose()
+        else:
+            await self._call.events.aclose()
 
     async def close(self) -> None:
         """`aclose`, under openai's name."""
@@ -372,12 +377,13 @@ class StreamingResponse(_Head, SyncResource, Generic[R]):
     (openai's ``APIResponse``). As `AsyncStreamingResponse`, without ``await``.
     """
 
-    __slots__ = ("_client", "_completion")
+    __slots__ = ("_client", "_completion", "_stream")
 
     def __init__(self, call: _Call, client: Client) -> None:
         super().__init__(call)
         self._client = client
         self._completion: ChatCompletion | None = None
+        self._stream: Stream[ChatCompletionChunk] | None = None
 
     def __enter__(self) -> Self:
         self._client._loop_thread().call(self._call.open)
@@ -385,10 +391,13 @@ class StreamingResponse(_Head, SyncResource, Generic[R]):
 
     def parse(self) -> R:
         """What ``create`` would have returned: the `ChatCompletion`, or with
-        ``stream=True`` an iterator of `ChatCompletionChunk` over this response."""
+        ``stream=True`` a `Stream` of `ChatCompletionChunk` over this response; the same
+        one on every call (as openai-python's ``parse()``)."""
         call = self._call
         if call.stream:
-            return cast("R", self._client._chunks(call.chunks))
+            if self._stream is None:
+                self._stream = self._client._chunks(call.chunks)
+            return cast("R", self._stream)
         if self._completion is None:
             self._completion = self._client._loop_thread().call(call.completion)
         return cast("R", self._completion)
@@ -427,7 +436,10 @@ class StreamingResponse(_Head, SyncResource, Generic[R]):
         return json.loads(self.read())
 
     def close(self) -> None:
-        """Release the connection (at once, unless the body has been read to its end)."""
+        """Release the connection (at once, unless the body has been read to its end); the
+        `Stream` `parse` gave is closed: reading on raises `eventide.Error`."""
+        if self._stream is not None:
+            self._stream.close()
         if not self._call.events.closed:
             self._client._loop_thread().call(self._call.events.aclose)
 

@@ -192,14 +192,23 @@ class Client(SyncResource):
 
     def _chat_chunks(self, request: Request, options: CallOptions) -> Stream[ChatCompletionChunk]:
         self._loop_thread()  # a closed client raises here, at the call
-        return self._chunks(ChunkStream(self._async._chat_events(request, options), options))
+        chunks = ChunkStream(self._async._chat_events(request, options), options)
+        return self._chunks(chunks, wait_open=True)
 
-    def _chunks(self, chunks: ChunkStream) -> Stream[ChatCompletionChunk]:
+    def _chunks(
+        self, chunks: ChunkStream, *, wait_open: bool = False
+    ) -> Stream[ChatCompletionChunk]:
         """`chunks` as a `Stream` in this thread: their events are read ahead on the loop and
         made into chunks here, in the thread that reads them (objects made and dropped by
         one thread cost less than objects that cross to another CPU). The chunker is this
         thread's alone: the loop closes the events, not `chunks` (whose `aclose` would drop
-        the usage chunk the chunker holds for the end)."""
+        the usage chunk the chunker holds for the end).
+
+        With `wait_open`, the loop's task opens the events first (`EventStream.open`: sends
+        the request and waits until the provider has accepted it) and this returns once it
+        has: a refused request raises its typed error here, as openai-python's
+        ``create(stream=True)`` does. Else the events' first read sends the request.
+        """
         events = chunks.events
         reader = Reader(
             self._loop_thread(),
@@ -209,7 +218,10 @@ class Client(SyncResource):
             by_items=True,
             owner=self,
             shape=chunks.chunker,
+            open_first=events.open if wait_open else None,
         )
+        if wait_open:
+            reader.wait_open()
         return Stream(reader)
 
     def batch(

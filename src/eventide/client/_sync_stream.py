@@ -16,8 +16,9 @@ What ends a stream, and what comes after:
   dropped, and `next()` raises `eventide.Error`, as openai-python's stream raises
   ``StreamClosed`` once closed. Closing from another thread wakes a consumer waiting on
   the next item with that error;
-- an exception raised in the consuming thread while it waits (``KeyboardInterrupt``):
-  the stream is closed the same way before the exception goes on;
+- an exception raised in the consuming thread while it waits or makes the items
+  (``KeyboardInterrupt``, wherever it lands): the stream is closed the same way before
+  the exception goes on, and reading on raises `eventide.Error`, never a silent end;
 - garbage collection (a ``for ... break`` over a call's result): closed the same way.
   An unfinished stream keeps its `Client` alive.
 """
@@ -111,7 +112,19 @@ class _Pump(Generic[T]):
     """The loop's side of a `Reader`: the task that reads ahead. It holds no reference to
     the `Reader`, so that a `Reader` nobody iterates any more is collected (and stops it)."""
 
-    __slots__ = ("_aclose", "_receive", "_room", "_wake", "_weigh", "batches", "finished", "scope")
+    __slots__ = (
+        "_aclose",
+        "_open",
+        "_receive",
+        "_room",
+        "_wake",
+        "_weigh",
+        "accepted",
+        "batches",
+        "finished",
+        "opened",
+        "scope",
+    )
 
     def __init__(
         self,
@@ -119,20 +132,25 @@ class _Pump(Generic[T]):
         aclose: Callable[[], Awaitable[None]],
         ahead: int,
         weigh: Callable[[list[T]], int],
+        open_first: Callable[[], Awaitable[None]] | None,
     ) -> None:
         self._receive = receive
         self._aclose = aclose
+        self._open = open_first
         self._room = ahead  # what the task may still read ahead, in `weigh`'s units
         self._wake: trio.Event | None = None  # set when `release` makes room
         self._weigh = weigh
         self.batches: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self.scope = trio.CancelScope()
         self.finished = threading.Event()
+        self.opened = threading.Event()  # set once `open_first` returned, or at the end
+        self.accepted = False  # whether `open_first` returned
 
     def end(self, failure: Exception | None) -> None:
         """End the consumer's side: it gets `failure`, or the end of the stream (None)."""
         self.batches.put((False, failure))
         self.finished.set()
+        self.opened.set()
 
     def refuse(self) -> None:
         """The loop is stopping: the task will not run."""
@@ -150,6 +168,10 @@ class _Pump(Generic[T]):
         put, receive, weigh = self.batches.put, self._receive, self._weigh
         try:
             with self.scope:
+                if self._open is not None:
+                    await self._open()
+                    self.accepted = True
+                    self.opened.set()
                 while True:
                     while self._room <= 0:  # with room, no checkpoint: `receive` has one
                         self._wake = trio.Event()
@@ -180,7 +202,8 @@ class Reader(Generic[T]):
     """The consumer's side of a task on the client's loop that reads an async stream: an
     iterator of its lists (network reads), each a list of items.
 
-    The task starts at once, reads up to `ahead` lists (with `by_items`: up to `ahead` of
+    The task starts at once (with `open_first`, it awaits that first: `wait_open` waits
+    for it in the consumer's thread), reads up to `ahead` lists (with `by_items`: up to `ahead` of
     their items, a list counting one at least) ahead into a queue, and closes the stream
     (`aclose`) when it ends, fails or is cancelled. Room for more reads goes back to it in
     groups, so the loop is woken once per half of `ahead`. With a `shape`, each list is
@@ -216,12 +239,13 @@ class Reader(Generic[T]):
         by_items: bool = False,
         owner: object = None,
         shape: Shape[T] | None = None,
+        open_first: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._loop = loop
         self._owner = owner
         self._shape = shape
         self._weigh = weigh = _items if by_items else _lists
-        self._pump = pump = _Pump(receive, aclose, ahead, weigh)
+        self._pump = pump = _Pump(receive, aclose, ahead, weigh, open_first)
         self._handback = max(ahead // 2, 1)
         self._taken = 0
         self._batch: list[T] = []
@@ -247,11 +271,20 @@ class Reader(Generic[T]):
             StopIteration: The stream has ended.
             Error: What ended the stream (the client was closed, say), once; or the stream
                 was closed by `close()` before its end.
-            BaseException: What was raised in this thread while it waited (an interrupt);
-                the stream has been closed first.
+            BaseException: What was raised in this thread while it waited or made the
+                items (an interrupt, wherever it lands); the stream has been closed first,
+                and reading on raises `Error`, as after `close()`.
         """
-        pump = self._pump
         self._batch.clear()  # handed out: its items go before more are made
+        try:
+            return self._read()
+        except BaseException:
+            if self.state == _OPEN:  # raised in this thread (an interrupt), not the stream's
+                self.close()
+            raise
+
+    def _read(self) -> list[T]:
+        pump = self._pump
         while self.state == _OPEN:
             if self._slices is not None:
                 batch = next(self._slices, None)
@@ -259,18 +292,14 @@ class Reader(Generic[T]):
                     self._batch = batch
                     return batch
                 self._slices = None
-            try:
-                more, got = pump.batches.get()
-            except BaseException:
-                self._ended()
-                self.stop()
-                raise
+            more, got = pump.batches.get()
             if not more:
-                self._ended()
                 self._loop.streams.discard(pump.end)
                 if got is not None:
+                    self._ended()
                     raise got
                 last = None if self._shape is None else self._shape.end()
+                self._ended()
                 if last is None:
                     break
                 self._batch = batch = [last]
@@ -288,6 +317,25 @@ class Reader(Generic[T]):
         if self.state == _CLOSED:
             raise _stream_closed()
         raise StopIteration
+
+    def wait_open(self) -> None:
+        """Wait until the task's `open_first` has returned (the provider accepted the
+        request), in this thread; no other hand-over: the task goes on reading ahead.
+
+        Raises:
+            Error: What `open_first` raised (the request was refused: its typed error;
+                the connection is closed), or what ended the stream before.
+            BaseException: What was raised in this thread while it waited (an interrupt);
+                the stream has been closed first.
+        """
+        pump = self._pump
+        try:
+            pump.opened.wait()
+        except BaseException:
+            self.close()
+            raise
+        if not pump.accepted:
+            next(self)  # raises what ended the stream
 
     def _ended(self) -> None:
         if self.state == _OPEN:

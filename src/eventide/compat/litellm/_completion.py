@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, overload
 
 from ..._errors import Error
 from ...client import AsyncClient, ChatCompletion, Client
@@ -105,7 +105,8 @@ def completion(
 
     Raises:
         TypeError, ValueError: Bad arguments, an unknown provider prefix; before any I/O.
-        eventide.Error: The request failed (litellm's names are aliases of these).
+        eventide.Error: The request failed (litellm's names are aliases of these); with
+            ``stream=True`` too, at the call (a refused request), as litellm raises.
     """
     call = prepare(
         model,
@@ -120,11 +121,11 @@ def completion(
     )
     client = Client(call.provider, model=call.model)
     if stream:
-        try:
+        try:  # returns once the provider accepted the request (litellm raises at the call)
             chunks = client.chat.completions.create(stream=True, **call.arguments)
-        except BaseException:
+        except BaseException as exc:
             client.close()
-            raise
+            _reraise(exc)
         return CompletionStream(client, chunks)
     with client:
         try:
@@ -220,11 +221,11 @@ async def acompletion(
     )
     client = AsyncClient(call.provider, model=call.model)
     if stream:
-        try:
-            chunks = client.chat.completions.create(stream=True, **call.arguments)
-        except BaseException:
+        try:  # awaited: sent, and accepted by the provider (litellm raises at the call)
+            chunks = await client.chat.completions.create(stream=True, **call.arguments)
+        except BaseException as exc:
             await close(client, call.provider)
-            raise
+            _reraise(exc)
         return AsyncCompletionStream(client, chunks, call.provider)
     try:
         completed: ChatCompletion = await client.chat.completions.create(**call.arguments)
@@ -233,3 +234,10 @@ async def acompletion(
     finally:
         await close(client, call.provider)
     return completed
+
+
+def _reraise(exc: BaseException) -> NoReturn:
+    """Raise `exc` again, an `eventide.Error` as litellm's."""
+    if isinstance(exc, Error):
+        raise_as_litellm(exc)
+    raise exc
