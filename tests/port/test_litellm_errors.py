@@ -18,11 +18,13 @@ from eventide._events import Attempt
 from eventide.compat.litellm._errors import LitellmFields, raise_as_litellm
 from tests.environment import PROVIDER_VARIABLES
 from tests.http_server import (
+    Cut,
     Reply,
     ScriptedServer,
     openai_chunks,
     refused_url,
     serve,
+    serve_in_thread,
     slow,
     sse,
 )
@@ -187,3 +189,38 @@ async def test_an_error_pickles_as_itself(server: ScriptedServer) -> None:
     assert (loaded.llm_provider, loaded.param, loaded.args) == ("openai", "messages", error.args)
     window = litellm.ContextWindowExceededError("too long", status_code=400)
     assert type(pickle.loads(pickle.dumps(window))) is litellm.ContextWindowExceededError
+
+
+async def test_a_failure_while_streaming_names_the_model(server: ScriptedServer) -> None:
+    """``stream=True`` too, as litellm's stream wrapper is given the model: cut after the
+    answer began, refused at the call, and through the sync `completion` alike."""
+    server.queue(Reply(body=[*openai_chunks(["Hel"])[:2], Cut()]), refusal(429, "rate"))
+    options: dict[str, Any] = {"api_base": f"{server.url}/v1", "api_key": "k", "num_retries": 0}
+    chunks = await litellm.acompletion("openai/gpt-4o-mini", HI, stream=True, **options)
+    with pytest.raises(eventide.Error) as cut:
+        _ = [chunk async for chunk in chunks]
+    with pytest.raises(eventide.Error) as refused:
+        await litellm.acompletion("openai/gpt-4o-mini", HI, stream=True, **options)
+    for error in (cut.value, refused.value):
+        assert isinstance(error, LitellmFields)
+        assert (error.model, error.llm_provider) == ("gpt-4o-mini", "openai")
+    assert isinstance(refused.value, litellm.RateLimitError)
+
+
+def test_a_sync_stream_cut_names_the_model() -> None:
+    with serve_in_thread(Reply(body=[*openai_chunks(["Hel"])[:2], Cut()])) as server:
+        url = f"{server.url}/v1"
+        chunks = litellm.completion(
+            "openai/gpt-4o-mini", HI, stream=True, api_base=url, api_key="k"
+        )
+        with pytest.raises(eventide.Error) as caught:
+            list(chunks)
+    assert isinstance(caught.value, LitellmFields)
+    assert caught.value.model == "gpt-4o-mini"
+
+
+async def test_a_mocked_error_is_litellms_and_names_the_model() -> None:
+    with pytest.raises(litellm.RateLimitError) as caught:
+        await litellm.acompletion("openai/gpt-4o-mini", HI, mock_response="litellm.RateLimitError")
+    assert isinstance(caught.value, LitellmFields)
+    assert (caught.value.model, caught.value.llm_provider) == ("gpt-4o-mini", "openai")

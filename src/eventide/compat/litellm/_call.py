@@ -11,6 +11,7 @@ import attrs
 from ..._timeouts import Timeouts
 from ...providers import Provider
 from ...routing import RetryPolicy, Router
+from ._errors import raise_as_litellm
 from ._mock import MOCK_ERRORS, mock_provider
 from ._routes import provider_for, split_model
 
@@ -45,11 +46,14 @@ class Call:
             closes the providers it was given).
         model: The model of the one provider (None for the router: its default alias).
         arguments: ``chat.completions.create``'s keywords.
+        asked: The model the call asked for first (a failure names it when nothing else
+            says which model failed, as litellm's errors name the call's model).
     """
 
     provider: Provider
     model: str | None
     arguments: Mapping[str, Any]
+    asked: str | None = None
 
 
 def _route(
@@ -108,7 +112,7 @@ def prepare(
         mocked = MOCK_ERRORS.get(mock_response)
         if mocked is not None:
             cls, status, message = mocked
-            raise cls(message, provider=prefix, status_code=status)
+            raise_as_litellm(cls(message, provider=prefix, status_code=status), model=name)
         candidates = [(mock_provider(mock_response, provider=prefix, model=name), name)]
     else:
         candidates = [
@@ -127,4 +131,4 @@ def prepare(
     if isinstance(messages, str):
         messages = [{"role": "user", "content": messages}]
     provider, routed_model = _route(candidates, retries)
-    return Call(provider, routed_model, {"messages": messages, **params})
+    return Call(provider, routed_model, {"messages": messages, **params}, name)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, overload
 
 from ..._errors import Error
 from ...client import AsyncClient, ChatCompletion, Client
-from ._call import prepare
+from ._call import Call, prepare
 from ._errors import raise_as_litellm
 from ._streams import AsyncCompletionStream, CompletionStream, close
 
@@ -125,13 +125,13 @@ def completion(
             chunks = client.chat.completions.create(stream=True, **call.arguments)
         except BaseException as exc:
             client.close()
-            _reraise(exc)
-        return CompletionStream(client, chunks)
+            _reraise(exc, call)
+        return CompletionStream(client, chunks, call)
     with client:
         try:
             completed: ChatCompletion = client.chat.completions.create(**call.arguments)
         except Error as exc:
-            raise_as_litellm(exc)
+            raise_as_litellm(exc, model=call.model, asked=call.asked)
     return completed
 
 
@@ -225,19 +225,19 @@ async def acompletion(
             chunks = await client.chat.completions.create(stream=True, **call.arguments)
         except BaseException as exc:
             await close(client, call.provider)
-            _reraise(exc)
-        return AsyncCompletionStream(client, chunks, call.provider)
+            _reraise(exc, call)
+        return AsyncCompletionStream(client, chunks, call)
     try:
         completed: ChatCompletion = await client.chat.completions.create(**call.arguments)
     except Error as exc:
-        raise_as_litellm(exc)
+        raise_as_litellm(exc, model=call.model, asked=call.asked)
     finally:
         await close(client, call.provider)
     return completed
 
 
-def _reraise(exc: BaseException) -> NoReturn:
-    """Raise `exc` again, an `eventide.Error` as litellm's."""
+def _reraise(exc: BaseException, call: Call) -> NoReturn:
+    """Raise `exc` again, an `eventide.Error` as litellm's (naming `call`'s model)."""
     if isinstance(exc, Error):
-        raise_as_litellm(exc)
+        raise_as_litellm(exc, model=call.model, asked=call.asked)
     raise exc

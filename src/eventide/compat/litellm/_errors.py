@@ -133,7 +133,9 @@ def _says_context_window(error: Error) -> bool:
     )
 
 
-def raise_as_litellm(error: Error, *, model: str | None = None) -> NoReturn:
+def raise_as_litellm(
+    error: Error, *, model: str | None = None, asked: str | None = None
+) -> NoReturn:
     """Raise what litellm raises for `error`, chained to it: the last attempt's error when
     fallbacks ran out (as litellm re-raises the last one), as a `ContextWindowExceededError`
     when it says the prompt is too long, with `LitellmFields` (``llm_provider``, ``model``).
@@ -141,13 +143,15 @@ def raise_as_litellm(error: Error, *, model: str | None = None) -> NoReturn:
     Args:
         error: What eventide raised.
         model: The model the request asked for; default: the last attempt's, when a router
-            recorded it, else the partial answer's (a failure after the stream began).
+            recorded it, else the partial answer's (a failure after the stream began), else
+            `asked`.
+        asked: The model the call asked for first, when nothing else names one.
     """
     last = error
     while isinstance(last, NoProviderLeft) and last.errors:
         last = last.errors[-1]
     cls = ContextWindowExceededError if _says_context_window(last) else type(last)
-    state = {**vars(last), "model": model or _known_model(error, last)}
+    state = {**vars(last), "model": model or _known_model(error, last) or asked}
     raise _litellm_error(cls, last.args, state) from error
 
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from ...client import AsyncClient, ChatCompletionChunk, ChunkStream, Client
     from ...providers import Provider
+    from ._call import Call
 
 __all__ = ["AsyncCompletionStream", "CompletionStream", "close"]
 
@@ -23,11 +24,12 @@ class CompletionStream(SyncResource):
     """litellm's sync ``stream=True`` result: `ChatCompletionChunk` objects; ``for`` over
     it. Reaching the end, `close()`, ``with`` or collection closes the connection."""
 
-    __slots__ = ("__weakref__", "_chunks", "_client")
+    __slots__ = ("__weakref__", "_call", "_chunks", "_client")
 
-    def __init__(self, client: Client, chunks: Iterator[ChatCompletionChunk]) -> None:
+    def __init__(self, client: Client, chunks: Iterator[ChatCompletionChunk], call: Call) -> None:
         self._client = client
         self._chunks = chunks
+        self._call = call  # the model a failure names, as litellm's stream wrapper is given
         weakref.finalize(self, client.close)
 
     def __iter__(self) -> Self:
@@ -41,7 +43,7 @@ class CompletionStream(SyncResource):
             raise
         except Error as exc:
             self.close()
-            raise_as_litellm(exc)
+            raise_as_litellm(exc, model=self._call.model, asked=self._call.asked)
 
     def close(self) -> None:
         """Close the connection and the client. Idempotent."""
@@ -54,12 +56,12 @@ class AsyncCompletionStream(AsyncResource):
     `aclose()` or ``async with`` closes the connection and the providers; leaving the loop
     early closes the connection when the stream is collected."""
 
-    __slots__ = ("_chunks", "_client", "_provider")
+    __slots__ = ("_call", "_chunks", "_client")
 
-    def __init__(self, client: AsyncClient, chunks: ChunkStream, provider: Provider) -> None:
+    def __init__(self, client: AsyncClient, chunks: ChunkStream, call: Call) -> None:
         self._client = client
         self._chunks = chunks
-        self._provider = provider
+        self._call = call
 
     def __aiter__(self) -> Self:
         return self
@@ -72,7 +74,7 @@ class AsyncCompletionStream(AsyncResource):
             raise
         except Error as exc:
             await self.aclose()
-            raise_as_litellm(exc)
+            raise_as_litellm(exc, model=self._call.model, asked=self._call.asked)
 
     async def aclose(self) -> None:
         """Close the connection, the client and the provider. Idempotent.
@@ -82,7 +84,7 @@ class AsyncCompletionStream(AsyncResource):
         try:
             await self._chunks.aclose()
         finally:
-            await close(self._client, self._provider)
+            await close(self._client, self._call.provider)
 
 
 async def close(client: AsyncClient, provider: Provider) -> None:
