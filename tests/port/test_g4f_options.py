@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+import eventide
 from eventide.compat import g4f
 from eventide.compat.g4f.client import AsyncClient, Client
 from eventide.providers import OpenAIChat
@@ -208,3 +209,29 @@ def test_sync_client_works_without_a_reference_kept(monkeypatch: pytest.MonkeyPa
         assert chat.completions.create(HELLO).choices[0].message.content == "Hi!"
         del chat
         gc.collect()
+
+
+def test_sync_stream_raises_a_refusal_as_it_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """g4f's ``create(stream=True)`` is a generator: a refusal comes as it is iterated, never
+    at the call (openai-python's raises at the call; so does eventide's own client)."""
+    for variable in PROVIDER_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    refusal = Reply(
+        status=429,
+        headers=(("content-type", "application/json"), ("retry-after-ms", "0")),
+        body=[b'{"error": {"message": "slow down", "type": "rate_limit_error"}}'],
+    )
+    with serve_in_thread(refusal) as server:
+        client = Client("openai", base_url=f"{server.url}/v1", api_key="sk-g4f")
+        with client:
+            chunks = client.chat.completions.create(HELLO, stream=True)  # no error yet
+            with pytest.raises(eventide.RateLimitError):
+                next(iter(chunks))
+            legacy = g4f.ChatCompletion.create(
+                "gpt-4o-mini",
+                HELLO,
+                provider=OpenAIChat(base_url=f"{server.url}/v1", api_key="k"),
+                stream=True,
+            )
+            with pytest.raises(eventide.RateLimitError):
+                next(iter(legacy))

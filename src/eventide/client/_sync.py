@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import os
 import threading
 import warnings
@@ -190,10 +191,12 @@ class Client(SyncResource):
         events = self._async._chat_events(request, options)
         return self._loop_thread().call(chat_completion, events)
 
-    def _chat_chunks(self, request: Request, options: CallOptions) -> Stream[ChatCompletionChunk]:
+    def _chat_chunks(
+        self, request: Request, options: CallOptions, *, wait_open: bool = True
+    ) -> Stream[ChatCompletionChunk]:
         self._loop_thread()  # a closed client raises here, at the call
         chunks = ChunkStream(self._async._chat_events(request, options), options)
-        return self._chunks(chunks, wait_open=True)
+        return self._chunks(chunks, wait_open=wait_open)
 
     def _chunks(
         self, chunks: ChunkStream, *, wait_open: bool = False
@@ -260,6 +263,18 @@ def close_when_collected(client: Client) -> Client:
     and are never closed by their users. Whatever can still call it (its ``chat``, its
     streams) keeps it alive, so it is closed only when nothing can use it any more."""
     client._lifetime.quiet = True
+    return client
+
+
+def refusals_when_read(client: Client) -> Client:
+    """`client`, whose ``chat.completions.create(stream=True)`` returns at once (the request
+    sent) and raises a refusal when the stream is read: for `eventide.compat.g4f`, as g4f's
+    streams are generators that raise as they are iterated (openai-python's, and eventide's
+    own, raise at the call)."""
+    client.chat = Chat(
+        complete=client._chat_completion,
+        stream=functools.partial(client._chat_chunks, wait_open=False),
+    )
     return client
 
 

@@ -34,7 +34,7 @@ from typing import (
 from ..._resource import AsyncResource, SyncResource
 from ...client import AsyncClient as EventideAsyncClient
 from ...client import Client as EventideClient
-from ...client._sync import close_when_collected
+from ...client._sync import close_when_collected, refusals_when_read
 from ._arguments import openai_arguments
 from ._providers import ClientPool, ProviderChoice
 
@@ -256,7 +256,9 @@ class AsyncClient(AsyncResource):
 
 
 def _quiet_client(provider: Provider | None, **options: Any) -> EventideClient:
-    return close_when_collected(EventideClient(provider, **options))
+    """An eventide client as g4f's: closed quietly when collected, and its streams raise a
+    refusal as they are read (g4f's are generators), not at the call."""
+    return refusals_when_read(close_when_collected(EventideClient(provider, **options)))
 
 
 @final
