@@ -185,7 +185,8 @@ class Message:
     Attributes:
         role: ``"system"``, ``"developer"``, ``"user"``, ``"assistant"`` or ``"tool"``. A
             developer message (OpenAI's instructions to o-series and later models) keeps
-            its role on the OpenAI APIs and is the system prompt on the others.
+            its role on OpenAI's own API (api.openai.com), is a system message for any
+            other server of its wires (LM Studio, vLLM...) and the system prompt elsewhere.
         content: Text, or a tuple of `TextPart` / `ImagePart` (given as any sequence of
             parts and strings: a string in it is a text part).
         tool_calls: For assistant messages, the tool calls the model made.

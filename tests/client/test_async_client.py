@@ -178,7 +178,7 @@ async def test_create_sends_openai_style_arguments(
     )
     body = server.requests[0].json()
     assert body["model"] == "gpt-4o-mini"
-    roles = ["developer", "user", "assistant", "tool"]  # as given: OpenAI knows developer
+    roles = ["system", "user", "assistant", "tool"]  # not api.openai.com: developer is system
     assert [m["role"] for m in body["messages"]] == roles
     assert body["messages"][2]["tool_calls"][0]["function"]["name"] == "look"
     assert body["tools"][0]["function"]["name"] == "look"

@@ -1,9 +1,10 @@
 """A conversation's developer message and an assistant's refusal reach each API in its form.
 
 openai-python sends both as given: ``{"role": "developer"}``, and the assistant's refusal as
-``{"content": null, "refusal": ...}`` or as a ``{"type": "refusal"}`` content part. The
-OpenAI APIs keep the developer role; the others make it the system prompt and take the
-refusal as the assistant's text.
+``{"content": null, "refusal": ...}`` or as a ``{"type": "refusal"}`` content part. OpenAI's
+own API keeps the developer role; any other server of its wires (LM Studio, llama.cpp,
+vLLM...: a 400 for ``developer``) is sent a system message, and the other APIs make it the
+system prompt and take the refusal as the assistant's text.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from eventide import AsyncClient
+from eventide._transport import InMemoryTransport
 from tests.http_server import Reply, ScriptedServer, serve, sse
-from tests.kits import KITS, Kit
+from tests.kits import KITS, OPENAI, OPENAI_RESPONSES, Kit
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator, Callable, Mapping
 
     from eventide.providers import Provider
 
@@ -31,12 +33,12 @@ REFUSED: dict[str, dict[str, Any]] = {
 SENT: dict[str, tuple[Callable[[dict[str, Any]], Any], Any]] = {
     "openai": (
         lambda body: (body["messages"][0], body["messages"][2]),
-        ({"role": "developer", "content": "Be brief."}, REFUSED["field"]),
+        ({"role": "system", "content": "Be brief."}, REFUSED["field"]),
     ),
     "openai-responses": (
         lambda body: (body["input"][0], body["input"][2]["content"]),
         (
-            {"type": "message", "role": "developer", "content": "Be brief."},
+            {"type": "message", "role": "system", "content": "Be brief."},
             [{"type": "output_text", "text": REFUSAL}],
         ),
     ),
@@ -74,6 +76,28 @@ async def test_developer_message_and_refusal_reach_each_api_in_its_form(
     await client.chat.completions.create(messages=messages)
     where, sent = SENT[kit.name]
     assert where(server.requests[0].json()) == sent
+
+
+@pytest.mark.parametrize("kit", [OPENAI, OPENAI_RESPONSES], ids=str)
+async def test_the_openai_api_itself_is_sent_the_developer_role(kit: Kit) -> None:
+    """api.openai.com knows ``developer``: it is the one host that is sent the role."""
+    sent: list[Mapping[str, Any]] = []
+
+    async def answer(payload: Mapping[str, Any]) -> AsyncIterator[bytes]:
+        sent.append(payload)
+        for piece in kit.body(["ok"]):
+            yield piece
+
+    official = kit.provider("https://api.openai.com", transport=InMemoryTransport(answer))
+    async with AsyncClient(official) as client:
+        await client.chat.completions.create(
+            messages=[
+                {"role": "developer", "content": "Be brief."},
+                {"role": "user", "content": "q"},
+            ]
+        )
+    first = (sent[0].get("messages") or sent[0]["input"])[0]
+    assert first["role"] == "developer"
 
 
 def _refusing_body() -> list[bytes]:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, final
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar, final
 
 from .._secrets import SHORT, Redactor
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Collection, Iterable, Sequence
 
-__all__ = ["Parser", "number"]
+__all__ = ["Parser", "hide_keys", "key_shaped", "number"]
 
 N = TypeVar("N", int, float)
 
@@ -23,10 +24,12 @@ class Parser(argparse.ArgumentParser):
     """An `argparse.ArgumentParser` whose usage errors do not repeat what may be a key.
 
     argparse quotes the command line back in its errors, so a misspelt option (``--api-keys
-    sk-...``), a value too many (``--api-key a b``) or ``--flag=sk-...`` would print the key
-    on stderr. Here unrecognized arguments are listed by their option names only, and every
-    value typed that could be a key (`SHORT` characters or more, no space) is replaced by
-    ``[redacted]`` in any other error. Subcommands' parsers are of this class too.
+    sk-...``), a value too many (``--api-key a b``), ``--flag=sk-...`` or a key glued to its
+    option (``-ksk-...``, ``--keysk-...``) would print the key on stderr. Here unrecognized
+    arguments are listed by their option names only, and every value typed that could be a
+    key (`SHORT` characters or more, no space) is replaced by ``[redacted]`` in any other
+    error, and in the command's own usage errors through `redactor`. Subcommands' parsers
+    are of this class too.
     """
 
     _typed: Sequence[str] = ()
@@ -40,34 +43,95 @@ class Parser(argparse.ArgumentParser):
         """As argparse's; unrecognized arguments are a usage error that names only options."""
         parsed, extras = self.parse_known_args(args, namespace)
         if extras:
-            self.error(_unrecognized(extras))
+            self.error(_unrecognized(extras, _option_strings(self)))
         return parsed
 
     def error(self, message: str) -> NoReturn:
         """Print the usage and `message` without the values that could be keys; exit 2."""
-        super().error(Redactor(_key_like(self._typed)).text(message))
+        super().error(self.redactor().text(message))
+
+    def redactor(self, *, names: bool = False) -> Redactor:
+        """A `Redactor` of the values last parsed that could be keys (arguments, an option's
+        ``=VALUE``, or a value glued to its option).
+
+        Args:
+            names: For an error that names files: hide only the values shaped like a key
+                (`key_shaped`), so that ``notes/cat.png`` stays readable.
+        """
+        known = _option_strings(self)
+        could_be = key_shaped if names else _could_be_key
+        return Redactor(
+            value for token in self._typed if could_be(value := _split(token, known)[1])
+        )
+
+
+def key_shaped(value: str) -> bool:
+    """Whether `value` is shaped like an API key: `SHORT` characters or more, all letters,
+    digits, ``-`` and ``_`` (a file's name has a dot or a slash)."""
+    return len(value) >= SHORT and _KEY_SHAPE.fullmatch(value) is not None
+
+
+def hide_keys(text: str, values: Iterable[str], *, names: bool = False) -> str:
+    """`text` without those of `values` that could be keys, as in the parser's errors
+    (with `names`, only those shaped like a key: see `Parser.redactor`)."""
+    could_be = key_shaped if names else _could_be_key
+    return Redactor(value for value in values if could_be(value)).text(text)
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> frozenset[str]:
+    """The option strings of `parser` and of its subcommands."""
+    names = set[str]()
+    for action in parser._actions:
+        names.update(action.option_strings)
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                names |= _option_strings(command)
+    return frozenset(names)
 
 
 def _is_option(token: str) -> bool:
     return token.startswith("-") and token not in ("-", "--")
 
 
-def _unrecognized(extras: Sequence[str]) -> str:
+def _could_be_key(value: str) -> bool:
+    """Whether `value` could be a key: long enough, and without whitespace (keys have none)."""
+    return len(value) >= SHORT and not any(char.isspace() for char in value)
+
+
+_KEY_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]+")
+# An option name as people type them: lowercase words joined by hyphens, no digits.
+_OPTION_NAME: Final = re.compile(r"--[a-z]+(?:-[a-z]+)*")
+
+
+def _split(token: str, known: Collection[str]) -> tuple[str | None, str]:
+    """A typed `token` as (the option name it may show, the value it must not).
+
+    ``-kVALUE``, ``-k=VALUE`` and ``--opt=VALUE`` show their option; so does ``--keyVALUE``
+    where ``--key`` is one of the `known` options and VALUE could be a key. An argument
+    shows nothing, nor does an unknown long option that does not look like one (digits,
+    capitals: it may be a key).
+    """
+    if not _is_option(token):
+        return None, token
+    if not token.startswith("--"):
+        return token[:2], token[2:].removeprefix("=")
+    name, _, value = token.partition("=")
+    if value or name in known:
+        return name, value
+    for option in sorted(known, key=len, reverse=True):
+        if token.startswith(option) and _could_be_key(token[len(option) :]):
+            return option, token[len(option) :]
+    return (token, "") if _OPTION_NAME.fullmatch(token) else (None, token)
+
+
+def _unrecognized(extras: Sequence[str], known: Collection[str]) -> str:
     """The message for `extras`: their option names, and how many values were not shown."""
-    names = [token.partition("=")[0] for token in extras if _is_option(token)]
-    values = sum(not _is_option(token) or "=" in token for token in extras)
+    split = [_split(token, known) for token in extras]
+    names = [name for name, _ in split if name is not None]
+    values = sum(name is None or bool(value) for name, value in split)
     if values:
         names.append(f"{values} value{'s' if values > 1 else ''} (not shown: a value may be a key)")
     return f"unrecognized arguments: {', '.join(names)}"
-
-
-def _key_like(typed: Sequence[str]) -> Iterator[str]:
-    """The values in `typed` (arguments, and the VALUE of ``--option=VALUE``) that could be
-    keys: long enough, and without whitespace (keys have none)."""
-    for token in typed:
-        value = token.partition("=")[2] if _is_option(token) else token
-        if len(value) >= SHORT and not any(char.isspace() for char in value):
-            yield value
 
 
 def number(parse: Callable[[str], N], *, low: N, inclusive: bool, rule: str) -> Callable[[str], N]:

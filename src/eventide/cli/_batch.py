@@ -41,6 +41,7 @@ from .._errors import Error
 from .._validate import type_name
 from ..client import AsyncClient
 from ..client._batch_output import Item, Resumed, open_output, record_of, write_line
+from ._arguments import hide_keys
 from ._batch_engine import check_engine, engine_records
 from ._progress import Counts, Progress, progress_for, summary
 
@@ -265,13 +266,15 @@ def run_batch(args: argparse.Namespace, err: TextIO, make_provider: Callable[[],
             return 2
         source = open(input_path, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
-        print(f"eventide: error: {exc.strerror or exc}: {exc.filename or input_path}", file=err)
+        message = f"{exc.strerror or exc}: {exc.filename or input_path}"
+        print(f"eventide: error: {hide_keys(message, [input_path], names=True)}", file=err)
         return 2
     with source:
         try:
             out_fd, resumed = open_output(output_path)
         except OSError as exc:
-            print(f"eventide: error: cannot write to {output_path}: {exc.strerror}", file=err)
+            message = f"cannot write to {output_path}: {exc.strerror}"
+            print(f"eventide: error: {hide_keys(message, [output_path], names=True)}", file=err)
             return 2
         try:
             total = count_lines(input_path)

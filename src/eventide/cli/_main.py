@@ -18,6 +18,7 @@ from .._errors import (
     StreamTimeout,
     TransportError,
 )
+from .._secrets import Redactor
 from .._serde import json_line
 from .._validate import check_text
 from .._version import __version__
@@ -364,25 +365,38 @@ _HINTS: tuple[tuple[type[Exception], str], ...] = (
 
 
 def _fail(
-    args: argparse.Namespace, out: TextIO, err: TextIO, error: BaseException, status: int
+    parser: Parser,
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    error: BaseException,
+    status: int,
 ) -> int:
-    """Say `error` in one line (``--json``: and as the last record on stdout); `status`."""
+    """Say `error` in one line (``--json``: and as the last record on stdout); `status`.
+
+    An error found before sending (all but `FAILED`) may quote what was typed (``-o KEY
+    VALUE``, an attachment's name, the config file's path...): the values shaped like keys
+    are redacted from it.
+    """
+    redactor = parser.redactor(names=True) if status != FAILED else Redactor(())
+    message = redactor.text(str(error))
     if getattr(args, "json", False):
         data = (
-            error_data(error)
+            error_data(redactor.error(error))
             if isinstance(error, Error)
-            else {"kind": "usage" if status == 2 else "interrupted", "message": str(error)}
+            else {"kind": "usage" if status == 2 else "interrupted", "message": message}
         )
         out.write(json_line({"kind": "error", "error": data}).decode("utf-8"))
         out.flush()
-    print(f"eventide: error: {error}{_hint(error)}", file=err)
+    print(f"eventide: error: {message}{_hint(error)}", file=err)
     return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status: 0 done, 1 a provider or connection
     error, 2 a usage or configuration error, 130 interrupted."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     out, err = sys.stdout, sys.stderr
     try:
         if args.command == "chat":
@@ -406,19 +420,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             ),
         )
     except UsageError as exc:
-        return _fail(args, out, err, exc, USAGE)
+        return _fail(parser, args, out, err, exc, USAGE)
     except ConfigurationError as exc:
-        return _fail(args, out, err, exc, CONFIGURATION)
+        return _fail(parser, args, out, err, exc, CONFIGURATION)
     except AuthenticationError as exc:  # no status: no key, found before sending
         missing = getattr(exc, "status_code", None) is None
-        return _fail(args, out, err, exc, CONFIGURATION if missing else FAILED)
+        return _fail(parser, args, out, err, exc, CONFIGURATION if missing else FAILED)
     except Error as exc:
-        return _fail(args, out, err, exc, FAILED)
+        return _fail(parser, args, out, err, exc, FAILED)
     except ValueError as exc:  # found before any I/O: a model the router cannot route...
-        return _fail(args, out, err, exc, USAGE)
+        return _fail(parser, args, out, err, exc, USAGE)
     except KeyboardInterrupt:
         print(file=err)
-        return _fail(args, out, err, KeyboardInterrupt("interrupted"), INTERRUPTED)
+        return _fail(parser, args, out, err, KeyboardInterrupt("interrupted"), INTERRUPTED)
     except BrokenPipeError:
         # The reader went away (eventide chat ... | head): stop quietly.
         devnull = os.open(os.devnull, os.O_WRONLY)

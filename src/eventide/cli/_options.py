@@ -34,6 +34,7 @@ import attrs
 
 from .._errors import ConfigurationError
 from ..client._params import CreateParams
+from ._arguments import hide_keys
 from ._input import UsageError
 
 if TYPE_CHECKING:
@@ -73,8 +74,11 @@ def option_value(key: str, text: str) -> Any:
     kind = _KINDS.get(key)
     if kind is None:
         raise UsageError(
-            f"unknown option {key!r} for -o: use a Chat Completions parameter "
-            f"({', '.join(sorted(_KINDS))})"
+            hide_keys(
+                f"unknown option {key!r} for -o: use a Chat Completions parameter "
+                f"({', '.join(sorted(_KINDS))})",
+                [key],
+            )
         )
     try:
         if kind == "float":
@@ -87,7 +91,8 @@ def option_value(key: str, text: str) -> Any:
             return json.loads(text)
     except (ValueError, KeyError):
         wanted = {"float": "a number", "int": "an integer", "bool": "true or false"}
-        raise UsageError(f"-o {key}: {text!r} is not {wanted.get(kind, 'valid JSON')}") from None
+        message = f"-o {key}: {text!r} is not {wanted.get(kind, 'valid JSON')}"
+        raise UsageError(hide_keys(message, [text])) from None
     return text
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TextIO
 import trio
 
 from ..record import RecordFormatError, ReplayProvider, read_record, record
+from ._arguments import hide_keys
 from ._chat import run_chat
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def run_replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         recorded = read_record(args.record)
     except (RecordFormatError, OSError) as exc:
-        print(f"eventide: error: {exc}", file=err)
+        print(f"eventide: error: {hide_keys(str(exc), [args.record], names=True)}", file=err)
         return 1
     provider = ReplayProvider(recorded, timing=args.timing)
     return trio.run(run_chat, args, out, err, provider, recorded.request)

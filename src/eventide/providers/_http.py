@@ -111,7 +111,8 @@ class HTTPProvider(AsyncResource):
     """Appended to the base URL's path for every request (see `_url`)."""
     decoder: ClassVar[type[StreamDecoder]]
     body: ClassVar[Callable[..., dict[str, Any]]]
-    """The wire module's body builder, as a staticmethod: ``body(request, model=...)``."""
+    """The wire module's body builder, as a staticmethod: ``body(request, model=...)``, with
+    `_body_options` as more keywords."""
     error_factory: ClassVar[ErrorFactory]
     """The wire module's typed-error function, as a staticmethod."""
     metadata_headers: ClassVar[tuple[tuple[str, str], ...]] = ()
@@ -224,7 +225,7 @@ class HTTPProvider(AsyncResource):
         try:
             request = as_request(request, model=model)
             chosen = request.model or self.model
-            body = _JSON_BODY.encode(self.body(request, model=chosen))
+            body = _JSON_BODY.encode(self.body(request, model=chosen, **self._body_options()))
             content = body.encode()  # a lone surrogate cannot be: UnicodeEncodeError
         except ValueError as exc:  # a TypeError (a wrong type passed in) stays one
             raise RequestError(f"cannot send this request: {exc}", provider=self._name) from exc
@@ -344,10 +345,18 @@ class HTTPProvider(AsyncResource):
 
     def _preflight(self) -> AuthenticationError | None:
         """The error that stops a request before it is sent: no key for the official API."""
-        host = self.official_host
-        if self._secret or host is None or urlsplit(self.base_url).hostname != host:
+        if self._secret or not self._official():
             return None
         return AuthenticationError(f"no API key: {self.missing_key}", provider=self._name)
+
+    def _official(self) -> bool:
+        """Whether the base URL is the API's own host, `official_host`."""
+        host = self.official_host
+        return host is not None and urlsplit(self.base_url).hostname == host
+
+    def _body_options(self) -> Mapping[str, Any]:
+        """The keyword arguments this provider adds to `body` (none by default)."""
+        return {}
 
     @staticmethod
     def _base_url(value: str) -> str:

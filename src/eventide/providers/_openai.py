@@ -19,7 +19,10 @@ __all__ = ["OpenAIChat", "OpenAIProvider"]
 class OpenAIProvider(HTTPProvider):
     """What the OpenAI APIs share: the key, base URL and default model from the
     ``OPENAI_*`` environment variables, bearer auth, a fail-fast check for a missing key on
-    the OpenAI API itself, and the request id in `Metadata.extra`."""
+    the OpenAI API itself, the request id in `Metadata.extra`, and a developer message sent
+    with its role to the OpenAI API only: the compatible servers (LM Studio, llama.cpp, vLLM,
+    DeepSeek, Groq, ...) take the roles system, user, assistant and tool, so any other base
+    URL is sent it as a system message."""
 
     default_base_url = "https://api.openai.com/v1"
     default_model = "gpt-4o-mini"
@@ -29,6 +32,9 @@ class OpenAIProvider(HTTPProvider):
     metadata_headers = (("x-request-id", "request_id"), ("openai-processing-ms", "processing_ms"))
     official_host = "api.openai.com"
     missing_key = "set OPENAI_API_KEY or pass api_key="
+
+    def _body_options(self) -> Mapping[str, Any]:
+        return {"developer_role": self._official()}
 
 
 @final

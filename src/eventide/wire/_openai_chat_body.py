@@ -6,8 +6,10 @@ chat, read 2026-12): `Request.response_format` becomes ``response_format``
 ``{"type": "json_object"}`` for JSON mode) and `Request.reasoning` becomes ``reasoning_effort``.
 `Request.openai_params` go as they are (``stream_options`` merged into the ``include_usage``
 the decoder needs), a tool's ``strict`` into its function and an image's ``detail`` into its
-``image_url``. A message keeps its role (``developer`` too) and an assistant message its
-``refusal``, its content then null when it has no text, as openai-python sends them.
+``image_url``. A message keeps its role and an assistant message its ``refusal``, its
+content then null when it has no text, as openai-python sends them; a ``developer`` message
+goes as ``system`` unless the builder is told the server knows that role (``developer_role``:
+OpenAI's own API does, the compatible servers answer 400).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 
     from .._request import Message, Request, ResponseFormat, ToolSpec
 
-__all__ = ["build_chat_body", "function_tools"]
+__all__ = ["build_chat_body", "function_tools", "sent_role"]
 
 
 def _function(tool: ToolSpec, *, strict: bool) -> dict[str, Any]:
@@ -55,8 +57,14 @@ def _content(message: Message) -> str | list[dict[str, Any]]:
     return parts
 
 
-def _message(message: Message) -> dict[str, Any]:
-    wire: dict[str, Any] = {"role": message.role}
+def sent_role(message: Message, *, developer_role: bool) -> str:
+    """The role `message` is sent as: a ``developer`` one as ``system`` unless
+    `developer_role`."""
+    return "system" if message.role == "developer" and not developer_role else message.role
+
+
+def _message(message: Message, *, developer_role: bool) -> dict[str, Any]:
+    wire: dict[str, Any] = {"role": sent_role(message, developer_role=developer_role)}
     if message.role == "assistant" and (message.tool_calls or message.refusal is not None):
         wire["content"] = _content(message) or None
         if message.tool_calls:
@@ -86,9 +94,14 @@ def _response_format(value: ResponseFormat) -> dict[str, Any]:
     return {"type": "json_schema", "json_schema": schema}
 
 
-def build_chat_body(request: Request, *, model: str) -> dict[str, Any]:
+def build_chat_body(
+    request: Request, *, model: str, developer_role: bool = False
+) -> dict[str, Any]:
     """The JSON body of a streaming Chat Completions request (a new dict; nothing is shared
     with `request` but read-only leaves such as tool parameter and response schemas).
+
+    A developer message keeps its role with `developer_role` (for OpenAI's own API, which
+    the provider knows by its host), else it is sent as a system message.
 
     `Request.openai_params` are sent as they are, after the neutral fields: with
     ``max_completion_tokens`` among them, the token limit goes under the name(s) the caller
@@ -102,7 +115,9 @@ def build_chat_body(request: Request, *, model: str) -> dict[str, Any]:
     """
     body: dict[str, Any] = {
         "model": model,
-        "messages": [_message(message) for message in request.messages],
+        "messages": [
+            _message(message, developer_role=developer_role) for message in request.messages
+        ],
         "stream": True,
         "stream_options": {"include_usage": True},
     }

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._request import TextPart, refusal_as_text
+from ._openai_chat_body import sent_role
 from ._params_body import RESPONSES_PARAMS, apply_params
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def _reasoning_item(block: Reasoning) -> dict[str, Any]:
     return item
 
 
-def _items(message: Message) -> list[dict[str, Any]]:
+def _items(message: Message, *, developer_role: bool) -> list[dict[str, Any]]:
     """The input items of one message (an assistant turn with tool calls makes several)."""
     if message.role == "tool":
         return [
@@ -70,7 +71,8 @@ def _items(message: Message) -> list[dict[str, Any]]:
             }
         ]
     if message.role != "assistant":
-        return [{"type": "message", "role": message.role, "content": _input_content(message)}]
+        wire_role = sent_role(message, developer_role=developer_role)
+        return [{"type": "message", "role": wire_role, "content": _input_content(message)}]
     items = [_reasoning_item(block) for block in message.reasoning if _is_ours(block)]
     text = refusal_as_text(message).text
     if text or not message.tool_calls:
@@ -104,14 +106,18 @@ def _text_format(value: ResponseFormat) -> dict[str, Any]:
     }
 
 
-def build_responses_body(request: Request, *, model: str) -> dict[str, Any]:
+def build_responses_body(
+    request: Request, *, model: str, developer_role: bool = False
+) -> dict[str, Any]:
     """The JSON body of a streaming Responses API request (a new dict; nothing is shared
     with `request` but read-only leaves such as tool parameter schemas).
 
     A first system message with plain text becomes ``instructions``; other system messages
-    stay in ``input``, in place, and developer messages keep their role. Assistant text is
-    sent as ``output_text`` (a refusal as text after it: `refusal_as_text`), the assistant's
-    tool calls as ``function_call`` items and tool results as ``function_call_output`` items.
+    stay in ``input``, in place, and developer messages keep their role with `developer_role`
+    (OpenAI's own API; any other server of this wire is sent a system message). Assistant
+    text is sent as ``output_text`` (a refusal as text after it: `refusal_as_text`), the
+    assistant's tool calls as ``function_call`` items and tool results as
+    ``function_call_output`` items.
     Function tools are sent with ``"strict": false`` unless `ToolSpec.strict` is true: left
     out, the API makes them strict, which turns optional parameters into required ones
     (function calling guide, "Strict mode", read 2026-12). An image's ``detail`` defaults
@@ -131,7 +137,9 @@ def build_responses_body(request: Request, *, model: str) -> dict[str, Any]:
     if first.role == "system" and isinstance(first.content, str):
         body["instructions"] = first.content
         messages = messages[1:]
-    body["input"] = [item for message in messages for item in _items(message)]
+    body["input"] = [
+        item for message in messages for item in _items(message, developer_role=developer_role)
+    ]
     body["stream"] = True
     if request.tools:
         body["tools"] = [
