@@ -210,14 +210,22 @@ async def test_streaming_response_leaving_early_closes_the_connection(
 async def test_streaming_response_left_unfinished_ends_its_parsed_stream(
     client: AsyncClient, server: ScriptedServer
 ) -> None:
-    """The chunks `parse()` gives end with the block: none read ahead comes after it."""
+    """The chunks `parse()` gives end with the block: none read ahead comes after it, and
+    reading on raises, as openai-python's stream does once its response is closed; a stream
+    parsed only after the block likewise."""
     server.reply(Reply(headers=HEADERS, body=[b"".join(openai_chunks(["a ", "b ", "c"]))]))
     create = client.chat.completions.with_streaming_response.create
     async with create(messages=HI, stream=True) as response:
         stream = await response.parse()
         assert await response.parse() is stream
         await stream.__anext__()  # the first read's other chunks wait in the stream
-    assert [chunk async for chunk in stream] == []
+    with pytest.raises(eventide.Error, match="closed before its end"):
+        await stream.__anext__()
+    server.reply(Reply(headers=HEADERS, body=[b"".join(openai_chunks(["a ", "b ", "c"]))]))
+    async with create(messages=HI, stream=True) as response:
+        pass
+    with pytest.raises(eventide.Error, match="closed before its end"):
+        await (await response.parse()).__anext__()
 
 
 async def test_streaming_response_raises_the_typed_error_on_entering(
@@ -410,6 +418,11 @@ def test_sync_streaming_response_left_unfinished_closes_its_parsed_stream(
     with pytest.raises(eventide.Error, match="closed before its end") as raised:
         list(stream)
     assert type(raised.value) is eventide.Error
+    sync_server.reply(slow())
+    with create(messages=HI, stream=True) as response:
+        pass
+    with pytest.raises(eventide.Error, match="closed before its end"):  # parsed after it
+        list(response.parse())
     assert sync_server.completed == 0
 
 

@@ -10,6 +10,7 @@ from .._resource import AsyncResource
 from ..collectors import collect
 from ._chat import CallOptions
 from ._shapes import ChatCompletion, ChatCompletionChunk, Chunker
+from ._sync_stream import closed_before_its_end
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator
@@ -33,7 +34,17 @@ class ChunkStream(AsyncResource):
     ``await create(stream=True)`` does: a refused request raises its typed error there.
     Iterated without either, the request goes out at the first read."""
 
-    __slots__ = ("__weakref__", "_chunk", "_events", "_pending", "_pos", "_slices", "options")
+    __slots__ = (
+        "__weakref__",
+        "_chunk",
+        "_closed_early",
+        "_ended",
+        "_events",
+        "_pending",
+        "_pos",
+        "_slices",
+        "options",
+    )
 
     def __init__(self, events: EventStream, options: CallOptions | None = None) -> None:
         self._events = events
@@ -42,6 +53,8 @@ class ChunkStream(AsyncResource):
         self._pending: list[ChatCompletionChunk] = []  # the rest of the chunks made
         self._pos = 0
         self._slices: Iterator[list[ChatCompletionChunk]] | None = None  # the rest of a read
+        self._ended = False  # its end was read
+        self._closed_early = False  # closed before its end: reading on raises
 
     @property
     def events(self) -> EventStream:
@@ -87,7 +100,13 @@ class ChunkStream(AsyncResource):
         empty); `StopAsyncIteration` at the end.
 
         Chunks buffered by `__anext__` come first.
+
+        Raises:
+            Error: The stream was closed (`aclose`) before its end, as openai-python's
+                raises when read after ``close()``; or what ended the stream.
         """
+        if self._closed_early:
+            raise closed_before_its_end()
         if self._pos < len(self._pending):
             rest = self._pending[self._pos :]
             self._pending, self._pos = [], 0
@@ -107,6 +126,7 @@ class ChunkStream(AsyncResource):
     def _end(self) -> ChatCompletionChunk:
         """The chunk after the stream's last event (OpenAI's usage chunk, with
         ``include_usage``), else `StopAsyncIteration`."""
+        self._ended = True
         tail = self._chunk.end()
         if tail is None:
             raise StopAsyncIteration
@@ -114,7 +134,9 @@ class ChunkStream(AsyncResource):
 
     async def aclose(self) -> None:
         """Close the underlying stream (and its connection); the chunks already read (the
-        usage chunk held for the end too) are dropped."""
+        usage chunk held for the end too) are dropped, and reading on raises
+        `eventide.Error` unless the end had been read."""
+        self._closed_early = not self._ended
         self._pending, self._pos, self._slices = [], 0, None
         self._chunk.end()
         await self._events.aclose()

@@ -377,13 +377,14 @@ class StreamingResponse(_Head, SyncResource, Generic[R]):
     (openai's ``APIResponse``). As `AsyncStreamingResponse`, without ``await``.
     """
 
-    __slots__ = ("_client", "_completion", "_stream")
+    __slots__ = ("_client", "_completion", "_left", "_stream")
 
     def __init__(self, call: _Call, client: Client) -> None:
         super().__init__(call)
         self._client = client
         self._completion: ChatCompletion | None = None
         self._stream: Stream[ChatCompletionChunk] | None = None
+        self._left = False  # `close()` (the block left): a stream parsed after it is closed
 
     def __enter__(self) -> Self:
         self._client._loop_thread().call(self._call.open)
@@ -397,6 +398,8 @@ class StreamingResponse(_Head, SyncResource, Generic[R]):
         if call.stream:
             if self._stream is None:
                 self._stream = self._client._chunks(call.chunks)
+                if self._left:  # parsed after the block: reading raises, as in openai
+                    self._stream.close()
             return cast("R", self._stream)
         if self._completion is None:
             self._completion = self._client._loop_thread().call(call.completion)
@@ -438,6 +441,7 @@ class StreamingResponse(_Head, SyncResource, Generic[R]):
     def close(self) -> None:
         """Release the connection (at once, unless the body has been read to its end); the
         `Stream` `parse` gave is closed: reading on raises `eventide.Error`."""
+        self._left = True
         if self._stream is not None:
             self._stream.close()
         if not self._call.events.closed:

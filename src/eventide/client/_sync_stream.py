@@ -41,7 +41,15 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
 
 
-__all__ = ["EventIterator", "Loop", "Reader", "Shape", "Stream", "closed_during_call"]
+__all__ = [
+    "EventIterator",
+    "Loop",
+    "Reader",
+    "Shape",
+    "Stream",
+    "closed_before_its_end",
+    "closed_during_call",
+]
 
 T = TypeVar("T")
 
@@ -62,7 +70,8 @@ def closed_during_call() -> Error:
     return Error("the Client was closed while this call was running")
 
 
-def _stream_closed() -> Error:
+def closed_before_its_end() -> Error:
+    """The error of reading a stream that was closed before its end."""
     return Error("this stream was closed before its end: make a new request to read again")
 
 
@@ -315,7 +324,7 @@ class Reader(Generic[T]):
                 self._batch = own
                 return own
         if self.state == _CLOSED:
-            raise _stream_closed()
+            raise closed_before_its_end()
         raise StopIteration
 
     def wait_open(self) -> None:
@@ -380,7 +389,7 @@ class _SyncStream(SyncResource, Generic[T]):
 
     def __iter__(self) -> Iterator[T]:
         if self._reader.state == _CLOSED:
-            raise _stream_closed()
+            raise closed_before_its_end()
         return self._items
 
     def __next__(self) -> T:
@@ -388,7 +397,7 @@ class _SyncStream(SyncResource, Generic[T]):
             return next(self._items)
         except StopIteration:
             if self._reader.state == _CLOSED:
-                raise _stream_closed() from None
+                raise closed_before_its_end() from None
             raise
 
     def close(self) -> None:
