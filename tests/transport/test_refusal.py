@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import math
 
 import pytest
 
@@ -22,9 +23,11 @@ from tests.http_server import Reply, serve
         ({"retry-after-ms": "soon", "retry-after": "9"}, 9.0),
         ({"retry-after": "soon"}, None),
         ({"retry-after": "-5"}, None),
-        ({"retry-after-ms": "inf", "retry-after": "9"}, 9.0),  # not a wait anyone can keep
+        ({"retry-after-ms": "inf", "retry-after": "9"}, 9.0),  # a word, not a wait
+        ({"retry-after-ms": "-Infinity"}, None),
         ({"retry-after-ms": "nan"}, None),
-        ({"retry-after": "9" * 400}, None),
+        ({"retry-after": "9" * 400}, math.inf),  # an excessive wait: none is kept
+        ({"retry-after-ms": "9" * 400}, math.inf),
         ({"retry-after": "\u00b2"}, None),  # a digit to str.isdigit, not to HTTP
         ({}, None),
     ],
@@ -74,3 +77,19 @@ async def test_x_should_retry_header_decides_retryable(
         assert len(server.requests) == requests
     assert caught.value.status_code == status
     assert caught.value.retryable is retryable
+
+
+async def test_an_excessive_retry_after_is_not_waited_for() -> None:
+    """A wait too long for a float is longer than any retry waits (`max_retry_after`): given
+    up at once, as the OpenAI SDK gives it up; not read as no wait and retried."""
+    reply = Reply(
+        status=429,
+        headers=(("content-type", "application/json"), ("retry-after", "9" * 400)),
+        body=[b'{"error": {"message": "slow down", "type": "rate_limit_error"}}'],
+    )
+    async with serve(reply) as server:
+        async with AsyncClient(api_key="sk-test", base_url=f"{server.url}/v1") as client:
+            with pytest.raises(eventide.RateLimitError) as caught:
+                await client.complete("hi")
+        assert len(server.requests) == 1
+    assert caught.value.retry_after == math.inf

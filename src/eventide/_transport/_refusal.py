@@ -39,29 +39,34 @@ ErrorFactory = Callable[..., ProviderError]
 
 
 def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """Seconds to wait from ``retry-after-ms``, or ``retry-after`` as seconds or an HTTP date;
-    None for a value that is no finite wait (``inf``, ``nan``, hundreds of digits)."""
+    """Seconds to wait from ``retry-after-ms``, or ``retry-after`` as seconds or an HTTP date.
+
+    A number too large for a float (hundreds of digits) is an excessive wait, ``inf``, which
+    no retry waits for; the words ``inf`` and ``nan`` are no wait at all (None), as the
+    OpenAI SDK reads them (``_base_client._parse_retry_after_header``).
+    """
     milliseconds = headers.get("retry-after-ms")
-    if milliseconds:
+    if milliseconds and not _word(milliseconds):
         try:
-            wait = float(milliseconds) / 1000.0
+            return max(float(milliseconds) / 1000.0, 0.0)
         except ValueError:
             pass
-        else:
-            if math.isfinite(wait):
-                return max(wait, 0.0)
     value = headers.get("retry-after")
     if not value:
         return None
     value = value.strip()
     if value.isascii() and value.isdigit():
-        wait = float(value)  # hundreds of digits: inf
-        return wait if math.isfinite(wait) else None
+        return float(value)  # hundreds of digits: inf
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
     return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+
+
+def _word(number: str) -> bool:
+    """Whether `number` is one of the words `float` reads (``inf``, ``infinity``, ``nan``)."""
+    return number.strip().lstrip("+-")[:3].lower() in ("inf", "nan")
 
 
 @final
