@@ -102,3 +102,21 @@ def test_errors_after_parsing_still_show_short_values_and_file_names(
     assert "-o temperature: 'hot' is not a number" in capsys.readouterr().err
     assert main(["chat", "--provider", "demo", "-a", "holiday-photos.txt", "hi"]) == 2
     assert "attachment 'holiday-photos.txt': not an image" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "shown"),
+    [
+        (["-o", "max_completion_tokens", "lots"], "-o max_completion_tokens: 'lots' is not"),
+        (["-o", "parallel_tool_calls", "maybe"], "-o parallel_tool_calls: 'maybe' is not"),
+        (["-o", "max_completion_tokens", "5", "-o", "bogus", "1"], " max_completion_tokens, "),
+    ],
+)
+def test_errors_after_parsing_still_show_eventides_own_words(
+    capsys: pytest.CaptureFixture[str], argv: list[str], shown: str
+) -> None:
+    """A parameter's or a provider's name is shaped like a key, and is none: it stays."""
+    assert main(["chat", "--provider", "demo", *argv, "hi"]) == 2
+    err = capsys.readouterr().err
+    assert shown in err
+    assert "[redacted]" not in err

@@ -10,11 +10,17 @@ import sys
 from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar, final
 
 from .._secrets import SHORT, Redactor
+from ..client._params import CreateParams
+from ..providers import PROVIDER_NAMES
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterable, Sequence
 
-__all__ = ["Parser", "hide_keys", "key_shaped", "number"]
+__all__ = ["WORDS", "Parser", "hide_keys", "key_shaped", "number"]
+
+WORDS: Final = frozenset(CreateParams.__annotations__) | frozenset(PROVIDER_NAMES)
+"""Words typed that are eventide's own, never a key: ``-o``'s parameter names
+(``max_completion_tokens``) and the provider names (``openai-responses``)."""
 
 N = TypeVar("N", int, float)
 
@@ -61,7 +67,9 @@ class Parser(argparse.ArgumentParser):
         known = _option_strings(self)
         could_be = key_shaped if names else _could_be_key
         return Redactor(
-            value for token in self._typed if could_be(value := _split(token, known)[1])
+            value
+            for token in self._typed
+            if could_be(value := _split(token, known)[1]) and value not in WORDS
         )
 
 
