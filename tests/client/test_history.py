@@ -79,8 +79,22 @@ async def test_developer_message_and_refusal_reach_each_api_in_its_form(
 
 
 @pytest.mark.parametrize("kit", [OPENAI, OPENAI_RESPONSES], ids=str)
-async def test_the_openai_api_itself_is_sent_the_developer_role(kit: Kit) -> None:
-    """api.openai.com knows ``developer``: it is the one host that is sent the role."""
+@pytest.mark.parametrize(
+    ("base_url", "role"),
+    [
+        ("https://api.openai.com", "developer"),
+        ("https://API.openai.com:443/v1/", "developer"),
+        ("https://eu.api.openai.com/v1", "developer"),  # data residency: OpenAI's own API
+        ("https://api.openai.com./v1", "developer"),
+        ("https://api.openai.com.example.net/v1", "system"),
+        ("https://notapi.openai.com/v1", "system"),
+    ],
+)
+async def test_the_openai_api_itself_is_sent_the_developer_role(
+    kit: Kit, base_url: str, role: str
+) -> None:
+    """api.openai.com (and its regional hosts) knows ``developer``: only they are sent the
+    role."""
     sent: list[Mapping[str, Any]] = []
 
     async def answer(payload: Mapping[str, Any]) -> AsyncIterator[bytes]:
@@ -88,7 +102,7 @@ async def test_the_openai_api_itself_is_sent_the_developer_role(kit: Kit) -> Non
         for piece in kit.body(["ok"]):
             yield piece
 
-    official = kit.provider("https://api.openai.com", transport=InMemoryTransport(answer))
+    official = kit.provider(base_url, transport=InMemoryTransport(answer))
     async with AsyncClient(official) as client:
         await client.chat.completions.create(
             messages=[
@@ -97,7 +111,7 @@ async def test_the_openai_api_itself_is_sent_the_developer_role(kit: Kit) -> Non
             ]
         )
     first = (sent[0].get("messages") or sent[0]["input"])[0]
-    assert first["role"] == "developer"
+    assert first["role"] == role
 
 
 def _refusing_body() -> list[bytes]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import json
-import math
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, final

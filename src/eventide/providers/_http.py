@@ -350,9 +350,13 @@ class HTTPProvider(AsyncResource):
         return AuthenticationError(f"no API key: {self.missing_key}", provider=self._name)
 
     def _official(self) -> bool:
-        """Whether the base URL is the API's own host, `official_host`."""
+        """Whether the base URL is the API's own host, `official_host`, or one of its
+        regional hosts (``eu.api.openai.com``: data residency); a trailing dot aside."""
         host = self.official_host
-        return host is not None and urlsplit(self.base_url).hostname == host
+        if host is None:
+            return False
+        name = (urlsplit(self.base_url).hostname or "").rstrip(".")
+        return name == host or name.endswith("." + host)
 
     def _body_options(self) -> Mapping[str, Any]:
         """The keyword arguments this provider adds to `body` (none by default)."""
