@@ -65,12 +65,8 @@ class Parser(argparse.ArgumentParser):
                 (`key_shaped`), so that ``notes/cat.png`` stays readable.
         """
         known = _option_strings(self)
-        could_be = key_shaped if names else _could_be_key
-        return Redactor(
-            value
-            for token in self._typed
-            if could_be(value := _split(token, known)[1]) and value not in WORDS
-        )
+        typed = (_split(token, known)[1] for token in self._typed)
+        return _redactor(typed, names=names, own=WORDS)
 
 
 def key_shaped(value: str) -> bool:
@@ -82,8 +78,16 @@ def key_shaped(value: str) -> bool:
 def hide_keys(text: str, values: Iterable[str], *, names: bool = False) -> str:
     """`text` without those of `values` that could be keys, as in the parser's errors
     (with `names`, only those shaped like a key: see `Parser.redactor`)."""
+    return _redactor(values, names=names).text(text)
+
+
+def _redactor(
+    values: Iterable[str], *, names: bool, own: Collection[str] = frozenset()
+) -> Redactor:
+    """A `Redactor` of those of `values` that could be keys (with `names`, those shaped like
+    one), but for `own` words."""
     could_be = key_shaped if names else _could_be_key
-    return Redactor(value for value in values if could_be(value)).text(text)
+    return Redactor(value for value in values if could_be(value) and value not in own)
 
 
 def _option_strings(parser: argparse.ArgumentParser) -> frozenset[str]:
