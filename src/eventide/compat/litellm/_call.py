@@ -4,7 +4,7 @@ fallbacks', or a mock) and ``chat.completions.create``'s keywords."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, NoReturn, final
 
 import attrs
 
@@ -14,6 +14,9 @@ from ...routing import RetryPolicy, Router
 from ._errors import raise_as_litellm
 from ._mock import MOCK_ERRORS, mock_provider
 from ._routes import provider_for, split_model
+
+if TYPE_CHECKING:
+    from ..._errors import Error
 
 __all__ = ["Call", "prepare"]
 
@@ -54,6 +57,11 @@ class Call:
     model: str | None
     arguments: Mapping[str, Any]
     asked: str | None = None
+
+    def raise_as_litellm(self, error: Error) -> NoReturn:
+        """Raise what litellm raises for `error`, a failure of this call (naming its model:
+        `raise_as_litellm`)."""
+        raise_as_litellm(error, model=self.model, asked=self.asked)
 
 
 def _route(

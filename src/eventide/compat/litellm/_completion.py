@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, overload
 from ..._errors import Error
 from ...client import AsyncClient, ChatCompletion, Client
 from ._call import Call, prepare
-from ._errors import raise_as_litellm
 from ._streams import AsyncCompletionStream, CompletionStream, close
 
 if TYPE_CHECKING:
@@ -131,7 +130,7 @@ def completion(
         try:
             completed: ChatCompletion = client.chat.completions.create(**call.arguments)
         except Error as exc:
-            raise_as_litellm(exc, model=call.model, asked=call.asked)
+            call.raise_as_litellm(exc)
     return completed
 
 
@@ -230,7 +229,7 @@ async def acompletion(
     try:
         completed: ChatCompletion = await client.chat.completions.create(**call.arguments)
     except Error as exc:
-        raise_as_litellm(exc, model=call.model, asked=call.asked)
+        call.raise_as_litellm(exc)
     finally:
         await close(client, call.provider)
     return completed
@@ -239,5 +238,5 @@ async def acompletion(
 def _reraise(exc: BaseException, call: Call) -> NoReturn:
     """Raise `exc` again, an `eventide.Error` as litellm's (naming `call`'s model)."""
     if isinstance(exc, Error):
-        raise_as_litellm(exc, model=call.model, asked=call.asked)
+        call.raise_as_litellm(exc)
     raise exc

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Self, final
 
 from ..._errors import Error
 from ..._resource import AsyncResource, SyncResource
-from ._errors import raise_as_litellm
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -43,7 +42,7 @@ class CompletionStream(SyncResource):
             raise
         except Error as exc:
             self.close()
-            raise_as_litellm(exc, model=self._call.model, asked=self._call.asked)
+            self._call.raise_as_litellm(exc)
 
     def close(self) -> None:
         """Close the connection and the client. Idempotent."""
@@ -74,7 +73,7 @@ class AsyncCompletionStream(AsyncResource):
             raise
         except Error as exc:
             await self.aclose()
-            raise_as_litellm(exc, model=self._call.model, asked=self._call.asked)
+            self._call.raise_as_litellm(exc)
 
     async def aclose(self) -> None:
         """Close the connection, the client and the provider. Idempotent.
