@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .._events import Reasoning, ToolCall
 from .._request import ImagePart, Message, ReasoningConfig, Request, TextPart, ToolSpec
 from .._validate import check_bool
 from ._asgi import HTTPProblem
 from ._fields import checked_model, checked_strings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from collections.abc import Set as AbstractSet
 
 __all__ = ["request_from_anthropic"]
 
@@ -142,15 +146,25 @@ def _tool_choice(choice: Any) -> tuple[str | None, dict[str, Any]]:
     names = {"auto": "auto", "any": "required", "none": "none"}
     if kind != "tool" and kind not in names:
         raise ValueError(f"tool_choice type must be auto, any, tool or none, not {kind!r}")
-    unknown = sorted(set(choice) - {"type", "name", "disable_parallel_tool_use"})
-    if unknown:
-        raise ValueError(f"tool_choice.{', '.join(unknown)}: extra inputs are not permitted")
+    _refuse_extra("tool_choice.", choice, {"type", "name", "disable_parallel_tool_use"})
     params: dict[str, Any] = {}
     disable = choice.get("disable_parallel_tool_use")
     if disable is not None:
         check_bool("tool_choice.disable_parallel_tool_use", disable)
         params["parallel_tool_calls"] = not disable
     return (str(choice["name"]) if kind == "tool" else names[kind]), params
+
+
+def _refuse_extra(prefix: str, given: Iterable[str], allowed: AbstractSet[str]) -> None:
+    """Refuse the names in `given` beyond `allowed`, as Anthropic does (`prefix` names the
+    object they are in: ``"thinking."``).
+
+    Raises:
+        ValueError: Some are not allowed; the message names them all.
+    """
+    unknown = sorted(set(given) - allowed)
+    if unknown:
+        raise ValueError(f"{prefix}{', '.join(unknown)}: extra inputs are not permitted")
 
 
 def _reasoning(thinking: Any) -> ReasoningConfig | None:
@@ -164,10 +178,8 @@ def _reasoning(thinking: Any) -> ReasoningConfig | None:
         raise ValueError(
             f"thinking type must be enabled (with budget_tokens) or disabled, not {kind!r}"
         )
-    given = {key for key, value in thinking.items() if value is not None}  # null: not given
-    unknown = sorted(given - fields[kind])
-    if unknown:
-        raise ValueError(f"thinking.{', '.join(unknown)}: extra inputs are not permitted")
+    given = [key for key, value in thinking.items() if value is not None]  # null: not given
+    _refuse_extra("thinking.", given, fields[kind])
     display = thinking.get("display")
     if display not in (None, "summarized"):  # the reasoning streamed is shown as it comes
         raise ValueError(f"thinking.display {display!r} cannot be served: only 'summarized' can")
@@ -183,9 +195,7 @@ def request_from_anthropic(body: Mapping[str, Any]) -> tuple[Request, bool]:
             what no upstream can be given (``thinking: {"type": "adaptive"}``).
     """
     try:
-        unknown = sorted(set(body) - _FIELDS)
-        if unknown:
-            raise ValueError(f"{', '.join(unknown)}: extra inputs are not permitted")
+        _refuse_extra("", body, _FIELDS)
         if "max_tokens" not in body:
             raise ValueError("max_tokens: field required")
         stream = body.get("stream", False)
